@@ -1,0 +1,1 @@
+"""The ways in: settings, the composition root, the CLI (and, later, HTTP)."""

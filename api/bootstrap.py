@@ -1,0 +1,48 @@
+"""The composition root: builds the case service and its persistence from settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from eventsourcing.utils import get_topic
+from sqlalchemy.engine import make_url
+
+from api.settings import Settings
+from domain.service import CaseService
+from projections.eventstore import ForesightSQLiteRecorder
+
+
+class UnsupportedStore(RuntimeError):
+    """The database URL names a backend this version cannot store events in."""
+
+
+def library_environment(db_url: str) -> dict[str, str]:
+    """The `eventsourcing` library's settings for a SQLAlchemy-style database URL."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:"):
+            # One shared in-memory database per process, for tests and trials.
+            db_name = "file:foresight?mode=memory&cache=shared"
+        else:
+            db_name = str(Path(database).expanduser())
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": db_name,
+            "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": get_topic(ForesightSQLiteRecorder),
+        }
+    raise UnsupportedStore(
+        f"{url.get_backend_name()!r} stores are not supported yet; use a sqlite:/// URL"
+    )
+
+
+def build_case_service(settings: Settings) -> CaseService:
+    """The write side over the store the settings name."""
+    os.environ["FORESIGHT_TIMEZONE"] = settings.timezone
+    env = library_environment(settings.db_url)
+    if settings.cipher_key:
+        env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
+        env["CIPHER_KEY"] = settings.cipher_key
+    return CaseService(env=env)

@@ -1,0 +1,35 @@
+"""Settings from the environment (FORESIGHT_*), read once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from events.timepoints import DEFAULT_ZONE
+
+DEFAULT_DB_URL = "sqlite:///./foresight.db"
+
+
+class Settings(BaseSettings):
+    """Where the store is and how local times are read."""
+
+    model_config = SettingsConfigDict(env_prefix="FORESIGHT_", extra="ignore")
+
+    db_url: str = DEFAULT_DB_URL
+    timezone: str = DEFAULT_ZONE
+    # Encryption at rest with the eventsourcing library's AES cipher (base64 key).
+    cipher_key: str | None = None
+
+    @field_validator("db_url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("FORESIGHT_DB_URL must be a sqlite:// or postgresql+psycopg:// URL")
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

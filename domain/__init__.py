@@ -1,0 +1,1 @@
+"""The write side: the Case aggregate, its invariants, and the service that appends."""

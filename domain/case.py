@@ -1,0 +1,402 @@
+"""The Case aggregate: decides whether an event may be recorded, then records it in a hash chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID, NAMESPACE_URL, uuid4, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import InvariantViolation, UnknownReference
+from events.envelope import (
+    EventEnvelope,
+    FieldError,
+    InvalidEventError,
+    correction_data_changes,
+    entry_content,
+)
+from events.timepoints import Timepoint, is_before, parse_timepoint, start_of
+from events.vocabulary import AMENDING_TYPES, DATA_MODELS
+
+CASE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:foresight:case")
+GENESIS_HASH = "0" * 64
+FUTURE_TOLERANCE = timedelta(hours=24)
+
+
+def case_uuid(case_id: str) -> UUID:
+    """The store's id for a case: stable, derived from the case id."""
+    return uuid5(CASE_NAMESPACE, case_id)
+
+
+def canonical_json(value: Any) -> bytes:
+    """One byte string per value: sorted keys, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content_digest(envelope: EventEnvelope) -> str:
+    """What a client sent, as a digest; an idempotent retry must send the same."""
+    content = entry_content(envelope)
+    content.pop("event_id")
+    return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def chain_hash(
+    prev_hash: str, *, case_id: str, version: int, recorded_at: datetime, entry: dict[str, Any]
+) -> str:
+    """SHA-256 over the predecessor's hash and this event's canonical content."""
+    content = {
+        "case_id": case_id,
+        "version": version,
+        "recorded_at": recorded_at.isoformat(),
+        "entry": entry,
+    }
+    return hashlib.sha256(prev_hash.encode() + canonical_json(content)).hexdigest()
+
+
+class Case(Aggregate):
+    """One case record: its people, plans, assessments and the ids of every entry.
+
+    The state kept here is only what the invariants need, so an append loads a
+    snapshot and a few events, never the whole chronology.
+    """
+
+    class Opened(Aggregate.Created):
+        """The first event of a case, whatever its type."""
+
+        case_id: str
+        entry: dict[str, Any]
+        prev_hash: str
+        hash: str
+
+    class EntryRecorded(Aggregate.Event):
+        """Every later event of the case."""
+
+        entry: dict[str, Any]
+        prev_hash: str
+        hash: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, Case)
+            aggregate._take(self.entry, self.hash)
+
+    @staticmethod
+    def create_id(case_id: str) -> UUID:
+        return case_uuid(case_id)
+
+    def __init__(self, case_id: str, entry: dict[str, Any], prev_hash: str, hash: str):  # noqa: A002
+        self.case_id = case_id
+        # event_id -> [type, version, digest, retracted]
+        self.entries: dict[str, list[Any]] = {}
+        self.persons: dict[str, int] = {}
+        # plan_id -> {"kind": ..., "ended": bool}
+        self.plans: dict[str, dict[str, Any]] = {}
+        # assessment_id -> completed?
+        self.assessments: dict[str, bool] = {}
+        self.closed = False
+        self.last_hash = GENESIS_HASH
+        self._take(entry, hash)
+
+    # -- deciding ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, envelope: EventEnvelope, *, recorded_at: datetime, prefix: str = "") -> Case:
+        """Start a case with its first event, checked against an empty case."""
+        entry = decide(_EmptyCase(envelope.case_id), envelope, recorded_at, prefix)
+        return cls._create(
+            cls.Opened,
+            case_id=envelope.case_id,
+            entry=entry,
+            prev_hash=GENESIS_HASH,
+            hash=chain_hash(
+                GENESIS_HASH,
+                case_id=envelope.case_id,
+                version=cls.INITIAL_VERSION,
+                recorded_at=recorded_at,
+                entry=entry,
+            ),
+            timestamp=recorded_at,
+        )
+
+    def record(self, envelope: EventEnvelope, *, recorded_at: datetime, prefix: str = "") -> None:
+        """Check an event against the case as recorded so far, then record it."""
+        entry = decide(self, envelope, recorded_at, prefix)
+        version = self.version + 1
+        self.trigger_event(
+            self.EntryRecorded,
+            entry=entry,
+            prev_hash=self.last_hash,
+            hash=chain_hash(
+                self.last_hash,
+                case_id=self.case_id,
+                version=version,
+                recorded_at=recorded_at,
+                entry=entry,
+            ),
+            timestamp=recorded_at,
+        )
+
+    # -- applying ---------------------------------------------------------------------------
+
+    def _take(self, entry: dict[str, Any], hash: str) -> None:  # noqa: A002
+        """Fold one stored entry into the state the invariants need."""
+        event_id = entry["event_id"]
+        event_type = entry["type"]
+        data = entry.get("data", {})
+        self.entries[event_id] = [event_type, self.version + 1, entry.get("digest"), False]
+        self.last_hash = hash
+        if event_type == "person_added":
+            self.persons.setdefault(data["person_id"], self.version + 1)
+        elif event_type == "plan_started":
+            self.plans[data["plan_id"]] = {"kind": data["kind"], "ended": False}
+        elif event_type == "plan_ended":
+            self.plans[data["plan_id"]]["ended"] = True
+        elif event_type == "assessment_started":
+            self.assessments[data["assessment_id"]] = False
+        elif event_type == "assessment_completed":
+            self.assessments[data["assessment_id"]] = True
+        elif event_type == "entry_retracted":
+            self.entries[data["target_event_id"]][3] = True
+        elif event_type == "case_closed":
+            self.closed = True
+        elif event_type == "case_reopened":
+            self.closed = False
+
+    def digest_of(self, event_id: str) -> str | None:
+        """The content digest of an entry of this case, or None if the case has no such entry."""
+        found = self.entries.get(event_id)
+        return found[2] if found else None
+
+    def version_of(self, event_id: str) -> int:
+        return int(self.entries[event_id][1])
+
+
+class _EmptyCase:
+    """The state of a case before its first event, for checking that event."""
+
+    def __init__(self, case_id: str):
+        self.case_id = case_id
+        self.version = 0
+        self.entries: dict[str, list[Any]] = {}
+        self.persons: dict[str, int] = {}
+        self.plans: dict[str, dict[str, Any]] = {}
+        self.assessments: dict[str, bool] = {}
+        self.closed = False
+
+
+def decide(
+    case: Case | _EmptyCase, envelope: EventEnvelope, recorded_at: datetime, prefix: str
+) -> dict[str, Any]:
+    """Refuse an event that breaks an invariant; otherwise return the entry to store."""
+    check_times(envelope, recorded_at, prefix)
+    checks = _Checks(case, envelope, recorded_at, prefix)
+    checks.run()
+    entry = entry_content(envelope)
+    entry["event_id"] = str(envelope.event_id or uuid4())
+    entry["digest"] = content_digest(envelope)
+    if checks.normalised_changes is not None:
+        entry["data"]["changes"]["data"] = checks.normalised_changes
+    if case.closed and envelope.type != "case_reopened":
+        entry["recorded_while_closed"] = True
+    return entry
+
+
+def check_times(envelope: EventEnvelope, recorded_at: datetime, prefix: str = "") -> None:
+    """The clock rules: nothing far in the future; a source record not after ours."""
+    errors = []
+    if _in_far_future(envelope.occurred_at, recorded_at):
+        errors.append(_field(prefix, "occurred_at", "is more than 24 hours in the future"))
+    source = envelope.source_recorded_at
+    if source is not None and is_before(recorded_at, source):
+        errors.append(
+            _field(prefix, "source_recorded_at", "may not be later than the time of recording")
+        )
+    if errors:
+        raise InvalidEventError(errors)
+
+
+def _in_far_future(when: Timepoint, recorded_at: datetime) -> bool:
+    return start_of(when) > recorded_at + FUTURE_TOLERANCE
+
+
+def _field(prefix: str, name: str, reason: str) -> FieldError:
+    return FieldError(f"{prefix}.{name}" if prefix else name, reason)
+
+
+class _Checks:
+    """The invariants of SPEC section 4 for one event against one case's state."""
+
+    def __init__(
+        self, case: Case | _EmptyCase, envelope: EventEnvelope, recorded_at: datetime, prefix: str
+    ):
+        self.case = case
+        self.envelope = envelope
+        self.recorded_at = recorded_at
+        self.prefix = prefix
+        self.data = envelope.data
+        self.normalised_changes: dict[str, Any] | None = None
+
+    def at(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def run(self) -> None:
+        self.check_subjects(self.envelope.subjects, "subjects")
+        handler = getattr(self, f"check_{self.envelope.type}", None)
+        if handler is not None:
+            handler()
+        model = DATA_MODELS[self.envelope.type]
+        for name in model.event_reference_fields:
+            value = self.data.get(name)
+            if value is None:
+                continue
+            for index, event_id in enumerate(value if isinstance(value, list) else [value]):
+                where = f"data.{name}[{index}]" if isinstance(value, list) else f"data.{name}"
+                self.check_event_exists(str(event_id), where)
+        for name in model.person_reference_fields:
+            if name in self.data:
+                self.check_person_exists(self.data[name], f"data.{name}")
+
+    def check_subjects(self, subjects: Any, where: str) -> None:
+        own = self.data.get("person_id") if self.envelope.type == "person_added" else None
+        for index, person_id in enumerate(subjects):
+            if person_id != own:
+                self.check_person_exists(person_id, f"{where}[{index}]")
+
+    def check_person_exists(self, person_id: str, where: str) -> None:
+        if person_id not in self.case.persons:
+            raise UnknownReference(
+                self.at(where),
+                f"person {person_id!r} has not been added to case {self.case.case_id!r} "
+                "(record person_added first)",
+            )
+
+    def check_event_exists(self, event_id: str, where: str) -> list[Any]:
+        found = self.case.entries.get(event_id)
+        if found is None:
+            raise UnknownReference(
+                self.at(where), f"no event {event_id} in case {self.case.case_id!r}"
+            )
+        return found
+
+    def check_amendable_target(self) -> list[Any]:
+        target = self.check_event_exists(str(self.data["target_event_id"]), "data.target_event_id")
+        where = self.at("data.target_event_id")
+        if target[0] in AMENDING_TYPES:
+            raise InvariantViolation(
+                where, f"targets a {target[0]} event; correct or mark the original entry instead"
+            )
+        if target[3]:
+            raise InvariantViolation(where, "targets a retracted entry")
+        return target
+
+    def check_case_opened(self) -> None:
+        if self.case.version != 0:
+            raise InvariantViolation(
+                self.at("type"), "the case is already open (use case_reopened after case_closed)"
+            )
+
+    def check_person_added(self) -> None:
+        if self.data["person_id"] in self.case.persons:
+            raise InvariantViolation(
+                self.at("data.person_id"),
+                f"person {self.data['person_id']!r} is already part of this case",
+            )
+
+    def check_assessment_started(self) -> None:
+        if self.data["assessment_id"] in self.case.assessments:
+            raise InvariantViolation(
+                self.at("data.assessment_id"),
+                f"assessment {self.data['assessment_id']!r} has already been started",
+            )
+
+    def check_assessment_completed(self) -> None:
+        assessment_id = self.data["assessment_id"]
+        completed = self.case.assessments.get(assessment_id)
+        if completed is None:
+            raise InvariantViolation(
+                self.at("data.assessment_id"), f"assessment {assessment_id!r} was never started"
+            )
+        if completed:
+            raise InvariantViolation(
+                self.at("data.assessment_id"), f"assessment {assessment_id!r} is already completed"
+            )
+
+    def check_plan_started(self) -> None:
+        if self.data["plan_id"] in self.case.plans:
+            raise InvariantViolation(
+                self.at("data.plan_id"), f"plan {self.data['plan_id']!r} has already been started"
+            )
+
+    def check_plan_reviewed(self) -> None:
+        self._check_plan_active()
+
+    def check_plan_ended(self) -> None:
+        self._check_plan_active()
+
+    def _check_plan_active(self) -> None:
+        plan_id = self.data["plan_id"]
+        plan = self.case.plans.get(plan_id)
+        if plan is None:
+            raise InvariantViolation(self.at("data.plan_id"), f"plan {plan_id!r} was never started")
+        if plan["ended"]:
+            raise InvariantViolation(self.at("data.plan_id"), f"plan {plan_id!r} has already ended")
+
+    def check_information_shared(self) -> None:
+        if self.data["to_agency"] == self.envelope.agency:
+            raise InvariantViolation(
+                self.at("data.to_agency"), "is the recording agency itself; name another agency"
+            )
+
+    def check_marked_significant(self) -> None:
+        self.check_amendable_target()
+
+    def check_entry_retracted(self) -> None:
+        target = self.check_event_exists(str(self.data["target_event_id"]), "data.target_event_id")
+        where = self.at("data.target_event_id")
+        if target[0] == "entry_retracted":
+            raise InvariantViolation(where, "a retraction cannot be retracted; record the entry anew")
+        if target[3]:
+            raise InvariantViolation(where, "the entry is already retracted")
+
+    def check_entry_corrected(self) -> None:
+        target = self.check_amendable_target()
+        changes = self.data["changes"]
+        if not any(value is not None for value in changes.values()):
+            raise InvalidEventError([_field(self.prefix, "data.changes", "changes nothing")])
+        occurred_at = changes.get("occurred_at")
+        if occurred_at is not None and _in_far_future(parse_timepoint(occurred_at), self.recorded_at):
+            raise InvalidEventError(
+                [_field(self.prefix, "data.changes.occurred_at", "is more than 24 hours in the future")]
+            )
+        if changes.get("subjects") is not None:
+            self.check_subjects(changes["subjects"], "data.changes.subjects")
+        if changes.get("data") is not None:
+            self.normalised_changes = correction_data_changes(
+                target[0], changes["data"], self.at("data.changes.data")
+            )
+            model = DATA_MODELS[target[0]]
+            for name in model.event_reference_fields:
+                for index, event_id in enumerate(self.normalised_changes.get(name) or []):
+                    self.check_event_exists(str(event_id), f"data.changes.data.{name}[{index}]")
+            for name in model.person_reference_fields:
+                if name in self.normalised_changes:
+                    self.check_person_exists(
+                        self.normalised_changes[name], f"data.changes.data.{name}"
+                    )
+
+    def check_relationship_recorded(self) -> None:
+        if self.data["person_id"] == self.data["other_person_id"]:
+            raise InvariantViolation(
+                self.at("data.other_person_id"), "names the same person as person_id"
+            )
+
+    def check_case_closed(self) -> None:
+        if self.case.closed:
+            raise InvariantViolation(self.at("type"), "the case is already closed")
+
+    def check_case_reopened(self) -> None:
+        if not self.case.closed:
+            raise InvariantViolation(self.at("type"), "the case is not closed")
+

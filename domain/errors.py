@@ -1,0 +1,42 @@
+"""Domain errors: why an append was refused, naming the field; nothing was written."""
+
+from __future__ import annotations
+
+from events.envelope import FieldError
+
+
+class DomainError(Exception):
+    """An append refused by the domain; carries the field and the reason."""
+
+    def __init__(self, field: str, reason: str):
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+    @property
+    def errors(self) -> tuple[FieldError, ...]:
+        return (FieldError(self.field, self.reason),)
+
+
+class UnknownReference(DomainError):
+    """The event names an event or person that this case does not hold."""
+
+
+class InvariantViolation(DomainError):
+    """The event contradicts the case as recorded (a plan already ended, a duplicate start)."""
+
+
+class VersionConflict(DomainError):
+    """The case is not at the version the writer expected: reload and try again."""
+
+
+class EventIdConflict(DomainError):
+    """The event_id is already used for different content."""
+
+
+class CaseNotFound(DomainError):
+    """No case has this id."""
+
+    def __init__(self, case_id: str):
+        super().__init__("case_id", f"no case {case_id!r}")
+        self.case_id = case_id

@@ -1,0 +1,248 @@
+"""The application service of the write side: append events to cases, atomically and idempotently."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
+
+from domain.case import Case, case_uuid, content_digest
+from domain.errors import CaseNotFound, EventIdConflict, VersionConflict
+from domain.ports import EventIndex, Located
+from events.envelope import EventEnvelope, FieldError, InvalidEventError
+from events.recorded import AppendOutcome, RecordedEvent
+from events.timepoints import utc_now
+from events.upcasting import upcast_entry
+
+
+class UpcastingMapper(Mapper[UUID]):
+    """The library's mapper, plus: stored entries are read in the current shape of their type."""
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        domain_event = super().to_domain_event(stored_event)
+        entry = getattr(domain_event, "entry", None)
+        if entry is not None:
+            domain_event.__dict__["entry"] = upcast_entry(entry)
+        return domain_event
+
+
+@dataclass
+class _CaseBatch:
+    """The events of one batch that go to one case."""
+
+    case_id: str
+    drafts: list[tuple[int, EventEnvelope]] = field(default_factory=list)
+
+
+class CaseService(Application[UUID]):
+    """Appends events to cases and reads a case's events back, as the store holds them."""
+
+    name = "Foresight"
+    snapshotting_intervals = {Case: 50}  # noqa: RUF012 - the library reads a class attribute
+    env = {  # noqa: RUF012
+        "AGGREGATE_CACHE_MAXSIZE": "500",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+    }
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return UpcastingMapper(
+            transcoder=self.construct_transcoder(),
+            cipher=self.factory.cipher(),
+            compressor=self.factory.compressor(),
+        )
+
+    @property
+    def index(self) -> EventIndex:
+        recorder = self.recorder
+        if not isinstance(recorder, EventIndex):
+            raise TypeError(f"{type(recorder).__name__} keeps no event index")
+        return recorder
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def append(
+        self,
+        drafts: Sequence[EventEnvelope],
+        *,
+        expected_versions: Mapping[str, int] | None = None,
+        recorded_at: datetime | None = None,
+    ) -> AppendOutcome:
+        """Append a batch: all of it or none. Retries of stored events are returned, not repeated.
+
+        `expected_versions` gives optimistic concurrency per case: if a case has moved on,
+        nothing is written and `VersionConflict` is raised.
+        """
+        if not drafts:
+            raise InvalidEventError([FieldError("events", "no events to append")])
+        self._refuse_repeated_ids(drafts)
+        now = recorded_at or utc_now()
+        batches: dict[str, _CaseBatch] = {}
+        for index, draft in enumerate(drafts):
+            batches.setdefault(draft.case_id, _CaseBatch(draft.case_id)).drafts.append(
+                (index, draft)
+            )
+        elsewhere = self._ids_used_elsewhere(drafts)
+
+        results: dict[int, tuple[str, str]] = {}  # batch index -> (case_id, event_id)
+        changed: list[Case] = []
+        for batch in batches.values():
+            case = self._get_case(batch.case_id)
+            new_drafts = []
+            for index, draft in batch.drafts:
+                prefix = f"[{index}]" if len(drafts) > 1 else ""
+                event_id = str(draft.event_id) if draft.event_id else None
+                if event_id and case is not None and case.digest_of(event_id) is not None:
+                    if case.digest_of(event_id) != content_digest(draft):
+                        raise EventIdConflict(
+                            _at(prefix, "event_id"),
+                            "is already stored with other content; use a new event_id",
+                        )
+                    results[index] = (batch.case_id, event_id)
+                    continue
+                if event_id and event_id in elsewhere:
+                    raise EventIdConflict(
+                        _at(prefix, "event_id"), "is already used by another event"
+                    )
+                new_drafts.append((index, prefix, draft))
+            if not new_drafts:
+                continue
+            self._check_expected_version(batch.case_id, case, expected_versions)
+            for index, prefix, draft in new_drafts:
+                if case is None:
+                    case = Case.open(draft, recorded_at=now, prefix=prefix)
+                else:
+                    case.record(draft, recorded_at=now, prefix=prefix)
+                results[index] = (batch.case_id, _last_event_id(case))
+            changed.append(case)
+
+        if changed:
+            self._save(changed)
+        return AppendOutcome(
+            events=tuple(self._read_back([results[index] for index in range(len(drafts))])),
+            created=bool(changed),
+        )
+
+    def _save(self, cases: list[Case]) -> None:
+        event_index = {
+            (event.originator_id, event.originator_version): (event.entry["event_id"], case.case_id)
+            for case in cases
+            for event in case.pending_events
+        }
+        try:
+            self.save(*cases, event_index=event_index)
+        except IntegrityError:
+            clashes = self.index.locate(event_id for event_id, _ in event_index.values())
+            if clashes:
+                raise EventIdConflict(
+                    "event_id", f"{next(iter(clashes))} was stored by another writer meanwhile"
+                ) from None
+            raise VersionConflict(
+                "If-Match", "another writer appended to this case meanwhile; reload and retry"
+            ) from None
+
+    @staticmethod
+    def _refuse_repeated_ids(drafts: Sequence[EventEnvelope]) -> None:
+        seen: set[UUID] = set()
+        for index, draft in enumerate(drafts):
+            if draft.event_id is None:
+                continue
+            if draft.event_id in seen:
+                raise InvalidEventError(
+                    [FieldError(f"[{index}].event_id", "appears twice in this batch")]
+                )
+            seen.add(draft.event_id)
+
+    def _ids_used_elsewhere(self, drafts: Sequence[EventEnvelope]) -> dict[str, Located]:
+        given = {str(draft.event_id): draft.case_id for draft in drafts if draft.event_id}
+        located = self.index.locate(given) if given else {}
+        return {
+            event_id: where
+            for event_id, where in located.items()
+            if where.case_id != given[event_id]
+        }
+
+    @staticmethod
+    def _check_expected_version(
+        case_id: str, case: Case | None, expected_versions: Mapping[str, int] | None
+    ) -> None:
+        if not expected_versions or case_id not in expected_versions:
+            return
+        expected = expected_versions[case_id]
+        actual = case.version if case is not None else 0
+        if actual != expected:
+            raise VersionConflict(
+                "If-Match",
+                f"case {case_id!r} is at version {actual}, not {expected}; reload and retry",
+            )
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _get_case(self, case_id: str) -> Case | None:
+        try:
+            case = self.repository.get(case_uuid(case_id))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(case, Case)
+        return case
+
+    def case_version(self, case_id: str) -> int:
+        """The current version of a case (404 if it has none)."""
+        case = self._get_case(case_id)
+        if case is None:
+            raise CaseNotFound(case_id)
+        return case.version
+
+    def case_exists(self, case_id: str) -> bool:
+        return bool(self.index.case_positions(case_id))
+
+    def case_events(
+        self, case_id: str, *, after_version: int | None = None
+    ) -> list[RecordedEvent]:
+        """Every stored event of a case in recording order (raises CaseNotFound if none)."""
+        positions = self.index.case_positions(case_id)
+        if not positions:
+            raise CaseNotFound(case_id)
+        return [
+            _recorded(event, positions[event.originator_version])
+            for event in self.events.get(case_uuid(case_id), gt=after_version)
+        ]
+
+    def _read_back(self, wanted: list[tuple[str, str]]) -> list[RecordedEvent]:
+        by_case: dict[str, list[str]] = {}
+        for case_id, event_id in wanted:
+            by_case.setdefault(case_id, []).append(event_id)
+        found: dict[str, RecordedEvent] = {}
+        for case_id, event_ids in by_case.items():
+            located = self.index.locate(event_ids)
+            first = min(where.version for where in located.values())
+            positions = {where.version: where.position for where in located.values()}
+            for event in self.events.get(case_uuid(case_id), gt=first - 1):
+                if event.originator_version in positions:
+                    recorded = _recorded(event, positions[event.originator_version])
+                    found[str(recorded.event_id)] = recorded
+        return [found[event_id] for _, event_id in wanted]
+
+
+def _recorded(event: Any, position: int) -> RecordedEvent:
+    return RecordedEvent.from_stored(
+        event.entry,
+        recorded_at=event.timestamp,
+        position=position,
+        version=event.originator_version,
+        prev_hash=event.prev_hash,
+        hash=event.hash,
+    )
+
+
+def _last_event_id(case: Case) -> str:
+    return str(case.pending_events[-1].entry["event_id"])  # type: ignore[attr-defined]
+
+
+def _at(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name

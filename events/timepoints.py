@@ -1,0 +1,149 @@
+"""Points in time as Foresight records them: a calendar date or a UTC instant, precision kept."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BeforeValidator, PlainSerializer
+
+DEFAULT_ZONE = "Europe/London"
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# A date-only value is a day, not an instant. It stays a `date`; a datetime is
+# always timezone-aware UTC. `datetime` subclasses `date`, so test it first.
+Timepoint = date | datetime
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_zone() -> ZoneInfo:
+    """The zone in which dates and offset-less datetimes are read (FORESIGHT_TIMEZONE)."""
+    name = os.environ.get("FORESIGHT_TIMEZONE", DEFAULT_ZONE)
+    try:
+        return _zone(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"FORESIGHT_TIMEZONE {name!r} is not a known time zone") from error
+
+
+def parse_timepoint(value: Any) -> Timepoint:
+    """Read an ISO 8601 date or datetime; offset-less datetimes are local time."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        return value
+    elif isinstance(value, str):
+        text = value.strip()
+        if _DATE_ONLY.match(text):
+            try:
+                return date.fromisoformat(text)
+            except ValueError as error:
+                raise ValueError(f"{text!r} is not a real calendar date") from error
+        if "T" not in text and " " not in text:
+            raise ValueError(
+                f"{text!r} is not an ISO 8601 date (YYYY-MM-DD) or datetime (YYYY-MM-DDTHH:MM)"
+            )
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError as error:
+            raise ValueError(
+                f"{text!r} is not an ISO 8601 date (YYYY-MM-DD) or datetime (YYYY-MM-DDTHH:MM)"
+            ) from error
+    else:
+        raise ValueError("expected an ISO 8601 date or datetime string")
+    if moment.tzinfo is None:
+        moment = _localize(moment)
+    return moment.astimezone(timezone.utc)
+
+
+def _localize(naive: datetime) -> datetime:
+    """Attach the local zone; a wall time that does not exist (spring forward) is refused."""
+    zone = local_zone()
+    aware = naive.replace(tzinfo=zone)
+    round_trip = aware.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None)
+    if round_trip != naive:
+        raise ValueError(
+            f"{naive.isoformat()} does not exist in {zone.key} (clocks went forward); "
+            "give a UTC offset"
+        )
+    return aware
+
+
+def format_timepoint(value: Timepoint) -> str:
+    """ISO 8601 text: a date stays a date, an instant is written in UTC."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    return value.isoformat()
+
+
+def start_of(value: Timepoint) -> datetime:
+    """The instant a timepoint is ordered at: a date sorts at the start of its local day."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc)
+    return datetime.combine(value, time.min, tzinfo=local_zone()).astimezone(timezone.utc)
+
+
+def end_of(value: Timepoint) -> datetime:
+    """The last instant a timepoint covers: a date covers its whole local day."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc)
+    next_day = datetime.combine(value + timedelta(days=1), time.min, tzinfo=local_zone())
+    return next_day.astimezone(timezone.utc) - timedelta(microseconds=1)
+
+
+def local_date(value: Timepoint) -> date:
+    """The calendar date of a timepoint in the local zone."""
+    if isinstance(value, datetime):
+        return value.astimezone(local_zone()).date()
+    return value
+
+
+def is_before(earlier: Timepoint, later: Timepoint) -> bool:
+    """Strictly before; when either side is a date the comparison is made at date precision."""
+    if isinstance(earlier, datetime) and isinstance(later, datetime):
+        return earlier < later
+    return local_date(earlier) < local_date(later)
+
+
+def utc_now() -> datetime:
+    """The server clock, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def parse_instant(value: Any) -> datetime:
+    """An instant for queries such as "as known at": a date means the end of that local day."""
+    return end_of(parse_timepoint(value))
+
+
+def format_instant(value: datetime) -> str:
+    """An instant as ISO 8601 text in UTC."""
+    return value.astimezone(timezone.utc).isoformat()
+
+
+InstantField = Annotated[
+    datetime, PlainSerializer(format_instant, return_type=str, when_used="json")
+]
+
+WhenField = Annotated[
+    Timepoint,
+    BeforeValidator(parse_timepoint),
+    PlainSerializer(format_timepoint, return_type=str, when_used="json"),
+]
+
+
+def known_at(source_recorded_at: Timepoint | None, recorded_at: datetime) -> datetime:
+    """When the record proves the fact was known: the source's record time, else the store's.
+
+    A date-only source time counts from the end of that day, but never later than the store's
+    own record of it.
+    """
+    if source_recorded_at is None:
+        return recorded_at
+    return min(end_of(source_recorded_at), recorded_at)

@@ -1,0 +1,322 @@
+"""The type-specific `data` of each event type (SPEC section 4), one frozen model per type."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from events import codes
+from events.timepoints import WhenField
+
+Identifier = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$"),
+]
+
+
+def _lowered(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+AgencyName = Annotated[
+    str, BeforeValidator(_lowered), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Slug = Annotated[
+    str, BeforeValidator(_lowered), StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+]
+
+
+def _abuse_category(value: Any) -> Any:
+    if isinstance(value, str):
+        return codes.ABUSE_CATEGORY_WORDS.get(value.strip().lower(), value.strip().upper())
+    return value
+
+
+AbuseCategoryField = Annotated[codes.AbuseCategory, BeforeValidator(_abuse_category)]
+
+
+class EventData(BaseModel):
+    """Base of every type's data: frozen, unknown fields refused, versioned."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: ClassVar[int] = 1
+    # Fields that say which thing an event is about; a correction may not change them.
+    identity_fields: ClassVar[tuple[str, ...]] = ()
+    # Fields naming other events of the same case.
+    event_reference_fields: ClassVar[tuple[str, ...]] = ()
+    # Fields naming people of the case.
+    person_reference_fields: ClassVar[tuple[str, ...]] = ()
+
+
+class CaseOpened(EventData):
+    """A case begins; explicit, or added by the store before a case's first event."""
+
+
+class PersonAdded(EventData):
+    """A child or adult becomes part of the case."""
+
+    identity_fields = ("person_id",)
+
+    person_id: Identifier
+    role: codes.PersonRole
+    name: ShortText | None = None
+    date_of_birth: WhenField | None = None
+    expected_birth_date: WhenField | None = None
+    relationship: ShortText | None = None
+    household: ShortText | None = None
+    upn: Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9]{11}[0-9A-Z]$")] | None = None
+    sex: codes.Sex | None = None
+    ethnicity: codes.Ethnicity | None = None
+    disabilities: tuple[codes.Disability, ...] | None = None
+
+
+class RelationshipRecorded(EventData):
+    """How two people of the case are related (for genograms)."""
+
+    person_reference_fields = ("person_id", "other_person_id")
+
+    person_id: Identifier
+    other_person_id: Identifier
+    relationship: ShortText
+
+
+class ContactReceived(EventData):
+    """A contact, referral, concern or notification about a child.
+
+    Version 2 replaced the single `concern_category` with the list `concern_categories`.
+    """
+
+    version = 2
+
+    contact_kind: codes.ContactKind | None = None
+    source_agency: AgencyName | None = None
+    concern_categories: tuple[codes.ConcernCategory, ...] | None = None
+    outcome: codes.ContactOutcome | None = None
+    referral_source: codes.ReferralSource | None = None
+    primary_need: codes.PrimaryNeed | None = None
+
+
+class ChildSeen(EventData):
+    """A professional saw the child."""
+
+    seen_alone: bool | None = None
+    where: ShortText | None = None
+
+
+class ChildVoiceRecorded(EventData):
+    """The child's own words, verbatim."""
+
+    words: Text
+
+
+class AssessmentStarted(EventData):
+    """An assessment begins."""
+
+    identity_fields = ("assessment_id",)
+
+    assessment_id: Identifier
+    kind: codes.AssessmentKind | None = None
+
+
+class AssessmentCompleted(EventData):
+    """An assessment is completed."""
+
+    identity_fields = ("assessment_id",)
+
+    assessment_id: Identifier
+    outcome: ShortText | None = None
+    analysis: Text | None = None
+    factors: (
+        tuple[Annotated[str, StringConstraints(pattern=codes.ASSESSMENT_FACTOR_PATTERN)], ...]
+        | None
+    ) = None
+
+
+class StrategyDiscussionHeld(EventData):
+    """Agencies met or spoke to decide whether to make enquiries."""
+
+    agencies: tuple[AgencyName, ...] | None = None
+    outcome: Slug | None = None
+
+
+class ConferenceHeld(EventData):
+    """A child protection conference."""
+
+    kind: codes.ConferenceKind
+    outcome: codes.ConferenceOutcome | None = None
+    category: AbuseCategoryField | None = None
+
+
+class PlanStarted(EventData):
+    """A plan (early help, child in need, child protection, looked after) begins."""
+
+    identity_fields = ("plan_id", "kind")
+
+    plan_id: Identifier
+    kind: codes.PlanKind
+    category: AbuseCategoryField | None = None
+    goals: tuple[ShortText, ...] | None = None
+    review_due: WhenField | None = None
+
+
+class PlanReviewed(EventData):
+    """A plan is reviewed."""
+
+    identity_fields = ("plan_id",)
+
+    plan_id: Identifier
+    progress: Text | None = None
+    next_review_due: WhenField | None = None
+
+
+class PlanEnded(EventData):
+    """A plan ends."""
+
+    identity_fields = ("plan_id",)
+
+    plan_id: Identifier
+    reason: ShortText | None = None
+
+
+class DecisionMade(EventData):
+    """A decision, with the information it relied on."""
+
+    event_reference_fields = ("information_relied_on",)
+
+    decision: Text
+    rationale: Text | None = None
+    options_considered: tuple[ShortText, ...] | None = None
+    information_relied_on: tuple[UUID, ...] | None = None
+    risks: Text | None = None
+    urgency: codes.Urgency | None = None
+    review_by: WhenField | None = None
+
+
+class ActionTaken(EventData):
+    """An action planned, done or cancelled."""
+
+    description: Text
+    action_kind: codes.ActionKind | None = None
+    status: codes.ActionStatus | None = None
+    due: WhenField | None = None
+
+
+class InformationShared(EventData):
+    """Events of this case shared with another agency, from this event's known time."""
+
+    identity_fields = ("to_agency", "event_ids")
+    event_reference_fields = ("event_ids",)
+
+    to_agency: AgencyName
+    event_ids: tuple[UUID, ...] = Field(min_length=1)
+    basis: codes.SharingBasis | None = None
+    summary: Text | None = None
+
+
+class NoteAdded(EventData):
+    """A free-text note; the text is the envelope's `summary`."""
+
+
+class DocumentAttached(EventData):
+    """A document, identified by its SHA-256."""
+
+    name: ShortText
+    sha256: Annotated[str, BeforeValidator(_lowered), StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    media_type: ShortText | None = None
+    size: Annotated[int, Field(ge=0)] | None = None
+
+
+class MarkedSignificant(EventData):
+    """A professional's mark of how significant another entry is."""
+
+    identity_fields = ("target_event_id",)
+    event_reference_fields = ("target_event_id",)
+
+    target_event_id: UUID
+    significance: codes.Significance
+    reason: Text | None = None
+
+
+class EntryChanges(BaseModel):
+    """What a correction sets on its target; at least one field."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    occurred_at: WhenField | None = None
+    date_uncertain: bool | None = None
+    summary: Text | None = None
+    subjects: tuple[Identifier, ...] | None = None
+    significance: codes.Significance | None = None
+    impact: Text | None = None
+    action: Text | None = None
+    data: dict[str, Any] | None = None
+
+
+class EntryCorrected(EventData):
+    """A correction of another entry; the target stays in the log as it was."""
+
+    identity_fields = ("target_event_id",)
+    event_reference_fields = ("target_event_id",)
+
+    target_event_id: UUID
+    changes: EntryChanges
+    reason: Text
+
+
+class EntryRetracted(EventData):
+    """An entry withdrawn from chronologies from now on; it stays in the log."""
+
+    identity_fields = ("target_event_id",)
+    event_reference_fields = ("target_event_id",)
+
+    target_event_id: UUID
+    reason: Text
+
+
+class CaseClosed(EventData):
+    """The case is closed; later entries are still accepted and flagged."""
+
+    reason_code: codes.ClosureReason | None = None
+
+
+class CaseReopened(EventData):
+    """A closed case is opened again."""
+
+    reason: ShortText | None = None
+
+
+DATA_MODELS: dict[str, type[EventData]] = {
+    "case_opened": CaseOpened,
+    "person_added": PersonAdded,
+    "relationship_recorded": RelationshipRecorded,
+    "contact_received": ContactReceived,
+    "child_seen": ChildSeen,
+    "child_voice_recorded": ChildVoiceRecorded,
+    "assessment_started": AssessmentStarted,
+    "assessment_completed": AssessmentCompleted,
+    "strategy_discussion_held": StrategyDiscussionHeld,
+    "conference_held": ConferenceHeld,
+    "plan_started": PlanStarted,
+    "plan_reviewed": PlanReviewed,
+    "plan_ended": PlanEnded,
+    "decision_made": DecisionMade,
+    "action_taken": ActionTaken,
+    "information_shared": InformationShared,
+    "note_added": NoteAdded,
+    "document_attached": DocumentAttached,
+    "marked_significant": MarkedSignificant,
+    "entry_corrected": EntryCorrected,
+    "entry_retracted": EntryRetracted,
+    "case_closed": CaseClosed,
+    "case_reopened": CaseReopened,
+}
+
+EVENT_TYPES: tuple[str, ...] = tuple(DATA_MODELS)
+
+# Events about other entries rather than entries of the chronology themselves.
+AMENDING_TYPES = frozenset({"entry_corrected", "entry_retracted", "marked_significant"})
