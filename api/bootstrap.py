@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 from eventsourcing.utils import get_topic
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine, make_url
 
 from api.settings import Settings
 from domain.service import CaseService
@@ -46,3 +47,11 @@ def build_case_service(settings: Settings) -> CaseService:
         env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
         env["CIPHER_KEY"] = settings.cipher_key
     return CaseService(env=env)
+
+
+def build_engine(settings: Settings) -> Engine:
+    """A SQLAlchemy engine on the same database, for users and (later) read models."""
+    url = make_url(settings.db_url)
+    if url.get_backend_name() == "sqlite":
+        return create_engine(settings.db_url, connect_args={"timeout": 30})
+    return create_engine(settings.db_url)

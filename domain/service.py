@@ -91,6 +91,7 @@ class CaseService(Application[UUID]):
 
         results: dict[int, tuple[str, str]] = {}  # batch index -> (case_id, event_id)
         changed: list[Case] = []
+        new_count = 0
         for batch in batches.values():
             case = self._get_case(batch.case_id)
             new_drafts = []
@@ -119,13 +120,14 @@ class CaseService(Application[UUID]):
                 else:
                     case.record(draft, recorded_at=now, prefix=prefix)
                 results[index] = (batch.case_id, _last_event_id(case))
+                new_count += 1
             changed.append(case)
 
         if changed:
             self._save(changed)
         return AppendOutcome(
             events=tuple(self._read_back([results[index] for index in range(len(drafts))])),
-            created=bool(changed),
+            new_count=new_count,
         )
 
     def _save(self, cases: list[Case]) -> None:

@@ -51,9 +51,14 @@ class RecordedEvent(EventEnvelope):
 
 
 class AppendOutcome(BaseModel):
-    """What an append did: the stored events, and whether any of them is new."""
+    """What an append did: the stored events, and how many of them are new."""
 
     model_config = ConfigDict(frozen=True)
 
     events: tuple[RecordedEvent, ...]
-    created: bool
+    new_count: int
+
+    @property
+    def created(self) -> bool:
+        """True if anything was written; False for a pure retry."""
+        return self.new_count > 0

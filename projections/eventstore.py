@@ -110,11 +110,16 @@ class ForesightSQLiteRecorder(SQLiteApplicationRecorder):
             present = {row[0] for row in c.fetchall()}
         return [name for name in expected if name not in present]
 
-    def index_rows(self) -> Iterable[EventLocation]:
-        """Every row of the event index in position order."""
+    def index_rows_between(self, first: int, last: int | None) -> list[EventLocation]:
+        """Rows of the event index with positions from `first` to `last` (or the end)."""
+        statement = (
+            f"SELECT event_id, case_id, case_version, position FROM {INDEX_TABLE} "
+            "WHERE position >= ?"
+        )
+        params = [first]
+        if last is not None:
+            statement += " AND position <= ?"
+            params.append(last)
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT event_id, case_id, case_version, position FROM {INDEX_TABLE} "
-                "ORDER BY position"
-            )
+            c.execute(statement + " ORDER BY position", params)
             return [EventLocation(*row) for row in c.fetchall()]

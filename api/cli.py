@@ -1,0 +1,184 @@
+"""The `foresight` command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from api.bootstrap import build_case_service, build_engine
+from api.eventfiles import parse_events, relabel, split_events
+from api.settings import get_settings
+from api.users import UserError, add_user
+from domain.errors import CaseNotFound, DomainError
+from events.envelope import InvalidEventError
+from events.timepoints import format_timepoint, parse_instant
+from projections.integrity import verify_store
+from replay.fold import ChronologyEntry, chronology
+
+app = typer.Typer(
+    help="Foresight: a case chronology that shows what was known, when, and by whom.",
+    no_args_is_help=True,
+)
+users_app = typer.Typer(help="Users and their tokens.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+out = Console()
+err = Console(stderr=True)
+
+
+@app.command()
+def append(
+    file: Annotated[str, typer.Argument(help="JSON or JSON Lines of event envelopes; - for stdin")],
+) -> None:
+    """Append events from a file. All of them are written, or none."""
+    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    sources = []
+    try:
+        sources = split_events(text)
+        envelopes = parse_events(sources)
+        outcome = build_case_service(get_settings()).append(envelopes)
+    except (InvalidEventError, DomainError) as error:
+        err.print(f"[red]Nothing was written.[/red] {len(error.errors)} problem(s):")
+        for problem in error.errors:
+            err.print(f"  {relabel(problem.field, sources)}: {problem.reason}", markup=False)
+        raise typer.Exit(1) from None
+    already = len(outcome.events) - outcome.new_count
+    out.print(
+        f"Appended {outcome.new_count} event(s)"
+        + (f"; {already} already stored (retry)" if already else "")
+        + "."
+    )
+
+
+FORMATS = ("table", "csv", "json")
+
+
+@app.command(name="chronology")
+def chronology_command(
+    case_id: Annotated[str, typer.Argument(help="The case id, for example FAM-0042")],
+    as_known_at: Annotated[
+        str | None, typer.Option(help="Show the case as known at this date or datetime")
+    ] = None,
+    agency: Annotated[str | None, typer.Option(help="Only what this agency knew")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    include_retracted: Annotated[bool, typer.Option(help="Show retracted entries too")] = False,
+) -> None:
+    """The chronology of a case, ordered by when things happened."""
+    if output_format not in FORMATS:
+        err.print(f"--format must be one of {', '.join(FORMATS)}")
+        raise typer.Exit(2)
+    try:
+        cutoff = parse_instant(as_known_at) if as_known_at else None
+    except ValueError as error:
+        err.print(f"--as-known-at: {error}")
+        raise typer.Exit(2) from None
+    service = build_case_service(get_settings())
+    try:
+        events = service.case_events(case_id)
+    except CaseNotFound:
+        err.print(f"No case {case_id!r}.")
+        raise typer.Exit(1) from None
+    entries = chronology(
+        events,
+        as_known_at=cutoff,
+        agency=agency.lower() if agency else None,
+        include_retracted=include_retracted,
+    )
+    if output_format == "json":
+        out.print_json(json.dumps([entry.model_dump(mode="json") for entry in entries]))
+    elif output_format == "csv":
+        sys.stdout.write(chronology_csv(entries))
+    else:
+        out.print(chronology_table(case_id, entries, as_known_at, agency))
+
+
+CSV_COLUMNS = (
+    "occurred_at", "date_uncertain", "type", "agency", "recorded_by", "subjects", "significance",
+    "summary", "impact", "action", "corrected", "retracted", "known_at", "recorded_at",
+    "event_id", "position",
+)
+
+
+def chronology_csv(entries: list[ChronologyEntry]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries:
+        row = entry.model_dump(mode="json")
+        row["subjects"] = " ".join(row["subjects"])
+        writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
+    return buffer.getvalue()
+
+
+def chronology_table(
+    case_id: str, entries: list[ChronologyEntry], as_known_at: str | None, agency: str | None
+) -> Table:
+    title = f"Chronology of {case_id}"
+    if agency:
+        title += f" as known to {agency}"
+    title += f" as known at {as_known_at}" if as_known_at else " (as known now)"
+    table = Table(title=title, show_lines=False)
+    for column in ("when", "agency", "what", "significance", "summary"):
+        table.add_column(column)
+    for entry in entries:
+        when = format_timepoint(entry.occurred_at) + ("?" if entry.date_uncertain else "")
+        flags = []
+        if entry.corrected:
+            flags.append("corrected")
+        if entry.retracted:
+            flags.append("RETRACTED")
+        if entry.recorded_while_closed:
+            flags.append("recorded after closure")
+        summary = entry.summary or entry.data.get("words") or entry.data.get("decision") or ""
+        if flags:
+            summary = f"{summary} [{', '.join(flags)}]"
+        table.add_row(when, entry.agency, entry.type, entry.significance, summary)
+    return table
+
+
+@app.command()
+def verify() -> None:
+    """Recompute every case's hash chain and check the append-only triggers."""
+    service = build_case_service(get_settings())
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("Verifying", total=None)
+        report = verify_store(service, lambda count: progress.advance(task, count))
+    for trigger in report.missing_triggers:
+        err.print(f"[red]Append-only trigger missing:[/red] {trigger}")
+    if report.broken is not None:
+        err.print(f"[red]Broken link[/red] at {report.broken}", highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+    out.print(
+        f"Verified {report.events_checked} event(s) in {report.cases_checked} case(s): "
+        "every hash chain intact, stored events append-only."
+    )
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The user's name, recorded as recorded_by")],
+    role: Annotated[str, typer.Option(help="practitioner, manager, reviewer, auditor or admin")],
+    agency: Annotated[str, typer.Option(help="The user's agency, for example police")],
+) -> None:
+    """Add a user and print their token once; only its SHA-256 is stored."""
+    try:
+        user, token = add_user(build_engine(get_settings()), name, role, agency)
+    except UserError as error:
+        err.print(str(error))
+        raise typer.Exit(1) from None
+    err.print(f"Added {user.name} ({user.role}, {user.agency}). Token (shown once):")
+    print(token)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,91 @@
+"""Users and their bearer tokens: tokens are shown once and stored only as SHA-256 digests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, get_args
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import Column, DateTime, MetaData, String, Table, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from events.timepoints import utc_now
+from events.vocabulary import AgencyName, Identifier
+
+Role = Literal["practitioner", "manager", "reviewer", "auditor", "admin"]
+ROLES: tuple[str, ...] = get_args(Role)
+TOKEN_PREFIX = "fst_"
+
+metadata = MetaData()
+users_table = Table(
+    "foresight_users",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("agency", String(64), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class UserError(ValueError):
+    """A user could not be added; the message says why."""
+
+
+@dataclass(frozen=True)
+class User:
+    """Who is acting: the name recorded as `recorded_by`, their role and agency."""
+
+    name: str
+    role: str
+    agency: str
+    created_at: datetime
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_user(engine: Engine, name: str, role: str, agency: str) -> tuple[User, str]:
+    """Create a user and return it with its new token (the only time the token exists in clear)."""
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    try:
+        name = TypeAdapter(Identifier).validate_python(name)
+        agency = TypeAdapter(AgencyName).validate_python(agency)
+    except ValidationError as error:
+        raise UserError(f"name and agency must be simple identifiers: {error}") from None
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    user = User(name=name, role=role, agency=agency, created_at=utc_now())
+    metadata.create_all(engine)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                users_table.insert().values(
+                    name=name, role=role, agency=agency, token_sha256=_digest(token),
+                    created_at=user.created_at,
+                )
+            )
+    except IntegrityError:
+        raise UserError(f"a user named {name!r} already exists") from None
+    return user, token
+
+
+def authenticate(engine: Engine, token: str) -> User | None:
+    """The user a token belongs to, or None; the stored digest is compared in constant time."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    presented = _digest(token)
+    metadata.create_all(engine)
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(users_table).where(users_table.c.token_sha256 == presented)
+        ).first()
+    if row is None or not hmac.compare_digest(row.token_sha256, presented):
+        return None
+    return User(name=row.name, role=row.role, agency=row.agency, created_at=row.created_at)
