@@ -15,12 +15,13 @@ from rich.progress import Progress
 from rich.table import Table
 
 from api.bootstrap import build_case_service, build_engine
+from api.demo import DEMO_CASE, demo_case_events
 from api.eventfiles import parse_events, relabel, split_events
 from api.settings import get_settings
 from api.users import UserError, add_user
 from domain.errors import CaseNotFound, DomainError
-from events.envelope import InvalidEventError
-from events.timepoints import format_timepoint, parse_instant
+from events.envelope import InvalidEventError, parse_event
+from events.timepoints import format_local, parse_instant
 from projections.integrity import verify_store
 from replay.fold import ChronologyEntry, chronology
 
@@ -130,7 +131,7 @@ def chronology_table(
     for column in ("when", "agency", "what", "significance", "summary"):
         table.add_column(column)
     for entry in entries:
-        when = format_timepoint(entry.occurred_at) + ("?" if entry.date_uncertain else "")
+        when = format_local(entry.occurred_at) + ("?" if entry.date_uncertain else "")
         flags = []
         if entry.corrected:
             flags.append("corrected")
@@ -138,11 +139,39 @@ def chronology_table(
             flags.append("RETRACTED")
         if entry.recorded_while_closed:
             flags.append("recorded after closure")
-        summary = entry.summary or entry.data.get("words") or entry.data.get("decision") or ""
+        summary = headline(entry)
         if flags:
             summary = f"{summary} [{', '.join(flags)}]"
         table.add_row(when, entry.agency, entry.type, entry.significance, summary)
     return table
+
+
+def headline(entry: ChronologyEntry) -> str:
+    """One line saying what an entry is, for tables."""
+    if entry.summary:
+        return entry.summary
+    data = entry.data
+    if entry.type == "person_added":
+        return f"{data.get('name') or data['person_id']} ({data['role']}) added to the case"
+    return str(data.get("words") or data.get("decision") or data.get("description") or "")
+
+
+@app.command()
+def demo() -> None:
+    """Load the multi-agency demo case FAM-0042 into the store and show its chronology."""
+    settings = get_settings()
+    service = build_case_service(settings)
+    envelopes = [parse_event(raw) for raw in demo_case_events()]
+    outcome = service.append(envelopes)
+    out.print(
+        f"Demo case {DEMO_CASE}: {outcome.new_count} new event(s), "
+        f"{len(outcome.events) - outcome.new_count} already stored, in {settings.db_url}"
+    )
+    entries = chronology(service.case_events(DEMO_CASE))
+    out.print(chronology_table(DEMO_CASE, entries, None, None))
+    out.print(
+        "Try: foresight chronology FAM-0042 --as-known-at 2024-01-16T12:00 --agency social_care"
+    )
 
 
 @app.command()

@@ -147,3 +147,10 @@ def known_at(source_recorded_at: Timepoint | None, recorded_at: datetime) -> dat
     if source_recorded_at is None:
         return recorded_at
     return min(end_of(source_recorded_at), recorded_at)
+
+
+def format_local(value: Timepoint) -> str:
+    """For people: a date as a date, an instant as local wall time without seconds."""
+    if isinstance(value, datetime):
+        return value.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
