@@ -11,7 +11,9 @@ from sqlalchemy.engine import Engine, make_url
 
 from api.settings import Settings
 from domain.service import CaseService
+from projections.caseviews import CaseViews
 from projections.eventstore import ForesightSQLiteRecorder
+from projections.runner import CaseViewsRunner
 
 
 class UnsupportedStore(RuntimeError):
@@ -55,3 +57,8 @@ def build_engine(settings: Settings) -> Engine:
     if url.get_backend_name() == "sqlite":
         return create_engine(settings.db_url, connect_args={"timeout": 30})
     return create_engine(settings.db_url)
+
+
+def build_case_views_runner(settings: Settings, service: CaseService) -> CaseViewsRunner:
+    """The read models on the same database as the events, with their runner."""
+    return CaseViewsRunner(service, CaseViews(build_engine(settings)))

@@ -211,7 +211,7 @@ class CaseService(Application[UUID]):
         if not positions:
             raise CaseNotFound(case_id)
         return [
-            _recorded(event, positions[event.originator_version])
+            recorded_event(event, positions[event.originator_version])
             for event in self.events.get(case_uuid(case_id), gt=after_version)
         ]
 
@@ -226,12 +226,13 @@ class CaseService(Application[UUID]):
             positions = {where.version: where.position for where in located.values()}
             for event in self.events.get(case_uuid(case_id), gt=first - 1):
                 if event.originator_version in positions:
-                    recorded = _recorded(event, positions[event.originator_version])
+                    recorded = recorded_event(event, positions[event.originator_version])
                     found[str(recorded.event_id)] = recorded
         return [found[event_id] for _, event_id in wanted]
 
 
-def _recorded(event: Any, position: int) -> RecordedEvent:
+def recorded_event(event: Any, position: int) -> RecordedEvent:
+    """A stored Case event as the store returns it, given its global position."""
     return RecordedEvent.from_stored(
         event.entry,
         recorded_at=event.timestamp,

@@ -6,7 +6,7 @@ Selects on `known_at` (when the record, or one agency, knew each event); orders 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -107,7 +107,27 @@ def chronology(
 ) -> list[ChronologyEntry]:
     """The case's entries known at `as_known_at`, with the amendments known by then applied."""
     events = list(events)
-    known = knowledge_times(events, agency)
+    entries = fold_entries(events, knowledge_times(events, agency), as_known_at)
+    if not include_retracted:
+        entries = [entry for entry in entries if not entry.retracted]
+    return sort_chronology(entries)
+
+
+def sort_chronology(entries: list[ChronologyEntry]) -> list[ChronologyEntry]:
+    """Order by when it happened (a date at the start of its local day), then by position."""
+    return sorted(entries, key=lambda entry: (start_of(entry.occurred_at), entry.position))
+
+
+def fold_entries(
+    events: Iterable[RecordedEvent],
+    known: Mapping[UUID, datetime],
+    as_known_at: datetime | None,
+) -> list[ChronologyEntry]:
+    """Every entry visible at `as_known_at` under `known`, amended, retracted ones flagged.
+
+    `known` says from when each event is known to the viewer; events absent from it are
+    unknown to the viewer. Amendments apply in the order they became known.
+    """
     visible = [
         event
         for event in events
@@ -146,21 +166,15 @@ def chronology(
         else:
             amendments[target].append(_amendment(event, known, None, None))
 
-    entries = []
-    for event_id, state in states.items():
-        is_retracted = event_id in retracted
-        if is_retracted and not include_retracted:
-            continue
-        entries.append(
-            ChronologyEntry(
-                **state,
-                amendments=tuple(amendments[event_id]),
-                retracted=is_retracted,
-                known_at=known[event_id],
-            )
+    return [
+        ChronologyEntry(
+            **state,
+            amendments=tuple(amendments[event_id]),
+            retracted=event_id in retracted,
+            known_at=known[event_id],
         )
-    entries.sort(key=lambda entry: (start_of(entry.occurred_at), entry.position))
-    return entries
+        for event_id, state in states.items()
+    ]
 
 
 _CORRECTABLE = ("occurred_at", "date_uncertain", "summary", "subjects", "significance",
@@ -218,7 +232,7 @@ def _apply_correction(state: dict[str, Any], changes: dict[str, Any]) -> dict[st
 
 def _amendment(
     event: RecordedEvent,
-    known: dict[UUID, datetime],
+    known: Mapping[UUID, datetime],
     changes: dict[str, Any] | None,
     previous: dict[str, Any] | None,
 ) -> Amendment:

@@ -1,0 +1,229 @@
+"""One case as the projection sees it: its events, who knew each from when, and what depends on what.
+
+Applying an event says which entries and plans changed, so that only their read-model
+rows are recomputed. Every computed row comes from `replay.fold.fold_entries`, the same
+fold that answers a chronology directly from the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from events.recorded import RecordedEvent
+from events.timepoints import local_date, parse_timepoint, start_of
+from events.vocabulary import AMENDING_TYPES
+from projections.tables import WHOLE_RECORD
+from replay.fold import ChronologyEntry, fold_entries
+
+PLAN_TYPES = frozenset({"plan_started", "plan_reviewed", "plan_ended"})
+
+
+@dataclass(frozen=True)
+class EntryState:
+    """An entry as it stood to one viewer from `known_from` until `known_until`."""
+
+    viewer: str
+    known_from: datetime
+    known_until: datetime | None
+    entry: ChronologyEntry
+
+
+@dataclass(frozen=True)
+class PlanPeriod:
+    """A plan's life as known to the record from `known_from` until `known_until`."""
+
+    plan_id: str
+    known_from: datetime
+    known_until: datetime | None
+    kind: str
+    started_on: date
+    ended_on: date | None
+    review_due: date | None
+    subjects: tuple[str, ...]
+    detail: dict[str, Any]
+
+
+@dataclass
+class Changes:
+    """What applying events touched: entries and plans whose rows must be recomputed."""
+
+    entries: set[UUID] = field(default_factory=set)
+    plans: set[str] = field(default_factory=set)
+
+
+class CaseModel:
+    """Everything the projection needs about one case, kept in memory between batches."""
+
+    def __init__(self, case_id: str):
+        self.case_id = case_id
+        self.events: dict[UUID, RecordedEvent] = {}
+        self.knowledge: dict[UUID, dict[str, datetime]] = {}
+        # entry id -> amendments of it, and retractions of those amendments
+        self.related: dict[UUID, set[UUID]] = {}
+        self.plan_events: dict[str, set[UUID]] = {}
+        self.last_position = 0
+
+    # -- applying -------------------------------------------------------------------------
+
+    def apply(self, event: RecordedEvent, changes: Changes) -> list[tuple[UUID, str, datetime]]:
+        """Take one event; note what it changed; return the knowledge rows it set."""
+        self.events[event.event_id] = event
+        self.last_position = max(self.last_position, event.position)
+        learned: list[tuple[UUID, str, datetime]] = []
+        self._learn(event.event_id, WHOLE_RECORD, event.known_at, changes, learned)
+        self._learn(event.event_id, event.agency, event.known_at, changes, learned)
+        if event.type in AMENDING_TYPES:
+            root = self.root_of(UUID(str(event.data["target_event_id"])))
+            self.related.setdefault(root, set()).add(event.event_id)
+            self._touch(root, changes)
+        else:
+            self.related.setdefault(event.event_id, set())
+            if event.type in PLAN_TYPES:
+                self.plan_events.setdefault(event.data["plan_id"], set()).add(event.event_id)
+            self._touch(event.event_id, changes)
+        if event.type == "information_shared":
+            addressee = event.data["to_agency"]
+            self._learn(event.event_id, addressee, event.known_at, changes, learned)
+            for shared in event.data["event_ids"]:
+                shared_id = UUID(str(shared))
+                if shared_id in self.events:
+                    when = max(event.known_at, self.events[shared_id].known_at)
+                    self._learn(shared_id, addressee, when, changes, learned)
+        return learned
+
+    def _learn(
+        self, event_id: UUID, viewer: str, when: datetime, changes: Changes,
+        learned: list[tuple[UUID, str, datetime]],
+    ) -> None:
+        known = self.knowledge.setdefault(event_id, {})
+        if viewer in known and known[viewer] <= when:
+            return
+        known[viewer] = when
+        learned.append((event_id, viewer, when))
+        if event_id in self.events:
+            self._touch(self.root_of(event_id), changes)
+
+    def _touch(self, entry_id: UUID, changes: Changes) -> None:
+        changes.entries.add(entry_id)
+        entry = self.events.get(entry_id)
+        if entry is not None and entry.type in PLAN_TYPES:
+            changes.plans.add(entry.data["plan_id"])
+
+    def root_of(self, event_id: UUID) -> UUID:
+        """The chronology entry an event is about (itself, or what it amends)."""
+        seen = 0
+        while event_id in self.events and self.events[event_id].type in AMENDING_TYPES:
+            event_id = UUID(str(self.events[event_id].data["target_event_id"]))
+            seen += 1
+            if seen > 3:  # amendments target entries or amendments of entries, never deeper
+                break
+        return event_id
+
+    # -- computing rows -------------------------------------------------------------------
+
+    def entry_states(self, entry_id: UUID) -> list[EntryState]:
+        """The entry as it stood to each viewer over each interval of knowledge time."""
+        if entry_id not in self.events:
+            return []
+        involved = [self.events[entry_id]] + [
+            self.events[event_id] for event_id in self.related.get(entry_id, ())
+        ]
+        states = []
+        for viewer in self.knowledge.get(entry_id, {}):
+            known = self._known_to(viewer, involved)
+            for known_from, known_until in _intervals(known, start=known[entry_id]):
+                folded = fold_entries(involved, known, known_from)
+                states.append(EntryState(viewer, known_from, known_until, folded[0]))
+        return states
+
+    def plan_periods(self, plan_id: str) -> list[PlanPeriod]:
+        """The plan's life as known to the record over each interval of knowledge time."""
+        involved = []
+        for event_id in self.plan_events.get(plan_id, ()):
+            involved.append(self.events[event_id])
+            involved += [self.events[related] for related in self.related.get(event_id, ())]
+        known = self._known_to(WHOLE_RECORD, involved)
+        periods = []
+        for known_from, known_until in _intervals(known, start=min(known.values(), default=None)):
+            period = _plan_as_folded(
+                plan_id, fold_entries(involved, known, known_from), known_from, known_until
+            )
+            if period is not None:
+                periods.append(period)
+        return periods
+
+    def _known_to(self, viewer: str, involved: list[RecordedEvent]) -> dict[UUID, datetime]:
+        return {
+            event.event_id: self.knowledge[event.event_id][viewer]
+            for event in involved
+            if viewer in self.knowledge.get(event.event_id, {})
+        }
+
+
+def _intervals(
+    known: dict[UUID, datetime], start: datetime | None
+) -> list[tuple[datetime, datetime | None]]:
+    """Consecutive knowledge intervals, one per moment something became known."""
+    if start is None:
+        return []
+    moments = sorted({max(when, start) for when in known.values()})
+    return [
+        (moment, moments[index + 1] if index + 1 < len(moments) else None)
+        for index, moment in enumerate(moments)
+    ]
+
+
+def _plan_as_folded(
+    plan_id: str,
+    entries: list[ChronologyEntry],
+    known_from: datetime,
+    known_until: datetime | None,
+) -> PlanPeriod | None:
+    live = [entry for entry in entries if not entry.retracted]
+    started = next((entry for entry in live if entry.type == "plan_started"), None)
+    if started is None:
+        return None
+    reviews = sorted(
+        (entry for entry in live if entry.type == "plan_reviewed"),
+        key=lambda entry: (start_of(entry.occurred_at), entry.position),
+    )
+    ended = next((entry for entry in live if entry.type == "plan_ended"), None)
+    review_due = started.data.get("review_due")
+    for review in reviews:
+        review_due = review.data.get("next_review_due") or review_due
+    last_review = reviews[-1] if reviews else None
+    detail = {
+        "plan_id": plan_id,
+        "kind": started.data["kind"],
+        "category": started.data.get("category"),
+        "goals": started.data.get("goals") or [],
+        "started_event_id": str(started.event_id),
+        "started_at": started.model_dump(mode="json")["occurred_at"],
+        "last_review": (
+            {
+                "event_id": str(last_review.event_id),
+                "occurred_at": last_review.model_dump(mode="json")["occurred_at"],
+                "progress": last_review.data.get("progress"),
+            }
+            if last_review
+            else None
+        ),
+        "reviews": len(reviews),
+        "ended_event_id": str(ended.event_id) if ended else None,
+        "ended_at": ended.model_dump(mode="json")["occurred_at"] if ended else None,
+        "end_reason": ended.data.get("reason") if ended else None,
+    }
+    return PlanPeriod(
+        plan_id=plan_id,
+        known_from=known_from,
+        known_until=known_until,
+        kind=started.data["kind"],
+        started_on=local_date(started.occurred_at),
+        ended_on=local_date(ended.occurred_at) if ended else None,
+        review_due=local_date(parse_timepoint(review_due)) if review_due else None,
+        subjects=started.subjects,
+        detail=detail,
+    )

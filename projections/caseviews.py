@@ -1,0 +1,269 @@
+"""The case read models and the projection that keeps them, exactly once.
+
+`CaseViews` is a tracking recorder (the `eventsourcing` library's `TrackingRecorder`) over
+SQLAlchemy: the read-model rows of a batch of events and the tracking position are written
+in one transaction, and a position at or below the recorded one is refused, so an event is
+never applied twice. `CaseProjection` is the library's `Projection`; it keeps `CaseModel`s
+in memory between batches and recomputes only the entries and plans an event touched.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
+from eventsourcing.projection import Projection
+from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy.engine import Connection, Engine
+
+from domain.service import recorded_event
+from events.codes import SIGNIFICANCE_RANK
+from events.recorded import RecordedEvent
+from events.timepoints import start_of
+from projections import tables
+from projections.casemodel import CaseModel, Changes
+
+CACHED_CASES = 256
+
+
+class CaseViews(TrackingRecorder):
+    """The read-model tables and their tracking position, on one SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def create_tables(self) -> None:
+        tables.metadata.create_all(self.engine)
+
+    def drop_tables(self) -> None:
+        tables.metadata.drop_all(self.engine, tables=list(tables.READ_MODEL_TABLES))
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(tables.tracking.c.notification_id).where(
+                    tables.tracking.c.application_name == application_name
+                )
+            ).scalar()
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        with self.engine.begin() as connection:
+            self.record_tracking(connection, tracking)
+
+    def record_tracking(self, connection: Connection, tracking: Tracking) -> None:
+        """Move the position forward inside the caller's transaction; refuse going back."""
+        current = connection.execute(
+            select(tables.tracking.c.notification_id).where(
+                tables.tracking.c.application_name == tracking.application_name
+            )
+        ).scalar()
+        if current is None:
+            connection.execute(
+                insert(tables.tracking).values(
+                    application_name=tracking.application_name,
+                    notification_id=tracking.notification_id,
+                )
+            )
+        elif current >= tracking.notification_id:
+            raise IntegrityError(
+                f"{tracking.application_name} position {tracking.notification_id} "
+                f"already applied (at {current})"
+            )
+        else:
+            connection.execute(
+                update(tables.tracking)
+                .where(tables.tracking.c.application_name == tracking.application_name)
+                .values(notification_id=tracking.notification_id)
+            )
+
+    def stored_events_of(self, connection: Connection, case_id: str) -> list[RecordedEvent]:
+        rows = connection.execute(
+            select(tables.events.c.content)
+            .where(tables.events.c.case_id == case_id)
+            .order_by(tables.events.c.position)
+        )
+        return [RecordedEvent.model_validate(row.content) for row in rows]
+
+
+class CaseProjection(Projection[CaseViews]):
+    """Keeps the chronology, knowledge and plan read models from the case events."""
+
+    name = "case_views"
+
+    def __init__(self, view: CaseViews):
+        super().__init__(view)
+        self._models: OrderedDict[str, CaseModel] = OrderedDict()
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """One event in its own transaction (the library's runners call this)."""
+        self.process_batch([recorded_event(domain_event, tracking.notification_id)], tracking)
+
+    def process_batch(self, batch: Sequence[RecordedEvent], tracking: Tracking) -> None:
+        """Apply events (in position order) and move tracking to `tracking`, atomically."""
+        try:
+            with self.view.engine.begin() as connection:
+                self.view.record_tracking(connection, tracking)
+                self._apply(connection, batch)
+        except BaseException:
+            # The rows rolled back; the in-memory models may be ahead of them.
+            self._models.clear()
+            raise
+
+    def forget_cached_cases(self) -> None:
+        self._models.clear()
+
+    def _model(self, connection: Connection, case_id: str) -> CaseModel:
+        model = self._models.get(case_id)
+        if model is None:
+            model = CaseModel(case_id)
+            for event in self.view.stored_events_of(connection, case_id):
+                model.apply(event, Changes())
+            self._models[case_id] = model
+        self._models.move_to_end(case_id)
+        while len(self._models) > CACHED_CASES:
+            self._models.popitem(last=False)
+        return model
+
+    def _apply(self, connection: Connection, batch: Sequence[RecordedEvent]) -> None:
+        touched: dict[str, Changes] = {}
+        event_rows, learned = [], []
+        for event in batch:
+            model = self._model(connection, event.case_id)
+            if event.position <= model.last_position:
+                continue
+            changes = touched.setdefault(event.case_id, Changes())
+            learned += [
+                (model.case_id, event_id, viewer, when)
+                for event_id, viewer, when in model.apply(event, changes)
+            ]
+            event_rows.append(_event_row(event))
+        if event_rows:
+            connection.execute(insert(tables.events), event_rows)
+        self._write_knowledge(connection, learned)
+        for case_id, changes in touched.items():
+            model = self._models[case_id]
+            self._write_entry_states(connection, model, changes.entries)
+            self._write_plan_periods(connection, model, changes.plans)
+
+    @staticmethod
+    def _write_knowledge(
+        connection: Connection, learned: list[tuple[str, UUID, str, Any]]
+    ) -> None:
+        final = {(str(event_id), viewer): (case_id, when) for case_id, event_id, viewer, when in learned}
+        if not final:
+            return
+        keys = list(final)
+        for chunk in _chunks(keys, 400):
+            connection.execute(
+                delete(tables.knowledge).where(
+                    tuple_(tables.knowledge.c.event_id, tables.knowledge.c.viewer).in_(chunk)
+                )
+            )
+        connection.execute(
+            insert(tables.knowledge),
+            [
+                {"event_id": event_id, "viewer": viewer, "case_id": case_id, "known_from": when}
+                for (event_id, viewer), (case_id, when) in final.items()
+            ],
+        )
+
+    @staticmethod
+    def _write_entry_states(connection: Connection, model: CaseModel, entry_ids: set[UUID]) -> None:
+        if not entry_ids:
+            return
+        ids = [str(entry_id) for entry_id in entry_ids]
+        for chunk in _chunks(ids, 500):
+            connection.execute(delete(tables.state_subjects).where(
+                tables.state_subjects.c.event_id.in_(chunk)))
+            connection.execute(delete(tables.entry_states).where(
+                tables.entry_states.c.event_id.in_(chunk)))
+        state_rows, subject_rows = [], []
+        for entry_id in entry_ids:
+            for state in model.entry_states(entry_id):
+                entry = state.entry
+                key = {
+                    "event_id": str(entry.event_id),
+                    "viewer": state.viewer,
+                    "known_from": state.known_from,
+                }
+                state_rows.append({
+                    **key,
+                    "case_id": model.case_id,
+                    "type": entry.type,
+                    "known_until": state.known_until,
+                    "occurred_sort": start_of(entry.occurred_at),
+                    "position": entry.position,
+                    "significance_rank": SIGNIFICANCE_RANK[entry.significance],
+                    "retracted": entry.retracted,
+                    "entry": entry.model_dump(mode="json"),
+                })
+                subject_rows += [
+                    {**key, "person_id": person_id, "case_id": model.case_id}
+                    for person_id in entry.subjects
+                ]
+        if state_rows:
+            connection.execute(insert(tables.entry_states), state_rows)
+        if subject_rows:
+            connection.execute(insert(tables.state_subjects), subject_rows)
+
+    @staticmethod
+    def _write_plan_periods(connection: Connection, model: CaseModel, plan_ids: set[str]) -> None:
+        for plan_id in plan_ids:
+            where = (tables.plan_periods.c.case_id == model.case_id) & (
+                tables.plan_periods.c.plan_id == plan_id
+            )
+            connection.execute(delete(tables.plan_periods).where(where))
+            connection.execute(delete(tables.plan_subjects).where(
+                (tables.plan_subjects.c.case_id == model.case_id)
+                & (tables.plan_subjects.c.plan_id == plan_id)
+            ))
+            periods = model.plan_periods(plan_id)
+            if not periods:
+                continue
+            connection.execute(insert(tables.plan_periods), [
+                {
+                    "case_id": model.case_id,
+                    "plan_id": plan_id,
+                    "known_from": period.known_from,
+                    "known_until": period.known_until,
+                    "kind": period.kind,
+                    "started_on": period.started_on,
+                    "ended_on": period.ended_on,
+                    "review_due": period.review_due,
+                    "plan": {**period.detail, "subjects": list(period.subjects)},
+                }
+                for period in periods
+            ])
+            subject_rows = [
+                {"case_id": model.case_id, "plan_id": plan_id, "known_from": period.known_from,
+                 "person_id": person_id}
+                for period in periods
+                for person_id in period.subjects
+            ]
+            if subject_rows:
+                connection.execute(insert(tables.plan_subjects), subject_rows)
+
+
+def _event_row(event: RecordedEvent) -> dict[str, Any]:
+    target = event.data.get("target_event_id")
+    return {
+        "position": event.position,
+        "event_id": str(event.event_id),
+        "case_id": event.case_id,
+        "version": event.version,
+        "type": event.type,
+        "agency": event.agency,
+        "target_event_id": str(target) if target else None,
+        "occurred_sort": start_of(event.occurred_at),
+        "recorded_at": event.recorded_at,
+        "known_at": event.known_at,
+        "content": event.model_dump(mode="json"),
+    }
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

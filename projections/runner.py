@@ -1,0 +1,70 @@
+"""Running the case projection: a batched polling catch-up (SQLite has no subscriptions), and rebuild."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from eventsourcing.persistence import Tracking
+
+from domain.service import CaseService, recorded_event
+from projections.caseviews import CaseProjection, CaseViews
+
+BATCH_SIZE = 1_000
+
+
+class CaseViewsRunner:
+    """Keeps the case read models up to date with the event log, exactly once."""
+
+    def __init__(self, service: CaseService, views: CaseViews, batch_size: int = BATCH_SIZE):
+        self.service = service
+        self.views = views
+        self.projection = CaseProjection(views)
+        self.batch_size = batch_size
+        views.create_tables()
+
+    @property
+    def application_name(self) -> str:
+        return self.service.name
+
+    def position(self) -> int:
+        """The last position applied to the read models (0 before any)."""
+        return self.views.max_tracking_id(self.application_name) or 0
+
+    def lag(self) -> int:
+        """How many positions the read models are behind the log."""
+        return max(0, (self.service.recorder.max_notification_id() or 0) - self.position())
+
+    def catch_up(
+        self,
+        progress: Callable[[int], None] | None = None,
+        max_batches: int | None = None,
+    ) -> int:
+        """Apply every event recorded since the tracked position; return how many."""
+        applied = 0
+        batches = 0
+        start = self.position()
+        while max_batches is None or batches < max_batches:
+            notifications = self.service.recorder.select_notifications(
+                start, self.batch_size, inclusive_of_start=False
+            )
+            if not notifications:
+                break
+            batch = [
+                recorded_event(self.service.mapper.to_domain_event(notification), notification.id)
+                for notification in notifications
+            ]
+            last = notifications[-1].id
+            self.projection.process_batch(batch, Tracking(self.application_name, last))
+            applied += len(batch)
+            batches += 1
+            start = last
+            if progress is not None:
+                progress(len(batch))
+        return applied
+
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        """Drop every read model and build it again from the log."""
+        self.views.drop_tables()
+        self.views.create_tables()
+        self.projection.forget_cached_cases()
+        return self.catch_up(progress)

@@ -1,0 +1,156 @@
+"""The read-model tables: every row carries the knowledge interval in which it holds.
+
+Two clocks, always named: `known_from`/`known_until` are knowledge time (when the record,
+or one viewer, knew this); `occurred_sort` is valid time (when it happened, as an instant
+used for ordering). A row holds for "as known at T" when known_from <= T < known_until
+(an open `known_until` means it still holds).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+# Knowledge of the record as a whole, as opposed to one agency's knowledge.
+WHOLE_RECORD = "*"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend (SQLite keeps it as sortable text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+metadata = MetaData()
+
+tracking = Table(
+    "rm_tracking",
+    metadata,
+    Column("application_name", String(64), primary_key=True),
+    Column("notification_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+)
+
+# Every stored event, as the store returned it (the raw log, and the projection's source).
+events = Table(
+    "rm_events",
+    metadata,
+    Column("position", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("case_id", String(80), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("agency", String(64), nullable=False),
+    Column("target_event_id", String(36)),
+    Column("occurred_sort", UtcDateTime, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("known_at", UtcDateTime, nullable=False),
+    Column("content", JSON, nullable=False),
+    Index("rm_events_case_position", "case_id", "position"),
+    Index("rm_events_case_known", "case_id", "known_at"),
+    Index("rm_events_known", "known_at"),
+)
+
+# From when each event is known to each viewer (WHOLE_RECORD or an agency).
+knowledge = Table(
+    "rm_knowledge",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("viewer", String(64), primary_key=True),
+    Column("case_id", String(80), nullable=False),
+    Column("known_from", UtcDateTime, nullable=False),
+    Index("rm_knowledge_case_viewer", "case_id", "viewer", "known_from"),
+)
+
+# Each chronology entry as it stood to a viewer over a knowledge interval.
+entry_states = Table(
+    "rm_entry_states",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("viewer", String(64), primary_key=True),
+    Column("known_from", UtcDateTime, primary_key=True),
+    Column("case_id", String(80), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("known_until", UtcDateTime),
+    Column("occurred_sort", UtcDateTime, nullable=False),
+    Column("position", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+    Column("significance_rank", Integer, nullable=False),
+    Column("retracted", Boolean, nullable=False),
+    Column("entry", JSON, nullable=False),
+    Index("rm_entry_states_case", "case_id", "viewer", "known_from"),
+)
+
+# Which people each entry state names (the person's own chronology across cases).
+state_subjects = Table(
+    "rm_state_subjects",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("viewer", String(64), primary_key=True),
+    Column("known_from", UtcDateTime, primary_key=True),
+    Column("person_id", String(80), primary_key=True),
+    Column("case_id", String(80), nullable=False),
+    Index("rm_state_subjects_person", "person_id", "viewer"),
+)
+
+# Each plan's life over valid time (started_on..ended_on) as known over knowledge time.
+plan_periods = Table(
+    "rm_plan_periods",
+    metadata,
+    Column("case_id", String(80), primary_key=True),
+    Column("plan_id", String(80), primary_key=True),
+    Column("known_from", UtcDateTime, primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("known_until", UtcDateTime),
+    Column("started_on", Date, nullable=False),
+    Column("ended_on", Date),
+    Column("review_due", Date),
+    Column("plan", JSON, nullable=False),
+    Index("rm_plan_periods_known", "known_from"),
+    Index("rm_plan_periods_kind", "kind", "started_on"),
+)
+
+plan_subjects = Table(
+    "rm_plan_subjects",
+    metadata,
+    Column("case_id", String(80), primary_key=True),
+    Column("plan_id", String(80), primary_key=True),
+    Column("known_from", UtcDateTime, primary_key=True),
+    Column("person_id", String(80), primary_key=True),
+    Index("rm_plan_subjects_person", "person_id"),
+)
+
+READ_MODEL_TABLES = (
+    events, knowledge, entry_states, state_subjects, plan_periods, plan_subjects, tracking
+)
+

@@ -1,0 +1,354 @@
+"""Bitemporal questions answered from the read models: "as known at T", to the record or one agency.
+
+Every query here selects rows on knowledge time (`known_from <= T < known_until`) and
+orders on valid time (`occurred_sort`, then `position`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.engine import Connection, Engine
+
+from events.codes import SIGNIFICANCE_RANK
+from events.recorded import RecordedEvent
+from events.timepoints import utc_now
+from projections import tables
+from projections.tables import WHOLE_RECORD
+from replay.fold import ChronologyEntry
+
+
+@dataclass(frozen=True)
+class ChronologyFilter:
+    """Optional narrowing of a chronology: by person, significance, type and valid time."""
+
+    subject: str | None = None
+    min_significance: str | None = None
+    types: Sequence[str] = ()
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    include_retracted: bool = False
+
+
+def _viewer(agency: str | None) -> str:
+    return agency.lower() if agency else WHOLE_RECORD
+
+
+def _holds_at(table: Any, as_known_at: datetime | None) -> ColumnElement[bool]:
+    """The row holds in knowledge time at T (now, when T is None)."""
+    if as_known_at is None:
+        return table.c.known_until.is_(None)
+    return and_(
+        table.c.known_from <= as_known_at,
+        or_(table.c.known_until.is_(None), table.c.known_until > as_known_at),
+    )
+
+
+class CaseQueries:
+    """Read-side questions about cases and people."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    # -- cases ------------------------------------------------------------------------------
+
+    def case_exists(self, case_id: str) -> bool:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(tables.events.c.position).where(tables.events.c.case_id == case_id).limit(1)
+            ).first() is not None
+
+    def chronology(
+        self,
+        case_id: str,
+        *,
+        as_known_at: datetime | None = None,
+        agency: str | None = None,
+        where: ChronologyFilter = ChronologyFilter(),
+    ) -> list[ChronologyEntry]:
+        """The case's chronology as known at T to the record, or to one agency."""
+        states = tables.entry_states
+        with self.engine.connect() as connection:
+            return self._entries(
+                connection,
+                [states.c.case_id == case_id],
+                viewer=_viewer(agency),
+                as_known_at=as_known_at,
+                where=where,
+            )
+
+    def person_chronology(
+        self,
+        person_id: str,
+        *,
+        as_known_at: datetime | None = None,
+        agency: str | None = None,
+        where: ChronologyFilter = ChronologyFilter(),
+    ) -> list[ChronologyEntry]:
+        """One person's own chronology across every case that names them as a subject."""
+        with self.engine.connect() as connection:
+            return self._entries(
+                connection,
+                [],
+                viewer=_viewer(agency),
+                as_known_at=as_known_at,
+                where=ChronologyFilter(**{**where.__dict__, "subject": person_id}),
+            )
+
+    def person_exists(self, person_id: str) -> bool:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(tables.state_subjects.c.person_id)
+                .where(tables.state_subjects.c.person_id == person_id)
+                .limit(1)
+            ).first() is not None
+
+    def _entries(
+        self,
+        connection: Connection,
+        conditions: list[ColumnElement[bool]],
+        *,
+        viewer: str,
+        as_known_at: datetime | None,
+        where: ChronologyFilter,
+    ) -> list[ChronologyEntry]:
+        states = tables.entry_states
+        conditions = [*conditions, states.c.viewer == viewer, _holds_at(states, as_known_at)]
+        if not where.include_retracted:
+            conditions.append(states.c.retracted.is_(False))
+        if where.min_significance:
+            conditions.append(states.c.significance_rank >= SIGNIFICANCE_RANK[where.min_significance])
+        if where.types:
+            conditions.append(states.c.type.in_(list(where.types)))
+        if where.occurred_from is not None:
+            conditions.append(states.c.occurred_sort >= where.occurred_from)
+        if where.occurred_to is not None:
+            conditions.append(states.c.occurred_sort <= where.occurred_to)
+        if where.subject is not None:
+            subjects = tables.state_subjects
+            conditions.append(
+                exists().where(
+                    subjects.c.event_id == states.c.event_id,
+                    subjects.c.viewer == states.c.viewer,
+                    subjects.c.known_from == states.c.known_from,
+                    subjects.c.person_id == where.subject,
+                )
+            )
+        rows = connection.execute(
+            select(states.c.entry)
+            .where(*conditions)
+            .order_by(states.c.occurred_sort, states.c.position)
+        )
+        return [ChronologyEntry.model_validate(row.entry) for row in rows]
+
+    def entry(
+        self, case_id: str, event_id: str, *, as_known_at: datetime | None = None,
+        agency: str | None = None,
+    ) -> ChronologyEntry | None:
+        """One entry as it stood at T (None if not known then)."""
+        states = tables.entry_states
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(states.c.entry).where(
+                    states.c.case_id == case_id,
+                    states.c.event_id == event_id,
+                    states.c.viewer == _viewer(agency),
+                    _holds_at(states, as_known_at),
+                )
+            ).first()
+        return ChronologyEntry.model_validate(row.entry) if row else None
+
+    def events(
+        self, case_id: str, *, as_known_at: datetime | None = None, include_retracted: bool = True
+    ) -> list[RecordedEvent]:
+        """The raw log of a case as the store holds it, known at T, in recording order."""
+        stored = tables.events
+        conditions = [stored.c.case_id == case_id]
+        if as_known_at is not None:
+            conditions.append(stored.c.known_at <= as_known_at)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(stored.c.content).where(*conditions).order_by(stored.c.position)
+            )
+            found = [RecordedEvent.model_validate(row.content) for row in rows]
+        if include_retracted:
+            return found
+        retracted = {
+            str(event.data["target_event_id"]) for event in found if event.type == "entry_retracted"
+        }
+        return [event for event in found if str(event.event_id) not in retracted]
+
+    def stored_event(self, case_id: str, event_id: str) -> RecordedEvent | None:
+        stored = tables.events
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(stored.c.content).where(
+                    stored.c.case_id == case_id, stored.c.event_id == event_id
+                )
+            ).first()
+        return RecordedEvent.model_validate(row.content) if row else None
+
+    # -- plans and status -----------------------------------------------------------------
+
+    def plans(
+        self, case_id: str, *, on: date | None = None, as_known_at: datetime | None = None
+    ) -> list[PlanOnDate]:
+        """Plans of a case active on date D, as known at T."""
+        periods = tables.plan_periods
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(periods)
+                .where(periods.c.case_id == case_id, _holds_at(periods, as_known_at))
+                .order_by(periods.c.started_on, periods.c.plan_id)
+            )
+            return _active_plans(rows, on or utc_now().date())
+
+    def person_plans(
+        self, person_id: str, *, as_known_at: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Every plan naming the person, as known at T (any dates)."""
+        periods, subjects = tables.plan_periods, tables.plan_subjects
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(periods)
+                .join(
+                    subjects,
+                    and_(
+                        subjects.c.case_id == periods.c.case_id,
+                        subjects.c.plan_id == periods.c.plan_id,
+                        subjects.c.known_from == periods.c.known_from,
+                    ),
+                )
+                .where(subjects.c.person_id == person_id, _holds_at(periods, as_known_at))
+                .order_by(periods.c.started_on)
+            )
+            return [_plan_dict(row) for row in rows]
+
+    def person_status(
+        self, person_id: str, *, on: date | None = None, as_known_at: datetime | None = None
+    ) -> PersonStatus:
+        """Signposting: is, or has the child been, on a child protection plan or looked after."""
+        on = on or utc_now().date()
+        plans = [plan for plan in self.person_plans(person_id, as_known_at=as_known_at)
+                 if date.fromisoformat(plan["started_on"]) <= on]
+        def active(plan: dict[str, Any]) -> bool:
+            return plan["ended_on"] is None or date.fromisoformat(plan["ended_on"]) >= on
+        cp = [plan for plan in plans if plan["kind"] == "child_protection"]
+        lac = [plan for plan in plans if plan["kind"] == "looked_after"]
+        return PersonStatus(
+            person_id=person_id,
+            on=on,
+            as_known_at=as_known_at,
+            on_child_protection_plan=any(active(plan) for plan in cp),
+            has_been_on_child_protection_plan=bool(cp),
+            looked_after=any(active(plan) for plan in lac),
+            has_been_looked_after=bool(lac),
+            plans=plans,
+        )
+
+    # -- decisions and changes ------------------------------------------------------------
+
+    def decisions(
+        self, case_id: str, *, as_known_at: datetime | None = None, agency: str | None = None
+    ) -> list[ChronologyEntry]:
+        """The decisions register: every decision as known at T, in the order made."""
+        return self.chronology(
+            case_id, as_known_at=as_known_at, agency=agency,
+            where=ChronologyFilter(types=("decision_made",)),
+        )
+
+    def changes(
+        self, case_id: str, *, since: datetime, until: datetime | None = None,
+        agency: str | None = None,
+    ) -> list[RecordedEvent]:
+        """Events that became known (to the record, or to one agency) in (since, until]."""
+        known, stored = tables.knowledge, tables.events
+        conditions = [
+            known.c.case_id == case_id,
+            known.c.viewer == _viewer(agency),
+            known.c.known_from > since,
+        ]
+        if until is not None:
+            conditions.append(known.c.known_from <= until)
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(stored.c.content)
+                .join(known, known.c.event_id == stored.c.event_id)
+                .where(*conditions)
+                .order_by(known.c.known_from, stored.c.position)
+            )
+            return [RecordedEvent.model_validate(row.content) for row in rows]
+
+
+class PlanOnDate(BaseModel):
+    """A plan active on a date, as known at a time, with its last review and due date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    plan_id: str
+    kind: str
+    category: str | None
+    goals: list[str]
+    subjects: list[str]
+    started_on: date
+    ended_on: date | None
+    review_due: date | None
+    review_overdue: bool
+    last_review: dict[str, Any] | None
+    reviews: int
+    known_from: datetime
+
+
+class PersonStatus(BaseModel):
+    """Signposting for one child on a date, as known at a time."""
+
+    model_config = ConfigDict(frozen=True)
+
+    person_id: str
+    on: date
+    as_known_at: datetime | None
+    on_child_protection_plan: bool
+    has_been_on_child_protection_plan: bool
+    looked_after: bool
+    has_been_looked_after: bool
+    plans: list[dict[str, Any]]
+
+
+def _plan_dict(row: Any) -> dict[str, Any]:
+    return {
+        **row.plan,
+        "case_id": row.case_id,
+        "started_on": row.started_on.isoformat(),
+        "ended_on": row.ended_on.isoformat() if row.ended_on else None,
+        "review_due": row.review_due.isoformat() if row.review_due else None,
+    }
+
+
+def _active_plans(rows: Any, on: date) -> list[PlanOnDate]:
+    found = []
+    for row in rows:
+        if row.started_on > on or (row.ended_on is not None and row.ended_on < on):
+            continue
+        detail = row.plan
+        found.append(
+            PlanOnDate(
+                plan_id=row.plan_id,
+                kind=row.kind,
+                category=detail.get("category"),
+                goals=detail.get("goals") or [],
+                subjects=detail.get("subjects") or [],
+                started_on=row.started_on,
+                ended_on=row.ended_on,
+                review_due=row.review_due,
+                review_overdue=row.review_due is not None and row.review_due < on,
+                last_review=detail.get("last_review"),
+                reviews=detail.get("reviews", 0),
+                known_from=row.known_from,
+            )
+        )
+    return found
