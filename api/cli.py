@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -14,16 +15,18 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from api.bootstrap import build_case_service, build_engine
+from api.bootstrap import build_case_service, build_case_views_runner, build_engine
 from api.demo import DEMO_CASE, demo_case_events
 from api.eventfiles import parse_events, relabel, split_events
 from api.settings import get_settings
 from api.users import UserError, add_user
-from domain.errors import CaseNotFound, DomainError
+from domain.errors import DomainError
 from events.envelope import InvalidEventError, parse_event
 from events.timepoints import format_local, parse_instant
 from projections.integrity import verify_store
-from replay.fold import ChronologyEntry, chronology
+from replay.fold import ChronologyEntry
+from replay.foresight import foresight_view
+from replay.queries import CaseQueries, ChronologyFilter
 
 app = typer.Typer(
     help="Foresight: a case chronology that shows what was known, when, and by whom.",
@@ -82,17 +85,15 @@ def chronology_command(
     except ValueError as error:
         err.print(f"--as-known-at: {error}")
         raise typer.Exit(2) from None
-    service = build_case_service(get_settings())
-    try:
-        events = service.case_events(case_id)
-    except CaseNotFound:
+    queries = caught_up_queries()
+    if not queries.case_exists(case_id):
         err.print(f"No case {case_id!r}.")
-        raise typer.Exit(1) from None
-    entries = chronology(
-        events,
+        raise typer.Exit(1)
+    entries = queries.chronology(
+        case_id,
         as_known_at=cutoff,
-        agency=agency.lower() if agency else None,
-        include_retracted=include_retracted,
+        agency=agency,
+        where=ChronologyFilter(include_retracted=include_retracted),
     )
     if output_format == "json":
         out.print_json(json.dumps([entry.model_dump(mode="json") for entry in entries]))
@@ -146,6 +147,16 @@ def chronology_table(
     return table
 
 
+def caught_up_queries() -> CaseQueries:
+    """Read-model queries, after applying any events the read models have not seen yet."""
+    settings = get_settings()
+    runner = build_case_views_runner(settings, build_case_service(settings))
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("Updating read models", total=runner.lag() or None)
+        runner.catch_up(lambda count: progress.advance(task, count))
+    return CaseQueries(runner.views.engine)
+
+
 def headline(entry: ChronologyEntry) -> str:
     """One line saying what an entry is, for tables."""
     if entry.summary:
@@ -167,11 +178,64 @@ def demo() -> None:
         f"Demo case {DEMO_CASE}: {outcome.new_count} new event(s), "
         f"{len(outcome.events) - outcome.new_count} already stored, in {settings.db_url}"
     )
-    entries = chronology(service.case_events(DEMO_CASE))
+    entries = caught_up_queries().chronology(DEMO_CASE)
     out.print(chronology_table(DEMO_CASE, entries, None, None))
     out.print(
         "Try: foresight chronology FAM-0042 --as-known-at 2024-01-16T12:00 --agency social_care"
     )
+
+
+@app.command(name="foresight")
+def foresight_command(
+    case_id: Annotated[str, typer.Argument(help="The case id")],
+    event_id: Annotated[str, typer.Argument(help="The event id of a decision_made event")],
+    output_format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """What the maker of a decision knew, what others held, and what was learned later."""
+    try:
+        view = foresight_view(caught_up_queries(), case_id, event_id)
+    except DomainError as error:
+        err.print(str(error))
+        raise typer.Exit(1) from None
+    if output_format == "json":
+        out.print_json(view.model_dump_json())
+        return
+    out.print(
+        f"Decision {event_id} of {case_id} by {view.deciding_agency}: "
+        f"{headline(view.decision)}\nCutoff: {format_local(view.cutoff)}",
+        highlight=False,
+    )
+    groups = (
+        ("Known to the decider", view.known_to_decider),
+        ("Held elsewhere (known to the record, not to the deciding agency)", view.held_elsewhere),
+        ("Learned later (happened before, known only after)", view.learned_later),
+    )
+    for title, items in groups:
+        table = Table(title=title, title_justify="left")
+        for column in ("when", "agency", "what", "summary", "since"):
+            table.add_column(column)
+        for item in items:
+            entry = item.entry
+            since = "retracted later" if item.retracted_later else (
+                "changed later" if item.changed_later else "")
+            table.add_row(format_local(entry.occurred_at), entry.agency, entry.type,
+                          headline(entry), since)
+        out.print(table)
+
+
+@app.command()
+def rebuild() -> None:
+    """Rebuild every read model from the event log."""
+    settings = get_settings()
+    service = build_case_service(settings)
+    runner = build_case_views_runner(settings, service)
+    total = service.recorder.max_notification_id() or 0
+    started = time.perf_counter()
+    with Progress(console=err) as progress:
+        task = progress.add_task("Rebuilding read models", total=total)
+        applied = runner.rebuild(lambda count: progress.advance(task, count))
+    elapsed = time.perf_counter() - started
+    out.print(f"Rebuilt the read models from {applied} event(s) in {elapsed:.1f} s.")
 
 
 @app.command()
