@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID, NAMESPACE_URL, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
+from pydantic import ValidationError
 
 from domain.errors import InvariantViolation, UnknownReference
 from events.envelope import (
@@ -17,6 +18,7 @@ from events.envelope import (
     InvalidEventError,
     correction_data_changes,
     entry_content,
+    field_errors,
 )
 from events.timepoints import Timepoint, is_before, parse_timepoint, start_of
 from events.vocabulary import AMENDING_TYPES, DATA_MODELS
@@ -80,7 +82,7 @@ class Case(Aggregate):
 
         def apply(self, aggregate: Aggregate) -> None:
             assert isinstance(aggregate, Case)
-            aggregate._take(self.entry, self.hash)
+            aggregate._take(self.entry, self.hash, self.originator_version)
 
     @staticmethod
     def create_id(case_id: str) -> UUID:
@@ -97,7 +99,8 @@ class Case(Aggregate):
         self.assessments: dict[str, bool] = {}
         self.closed = False
         self.last_hash = GENESIS_HASH
-        self._take(entry, hash)
+        # The base class has already set self.version to this first event's version.
+        self._take(entry, hash, self.version)
 
     # -- deciding ---------------------------------------------------------------------------
 
@@ -140,29 +143,46 @@ class Case(Aggregate):
 
     # -- applying ---------------------------------------------------------------------------
 
-    def _take(self, entry: dict[str, Any], hash: str) -> None:  # noqa: A002
-        """Fold one stored entry into the state the invariants need."""
+    def _take(self, entry: dict[str, Any], hash: str, version: int) -> None:  # noqa: A002
+        """Fold one stored entry, the case's `version`th, into the state the invariants need."""
         event_id = entry["event_id"]
         event_type = entry["type"]
         data = entry.get("data", {})
-        self.entries[event_id] = [event_type, self.version + 1, entry.get("digest"), False]
+        key = next((data[name] for name in _KEY_FIELDS.get(event_type, ()) if name in data), None)
+        self.entries[event_id] = [event_type, version, entry.get("digest"), False, key]
         self.last_hash = hash
         if event_type == "person_added":
-            self.persons.setdefault(data["person_id"], self.version + 1)
+            self.persons.setdefault(key, version)
         elif event_type == "plan_started":
-            self.plans[data["plan_id"]] = {"kind": data["kind"], "ended": False}
+            self.plans[key] = {"kind": data["kind"], "ended": False, "ended_at": None}
         elif event_type == "plan_ended":
-            self.plans[data["plan_id"]]["ended"] = True
+            self.plans[key].update(ended=True, ended_at=entry["occurred_at"])
         elif event_type == "assessment_started":
-            self.assessments[data["assessment_id"]] = False
+            self.assessments[key] = False
         elif event_type == "assessment_completed":
-            self.assessments[data["assessment_id"]] = True
+            self.assessments[key] = True
         elif event_type == "entry_retracted":
-            self.entries[data["target_event_id"]][3] = True
+            self._withdraw(self.entries[data["target_event_id"]])
         elif event_type == "case_closed":
             self.closed = True
         elif event_type == "case_reopened":
             self.closed = False
+
+    def _withdraw(self, target: list[Any]) -> None:
+        """A retracted entry no longer counts for the invariants: its plan, person or
+        assessment can be recorded anew."""
+        target[3] = True
+        target_type, key = target[0], target[4]
+        if target_type == "person_added":
+            self.persons.pop(key, None)
+        elif target_type == "plan_started":
+            self.plans.pop(key, None)
+        elif target_type == "plan_ended" and key in self.plans:
+            self.plans[key].update(ended=False, ended_at=None)
+        elif target_type == "assessment_started":
+            self.assessments.pop(key, None)
+        elif target_type == "assessment_completed" and key in self.assessments:
+            self.assessments[key] = False
 
     def digest_of(self, event_id: str) -> str | None:
         """The content digest of an entry of this case, or None if the case has no such entry."""
@@ -171,6 +191,17 @@ class Case(Aggregate):
 
     def version_of(self, event_id: str) -> int:
         return int(self.entries[event_id][1])
+
+
+# The data field that names what an entry is about, for the types the invariants track.
+_KEY_FIELDS: dict[str, tuple[str, ...]] = {
+    "person_added": ("person_id",),
+    "plan_started": ("plan_id",),
+    "plan_reviewed": ("plan_id",),
+    "plan_ended": ("plan_id",),
+    "assessment_started": ("assessment_id",),
+    "assessment_completed": ("assessment_id",),
+}
 
 
 class _EmptyCase:
@@ -191,6 +222,7 @@ def decide(
 ) -> dict[str, Any]:
     """Refuse an event that breaks an invariant; otherwise return the entry to store."""
     check_times(envelope, recorded_at, prefix)
+    check_data(envelope, prefix)
     checks = _Checks(case, envelope, recorded_at, prefix)
     checks.run()
     entry = entry_content(envelope)
@@ -217,12 +249,24 @@ def check_times(envelope: EventEnvelope, recorded_at: datetime, prefix: str = ""
         raise InvalidEventError(errors)
 
 
+def check_data(envelope: EventEnvelope, prefix: str = "") -> None:
+    """The type's data again: an envelope may have been built without `parse_event`."""
+    try:
+        DATA_MODELS[envelope.type].model_validate(envelope.data)
+    except ValidationError as error:
+        raise InvalidEventError(field_errors(error, _at(prefix, "data"))) from None
+
+
+def _at(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
 def _in_far_future(when: Timepoint, recorded_at: datetime) -> bool:
     return start_of(when) > recorded_at + FUTURE_TOLERANCE
 
 
 def _field(prefix: str, name: str, reason: str) -> FieldError:
-    return FieldError(f"{prefix}.{name}" if prefix else name, reason)
+    return FieldError(_at(prefix, name), reason)
 
 
 class _Checks:
@@ -330,6 +374,11 @@ class _Checks:
             )
 
     def check_plan_reviewed(self) -> None:
+        plan_id = self.data["plan_id"]
+        plan = self.case.plans.get(plan_id)
+        ended_at = plan.get("ended_at") if plan else None
+        if ended_at and not is_before(parse_timepoint(ended_at), self.envelope.occurred_at):
+            return  # a review held before the plan ended, recorded late
         self._check_plan_active()
 
     def check_plan_ended(self) -> None:
@@ -363,7 +412,7 @@ class _Checks:
     def check_entry_corrected(self) -> None:
         target = self.check_amendable_target()
         changes = self.data["changes"]
-        if not any(value is not None for value in changes.values()):
+        if not any(value is not None and value != {} for value in changes.values()):
             raise InvalidEventError([_field(self.prefix, "data.changes", "changes nothing")])
         occurred_at = changes.get("occurred_at")
         if occurred_at is not None and _in_far_future(parse_timepoint(occurred_at), self.recorded_at):
@@ -371,6 +420,11 @@ class _Checks:
                 [_field(self.prefix, "data.changes.occurred_at", "is more than 24 hours in the future")]
             )
         if changes.get("subjects") is not None:
+            if len(set(changes["subjects"])) != len(changes["subjects"]):
+                raise InvalidEventError(
+                    [_field(self.prefix, "data.changes.subjects",
+                            "names the same person more than once")]
+                )
             self.check_subjects(changes["subjects"], "data.changes.subjects")
         if changes.get("data") is not None:
             self.normalised_changes = correction_data_changes(

@@ -145,7 +145,7 @@ class CaseService(Application[UUID]):
                     "event_id", f"{next(iter(clashes))} was stored by another writer meanwhile"
                 ) from None
             raise VersionConflict(
-                "If-Match", "another writer appended to this case meanwhile; reload and retry"
+                "version", "another writer appended to this case meanwhile; reload and retry"
             ) from None
 
     @staticmethod
@@ -179,7 +179,7 @@ class CaseService(Application[UUID]):
         actual = case.version if case is not None else 0
         if actual != expected:
             raise VersionConflict(
-                "If-Match",
+                "version",
                 f"case {case_id!r} is at version {actual}, not {expected}; reload and retry",
             )
 
