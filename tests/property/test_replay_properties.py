@@ -1,0 +1,234 @@
+"""Properties of "as known at T" over generated multi-agency cases, against a plain reference fold."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from api.bootstrap import build_case_service, build_case_views_runner
+from api.settings import Settings
+from events.envelope import parse_event
+from events.recorded import RecordedEvent
+from projections import tables
+from replay.fold import chronology as fold_chronology
+from replay.queries import CaseQueries, ChronologyFilter
+from tests.reference_model import as_seen, chronology_as_known_at
+
+AGENCIES = ("police", "school", "health", "social_care")
+START = datetime(2023, 1, 2, 9, 0, tzinfo=timezone.utc)
+CASE = "FAM-P"
+
+
+@dataclass
+class Story:
+    """A generated case, as raw events in recording order, split into append batches."""
+
+    batches: list[list[dict[str, Any]]] = field(default_factory=list)
+    entries: list[str] = field(default_factory=list)
+    corrections: list[str] = field(default_factory=list)
+    retracted: set[str] = field(default_factory=set)
+    all_ids: list[str] = field(default_factory=list)
+
+
+def _id(index: int) -> str:
+    return f"00000000-0000-4000-8000-{index:012d}"
+
+
+@st.composite
+def stories(draw: st.DrawFn) -> Story:
+    story = Story()
+    person = {
+        "event_id": _id(0), "type": "person_added", "case_id": CASE,
+        "occurred_at": "2023-01-01", "agency": "social_care",
+        "source_recorded_at": START.isoformat(), "data": {"person_id": "c1", "role": "child"},
+    }
+    pending = [person]
+    story.all_ids.append(_id(0))
+    for index in range(1, draw(st.integers(min_value=3, max_value=16)) + 1):
+        kind = draw(st.sampled_from(["entry", "entry", "entry", "correct", "retract", "mark", "share"]))
+        live = [event_id for event_id in story.entries if event_id not in story.retracted]
+        if not live:
+            kind = "entry"
+        known = START + timedelta(
+            days=draw(st.integers(min_value=0, max_value=400)),
+            minutes=draw(st.integers(min_value=0, max_value=1439)),
+        )
+        agency = draw(st.sampled_from(AGENCIES))
+        raw: dict[str, Any] = {
+            "event_id": _id(index), "case_id": CASE, "agency": agency,
+            "source_recorded_at": known.isoformat(), "occurred_at": known.isoformat(),
+        }
+        if kind == "entry":
+            occurred = known - timedelta(days=draw(st.integers(min_value=0, max_value=60)))
+            raw.update(
+                type=draw(st.sampled_from(["note_added", "contact_received", "child_seen"])),
+                occurred_at=occurred.date().isoformat() if draw(st.booleans()) else occurred.isoformat(),
+                summary=f"entry {index}",
+                significance=draw(st.sampled_from(["routine", "significant", "key"])),
+                subjects=["c1"] if draw(st.booleans()) else [],
+            )
+            story.entries.append(raw["event_id"])
+        elif kind == "correct":
+            changes: dict[str, Any] = {"summary": f"corrected by {index}"}
+            if draw(st.booleans()):
+                changes["occurred_at"] = (known - timedelta(days=draw(st.integers(0, 90)))).date().isoformat()
+            if draw(st.booleans()):
+                changes["significance"] = draw(st.sampled_from(["routine", "significant", "key"]))
+            raw.update(type="entry_corrected", data={
+                "target_event_id": draw(st.sampled_from(live)), "changes": changes,
+                "reason": "typo"})
+            story.corrections.append(raw["event_id"])
+        elif kind == "retract":
+            candidates = live + [c for c in story.corrections if c not in story.retracted]
+            target = draw(st.sampled_from(candidates))
+            raw.update(type="entry_retracted", data={"target_event_id": target, "reason": "wrong"})
+            story.retracted.add(target)
+        elif kind == "mark":
+            raw.update(type="marked_significant", data={
+                "target_event_id": draw(st.sampled_from(live)),
+                "significance": draw(st.sampled_from(["routine", "significant", "key"]))})
+        else:
+            shared = draw(st.lists(st.sampled_from(story.all_ids), min_size=1, max_size=3, unique=True))
+            raw.update(type="information_shared", data={
+                "to_agency": draw(st.sampled_from([a for a in AGENCIES if a != agency])),
+                "event_ids": shared})
+        story.all_ids.append(raw["event_id"])
+        pending.append(raw)
+        if draw(st.integers(min_value=0, max_value=3)) == 0:
+            story.batches.append(pending)
+            pending = []
+    if pending:
+        story.batches.append(pending)
+    return story
+
+
+@dataclass
+class Loaded:
+    events: list[RecordedEvent]
+    queries: CaseQueries
+    runner: Any
+
+
+def load(story: Story, directory: str) -> Loaded:
+    """Append the story batch by batch, keeping the read models up after each batch."""
+    settings_ = Settings(db_url=f"sqlite:///{Path(directory) / 'f.db'}")
+    service = build_case_service(settings_)
+    runner = build_case_views_runner(settings_, service)
+    for batch in story.batches:
+        service.append([parse_event(raw) for raw in batch])
+        runner.catch_up()
+    return Loaded(service.case_events(CASE), CaseQueries(runner.views.engine), runner)
+
+
+def moments(events: list[RecordedEvent]) -> list[datetime | None]:
+    """Times worth asking about: each known_at, just before and after it, and now."""
+    found: list[datetime | None] = [None]
+    for event in events:
+        found += [event.known_at, event.known_at - timedelta(microseconds=1),
+                  event.known_at + timedelta(seconds=1)]
+    return found
+
+
+PROPERTY_SETTINGS = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@PROPERTY_SETTINGS
+@given(story=stories(), data=st.data())
+def test_the_read_models_answer_as_the_reference_fold_at_any_time_for_any_agency(story, data):
+    """Read-model chronology as known at T (to the record or an agency) equals the plain fold."""
+    with tempfile.TemporaryDirectory() as directory:
+        loaded = load(story, directory)
+        times = data.draw(st.lists(st.sampled_from(moments(loaded.events)), min_size=4, max_size=8))
+        for as_known_at in times:
+            for agency in (None, *AGENCIES):
+                expected = chronology_as_known_at(loaded.events, as_known_at, agency)
+                from_read_models = loaded.queries.chronology(
+                    CASE, as_known_at=as_known_at, agency=agency
+                )
+                folded = fold_chronology(loaded.events, as_known_at=as_known_at, agency=agency)
+                assert [as_seen(e) for e in from_read_models] == expected, (as_known_at, agency)
+                assert [as_seen(e) for e in folded] == expected, (as_known_at, agency)
+
+
+@PROPERTY_SETTINGS
+@given(story=stories())
+def test_as_known_now_equals_the_live_projection_and_the_latest_time(story):
+    """Asking about now, and about the last moment anything became known, give the same answer."""
+    with tempfile.TemporaryDirectory() as directory:
+        loaded = load(story, directory)
+        latest = max(event.known_at for event in loaded.events)
+        now = [as_seen(e) for e in loaded.queries.chronology(CASE)]
+        assert now == [as_seen(e) for e in loaded.queries.chronology(CASE, as_known_at=latest)]
+        assert now == chronology_as_known_at(loaded.events, None)
+
+
+@PROPERTY_SETTINGS
+@given(story=stories())
+def test_rebuilding_from_the_log_gives_the_incrementally_kept_read_models(story):
+    """Dropping and rebuilding every read model reproduces, row for row, what catch-up kept."""
+    with tempfile.TemporaryDirectory() as directory:
+        loaded = load(story, directory)
+        before = dump(loaded.runner.views.engine)
+        loaded.runner.rebuild()
+        assert dump(loaded.runner.views.engine) == before
+
+
+@PROPERTY_SETTINGS
+@given(story=stories(), data=st.data())
+def test_knowledge_only_grows_with_time(story, data):
+    """Whatever is known at T1 is still known at any later T2, retracted or not."""
+    with tempfile.TemporaryDirectory() as directory:
+        loaded = load(story, directory)
+        first, second = sorted(
+            data.draw(st.lists(st.sampled_from([m for m in moments(loaded.events) if m]),
+                               min_size=2, max_size=2)))
+        for agency in (None, *AGENCIES):
+            everything = ChronologyFilter(include_retracted=True)
+            earlier = {e.event_id for e in loaded.queries.chronology(
+                CASE, as_known_at=first, agency=agency, where=everything)}
+            later = {e.event_id for e in loaded.queries.chronology(
+                CASE, as_known_at=second, agency=agency, where=everything)}
+            assert earlier <= later
+        raw_earlier = {e.event_id for e in loaded.queries.events(CASE, as_known_at=first)}
+        raw_later = {e.event_id for e in loaded.queries.events(CASE, as_known_at=second)}
+        assert raw_earlier <= raw_later
+
+
+@PROPERTY_SETTINGS
+@given(story=stories())
+def test_a_correction_or_retraction_known_after_t_never_shows_at_t(story):
+    """At any time before an amendment became known, no entry carries it or is retracted by it."""
+    with tempfile.TemporaryDirectory() as directory:
+        loaded = load(story, directory)
+        for amendment in loaded.events:
+            if amendment.type not in ("entry_corrected", "entry_retracted", "marked_significant"):
+                continue
+            before = amendment.known_at - timedelta(microseconds=1)
+            shown = loaded.queries.chronology(
+                CASE, as_known_at=before, where=ChronologyFilter(include_retracted=True)
+            )
+            for entry in shown:
+                assert amendment.event_id not in {a.event_id for a in entry.amendments}
+                if amendment.type == "entry_retracted" and str(entry.event_id) == str(
+                    amendment.data["target_event_id"]
+                ):
+                    assert not entry.retracted
+
+
+def dump(engine: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Every read-model row, in a stable order, for comparison."""
+    found = {}
+    with engine.connect() as connection:
+        for table in tables.READ_MODEL_TABLES:
+            rows = connection.execute(select(table)).all()
+            found[table.name] = sorted((tuple(repr(v) for v in row) for row in rows))
+    return found
