@@ -90,8 +90,8 @@ class Case(Aggregate):
 
     def __init__(self, case_id: str, entry: dict[str, Any], prev_hash: str, hash: str):  # noqa: A002
         self.case_id = case_id
-        # event_id -> [type, version, digest, retracted]
-        self.entries: dict[str, list[Any]] = {}
+        # event_id -> (type, version, digest, retracted, key): immutable, shared by copies
+        self.entries: dict[str, tuple[Any, ...]] = {}
         self.persons: dict[str, int] = {}
         # plan_id -> {"kind": ..., "ended": bool}
         self.plans: dict[str, dict[str, Any]] = {}
@@ -149,7 +149,7 @@ class Case(Aggregate):
         event_type = entry["type"]
         data = entry.get("data", {})
         key = next((data[name] for name in _KEY_FIELDS.get(event_type, ()) if name in data), None)
-        self.entries[event_id] = [event_type, version, entry.get("digest"), False, key]
+        self.entries[event_id] = (event_type, version, entry.get("digest"), False, key)
         self.last_hash = hash
         if event_type == "person_added":
             self.persons.setdefault(key, version)
@@ -162,17 +162,17 @@ class Case(Aggregate):
         elif event_type == "assessment_completed":
             self.assessments[key] = True
         elif event_type == "entry_retracted":
-            self._withdraw(self.entries[data["target_event_id"]])
+            self._withdraw(data["target_event_id"])
         elif event_type == "case_closed":
             self.closed = True
         elif event_type == "case_reopened":
             self.closed = False
 
-    def _withdraw(self, target: list[Any]) -> None:
+    def _withdraw(self, target_id: str) -> None:
         """A retracted entry no longer counts for the invariants: its plan, person or
         assessment can be recorded anew."""
-        target[3] = True
-        target_type, key = target[0], target[4]
+        target_type, version, digest, _, key = self.entries[target_id]
+        self.entries[target_id] = (target_type, version, digest, True, key)
         if target_type == "person_added":
             self.persons.pop(key, None)
         elif target_type == "plan_started":
@@ -183,6 +183,22 @@ class Case(Aggregate):
             self.assessments.pop(key, None)
         elif target_type == "assessment_completed" and key in self.assessments:
             self.assessments[key] = False
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Case:
+        """A copy for the repository cache, in time proportional to the number of entries.
+
+        Entry facts are immutable tuples and can be shared; only the containers are copied.
+        """
+        clone = object.__new__(type(self))
+        for name, value in self.__dict__.items():
+            if name == "plans":
+                value = {plan_id: dict(plan) for plan_id, plan in value.items()}
+            elif isinstance(value, dict):
+                value = dict(value)
+            elif isinstance(value, list):
+                value = list(value)
+            clone.__dict__[name] = value
+        return clone
 
     def digest_of(self, event_id: str) -> str | None:
         """The content digest of an entry of this case, or None if the case has no such entry."""
@@ -210,7 +226,7 @@ class _EmptyCase:
     def __init__(self, case_id: str):
         self.case_id = case_id
         self.version = 0
-        self.entries: dict[str, list[Any]] = {}
+        self.entries: dict[str, tuple[Any, ...]] = {}
         self.persons: dict[str, int] = {}
         self.plans: dict[str, dict[str, Any]] = {}
         self.assessments: dict[str, bool] = {}
@@ -316,7 +332,7 @@ class _Checks:
                 "(record person_added first)",
             )
 
-    def check_event_exists(self, event_id: str, where: str) -> list[Any]:
+    def check_event_exists(self, event_id: str, where: str) -> tuple[Any, ...]:
         found = self.case.entries.get(event_id)
         if found is None:
             raise UnknownReference(
@@ -324,7 +340,7 @@ class _Checks:
             )
         return found
 
-    def check_amendable_target(self) -> list[Any]:
+    def check_amendable_target(self) -> tuple[Any, ...]:
         target = self.check_event_exists(str(self.data["target_event_id"]), "data.target_event_id")
         where = self.at("data.target_event_id")
         if target[0] in AMENDING_TYPES:

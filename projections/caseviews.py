@@ -85,7 +85,7 @@ class CaseViews(TrackingRecorder):
             .where(tables.events.c.case_id == case_id)
             .order_by(tables.events.c.position)
         )
-        return [RecordedEvent.model_validate(row.content) for row in rows]
+        return [RecordedEvent.model_validate_json(row.content) for row in rows]
 
 
 class CaseProjection(Projection[CaseViews]):
@@ -130,6 +130,8 @@ class CaseProjection(Projection[CaseViews]):
     def _apply(self, connection: Connection, batch: Sequence[RecordedEvent]) -> None:
         touched: dict[str, Changes] = {}
         event_rows, learned = [], []
+        # Events first seen in this batch have no rows yet: nothing to delete for them.
+        fresh = {str(event.event_id) for event in batch}
         for event in batch:
             model = self._model(connection, event.case_id)
             if event.position <= model.last_position:
@@ -142,20 +144,20 @@ class CaseProjection(Projection[CaseViews]):
             event_rows.append(_event_row(event))
         if event_rows:
             connection.execute(insert(tables.events), event_rows)
-        self._write_knowledge(connection, learned)
+        self._write_knowledge(connection, learned, fresh)
         for case_id, changes in touched.items():
             model = self._models[case_id]
-            self._write_entry_states(connection, model, changes.entries)
+            self._write_entry_states(connection, model, changes.entries, fresh)
             self._write_plan_periods(connection, model, changes.plans)
 
     @staticmethod
     def _write_knowledge(
-        connection: Connection, learned: list[tuple[str, UUID, str, Any]]
+        connection: Connection, learned: list[tuple[str, UUID, str, Any]], fresh: set[str]
     ) -> None:
         final = {(str(event_id), viewer): (case_id, when) for case_id, event_id, viewer, when in learned}
         if not final:
             return
-        keys = list(final)
+        keys = [key for key in final if key[0] not in fresh]
         for chunk in _chunks(keys, 400):
             connection.execute(
                 delete(tables.knowledge).where(
@@ -171,10 +173,12 @@ class CaseProjection(Projection[CaseViews]):
         )
 
     @staticmethod
-    def _write_entry_states(connection: Connection, model: CaseModel, entry_ids: set[UUID]) -> None:
+    def _write_entry_states(
+        connection: Connection, model: CaseModel, entry_ids: set[UUID], fresh: set[str]
+    ) -> None:
         if not entry_ids:
             return
-        ids = [str(entry_id) for entry_id in entry_ids]
+        ids = [str(entry_id) for entry_id in entry_ids if str(entry_id) not in fresh]
         for chunk in _chunks(ids, 500):
             connection.execute(delete(tables.state_subjects).where(
                 tables.state_subjects.c.event_id.in_(chunk)))
@@ -198,7 +202,7 @@ class CaseProjection(Projection[CaseViews]):
                     "position": entry.position,
                     "significance_rank": SIGNIFICANCE_RANK[entry.significance],
                     "retracted": entry.retracted,
-                    "entry": entry.model_dump(mode="json"),
+                    "entry": entry.model_dump_json(),
                 })
                 subject_rows += [
                     {**key, "person_id": person_id, "case_id": model.case_id}
@@ -260,7 +264,7 @@ def _event_row(event: RecordedEvent) -> dict[str, Any]:
         "occurred_sort": start_of(event.occurred_at),
         "recorded_at": event.recorded_at,
         "known_at": event.known_at,
-        "content": event.model_dump(mode="json"),
+        "content": event.model_dump_json(),
     }
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -31,11 +32,19 @@ from sqlalchemy.types import TypeDecorator
 WHOLE_RECORD = "*"
 
 
+SQLITE_INSTANT = "%Y-%m-%d %H:%M:%S.%f"
+
+
 class UtcDateTime(TypeDecorator[datetime]):
-    """An aware UTC datetime on every backend (SQLite keeps it as sortable text)."""
+    """An aware UTC datetime: `timestamptz` on PostgreSQL, fixed-width sortable text on SQLite."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(26))
+        return dialect.type_descriptor(DateTime(timezone=True))
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
@@ -43,13 +52,13 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value.strftime(SQLITE_INSTANT) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+        if isinstance(value, str):
+            return datetime.strptime(value, SQLITE_INSTANT).replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
 
 
@@ -76,7 +85,8 @@ events = Table(
     Column("occurred_sort", UtcDateTime, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("known_at", UtcDateTime, nullable=False),
-    Column("content", JSON, nullable=False),
+    # The RecordedEvent as JSON text (pydantic writes and reads it without a dict in between).
+    Column("content", Text, nullable=False),
     Index("rm_events_case_position", "case_id", "position"),
     Index("rm_events_case_known", "case_id", "known_at"),
     Index("rm_events_known", "known_at"),
@@ -107,7 +117,7 @@ entry_states = Table(
     Column("position", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
     Column("significance_rank", Integer, nullable=False),
     Column("retracted", Boolean, nullable=False),
-    Column("entry", JSON, nullable=False),
+    Column("entry", Text, nullable=False),  # ChronologyEntry as JSON text
     Index("rm_entry_states_case", "case_id", "viewer", "known_from"),
 )
 
@@ -135,7 +145,7 @@ plan_periods = Table(
     Column("started_on", Date, nullable=False),
     Column("ended_on", Date),
     Column("review_due", Date),
-    Column("plan", JSON, nullable=False),
+    Column("plan", JSON, nullable=False),  # small, read as a dict
     Index("rm_plan_periods_known", "known_from"),
     Index("rm_plan_periods_kind", "kind", "started_on"),
 )

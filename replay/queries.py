@@ -144,7 +144,7 @@ class CaseQueries:
             .where(*conditions)
             .order_by(states.c.occurred_sort, states.c.position)
         )
-        return [ChronologyEntry.model_validate(row.entry) for row in rows]
+        return [ChronologyEntry.model_validate_json(row.entry) for row in rows]
 
     def entry(
         self, case_id: str, event_id: str, *, as_known_at: datetime | None = None,
@@ -161,7 +161,7 @@ class CaseQueries:
                     _holds_at(states, as_known_at),
                 )
             ).first()
-        return ChronologyEntry.model_validate(row.entry) if row else None
+        return ChronologyEntry.model_validate_json(row.entry) if row else None
 
     def events(
         self, case_id: str, *, as_known_at: datetime | None = None, include_retracted: bool = True
@@ -175,7 +175,7 @@ class CaseQueries:
             rows = connection.execute(
                 select(stored.c.content).where(*conditions).order_by(stored.c.position)
             )
-            found = [RecordedEvent.model_validate(row.content) for row in rows]
+            found = [RecordedEvent.model_validate_json(row.content) for row in rows]
         if include_retracted:
             return found
         retracted = {
@@ -191,7 +191,7 @@ class CaseQueries:
                     stored.c.case_id == case_id, stored.c.event_id == event_id
                 )
             ).first()
-        return RecordedEvent.model_validate(row.content) if row else None
+        return RecordedEvent.model_validate_json(row.content) if row else None
 
     # -- plans and status -----------------------------------------------------------------
 
@@ -282,7 +282,7 @@ class CaseQueries:
                 .where(*conditions)
                 .order_by(known.c.known_from, stored.c.position)
             )
-            return [RecordedEvent.model_validate(row.content) for row in rows]
+            return [RecordedEvent.model_validate_json(row.content) for row in rows]
 
 
 class PlanOnDate(BaseModel):
