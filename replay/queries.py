@@ -72,11 +72,33 @@ class CaseQueries:
         where: ChronologyFilter = ChronologyFilter(),
     ) -> list[ChronologyEntry]:
         """The case's chronology as known at T to the record, or to one agency."""
-        states = tables.entry_states
+        return [
+            ChronologyEntry.model_validate_json(text)
+            for text in self._case_entry_texts(case_id, as_known_at, agency, where)
+        ]
+
+    def chronology_json(
+        self,
+        case_id: str,
+        *,
+        as_known_at: datetime | None = None,
+        agency: str | None = None,
+        where: ChronologyFilter = ChronologyFilter(),
+    ) -> str:
+        """The same chronology as a JSON array, straight from the stored entry texts."""
+        return "[" + ",".join(self._case_entry_texts(case_id, as_known_at, agency, where)) + "]"
+
+    def _case_entry_texts(
+        self,
+        case_id: str,
+        as_known_at: datetime | None,
+        agency: str | None,
+        where: ChronologyFilter,
+    ) -> list[str]:
         with self.engine.connect() as connection:
-            return self._entries(
+            return self._entry_texts(
                 connection,
-                [states.c.case_id == case_id],
+                [tables.entry_states.c.case_id == case_id],
                 viewer=_viewer(agency),
                 as_known_at=as_known_at,
                 where=where,
@@ -92,13 +114,14 @@ class CaseQueries:
     ) -> list[ChronologyEntry]:
         """One person's own chronology across every case that names them as a subject."""
         with self.engine.connect() as connection:
-            return self._entries(
+            texts = self._entry_texts(
                 connection,
                 [],
                 viewer=_viewer(agency),
                 as_known_at=as_known_at,
                 where=ChronologyFilter(**{**where.__dict__, "subject": person_id}),
             )
+        return [ChronologyEntry.model_validate_json(text) for text in texts]
 
     def person_exists(self, person_id: str) -> bool:
         with self.engine.connect() as connection:
@@ -108,7 +131,7 @@ class CaseQueries:
                 .limit(1)
             ).first() is not None
 
-    def _entries(
+    def _entry_texts(
         self,
         connection: Connection,
         conditions: list[ColumnElement[bool]],
@@ -116,7 +139,7 @@ class CaseQueries:
         viewer: str,
         as_known_at: datetime | None,
         where: ChronologyFilter,
-    ) -> list[ChronologyEntry]:
+    ) -> list[str]:
         states = tables.entry_states
         conditions = [*conditions, states.c.viewer == viewer, _holds_at(states, as_known_at)]
         if not where.include_retracted:
@@ -144,7 +167,7 @@ class CaseQueries:
             .where(*conditions)
             .order_by(states.c.occurred_sort, states.c.position)
         )
-        return [ChronologyEntry.model_validate_json(row.entry) for row in rows]
+        return [row.entry for row in rows]
 
     def entry(
         self, case_id: str, event_id: str, *, as_known_at: datetime | None = None,
