@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 
 from domain.service import recorded_event
@@ -79,6 +79,12 @@ class CaseViews(TrackingRecorder):
                 .values(notification_id=tracking.notification_id)
             )
 
+    def last_position_of(self, connection: Connection, case_id: str) -> int:
+        """The last position of a case applied to the read models (0 if none)."""
+        return connection.execute(
+            select(func.max(tables.events.c.position)).where(tables.events.c.case_id == case_id)
+        ).scalar() or 0
+
     def stored_events_of(self, connection: Connection, case_id: str) -> list[RecordedEvent]:
         rows = connection.execute(
             select(tables.events.c.content)
@@ -117,6 +123,11 @@ class CaseProjection(Projection[CaseViews]):
 
     def _model(self, connection: Connection, case_id: str) -> CaseModel:
         model = self._models.get(case_id)
+        if model is not None and model.last_position != self.view.last_position_of(
+            connection, case_id
+        ):
+            # Another process applied events of this case since we cached it.
+            model = None
         if model is None:
             model = CaseModel(case_id)
             for event in self.view.stored_events_of(connection, case_id):
@@ -132,8 +143,11 @@ class CaseProjection(Projection[CaseViews]):
         event_rows, learned = [], []
         # Events first seen in this batch have no rows yet: nothing to delete for them.
         fresh = {str(event.event_id) for event in batch}
+        models: dict[str, CaseModel] = {}
         for event in batch:
-            model = self._model(connection, event.case_id)
+            if event.case_id not in models:
+                models[event.case_id] = self._model(connection, event.case_id)
+            model = models[event.case_id]
             if event.position <= model.last_position:
                 continue
             changes = touched.setdefault(event.case_id, Changes())
@@ -146,7 +160,7 @@ class CaseProjection(Projection[CaseViews]):
             connection.execute(insert(tables.events), event_rows)
         self._write_knowledge(connection, learned, fresh)
         for case_id, changes in touched.items():
-            model = self._models[case_id]
+            model = models[case_id]
             self._write_entry_states(connection, model, changes.entries, fresh)
             self._write_plan_periods(connection, model, changes.plans)
 

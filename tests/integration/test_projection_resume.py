@@ -121,3 +121,20 @@ def test_a_position_already_applied_is_refused(tmp_path):
     runner.catch_up()
     with pytest.raises(IntegrityError):
         runner.views.insert_tracking(Tracking(runner.application_name, runner.position()))
+
+
+def test_two_runners_taking_turns_on_one_store_keep_the_read_models_right(tmp_path):
+    """A runner whose cached case went stale (another process applied events) reloads it."""
+    settings = Settings(db_url=f"sqlite:///{tmp_path / 'f.db'}")
+    total = fill(settings, cases=1, events_per_case=300)
+    first = build_case_views_runner(settings, build_case_service(settings))
+    second = build_case_views_runner(settings, build_case_service(settings))
+    for runner in (first, second):
+        runner.batch_size = 40
+    turn = 0
+    while first.position() < total:
+        (first, second)[turn % 2].catch_up(max_batches=1)
+        turn += 1
+    taken_in_turns = dump(first.views.engine)
+    first.rebuild()
+    assert dump(first.views.engine) == taken_in_turns
