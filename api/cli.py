@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 import time
@@ -18,6 +16,7 @@ from rich.table import Table
 from api.bootstrap import build_case_service, build_case_views_runner, build_engine
 from api.demo import DEMO_CASE, demo_case_events
 from api.eventfiles import parse_events, relabel, split_events
+from api.exports import chronology_frame, frame_bytes, headline
 from api.settings import get_settings
 from api.users import UserError, add_user
 from domain.errors import DomainError
@@ -98,27 +97,9 @@ def chronology_command(
     if output_format == "json":
         out.print_json(json.dumps([entry.model_dump(mode="json") for entry in entries]))
     elif output_format == "csv":
-        sys.stdout.write(chronology_csv(entries))
+        sys.stdout.write(frame_bytes(chronology_frame(entries), "csv").decode("utf-8"))
     else:
         out.print(chronology_table(case_id, entries, as_known_at, agency))
-
-
-CSV_COLUMNS = (
-    "occurred_at", "date_uncertain", "type", "agency", "recorded_by", "subjects", "significance",
-    "summary", "impact", "action", "corrected", "retracted", "known_at", "recorded_at",
-    "event_id", "position",
-)
-
-
-def chronology_csv(entries: list[ChronologyEntry]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for entry in entries:
-        row = entry.model_dump(mode="json")
-        row["subjects"] = " ".join(row["subjects"])
-        writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
-    return buffer.getvalue()
 
 
 def chronology_table(
@@ -155,16 +136,6 @@ def caught_up_queries() -> CaseQueries:
         task = progress.add_task("Updating read models", total=runner.lag() or None)
         runner.catch_up(lambda count: progress.advance(task, count))
     return CaseQueries(runner.views.engine)
-
-
-def headline(entry: ChronologyEntry) -> str:
-    """One line saying what an entry is, for tables."""
-    if entry.summary:
-        return entry.summary
-    data = entry.data
-    if entry.type == "person_added":
-        return f"{data.get('name') or data['person_id']} ({data['role']}) added to the case"
-    return str(data.get("words") or data.get("decision") or data.get("description") or "")
 
 
 @app.command()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 
 from domain.service import CaseService, recorded_event
 from projections.caseviews import CaseProjection, CaseViews
@@ -20,6 +21,7 @@ class CaseViewsRunner:
         self.views = views
         self.projection = CaseProjection(views)
         self.batch_size = batch_size
+        self._lock = threading.Lock()
         views.create_tables()
 
     @property
@@ -61,6 +63,16 @@ class CaseViewsRunner:
             if progress is not None:
                 progress(len(batch))
         return applied
+
+    def catch_up_shared(self) -> int:
+        """Catch up from a server thread: one thread at a time here, and if another process
+        applied the same positions first, start again from where it got to."""
+        with self._lock:
+            try:
+                return self.catch_up()
+            except IntegrityError:
+                self.projection.forget_cached_cases()
+                return self.catch_up()
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Drop every read model and build it again from the log."""

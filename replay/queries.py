@@ -187,13 +187,19 @@ class CaseQueries:
         return ChronologyEntry.model_validate_json(row.entry) if row else None
 
     def events(
-        self, case_id: str, *, as_known_at: datetime | None = None, include_retracted: bool = True
+        self, case_id: str, *, as_known_at: datetime | None = None, include_retracted: bool = True,
+        agency: str | None = None,
     ) -> list[RecordedEvent]:
-        """The raw log of a case as the store holds it, known at T, in recording order."""
-        stored = tables.events
-        conditions = [stored.c.case_id == case_id]
+        """The raw log of a case, as the store holds it, known at T (to the record or an
+        agency), in recording order."""
+        stored, known = tables.events, tables.knowledge
+        conditions = [
+            known.c.case_id == case_id,
+            known.c.event_id == stored.c.event_id,
+            known.c.viewer == _viewer(agency),
+        ]
         if as_known_at is not None:
-            conditions.append(stored.c.known_at <= as_known_at)
+            conditions.append(known.c.known_from <= as_known_at)
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(stored.c.content).where(*conditions).order_by(stored.c.position)

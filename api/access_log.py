@@ -1,0 +1,82 @@
+"""The append-only access log: every read of case data, who made it, and as known when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, insert, text
+from sqlalchemy.engine import Engine
+
+from events.timepoints import utc_now
+from projections.tables import UtcDateTime
+
+metadata = MetaData()
+access_log = Table(
+    "foresight_access_log",
+    metadata,
+    Column("access_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("user", String(80), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("agency", String(64), nullable=False),
+    Column("endpoint", String(200), nullable=False),
+    Column("case_id", String(80)),
+    Column("person_id", String(80)),
+    Column("as_known_at", UtcDateTime),
+    Column("viewed_as", String(64)),
+    Index("foresight_access_log_case", "case_id"),
+    Index("foresight_access_log_person", "person_id"),
+)
+
+_APPEND_ONLY = (
+    "CREATE TRIGGER IF NOT EXISTS foresight_access_log_refuse_update "
+    "BEFORE UPDATE ON foresight_access_log "
+    "BEGIN SELECT RAISE(ABORT, 'foresight_access_log is append-only: UPDATE refused'); END",
+    "CREATE TRIGGER IF NOT EXISTS foresight_access_log_refuse_delete "
+    "BEFORE DELETE ON foresight_access_log "
+    "BEGIN SELECT RAISE(ABORT, 'foresight_access_log is append-only: DELETE refused'); END",
+)
+
+
+@dataclass(frozen=True)
+class Access:
+    """One read of case data."""
+
+    user: str
+    role: str
+    agency: str
+    endpoint: str
+    case_id: str | None = None
+    person_id: str | None = None
+    as_known_at: datetime | None = None
+    viewed_as: str | None = None
+
+
+class AccessLog:
+    """Appends reads; there is no way to change or remove one through this class or the API."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        metadata.create_all(engine)
+        if engine.dialect.name == "sqlite":
+            with engine.begin() as connection:
+                for statement in _APPEND_ONLY:
+                    connection.execute(text(statement))
+
+    def record(self, access: Access) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(access_log).values(
+                    at=utc_now(),
+                    user=access.user,
+                    role=access.role,
+                    agency=access.agency,
+                    endpoint=access.endpoint,
+                    case_id=access.case_id,
+                    person_id=access.person_id,
+                    as_known_at=access.as_known_at,
+                    viewed_as=access.viewed_as,
+                )
+            )

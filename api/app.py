@@ -1,0 +1,125 @@
+"""The FastAPI application: built from settings by `create_app`, nothing created at import time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy.engine import make_url
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.access_log import AccessLog
+from api.bootstrap import build_case_service, build_case_views_runner
+from api.deps import Foresight
+from api.problems import PROBLEM_JSON, install_problem_handlers
+from api.routes import audit, cases, people, system
+from api.settings import Settings, get_settings
+from events.envelope import EventEnvelope
+from replay.queries import CaseQueries
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodySizeLimit:
+    """Refuse request bodies over 1 MiB with a 413 problem, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._too_large(scope, send)
+            return
+        received = 0
+        too_large = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    too_large = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        started = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
+        if too_large and not started:
+            await self._too_large(scope, send)
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        import json
+
+        body = json.dumps({
+            "type": "about:blank", "title": "Request too large", "status": 413,
+            "detail": f"Requests are limited to {self.limit} bytes; split the batch.",
+            "instance": scope.get("path", ""),
+        }).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", PROBLEM_JSON.encode()),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def build_foresight(settings: Settings) -> Foresight:
+    """The service, read models, queries and access log over the configured store."""
+    service = build_case_service(settings)
+    runner = build_case_views_runner(settings, service)
+    runner.catch_up()
+    engine = runner.views.engine
+    return Foresight(
+        service=service,
+        runner=runner,
+        queries=CaseQueries(engine),
+        access=AccessLog(engine),
+        store_kind=make_url(settings.db_url).get_backend_name(),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The HTTP API over the store the settings name."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Foresight",
+        version="0.1.0",
+        description=(
+            "An event-sourced case chronology for child protection. Every read takes "
+            "`as_known_at`: the case exactly as it was known then, to the whole record or to "
+            "one agency. Errors are RFC 9457 problem details naming the field."
+        ),
+    )
+    app.state.foresight = build_foresight(settings)
+    install_problem_handlers(app)
+    app.include_router(cases.router)
+    app.include_router(people.router)
+    app.include_router(audit.router)
+    app.include_router(system.router)
+    app.add_middleware(BodySizeLimit)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version,
+                                 description=app.description, routes=app.routes)
+            envelope = EventEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(envelope.pop("$defs", {}))
+            components["EventEnvelope"] = envelope
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,104 @@
+"""Audit queries with pandas: who recorded, corrected, retracted, shared or viewed what, and when."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from api.access_log import access_log
+from projections import tables
+
+ACTIONS = {
+    "entry_corrected": "corrected",
+    "entry_retracted": "retracted",
+    "information_shared": "shared",
+    "marked_significant": "marked",
+}
+RECORDING_COLUMNS = [
+    "position", "recorded_at", "known_at", "occurred_at", "days_to_record", "days_to_store",
+    "late", "case_id", "event_id", "type", "action", "agency", "recorded_by",
+    "target_event_id", "to_agency",
+]
+
+
+def recording_audit(
+    engine: Engine, *, case_id: str | None = None, agency: str | None = None,
+    recorded_by: str | None = None, since: datetime | None = None, until: datetime | None = None,
+    late_after_days: float = 7.0, late_only: bool = False,
+) -> pd.DataFrame:
+    """One row per stored event: who recorded it, what it did, and how late it was recorded.
+
+    `days_to_record` is from when it happened to when the agency recorded it (`known_at`);
+    `days_to_store` is to when this store recorded it (`recorded_at`). `late` uses the first.
+    """
+    stored = tables.events
+    query = select(stored.c.position, stored.c.recorded_at, stored.c.known_at,
+                   stored.c.occurred_sort, stored.c.case_id, stored.c.event_id, stored.c.type,
+                   stored.c.agency, stored.c.target_event_id, stored.c.content)
+    if case_id:
+        query = query.where(stored.c.case_id == case_id)
+    if agency:
+        query = query.where(stored.c.agency == agency.lower())
+    if since:
+        query = query.where(stored.c.recorded_at > since)
+    if until:
+        query = query.where(stored.c.recorded_at <= until)
+    with engine.connect() as connection:
+        rows = connection.execute(query.order_by(stored.c.position)).all()
+    records = []
+    for row in rows:
+        content = json.loads(row.content)
+        records.append({
+            "position": row.position,
+            "recorded_at": row.recorded_at,
+            "known_at": row.known_at,
+            "occurred_at": content["occurred_at"],
+            "days_to_record": (row.known_at - row.occurred_sort) / timedelta(days=1),
+            "days_to_store": (row.recorded_at - row.occurred_sort) / timedelta(days=1),
+            "case_id": row.case_id,
+            "event_id": row.event_id,
+            "type": row.type,
+            "action": ACTIONS.get(row.type, "recorded"),
+            "agency": row.agency,
+            "recorded_by": content.get("recorded_by"),
+            "target_event_id": row.target_event_id,
+            "to_agency": content["data"].get("to_agency"),
+        })
+    frame = pd.DataFrame.from_records(records, columns=[c for c in RECORDING_COLUMNS if c != "late"])
+    frame.insert(RECORDING_COLUMNS.index("late"), "late",
+                 frame["days_to_record"] > late_after_days if len(frame) else pd.Series(dtype=bool))
+    if recorded_by:
+        frame = frame[frame["recorded_by"] == recorded_by]
+    if late_only:
+        frame = frame[frame["late"]]
+    return frame.reset_index(drop=True)
+
+
+def access_audit(
+    engine: Engine, *, case_id: str | None = None, person_id: str | None = None,
+    user: str | None = None, agency: str | None = None, since: datetime | None = None,
+    until: datetime | None = None,
+) -> pd.DataFrame:
+    """Every read of case data: who, in what role and agency, which case or person, as known when."""
+    log = access_log
+    query = select(log)
+    if case_id:
+        query = query.where(log.c.case_id == case_id)
+    if person_id:
+        query = query.where(log.c.person_id == person_id)
+    if user:
+        query = query.where(log.c.user == user)
+    if agency:
+        query = query.where(log.c.agency == agency.lower())
+    if since:
+        query = query.where(log.c.at > since)
+    if until:
+        query = query.where(log.c.at <= until)
+    with engine.connect() as connection:
+        rows = connection.execute(query.order_by(log.c.access_id)).all()
+    return pd.DataFrame([dict(row._mapping) for row in rows],
+                        columns=[column.name for column in log.columns])

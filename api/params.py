@@ -1,0 +1,70 @@
+"""Query parameters shared by the read endpoints, validated into the types the queries take."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import Query
+from pydantic import BeforeValidator
+
+from events.timepoints import parse_instant, parse_timepoint, start_of
+
+
+def _instant(value: Any) -> Any:
+    if value in (None, ""):
+        return None
+    return parse_instant(value)
+
+
+def _day(value: Any) -> Any:
+    if value in (None, ""):
+        return None
+    parsed = parse_timepoint(value)
+    if isinstance(parsed, datetime):
+        raise ValueError("give a date (YYYY-MM-DD)")
+    return parsed
+
+
+def _start(value: Any) -> Any:
+    if value in (None, ""):
+        return None
+    return start_of(parse_timepoint(value))
+
+
+AsKnownAt = Annotated[
+    datetime | None,
+    BeforeValidator(_instant),
+    Query(description="Show what was known at this date or datetime (a date means the end "
+                      "of that day; default now)", examples=["2024-01-16T12:00"]),
+]
+OnDate = Annotated[
+    date | None,
+    BeforeValidator(_day),
+    Query(description="The date the question is about (default today)", examples=["2024-03-01"]),
+]
+AgencyParam = Annotated[
+    str | None,
+    Query(description="Only what this agency knew", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"),
+]
+Since = Annotated[datetime, BeforeValidator(_instant), Query(description="From (exclusive)")]
+After = Annotated[
+    datetime | None, BeforeValidator(_instant), Query(description="After this time (exclusive)")
+]
+Until = Annotated[
+    datetime | None, BeforeValidator(_instant), Query(description="Until (inclusive; default now)")
+]
+OccurredFrom = Annotated[
+    datetime | None, BeforeValidator(_start),
+    Query(alias="from", description="Entries that happened at or after this date or datetime"),
+]
+OccurredTo = Annotated[
+    datetime | None, BeforeValidator(lambda value: _instant(value)),
+    Query(alias="to", description="Entries that happened at or before this date or datetime"),
+]
+ChronologyFormat = Annotated[
+    Literal["json", "csv", "xlsx", "html"], Query(alias="format", description="Output format")
+]
+AuditFormat = Annotated[
+    Literal["json", "csv", "xlsx", "parquet"], Query(alias="format", description="Output format")
+]
