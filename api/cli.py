@@ -18,7 +18,7 @@ from api.demo import DEMO_CASE, demo_case_events
 from api.eventfiles import parse_events, relabel, split_events
 from api.exports import chronology_frame, frame_bytes, headline
 from api.settings import get_settings
-from api.users import UserError, add_user
+from api.users import UserError, add_user, issue_token
 from domain.errors import DomainError
 from events.envelope import InvalidEventError, parse_event
 from events.timepoints import format_local, parse_instant
@@ -138,9 +138,24 @@ def caught_up_queries() -> CaseQueries:
     return CaseQueries(runner.views.engine)
 
 
+DEMO_USERS = (
+    ("sw-jones", "practitioner", "social_care"),
+    ("tm-hughes", "manager", "social_care"),
+    ("pc-1234", "practitioner", "police"),
+    ("dsl-patel", "practitioner", "school"),
+    ("hv-okafor", "practitioner", "health"),
+    ("reviewer-lee", "reviewer", "review"),
+    ("auditor-khan", "auditor", "information_governance"),
+)
+
+
 @app.command()
-def demo() -> None:
-    """Load the multi-agency demo case FAM-0042 into the store and show its chronology."""
+def demo(
+    host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
+    serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after loading")] = True,
+) -> None:
+    """Load the multi-agency demo case FAM-0042, make demo users, and serve the API."""
     settings = get_settings()
     service = build_case_service(settings)
     envelopes = [parse_event(raw) for raw in demo_case_events()]
@@ -151,9 +166,33 @@ def demo() -> None:
     )
     entries = caught_up_queries().chronology(DEMO_CASE)
     out.print(chronology_table(DEMO_CASE, entries, None, None))
+    engine = build_engine(settings)
+    base = f"http://{host}:{port}"
+    out.print("Demo users (new tokens on every run):")
+    for name, role, agency in DEMO_USERS:
+        _, token = issue_token(engine, name, role, agency)
+        print(f"  {name:<13} {role:<13} {agency:<23} {token}")
     out.print(
-        "Try: foresight chronology FAM-0042 --as-known-at 2024-01-16T12:00 --agency social_care"
+        f"API docs: {base}/docs\n"
+        f"Chronology: curl -H 'Authorization: Bearer <token>' "
+        f"'{base}/cases/{DEMO_CASE}/chronology?as_known_at=2024-01-16T12:00'",
+        highlight=False, soft_wrap=True,
     )
+    if serve_api:
+        serve(host=host, port=port, workers=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Serve the API for the store named by FORESIGHT_DB_URL."""
+    import uvicorn
+
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info")
 
 
 @app.command(name="foresight")

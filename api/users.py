@@ -76,6 +76,21 @@ def add_user(engine: Engine, name: str, role: str, agency: str) -> tuple[User, s
     return user, token
 
 
+def issue_token(engine: Engine, name: str, role: str, agency: str) -> tuple[User, str]:
+    """A user with a fresh token: added if new, otherwise their old token stops working."""
+    try:
+        return add_user(engine, name, role, agency)
+    except UserError:
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with engine.begin() as connection:
+            connection.execute(
+                users_table.update()
+                .where(users_table.c.name == name)
+                .values(role=role, agency=agency, token_sha256=_digest(token))
+            )
+        return User(name=name, role=role, agency=agency, created_at=utc_now()), token
+
+
 def authenticate(engine: Engine, token: str) -> User | None:
     """The user a token belongs to, or None; the stored digest is compared in constant time."""
     if not token.startswith(TOKEN_PREFIX):
