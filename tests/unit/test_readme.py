@@ -36,3 +36,10 @@ def test_ci_runs_exactly_the_readme_test_command():
     test_command = "pip install -e '.[test]' && python -m pytest"
     assert test_command in README
     assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_decision_id_in_the_readme_is_the_demo_cases_first_decision():
+    """The README's foresight example names the demo's first decision, whose id is fixed."""
+    from api.demo import demo_id
+
+    assert demo_id("decision-assess") in README
