@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import make_url
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -13,7 +15,7 @@ from api.access_log import AccessLog
 from api.bootstrap import build_case_service, build_case_views_runner
 from api.deps import Foresight
 from api.problems import PROBLEM_JSON, install_problem_handlers
-from api.routes import audit, cases, people, system
+from api.routes import audit, cases, pages, people, system
 from api.settings import Settings, get_settings
 from events.envelope import EventEnvelope
 from replay.queries import CaseQueries
@@ -62,8 +64,6 @@ class BodySizeLimit:
             await self._too_large(scope, send)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
-        import json
-
         body = json.dumps({
             "type": "about:blank", "title": "Request too large", "status": 413,
             "detail": f"Requests are limited to {self.limit} bytes; split the batch.",
@@ -73,6 +73,42 @@ class BodySizeLimit:
                     "headers": [(b"content-type", PROBLEM_JSON.encode()),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """Headers on every response: no sniffing or framing; case data never cached; a strict
+    Content Security Policy (no inline scripts) on the web page."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(b"x-content-type-options", b"nosniff"),
+                            (b"referrer-policy", b"no-referrer"),
+                            (b"x-frame-options", b"DENY")]
+                if not path.startswith("/static/"):
+                    headers.append((b"cache-control", b"no-store"))
+                if path == "/ui" or path.startswith("/ui/"):
+                    headers.append((b"content-security-policy", PAGE_POLICY.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def build_foresight(settings: Settings) -> Foresight:
@@ -108,7 +144,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(people.router)
     app.include_router(audit.router)
     app.include_router(system.router)
+    app.include_router(pages.me_router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(SecurityHeaders)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
