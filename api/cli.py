@@ -16,7 +16,7 @@ from rich.table import Table
 from api.bootstrap import build_case_service, build_case_views_runner, build_engine
 from api.demo import DEMO_CASE, demo_case_events
 from api.eventfiles import parse_events, relabel, split_events
-from api.exports import chronology_frame, frame_bytes, headline
+from api.exports import chronology_frame, entry_flags, frame_bytes, headline, when_shown
 from api.settings import get_settings
 from api.users import UserError, add_user, issue_token
 from domain.errors import DomainError
@@ -113,18 +113,10 @@ def chronology_table(
     for column in ("when", "agency", "what", "significance", "summary"):
         table.add_column(column)
     for entry in entries:
-        when = format_local(entry.occurred_at) + ("?" if entry.date_uncertain else "")
-        flags = []
-        if entry.corrected:
-            flags.append("corrected")
-        if entry.retracted:
-            flags.append("RETRACTED")
-        if entry.recorded_while_closed:
-            flags.append("recorded after closure")
         summary = headline(entry)
-        if flags:
-            summary = f"{summary} [{', '.join(flags)}]"
-        table.add_row(when, entry.agency, entry.type, entry.significance, summary)
+        if entry_flags(entry):
+            summary = f"{summary} [{', '.join(entry_flags(entry))}]"
+        table.add_row(when_shown(entry), entry.agency, entry.type, entry.significance, summary)
     return table
 
 

@@ -38,6 +38,23 @@ def headline(entry: ChronologyEntry) -> str:
     return str(data.get("words") or data.get("decision") or data.get("description") or "")
 
 
+def entry_flags(entry: ChronologyEntry) -> list[str]:
+    """What a reader must notice about an entry besides its content."""
+    flags = []
+    if entry.corrected:
+        flags.append("corrected")
+    if entry.retracted:
+        flags.append("retracted")
+    if entry.recorded_while_closed:
+        flags.append("recorded after closure")
+    return flags
+
+
+def when_shown(entry: ChronologyEntry) -> str:
+    """When it happened, for people; an approximate date carries a question mark."""
+    return format_local(entry.occurred_at) + ("?" if entry.date_uncertain else "")
+
+
 def chronology_frame(entries: Sequence[ChronologyEntry]) -> pd.DataFrame:
     """A chronology as a table, one row per entry, in order."""
     rows = []
@@ -86,13 +103,6 @@ def chronology_html(
     known = format_local(as_known_at) if as_known_at else "now"
     rows = []
     for entry in entries:
-        flags = []
-        if entry.corrected:
-            flags.append("corrected")
-        if entry.retracted:
-            flags.append("retracted")
-        if entry.recorded_while_closed:
-            flags.append("recorded after closure")
         summary = _e(headline(entry))
         if entry.type == "child_voice_recorded" and entry.data.get("words"):
             summary += f"<blockquote>&ldquo;{_e(entry.data['words'])}&rdquo;</blockquote>"
@@ -101,12 +111,12 @@ def chronology_html(
         if entry.action:
             summary += f"<div class=action>Action: {_e(entry.action)}</div>"
         cells = [
-            _e(format_local(entry.occurred_at) + ("?" if entry.date_uncertain else "")),
+            _e(when_shown(entry)),
             _e(entry.agency),
             _e(entry.type.replace("_", " ")),
             _e(entry.significance),
             summary,
-            _e(", ".join(flags)),
+            _e(", ".join(entry_flags(entry))),
         ]
         rows.append(
             f"<tr class='{_e(entry.significance)}'>"
