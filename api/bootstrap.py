@@ -48,7 +48,7 @@ def build_case_service(settings: Settings) -> CaseService:
     if settings.cipher_key:
         env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
         env["CIPHER_KEY"] = settings.cipher_key
-    return CaseService(env=env)
+    return CaseService(env=env, snapshot_interval=settings.snapshot_interval)
 
 
 def build_engine(settings: Settings) -> Engine:

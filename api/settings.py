@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.timepoints import DEFAULT_ZONE
@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     timezone: str = DEFAULT_ZONE
     # Encryption at rest with the eventsourcing library's AES cipher (base64 key).
     cipher_key: str | None = None
+    # Events between snapshots of a case's invariant state (see domain/service.py).
+    snapshot_interval: int = Field(default=500, ge=2)
 
     @field_validator("db_url")
     @classmethod

@@ -32,6 +32,10 @@ class UpcastingMapper(Mapper[UUID]):
         return domain_event
 
 
+class _StoredMeanwhile(EventIdConflict):
+    """Event ids of the batch were stored by another writer between reading and writing."""
+
+
 @dataclass
 class _CaseBatch:
     """The events of one batch that go to one case."""
@@ -44,11 +48,23 @@ class CaseService(Application[UUID]):
     """Appends events to cases and reads a case's events back, as the store holds them."""
 
     name = "Foresight"
-    snapshotting_intervals = {Case: 50}  # noqa: RUF012 - the library reads a class attribute
     env = {  # noqa: RUF012
         "AGGREGATE_CACHE_MAXSIZE": "500",
         "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
+    # A snapshot holds every entry id of the case, so it grows with the case: take few.
+    DEFAULT_SNAPSHOT_INTERVAL = 500
+    # The library enables its snapshot store from this class attribute.
+    snapshotting_intervals = {Case: DEFAULT_SNAPSHOT_INTERVAL}  # noqa: RUF012
+
+    def __init__(
+        self, env: Mapping[str, str] | None = None, snapshot_interval: int | None = None
+    ):
+        # ... and reads the interval from the instance when saving.
+        self.snapshotting_intervals = {  # type: ignore[misc]
+            Case: snapshot_interval or self.DEFAULT_SNAPSHOT_INTERVAL
+        }
+        super().__init__(env)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return UpcastingMapper(
@@ -78,6 +94,20 @@ class CaseService(Application[UUID]):
         `expected_versions` gives optimistic concurrency per case: if a case has moved on,
         nothing is written and `VersionConflict` is raised.
         """
+        try:
+            return self._append_once(drafts, expected_versions, recorded_at)
+        except _StoredMeanwhile:
+            # Another writer stored some of these event ids between our read and our write
+            # (typically a client retry racing its original). Read again: the same content is
+            # now a no-op retry, other content a conflict, and the rest is appended after it.
+            return self._append_once(drafts, expected_versions, recorded_at)
+
+    def _append_once(
+        self,
+        drafts: Sequence[EventEnvelope],
+        expected_versions: Mapping[str, int] | None,
+        recorded_at: datetime | None,
+    ) -> AppendOutcome:
         if not drafts:
             raise InvalidEventError([FieldError("events", "no events to append")])
         self._refuse_repeated_ids(drafts)
@@ -141,7 +171,7 @@ class CaseService(Application[UUID]):
         except IntegrityError:
             clashes = self.index.locate(event_id for event_id, _ in event_index.values())
             if clashes:
-                raise EventIdConflict(
+                raise _StoredMeanwhile(
                     "event_id", f"{next(iter(clashes))} was stored by another writer meanwhile"
                 ) from None
             raise VersionConflict(

@@ -8,11 +8,12 @@ triggers that refuse UPDATE and DELETE on both tables.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from domain.ports import Located as EventLocation
@@ -20,10 +21,27 @@ from domain.ports import Located as EventLocation
 EVENTS_TABLE = "stored_events"
 INDEX_TABLE = "foresight_event_index"
 APPEND_ONLY_TABLES = (EVENTS_TABLE, INDEX_TABLE)
+CREATE_ATTEMPTS = 10
 
 
 def append_only_trigger_names(table: str) -> tuple[str, str]:
     return (f"{table}_refuse_update", f"{table}_refuse_delete")
+
+
+def append_only_trigger_statements() -> list[str]:
+    """The triggers that refuse UPDATE and DELETE on the event tables."""
+    statements = []
+    for table in APPEND_ONLY_TABLES:
+        refuse_update, refuse_delete = append_only_trigger_names(table)
+        statements.append(
+            f"CREATE TRIGGER IF NOT EXISTS {refuse_update} BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: UPDATE refused'); END"
+        )
+        statements.append(
+            f"CREATE TRIGGER IF NOT EXISTS {refuse_delete} BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: DELETE refused'); END"
+        )
+    return statements
 
 
 class ForesightSQLiteRecorder(SQLiteApplicationRecorder):
@@ -42,17 +60,35 @@ class ForesightSQLiteRecorder(SQLiteApplicationRecorder):
             f"CREATE UNIQUE INDEX IF NOT EXISTS {INDEX_TABLE}_case "
             f"ON {INDEX_TABLE} (case_id, case_version)"
         )
-        for table in APPEND_ONLY_TABLES:
-            refuse_update, refuse_delete = append_only_trigger_names(table)
-            statements.append(
-                f"CREATE TRIGGER IF NOT EXISTS {refuse_update} BEFORE UPDATE ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: UPDATE refused'); END"
-            )
-            statements.append(
-                f"CREATE TRIGGER IF NOT EXISTS {refuse_delete} BEFORE DELETE ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: DELETE refused'); END"
-            )
         return statements
+
+    def create_table(self) -> None:
+        """Create the tables; a second process creating the same new store at once retries."""
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                super().create_table()
+                return
+            except OperationalError as error:
+                # The check below reads before it writes, so a process that lost the race to
+                # create a new store gets "database is locked" (a stale snapshot) at once.
+                if "locked" not in str(error) or attempt == CREATE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.02 * (attempt + 1))
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        """Create the tables, and the append-only triggers only together with a new event table.
+
+        A store whose triggers have gone missing keeps them missing, so that `verify` reports
+        it: re-creating them on every start would silently erase the evidence.
+        """
+        c.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", [EVENTS_TABLE]
+        )
+        is_new_store = c.fetchone() is None
+        super()._create_table(c)
+        if is_new_store:
+            for statement in append_only_trigger_statements():
+                c.execute(statement)
 
     def _insert_events(
         self,

@@ -74,10 +74,7 @@ def verify_store(
         for notification in page:
             problem = None
             if notification.id != expected_position:
-                problem = BrokenLink(
-                    expected_position, None, None, None,
-                    f"event at position {expected_position} is missing (deleted?)",
-                )
+                problem = _missing(recorder, expected_position)
             else:
                 problem = _check(service, notification, tips, index.get(notification.id))
             if problem is not None:
@@ -95,6 +92,18 @@ def verify_store(
                        "the event index names an event that is not in the log (deleted?)"),
         )
     return VerifyReport(checked, len(tips), missing, None)
+
+
+def _missing(recorder: ForesightSQLiteRecorder, position: int) -> BrokenLink:
+    """A gap in the log at `position`, naming the event there if the index still knows it."""
+    for row in recorder.index_rows_between(position, position):
+        return BrokenLink(
+            position, row.case_id, row.version, row.event_id,
+            "the event is missing from the log (deleted?)",
+        )
+    return BrokenLink(
+        position, None, None, None, f"event at position {position} is missing (deleted?)"
+    )
 
 
 def _pages(recorder: ForesightSQLiteRecorder) -> Iterator[list[Notification]]:

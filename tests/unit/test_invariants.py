@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -859,13 +861,19 @@ def test_the_case_knows_the_version_of_each_entry() -> None:
     assert (case.version_of(first), case.version_of(second)) == (1, 2)
 
 
-def test_invariants_hold_after_a_snapshot_and_a_reload(service: CaseService, db_url: str) -> None:
+def test_invariants_hold_after_a_snapshot_and_a_reload(db_url: str) -> None:
     """A fresh service that loads the case from a snapshot still knows its plans and people."""
+    settings = Settings(db_url=db_url, snapshot_interval=50)
+    service = build_case_service(settings)
     service.append(
         [event("person_added", data={"person_id": "c1", "role": "child"}), plan("plan_started")]
         + [note(subjects=["c1"]) for _ in range(55)]
     )
-    reloaded = build_case_service(Settings(db_url=db_url))
+    service.close()
+    snapshots = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    assert snapshots.execute("SELECT count(*) FROM stored_snapshots").fetchone()[0] >= 1
+    snapshots.close()
+    reloaded = build_case_service(settings)
     try:
         assert reloaded.case_version(CASE) == 57
         refuse(reloaded, [plan("plan_started")], InvariantViolation, "data.plan_id")
