@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
+from eventsourcing.persistence import OperationalError
 from eventsourcing.utils import get_topic
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
@@ -14,6 +16,9 @@ from domain.service import CaseService
 from projections.caseviews import CaseViews
 from projections.eventstore import ForesightSQLiteRecorder
 from projections.runner import CaseViewsRunner
+
+
+OPEN_ATTEMPTS = 5
 
 
 class UnsupportedStore(RuntimeError):
@@ -26,10 +31,9 @@ def library_environment(db_url: str) -> dict[str, str]:
     if url.get_backend_name() == "sqlite":
         database = url.database or ""
         if database in ("", ":memory:"):
-            # One shared in-memory database per process, for tests and trials.
-            db_name = "file:foresight?mode=memory&cache=shared"
-        else:
-            db_name = str(Path(database).expanduser())
+            # The events and the read models must be one database, reachable by two drivers.
+            raise UnsupportedStore("an in-memory SQLite store is not supported; name a file")
+        db_name = str(Path(database).expanduser())
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": db_name,
@@ -48,11 +52,21 @@ def build_case_service(settings: Settings) -> CaseService:
     if settings.cipher_key:
         env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
         env["CIPHER_KEY"] = settings.cipher_key
-    return CaseService(env=env, snapshot_interval=settings.snapshot_interval)
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            return CaseService(env=env, snapshot_interval=settings.snapshot_interval)
+        except OperationalError:
+            # Several processes opening a brand-new SQLite file at once race to switch it to
+            # WAL and create its tables; the loser's connection keeps the library's lock, so
+            # start again with a new one.
+            if attempt == OPEN_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def build_engine(settings: Settings) -> Engine:
-    """A SQLAlchemy engine on the same database, for users and (later) read models."""
+    """A SQLAlchemy engine on the same database, for read models, users and the access log."""
     url = make_url(settings.db_url)
     if url.get_backend_name() == "sqlite":
         return create_engine(settings.db_url, connect_args={"timeout": 30})
