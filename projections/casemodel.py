@@ -194,7 +194,6 @@ def _plan_as_folded(
     review_due = started.data.get("review_due")
     for review in reviews:
         review_due = review.data.get("next_review_due") or review_due
-    last_review = reviews[-1] if reviews else None
     detail = {
         "plan_id": plan_id,
         "kind": started.data["kind"],
@@ -202,16 +201,19 @@ def _plan_as_folded(
         "goals": started.data.get("goals") or [],
         "started_event_id": str(started.event_id),
         "started_at": started.model_dump(mode="json")["occurred_at"],
-        "last_review": (
+        "first_review_due": started.data.get("review_due"),
+        # Every review known, in the order held: a question about date D counts only those
+        # held by D.
+        "review_history": [
             {
-                "event_id": str(last_review.event_id),
-                "occurred_at": last_review.model_dump(mode="json")["occurred_at"],
-                "progress": last_review.data.get("progress"),
+                "event_id": str(review.event_id),
+                "occurred_at": review.model_dump(mode="json")["occurred_at"],
+                "held_on": local_date(review.occurred_at).isoformat(),
+                "progress": review.data.get("progress"),
+                "next_review_due": review.data.get("next_review_due"),
             }
-            if last_review
-            else None
-        ),
-        "reviews": len(reviews),
+            for review in reviews
+        ],
         "ended_event_id": str(ended.event_id) if ended else None,
         "ended_at": ended.model_dump(mode="json")["occurred_at"] if ended else None,
         "end_reason": ended.data.get("reason") if ended else None,

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from events.codes import SIGNIFICANCE_RANK
 from events.recorded import RecordedEvent
-from events.timepoints import utc_now
+from events.timepoints import local_date, parse_timepoint, utc_now
 from projections import tables
 from projections.tables import WHOLE_RECORD
 from replay.fold import ChronologyEntry
@@ -235,7 +235,7 @@ class CaseQueries:
                 .where(periods.c.case_id == case_id, _holds_at(periods, as_known_at))
                 .order_by(periods.c.started_on, periods.c.plan_id)
             )
-            return _active_plans(rows, on or utc_now().date())
+            return _active_plans(rows, on or local_date(utc_now()))
 
     def person_plans(
         self, person_id: str, *, as_known_at: datetime | None = None
@@ -262,7 +262,7 @@ class CaseQueries:
         self, person_id: str, *, on: date | None = None, as_known_at: datetime | None = None
     ) -> PersonStatus:
         """Signposting: is, or has the child been, on a child protection plan or looked after."""
-        on = on or utc_now().date()
+        on = on or local_date(utc_now())
         plans = [plan for plan in self.person_plans(person_id, as_known_at=as_known_at)
                  if date.fromisoformat(plan["started_on"]) <= on]
         def active(plan: dict[str, Any]) -> bool:
@@ -359,11 +359,18 @@ def _plan_dict(row: Any) -> dict[str, Any]:
 
 
 def _active_plans(rows: Any, on: date) -> list[PlanOnDate]:
+    """Plans active on `on`, each as it stood that day: only reviews held by then count."""
     found = []
     for row in rows:
         if row.started_on > on or (row.ended_on is not None and row.ended_on < on):
             continue
         detail = row.plan
+        held = [review for review in detail.get("review_history", [])
+                if date.fromisoformat(review["held_on"]) <= on]
+        due_text = detail.get("first_review_due")
+        for review in held:
+            due_text = review.get("next_review_due") or due_text
+        review_due = local_date(parse_timepoint(due_text)) if due_text else None
         found.append(
             PlanOnDate(
                 plan_id=row.plan_id,
@@ -373,10 +380,10 @@ def _active_plans(rows: Any, on: date) -> list[PlanOnDate]:
                 subjects=detail.get("subjects") or [],
                 started_on=row.started_on,
                 ended_on=row.ended_on,
-                review_due=row.review_due,
-                review_overdue=row.review_due is not None and row.review_due < on,
-                last_review=detail.get("last_review"),
-                reviews=detail.get("reviews", 0),
+                review_due=review_due,
+                review_overdue=review_due is not None and review_due < on,
+                last_review=held[-1] if held else None,
+                reviews=len(held),
                 known_from=row.known_from,
             )
         )
