@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from api.cli_audit import audit_app
 from api.bootstrap import build_case_service, build_case_views_runner, build_engine
 from api.demo import DEMO_CASE, demo_case_events
 from api.eventfiles import parse_events, relabel, split_events
@@ -33,6 +34,7 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="Users and their tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 
 out = Console()
 err = Console(stderr=True)
