@@ -148,3 +148,79 @@ Generated {_e(format_local(generated_at))}. {len(entries)} entries.</p>
 
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
+
+
+def review_frames(view: Any) -> dict[str, pd.DataFrame]:
+    """A review as tables for the panel: episodes, findings, and every foresight group entry."""
+    episodes = pd.DataFrame([
+        {"episode": e.episode_id, "title": e.title, "starts": e.starts, "ends": e.ends,
+         "summary": e.summary, "entries": len(e.entries), "decisions": len(e.decisions),
+         "selected_by": e.selected_by}
+        for e in view.episodes
+    ], columns=["episode", "title", "starts", "ends", "summary", "entries", "decisions",
+                "selected_by"])
+    findings = pd.DataFrame([
+        {"finding": f["finding_id"], "episode": f.get("episode_id"), "text": f["text"],
+         "factors": ", ".join(f["factors"]), "tags": ", ".join(f["tags"]),
+         "event_ids": " ".join(f["event_ids"]), "recorded_by": f["recorded_by"]}
+        for f in view.findings
+    ], columns=["finding", "episode", "text", "factors", "tags", "event_ids", "recorded_by"])
+    groups = []
+    for episode in view.episodes:
+        for decision in episode.decisions:
+            for group in ("known_to_decider", "held_elsewhere", "learned_later"):
+                for item in getattr(decision, group):
+                    groups.append({
+                        "episode": episode.episode_id,
+                        "decision": headline(decision.decision),
+                        "group": group.replace("_", " "),
+                        "when": when_shown(item.entry),
+                        "agency": item.entry.agency,
+                        "entry": headline(item.entry),
+                        "changed_later": item.changed_later,
+                        "retracted_later": item.retracted_later,
+                    })
+    foresight = pd.DataFrame(groups, columns=["episode", "decision", "group", "when", "agency",
+                                              "entry", "changed_later", "retracted_later"])
+    return {"episodes": episodes, "findings": findings, "foresight": foresight}
+
+
+def workbook_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
+    """Several tables as the sheets of one XLSX workbook."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in frames.items():
+            _excel_safe(frame).to_excel(writer, sheet_name=name[:31], index=False)
+    return buffer.getvalue()
+
+
+def review_html(view: Any) -> str:
+    """A printable review for the panel; every value escaped."""
+    parts = [f"<h1>{_e(view.title)}</h1>",
+             f"<p>Review {_e(view.review_id)} of case {_e(view.case_id)}, opened by "
+             f"{_e(view.opened_by)}; the case as known at "
+             f"{_e(view.case_as_known_at or 'the time of reading')}.</p>"]
+    for episode in view.episodes:
+        parts.append(f"<h2>{_e(episode.episode_id)}. {_e(episode.title)}</h2>"
+                     f"<p>{_e(episode.starts)} to {_e(episode.ends)}. {_e(episode.summary or '')}</p>")
+        parts.append("<ul>" + "".join(
+            f"<li>{_e(when_shown(entry))} · {_e(entry.agency)} · {_e(headline(entry))}</li>"
+            for entry in episode.entries) + "</ul>")
+        for decision in episode.decisions:
+            parts.append(f"<h3>Decision: {_e(headline(decision.decision))}</h3>")
+            for group, title in (("known_to_decider", "Known to the decider"),
+                                 ("held_elsewhere", "Held elsewhere"),
+                                 ("learned_later", "Learned later")):
+                items = getattr(decision, group)
+                parts.append(f"<h4>{title} ({len(items)})</h4><ul>" + "".join(
+                    f"<li>{_e(when_shown(item.entry))} · {_e(item.entry.agency)} · "
+                    f"{_e(headline(item.entry))}"
+                    f"{' (changed later)' if item.changed_later else ''}</li>"
+                    for item in items) + "</ul>")
+    parts.append("<h2>Findings</h2><ol>" + "".join(
+        f"<li>{_e(finding['text'])}<br><small>{_e(', '.join(finding['factors'] + finding['tags']))}"
+        f"</small></li>" for finding in view.findings) + "</ol>")
+    return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
+            f"<title>{_e(view.title)}</title><style>body{{font:11pt/1.4 Georgia,serif;"
+            "margin:2em}}h4{{margin:.4em 0}}</style></head><body>" + "".join(parts)
+            + "</body></html>")

@@ -16,6 +16,7 @@ from domain.errors import (
     DomainError,
     EventIdConflict,
     InvariantViolation,
+    ReviewNotFound,
     UnknownReference,
     VersionConflict,
 )
@@ -98,6 +99,7 @@ def problem_response(
 
 DOMAIN_STATUS: tuple[tuple[type[DomainError], int, str], ...] = (
     (CaseNotFound, 404, "Case not found"),
+    (ReviewNotFound, 404, "Review not found"),
     (VersionConflict, 409, "Version conflict"),
     (EventIdConflict, 409, "Event id conflict"),
     (InvariantViolation, 409, "Refused by the case record"),

@@ -40,3 +40,11 @@ class CaseNotFound(DomainError):
     def __init__(self, case_id: str):
         super().__init__("case_id", f"no case {case_id!r}")
         self.case_id = case_id
+
+
+class ReviewNotFound(DomainError):
+    """No review has this id."""
+
+    def __init__(self, review_id: str):
+        super().__init__("review_id", f"no review {review_id!r}")
+        self.review_id = review_id

@@ -11,12 +11,16 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
 from domain.case import GENESIS_HASH, Case, case_uuid, chain_hash
+from domain.review import Review
 from domain.service import CaseService
 from projections.eventstore import ForesightSQLiteRecorder
 
 PAGE_SIZE = 1_000
 OPENED_TOPIC = get_topic(Case.Opened)
 RECORDED_TOPIC = get_topic(Case.EntryRecorded)
+REVIEW_TOPICS = frozenset(
+    get_topic(kind) for kind in (Review.Opened, Review.EpisodeSelected, Review.FindingRecorded)
+)
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,9 @@ def _check(
         state = _decode(service, notification)
     except Exception as error:  # noqa: BLE001 - any undecodable row is tampering to report
         return broken(f"stored event cannot be read: {error}")
+    if notification.topic in REVIEW_TOPICS:
+        # Reviews share the log but are not part of any case's chain (they change no case).
+        return None
     entry = state.get("entry")
     if notification.topic not in (OPENED_TOPIC, RECORDED_TOPIC) or not isinstance(entry, dict):
         return broken(f"unexpected topic {notification.topic!r}")

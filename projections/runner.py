@@ -6,11 +6,16 @@ import threading
 from collections.abc import Callable
 
 from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.utils import get_topic
+
+from domain.case import Case
 
 from domain.service import CaseService, recorded_event
 from projections.caseviews import CaseProjection, CaseViews
 
 BATCH_SIZE = 1_000
+# Reviews share the store's log; the case read models take only the case's own events.
+CASE_TOPICS = (get_topic(Case.Opened), get_topic(Case.EntryRecorded))
 
 
 class CaseViewsRunner:
@@ -47,7 +52,7 @@ class CaseViewsRunner:
         start = self.position()
         while max_batches is None or batches < max_batches:
             notifications = self.service.recorder.select_notifications(
-                start, self.batch_size, inclusive_of_start=False
+                start, self.batch_size, topics=CASE_TOPICS, inclusive_of_start=False
             )
             if not notifications:
                 break

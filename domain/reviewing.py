@@ -1,0 +1,92 @@
+"""The write side of reviews: open a review, select episodes, record findings, all checked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.errors import CaseNotFound, ReviewNotFound, UnknownReference
+from domain.review import Review, review_uuid
+from domain.service import CaseService
+from events.reviews import EpisodeSelection, FindingRecord, ReviewOpening
+from events.timepoints import format_timepoint, utc_now
+
+
+class ReviewDesk:
+    """Reviews live in the same store as cases, as their own aggregates; a review only reads
+    the case record, never writes to it."""
+
+    def __init__(self, service: CaseService):
+        self.service = service
+
+    def open(self, opening: ReviewOpening, reviewer: str) -> Review:
+        if not self.service.case_exists(opening.case_id):
+            raise CaseNotFound(opening.case_id)
+        review = Review.open(
+            review_id=f"REV-{uuid4().hex[:12]}",
+            case_id=opening.case_id,
+            title=opening.title,
+            case_as_known_at=(
+                format_timepoint(opening.case_as_known_at) if opening.case_as_known_at else None
+            ),
+            opened_by=reviewer,
+            at=utc_now(),
+        )
+        self.service.save(review)
+        return review
+
+    def get(self, review_id: str) -> Review:
+        try:
+            review = self.service.repository.get(review_uuid(review_id))
+        except AggregateNotFoundError:
+            raise ReviewNotFound(review_id) from None
+        assert isinstance(review, Review)
+        return review
+
+    def select_episode(self, review_id: str, selection: EpisodeSelection, reviewer: str) -> dict[str, Any]:
+        review = self.get(review_id)
+        self._check_in_case(review, selection.event_ids)
+        episode = {
+            "episode_id": f"E{len(review.episodes) + 1}",
+            "title": selection.title,
+            "starts": format_timepoint(selection.starts),
+            "ends": format_timepoint(selection.ends),
+            "event_ids": [str(event_id) for event_id in selection.event_ids],
+            "summary": selection.summary,
+            "selected_by": reviewer,
+        }
+        review.select_episode(episode, utc_now())
+        self.service.save(review)
+        return episode
+
+    def record_finding(self, review_id: str, finding: FindingRecord, reviewer: str) -> dict[str, Any]:
+        review = self.get(review_id)
+        self._check_in_case(review, finding.event_ids)
+        if finding.episode_id and finding.episode_id not in {
+            episode["episode_id"] for episode in review.episodes
+        }:
+            raise UnknownReference("episode_id", f"review {review_id} has no episode {finding.episode_id!r}")
+        recorded = {
+            "finding_id": f"F{len(review.findings) + 1}",
+            "text": finding.text,
+            "factors": list(finding.factors),
+            "tags": list(finding.tags),
+            "event_ids": [str(event_id) for event_id in finding.event_ids],
+            "episode_id": finding.episode_id,
+            "recorded_by": reviewer,
+        }
+        review.record_finding(recorded, utc_now())
+        self.service.save(review)
+        return recorded
+
+    def _check_in_case(self, review: Review, event_ids: Sequence[UUID]) -> None:
+        located = self.service.index.locate(str(event_id) for event_id in event_ids)
+        for index, event_id in enumerate(event_ids):
+            where = located.get(str(event_id))
+            if where is None or where.case_id != review.case_id:
+                raise UnknownReference(
+                    f"event_ids[{index}]", f"no event {event_id} in case {review.case_id!r}"
+                )
