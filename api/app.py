@@ -6,7 +6,9 @@ import json
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import make_url
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -14,8 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.access_log import AccessLog
 from api.bootstrap import build_case_service, build_case_views_runner
 from api.deps import Foresight
-from api.problems import PROBLEM_JSON, install_problem_handlers
-from api.routes import audit, cases, pages, people, system
+from api.problems import PROBLEM_JSON, Problem, install_problem_handlers
+from api.routes import audit, cases, pages, people, reviews, system
 from api.settings import Settings, get_settings
 from events.envelope import EventEnvelope
 from replay.queries import CaseQueries
@@ -55,6 +57,9 @@ class BodySizeLimit:
 
         async def guarded_send(message: Message) -> None:
             nonlocal started
+            if too_large:
+                # The app saw a cut-off body (and may answer 400): answer 413 instead.
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -68,6 +73,7 @@ class BodySizeLimit:
             "type": "about:blank", "title": "Request too large", "status": 413,
             "detail": f"Requests are limited to {self.limit} bytes; split the batch.",
             "instance": scope.get("path", ""),
+            "errors": [{"field": "(body)", "reason": f"larger than {self.limit} bytes"}],
         }).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", PROBLEM_JSON.encode()),
@@ -126,10 +132,45 @@ def build_foresight(settings: Settings) -> Foresight:
     )
 
 
+PROBLEM_RESPONSES = {
+    "401": "No valid bearer token",
+    "403": "The role or agency may not do this",
+    "404": "Unknown case or person",
+    "409": "Version conflict, event id reused, or refused by the case",
+    "413": "Request larger than 1 MiB",
+    "422": "Invalid request; the problem names each field",
+}
+
+
+def _document_problems(schema: dict[str, Any]) -> None:
+    """Every 4xx is an RFC 9457 problem (application/problem+json), not FastAPI's default."""
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema["components"]["schemas"]
+    components.update(problem.pop("$defs", {}))
+    components["Problem"] = problem
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
+            statuses = {status for status in ("409", "413", "422") if status in responses}
+            if operation.get("security"):
+                statuses |= {"401", "403"}
+            if "{case_id}" in path or "{person_id}" in path:
+                statuses.add("404")
+            for status in statuses:
+                description = responses.get(status, {}).get("description")
+                responses[status] = {"description": description or PROBLEM_RESPONSES[status],
+                                     "content": content}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The HTTP API over the store the settings name."""
     settings = settings or get_settings()
     app = FastAPI(
+        docs_url=None,  # served below from vendored assets: no CDN at run time
+        redoc_url=None,
         title="Foresight",
         version="0.1.0",
         description=(
@@ -142,11 +183,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(cases.router)
     app.include_router(people.router)
+    app.include_router(reviews.router)
     app.include_router(audit.router)
     app.include_router(system.router)
     app.include_router(pages.me_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Foresight API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
     app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders)
 
@@ -158,6 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(envelope.pop("$defs", {}))
             components["EventEnvelope"] = envelope
+            _document_problems(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

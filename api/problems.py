@@ -21,6 +21,7 @@ from domain.errors import (
     VersionConflict,
 )
 from events.envelope import FieldError, InvalidEventError
+from replay.foresight import NotADecision
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -100,6 +101,7 @@ def problem_response(
 DOMAIN_STATUS: tuple[tuple[type[DomainError], int, str], ...] = (
     (CaseNotFound, 404, "Case not found"),
     (ReviewNotFound, 404, "Review not found"),
+    (NotADecision, 404, "Decision not found"),
     (VersionConflict, 409, "Version conflict"),
     (EventIdConflict, 409, "Event id conflict"),
     (InvariantViolation, 409, "Refused by the case record"),

@@ -32,6 +32,9 @@ class UpcastingMapper(Mapper[UUID]):
         return domain_event
 
 
+RACE_ATTEMPTS = 5
+
+
 class _StoredMeanwhile(EventIdConflict):
     """Event ids of the batch were stored by another writer between reading and writing."""
 
@@ -94,13 +97,22 @@ class CaseService(Application[UUID]):
         `expected_versions` gives optimistic concurrency per case: if a case has moved on,
         nothing is written and `VersionConflict` is raised.
         """
-        try:
-            return self._append_once(drafts, expected_versions, recorded_at)
-        except _StoredMeanwhile:
-            # Another writer stored some of these event ids between our read and our write
-            # (typically a client retry racing its original). Read again: the same content is
-            # now a no-op retry, other content a conflict, and the rest is appended after it.
-            return self._append_once(drafts, expected_versions, recorded_at)
+        for attempt in range(RACE_ATTEMPTS):
+            try:
+                return self._append_once(drafts, expected_versions, recorded_at)
+            except _StoredMeanwhile:
+                # Another writer stored some of these event ids between our read and our
+                # write (typically a client retry racing its original). Read again: the same
+                # content is now a no-op retry, other content a conflict, the rest appended.
+                if attempt == RACE_ATTEMPTS - 1:
+                    raise
+            except VersionConflict:
+                # Another writer appended to the case between our read and our write. A
+                # writer that named no version did not ask to be refused for that: read the
+                # case again and decide again (nothing was written).
+                if expected_versions or attempt == RACE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def _append_once(
         self,

@@ -13,6 +13,7 @@ from pydantic import BeforeValidator, PlainSerializer
 
 DEFAULT_ZONE = "Europe/London"
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 # A date-only value is a day, not an instant. It stays a `date`; a datetime is
 # always timezone-aware UTC. `datetime` subclasses `date`, so test it first.
@@ -38,13 +39,15 @@ def parse_timepoint(value: Any) -> Timepoint:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
-        return value
+        return _in_range(value)
     elif isinstance(value, str):
         text = value.strip()
         if _DATE_ONLY.match(text):
             try:
-                return date.fromisoformat(text)
+                return _in_range(date.fromisoformat(text))
             except ValueError as error:
+                if "year must be" in str(error):
+                    raise
                 raise ValueError(f"{text!r} is not a real calendar date") from error
         if "T" not in text and " " not in text:
             raise ValueError(
@@ -60,7 +63,18 @@ def parse_timepoint(value: Any) -> Timepoint:
         raise ValueError("expected an ISO 8601 date or datetime string")
     if moment.tzinfo is None:
         moment = _localize(moment)
-    return moment.astimezone(timezone.utc)
+    try:
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{moment.isoformat()} is out of range") from None
+    return _in_range(moment)
+
+
+def _in_range(value: Timepoint) -> Timepoint:
+    """Only years 1900-2999: a case record has nothing earlier, and nothing later is sane."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"the year must be between {FIRST_YEAR} and {LAST_YEAR}")
+    return value
 
 
 def _localize(naive: datetime) -> datetime:
