@@ -102,3 +102,16 @@ def access_audit(
         rows = connection.execute(query.order_by(log.c.access_id)).all()
     return pd.DataFrame([dict(row._mapping) for row in rows],
                         columns=[column.name for column in log.columns])
+
+
+def actions_per_agency(recording: pd.DataFrame) -> pd.DataFrame:
+    """How many entries each agency recorded, corrected, retracted, shared and marked, and how
+    many were late: a table to read beside the rows, not a score."""
+    actions = ["recorded", "corrected", "retracted", "shared", "marked"]
+    if recording.empty:
+        return pd.DataFrame(columns=["agency", *actions, "late"])
+    counts = pd.crosstab(recording["agency"], recording["action"]).reindex(
+        columns=actions, fill_value=0
+    )
+    counts["late"] = recording.groupby("agency")["late"].sum().astype(int)
+    return counts.reset_index().rename_axis(None, axis=1)

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.access_log import AccessLog
-from api.audit import access_audit, recording_audit
+from api.audit import access_audit, actions_per_agency, recording_audit
 from api.bootstrap import build_case_service, build_case_views_runner
 from api.exports import frame_bytes
 from api.settings import get_settings
@@ -71,6 +71,7 @@ def audit_recording(
     until: Annotated[str | None, typer.Option(help="Recorded up to this time")] = None,
     late_after_days: Annotated[float, typer.Option(help="Late if recorded this many days after it happened")] = 7.0,
     late_only: Annotated[bool, typer.Option(help="Only late entries")] = False,
+    per_agency: Annotated[bool, typer.Option(help="Counts per agency instead of rows")] = False,
     output_format: Annotated[str, typer.Option("--format", help="table, csv, xlsx, parquet or json")] = "table",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file")] = None,
 ) -> None:
@@ -80,6 +81,8 @@ def audit_recording(
         since=_instant(since, "--since"), until=_instant(until, "--until"),  # type: ignore[arg-type]
         late_after_days=late_after_days, late_only=late_only,
     )
+    if per_agency:
+        frame = actions_per_agency(frame)
     _emit(frame, output_format, output, "recording")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.audit import access_audit, recording_audit
+from api.audit import access_audit, actions_per_agency, recording_audit
 from api.deps import AUDIT_ROLES, CurrentUser, ForesightDep, require
 from api.exports import MEDIA_TYPES, frame_bytes
 from api.params import After, AgencyParam, AuditFormat, Until
@@ -33,6 +33,7 @@ def audit_recording(
     since: After = None, until: Until = None,
     late_after_days: Annotated[float, Query(ge=0, le=3650)] = 7.0,
     late_only: bool = False,
+    per_agency: Annotated[bool, Query(description="Counts per agency instead of rows")] = False,
     output_format: AuditFormat = "json",
 ) -> Response:
     """One row per stored event, with delays from when it happened to when it was recorded."""
@@ -42,6 +43,8 @@ def audit_recording(
         foresight.queries.engine, case_id=case_id, agency=agency, recorded_by=recorded_by,
         since=since, until=until, late_after_days=late_after_days, late_only=late_only,
     )
+    if per_agency:
+        frame = actions_per_agency(frame)
     return _respond(frame, output_format, "recording")
 
 

@@ -62,3 +62,13 @@ def test_the_access_audit_lists_each_read_with_its_reader_and_time_asked_about(s
     run("audit", "access", "--user", "rev-ada", "--format", "xlsx", "-o", str(out))
     assert len(pd.read_excel(out)) == 2
     assert "0 rows" in run("audit", "access", "--user", "nobody")
+
+
+def test_corrections_and_retractions_are_counted_per_agency(store):
+    """The per-agency table counts the demo's one correction and one retraction for social care."""
+    frame = pd.read_csv(io.StringIO(run("audit", "recording", "--per-agency", "--format", "csv")))
+    social_care = frame.set_index("agency").loc["social_care"]
+    assert (social_care["corrected"], social_care["retracted"]) == (1, 1)
+    assert frame.set_index("agency").loc["police", "late"] == 1
+    assert frame["recorded"].sum() + frame["corrected"].sum() + frame["retracted"].sum() \
+        + frame["shared"].sum() + frame["marked"].sum() == len(demo_case_events())
