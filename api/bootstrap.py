@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine, make_url
 from api.settings import Settings
 from domain.service import CaseService
 from projections.caseviews import CaseViews
-from projections.eventstore import ForesightSQLiteRecorder
+from projections.eventstore import ForesightPostgresRecorder, ForesightSQLiteRecorder
 from projections.runner import CaseViewsRunner
 
 
@@ -40,8 +40,32 @@ def library_environment(db_url: str) -> dict[str, str]:
             "SQLITE_LOCK_TIMEOUT": "30",
             "APPLICATION_RECORDER_TOPIC": get_topic(ForesightSQLiteRecorder),
         }
+    if url.get_backend_name() == "postgresql":
+        if url.drivername not in ("postgresql", "postgresql+psycopg"):
+            raise UnsupportedStore(
+                f"{url.drivername!r}: PostgreSQL stores need the psycopg driver "
+                "(postgresql+psycopg://user:password@host:port/database)"
+            )
+        if not url.database:
+            raise UnsupportedStore("name the PostgreSQL database in FORESIGHT_DB_URL")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.database,
+            "POSTGRES_HOST": url.host or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": url.username or "postgres",
+            "POSTGRES_PASSWORD": url.password or "",
+            # Writers queue for the table lock that keeps positions in commit order; a
+            # bounded wait turns a stuck writer into an error instead of a hang.
+            "POSTGRES_LOCK_TIMEOUT": "30",
+            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_PRE_PING": "y",
+            "APPLICATION_RECORDER_TOPIC": get_topic(ForesightPostgresRecorder),
+        }
     raise UnsupportedStore(
-        f"{url.get_backend_name()!r} stores are not supported yet; use a sqlite:/// URL"
+        f"{url.get_backend_name()!r} stores are not supported; "
+        "use sqlite:///FILE or postgresql+psycopg://…"
     )
 
 

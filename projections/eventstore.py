@@ -1,9 +1,10 @@
-"""The event store's tables: the library's SQLite recorder, append-only, with an event-id index.
+"""The event store's tables: the library's recorders, append-only, with an event-id index.
 
 The `eventsourcing` library owns the stored-events table. Two things are added in the
 same transaction as each append: a row per event in `foresight_event_index` (global
 uniqueness of `event_id`, and where each event sits: case, version, position), and, once,
-triggers that refuse UPDATE and DELETE on both tables.
+with a new store, triggers that refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL) on
+both tables. The same recorder interface serves SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -14,37 +15,109 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import OperationalError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
 
 from domain.ports import Located as EventLocation
 
-EVENTS_TABLE = "stored_events"
 INDEX_TABLE = "foresight_event_index"
-APPEND_ONLY_TABLES = (EVENTS_TABLE, INDEX_TABLE)
 CREATE_ATTEMPTS = 10
+# One lock id for "someone is creating Foresight's tables" on PostgreSQL.
+SCHEMA_LOCK_ID = 0x466F726573
 
 
-def append_only_trigger_names(table: str) -> tuple[str, str]:
+def append_only_trigger_names(table: str) -> tuple[str, ...]:
     return (f"{table}_refuse_update", f"{table}_refuse_delete")
 
 
-def append_only_trigger_statements() -> list[str]:
-    """The triggers that refuse UPDATE and DELETE on the event tables."""
-    statements = []
-    for table in APPEND_ONLY_TABLES:
-        refuse_update, refuse_delete = append_only_trigger_names(table)
-        statements.append(
-            f"CREATE TRIGGER IF NOT EXISTS {refuse_update} BEFORE UPDATE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: UPDATE refused'); END"
-        )
-        statements.append(
-            f"CREATE TRIGGER IF NOT EXISTS {refuse_delete} BEFORE DELETE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: DELETE refused'); END"
-        )
-    return statements
+def _index_rows(
+    stored_events: Sequence[StoredEvent], positions: Sequence[int] | None, kwargs: Mapping[str, Any]
+) -> list[tuple[int, str, str, int]]:
+    """The index rows of the events just inserted (snapshots and review events have none)."""
+    located: Mapping[tuple[UUID, int], tuple[str, str]] = kwargs.get("event_index", {})
+    rows = []
+    for stored, position in zip(stored_events, positions or (), strict=True):
+        key = (stored.originator_id, stored.originator_version)
+        if key in located:
+            event_id, case_id = located[key]
+            rows.append((position, event_id, case_id, stored.originator_version))
+    return rows
 
 
-class ForesightSQLiteRecorder(SQLiteApplicationRecorder):
+class EventIndexQueries:
+    """Reads of the event index and the guard triggers, written once for both backends."""
+
+    placeholder = "?"
+    # SQLite's rowids of a table that is never deleted from have no gaps; a PostgreSQL
+    # sequence skips the numbers of rolled-back appends.
+    positions_are_contiguous = True
+    events_table_name: str
+
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _trigger_names(self) -> set[str]:
+        raise NotImplementedError
+
+    @property
+    def append_only_tables(self) -> tuple[str, str]:
+        return (self.events_table_name, INDEX_TABLE)
+
+    def locate(self, event_ids: Iterable[str]) -> dict[str, EventLocation]:
+        """Where each of these events is, for those that exist."""
+        wanted = list(dict.fromkeys(event_ids))
+        found: dict[str, EventLocation] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self._select(
+                f"SELECT event_id, case_id, case_version, position FROM {INDEX_TABLE} "
+                f"WHERE event_id IN ({','.join([self.placeholder] * len(chunk))})",
+                chunk,
+            )
+            for row in rows:
+                found[row[0]] = EventLocation(*row)
+        return found
+
+    def case_positions(self, case_id: str) -> dict[int, int]:
+        """Each version of a case mapped to its global position."""
+        rows = self._select(
+            f"SELECT case_version, position FROM {INDEX_TABLE} WHERE case_id={self.placeholder}",
+            [case_id],
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def case_ids(self) -> list[str]:
+        """Every case id in the store."""
+        rows = self._select(f"SELECT DISTINCT case_id FROM {INDEX_TABLE} ORDER BY case_id")
+        return [row[0] for row in rows]
+
+    def expected_trigger_names(self) -> list[str]:
+        return [name for table in self.append_only_tables
+                for name in append_only_trigger_names(table)]
+
+    def missing_append_only_triggers(self) -> list[str]:
+        """Names of the append-only triggers that are not in the database."""
+        present = self._trigger_names()
+        return [name for name in self.expected_trigger_names() if name not in present]
+
+    def index_rows_between(self, first: int, last: int | None) -> list[EventLocation]:
+        """Rows of the event index with positions from `first` to `last` (or the end)."""
+        p = self.placeholder
+        statement = (
+            f"SELECT event_id, case_id, case_version, position FROM {INDEX_TABLE} "
+            f"WHERE position >= {p}"
+        )
+        params = [first]
+        if last is not None:
+            statement += f" AND position <= {p}"
+            params.append(last)
+        return [EventLocation(*row) for row in self._select(statement + " ORDER BY position", params)]
+
+
+class ForesightSQLiteRecorder(EventIndexQueries, SQLiteApplicationRecorder):
     """The library's SQLite application recorder plus the event index and append-only triggers."""
 
     def construct_create_table_statements(self) -> list[str]:
@@ -82,13 +155,21 @@ class ForesightSQLiteRecorder(SQLiteApplicationRecorder):
         it: re-creating them on every start would silently erase the evidence.
         """
         c.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", [EVENTS_TABLE]
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", [self.events_table_name]
         )
         is_new_store = c.fetchone() is None
         super()._create_table(c)
         if is_new_store:
-            for statement in append_only_trigger_statements():
-                c.execute(statement)
+            for table in self.append_only_tables:
+                refuse_update, refuse_delete = append_only_trigger_names(table)
+                c.execute(
+                    f"CREATE TRIGGER IF NOT EXISTS {refuse_update} BEFORE UPDATE ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: UPDATE refused'); END"
+                )
+                c.execute(
+                    f"CREATE TRIGGER IF NOT EXISTS {refuse_delete} BEFORE DELETE ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: DELETE refused'); END"
+                )
 
     def _insert_events(
         self,
@@ -97,65 +178,97 @@ class ForesightSQLiteRecorder(SQLiteApplicationRecorder):
         **kwargs: Any,
     ) -> Sequence[int] | None:
         positions = super()._insert_events(c, stored_events, **kwargs)
-        located: Mapping[tuple[UUID, int], tuple[str, str]] = kwargs.get("event_index", {})
-        rows = []
-        for stored, position in zip(stored_events, positions or (), strict=True):
-            key = (stored.originator_id, stored.originator_version)
-            if key in located:
-                event_id, case_id = located[key]
-                rows.append((position, event_id, case_id, stored.originator_version))
+        rows = _index_rows(stored_events, positions, kwargs)
         if rows:
             c.executemany(f"INSERT INTO {INDEX_TABLE} VALUES (?,?,?,?)", rows)
         return positions
 
-    def locate(self, event_ids: Iterable[str]) -> dict[str, EventLocation]:
-        """Where each of these events is, for those that exist."""
-        wanted = list(dict.fromkeys(event_ids))
-        found: dict[str, EventLocation] = {}
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.datastore.transaction(commit=False) as c:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                c.execute(
-                    f"SELECT event_id, case_id, case_version, position FROM {INDEX_TABLE} "
-                    f"WHERE event_id IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
-                for row in c.fetchall():
-                    found[row[0]] = EventLocation(row[0], row[1], row[2], row[3])
-        return found
+            c.execute(statement, list(params))
+            return [tuple(row) for row in c.fetchall()]
 
-    def case_positions(self, case_id: str) -> dict[int, int]:
-        """Each version of a case mapped to its global position."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT case_version, position FROM {INDEX_TABLE} WHERE case_id=?", [case_id]
+    def _trigger_names(self) -> set[str]:
+        return {row[0] for row in self._select("SELECT name FROM sqlite_master WHERE type='trigger'")}
+
+
+class ForesightPostgresRecorder(EventIndexQueries, PostgresApplicationRecorder):
+    """The library's PostgreSQL application recorder plus the event index and append-only triggers."""
+
+    placeholder = "%s"
+    positions_are_contiguous = False
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        # Several processes starting against a new database at once would race on CREATE
+        # TABLE IF NOT EXISTS (unique violations in the catalogue): take turns.
+        curs.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_LOCK_ID])
+        curs.execute("SELECT to_regclass(%s) IS NULL AS is_new", [self._qualified(self.events_table_name)])
+        row = curs.fetchone()
+        is_new_store = bool(row and row["is_new"])
+        super()._create_table(curs)
+        schema = Identifier(self.datastore.schema)
+        curs.execute(SQL(
+            "CREATE TABLE IF NOT EXISTS {schema}.{index} ("
+            "position bigint PRIMARY KEY, "
+            "event_id text NOT NULL UNIQUE, "
+            "case_id text NOT NULL, "
+            "case_version bigint NOT NULL, "
+            "UNIQUE (case_id, case_version))"
+        ).format(schema=schema, index=Identifier(INDEX_TABLE)))
+        if not is_new_store:
+            return
+        curs.execute(SQL(
+            "CREATE OR REPLACE FUNCTION {schema}.foresight_refuse_change() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP; "
+            "END $$"
+        ).format(schema=schema))
+        for table in self.append_only_tables:
+            refuse_update, refuse_delete = append_only_trigger_names(table)
+            for name, operation, granularity in (
+                (refuse_update, "UPDATE", "ROW"),
+                (refuse_delete, "DELETE", "ROW"),
+                # TRUNCATE skips row triggers; refusing it belongs to "refuse DELETE".
+                (f"{table}_refuse_truncate", "TRUNCATE", "STATEMENT"),
+            ):
+                curs.execute(SQL(
+                    "CREATE TRIGGER {name} BEFORE {operation} ON {schema}.{table} "
+                    "FOR EACH {granularity} EXECUTE FUNCTION {schema}.foresight_refuse_change()"
+                ).format(name=Identifier(name), operation=SQL(operation), schema=schema,
+                         table=Identifier(table), granularity=SQL(granularity)))
+
+    def expected_trigger_names(self) -> list[str]:
+        return [name for table in self.append_only_tables
+                for name in (*append_only_trigger_names(table), f"{table}_refuse_truncate")]
+
+    def _fetch_ids_after_insert_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> Sequence[int] | None:
+        # The library learns the positions only here, still inside the append transaction.
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        rows = _index_rows(stored_events, positions, kwargs)
+        if rows:
+            curs.executemany(
+                SQL("INSERT INTO {schema}.{index} VALUES (%s,%s,%s,%s)").format(
+                    schema=Identifier(self.datastore.schema), index=Identifier(INDEX_TABLE)),
+                rows,
             )
-            return {row[0]: row[1] for row in c.fetchall()}
+        return positions
 
-    def case_ids(self) -> list[str]:
-        """Every case id in the store."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT DISTINCT case_id FROM {INDEX_TABLE} ORDER BY case_id")
-            return [row[0] for row in c.fetchall()]
+    def _qualified(self, table: str) -> str:
+        return f"{self.datastore.schema}.{table}"
 
-    def missing_append_only_triggers(self) -> list[str]:
-        """Names of the append-only triggers that are not in the database."""
-        expected = [name for table in APPEND_ONLY_TABLES for name in append_only_trigger_names(table)]
-        with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
-            present = {row[0] for row in c.fetchall()}
-        return [name for name in expected if name not in present]
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, list(params))
+            return [tuple(row.values()) for row in curs.fetchall()]
 
-    def index_rows_between(self, first: int, last: int | None) -> list[EventLocation]:
-        """Rows of the event index with positions from `first` to `last` (or the end)."""
-        statement = (
-            f"SELECT event_id, case_id, case_version, position FROM {INDEX_TABLE} "
-            "WHERE position >= ?"
+    def _trigger_names(self) -> set[str]:
+        rows = self._select(
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = ANY(%s::regclass[])",
+            [[self._qualified(table) for table in self.append_only_tables]],
         )
-        params = [first]
-        if last is not None:
-            statement += " AND position <= ?"
-            params.append(last)
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(statement + " ORDER BY position", params)
-            return [EventLocation(*row) for row in c.fetchall()]
+        return {row[0] for row in rows}

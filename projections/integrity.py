@@ -13,7 +13,7 @@ from eventsourcing.utils import get_topic
 from domain.case import GENESIS_HASH, Case, case_uuid, chain_hash
 from domain.review import Review
 from domain.service import CaseService
-from projections.eventstore import ForesightSQLiteRecorder
+from projections.eventstore import EventIndexQueries
 
 PAGE_SIZE = 1_000
 OPENED_TOPIC = get_topic(Case.Opened)
@@ -68,7 +68,7 @@ def verify_store(
 ) -> VerifyReport:
     """Walk the whole log in position order, streaming, and stop at the first broken link."""
     recorder = service.recorder
-    assert isinstance(recorder, ForesightSQLiteRecorder)
+    assert isinstance(recorder, EventIndexQueries)
     missing = tuple(recorder.missing_append_only_triggers())
     tips: dict[UUID, _CaseTip] = {}
     checked = 0
@@ -78,8 +78,8 @@ def verify_store(
         for notification in page:
             problem = None
             if notification.id != expected_position:
-                problem = _missing(recorder, expected_position)
-            else:
+                problem = _missing(recorder, expected_position, notification.id - 1)
+            if problem is None:
                 problem = _check(service, notification, tips, index.get(notification.id))
             if problem is not None:
                 return VerifyReport(checked, len(tips), missing, problem)
@@ -98,19 +98,25 @@ def verify_store(
     return VerifyReport(checked, len(tips), missing, None)
 
 
-def _missing(recorder: ForesightSQLiteRecorder, position: int) -> BrokenLink:
-    """A gap in the log at `position`, naming the event there if the index still knows it."""
-    for row in recorder.index_rows_between(position, position):
+def _missing(recorder: Any, first: int, last: int) -> BrokenLink | None:
+    """A gap in the log from `first` to `last`, naming an event there if the index knows it.
+
+    On PostgreSQL a gap is normal (a rolled-back append leaves one in the sequence); it is
+    a deletion only if the index still names an event there. SQLite's positions have no gaps.
+    """
+    for row in recorder.index_rows_between(first, last):
         return BrokenLink(
-            position, row.case_id, row.version, row.event_id,
+            row.position, row.case_id, row.version, row.event_id,
             "the event is missing from the log (deleted?)",
         )
+    if not recorder.positions_are_contiguous:
+        return None
     return BrokenLink(
-        position, None, None, None, f"event at position {position} is missing (deleted?)"
+        first, None, None, None, f"event at position {first} is missing (deleted?)"
     )
 
 
-def _pages(recorder: ForesightSQLiteRecorder) -> Iterator[list[Notification]]:
+def _pages(recorder: Any) -> Iterator[list[Notification]]:
     start = 0
     while True:
         page = list(recorder.select_notifications(start, PAGE_SIZE, inclusive_of_start=False))

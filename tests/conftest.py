@@ -1,9 +1,12 @@
-"""Shared fixtures: a case service on a real SQLite file, and event builders."""
+"""Shared fixtures: a case service on a real store (SQLite file and PostgreSQL), and event builders.
+
+Every test that takes `db_url`, `store_url` or `service` runs once per backend.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +16,52 @@ from api.bootstrap import build_case_service
 from api.settings import Settings
 from domain.service import CaseService
 from events.envelope import EventEnvelope, parse_event
+from tests.backends import (
+    BACKENDS,
+    drop_postgres_database,
+    new_postgres_database,
+    new_sqlite_url,
+    postgres_server_url,
+)
+
+
+@pytest.fixture(
+    scope="session",
+    params=[pytest.param(name, marks=getattr(pytest.mark, name)) for name in BACKENDS],
+)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The storage backend this test runs against."""
+    if request.param == "postgresql":
+        postgres_server_url()
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def store_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], str]]:
+    """Makes fresh stores of this backend (for fixtures wider than one test); dropped at the end."""
+    made: list[str] = []
+
+    def new_store() -> str:
+        if backend == "sqlite":
+            return new_sqlite_url(tmp_path_factory.mktemp("store"))
+        made.append(new_postgres_database(postgres_server_url()))
+        return made[-1]
+
+    yield new_store
+    for url in made:
+        drop_postgres_database(postgres_server_url(), url)
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    """A fresh SQLite file for one test."""
-    return f"sqlite:///{tmp_path / 'foresight.db'}"
+def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh store for one test."""
+    if backend == "sqlite":
+        yield new_sqlite_url(tmp_path)
+        return
+    server = postgres_server_url()
+    url = new_postgres_database(server)
+    yield url
+    drop_postgres_database(server, url)
 
 
 @pytest.fixture

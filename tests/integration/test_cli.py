@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import uuid
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner, Result
 
 from api.bootstrap import build_case_service
@@ -29,14 +29,9 @@ Invoke = Callable[..., Result]
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "foresight.db"
-
-
-@pytest.fixture
-def cli(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
-    """Run the Typer app in-process against the SQLite file at `db_path`."""
-    monkeypatch.setenv("FORESIGHT_DB_URL", f"sqlite:///{db_path}")
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
+    """Run the Typer app in-process against the store at `db_url`."""
+    monkeypatch.setenv("FORESIGHT_DB_URL", db_url)
     get_settings.cache_clear()
     runner = CliRunner()
 
@@ -47,9 +42,9 @@ def cli(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
     get_settings.cache_clear()
 
 
-def run_foresight(db_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_foresight(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     """The installed `foresight` console script in its own process."""
-    env = {**os.environ, "FORESIGHT_DB_URL": f"sqlite:///{db_path}", "COLUMNS": "240"}
+    env = {**os.environ, "FORESIGHT_DB_URL": db_url, "COLUMNS": "240"}
     return subprocess.run(
         ["foresight", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
         check=False,
@@ -78,16 +73,16 @@ def said(result: Result | subprocess.CompletedProcess[str]) -> str:
     return " ".join(((result.stdout or "") + (result.stderr or "")).split())
 
 
-def stored(db_path: Path, case_id: str = CASE) -> list[Any]:
-    service = build_case_service(Settings(db_url=f"sqlite:///{db_path}"))
+def stored(db_url: str, case_id: str = CASE) -> list[Any]:
+    service = build_case_service(Settings(db_url=db_url))
     try:
         return service.case_events(case_id) if service.case_exists(case_id) else []
     finally:
         service.close()
 
 
-def stored_case_ids(db_path: Path) -> list[str]:
-    service = build_case_service(Settings(db_url=f"sqlite:///{db_path}"))
+def stored_case_ids(db_url: str) -> list[str]:
+    service = build_case_service(Settings(db_url=db_url))
     try:
         return service.index.case_ids()
     finally:
@@ -113,7 +108,7 @@ def family() -> list[dict[str, Any]]:
 
 
 def test_append_of_a_json_lines_file_writes_every_event_in_order(
-    cli: Invoke, db_path: Path, tmp_path: Path, family: list[dict[str, Any]]
+    cli: Invoke, db_url: str, tmp_path: Path, family: list[dict[str, Any]]
 ) -> None:
     """`foresight append FILE.jsonl` stores each line as an event, in file order."""
     path = tmp_path / "events.jsonl"
@@ -123,13 +118,13 @@ def test_append_of_a_json_lines_file_writes_every_event_in_order(
 
     assert result.exit_code == 0, said(result)
     assert "Appended 4 event(s)" in said(result)
-    events = stored(db_path)
+    events = stored(db_url)
     assert [str(event.event_id) for event in events] == [item["event_id"] for item in family]
     assert [event.version for event in events] == [1, 2, 3, 4]
 
 
 def test_appending_the_same_file_twice_is_an_idempotent_retry(
-    cli: Invoke, db_path: Path, tmp_path: Path, family: list[dict[str, Any]]
+    cli: Invoke, db_url: str, tmp_path: Path, family: list[dict[str, Any]]
 ) -> None:
     """A second append of the same file writes nothing and says the events were already stored."""
     path = tmp_path / "events.jsonl"
@@ -140,7 +135,7 @@ def test_appending_the_same_file_twice_is_an_idempotent_retry(
 
     assert result.exit_code == 0, said(result)
     assert "Appended 0 event(s); 4 already stored (retry)" in said(result)
-    assert len(stored(db_path)) == 4
+    assert len(stored(db_url)) == 4
 
 
 @pytest.mark.parametrize(
@@ -160,7 +155,7 @@ def test_appending_the_same_file_twice_is_an_idempotent_retry(
          "unknown-subject"],
 )
 def test_a_json_lines_file_with_one_bad_line_writes_nothing_and_names_the_line(
-    cli: Invoke, db_path: Path, tmp_path: Path, family: list[dict[str, Any]],
+    cli: Invoke, db_url: str, tmp_path: Path, family: list[dict[str, Any]],
     bad_line: str, named_field: str,
 ) -> None:
     """One bad line (bad JSON, bad field, or refused by the case) exits 1, names `line 3`, and writes none of the file."""
@@ -176,11 +171,11 @@ def test_a_json_lines_file_with_one_bad_line_writes_nothing_and_names_the_line(
     assert "line 3" in said(result)
     assert named_field in said(result)
     assert "line 1" not in said(result) and "line 4" not in said(result)
-    assert stored_case_ids(db_path) == []
+    assert stored_case_ids(db_url) == []
 
 
 def test_line_numbers_count_blank_lines_of_the_file(
-    cli: Invoke, db_path: Path, tmp_path: Path, family: list[dict[str, Any]]
+    cli: Invoke, db_url: str, tmp_path: Path, family: list[dict[str, Any]]
 ) -> None:
     """A bad event after blank lines is named by its line number in the file, not its index among events."""
     bad = raw("plan_reviewed", "2024-01-01", data={"plan_id": "never-started"})
@@ -192,11 +187,11 @@ def test_line_numbers_count_blank_lines_of_the_file(
 
     assert result.exit_code == 1, said(result)
     assert "line 4: data.plan_id" in said(result)
-    assert stored_case_ids(db_path) == []
+    assert stored_case_ids(db_url) == []
 
 
 def test_every_bad_line_of_a_file_is_named_at_once(
-    cli: Invoke, db_path: Path, tmp_path: Path, family: list[dict[str, Any]]
+    cli: Invoke, db_url: str, tmp_path: Path, family: list[dict[str, Any]]
 ) -> None:
     """Two malformed lines are both reported, so a file can be fixed in one pass."""
     lines = [json.dumps(item) for item in family]
@@ -209,11 +204,11 @@ def test_every_bad_line_of_a_file_is_named_at_once(
 
     assert result.exit_code == 1, said(result)
     assert "line 2" in said(result)
-    assert stored_case_ids(db_path) == []
+    assert stored_case_ids(db_url) == []
 
 
 def test_append_of_a_json_array_writes_every_item(
-    cli: Invoke, db_path: Path, tmp_path: Path, family: list[dict[str, Any]]
+    cli: Invoke, db_url: str, tmp_path: Path, family: list[dict[str, Any]]
 ) -> None:
     """A pretty-printed JSON array of envelopes is appended as one batch."""
     path = tmp_path / "events.json"
@@ -222,11 +217,11 @@ def test_append_of_a_json_array_writes_every_item(
     result = cli("append", str(path))
 
     assert result.exit_code == 0, said(result)
-    assert [str(event.event_id) for event in stored(db_path)] == [i["event_id"] for i in family]
+    assert [str(event.event_id) for event in stored(db_url)] == [i["event_id"] for i in family]
 
 
 def test_a_bad_item_of_a_json_array_is_named_and_nothing_is_written(
-    cli: Invoke, db_path: Path, tmp_path: Path, family: list[dict[str, Any]]
+    cli: Invoke, db_url: str, tmp_path: Path, family: list[dict[str, Any]]
 ) -> None:
     """An array whose second item is refused names `item 2` and writes none of the items."""
     family[1]["significance"] = "enormous"
@@ -237,31 +232,31 @@ def test_a_bad_item_of_a_json_array_is_named_and_nothing_is_written(
 
     assert result.exit_code == 1, said(result)
     assert "item 2" in said(result) and "significance" in said(result)
-    assert stored_case_ids(db_path) == []
+    assert stored_case_ids(db_url) == []
 
 
 def test_append_dash_reads_events_from_stdin(
-    cli: Invoke, db_path: Path, family: list[dict[str, Any]]
+    cli: Invoke, db_url: str, family: list[dict[str, Any]]
 ) -> None:
     """`foresight append -` reads JSON Lines from standard input."""
     result = cli("append", "-", input=jsonl(family))
 
     assert result.exit_code == 0, said(result)
-    assert len(stored(db_path)) == 4
+    assert len(stored(db_url)) == 4
 
 
 def test_the_installed_console_script_appends_from_stdin(
-    db_path: Path, family: list[dict[str, Any]]
+    db_url: str, family: list[dict[str, Any]]
 ) -> None:
     """The `foresight` executable, in its own process, reads stdin and writes to FORESIGHT_DB_URL."""
-    env = {**os.environ, "FORESIGHT_DB_URL": f"sqlite:///{db_path}"}
+    env = {**os.environ, "FORESIGHT_DB_URL": db_url}
     result = subprocess.run(
         ["foresight", "append", "-"], input=jsonl(family), cwd=ROOT, env=env,
         capture_output=True, text=True, timeout=60, check=False,
     )
 
     assert result.returncode == 0, said(result)
-    assert len(stored(db_path)) == 4
+    assert len(stored(db_url)) == 4
 
 
 # -- chronology -----------------------------------------------------------------------------
@@ -437,9 +432,9 @@ def test_chronology_for_an_agency_shows_its_own_and_shared_entries_only(
 # -- users ----------------------------------------------------------------------------------
 
 
-def test_users_add_prints_a_token_once_and_stores_only_its_sha256(db_path: Path) -> None:
+def test_users_add_prints_a_token_once_and_stores_only_its_sha256(db_url: str) -> None:
     """`foresight users add` prints an `fst_` token; the database holds its SHA-256 and never the token."""
-    result = run_foresight(db_path, "users", "add", "sw-jones", "--role", "practitioner",
+    result = run_foresight(db_url, "users", "add", "sw-jones", "--role", "practitioner",
                            "--agency", "social_care")
 
     assert result.returncode == 0, said(result)
@@ -447,32 +442,31 @@ def test_users_add_prints_a_token_once_and_stores_only_its_sha256(db_path: Path)
     assert token.startswith("fst_")
     assert len(token) > 30 and "\n" not in token
     assert token not in result.stderr
-    connection = sqlite3.connect(db_path)
-    try:
+    with create_engine(db_url).connect() as connection:
         rows = connection.execute(
-            "SELECT name, role, agency, token_sha256 FROM foresight_users"
-        ).fetchall()
-    finally:
-        connection.close()
-    assert rows == [
+            text("SELECT name, role, agency, token_sha256 FROM foresight_users")
+        ).all()
+    assert [tuple(row) for row in rows] == [
         ("sw-jones", "practitioner", "social_care", hashlib.sha256(token.encode()).hexdigest())
     ]
-    database_files = [
-        path for path in db_path.parent.iterdir() if path.name.startswith(db_path.name)
-    ]
-    for path in database_files:
-        content = path.read_bytes()
-        assert token.encode() not in content, path.name
-        assert token.removeprefix("fst_").encode() not in content, path.name
+    if db_url.startswith("sqlite:///"):
+        db_file = Path(db_url.removeprefix("sqlite:///"))
+        database_files = [
+            path for path in db_file.parent.iterdir() if path.name.startswith(db_file.name)
+        ]
+        for path in database_files:
+            content = path.read_bytes()
+            assert token.encode() not in content, path.name
+            assert token.removeprefix("fst_").encode() not in content, path.name
 
 
-def test_two_users_get_different_tokens(db_path: Path) -> None:
+def test_two_users_get_different_tokens(db_url: str) -> None:
     """Each user added gets a token of their own."""
     first = run_foresight(
-        db_path, "users", "add", "a-user", "--role", "manager", "--agency", "police"
+        db_url, "users", "add", "a-user", "--role", "manager", "--agency", "police"
     )
     second = run_foresight(
-        db_path, "users", "add", "b-user", "--role", "auditor", "--agency", "police"
+        db_url, "users", "add", "b-user", "--role", "auditor", "--agency", "police"
     )
 
     assert first.returncode == second.returncode == 0
@@ -481,7 +475,7 @@ def test_two_users_get_different_tokens(db_path: Path) -> None:
 
 @pytest.mark.parametrize("role", ["superuser", "", "Practitioner"])
 def test_users_add_with_an_unknown_role_exits_1_and_adds_nobody(
-    cli: Invoke, db_path: Path, role: str
+    cli: Invoke, db_url: str, role: str
 ) -> None:
     """A role outside the five known ones is refused with the list of roles, and no user is stored."""
     result = cli("users", "add", "sw-jones", "--role", role, "--agency", "social_care")
@@ -489,14 +483,10 @@ def test_users_add_with_an_unknown_role_exits_1_and_adds_nobody(
     assert result.exit_code == 1
     assert "practitioner" in said(result)
     assert "fst_" not in said(result)
-    if db_path.exists():
-        connection = sqlite3.connect(db_path)
-        try:
-            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-            if "foresight_users" in tables:
-                assert connection.execute("SELECT count(*) FROM foresight_users").fetchone() == (0,)
-        finally:
-            connection.close()
+    engine = create_engine(db_url)
+    if "foresight_users" in inspect(engine).get_table_names():
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM foresight_users")).scalar() == 0
 
 
 def test_adding_a_user_name_twice_exits_1(cli: Invoke) -> None:
