@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Tab
 from sqlalchemy.engine import Engine
 
 from events.timepoints import utc_now
+from projections.append_only import trigger_statements
 from projections.tables import UtcDateTime
 
 metadata = MetaData()
@@ -30,16 +31,6 @@ access_log = Table(
     Index("foresight_access_log_person", "person_id"),
 )
 
-_APPEND_ONLY = (
-    "CREATE TRIGGER IF NOT EXISTS foresight_access_log_refuse_update "
-    "BEFORE UPDATE ON foresight_access_log "
-    "BEGIN SELECT RAISE(ABORT, 'foresight_access_log is append-only: UPDATE refused'); END",
-    "CREATE TRIGGER IF NOT EXISTS foresight_access_log_refuse_delete "
-    "BEFORE DELETE ON foresight_access_log "
-    "BEGIN SELECT RAISE(ABORT, 'foresight_access_log is append-only: DELETE refused'); END",
-)
-
-
 @dataclass(frozen=True)
 class Access:
     """One read of case data."""
@@ -60,10 +51,9 @@ class AccessLog:
     def __init__(self, engine: Engine):
         self.engine = engine
         metadata.create_all(engine)
-        if engine.dialect.name == "sqlite":
-            with engine.begin() as connection:
-                for statement in _APPEND_ONLY:
-                    connection.execute(text(statement))
+        with engine.begin() as connection:
+            for statement in trigger_statements(access_log.name, engine.dialect.name):
+                connection.execute(text(statement))
 
     def record(self, access: Access) -> None:
         with self.engine.begin() as connection:

@@ -22,15 +22,16 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from domain.ports import Located as EventLocation
+from projections.append_only import (
+    postgres_trigger_statements,
+    sqlite_trigger_statements,
+    trigger_names,
+)
 
 INDEX_TABLE = "foresight_event_index"
 CREATE_ATTEMPTS = 10
 # One lock id for "someone is creating Foresight's tables" on PostgreSQL.
 SCHEMA_LOCK_ID = 0x466F726573
-
-
-def append_only_trigger_names(table: str) -> tuple[str, ...]:
-    return (f"{table}_refuse_update", f"{table}_refuse_delete")
 
 
 def _index_rows(
@@ -51,6 +52,7 @@ class EventIndexQueries:
     """Reads of the event index and the guard triggers, written once for both backends."""
 
     placeholder = "?"
+    dialect = "sqlite"
     # SQLite's rowids of a table that is never deleted from have no gaps; a PostgreSQL
     # sequence skips the numbers of rolled-back appends.
     positions_are_contiguous = True
@@ -96,7 +98,7 @@ class EventIndexQueries:
 
     def expected_trigger_names(self) -> list[str]:
         return [name for table in self.append_only_tables
-                for name in append_only_trigger_names(table)]
+                for name in trigger_names(table, self.dialect)]
 
     def missing_append_only_triggers(self) -> list[str]:
         """Names of the append-only triggers that are not in the database."""
@@ -161,15 +163,8 @@ class ForesightSQLiteRecorder(EventIndexQueries, SQLiteApplicationRecorder):
         super()._create_table(c)
         if is_new_store:
             for table in self.append_only_tables:
-                refuse_update, refuse_delete = append_only_trigger_names(table)
-                c.execute(
-                    f"CREATE TRIGGER IF NOT EXISTS {refuse_update} BEFORE UPDATE ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: UPDATE refused'); END"
-                )
-                c.execute(
-                    f"CREATE TRIGGER IF NOT EXISTS {refuse_delete} BEFORE DELETE ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: DELETE refused'); END"
-                )
+                for statement in sqlite_trigger_statements(table):
+                    c.execute(statement)
 
     def _insert_events(
         self,
@@ -196,6 +191,7 @@ class ForesightPostgresRecorder(EventIndexQueries, PostgresApplicationRecorder):
     """The library's PostgreSQL application recorder plus the event index and append-only triggers."""
 
     placeholder = "%s"
+    dialect = "postgresql"
     positions_are_contiguous = False
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
@@ -215,31 +211,10 @@ class ForesightPostgresRecorder(EventIndexQueries, PostgresApplicationRecorder):
             "case_version bigint NOT NULL, "
             "UNIQUE (case_id, case_version))"
         ).format(schema=schema, index=Identifier(INDEX_TABLE)))
-        if not is_new_store:
-            return
-        curs.execute(SQL(
-            "CREATE OR REPLACE FUNCTION {schema}.foresight_refuse_change() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN "
-            "RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP; "
-            "END $$"
-        ).format(schema=schema))
-        for table in self.append_only_tables:
-            refuse_update, refuse_delete = append_only_trigger_names(table)
-            for name, operation, granularity in (
-                (refuse_update, "UPDATE", "ROW"),
-                (refuse_delete, "DELETE", "ROW"),
-                # TRUNCATE skips row triggers; refusing it belongs to "refuse DELETE".
-                (f"{table}_refuse_truncate", "TRUNCATE", "STATEMENT"),
-            ):
-                curs.execute(SQL(
-                    "CREATE TRIGGER {name} BEFORE {operation} ON {schema}.{table} "
-                    "FOR EACH {granularity} EXECUTE FUNCTION {schema}.foresight_refuse_change()"
-                ).format(name=Identifier(name), operation=SQL(operation), schema=schema,
-                         table=Identifier(table), granularity=SQL(granularity)))
-
-    def expected_trigger_names(self) -> list[str]:
-        return [name for table in self.append_only_tables
-                for name in (*append_only_trigger_names(table), f"{table}_refuse_truncate")]
+        if is_new_store:
+            for table in self.append_only_tables:
+                for statement in postgres_trigger_statements(table, self.datastore.schema):
+                    curs.execute(statement)
 
     def _fetch_ids_after_insert_events(
         self,

@@ -5,8 +5,10 @@ Every test that takes `db_url`, `store_url` or `service` runs once per backend.
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,29 @@ def store_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     yield new_store
     for url in made:
         drop_postgres_database(postgres_server_url(), url)
+
+
+StoreMaker = Callable[[], AbstractContextManager[str]]
+
+
+@pytest.fixture(scope="session")
+def fresh_store(backend: str) -> StoreMaker:
+    """Makes a fresh store that is removed on leaving the `with` (for hypothesis examples)."""
+
+    @contextmanager
+    def new_store() -> Iterator[str]:
+        if backend == "sqlite":
+            with tempfile.TemporaryDirectory() as directory:
+                yield new_sqlite_url(Path(directory))
+            return
+        server = postgres_server_url()
+        url = new_postgres_database(server)
+        try:
+            yield url
+        finally:
+            drop_postgres_database(server, url)
+
+    return new_store
 
 
 @pytest.fixture

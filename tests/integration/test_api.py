@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -104,10 +103,9 @@ class Api:
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """The app over a fresh SQLite file holding the demo case, with a user of every role."""
-    directory: Path = tmp_path_factory.mktemp("api")
-    app = create_app(Settings(db_url=f"sqlite:///{directory / 'foresight.db'}"))
+def api(store_url: Callable[[], str]) -> Iterator[Api]:
+    """The app over a fresh store holding the demo case, with a user of every role."""
+    app = create_app(Settings(db_url=store_url()))
     foresight = app.state.foresight
     foresight.service.append([parse_event(raw) for raw in demo_case_events()])
     tokens = {name: add_user(foresight.queries.engine, name, role, agency)[1]
@@ -601,13 +599,13 @@ def test_an_as_known_at_in_the_earliest_supported_year_is_logged_and_the_log_sta
 
 
 def test_an_event_dated_before_the_year_1000_is_refused_or_kept_in_order_without_breaking_audit(
-    tmp_path: Path,
+    db_url: str,
 ) -> None:
     """An ancient occurred_at is refused (422), or stored so that order and the audit still work."""
     # Today it is accepted and its read-model instants are written with a three-digit year
     # ("900-01-01 …", projections/tables.py): it sorts after 2024, and every later
     # GET /audit/recording is a 500 (the text cannot be read back as a datetime).
-    app = create_app(Settings(db_url=f"sqlite:///{tmp_path / 'foresight.db'}"))
+    app = create_app(Settings(db_url=db_url))
     engine = app.state.foresight.queries.engine
     sw = add_user(engine, "sw-old", "practitioner", "social_care")[1]
     auditor = add_user(engine, "auditor-old", "auditor", "information_governance")[1]
@@ -1050,7 +1048,7 @@ def test_no_endpoint_can_change_the_access_log(api: Api) -> None:
 
 
 @pytest.mark.parametrize("statement", [
-    "UPDATE foresight_access_log SET user = 'someone-else'",
+    'UPDATE foresight_access_log SET "user" = \'someone-else\'',
     "DELETE FROM foresight_access_log",
 ])
 def test_the_database_refuses_to_update_or_delete_access_log_rows(api: Api, statement: str) -> None:
@@ -1077,7 +1075,7 @@ def test_health_needs_no_token_and_reports_the_store_and_lag(api: Api) -> None:
     assert response.status_code == 200
     health = response.json()
     events = api.service.recorder.max_notification_id()
-    assert health == {"status": "ok", "store": "sqlite", "events": events,
+    assert health == {"status": "ok", "store": api.engine.dialect.name, "events": events,
                       "read_model_position": events, "projection_lag": 0}
     api.post("sw-jones", new_case(), note())
     assert api.get(None, "/health").json()["projection_lag"] == 1

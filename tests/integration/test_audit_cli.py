@@ -18,9 +18,9 @@ from events.envelope import parse_event
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
+def store(db_url, monkeypatch):
     """The demo case, read twice through the API by a named reviewer."""
-    url = f"sqlite:///{tmp_path / 'f.db'}"
+    url = db_url
     monkeypatch.setenv("FORESIGHT_DB_URL", url)
     get_settings.cache_clear()
     web = create_app(Settings(db_url=url))

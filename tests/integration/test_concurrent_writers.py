@@ -145,10 +145,9 @@ def _collect(results: Any, count: int, processes: list[Any]) -> list[tuple[Any, 
 
 
 def test_concurrent_writers_lose_nothing_and_store_every_acknowledged_event_once(
-    tmp_path: Path,
+    db_url: str,
 ) -> None:
     """Three processes appending to one case at once: every acknowledged event is stored exactly once, versions have no gaps, the chain verifies."""
-    db_url = f"sqlite:///{tmp_path / 'foresight.db'}"
     # The store exists before the writers start (the case does not: they race to open it).
     build_case_service(Settings(db_url=db_url)).close()
     context = multiprocessing.get_context("spawn")
@@ -189,12 +188,11 @@ def test_concurrent_writers_lose_nothing_and_store_every_acknowledged_event_once
 
 
 def test_writers_racing_on_the_same_expected_version_have_exactly_one_winner_per_round(
-    tmp_path: Path,
+    db_url: str,
 ) -> None:
     """Writers that all expect the same version: one wins, the others get VersionConflict, and the winner's event is what is stored."""
     from tests.conftest import event
 
-    db_url = f"sqlite:///{tmp_path / 'foresight.db'}"
     setup = build_case_service(Settings(db_url=db_url))
     try:
         setup.append(
@@ -243,10 +241,9 @@ def test_writers_racing_on_the_same_expected_version_have_exactly_one_winner_per
 
 
 def test_writers_sending_the_same_events_at_once_store_them_once_and_all_succeed(
-    tmp_path: Path,
+    db_url: str,
 ) -> None:
     """A client retry racing the original (same event ids, same content) is a no-op, never an event-id conflict."""
-    db_url = f"sqlite:///{tmp_path / 'foresight.db'}"
     build_case_service(Settings(db_url=db_url)).close()
     batches = [
         [_note(9, round_ * 10 + offset) for offset in range(1 + round_ % 3)]

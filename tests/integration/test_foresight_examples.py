@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
@@ -96,10 +95,9 @@ def hand_case_events() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def queries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CaseQueries]:
-    """The demo case and the hand-built case, stored once in a SQLite file and projected."""
-    path: Path = tmp_path_factory.mktemp("foresight") / "foresight.db"
-    settings = Settings(db_url=f"sqlite:///{path}")
+def queries(store_url: Callable[[], str]) -> Iterator[CaseQueries]:
+    """The demo case and the hand-built case, stored once and projected."""
+    settings = Settings(db_url=store_url())
     service = build_case_service(settings)
     service.append([parse_event(raw) for raw in demo_case_events()])
     service.append([parse_event(raw) for raw in hand_case_events()])

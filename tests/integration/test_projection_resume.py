@@ -48,9 +48,9 @@ def applied_positions(runner) -> tuple[int, int]:
 
 
 @pytest.mark.slow
-def test_a_runner_killed_mid_catch_up_resumes_and_applies_everything_once(tmp_path):
+def test_a_runner_killed_mid_catch_up_resumes_and_applies_everything_once(db_url):
     """kill -9 during catch-up, then resume: the read models equal a rebuild from the log."""
-    settings = Settings(db_url=f"sqlite:///{tmp_path / 'f.db'}")
+    settings = Settings(db_url=db_url)
     total = fill(settings)
     script = textwrap.dedent(f"""
         import time
@@ -81,9 +81,9 @@ def test_a_runner_killed_mid_catch_up_resumes_and_applies_everything_once(tmp_pa
     assert dump(runner.views.engine) == resumed
 
 
-def test_a_batch_that_fails_part_way_leaves_no_trace_and_is_applied_on_retry(tmp_path, monkeypatch):
+def test_a_batch_that_fails_part_way_leaves_no_trace_and_is_applied_on_retry(db_url, monkeypatch):
     """An error inside a batch rolls back its rows and its tracking; the retry applies it once."""
-    settings = Settings(db_url=f"sqlite:///{tmp_path / 'f.db'}")
+    settings = Settings(db_url=db_url)
     total = fill(settings, cases=3, events_per_case=300)
     runner = build_case_views_runner(settings, build_case_service(settings))
     runner.batch_size = 100
@@ -111,11 +111,11 @@ def test_a_batch_that_fails_part_way_leaves_no_trace_and_is_applied_on_retry(tmp
     assert dump(runner.views.engine) == resumed
 
 
-def test_a_position_already_applied_is_refused(tmp_path):
+def test_a_position_already_applied_is_refused(db_url):
     """Recording a tracking position at or below the current one raises, so nothing doubles."""
     from eventsourcing.persistence import IntegrityError, Tracking
 
-    settings = Settings(db_url=f"sqlite:///{tmp_path / 'f.db'}")
+    settings = Settings(db_url=db_url)
     fill(settings, cases=1, events_per_case=50)
     runner = build_case_views_runner(settings, build_case_service(settings))
     runner.catch_up()
@@ -123,9 +123,9 @@ def test_a_position_already_applied_is_refused(tmp_path):
         runner.views.insert_tracking(Tracking(runner.application_name, runner.position()))
 
 
-def test_two_runners_taking_turns_on_one_store_keep_the_read_models_right(tmp_path):
+def test_two_runners_taking_turns_on_one_store_keep_the_read_models_right(db_url):
     """A runner whose cached case went stale (another process applied events) reloads it."""
-    settings = Settings(db_url=f"sqlite:///{tmp_path / 'f.db'}")
+    settings = Settings(db_url=db_url)
     total = fill(settings, cases=1, events_per_case=300)
     first = build_case_views_runner(settings, build_case_service(settings))
     second = build_case_views_runner(settings, build_case_service(settings))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -118,10 +117,9 @@ def demo_in_batches(size: int = 4) -> list[list[dict[str, Any]]]:
 
 
 @pytest.fixture(scope="module")
-def queries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CaseQueries]:
-    """The demo case, FAM-2 and FAM-P in one SQLite file, projected incrementally."""
-    path: Path = tmp_path_factory.mktemp("queries") / "foresight.db"
-    settings = Settings(db_url=f"sqlite:///{path}")
+def queries(store_url: Callable[[], str]) -> Iterator[CaseQueries]:
+    """The demo case, FAM-2 and FAM-P in one store, projected incrementally."""
+    settings = Settings(db_url=store_url())
     service, runner = load(
         settings, [*demo_in_batches(), second_case_events(), plan_case_events()]
     )
@@ -652,9 +650,9 @@ def test_the_raw_log_to_one_agency_holds_its_own_and_shared_events(queries: Case
 # -- incremental equals rebuilt -------------------------------------------------------------
 
 
-def test_read_models_kept_incrementally_answer_as_a_rebuild_does(tmp_path: Path) -> None:
+def test_read_models_kept_incrementally_answer_as_a_rebuild_does(db_url: str) -> None:
     """Loading the demo batch by batch, then rebuilding, gives the same answers."""
-    settings = Settings(db_url=f"sqlite:///{tmp_path / 'f.db'}")
+    settings = Settings(db_url=db_url)
     service, runner = load(settings, [*demo_in_batches(3), second_case_events()])
     queries = CaseQueries(runner.views.engine)
     moments: list[datetime | None] = [

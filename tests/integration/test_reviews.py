@@ -16,8 +16,8 @@ from events.envelope import parse_event
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('reviews') / 'f.db'}"
+def client(store_url):
+    url = store_url()
     app = create_app(Settings(db_url=url))
     foresight = app.state.foresight
     foresight.service.append([parse_event(raw) for raw in demo_case_events()])

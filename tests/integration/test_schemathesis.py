@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
 import schemathesis
@@ -24,10 +23,9 @@ TOKENS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    """The API over a fresh SQLite file holding the demo case, with a reviewer and a manager."""
-    directory: Path = tmp_path_factory.mktemp("schemathesis")
-    application = create_app(Settings(db_url=f"sqlite:///{directory / 'foresight.db'}"))
+def app(store_url: Callable[[], str]) -> Iterator[FastAPI]:
+    """The API over a fresh store holding the demo case, with a reviewer and a manager."""
+    application = create_app(Settings(db_url=store_url()))
     foresight = application.state.foresight
     foresight.service.append([parse_event(raw) for raw in demo_case_events()])
     engine = foresight.queries.engine

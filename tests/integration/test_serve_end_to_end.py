@@ -39,16 +39,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def environment(db_path: Path) -> dict[str, str]:
-    return {**os.environ, "FORESIGHT_DB_URL": f"sqlite:///{db_path}", "COLUMNS": "200",
+def environment(db_url: str) -> dict[str, str]:
+    return {**os.environ, "FORESIGHT_DB_URL": db_url, "COLUMNS": "200",
             "PYTHONUNBUFFERED": "1"}
 
 
-def add_user(db_path: Path, name: str, role: str, agency: str) -> str:
+def add_user(db_url: str, name: str, role: str, agency: str) -> str:
     """`foresight users add` in its own process; the token is the last line of stdout."""
     done = subprocess.run(
         [*foresight_command(), "users", "add", name, "--role", role, "--agency", agency],
-        cwd=ROOT, env=environment(db_path), capture_output=True, text=True, timeout=60,
+        cwd=ROOT, env=environment(db_url), capture_output=True, text=True, timeout=60,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -58,13 +58,13 @@ def add_user(db_path: Path, name: str, role: str, agency: str) -> str:
 
 
 @contextmanager
-def running(args: list[str], db_path: Path, port: int, log: Path) -> Iterator[str]:
+def running(args: list[str], db_url: str, port: int, log: Path) -> Iterator[str]:
     """Run a foresight command that serves on `port`; yield its base URL once /health answers."""
     base = f"http://127.0.0.1:{port}"
     with log.open("w") as output:
         server = subprocess.Popen(
             [*foresight_command(), *args, "--port", str(port)], cwd=ROOT,
-            env=environment(db_path), stdout=output, stderr=subprocess.STDOUT, text=True,
+            env=environment(db_url), stdout=output, stderr=subprocess.STDOUT, text=True,
         )
         try:
             deadline = time.monotonic() + 60
@@ -111,18 +111,17 @@ def ids(entries: list[dict[str, Any]]) -> list[str]:
     return [entry["event_id"] for entry in entries]
 
 
-def test_a_multi_agency_case_recorded_and_reviewed_over_http(tmp_path: Path) -> None:
+def test_a_multi_agency_case_recorded_and_reviewed_over_http(tmp_path: Path, db_url: str) -> None:
     """Police and school record, social care decides and shares, a reviewer replays it all."""
-    db_path = tmp_path / "foresight.db"
     tokens = {
-        name: add_user(db_path, name, role, agency)
+        name: add_user(db_url, name, role, agency)
         for name, role, agency in [
             ("sw-ali", "practitioner", "social_care"), ("tm-grant", "manager", "social_care"),
             ("pc-9876", "practitioner", "police"), ("dsl-khan", "practitioner", "school"),
             ("reviewer-ng", "reviewer", "review"),
         ]
     }
-    with running(["serve"], db_path, free_port(), tmp_path / "serve.log") as base:
+    with running(["serve"], db_url, free_port(), tmp_path / "serve.log") as base:
         users = {name: Client(base, token) for name, token in tokens.items()}
         sw, tm, pc, dsl, reviewer = (users[name] for name in tokens)
 
@@ -208,7 +207,7 @@ def test_a_multi_agency_case_recorded_and_reviewed_over_http(tmp_path: Path) -> 
 def test_foresight_demo_serves_the_demo_case_to_its_printed_tokens(tmp_path: Path) -> None:
     """`foresight demo` prints a token per demo user; sw-jones's token reads the chronology."""
     log = tmp_path / "demo.log"
-    with running(["demo"], tmp_path / "demo.db", free_port(), log) as base:
+    with running(["demo"], f"sqlite:///{tmp_path / 'demo.db'}", free_port(), log) as base:
         printed = [TOKEN_LINE.match(line) for line in log.read_text().splitlines()]
         tokens = {match.group(1): (match.group(2), match.group(3), match.group(4))
                   for match in printed if match}

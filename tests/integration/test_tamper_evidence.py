@@ -15,13 +15,14 @@ from api.bootstrap import build_case_service
 from api.settings import Settings
 from domain.service import CaseService
 from events.recorded import RecordedEvent
-from projections.eventstore import INDEX_TABLE, append_only_trigger_names
+from projections.append_only import trigger_names
+from projections.eventstore import INDEX_TABLE
 from projections.integrity import verify_store
 from tests.conftest import event
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL_TRIGGERS = [
-    name for table in ("stored_events", INDEX_TABLE) for name in append_only_trigger_names(table)
+    name for table in ("stored_events", INDEX_TABLE) for name in trigger_names(table, "sqlite")
 ]
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +19,7 @@ from events.recorded import RecordedEvent
 from projections import tables
 from replay.fold import chronology as fold_chronology
 from replay.queries import CaseQueries, ChronologyFilter
+from tests.conftest import StoreMaker
 from tests.reference_model import as_seen, chronology_as_known_at
 
 AGENCIES = ("police", "school", "health", "social_care")
@@ -116,15 +117,21 @@ class Loaded:
     runner: Any
 
 
-def load(story: Story, directory: str) -> Loaded:
-    """Append the story batch by batch, keeping the read models up after each batch."""
-    settings_ = Settings(db_url=f"sqlite:///{Path(directory) / 'f.db'}")
-    service = build_case_service(settings_)
-    runner = build_case_views_runner(settings_, service)
-    for batch in story.batches:
-        service.append([parse_event(raw) for raw in batch])
-        runner.catch_up()
-    return Loaded(service.case_events(CASE), CaseQueries(runner.views.engine), runner)
+@contextmanager
+def loaded_story(story: Story, fresh_store: StoreMaker) -> Iterator[Loaded]:
+    """The story appended batch by batch to a fresh store, the read models kept after each batch."""
+    with fresh_store() as url:
+        settings_ = Settings(db_url=url)
+        service = build_case_service(settings_)
+        runner = build_case_views_runner(settings_, service)
+        try:
+            for batch in story.batches:
+                service.append([parse_event(raw) for raw in batch])
+                runner.catch_up()
+            yield Loaded(service.case_events(CASE), CaseQueries(runner.views.engine), runner)
+        finally:
+            runner.views.engine.dispose()
+            service.close()
 
 
 def moments(events: list[RecordedEvent]) -> list[datetime | None]:
@@ -143,10 +150,9 @@ PROPERTY_SETTINGS = settings(
 
 @PROPERTY_SETTINGS
 @given(story=stories(), data=st.data())
-def test_the_read_models_answer_as_the_reference_fold_at_any_time_for_any_agency(story, data):
+def test_the_read_models_answer_as_the_reference_fold_at_any_time_for_any_agency(story, data, fresh_store):
     """Read-model chronology as known at T (to the record or an agency) equals the plain fold."""
-    with tempfile.TemporaryDirectory() as directory:
-        loaded = load(story, directory)
+    with loaded_story(story, fresh_store) as loaded:
         times = data.draw(st.lists(st.sampled_from(moments(loaded.events)), min_size=4, max_size=8))
         for as_known_at in times:
             for agency in (None, *AGENCIES):
@@ -161,10 +167,9 @@ def test_the_read_models_answer_as_the_reference_fold_at_any_time_for_any_agency
 
 @PROPERTY_SETTINGS
 @given(story=stories())
-def test_as_known_now_equals_the_live_projection_and_the_latest_time(story):
+def test_as_known_now_equals_the_live_projection_and_the_latest_time(story, fresh_store):
     """Asking about now, and about the last moment anything became known, give the same answer."""
-    with tempfile.TemporaryDirectory() as directory:
-        loaded = load(story, directory)
+    with loaded_story(story, fresh_store) as loaded:
         latest = max(event.known_at for event in loaded.events)
         now = [as_seen(e) for e in loaded.queries.chronology(CASE)]
         assert now == [as_seen(e) for e in loaded.queries.chronology(CASE, as_known_at=latest)]
@@ -173,10 +178,9 @@ def test_as_known_now_equals_the_live_projection_and_the_latest_time(story):
 
 @PROPERTY_SETTINGS
 @given(story=stories())
-def test_rebuilding_from_the_log_gives_the_incrementally_kept_read_models(story):
+def test_rebuilding_from_the_log_gives_the_incrementally_kept_read_models(story, fresh_store):
     """Dropping and rebuilding every read model reproduces, row for row, what catch-up kept."""
-    with tempfile.TemporaryDirectory() as directory:
-        loaded = load(story, directory)
+    with loaded_story(story, fresh_store) as loaded:
         before = dump(loaded.runner.views.engine)
         loaded.runner.rebuild()
         assert dump(loaded.runner.views.engine) == before
@@ -184,10 +188,9 @@ def test_rebuilding_from_the_log_gives_the_incrementally_kept_read_models(story)
 
 @PROPERTY_SETTINGS
 @given(story=stories(), data=st.data())
-def test_knowledge_only_grows_with_time(story, data):
+def test_knowledge_only_grows_with_time(story, data, fresh_store):
     """Whatever is known at T1 is still known at any later T2, retracted or not."""
-    with tempfile.TemporaryDirectory() as directory:
-        loaded = load(story, directory)
+    with loaded_story(story, fresh_store) as loaded:
         first, second = sorted(
             data.draw(st.lists(st.sampled_from([m for m in moments(loaded.events) if m]),
                                min_size=2, max_size=2)))
@@ -205,10 +208,9 @@ def test_knowledge_only_grows_with_time(story, data):
 
 @PROPERTY_SETTINGS
 @given(story=stories())
-def test_a_correction_or_retraction_known_after_t_never_shows_at_t(story):
+def test_a_correction_or_retraction_known_after_t_never_shows_at_t(story, fresh_store):
     """At any time before an amendment became known, no entry carries it or is retracted by it."""
-    with tempfile.TemporaryDirectory() as directory:
-        loaded = load(story, directory)
+    with loaded_story(story, fresh_store) as loaded:
         for amendment in loaded.events:
             if amendment.type not in ("entry_corrected", "entry_retracted", "marked_significant"):
                 continue

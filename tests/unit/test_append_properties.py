@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,7 +22,7 @@ from events.envelope import EventEnvelope, InvalidEventError
 from events.timepoints import Timepoint, format_timepoint, parse_timepoint, start_of
 from projections.integrity import verify_store
 from replay.fold import ChronologyEntry, chronology
-from tests.conftest import event
+from tests.conftest import StoreMaker, event
 
 CASE = "FAM-1"
 OTHER_CASE = "FAM-2"
@@ -44,10 +43,10 @@ PROPERTY_SETTINGS = settings(
 
 
 @contextmanager
-def fresh_service() -> Iterator[CaseService]:
-    """A write side over its own new SQLite file (hypothesis examples share no fixtures)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        service = build_case_service(Settings(db_url=f"sqlite:///{tmp}/foresight.db"))
+def fresh_service(fresh_store: StoreMaker) -> Iterator[CaseService]:
+    """A write side over its own new store (hypothesis examples share no fixtures)."""
+    with fresh_store() as url:
+        service = build_case_service(Settings(db_url=url))
         try:
             yield service
         finally:
@@ -168,12 +167,12 @@ def content(entries_: Sequence[ChronologyEntry]) -> list[list[tuple[Any, ...]]]:
 @PROPERTY_SETTINGS
 @given(case=cases(), data=st.data())
 def test_the_chronology_is_ordered_by_occurred_at_then_position_for_any_arrival_order(
-    case: GeneratedCase, data: st.DataObject
+    case: GeneratedCase, data: st.DataObject, fresh_store: StoreMaker
 ) -> None:
     """Whatever order and batching events arrive in, the chronology is sorted by when they happened, ties by recording."""
     arrival = [case.child, *data.draw(st.permutations(case.entries), label="arrival")]
     batches = data.draw(chunkings(arrival), label="batches")
-    with fresh_service() as service:
+    with fresh_service(fresh_store) as service:
         append_batches(service, batches)
         events = service.case_events(CASE)
         entries_ = chronology(events)
@@ -196,14 +195,14 @@ def test_the_chronology_is_ordered_by_occurred_at_then_position_for_any_arrival_
 @PROPERTY_SETTINGS
 @given(case=cases(), data=st.data())
 def test_two_arrival_orders_of_the_same_events_give_the_same_chronology(
-    case: GeneratedCase, data: st.DataObject
+    case: GeneratedCase, data: st.DataObject, fresh_store: StoreMaker
 ) -> None:
     """The same events appended in two permutations give the same chronology content, overall and per agency."""
     views: list[dict[str | None, list[list[tuple[Any, ...]]]]] = []
     for label in ("first", "second"):
         arrival = [case.child, *data.draw(st.permutations(case.entries), label=f"{label} order")]
         batches = data.draw(chunkings(arrival), label=f"{label} batches")
-        with fresh_service() as service:
+        with fresh_service(fresh_store) as service:
             append_batches(service, batches)
             events = service.case_events(CASE)
         views.append(
@@ -223,10 +222,10 @@ def test_two_arrival_orders_of_the_same_events_give_the_same_chronology(
 @PROPERTY_SETTINGS
 @given(case=cases(), data=st.data())
 def test_retrying_any_subset_of_stored_events_writes_nothing(
-    case: GeneratedCase, data: st.DataObject
+    case: GeneratedCase, data: st.DataObject, fresh_store: StoreMaker
 ) -> None:
     """A client retry of any subset, in any order and batching, returns the stored events and adds none."""
-    with fresh_service() as service:
+    with fresh_service(fresh_store) as service:
         append_batches(service, data.draw(chunkings(case.all), label="original batches"))
         before = service.case_events(CASE)
         stored = {event_.event_id: event_ for event_ in before}
@@ -249,12 +248,13 @@ def test_retrying_any_subset_of_stored_events_writes_nothing(
 @PROPERTY_SETTINGS
 @given(case=cases(max_entries=8), fresh=st.lists(entries(), min_size=1, max_size=5), data=st.data())
 def test_a_batch_mixing_retries_and_new_events_writes_only_the_new_ones_once(
-    case: GeneratedCase, fresh: list[EventEnvelope], data: st.DataObject
+    case: GeneratedCase, fresh: list[EventEnvelope], data: st.DataObject,
+    fresh_store: StoreMaker,
 ) -> None:
     """A batch of some already-stored and some new events writes each new event exactly once."""
     if not unique_ids(case.all + fresh):
         return
-    with fresh_service() as service:
+    with fresh_service(fresh_store) as service:
         service.append(case.all)
         retried = data.draw(
             st.lists(st.sampled_from(case.all), unique_by=lambda e: e.event_id), label="retried"
@@ -275,12 +275,13 @@ def test_a_batch_mixing_retries_and_new_events_writes_only_the_new_ones_once(
 @PROPERTY_SETTINGS
 @given(case=cases(max_entries=8), fresh=st.lists(entries(), min_size=0, max_size=3), data=st.data())
 def test_a_retry_with_changed_content_is_refused_and_writes_nothing_of_its_batch(
-    case: GeneratedCase, fresh: list[EventEnvelope], data: st.DataObject
+    case: GeneratedCase, fresh: list[EventEnvelope], data: st.DataObject,
+    fresh_store: StoreMaker,
 ) -> None:
     """Reusing a stored event_id for other content is an EventIdConflict, and no other event of the batch is written."""
     if not unique_ids(case.all + fresh):
         return
-    with fresh_service() as service:
+    with fresh_service(fresh_store) as service:
         service.append(case.all)
         before = service.case_events(CASE)
         original = data.draw(st.sampled_from(case.entries), label="altered")
@@ -326,12 +327,12 @@ def test_a_batch_with_one_refused_event_anywhere_writes_none_of_the_batch(
     other: list[EventEnvelope],
     bad: EventEnvelope,
     existing: bool,
-    data: st.DataObject,
+    data: st.DataObject, fresh_store: StoreMaker
 ) -> None:
     """One refused event at any position, even with other cases in the batch, leaves every case as it was."""
     if not unique_ids(case.all + other):
         return
-    with fresh_service() as service:
+    with fresh_service(fresh_store) as service:
         if existing:
             split = data.draw(st.integers(1, len(case.all) - 1), label="already stored")
             stored, pending = case.all[:split], case.all[split:]
@@ -523,10 +524,10 @@ def amendment_for(
 @PROPERTY_SETTINGS
 @given(case=cases(max_entries=8), count=st.integers(1, 8), data=st.data())
 def test_corrections_retractions_and_marks_change_the_chronology_only_from_when_they_are_known(
-    case: GeneratedCase, count: int, data: st.DataObject
+    case: GeneratedCase, count: int, data: st.DataObject, fresh_store: StoreMaker
 ) -> None:
     """Each amendment recorded at T_k leaves every view before T_k as it was and shows in every view from T_k on."""
-    with fresh_service() as service:
+    with fresh_service(fresh_store) as service:
         outcome = service.append(case.all, recorded_at=T0)
         base = {
             stored.event_id: ModelEntry(
@@ -574,10 +575,12 @@ def test_corrections_retractions_and_marks_change_the_chronology_only_from_when_
 # -- beyond the snapshot interval ------------------------------------------------------------
 
 
-def test_a_case_longer_than_the_snapshot_interval_keeps_invariants_and_retries_when_reopened() -> None:
+def test_a_case_longer_than_the_snapshot_interval_keeps_invariants_and_retries_when_reopened(
+    fresh_store: StoreMaker,
+) -> None:
     """A case of 120 events, read back through snapshots by a new service, still refuses, retries and chains correctly."""
-    with tempfile.TemporaryDirectory() as tmp:
-        settings_ = Settings(db_url=f"sqlite:///{tmp}/foresight.db", snapshot_interval=50)
+    with fresh_store() as url:
+        settings_ = Settings(db_url=url, snapshot_interval=50)
         opening = [
             person(),
             event("plan_started", event_id=str(uuid.uuid4()),
