@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, insert, text
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, insert
 from sqlalchemy.engine import Engine
 
 from events.timepoints import utc_now
-from projections.append_only import trigger_statements
 from projections.tables import UtcDateTime
 
 metadata = MetaData()
@@ -50,10 +49,6 @@ class AccessLog:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        metadata.create_all(engine)
-        with engine.begin() as connection:
-            for statement in trigger_statements(access_log.name, engine.dialect.name):
-                connection.execute(text(statement))
 
     def record(self, access: Access) -> None:
         with self.engine.begin() as connection:

@@ -11,6 +11,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
+from api.schema import upgrade_schema
 from api.settings import Settings
 from domain.service import CaseService
 from projections.caseviews import CaseViews
@@ -90,11 +91,17 @@ def build_case_service(settings: Settings) -> CaseService:
 
 
 def build_engine(settings: Settings) -> Engine:
-    """A SQLAlchemy engine on the same database, for read models, users and the access log."""
+    """A SQLAlchemy engine on the same database, for read models, users and the access log.
+
+    Foresight's tables are brought to the newest migration first.
+    """
     url = make_url(settings.db_url)
     if url.get_backend_name() == "sqlite":
-        return create_engine(settings.db_url, connect_args={"timeout": 30})
-    return create_engine(settings.db_url)
+        engine = create_engine(settings.db_url, connect_args={"timeout": 30})
+    else:
+        engine = create_engine(settings.db_url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    upgrade_schema(engine)
+    return engine
 
 
 def build_case_views_runner(settings: Settings, service: CaseService) -> CaseViewsRunner:

@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.access_log import AccessLog
 from api.audit import access_audit, actions_per_agency, recording_audit
 from api.bootstrap import build_case_service, build_case_views_runner
 from api.exports import frame_bytes
@@ -99,7 +98,6 @@ def audit_access(
 ) -> None:
     """Every read of case data: who, in which role and agency, which case or person, as known when."""
     engine = _engine()
-    AccessLog(engine)  # type: ignore[arg-type]  # the table exists even before the first read
     frame = access_audit(
         engine, case_id=case, person_id=person, user=user, agency=agency,  # type: ignore[arg-type]
         since=_instant(since, "--since"), until=_instant(until, "--until"),  # type: ignore[arg-type]

@@ -62,7 +62,6 @@ def add_user(engine: Engine, name: str, role: str, agency: str) -> tuple[User, s
         raise UserError(f"name and agency must be simple identifiers: {error}") from None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     user = User(name=name, role=role, agency=agency, created_at=utc_now())
-    metadata.create_all(engine)
     try:
         with engine.begin() as connection:
             connection.execute(
@@ -96,7 +95,6 @@ def authenticate(engine: Engine, token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     presented = _digest(token)
-    metadata.create_all(engine)
     with engine.connect() as connection:
         row = connection.execute(
             select(users_table).where(users_table.c.token_sha256 == presented)

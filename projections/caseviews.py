@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import delete, func, insert, select, text, tuple_, update
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Engine
 
@@ -36,11 +36,15 @@ class CaseViews(TrackingRecorder):
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def create_tables(self) -> None:
-        tables.metadata.create_all(self.engine)
-
-    def drop_tables(self) -> None:
-        tables.metadata.drop_all(self.engine, tables=list(tables.READ_MODEL_TABLES))
+    def clear_tables(self) -> None:
+        """Empty every read model and the tracking position; the tables stay as migrated."""
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                names = ", ".join(table.name for table in tables.READ_MODEL_TABLES)
+                connection.execute(text(f"TRUNCATE {names}"))
+                return
+            for table in tables.READ_MODEL_TABLES:
+                connection.execute(table.delete())
 
     def max_tracking_id(self, application_name: str) -> int | None:
         with self.engine.connect() as connection:

@@ -27,7 +27,6 @@ class CaseViewsRunner:
         self.projection = CaseProjection(views)
         self.batch_size = batch_size
         self._lock = threading.Lock()
-        views.create_tables()
 
     @property
     def application_name(self) -> str:
@@ -80,8 +79,7 @@ class CaseViewsRunner:
                 return self.catch_up()
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        """Drop every read model and build it again from the log."""
-        self.views.drop_tables()
-        self.views.create_tables()
+        """Empty every read model and build it again from the log."""
+        self.views.clear_tables()
         self.projection.forget_cached_cases()
         return self.catch_up(progress)
