@@ -19,6 +19,7 @@ from eventsourcing.projection import Projection
 from sqlalchemy import delete, func, insert, select, text, tuple_, update
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
 from domain.service import recorded_event
 from events.codes import SIGNIFICANCE_RANK
@@ -58,25 +59,37 @@ class CaseViews(TrackingRecorder):
         with self.engine.begin() as connection:
             self.record_tracking(connection, tracking)
 
-    def record_tracking(self, connection: Connection, tracking: Tracking) -> None:
-        """Move the position forward inside the caller's transaction; refuse going back."""
+    def record_tracking(
+        self, connection: Connection, tracking: Tracking, after: int | None = None
+    ) -> None:
+        """Move the position forward inside the caller's transaction; refuse going back.
+
+        With `after` (the position the batch follows), also refuse if the position is no
+        longer there: another runner applied some of this batch first. The row is locked
+        (PostgreSQL) so that concurrent runners wait here and then see each other's work.
+        """
         current = connection.execute(
-            select(tables.tracking.c.notification_id).where(
-                tables.tracking.c.application_name == tracking.application_name
-            )
+            select(tables.tracking.c.notification_id)
+            .where(tables.tracking.c.application_name == tracking.application_name)
+            .with_for_update()
         ).scalar()
-        if current is None:
-            connection.execute(
-                insert(tables.tracking).values(
-                    application_name=tracking.application_name,
-                    notification_id=tracking.notification_id,
-                )
-            )
-        elif current >= tracking.notification_id:
+        if current is not None and current >= tracking.notification_id or (
+            after is not None and (current or 0) != after
+        ):
             raise IntegrityError(
                 f"{tracking.application_name} position {tracking.notification_id} "
                 f"already applied (at {current})"
             )
+        if current is None:
+            try:
+                connection.execute(
+                    insert(tables.tracking).values(
+                        application_name=tracking.application_name,
+                        notification_id=tracking.notification_id,
+                    )
+                )
+            except DBIntegrityError as error:
+                raise IntegrityError(f"{tracking.application_name}: {error}") from None
         else:
             connection.execute(
                 update(tables.tracking)
@@ -112,11 +125,16 @@ class CaseProjection(Projection[CaseViews]):
         """One event in its own transaction (the library's runners call this)."""
         self.process_batch([recorded_event(domain_event, tracking.notification_id)], tracking)
 
-    def process_batch(self, batch: Sequence[RecordedEvent], tracking: Tracking) -> None:
-        """Apply events (in position order) and move tracking to `tracking`, atomically."""
+    def process_batch(
+        self, batch: Sequence[RecordedEvent], tracking: Tracking, after: int | None = None
+    ) -> None:
+        """Apply events (in position order) and move tracking to `tracking`, atomically.
+
+        `after` is the tracked position the batch was read after (see `record_tracking`).
+        """
         try:
             with self.view.engine.begin() as connection:
-                self.view.record_tracking(connection, tracking)
+                self.view.record_tracking(connection, tracking, after)
                 self._apply(connection, batch)
         except BaseException:
             # The rows rolled back; the in-memory models may be ahead of them.

@@ -14,6 +14,8 @@ from domain.service import CaseService, recorded_event
 from projections.caseviews import CaseProjection, CaseViews
 
 BATCH_SIZE = 1_000
+# Refusals in a row (another runner got there first) before giving up.
+SHARED_ATTEMPTS = 100
 # Reviews share the store's log; the case read models take only the case's own events.
 CASE_TOPICS = (get_topic(Case.Opened), get_topic(Case.EntryRecorded))
 
@@ -60,7 +62,7 @@ class CaseViewsRunner:
                 for notification in notifications
             ]
             last = notifications[-1].id
-            self.projection.process_batch(batch, Tracking(self.application_name, last))
+            self.projection.process_batch(batch, Tracking(self.application_name, last), after=start)
             applied += len(batch)
             batches += 1
             start = last
@@ -70,13 +72,18 @@ class CaseViewsRunner:
 
     def catch_up_shared(self) -> int:
         """Catch up from a server thread: one thread at a time here, and if another process
-        applied the same positions first, start again from where it got to."""
+        (an API worker or a projection runner) applied the same positions first, start again
+        from where it got to."""
         with self._lock:
-            try:
-                return self.catch_up()
-            except IntegrityError:
-                self.projection.forget_cached_cases()
-                return self.catch_up()
+            for attempt in range(SHARED_ATTEMPTS):
+                try:
+                    return self.catch_up()
+                except IntegrityError:
+                    # Each refusal means another runner moved the position on: follow it.
+                    self.projection.forget_cached_cases()
+                    if attempt == SHARED_ATTEMPTS - 1:
+                        raise
+            raise AssertionError("unreachable")
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Empty every read model and build it again from the log."""

@@ -138,3 +138,37 @@ def test_two_runners_taking_turns_on_one_store_keep_the_read_models_right(db_url
     taken_in_turns = dump(first.views.engine)
     first.rebuild()
     assert dump(first.views.engine) == taken_in_turns
+
+
+@pytest.mark.slow
+def test_several_runner_processes_racing_on_one_store_apply_each_event_exactly_once(db_url):
+    """Three runner processes catching up at once, in small batches: every event once, and
+    the read models equal a rebuild from the log."""
+    settings = Settings(db_url=db_url)
+    total = fill(settings, cases=4, events_per_case=250)
+    build_case_views_runner(settings, build_case_service(settings))  # the schema exists first
+    script = textwrap.dedent(f"""
+        from api.bootstrap import build_case_service, build_case_views_runner
+        from api.settings import Settings
+        settings = Settings(db_url={settings.db_url!r})
+        runner = build_case_views_runner(settings, build_case_service(settings))
+        runner.batch_size = 25
+        while runner.lag():
+            runner.catch_up_shared()
+        print(runner.position())
+    """)
+    children = [
+        subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    outputs = [child.communicate(timeout=300) for child in children]
+    for child, (stdout, stderr) in zip(children, outputs, strict=True):
+        assert child.returncode == 0, stderr
+        assert stdout.split() == [str(total)]
+    runner = build_case_views_runner(settings, build_case_service(settings))
+    assert runner.position() == total
+    assert applied_positions(runner) == (total, total)
+    raced = dump(runner.views.engine)
+    runner.rebuild()
+    assert dump(runner.views.engine) == raced
