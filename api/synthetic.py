@@ -44,7 +44,8 @@ def generate_case(
     """One case of about `events` events, in recording order, with every invariant respected.
 
     Agencies record with delays (source_recorded_at), share some entries, correct and
-    retract a few, and social care runs plans and records decisions.
+    retract a few; social care assesses, holds strategy discussions and conferences, runs
+    plans naming the children, and records decisions.
     """
     start = start or datetime(2021, 1, 4, 9, 0, tzinfo=timezone.utc)
     # Spread the case over about three years, whatever its size.
@@ -57,6 +58,8 @@ def generate_case(
     retracted: set[str] = set()
     plan_open: str | None = None
     plan_count = 0
+    assessment_open: str | None = None
+    assessment_count = 0
 
     def base(kind: str, agency: str, occurred: datetime, known: datetime) -> dict[str, Any]:
         return {
@@ -114,9 +117,11 @@ def generate_case(
                 plan_count += 1
                 plan_open = f"{case_id}-P{plan_count}"
                 raw = base("plan_started", "social_care", known, known)
-                raw["data"] = {"plan_id": plan_open,
-                               "kind": rng.choice(("child_in_need", "child_protection")),
+                kind = rng.choice(("child_in_need", "child_protection"))
+                raw["data"] = {"plan_id": plan_open, "kind": kind,
                                "review_due": (known + timedelta(days=90)).date().isoformat()}
+                if kind == "child_protection":
+                    raw["data"]["category"] = rng.choice(("NEG", "PHY", "EMO", "SAB", "MUL"))
             elif rng.random() < 0.5:
                 raw = base("plan_reviewed", "social_care", known, known)
                 raw["data"] = {"plan_id": plan_open, "progress": "Some progress"}
@@ -124,6 +129,29 @@ def generate_case(
                 raw = base("plan_ended", "social_care", known, known)
                 raw["data"] = {"plan_id": plan_open, "reason": "Progress sustained"}
                 plan_open = None
+            raw["subjects"] = children
+        elif roll < 0.185:
+            raw = base("assessment_started" if assessment_open is None else "assessment_completed",
+                       "social_care", occurred, known)
+            if assessment_open is None:
+                assessment_count += 1
+                assessment_open = f"{case_id}-A{assessment_count}"
+                raw["data"] = {"assessment_id": assessment_open, "kind": "single"}
+            else:
+                raw["data"] = {"assessment_id": assessment_open, "outcome": "Child in need",
+                               "factors": rng.sample(("2A", "3A", "4A", "6A", "21"), k=2)}
+                assessment_open = None
+            raw["subjects"] = children
+        elif roll < 0.19:
+            raw = base(rng.choice(("strategy_discussion_held", "conference_held")),
+                       "social_care", occurred, known)
+            if raw["type"] == "conference_held":
+                raw["data"] = {"kind": rng.choice(("initial", "review")),
+                               "outcome": rng.choice(("child_protection_plan", "no_plan"))}
+            else:
+                raw["data"] = {"agencies": ["police", "health", "school"],
+                               "outcome": rng.choice(("section_47", "no_further_action"))}
+            raw["subjects"] = children
         else:
             kind = _weighted(rng, ENTRY_TYPES)
             raw = base(kind, agency, occurred, known)

@@ -39,7 +39,7 @@ def _viewer(agency: str | None) -> str:
     return agency.lower() if agency else WHOLE_RECORD
 
 
-def _holds_at(table: Any, as_known_at: datetime | None) -> ColumnElement[bool]:
+def holds_at(table: Any, as_known_at: datetime | None) -> ColumnElement[bool]:
     """The row holds in knowledge time at T (now, when T is None)."""
     if as_known_at is None:
         return table.c.known_until.is_(None)
@@ -141,7 +141,7 @@ class CaseQueries:
         where: ChronologyFilter,
     ) -> list[str]:
         states = tables.entry_states
-        conditions = [*conditions, states.c.viewer == viewer, _holds_at(states, as_known_at)]
+        conditions = [*conditions, states.c.viewer == viewer, holds_at(states, as_known_at)]
         if not where.include_retracted:
             conditions.append(states.c.retracted.is_(False))
         if where.min_significance:
@@ -181,7 +181,7 @@ class CaseQueries:
                     states.c.case_id == case_id,
                     states.c.event_id == event_id,
                     states.c.viewer == _viewer(agency),
-                    _holds_at(states, as_known_at),
+                    holds_at(states, as_known_at),
                 )
             ).first()
         return ChronologyEntry.model_validate_json(row.entry) if row else None
@@ -232,7 +232,7 @@ class CaseQueries:
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(periods)
-                .where(periods.c.case_id == case_id, _holds_at(periods, as_known_at))
+                .where(periods.c.case_id == case_id, holds_at(periods, as_known_at))
                 .order_by(periods.c.started_on, periods.c.plan_id)
             )
             return _active_plans(rows, on or local_date(utc_now()))
@@ -253,7 +253,7 @@ class CaseQueries:
                         subjects.c.known_from == periods.c.known_from,
                     ),
                 )
-                .where(subjects.c.person_id == person_id, _holds_at(periods, as_known_at))
+                .where(subjects.c.person_id == person_id, holds_at(periods, as_known_at))
                 .order_by(periods.c.started_on)
             )
             return [_plan_dict(row) for row in rows]

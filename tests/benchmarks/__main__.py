@@ -1,0 +1,5 @@
+"""`python -m tests.benchmarks`: every benchmark, one table (see suite.py)."""
+
+from tests.benchmarks.suite import main
+
+main()
