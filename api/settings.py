@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     cipher_key: str | None = None
     # Events between snapshots of a case's invariant state (see domain/service.py).
     snapshot_interval: int = Field(default=500, ge=2)
+    timescales: str = "england"  # rule pack: england, wales, or a JSON file (timeliness_report)
 
     @field_validator("db_url")
     @classmethod
