@@ -14,6 +14,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 from api.cli_audit import audit_app
+from api.cli_operations import generate, project
+from api.cli_reports import report_app
 from api.bootstrap import build_case_service, build_case_views_runner, build_engine
 from api.demo import DEMO_CASE, demo_case_events
 from api.eventfiles import parse_events, relabel, split_events
@@ -35,6 +37,9 @@ app = typer.Typer(
 users_app = typer.Typer(help="Users and their tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
+app.command()(generate)
+app.command()(project)
 
 out = Console()
 err = Console(stderr=True)

@@ -21,6 +21,9 @@ APPEND_ROLES = frozenset({"practitioner", "manager"})
 MANAGER_TYPES = frozenset({"marked_significant", "decision_made", "information_shared"})
 WHOLE_RECORD_ROLES = frozenset({"reviewer"})
 AUDIT_ROLES = frozenset({"auditor"})
+# Authority-wide reports; the access log records such a read against every case ("*").
+REPORT_ROLES = frozenset({"manager", "reviewer"})
+EVERY_CASE = "*"
 
 
 @dataclass

@@ -17,6 +17,8 @@ ENTRY_TYPES = (
     ("action_taken", 8),
     ("document_attached", 3),
 )
+# Case sizes: a median of about 120 events, from a short contact to years of work.
+MIN_CASE_EVENTS, MAX_CASE_EVENTS = 8, 5_000
 SIGNIFICANCE = (("routine", 70), ("significant", 25), ("key", 5))
 SUMMARIES = (
     "Home visit; children seen, house cold and little food",
@@ -172,10 +174,19 @@ def generate_case(
     return out
 
 
+def realistic_case_size(rng: random.Random) -> int:
+    """Events in one case: most families have tens to a few hundred, a few have thousands."""
+    return max(MIN_CASE_EVENTS, min(MAX_CASE_EVENTS, round(rng.lognormvariate(4.8, 0.9))))
+
+
 def generate_cases(
-    cases: int, events_per_case: int, seed: int = 1
+    cases: int, events_per_case: int | None = None, seed: int = 1
 ) -> Iterator[list[dict[str, Any]]]:
-    """`cases` synthetic cases, one list of raw events per case."""
+    """`cases` synthetic cases, one list of raw events per case; the same seed, the same cases.
+
+    Without `events_per_case` each case's size is drawn from `realistic_case_size`.
+    """
     rng = random.Random(seed)
     for index in range(cases):
-        yield generate_case(rng, f"SYN-{seed}-{index:06d}", events_per_case)
+        size = events_per_case or realistic_case_size(rng)
+        yield generate_case(rng, f"SYN-{seed}-{index:06d}", size)

@@ -7,16 +7,12 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import CurrentUser, ForesightDep, log_read, require
+from api.deps import EVERY_CASE, REPORT_ROLES, CurrentUser, ForesightDep, log_read, require
 from api.exports import MEDIA_TYPES, frame_bytes
 from api.params import AsKnownAt, OnDate
 from replay.authority import AuthorityQueries, ChildOnPlan
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-
-REPORT_ROLES = frozenset({"manager", "reviewer"})
-# The access log's case for a read across every case.
-EVERY_CASE = "*"
 
 PlanKind = Literal["child_protection", "child_in_need", "looked_after", "early_help"]
 
