@@ -14,6 +14,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from api.cli_audit import audit_app
+from api.cli_import import import_chronology
 from api.cli_operations import generate, project
 from api.cli_reports import report_app
 from api.bootstrap import build_case_service, build_case_views_runner, build_engine
@@ -40,6 +41,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
 app.command()(generate)
 app.command()(project)
+app.command(name="import-chronology")(import_chronology)
 
 out = Console()
 err = Console(stderr=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,7 +14,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 
 from domain.case import Case, case_uuid, content_digest
-from domain.errors import CaseNotFound, EventIdConflict, VersionConflict
+from domain.errors import CaseNotFound, DomainError, EventIdConflict, VersionConflict
 from domain.ports import EventIndex, Located
 from events.envelope import EventEnvelope, FieldError, InvalidEventError
 from events.recorded import AppendOutcome, RecordedEvent
@@ -33,6 +34,15 @@ class UpcastingMapper(Mapper[UUID]):
 
 
 RACE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class DraftCheck:
+    """What appending one draft would do: write it, nothing (stored already), or refuse it."""
+
+    index: int
+    stored: bool = False
+    error: DomainError | None = None
 
 
 class _StoredMeanwhile(EventIdConflict):
@@ -224,6 +234,44 @@ class CaseService(Application[UUID]):
                 "version",
                 f"case {case_id!r} is at version {actual}, not {expected}; reload and retry",
             )
+
+    def check(
+        self, drafts: Sequence[EventEnvelope], *, recorded_at: datetime | None = None
+    ) -> list[DraftCheck]:
+        """Decide each draft in order as an append would, writing nothing (a dry run).
+
+        Each draft is checked against its case as it would be with the earlier drafts that
+        passed: one refused draft does not hide the rest's problems. A draft whose event_id is
+        already stored with the same content is reported as stored (a retry).
+        """
+        now = recorded_at or utc_now()
+        elsewhere = self._ids_used_elsewhere(drafts)
+        cases: dict[str, Case | None] = {}
+        checks = []
+        for index, draft in enumerate(drafts):
+            if draft.case_id not in cases:
+                found = self._get_case(draft.case_id)
+                cases[draft.case_id] = copy.deepcopy(found) if found is not None else None
+            case = cases[draft.case_id]
+            event_id = str(draft.event_id) if draft.event_id else None
+            try:
+                if event_id and case is not None and case.digest_of(event_id) is not None:
+                    if case.digest_of(event_id) != content_digest(draft):
+                        raise EventIdConflict(
+                            "event_id", "is already stored with other content; use a new event_id")
+                    checks.append(DraftCheck(index, stored=True))
+                    continue
+                if event_id and event_id in elsewhere:
+                    raise EventIdConflict("event_id", "is already used by another event")
+                if case is None:
+                    cases[draft.case_id] = Case.open(draft, recorded_at=now)
+                else:
+                    case.record(draft, recorded_at=now)
+            except DomainError as error:
+                checks.append(DraftCheck(index, error=error))
+                continue
+            checks.append(DraftCheck(index))
+        return checks
 
     # -- reading ----------------------------------------------------------------------------
 
