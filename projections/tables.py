@@ -90,6 +90,9 @@ events = Table(
     Index("rm_events_case_position", "case_id", "position"),
     Index("rm_events_case_known", "case_id", "known_at"),
     Index("rm_events_known", "known_at"),
+    # Authority-wide and audit questions: by recording agency, and by when things happened.
+    Index("rm_events_agency_known", "agency", "known_at"),
+    Index("rm_events_occurred", "occurred_sort"),
 )
 
 # From when each event is known to each viewer (WHOLE_RECORD or an agency).
@@ -148,6 +151,7 @@ plan_periods = Table(
     Column("plan", JSON, nullable=False),  # small, read as a dict
     Index("rm_plan_periods_known", "known_from"),
     Index("rm_plan_periods_kind", "kind", "started_on"),
+    Index("rm_plan_periods_current", "kind", "known_until", "started_on"),
 )
 
 plan_subjects = Table(
