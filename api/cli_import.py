@@ -57,11 +57,12 @@ def import_chronology(
             progress.add_task(f"Checking {len(rows)} row(s)", total=None)
             plan = plan_import(service, rows)
         for row in plan.refused:
+            # One line per row, never wrapped, so the list can be searched and filtered.
             err.print(f"line {row.line}: refused: {describe(row.errors)}", highlight=False,
-                      markup=False)
+                      markup=False, soft_wrap=True)
         for row in plan.duplicates:
             err.print(f"line {row.line}: the same as line {row.duplicate_of}; imported once",
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
         summary = (f"{len(plan.rows)} row(s): {len(plan.to_write)} to write, "
                    f"{len(plan.already_stored)} already in {case}, {len(plan.duplicates)} "
                    f"repeated in the file, {len(plan.refused)} refused")
@@ -71,6 +72,9 @@ def import_chronology(
         if plan.refused and not skip_invalid:
             err.print(f"Nothing written: {len(plan.refused)} row(s) refused "
                       "(fix them, or give --skip-invalid to write the rest).", highlight=False)
+            raise typer.Exit(1)
+        if plan.refused and not plan.to_write and not plan.already_stored:
+            err.print(f"Nothing written: every row refused. {summary}.", highlight=False)
             raise typer.Exit(1)
         with Progress(console=err) as progress:
             task = progress.add_task("Importing", total=len(plan.to_write))

@@ -42,7 +42,7 @@ class DraftCheck:
 
     index: int
     stored: bool = False
-    error: DomainError | None = None
+    error: DomainError | InvalidEventError | None = None
 
 
 class _StoredMeanwhile(EventIdConflict):
@@ -267,7 +267,7 @@ class CaseService(Application[UUID]):
                     cases[draft.case_id] = Case.open(draft, recorded_at=now)
                 else:
                     case.record(draft, recorded_at=now)
-            except DomainError as error:
+            except (DomainError, InvalidEventError) as error:  # the invariants and the clock rules
                 checks.append(DraftCheck(index, error=error))
                 continue
             checks.append(DraftCheck(index))

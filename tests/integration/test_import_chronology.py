@@ -158,3 +158,147 @@ def test_an_unknown_case_is_refused_and_nothing_is_created(store: str, tmp_path:
                                       "--agency", "school"])
     assert result.exit_code == 2
     assert "No case 'FAM-NONE'" in result.stderr
+
+
+def test_re_importing_with_another_recorded_by_writes_nothing_and_refuses_nothing(
+    store: str, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "c.csv", ["date", "summary", "subjects"],
+                     [["2024-03-05", "Ava late to school", "ava"]])
+    assert import_file(path).exit_code == 0
+    again = import_file(path, "--recorded-by", "dsl-jones")
+    assert again.exit_code == 0, again.output
+    assert "Imported 0 new event(s)" in " ".join(again.stdout.split())
+    assert "1 already in FAM-IMP" in " ".join(again.stdout.split())
+    assert stored_count(store) == 2
+
+
+def test_a_row_rewritten_by_a_spreadsheet_is_still_the_same_row(store: str, tmp_path: Path) -> None:
+    """Day-first dates, seconds on the time, capitals in the significance: the same content."""
+    first = write_csv(tmp_path / "a.csv", ["date", "time", "summary", "significance",
+                                           "recorded_date"],
+                      [["2024-03-05", "09:05", "Ava hungry", "significant", "2024-03-06"]])
+    second = write_csv(tmp_path / "b.csv", ["Date", "Time", "Summary", "Significance",
+                                            "Recorded Date"],
+                       [["05/03/2024", "9:05:00", "Ava hungry", "Significant", "6/3/2024"]])
+    assert import_file(first).exit_code == 0
+    again = import_file(second)
+    assert again.exit_code == 0, again.output
+    assert "Imported 0 new event(s)" in " ".join(again.stdout.split())
+    assert stored_count(store) == 2
+
+
+def test_a_repeated_bad_row_is_refused_on_each_line_and_a_future_date_is_refused(
+    store: str, tmp_path: Path
+) -> None:
+    next_year = date.today().year + 1
+    path = write_csv(tmp_path / "c.csv", ["date", "summary", "subjects"], [
+        ["2024-03-05", "Zed seen", "zed"],
+        ["2024-03-05", "Zed seen", "zed"],
+        [f"{next_year}-01-01", "Planned visit", "ava"],
+    ])
+    dry = import_file(path, "--dry-run")
+    assert dry.exit_code == 1
+    refused = sorted(line for line in dry.stderr.splitlines() if ": refused: " in line)
+    unknown = ("subjects[0] person 'zed' has not been added to case 'FAM-IMP' "
+               "(record person_added first)")
+    assert refused == [
+        f"line 2: refused: {unknown}",
+        f"line 3: refused: {unknown}",
+        "line 4: refused: date is more than 24 hours in the future",
+    ]
+    assert "0 to write" in " ".join(dry.stdout.split())
+
+    skipped = import_file(path, "--skip-invalid")
+    assert skipped.exit_code == 1  # every row refused: nothing could be written
+    assert "every row refused" in skipped.stderr
+    assert stored_count(store) == 1
+
+
+def test_a_dry_run_of_a_partly_imported_file_counts_what_is_there_and_writes_nothing(
+    store: str, tmp_path: Path
+) -> None:
+    one = ["2024-03-05", "Ava hungry", "ava"]
+    two = ["2024-03-06", "Ava tired", "ava, "]
+    assert import_file(write_csv(tmp_path / "a.csv", ["date", "summary", "subjects"],
+                                 [one])).exit_code == 0
+    path = write_csv(tmp_path / "b.csv", ["date", "summary", "subjects"], [one, two, two])
+    dry = import_file(path, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert ("3 row(s): 1 to write, 1 already in FAM-IMP, 1 repeated in the file, 0 refused"
+            in " ".join(dry.stdout.split()))
+    assert stored_count(store) == 2
+
+
+# -- reading rows (no store) -------------------------------------------------------------------
+
+
+def read(text: str) -> list:
+    return read_chronology(text, case_id=CASE, agency="school", recorded_by="import:school")
+
+
+def test_a_row_becomes_a_note_of_the_agency() -> None:
+    [row] = read("SUMMARY,Date,time,Subjects,significance,recorded-date,Impact,ACTION\n"
+                 "Ava upset,01/07/2024,14:30,\"ava ; leo,mia\",KEY,02/07/2024 09:00,"
+                 "Withdrawn,DSL told\n")
+    assert row.errors == [] and row.line == 2
+    envelope = row.envelope
+    assert envelope is not None
+    assert envelope.type == "note_added" and envelope.agency == "school"
+    assert envelope.recorded_by == "import:school" and envelope.case_id == CASE
+    assert envelope.occurred_at == parse_instant("2024-07-01T13:30+00:00")  # BST in July
+    assert envelope.source_recorded_at == parse_instant("2024-07-02T08:00+00:00")
+    assert envelope.subjects == ("ava", "leo", "mia")
+    assert envelope.significance == "key"
+    assert (envelope.summary, envelope.impact, envelope.action) == ("Ava upset", "Withdrawn",
+                                                                    "DSL told")
+    assert envelope == parse_event({**envelope.model_dump(), "event_id": str(envelope.event_id)})
+
+
+def test_a_date_alone_stays_a_date_and_defaults_apply() -> None:
+    [row] = read("date,summary\n2024-03-05,Seen in class\n")
+    assert row.envelope is not None
+    assert row.envelope.occurred_at == date(2024, 3, 5)
+    assert row.envelope.significance == "routine" and row.envelope.subjects == ()
+    assert row.envelope.source_recorded_at is None
+
+
+def test_the_event_id_is_the_content_not_the_line() -> None:
+    rows = read("date,time,summary,significance,subjects\n"
+                "2024-03-05,14:30,Ava hungry,Routine,\"ava, leo\"\n"
+                "\n"
+                "05/03/2024,14:30:00,Ava hungry,,ava;leo\n"
+                "2024-03-05,14:30,Ava hungry!,,ava;leo\n")
+    assert [row.line for row in rows] == [2, 4, 5]
+    ids = [row.envelope.event_id for row in rows if row.envelope is not None]
+    assert ids[0] == ids[1] != ids[2]
+    [elsewhere] = read_chronology("date,summary,subjects\n2024-03-05T14:30,Ava hungry,ava;leo\n",
+                                  case_id=CASE, agency="health", recorded_by="x")
+    assert elsewhere.envelope is not None and elsewhere.envelope.event_id not in ids
+
+
+def test_each_bad_cell_is_named_by_its_column_and_line() -> None:
+    rows = read("date,time,summary,significance,recorded_date,,\n"
+                "31/02/2024,,a,,,,\n"
+                "2024-03-05,25:00,b,,,,\n"
+                "2024-03-31,01:30,c,,,,\n"
+                "2024-03-05,,,,,,\n"
+                "2024-03-05,,d,urgent,,,\n"
+                "2024-03-05,,e,,2024-03-04,,\n"
+                "2024-03-05,,f,,yesterday,,\n"
+                "2024-03-05,,g,,,,stray\n"
+                ",,,,,,\n"
+                "2024-03-05,,\"two\nlines\",nope,,,\n")
+    found = {row.line: [error.field for error in row.errors] for row in rows}
+    assert found == {2: ["date"], 3: ["time"], 4: ["time"], 5: ["summary"], 6: ["significance"],
+                     7: ["recorded_date"], 8: ["recorded_date"], 9: ["(row)"], 11: ["significance"]}
+    assert "not a real calendar date" in rows[0].errors[0].reason
+    assert "does not exist in Europe/London" in rows[2].errors[0].reason  # clocks went forward
+
+
+def test_a_header_naming_a_column_twice_or_nothing_refuses_the_file() -> None:
+    with pytest.raises(ChronologyFileError, match="more than once: 'Date' and 'date'"):
+        read("Date,summary,date\n2024-01-01,x,2024-01-02\n")
+    with pytest.raises(ChronologyFileError, match="empty"):
+        read("\n")
+    assert [row.line for row in read("\ufeffdate,summary,\n2024-01-01,x,\n")] == [2]
