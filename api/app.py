@@ -183,6 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     app.state.foresight = build_foresight(settings)
+    app.state.settings = settings  # for routes that read settings, e.g. timescales
     install_problem_handlers(app)
     app.include_router(cases.router)
     app.include_router(pattern_routes.router)

@@ -20,7 +20,7 @@ from api.exports import MEDIA_TYPES, frame_bytes, workbook_bytes
 from api.params import AgencyParam, AsKnownAt, OnDate
 from api.problems import ProblemError
 from api.routes.cases import CaseId, _known_case
-from api.settings import Settings, get_settings
+from api.settings import Settings
 from api.timeliness_report import (
     TimelinessReport,
     TimescalesSettingError,
@@ -43,7 +43,14 @@ RulesParam = Annotated[
           description="The rule pack of local timescales: `england`, `wales`, or the local pack "
                       "named by FORESIGHT_TIMESCALES (default: FORESIGHT_TIMESCALES, else england)"),
 ]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def _app_settings(request: Request) -> Settings:
+    """The settings the app was created with (not the process's environment)."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(_app_settings)]
 
 
 class CaseTimelinessView(CaseTimeliness):

@@ -201,6 +201,20 @@ def test_the_welsh_rules_set_42_working_days_beside_the_assessment(store):
     assert england["assessment_start_to_completion"][0]["working_days"] == 5
 
 
+def test_the_apps_own_settings_choose_the_default_rule_pack(store, monkeypatch):
+    """An app created with `timescales="wales"` measures by Welsh rules, whatever the process's
+    environment says (settings are the app's, not read from the environment per request)."""
+    monkeypatch.setenv("FORESIGHT_TIMESCALES", "england")
+    app = create_app(Settings(db_url=store.url, timescales="wales"))
+    headers = {"Authorization": f"Bearer {store.tokens['rev-one']}"}
+    with TestClient(app) as client:
+        body = client.get("/cases/TL-2/timeliness", headers=headers).json()
+    app.state.foresight.service.close()
+    assert body["rules"]["name"] == "wales"
+    assert (by_milestone(body)["contact_to_assessment_completion"][0]["timescale_date"]
+            == "2024-05-24")
+
+
 def test_reading_a_case_timeliness_is_written_to_the_access_log(store):
     """The read names the case, the agency viewed as, and the time asked about."""
     store.get("pc-one", "/cases/TL-1/timeliness", as_known_at="2025-02-01")
