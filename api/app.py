@@ -18,6 +18,7 @@ from api.bootstrap import build_case_service, build_case_views_runner
 from api.deps import Foresight
 from api.problems import PROBLEM_JSON, Problem, install_problem_handlers
 from api.routes import audit, cases, pages, people, reviews, system
+from api.routes import exports as export_routes
 from api.routes import patterns as pattern_routes
 from api.routes import reports as report_routes
 from api.routes import timeliness as timeliness_routes
@@ -189,6 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pattern_routes.router)
     app.include_router(timeliness_routes.router)
     app.include_router(report_routes.router)
+    app.include_router(export_routes.router)
     app.include_router(people.router)
     app.include_router(reviews.router)
     app.include_router(audit.router)

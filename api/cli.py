@@ -14,6 +14,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 from api.cli_audit import audit_app
+from api.cli_exports import export_app
+from api.cli_reading import caught_up_queries
 from api.cli_import import import_chronology
 from api.cli_operations import generate, project
 from api.cli_reports import report_app
@@ -29,7 +31,7 @@ from events.timepoints import format_local, parse_instant
 from projections.integrity import verify_store
 from replay.fold import ChronologyEntry
 from replay.foresight import foresight_view
-from replay.queries import CaseQueries, ChronologyFilter
+from replay.queries import ChronologyFilter
 
 app = typer.Typer(
     help="Foresight: a case chronology that shows what was known, when, and by whom.",
@@ -39,6 +41,7 @@ users_app = typer.Typer(help="Users and their tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
+app.add_typer(export_app, name="export")
 app.command()(generate)
 app.command()(project)
 app.command(name="import-chronology")(import_chronology)
@@ -127,16 +130,6 @@ def chronology_table(
             summary = f"{summary} [{', '.join(entry_flags(entry))}]"
         table.add_row(when_shown(entry), entry.agency, entry.type, entry.significance, summary)
     return table
-
-
-def caught_up_queries() -> CaseQueries:
-    """Read-model queries, after applying any events the read models have not seen yet."""
-    settings = get_settings()
-    runner = build_case_views_runner(settings, build_case_service(settings))
-    with Progress(console=err, transient=True) as progress:
-        task = progress.add_task("Updating read models", total=runner.lag() or None)
-        runner.catch_up(lambda count: progress.advance(task, count))
-    return CaseQueries(runner.views.engine)
 
 
 DEMO_USERS = (

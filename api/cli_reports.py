@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.bootstrap import build_case_service, build_case_views_runner
+from api.cli_reading import caught_up_queries
 from api.exports import frame_bytes, workbook_bytes
 from api.settings import get_settings
 from api.timeliness_report import (
@@ -23,7 +23,6 @@ from api.timeliness_report import (
     timeliness_report,
 )
 from events.timepoints import parse_instant
-from replay.queries import CaseQueries
 from replay.timeliness import Interval, MilestoneSummary
 
 report_app = typer.Typer(help="Reports across every case.", no_args_is_help=True)
@@ -41,13 +40,6 @@ def _date(value: str | None, option: str) -> date | None:
     except ValueError:
         err.print(f"{option}: expected a date (YYYY-MM-DD), not {value!r}")
         raise typer.Exit(2) from None
-
-
-def _queries() -> CaseQueries:
-    settings = get_settings()
-    runner = build_case_views_runner(settings, build_case_service(settings))
-    runner.catch_up()
-    return CaseQueries(runner.views.engine)
 
 
 @report_app.command("timeliness")
@@ -87,7 +79,7 @@ def report_timeliness(
         err.print(f"--as-known-at: {error}")
         raise typer.Exit(2) from None
     report = timeliness_report(
-        _queries(), pack, as_known_at=known, occurred_from=_date(occurred_from, "--from"),
+        caught_up_queries(), pack, as_known_at=known, occurred_from=_date(occurred_from, "--from"),
         occurred_to=_date(occurred_to, "--to"), on=_date(on, "--on"),
     )
     if output_format == "table":

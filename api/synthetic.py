@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
+
+from replay.cin_census import collection_period, upn_check_letter
+from replay.workingdays import WorkingDays
 
 AGENCIES = ("police", "school", "health", "social_care", "housing", "probation")
 ENTRY_TYPES = (
@@ -49,7 +52,7 @@ def generate_case(
     retract a few; social care assesses, holds strategy discussions and conferences, runs
     plans naming the children, and records decisions.
     """
-    start = start or datetime(2021, 1, 4, 9, 0, tzinfo=timezone.utc)
+    start = start or datetime(2021, 1, 4, 9, 0, tzinfo=UTC)
     # Spread the case over about three years, whatever its size.
     mean_step_hours = max(1, 3 * 365 * 24 // max(events, 1))
     children = [f"{case_id}-c{index}" for index in range(1, rng.randint(1, 3) + 1)]
@@ -190,3 +193,246 @@ def generate_cases(
     for index in range(cases):
         size = events_per_case or realistic_case_size(rng)
         yield generate_case(rng, f"SYN-{seed}-{index:06d}", size)
+
+
+# -- a synthetic authority for the statutory returns -------------------------------------------
+
+# Stages a family's work reached in the collection year, with how often each is drawn.
+STATUTORY_STAGES = (
+    ("referral_no_further_action", 10),
+    ("assessment_then_closed", 14),
+    ("assessment_open", 6),
+    ("child_in_need_plan", 18),
+    ("section_47_no_conference", 10),
+    ("child_protection_plan", 20),
+    ("repeat_child_protection_plan", 6),
+    ("plan_from_last_year", 10),
+    ("unborn", 6),
+)
+ETHNICITIES = (("WBRI", 60), ("WOTH", 6), ("MWBC", 4), ("MOTH", 3), ("AIND", 3), ("APKN", 4),
+               ("ABAN", 2), ("BAFR", 4), ("BCRB", 2), ("CHNE", 1), ("OOTH", 2), ("REFU", 1),
+               ("NOBT", 2), ("WIRT", 1), ("WROM", 1))
+DISABILITY_CODES = ("MOB", "HAND", "PC", "INC", "COMM", "LD", "HEAR", "VIS", "BEH", "CON", "AUT",
+                    "DDA")
+REFERRAL_SOURCES = (("6", 30), ("2A", 15), ("3A", 6), ("3B", 5), ("3E", 4), ("1A", 8), ("1B", 3),
+                    ("5A", 6), ("5D", 4), ("8", 6), ("9", 2), ("7", 3), ("10", 2), ("4", 3))
+PRIMARY_NEEDS = (("N1", 50), ("N2", 5), ("N3", 6), ("N4", 12), ("N5", 14), ("N6", 4),
+                 ("N7", 1), ("N8", 3), ("N9", 2), ("N0", 3))
+FACTORS = ("1B", "2B", "3A", "3B", "4A", "4B", "5B", "6B", "7A", "10A", "11A", "14A", "15A",
+           "16A", "17A", "18C", "24A")
+CATEGORIES = (("NEG", 50), ("EMO", 35), ("PHY", 8), ("SAB", 4), ("MUL", 3))
+CLOSURE_REASONS = (("RC7", 70), ("RC5", 8), ("RC3", 6), ("RC4", 4), ("RC6", 2), ("RC1", 1))
+UPN_LA_CODE = "873"
+
+
+class _StatutoryFamily:
+    """One family's case with its statutory fields, built stage by stage on working days."""
+
+    def __init__(self, rng: random.Random, case_id: str, children: list[str],
+                 working_days: Any, clock_limit: Any):
+        self.rng = rng
+        self.case_id = case_id
+        self.children = children
+        self.working_days = working_days
+        self.clock_limit = clock_limit
+        self.events: list[dict[str, Any]] = []
+        self.sequence = 0
+
+    def working(self, on: Any, days: int) -> Any:
+        """`days` working days after `on` (0: `on` itself if a working day, else the next)."""
+        if days == 0:
+            return on if self.working_days.is_working_day(on) else self.working_days.add(on, 1)
+        return self.working_days.add(on, days)
+
+    def add(self, kind: str, on: Any, data: dict[str, Any], summary: str,
+            agency: str = "social_care", subjects: list[str] | None = None) -> None:
+        known = min(on + timedelta(days=self.rng.choice((0, 0, 0, 1, 2))), self.clock_limit)
+        self.sequence += 1
+        self.events.append({
+            "event_id": _uuid(self.rng), "type": kind, "case_id": self.case_id,
+            "occurred_at": on.isoformat(), "source_recorded_at": max(on, known).isoformat(),
+            "agency": agency, "recorded_by": f"{agency}-{self.rng.randint(1, 40)}",
+            "subjects": self.children if subjects is None else subjects,
+            "summary": summary, "data": data,
+        })
+
+    def referral(self, on: Any, outcome: str = "assessment") -> None:
+        data = {"contact_kind": "referral", "source_agency": "police", "outcome": outcome,
+                "referral_source": _weighted(self.rng, REFERRAL_SOURCES)}
+        if outcome != "no_further_action":
+            data["primary_need"] = _weighted(self.rng, PRIMARY_NEEDS)
+        self.add("contact_received", on, data, "Referral to children's social care")
+
+    def assessment(self, name: str, start: Any, end: Any | None,
+                   factors: list[str] | None = None) -> None:
+        assessment_id = f"{self.case_id}-{name}"
+        self.add("assessment_started", start, {"assessment_id": assessment_id, "kind": "single"},
+                 "Single assessment started")
+        if end is not None:
+            chosen = factors or sorted(self.rng.sample(FACTORS, k=self.rng.randint(1, 4)))
+            self.add("assessment_completed", end,
+                     {"assessment_id": assessment_id, "outcome": "Completed", "factors": chosen},
+                     "Single assessment completed and authorised")
+
+    def enquiry(self, name: str, strategy: Any, start: Any, completed: Any,
+                conference: bool) -> None:
+        self.add("strategy_discussion_held", strategy,
+                 {"agencies": ["police", "health", "social_care"], "outcome": "section_47"},
+                 "Strategy discussion")
+        assessment_id = f"{self.case_id}-{name}"
+        self.add("assessment_started", start, {"assessment_id": assessment_id,
+                                               "kind": "section_47"}, "Section 47 enquiries")
+        self.add("assessment_completed", completed, {
+            "assessment_id": assessment_id,
+            "outcome": "Initial conference" if conference else "No conference: child in need"},
+            "Section 47 enquiries completed")
+
+    def protection_plan(self, name: str, start: Any, end: Any | None, limit: Any) -> None:
+        category = _weighted(self.rng, CATEGORIES)
+        self.add("conference_held", start, {"kind": "initial", "outcome": "child_protection_plan",
+                                            "category": category},
+                 "Initial child protection conference")
+        plan_id = f"{self.case_id}-{name}"
+        self.add("plan_started", start, {"plan_id": plan_id, "kind": "child_protection",
+                                         "category": category}, "Child protection plan")
+        review = self.working(start, 60)
+        last = end if end is not None else limit
+        while review < last:
+            self.add("plan_reviewed", review, {"plan_id": plan_id, "progress": "Reviewed"},
+                     "Review child protection conference")
+            review = self.working(review, 120)
+        if end is not None:
+            self.add("plan_ended", end, {"plan_id": plan_id, "reason": "Risk reduced"},
+                     "Child protection plan ended")
+
+    def cin_plan(self, name: str, start: Any, end: Any | None) -> None:
+        plan_id = f"{self.case_id}-{name}"
+        self.add("plan_started", start, {"plan_id": plan_id, "kind": "child_in_need"},
+                 "Child in need plan")
+        if end is not None:
+            self.add("plan_ended", end, {"plan_id": plan_id, "reason": "Needs met"},
+                     "Child in need plan ended")
+
+    def close(self, on: Any, reason: str | None = None) -> None:
+        self.add("case_closed", on,
+                 {"reason_code": reason or _weighted(self.rng, CLOSURE_REASONS)}, "Case closed")
+
+
+def _upn(la_code: str, serial: int) -> str:
+    body = f"X{la_code}{2000 + serial % 7000:04d}{serial // 7000 % 100:02d}{serial % 1000:03d}"
+    return upn_check_letter(body) + body[1:]
+
+
+def generate_authority(children: int, *, year: int, seed: int = 1) -> list[list[dict[str, Any]]]:
+    """Families with at least `children` children in all, in every stage of statutory work in
+    collection year `year` (1 April `year`-1 to 31 March `year`), with the census fields
+    recorded correctly; the same seed gives the same cases. Ends of stages fall in the year."""
+    rng = random.Random(seed)
+    working_days = WorkingDays()
+    start, end = collection_period(year)
+    families: list[list[dict[str, Any]]] = []
+    made = 0
+    index = 0
+    while made < children:
+        index += 1
+        case_id = f"AUTH-{seed}-{index:05d}"
+        stage = _weighted(rng, STATUTORY_STAGES)
+        count = rng.choices((1, 2, 3), (60, 30, 10))[0]
+        ids = [f"C{seed}X{index:05d}N{number}" for number in range(1, count + 1)]
+        family = _StatutoryFamily(rng, case_id, ids, working_days, end + timedelta(days=40))
+        referral = family.working(
+            end - timedelta(days=rng.randint(60, 90)) if stage == "unborn"
+            else start + timedelta(days=rng.randint(0, 200)), 0)
+        opened = {"repeat_child_protection_plan": start - timedelta(days=720),
+                  "plan_from_last_year": start - timedelta(days=300)}.get(stage, referral)
+        family.add("case_opened", opened, {}, "Case opened", subjects=[])
+        for number, person_id in enumerate(ids):
+            made += 1
+            data: dict[str, Any] = {"person_id": person_id, "role": "child",
+                                    "name": f"Child {index}-{number + 1}",
+                                    "ethnicity": _weighted(rng, ETHNICITIES)}
+            if stage == "unborn" and number == 0:
+                data["expected_birth_date"] = (end + timedelta(days=rng.randint(10, 150))).isoformat()
+            else:
+                born = start - timedelta(days=rng.randint(30, 17 * 365))
+                data["date_of_birth"] = born.isoformat()
+                data["sex"] = rng.choice(("M", "F"))
+                roll = rng.random()
+                data["disabilities"] = (["NONE"] if roll < 0.85 else sorted(
+                    rng.sample(DISABILITY_CODES, k=1 if roll < 0.95 else 2)))
+                if born <= date(year - 6, 8, 31):
+                    data["upn"] = _upn(UPN_LA_CODE, seed * 100_000 + index * 10 + number)
+            family.add("person_added", opened, data, "Child added", subjects=[])
+        family.add("person_added", opened, {"person_id": f"{case_id}-adult", "role": "adult"},
+                   "Parent added", subjects=[])
+        _play_stage(family, stage, rng, referral, start, end)
+        families.append(family.events)
+    return families
+
+
+def _play_stage(family: _StatutoryFamily, stage: str, rng: random.Random, referral: Any,
+                start: Any, end: Any) -> None:
+    step = family.working
+    if stage == "referral_no_further_action":
+        family.referral(referral, outcome="no_further_action")
+    elif stage == "assessment_then_closed":
+        family.referral(referral)
+        done = step(referral, rng.randint(10, 40))
+        if rng.random() < 0.5:
+            family.assessment("A1", step(referral, 1), done, factors=["21"])
+            family.close(step(done, 1), rng.choice(("RC8", "RC9")))
+        else:
+            family.assessment("A1", step(referral, 1), done)
+            family.close(step(done, 2))
+    elif stage == "assessment_open":
+        late = step(end - timedelta(days=rng.randint(20, 55)), 0)
+        family.referral(late)
+        family.assessment("A1", step(late, 1), None)
+    elif stage in ("child_in_need_plan", "unborn"):
+        family.referral(referral)
+        done = step(referral, rng.randint(15, 40))
+        family.assessment("A1", step(referral, 1), done)
+        plan_end = step(done, rng.randint(60, 160)) if stage != "unborn" else None
+        if plan_end is not None and plan_end > end:
+            plan_end = None
+        family.cin_plan("P1", step(done, 1), plan_end)
+        if plan_end is not None and rng.random() < 0.7:
+            family.close(step(plan_end, 1))
+    elif stage == "section_47_no_conference":
+        family.referral(referral)
+        family.assessment("A1", step(referral, 1), step(referral, 25))
+        strategy = step(referral, 3)
+        completed = step(strategy, 8)
+        family.enquiry("S1", strategy, step(strategy, 1), completed, conference=False)
+        family.close(step(referral, 30))
+    elif stage in ("child_protection_plan", "repeat_child_protection_plan"):
+        if stage == "repeat_child_protection_plan":
+            earlier = step(start - timedelta(days=700), 0)
+            _protection_episode(family, rng, earlier, "E1", ended_within=300, closes=True,
+                                limit=start - timedelta(days=30))
+            family.add("case_reopened", referral, {"reason": "New referral"}, "Case reopened",
+                       subjects=[])
+        _protection_episode(family, rng, referral, "E2", ended_within=None,
+                            closes=rng.random() < 0.5, limit=end)
+    elif stage == "plan_from_last_year":
+        earlier = step(start - timedelta(days=rng.randint(120, 280)), 0)
+        _protection_episode(family, rng, earlier, "E1", ended_within=None,
+                            closes=rng.random() < 0.4, limit=end)
+
+
+def _protection_episode(family: _StatutoryFamily, rng: random.Random, referral: Any, name: str,
+                        *, ended_within: int | None, closes: bool, limit: Any) -> None:
+    """Referral, assessment, strategy discussion, section 47, initial conference and plan; the
+    plan ends (and the case closes) before `limit` when it can."""
+    step = family.working
+    family.referral(referral)
+    family.assessment(f"{name}-A", step(referral, 1), step(referral, 20))
+    strategy = step(referral, 2)
+    conference = step(strategy, rng.randint(8, 15))
+    family.enquiry(f"{name}-S", strategy, step(strategy, 1), step(strategy, 6), conference=True)
+    plan_end = step(conference, ended_within or rng.randint(80, 260))
+    if plan_end >= limit:
+        plan_end = None
+    family.protection_plan(f"{name}-CP", conference, plan_end, limit)
+    if plan_end is not None and closes:
+        family.close(step(plan_end, 2))

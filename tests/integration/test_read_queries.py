@@ -132,7 +132,8 @@ _DEMO_EVENT_NAMES = [
     "opened", "ava", "leo", "sam", "jay", "school-hungry", "hv-visit", "police-notification",
     "decision-assess", "assessment-1", "ava-voice", "school-shares", "ava-seen", "health-shares",
     "strategy", "decision-s47", "s47", "ava-seen-corrected", "police-earlier", "wrong-case-note",
-    "wrong-case-retracted", "s47-done", "icpc", "cp-plan", "hv-marked", "da-referral", "review-1",
+    "wrong-case-retracted", "assessment-1-done", "s47-done", "icpc", "cp-plan", "hv-marked",
+    "da-referral", "review-1",
 ]
 _HAND_NAMES = {
     SECOND_CASE: ["opened", "ava", "bo", "contact", "ava-note", "wrong-child",
@@ -288,7 +289,8 @@ def test_the_subject_filter_keeps_entries_naming_that_person(queries: CaseQuerie
     entries = queries.chronology(DEMO_CASE, where=ChronologyFilter(subject="leo"))
     assert names(entries) == [
         "hv-visit", "police-notification", "assessment-1", "decision-assess", "health-shares",
-        "s47", "strategy", "decision-s47", "s47-done", "cp-plan", "icpc", "review-1",
+        "s47", "strategy", "decision-s47", "s47-done", "assessment-1-done", "cp-plan", "icpc",
+        "review-1",
     ]
     assert all("leo" in entry.subjects for entry in entries)
 
@@ -371,7 +373,8 @@ def test_a_persons_chronology_spans_every_case_that_names_them_in_occurred_order
     assert names(entries) == [
         "FAM-2:contact", "school-hungry", "police-notification", "assessment-1",
         "decision-assess", "FAM-2:ava-note", "ava-voice", "school-shares", "ava-seen", "s47",
-        "strategy", "decision-s47", "s47-done", "cp-plan", "icpc", "review-1",
+        "strategy", "decision-s47", "s47-done", "assessment-1-done", "cp-plan", "icpc",
+        "review-1",
     ]
     assert {entry.case_id for entry in entries} == {DEMO_CASE, SECOND_CASE}
     keys = [(start_of(entry.occurred_at), entry.position) for entry in entries]
@@ -619,7 +622,7 @@ def test_the_raw_log_as_known_at_t_holds_events_known_by_then_in_recording_order
 
 
 def test_the_raw_log_now_holds_every_event_including_amendments(queries: CaseQueries) -> None:
-    """As known now the log holds all 27 demo events, in recording order."""
+    """As known now the log holds all 28 demo events, in recording order."""
     assert names(queries.events(DEMO_CASE)) == _DEMO_EVENT_NAMES
 
 
