@@ -6,9 +6,7 @@ import json
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import make_url
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -93,8 +91,10 @@ PAGE_POLICY = (
 
 
 class SecurityHeaders:
-    """Headers on every response: no sniffing or framing; case data never cached; a strict
-    Content Security Policy (no inline scripts) on the web page."""
+    """Headers on every response, errors included: no sniffing, framing or referrer; nothing
+    but the static assets cached (any other response may carry case data); and one strict
+    Content Security Policy (scripts only from this server, none inline) for the web page, the
+    API docs and the printable HTML exports alike."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -113,8 +113,7 @@ class SecurityHeaders:
                             (b"x-frame-options", b"DENY")]
                 if not path.startswith("/static/"):
                     headers.append((b"cache-control", b"no-store"))
-                if path == "/ui" or path.startswith("/ui/"):
-                    headers.append((b"content-security-policy", PAGE_POLICY.encode()))
+                headers.append((b"content-security-policy", PAGE_POLICY.encode()))
                 message["headers"] = headers
             await send(message)
 
@@ -199,15 +198,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
 
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="Foresight API",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
-        )
     app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders)
 

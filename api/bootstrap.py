@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import binascii
 import os
 import time
 from pathlib import Path
 
+from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import OperationalError
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import Environment, get_topic
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
@@ -15,11 +17,18 @@ from api.schema import upgrade_schema
 from api.settings import Settings
 from domain.service import CaseService
 from projections.caseviews import CaseViews
+from projections.encrypted_columns import StoreKeyError, use_cipher
 from projections.eventstore import ForesightPostgresRecorder, ForesightSQLiteRecorder
 from projections.runner import CaseViewsRunner
 
 
 OPEN_ATTEMPTS = 5
+
+
+def lock_timeout_seconds() -> int:
+    """How long a writer waits for the database's write lock before the request fails with
+    503 and Retry-After (FORESIGHT_LOCK_TIMEOUT, whole seconds, default 30)."""
+    return max(1, int(os.environ.get("FORESIGHT_LOCK_TIMEOUT", "30")))
 
 
 class UnsupportedStore(RuntimeError):
@@ -38,7 +47,7 @@ def library_environment(db_url: str) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": db_name,
-            "SQLITE_LOCK_TIMEOUT": "30",
+            "SQLITE_LOCK_TIMEOUT": str(lock_timeout_seconds()),
             "APPLICATION_RECORDER_TOPIC": get_topic(ForesightSQLiteRecorder),
         }
     if url.get_backend_name() == "postgresql":
@@ -58,7 +67,7 @@ def library_environment(db_url: str) -> dict[str, str]:
             "POSTGRES_PASSWORD": url.password or "",
             # Writers queue for the table lock that keeps positions in commit order; a
             # bounded wait turns a stuck writer into an error instead of a hang.
-            "POSTGRES_LOCK_TIMEOUT": "30",
+            "POSTGRES_LOCK_TIMEOUT": str(lock_timeout_seconds()),
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_MAX_OVERFLOW": "10",
             "POSTGRES_PRE_PING": "y",
@@ -70,16 +79,56 @@ def library_environment(db_url: str) -> dict[str, str]:
     )
 
 
-def build_case_service(settings: Settings) -> CaseService:
-    """The write side over the store the settings name."""
+def cipher_key(settings: Settings) -> str | None:
+    return settings.cipher_key.get_secret_value() if settings.cipher_key else None
+
+
+def store_cipher(settings: Settings) -> AESCipher | None:
+    """The cipher for encryption at rest (FORESIGHT_CIPHER_KEY), or None to store plain text."""
+    key = cipher_key(settings)
+    if not key:
+        return None
+    try:
+        return AESCipher(Environment(env={AESCipher.CIPHER_KEY: key}))
+    except (ValueError, binascii.Error) as error:
+        raise StoreKeyError(
+            f"FORESIGHT_CIPHER_KEY must be base64 of 16, 24 or 32 bytes ({error})"
+        ) from None
+
+
+def check_store_key(service: CaseService, settings: Settings) -> None:
+    """Read the first stored event, so a missing or wrong key stops the process at once with a
+    reason, rather than failing on some later read."""
+    first = service.recorder.select_notifications(start=None, limit=1)
+    if not first:
+        return
+    try:
+        service.mapper.to_domain_event(first[0])
+    except Exception as error:  # noqa: BLE001 - any failure to decode the first event
+        state = "does not decrypt" if cipher_key(settings) else "is not set, but is needed for"
+        raise StoreKeyError(
+            f"FORESIGHT_CIPHER_KEY {state} the events in {make_url(settings.db_url)!r} "
+            f"({error.__cause__ or error})"
+        ) from None
+
+
+def build_case_service(settings: Settings, check_key: bool = True) -> CaseService:
+    """The write side over the store the settings name.
+
+    `verify` opens the store with `check_key=False`: an altered first event is tampering to
+    report there, not a key problem.
+    """
     os.environ["FORESIGHT_TIMEZONE"] = settings.timezone
     env = library_environment(settings.db_url)
-    if settings.cipher_key:
-        env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
-        env["CIPHER_KEY"] = settings.cipher_key
+    if store_cipher(settings) is not None:
+        env["CIPHER_TOPIC"] = get_topic(AESCipher)
+        env["CIPHER_KEY"] = cipher_key(settings) or ""
     for attempt in range(OPEN_ATTEMPTS):
         try:
-            return CaseService(env=env, snapshot_interval=settings.snapshot_interval)
+            service = CaseService(env=env, snapshot_interval=settings.snapshot_interval)
+            if check_key:
+                check_store_key(service, settings)
+            return service
         except OperationalError:
             # Several processes opening a brand-new SQLite file at once race to switch it to
             # WAL and create its tables; the loser's connection keeps the library's lock, so
@@ -97,9 +146,10 @@ def build_engine(settings: Settings) -> Engine:
     """
     url = make_url(settings.db_url)
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(settings.db_url, connect_args={"timeout": 30})
+        engine = create_engine(settings.db_url, connect_args={"timeout": lock_timeout_seconds()})
     else:
         engine = create_engine(settings.db_url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    use_cipher(engine, store_cipher(settings))
     upgrade_schema(engine)
     return engine
 

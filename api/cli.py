@@ -28,7 +28,7 @@ from api.users import UserError, add_user, issue_token
 from domain.errors import DomainError
 from events.envelope import InvalidEventError, parse_event
 from events.timepoints import format_local, parse_instant
-from projections.integrity import verify_store
+from projections.integrity import Anchor, verify_store
 from replay.fold import ChronologyEntry
 from replay.foresight import foresight_view
 from replay.queries import ChronologyFilter
@@ -176,6 +176,9 @@ def demo(
         serve(host=host, port=port, workers=1)
 
 
+WORKER_START_SECONDS = 60
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
@@ -185,8 +188,11 @@ def serve(
     """Serve the API for the store named by FORESIGHT_DB_URL."""
     import uvicorn
 
+    # A spawned worker answers the supervisor's pings only once it has imported the app and
+    # opened the store; uvicorn's default 5 s made a busy host kill and respawn every worker
+    # for ever (found by tests/reliability).
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+                log_level="info", timeout_worker_healthcheck=WORKER_START_SECONDS)
 
 
 @app.command(name="foresight")
@@ -243,22 +249,42 @@ def rebuild() -> None:
 
 
 @app.command()
-def verify() -> None:
-    """Recompute every case's hash chain and check the append-only triggers."""
-    service = build_case_service(get_settings())
+def verify(
+    anchor: Annotated[Path | None, typer.Option(
+        help="An anchor file printed earlier by --print-anchor: also check nothing before it "
+             "was removed or rewritten")] = None,
+    print_anchor: Annotated[bool, typer.Option(
+        "--print-anchor", help="On success, print the store's anchor (JSON) to keep elsewhere")] = False,
+) -> None:
+    """Recompute every case's hash chain, check snapshots and the append-only triggers."""
+    kept = None
+    if anchor is not None:
+        try:
+            kept = Anchor.from_json(anchor.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            err.print(f"[red]Cannot use the anchor[/red] {anchor}: {error}", highlight=False)
+            raise typer.Exit(2) from None
+    service = build_case_service(get_settings(), check_key=False)
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("Verifying", total=None)
-        report = verify_store(service, lambda count: progress.advance(task, count))
+        report = verify_store(service, lambda count: progress.advance(task, count), kept)
     for trigger in report.missing_triggers:
         err.print(f"[red]Append-only trigger missing:[/red] {trigger}")
     if report.broken is not None:
         err.print(f"[red]Broken link[/red] at {report.broken}", highlight=False)
     if not report.ok:
         raise typer.Exit(1)
-    out.print(
-        f"Verified {report.events_checked} event(s) in {report.cases_checked} case(s): "
-        "every hash chain intact, stored events append-only."
+    summary = (
+        f"Verified {report.events_checked} event(s) in {report.cases_checked} case(s) and "
+        f"{report.snapshots_checked} snapshot(s): every hash chain intact, stored events "
+        "append-only" + (f", matching the anchor of position {kept.position}." if kept else ".")
     )
+    if print_anchor and report.anchor is not None:
+        err.print(summary)
+        err.print(f"Anchor digest: {report.anchor.digest}")
+        print(report.anchor.to_json())
+        return
+    out.print(summary)
 
 
 @users_app.command("add")

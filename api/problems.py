@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import OperationalError as SQLOperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import (
@@ -83,6 +85,7 @@ def problem_response(
     errors: Sequence[FieldError] = (),
     headers: dict[str, str] | None = None,
     type_: str = "about:blank",
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body = Problem(
         type=type_,
@@ -91,6 +94,7 @@ def problem_response(
         detail=detail,
         instance=request.url.path,
         errors=[ProblemField(field=error.field, reason=error.reason) for error in errors],
+        **(extensions or {}),
     )
     return JSONResponse(
         body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON,
@@ -109,6 +113,68 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int, str], ...] = (
 )
 
 
+class Unavailable(NamedTuple):
+    """Why the database could not do its part just now, and when to try again."""
+
+    reason: str
+    retry_after: int
+    detail: str
+
+
+RETRY_IS_SAFE = (
+    "Nothing was acknowledged; resending the same request (with the same event_ids) is safe "
+    "and stores each event once."
+)
+DATABASE_LOCKED = Unavailable(
+    "database_locked", 2,
+    "The database is locked: another writer held it longer than the lock timeout. "
+    + RETRY_IS_SAFE,
+)
+DISK_FULL = Unavailable(
+    "disk_full", 60, "The database's disk is full: an operator must free space. " + RETRY_IS_SAFE,
+)
+DATABASE_UNAVAILABLE = Unavailable(
+    "database_unavailable", 5, "The database cannot be reached just now. " + RETRY_IS_SAFE,
+)
+# SQLSTATE classes and codes (PostgreSQL) and message fragments (SQLite, drivers), by reason.
+_UNAVAILABLE_SQLSTATES = (
+    (("53100",), DISK_FULL),  # disk_full
+    (("55P03",), DATABASE_LOCKED),  # lock_not_available (lock_timeout)
+    (("08", "57P", "53"), DATABASE_UNAVAILABLE),  # connection, shutdown, other resources
+)
+_UNAVAILABLE_MESSAGES = (
+    (("database or disk is full", "no space left on device", "could not extend file"), DISK_FULL),
+    (("database is locked", "database table is locked", "lock timeout", "could not obtain lock"),
+     DATABASE_LOCKED),
+    (("unable to open database", "could not connect", "connection refused",
+      "server closed the connection", "terminating connection", "connection is closed",
+      "timed out"), DATABASE_UNAVAILABLE),
+)
+
+
+def unavailable_reason(error: BaseException) -> Unavailable | None:
+    """Which passing condition of the database (lock, disk, connection) an error reports.
+
+    Both the eventsourcing library and SQLAlchemy wrap the driver's error: look through the
+    chain. None means another kind of error, which stays a 500.
+    """
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    for link in chain:
+        sqlstate = getattr(link, "sqlstate", None) or ""
+        for prefixes, found in _UNAVAILABLE_SQLSTATES:
+            if sqlstate.startswith(prefixes):
+                return found
+    text = " ".join(str(link) for link in chain).lower()
+    for fragments, found in _UNAVAILABLE_MESSAGES:
+        if any(fragment in text for fragment in fragments):
+            return found
+    return None
+
+
 def _validation_field(location: Sequence[Any]) -> str:
     parts = [str(part) for part in location]
     if parts and parts[0] in ("body", "query", "path", "header"):
@@ -116,6 +182,23 @@ def _validation_field(location: Sequence[Any]) -> str:
         if source != "body":
             return f"{source}.{'.'.join(parts)}" if parts else source
     return ".".join(parts) or "(body)"
+
+
+# FastAPI's words when the body is not UTF-8 or `json` gives up on it (nesting deeper than the
+# recursion limit, a number of more than 4300 digits).
+FASTAPI_UNPARSED_BODY = "There was an error parsing the body"
+UNREADABLE_BODY = ("could not be read as JSON: not UTF-8, nested too deeply, or a number with "
+                   "too many digits")
+
+
+def _validation_error(detail: dict[str, Any]) -> FieldError:
+    if detail.get("type") == "json_invalid":
+        # FastAPI puts the character offset where a field name would be.
+        where = detail.get("loc", ("body", "?"))[-1]
+        reason = (detail.get("ctx") or {}).get("error", "malformed")
+        return FieldError("(body)", f"is not valid JSON: {reason} (at character {where})")
+    return FieldError(_validation_field(detail.get("loc", ())),
+                      str(detail.get("msg", "invalid")).removeprefix("Value error, "))
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -144,13 +227,20 @@ def install_problem_handlers(app: FastAPI) -> None:
                 return problem_response(request, status, title, detail, error.errors)
         return problem_response(request, 422, "Refused", str(error), error.errors)
 
+    @app.exception_handler(StoreOperationalError)
+    @app.exception_handler(SQLOperationalError)
+    async def _unavailable(request: Request, error: Exception) -> JSONResponse:
+        found = unavailable_reason(error)
+        if found is None:
+            raise error
+        return problem_response(
+            request, 503, None, found.detail, headers={"Retry-After": str(found.retry_after)},
+            extensions={"reason": found.reason},
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [
-            FieldError(_validation_field(detail.get("loc", ())),
-                       str(detail.get("msg", "invalid")).removeprefix("Value error, "))
-            for detail in error.errors()
-        ]
+        errors = [_validation_error(detail) for detail in error.errors()]
         return problem_response(
             request, 422, "Invalid request", "The request was refused; nothing was written.",
             errors,
@@ -158,6 +248,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400 and error.detail == FASTAPI_UNPARSED_BODY:
+            return problem_response(
+                request, 422, "Invalid request", "The request was refused; nothing was written.",
+                [FieldError("(body)", UNREADABLE_BODY)],
+            )
         return problem_response(
             request, error.status_code, None, str(error.detail) if error.detail else None,
             headers=getattr(error, "headers", None),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.timepoints import DEFAULT_ZONE
@@ -19,8 +19,9 @@ class Settings(BaseSettings):
 
     db_url: str = DEFAULT_DB_URL
     timezone: str = DEFAULT_ZONE
-    # Encryption at rest with the eventsourcing library's AES cipher (base64 key).
-    cipher_key: str | None = None
+    # FORESIGHT_CIPHER_KEY: encryption at rest (AES-GCM) of the stored events, snapshots and
+    # read models' text; base64 of 16, 24 or 32 bytes (see README).
+    cipher_key: SecretStr | None = None
     # Events between snapshots of a case's invariant state (see domain/service.py).
     snapshot_interval: int = Field(default=500, ge=2)
     timescales: str = "england"  # rule pack: england, wales, or a JSON file (timeliness_report)

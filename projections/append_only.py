@@ -25,13 +25,18 @@ def sqlite_trigger_statements(table: str) -> list[str]:
     ]
 
 
+def postgres_refuse_function_body() -> str:
+    """The body of the refusing function (`verify` checks it was not replaced by a no-op)."""
+    return " BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP; END "
+
+
 def postgres_trigger_statements(table: str, schema: str = "public") -> list[str]:
     """The refusing function (shared by every table) and the three triggers of `table`."""
     refuse_update, refuse_delete, refuse_truncate = trigger_names(table, "postgresql")
     function = f'"{schema}".{REFUSE_FUNCTION}()'
     statements = [
-        f"CREATE OR REPLACE FUNCTION {function} RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        "RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP; END $$",
+        f"CREATE OR REPLACE FUNCTION {function} RETURNS trigger LANGUAGE plpgsql "
+        f"AS $${postgres_refuse_function_body()}$$",
     ]
     for name, operation, granularity in (
         (refuse_update, "UPDATE", "ROW"),

@@ -15,20 +15,24 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from domain.ports import Located as EventLocation
 from projections.append_only import (
+    REFUSE_FUNCTION,
+    postgres_refuse_function_body,
     postgres_trigger_statements,
     sqlite_trigger_statements,
     trigger_names,
 )
 
 INDEX_TABLE = "foresight_event_index"
+# Created by Alembic (api/migrations), append-only by trigger since revision 0001.
+ACCESS_LOG_TABLE = "foresight_access_log"
 CREATE_ATTEMPTS = 10
 # One lock id for "someone is creating Foresight's tables" on PostgreSQL.
 SCHEMA_LOCK_ID = 0x466F726573
@@ -64,9 +68,18 @@ class EventIndexQueries:
     def _trigger_names(self) -> set[str]:
         raise NotImplementedError
 
+    def _table_exists(self, table: str) -> bool:
+        raise NotImplementedError
+
     @property
-    def append_only_tables(self) -> tuple[str, str]:
-        return (self.events_table_name, INDEX_TABLE)
+    def snapshots_table_name(self) -> str:
+        """The library names the snapshot table after the events table (`…_snapshots`)."""
+        return self.events_table_name.removesuffix("events") + "snapshots"
+
+    @property
+    def append_only_tables(self) -> tuple[str, str, str]:
+        # Snapshots too: the aggregate trusts the newest one when deciding an append.
+        return (self.events_table_name, INDEX_TABLE, self.snapshots_table_name)
 
     def locate(self, event_ids: Iterable[str]) -> dict[str, EventLocation]:
         """Where each of these events is, for those that exist."""
@@ -97,13 +110,25 @@ class EventIndexQueries:
         return [row[0] for row in rows]
 
     def expected_trigger_names(self) -> list[str]:
-        return [name for table in self.append_only_tables
-                for name in trigger_names(table, self.dialect)]
+        tables = list(self.append_only_tables)
+        if self._table_exists(ACCESS_LOG_TABLE):
+            tables.append(ACCESS_LOG_TABLE)
+        return [name for table in tables for name in trigger_names(table, self.dialect)]
 
     def missing_append_only_triggers(self) -> list[str]:
-        """Names of the append-only triggers that are not in the database."""
+        """Names of the append-only triggers that are not in force (absent, disabled or altered)."""
         present = self._trigger_names()
         return [name for name in self.expected_trigger_names() if name not in present]
+
+    def snapshot_versions(self) -> dict[UUID, list[int]]:
+        """The versions of every stored snapshot, by aggregate (for `verify`)."""
+        versions: dict[UUID, list[int]] = {}
+        for originator_id, version in self._select(
+            f"SELECT originator_id, originator_version FROM {self.snapshots_table_name} "
+            "ORDER BY originator_id, originator_version"
+        ):
+            versions.setdefault(UUID(str(originator_id)), []).append(int(version))
+        return versions
 
     def index_rows_between(self, first: int, last: int | None) -> list[EventLocation]:
         """Rows of the event index with positions from `first` to `last` (or the end)."""
@@ -162,6 +187,10 @@ class ForesightSQLiteRecorder(EventIndexQueries, SQLiteApplicationRecorder):
         is_new_store = c.fetchone() is None
         super()._create_table(c)
         if is_new_store:
+            # The library creates the snapshot table after this one: create it now, to guard it.
+            snapshots = SQLiteAggregateRecorder(self.datastore, self.snapshots_table_name)
+            for statement in snapshots.construct_create_table_statements():
+                c.execute(statement)
             for table in self.append_only_tables:
                 for statement in sqlite_trigger_statements(table):
                     c.execute(statement)
@@ -184,7 +213,23 @@ class ForesightSQLiteRecorder(EventIndexQueries, SQLiteApplicationRecorder):
             return [tuple(row) for row in c.fetchall()]
 
     def _trigger_names(self) -> set[str]:
-        return {row[0] for row in self._select("SELECT name FROM sqlite_master WHERE type='trigger'")}
+        """Triggers whose definition is still the refusing one (a no-op of that name is not)."""
+        defined = {
+            row[0]: " ".join(str(row[1]).split())
+            for row in self._select("SELECT name, sql FROM sqlite_master WHERE type='trigger'")
+        }
+        tables = [*self.append_only_tables, ACCESS_LOG_TABLE]
+        expected = {
+            name: " ".join(statement.replace(" IF NOT EXISTS", "").split())
+            for table in tables
+            for name, statement in zip(
+                trigger_names(table, self.dialect), sqlite_trigger_statements(table), strict=True)
+        }
+        return {name for name, sql in defined.items() if expected.get(name) == sql}
+
+    def _table_exists(self, table: str) -> bool:
+        return bool(self._select(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", [table]))
 
 
 class ForesightPostgresRecorder(EventIndexQueries, PostgresApplicationRecorder):
@@ -212,6 +257,9 @@ class ForesightPostgresRecorder(EventIndexQueries, PostgresApplicationRecorder):
             "UNIQUE (case_id, case_version))"
         ).format(schema=schema, index=Identifier(INDEX_TABLE)))
         if is_new_store:
+            # The library creates the snapshot table after this one: create it now, to guard it.
+            PostgresAggregateRecorder(
+                self.datastore, events_table_name=self.snapshots_table_name)._create_table(curs)
             for table in self.append_only_tables:
                 for statement in postgres_trigger_statements(table, self.datastore.schema):
                     curs.execute(statement)
@@ -242,8 +290,20 @@ class ForesightPostgresRecorder(EventIndexQueries, PostgresApplicationRecorder):
             return [tuple(row.values()) for row in curs.fetchall()]
 
     def _trigger_names(self) -> set[str]:
+        """Enabled triggers that call the refusing function, while that function still refuses."""
         rows = self._select(
-            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = ANY(%s::regclass[])",
-            [[self._qualified(table) for table in self.append_only_tables]],
+            "SELECT t.tgname, p.prosrc FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND n.nspname = %s "
+            "AND p.proname = %s AND p.pronamespace = n.oid",
+            [self.datastore.schema, REFUSE_FUNCTION],
         )
+        refusing = " ".join(postgres_refuse_function_body().split())
+        rows = [row for row in rows if " ".join(str(row[1]).split()) == refusing]
         return {row[0] for row in rows}
+
+    def _table_exists(self, table: str) -> bool:
+        rows = self._select("SELECT to_regclass(%s) IS NOT NULL", [self._qualified(table)])
+        return bool(rows[0][0])

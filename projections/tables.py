@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -23,10 +22,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from projections.encrypted_columns import EncryptedJSON, EncryptedText
 
 # Knowledge of the record as a whole, as opposed to one agency's knowledge.
 WHOLE_RECORD = "*"
@@ -86,7 +86,7 @@ events = Table(
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("known_at", UtcDateTime, nullable=False),
     # The RecordedEvent as JSON text (pydantic writes and reads it without a dict in between).
-    Column("content", Text, nullable=False),
+    Column("content", EncryptedText, nullable=False),
     Index("rm_events_case_position", "case_id", "position"),
     Index("rm_events_case_known", "case_id", "known_at"),
     Index("rm_events_known", "known_at"),
@@ -120,7 +120,7 @@ entry_states = Table(
     Column("position", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
     Column("significance_rank", Integer, nullable=False),
     Column("retracted", Boolean, nullable=False),
-    Column("entry", Text, nullable=False),  # ChronologyEntry as JSON text
+    Column("entry", EncryptedText, nullable=False),  # ChronologyEntry as JSON text
     Index("rm_entry_states_case", "case_id", "viewer", "known_from"),
 )
 
@@ -148,7 +148,7 @@ plan_periods = Table(
     Column("started_on", Date, nullable=False),
     Column("ended_on", Date),
     Column("review_due", Date),
-    Column("plan", JSON, nullable=False),  # small, read as a dict
+    Column("plan", EncryptedJSON, nullable=False),  # small, read as a dict
     Index("rm_plan_periods_known", "known_from"),
     Index("rm_plan_periods_kind", "kind", "started_on"),
     Index("rm_plan_periods_current", "kind", "known_until", "started_on"),

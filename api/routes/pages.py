@@ -33,6 +33,13 @@ def _page() -> FileResponse:
     return FileResponse(STATIC / "app.html", media_type="text/html")
 
 
+@router.get("/docs")
+def api_docs() -> FileResponse:
+    """Swagger UI from the vendored files, started by an external script (no inline script,
+    so it runs under the same Content Security Policy as the web page)."""
+    return FileResponse(STATIC / "docs.html", media_type="text/html")
+
+
 @router.get("/ui")
 def home_page() -> FileResponse:
     return _page()

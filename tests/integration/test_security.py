@@ -1,0 +1,453 @@
+"""Security of the HTTP API, walked over every route the app has: tokens, roles, agency scoping,
+methods that do not exist, and the security headers.
+
+The route table below must name every route of the app (a new endpoint fails
+`test_the_route_table_names_every_route_of_the_app` until it is added here with the roles the
+README gives it), so no endpoint can be left readable without a token or a role check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from starlette.routing import Mount
+
+from api import users
+from api.app import PAGE_POLICY, create_app
+from api.demo import DEMO_CASE, demo_case_events, demo_id
+from api.settings import Settings
+from api.users import ROLES, TOKEN_PREFIX, add_user, authenticate, issue_token
+from events.envelope import parse_event
+
+PROBLEM = "application/problem+json"
+FIRST_DECISION = demo_id("decision-assess")
+OTHER_AGENCY = "police"
+# One user per role; practitioners and managers of social care, so `police` is another agency.
+USERS = {
+    "practitioner": ("sec-sw", "social_care"),
+    "manager": ("sec-tm", "social_care"),
+    "reviewer": ("sec-rev", "review"),
+    "auditor": ("sec-aud", "information_governance"),
+    "admin": ("sec-admin", "it"),
+}
+READERS = frozenset({"practitioner", "manager", "reviewer"})
+APPENDERS = frozenset({"practitioner", "manager"})
+REVIEWERS = frozenset({"reviewer"})
+REPORT_READERS = frozenset({"manager", "reviewer"})
+AUDITORS = frozenset({"auditor"})
+WHOLE_RECORD = frozenset({"reviewer"})
+
+
+def note(agency: str | None = None) -> dict[str, Any]:
+    body = {"type": "note_added", "occurred_at": "2024-03-01T10:00", "summary": "Phone call"}
+    return body if agency is None else {**body, "agency": agency}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route of the app: how to call it, who may, and whether `agency` scopes it."""
+
+    method: str
+    path: str
+    roles: frozenset[str]
+    params: dict[str, str] = field(default_factory=dict)
+    body: Callable[[str | None], Any] | None = None  # the agency named in the body, if any
+    agency_in: str | None = None  # "query" or "body": where another agency can be asked for
+
+    @property
+    def created(self) -> int:
+        return 201 if self.method == "POST" else 200
+
+    def url(self, review_id: str) -> str:
+        return self.path.format(case_id=DEMO_CASE, person_id="ava", event_id=FIRST_DECISION,
+                                review_id=review_id)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+# Every route needing a token, with the roles the README's table gives it.
+ROUTES = [
+    Route("POST", "/cases/{case_id}/events", APPENDERS, body=note, agency_in="body"),
+    Route("GET", "/cases/{case_id}/events", READERS, agency_in="query"),
+    Route("GET", "/cases/{case_id}/chronology", READERS, agency_in="query"),
+    Route("GET", "/cases/{case_id}/plans", READERS),
+    Route("GET", "/cases/{case_id}/decisions", READERS, agency_in="query"),
+    Route("GET", "/cases/{case_id}/decisions/{event_id}/foresight", REVIEWERS),
+    Route("GET", "/cases/{case_id}/changes", READERS, {"since": "2024-01-01"}, agency_in="query"),
+    Route("GET", "/cases/{case_id}/patterns", READERS, agency_in="query"),
+    Route("GET", "/cases/{case_id}/timeliness", READERS, agency_in="query"),
+    Route("GET", "/people/{person_id}/chronology", READERS, agency_in="query"),
+    Route("GET", "/people/{person_id}/status", READERS),
+    Route("GET", "/reports/timeliness", REPORT_READERS, agency_in="query"),
+    Route("GET", "/reports/children-on-plans", REPORT_READERS),
+    Route("GET", "/exports/annex-a", REPORT_READERS, {"from": "2024-01-01", "to": "2024-12-31"},
+          agency_in="query"),
+    Route("GET", "/exports/cin-census", REPORT_READERS, {"year": "2024", "la": "123"}),
+    Route("POST", "/reviews", REVIEWERS,
+          body=lambda _: {"case_id": DEMO_CASE, "title": "Rapid review"}),
+    Route("GET", "/reviews/{review_id}", REVIEWERS),
+    Route("POST", "/reviews/{review_id}/episodes", REVIEWERS,
+          body=lambda _: {"title": "First contact", "starts": "2024-01-15",
+                          "ends": "2024-01-17", "event_ids": [FIRST_DECISION]}),
+    Route("POST", "/reviews/{review_id}/findings", REVIEWERS,
+          body=lambda _: {"text": "Information held by health was not sought",
+                          "factors": ["multi_agency_communication_in_assessment_and_longer_term_work"],
+                          "event_ids": [FIRST_DECISION]}),
+    Route("GET", "/audit/recording", AUDITORS),
+    Route("GET", "/audit/access", AUDITORS),
+    Route("GET", "/me", frozenset(ROLES)),
+]
+# Deliberately public: they carry no case data. Health is for load balancers (counts only);
+# the OpenAPI document and its Swagger page describe the API; the web page is a static shell
+# that asks the API, with the user's token, for everything it shows; "/" redirects to it.
+PUBLIC = {
+    ("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/"),
+    ("GET", "/ui"), ("GET", "/ui/cases/{case_id}"), ("GET", "/ui/people/{person_id}"),
+}
+STATIC_MOUNT = "/static"  # the page's scripts, styles and vendored libraries; no case data
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class Client:
+    """A TestClient on the app, a token per role, and counters of what the store holds."""
+
+    def __init__(self, app: FastAPI, client: TestClient, tokens: dict[str, str], review_id: str):
+        self.app = app
+        self.http = client
+        self.tokens = tokens
+        self.review_id = review_id
+
+    @property
+    def engine(self) -> sqlalchemy.Engine:
+        return self.app.state.foresight.queries.engine  # type: ignore[no-any-return]
+
+    def call(self, route: Route, role: str | None, agency: str | None = None,
+             headers: dict[str, str] | None = None) -> httpx.Response:
+        params = dict(route.params)
+        if agency is not None and route.agency_in == "query":
+            params["agency"] = agency
+        body = route.body(agency if route.agency_in == "body" else None) if route.body else None
+        auth = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        return self.http.request(route.method, route.url(self.review_id), params=params,
+                                 json=body, headers={**auth, **(headers or {})})
+
+    def counts(self) -> tuple[int, int, str]:
+        """Events stored, access-log rows, and the whole access log's content."""
+        events = self.app.state.foresight.service.recorder.max_notification_id() or 0
+        with self.engine.connect() as connection:
+            rows = connection.execute(sqlalchemy.text(
+                "SELECT * FROM foresight_access_log ORDER BY access_id")).all()
+        return events, len(rows), repr(rows)
+
+
+@pytest.fixture(scope="module")
+def client(store_url: Callable[[], str]) -> Iterator[Client]:
+    """The app over a store holding the demo case, a user of every role and one open review."""
+    app = create_app(Settings(db_url=store_url()))
+    foresight = app.state.foresight
+    foresight.service.append([parse_event(raw) for raw in demo_case_events()])
+    tokens = {role: add_user(foresight.queries.engine, name, role, agency)[1]
+              for role, (name, agency) in USERS.items()}
+    with TestClient(app) as http:
+        opened = http.post("/reviews", json={"case_id": DEMO_CASE, "title": "Review"},
+                           headers={"Authorization": f"Bearer {tokens['reviewer']}"})
+        assert opened.status_code == 201, opened.text
+        yield Client(app, http, tokens, opened.json()["review_id"])
+    foresight.service.close()
+
+
+def assert_problem(response: httpx.Response, status: int) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert response.json()["status"] == status
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    found = set()
+    for context in iter_route_contexts(app.routes):
+        path = str(context.path)
+        if isinstance(context.route, Mount):
+            found.add(("*", path))
+            continue
+        found |= {(method, path) for method in context.methods or () if method != "HEAD"}
+    return found
+
+
+def test_the_route_table_names_every_route_of_the_app(client: Client) -> None:
+    """A new endpoint must be added to ROUTES (with its roles) or, deliberately, to PUBLIC."""
+    named = {(route.method, route.path) for route in ROUTES} | PUBLIC | {("*", STATIC_MOUNT)}
+    assert app_routes(client.app) == named
+
+
+# -- authentication ---------------------------------------------------------------------------
+
+
+def bad_credentials(client: Client) -> dict[str, dict[str, str]]:
+    """Headers that must not authenticate, some made from a real user's token."""
+    real = client.tokens["reviewer"]
+    digest = hashlib.sha256(real.encode()).hexdigest()
+    return {
+        "no token": {},
+        "an unknown token": {"Authorization": f"Bearer {TOKEN_PREFIX}{uuid.uuid4().hex}"},
+        "an empty bearer": {"Authorization": "Bearer "},
+        "another scheme": {"Authorization": f"Basic {real}"},
+        "the token without its last character": {"Authorization": f"Bearer {real[:-1]}"},
+        "the token with a character more": {"Authorization": f"Bearer {real}A"},
+        "the stored digest": {"Authorization": f"Bearer {TOKEN_PREFIX}{digest}"},
+    }
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+def test_every_route_refuses_a_missing_or_bad_token_with_401_and_writes_nothing(
+    client: Client, route: Route,
+) -> None:
+    """401 problem with a Bearer challenge before anything else is looked at, nothing stored
+    and no read logged."""
+    before = client.counts()
+    for name, headers in bad_credentials(client).items():
+        response = client.call(route, None, headers=headers)
+        assert_problem(response, 401)
+        assert response.headers["www-authenticate"] == "Bearer", name
+    if route.method == "POST":  # an invalid body is not examined before the token
+        response = client.http.post(route.url(client.review_id), content=b"{not json")
+        assert_problem(response, 401)
+    assert client.counts() == before
+
+
+# -- roles and agencies -----------------------------------------------------------------------
+
+
+def role_cases() -> list[Any]:
+    cases = []
+    for route in ROUTES:
+        for role in ROLES:
+            cases.append(pytest.param(route, role, "own", id=f"{route} {role} own agency"))
+            if route.agency_in:
+                cases.append(pytest.param(route, role, "other", id=f"{route} {role} other agency"))
+    return cases
+
+
+@pytest.mark.parametrize(("route", "role", "whose"), role_cases())
+def test_each_role_may_use_exactly_the_routes_the_readme_gives_it(
+    client: Client, route: Route, role: str, whose: str,
+) -> None:
+    """Every route × every role × own or another agency. Practitioners and managers see and
+    record only for their own agency; reviewers any agency; refusals are 403 problems that
+    store nothing and log no read."""
+    agency = USERS[role][1] if whose == "own" else OTHER_AGENCY
+    allowed = role in route.roles and (
+        whose == "own" or role in WHOLE_RECORD and route.agency_in == "query")
+    before = client.counts()
+    response = client.call(route, role, agency if route.agency_in else None)
+    if allowed:
+        assert response.status_code == route.created, response.text
+    else:
+        assert_problem(response, 403)
+        assert client.counts() == before
+
+
+@pytest.mark.parametrize("role", ["reviewer", "auditor", "admin"])
+def test_reviewers_auditors_and_admins_cannot_append_to_a_case(client: Client, role: str) -> None:
+    """Whatever the body, even a batch naming their own agency: 403, and the log is unchanged."""
+    before = client.counts()
+    for body in (note(), [note(), note()], note(USERS[role][1])):
+        response = client.http.post(f"/cases/{DEMO_CASE}/events", json=body,
+                                    headers={"Authorization": f"Bearer {client.tokens[role]}"})
+        assert_problem(response, 403)
+    assert client.counts() == before
+
+
+PATHS = sorted({route.path for route in ROUTES} | {path for _, path in PUBLIC})
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_methods_a_route_does_not_have_are_405_and_change_nothing(client: Client, path: str) -> None:
+    """No PUT, PATCH or DELETE anywhere, and no POST but the documented ones: in particular the
+    access log and the audit trail cannot be written or altered through the API, by anyone."""
+    has = {route.method for route in ROUTES if route.path == path} | {
+        method for method, public in PUBLIC if public == path}
+    url = Route("GET", path, frozenset()).url(client.review_id)
+    before = client.counts()
+    for role in ROLES:
+        for method in ("GET", *WRITE_METHODS):
+            if method in has:
+                continue
+            response = client.http.request(method, url, json={"user": "someone-else"},
+                                           headers={"Authorization": f"Bearer {client.tokens[role]}"})
+            assert_problem(response, 405)
+    assert client.counts() == before
+
+
+def test_reads_add_to_the_access_log_and_nothing_else_does(client: Client) -> None:
+    """The only way into the access log is a read of case data (as a side effect)."""
+    events, rows, _ = client.counts()
+    chronology = next(route for route in ROUTES if route.path.endswith("/chronology"))
+    client.call(chronology, "reviewer")
+    assert client.counts()[:2] == (events, rows + 1)
+    for route in (r for r in ROUTES if r.path.startswith("/audit")):
+        client.call(route, "auditor")
+    assert client.counts()[:2] == (events, rows + 1)
+
+
+# -- tokens -----------------------------------------------------------------------------------
+
+
+def test_a_stored_user_row_holds_no_token_only_its_digest(client: Client) -> None:
+    name = f"tok-{uuid.uuid4().hex[:8]}"
+    _, token = add_user(client.engine, name, "practitioner", "school")
+    with client.engine.connect() as connection:
+        row = connection.execute(sqlalchemy.text(
+            "SELECT * FROM foresight_users WHERE name = :name"), {"name": name}).one()
+    secret = token.removeprefix(TOKEN_PREFIX)
+    assert not any(secret[:12] in str(value) for value in row)
+    assert hashlib.sha256(token.encode()).hexdigest() in row
+    database = Path(client.engine.url.database or "")
+    if client.engine.dialect.name == "sqlite":
+        raw = b"".join(path.read_bytes() for path in database.parent.glob(database.name + "*"))
+        assert secret[:12].encode() not in raw
+
+
+def test_a_token_must_match_whole_not_by_prefix_case_or_digest(client: Client) -> None:
+    name = f"tok-{uuid.uuid4().hex[:8]}"
+    _, token = add_user(client.engine, name, "reviewer", "review")
+    assert authenticate(client.engine, token) is not None
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for wrong in (TOKEN_PREFIX, token[: len(token) // 2], token[:-1], token + "x", flipped,
+                  token.upper(), token.lower(), digest, TOKEN_PREFIX + digest, " " + token, ""):
+        assert authenticate(client.engine, wrong) is None, wrong
+
+
+def test_the_digests_are_compared_in_constant_time(
+    client: Client, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compared = []
+
+    def compare_digest(left: str, right: str) -> bool:
+        compared.append((left, right))
+        return left == right
+
+    monkeypatch.setattr(users.hmac, "compare_digest", compare_digest)
+    assert authenticate(client.engine, client.tokens["auditor"]) is not None
+    assert compared
+
+
+def test_a_reissued_token_replaces_the_old_one(client: Client) -> None:
+    name = f"tok-{uuid.uuid4().hex[:8]}"
+    _, old = add_user(client.engine, name, "manager", "health")
+    _, new = issue_token(client.engine, name, "manager", "health")
+    assert authenticate(client.engine, old) is None
+    assert authenticate(client.engine, new).name == name  # type: ignore[union-attr]
+
+
+# -- headers ----------------------------------------------------------------------------------
+
+
+def policy(response: httpx.Response) -> dict[str, str]:
+    directives = response.headers["content-security-policy"].split(";")
+    return {part.split()[0]: part.strip() for part in directives if part.strip()}
+
+
+def assert_security_headers(response: httpx.Response, *, cached: bool = False) -> None:
+    headers = response.headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "no-referrer"
+    csp = policy(response)
+    assert csp["script-src"] == "script-src 'self'"
+    assert csp["frame-ancestors"] == "frame-ancestors 'none'"
+    assert csp["object-src"] == "object-src 'none'"
+    assert "unsafe-eval" not in headers["content-security-policy"]
+    if not cached:
+        assert headers["cache-control"] == "no-store"
+
+
+ALLOWED_CALLS = [pytest.param(route, sorted(route.roles)[0], id=str(route)) for route in ROUTES]
+
+
+@pytest.mark.parametrize(("route", "role"), ALLOWED_CALLS)
+def test_every_response_carries_the_security_headers_and_no_store(
+    client: Client, route: Route, role: str,
+) -> None:
+    """Answered or refused: case data is never cached, sniffed, framed or sent as a referrer."""
+    assert_security_headers(client.call(route, role))
+    assert_security_headers(client.call(route, None))  # 401
+    refused = next((r for r in ROLES if r not in route.roles), None)
+    if refused:
+        assert_security_headers(client.call(route, refused))  # 403
+
+
+EXPORTS = [
+    ("/cases/{case_id}/chronology", "reviewer", fmt) for fmt in ("csv", "xlsx", "html")
+] + [("/reviews/{review_id}", "reviewer", fmt) for fmt in ("html", "xlsx")] + [
+    ("/audit/access", "auditor", fmt) for fmt in ("csv", "xlsx", "parquet")
+] + [("/reports/timeliness", "reviewer", fmt) for fmt in ("csv", "xlsx")]
+
+
+@pytest.mark.parametrize(("path", "role", "output_format"), EXPORTS,
+                         ids=[f"{path} {fmt}" for path, _, fmt in EXPORTS])
+def test_every_export_format_is_sent_with_no_store(
+    client: Client, path: str, role: str, output_format: str,
+) -> None:
+    route = Route("GET", path, frozenset({role}), {"format": output_format})
+    response = client.call(route, role)
+    assert response.status_code == 200, response.text
+    assert_security_headers(response)
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|javascript:", re.I)
+
+
+@pytest.mark.parametrize("path", ["/ui", "/ui/cases/FAM-0042", "/ui/people/ava", "/docs"])
+def test_the_public_pages_have_no_inline_script_and_the_strict_policy(
+    client: Client, path: str,
+) -> None:
+    response = client.http.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert_security_headers(response)
+    assert not INLINE_SCRIPT.search(response.text)
+    for script in re.findall(r'<script[^>]*src="([^"]+)"', response.text):
+        assert script.startswith("/static/"), script
+        asset = client.http.get(script)
+        assert asset.status_code == 200
+        assert_security_headers(asset, cached=True)
+
+
+def test_the_html_exports_have_no_script_at_all(client: Client) -> None:
+    for path in (f"/cases/{DEMO_CASE}/chronology", f"/reviews/{client.review_id}"):
+        response = client.http.get(path, params={"format": "html"},
+                                   headers={"Authorization": f"Bearer {client.tokens['reviewer']}"})
+        assert "<script" not in response.text.lower()
+        assert not INLINE_SCRIPT.search(response.text)
+
+
+def test_the_policy_allows_nothing_from_elsewhere() -> None:
+    for directive in PAGE_POLICY.split(";"):
+        sources = directive.split()[1:]
+        assert all(source.startswith("'") or source == "data:" for source in sources), directive
+    assert "'unsafe-inline'" not in next(d for d in PAGE_POLICY.split(";") if "script-src" in d)
+
+
+def test_health_and_openapi_are_public_and_show_no_case_data(client: Client) -> None:
+    health = client.http.get("/health")
+    assert health.status_code == 200
+    assert set(health.json()) == {"status", "store", "events", "read_model_position",
+                                  "projection_lag"}
+    document = client.http.get("/openapi.json").text
+    summaries = [raw["summary"] for raw in demo_case_events() if raw.get("summary")]
+    assert summaries
+    assert not [summary for summary in summaries if summary in document]
