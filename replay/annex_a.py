@@ -27,6 +27,7 @@ from events.timepoints import local_date, parse_timepoint
 from projections import tables
 from replay.fold import ChronologyEntry
 from replay.queries import CaseQueries, ChronologyFilter
+from replay.referrals import is_referral
 
 Cell = str | int | date | None
 
@@ -169,7 +170,6 @@ STATUS_LOOKED_AFTER, STATUS_CP, STATUS_CIN = (
 STATUS_ASSESSMENT, STATUS_CLOSED = "d) Open assessment", "e) Closed episode"
 
 # A contact is a referral when social care took it on, or its sender called it one.
-REFERRAL_OUTCOMES = ("assessment", "strategy_discussion")
 NFA_OUTCOMES = ("no_further_action", "signposted", "early_help")
 STATUTORY_ASSESSMENT_KINDS = ("single", None)
 STATUTORY_PLAN_KINDS = ("child_in_need", "child_protection", "looked_after")
@@ -349,10 +349,6 @@ class _Record:
     def child_spans(self, spans: Iterable[_Span], child: str) -> list[_Span]:
         return sorted((span for span in spans if child in span.children),
                       key=lambda span: (span.start.on, span.case_id, span.reference))
-
-
-def is_referral(data: Mapping[str, Any]) -> bool:
-    return data.get("contact_kind") == "referral" or data.get("outcome") in REFERRAL_OUTCOMES
 
 
 def year_before(day: date) -> date:

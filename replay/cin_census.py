@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from events.timepoints import local_date
 from replay.fold import ChronologyEntry
+from replay.referrals import FURTHER_ACTION_OUTCOMES, is_referral
 from replay.workingdays import WorkingDays
 
 # The event types the census is built from.
@@ -31,7 +32,6 @@ CENSUS_TYPES = (
     "plan_ended", "case_closed",
 )
 # Contact outcomes that take a referral on to further action (an assessment or enquiries).
-FURTHER_ACTION_OUTCOMES = ("assessment", "strategy_discussion")
 INITIAL_CPC_WORKING_DAYS = 15
 # Section 47 outcomes (their start) that say an initial conference is to follow.
 CONFERENCE_OUTCOMES = ("conference", "initial conference", "initial_conference", "icpc",
@@ -206,15 +206,6 @@ def day(entry: ChronologyEntry) -> date:
     return local_date(entry.occurred_at)
 
 
-def is_referral(entry: ChronologyEntry) -> bool:
-    """A contact counts as a CIN referral when it is one, went on to further action, or
-    carries a referral source."""
-    data = entry.data
-    return (data.get("contact_kind") == "referral"
-            or data.get("outcome") in FURTHER_ACTION_OUTCOMES
-            or data.get("referral_source") is not None)
-
-
 def calls_for_conference(completed: ChronologyEntry) -> bool:
     """A section 47 enquiry completed with an outcome naming an initial conference as what
     follows is waiting for it; completed otherwise, no conference is required."""
@@ -252,7 +243,7 @@ class _ChildHistory:
         for entry in mine:
             data = entry.data
             if entry.type == "contact_received":
-                if is_referral(entry) and (current is None or current.nfa):
+                if is_referral(entry.data) and (current is None or current.nfa):
                     nfa = data.get("outcome") not in FURTHER_ACTION_OUTCOMES and (
                         data.get("outcome") is not None)
                     current = _Episode(case_id, entry, nfa)
