@@ -30,8 +30,10 @@ REQUIRED = ("date", "summary")
 IMPORT_NAMESPACE = UUID("5b0f3a52-5f7e-4d0c-9b1e-3c1f2f8a6e41")
 WRITE_BATCH = 500
 # Day first, as UK agencies (and Excel in a UK locale) write dates; a time may follow.
-UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?$")
-TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+# ASCII digits only: `\d` alone would also take Arabic-Indic or full-width digits.
+UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?$",
+                     re.ASCII)
+TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$", re.ASCII)
 
 
 class ChronologyFileError(ValueError):
@@ -204,7 +206,9 @@ def _header_columns(header: list[str]) -> list[str | None]:
 def read_chronology(text: str, *, case_id: str, agency: str, recorded_by: str) -> list[ImportRow]:
     """Each data row as an envelope, or the reasons it cannot be one (line numbers as in the
     file). Rows with nothing in any cell (as spreadsheets export at the end) are skipped."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+    # strict: a quote left open would otherwise swallow every later row into one cell.
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")), strict=True)
+    next_line = 1
     try:
         header = next(reader, None)
         if header is None or not any(cell.strip() for cell in header):
@@ -218,6 +222,10 @@ def read_chronology(text: str, *, case_id: str, agency: str, recorded_by: str) -
                 continue
             rows.append(_read_row(line, cells, columns, case_id, agency, recorded_by))
     except csv.Error as error:
+        if "unexpected end of data" in str(error):
+            raise ChronologyFileError(
+                f"line {next_line}: not readable as CSV: a quoted cell is never closed (a \" "
+                "is missing), so every line after it would be read into that cell") from None
         raise ChronologyFileError(f"line {reader.line_num}: not readable as CSV: {error}") from None
     return rows
 

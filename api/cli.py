@@ -55,7 +55,11 @@ def append(
     file: Annotated[str, typer.Argument(help="JSON or JSON Lines of event envelopes; - for stdin")],
 ) -> None:
     """Append events from a file. All of them are written, or none."""
-    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        err.print(f"[red]{file}[/red] is not UTF-8 text; nothing was written.")
+        raise typer.Exit(2) from None
     sources = []
     try:
         sources = split_events(text)

@@ -132,7 +132,9 @@ def parse_event(raw: Any, *, prefix: str = "") -> EventEnvelope:
     except ValidationError as error:
         errors = field_errors(error, prefix)
         raw_type = raw.get("type")
-        if raw_type in DATA_MODELS and isinstance(raw.get("data", {}), Mapping):
+        # `type` may be any JSON value here, a list or an object too (unhashable).
+        if (isinstance(raw_type, str) and raw_type in DATA_MODELS
+                and isinstance(raw.get("data", {}), Mapping)):
             errors += _data_errors(raw_type, raw.get("data", {}), prefix)
         raise InvalidEventError(_deduplicate(errors)) from None
     errors = _data_errors(envelope.type, envelope.data, prefix) + _cross_field_errors(

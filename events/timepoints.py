@@ -42,6 +42,12 @@ def parse_timepoint(value: Any) -> Timepoint:
         return _in_range(value)
     elif isinstance(value, str):
         text = value.strip()
+        # Python reads some non-ASCII digits and ignores a trailing NUL; ISO 8601 is ASCII.
+        if not text.isascii() or not text.isprintable():
+            raise ValueError(
+                f"{text!r} is not an ISO 8601 date (YYYY-MM-DD) or datetime (YYYY-MM-DDTHH:MM): "
+                "only ASCII digits, letters and punctuation"
+            )
         if _DATE_ONLY.match(text):
             try:
                 return _in_range(date.fromisoformat(text))
@@ -78,7 +84,13 @@ def _in_range(value: Timepoint) -> Timepoint:
 
 
 def _localize(naive: datetime) -> datetime:
-    """Attach the local zone; a wall time that does not exist (spring forward) is refused."""
+    """Attach the local zone; a wall time that does not exist (spring forward) is refused.
+
+    A wall time that happens twice (01:30 on the night the clocks go back) is read as its
+    first occurrence, still summer time (`fold=0`): refusing it would make the importer
+    refuse a whole hour of a practitioner's notes, whose CSV has no column for an offset.
+    Give an offset to mean the second one.
+    """
     zone = local_zone()
     aware = naive.replace(tzinfo=zone)
     round_trip = aware.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None)

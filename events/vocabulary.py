@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from events import codes
 from events.timepoints import WhenField
@@ -37,6 +44,16 @@ def _abuse_category(value: Any) -> Any:
 
 
 AbuseCategoryField = Annotated[codes.AbuseCategory, BeforeValidator(_abuse_category)]
+
+
+def _distinct(event_ids: tuple[UUID, ...]) -> tuple[UUID, ...]:
+    # A repeated id would count one piece of information twice (a share, a decision's basis).
+    if len(set(event_ids)) != len(event_ids):
+        raise ValueError("names the same event more than once")
+    return event_ids
+
+
+EventIds = Annotated[tuple[UUID, ...], AfterValidator(_distinct)]
 
 
 class EventData(BaseModel):
@@ -191,7 +208,7 @@ class DecisionMade(EventData):
     decision: Text
     rationale: Text | None = None
     options_considered: tuple[ShortText, ...] | None = None
-    information_relied_on: tuple[UUID, ...] | None = None
+    information_relied_on: EventIds | None = None
     risks: Text | None = None
     urgency: codes.Urgency | None = None
     review_by: WhenField | None = None
@@ -213,7 +230,7 @@ class InformationShared(EventData):
     event_reference_fields = ("event_ids",)
 
     to_agency: AgencyName
-    event_ids: tuple[UUID, ...] = Field(min_length=1)
+    event_ids: EventIds = Field(min_length=1)
     basis: codes.SharingBasis | None = None
     summary: Text | None = None
 

@@ -75,6 +75,23 @@ _APPEND_BODY = {
 }
 
 
+# OpenAPI links: what a client (and Schemathesis' stateful tests) can read after appending.
+_SAME_CASE = {"case_id": "$request.path.case_id"}
+_AFTER_APPEND = {
+    **{name: {"operationRef": f"#/paths/~1cases~1{{case_id}}~1{path}/get",
+              "parameters": _SAME_CASE, "description": f"The case's {path} now"}
+       for name, path in (("Chronology", "chronology"), ("Events", "events"),
+                          ("Decisions", "decisions"), ("Plans", "plans"),
+                          ("Changes", "changes"), ("Timeliness", "timeliness"),
+                          ("Patterns", "patterns"))},
+    "Foresight": {
+        "operationRef": "#/paths/~1cases~1{case_id}~1decisions~1{event_id}~1foresight/get",
+        "parameters": {**_SAME_CASE, "event_id": "$response.body#/event_id"},
+        "description": "The foresight view of the decision just appended",
+    },
+}
+
+
 def _expected_version(if_match: str | None) -> int | None:
     if if_match is None:
         return None
@@ -91,7 +108,8 @@ def _expected_version(if_match: str | None) -> int | None:
     response_model=list[RecordedEvent] | RecordedEvent,
     summary="Append one event or a batch (atomic)",
     openapi_extra=_APPEND_BODY,
-    responses={200: {"description": "An idempotent retry: the stored events, nothing new"},
+    responses={201: {"links": _AFTER_APPEND},
+               200: {"description": "An idempotent retry: the stored events, nothing new"},
                409: {"description": "Version conflict, event id reused, or refused by the case"},
                413: {"description": "Request larger than 1 MiB"}},
 )

@@ -1,31 +1,64 @@
-"""Schemathesis on the app's own /openapi.json: no server errors, answers fit their schemas."""
+"""Schemathesis on the app's own /openapi.json: no server errors, answers fit their schemas,
+every refusal is a problem+json naming the field; and a stateful run that appends events and
+follows the OpenAPI links to read the case back.
+
+On SQLite only: this checks the HTTP contract, which does not depend on the store, and the
+backends are compared elsewhere. FORESIGHT_FUZZ_EXAMPLES raises the bounds for a longer run.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, rule
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation.stateful.state_machine import StepInput
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from api.app import create_app
 from api.demo import DEMO_CASE, demo_case_events, demo_id
+from api.problems import PROBLEM_JSON
 from api.settings import Settings
 from api.users import add_user
 from events.envelope import parse_event
+from tests.backends import new_sqlite_url
+from tests.fuzz.strategies import hostile_text
 
-CHECKS = [not_a_server_error, response_schema_conformance]
+EXAMPLES = int(os.environ.get("FORESIGHT_FUZZ_EXAMPLES", "0")) or None
 TOKENS: dict[str, str] = {}
 
 
+def refusals_are_problems_naming_the_field(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Every 4xx is RFC 9457 problem+json; a refusal of bad input names what was refused."""
+    if response.status_code < 400:
+        return None
+    media_type = response.headers.get("content-type", [""])
+    media_type = media_type[0] if isinstance(media_type, list) else media_type
+    assert media_type.startswith(PROBLEM_JSON), (
+        f"{response.status_code} answered as {media_type!r}, not {PROBLEM_JSON}")
+    problem = response.json()
+    assert problem["status"] == response.status_code and problem["title"], problem
+    if response.status_code in (400, 413, 422):
+        assert problem["errors"] and all(error["field"] for error in problem["errors"]), problem
+    return True
+
+
+CHECKS = [not_a_server_error, response_schema_conformance, refusals_are_problems_naming_the_field]
+
+
 @pytest.fixture(scope="module")
-def app(store_url: Callable[[], str]) -> Iterator[FastAPI]:
-    """The API over a fresh store holding the demo case, with a reviewer and a manager."""
-    application = create_app(Settings(db_url=store_url()))
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+    """The API over a fresh SQLite store holding the demo case, with a reviewer and a manager."""
+    application = create_app(Settings(db_url=new_sqlite_url(tmp_path_factory.mktemp("st"))))
     foresight = application.state.foresight
     foresight.service.append([parse_event(raw) for raw in demo_case_events()])
     engine = foresight.queries.engine
@@ -43,7 +76,7 @@ def api_schema(app: FastAPI) -> OpenApiSchema:
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 BOUNDED = settings(
-    max_examples=25, deadline=None,
+    max_examples=EXAMPLES or 10, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                            HealthCheck.function_scoped_fixture],
 )
@@ -114,3 +147,59 @@ def test_an_append_and_its_retry_conform_to_the_documented_schema(
             headers={"Authorization": f"Bearer {TOKENS['manager']}"}, checks=CHECKS)
         statuses.append(response.status_code)
     assert statuses == [201, 200]
+
+
+def bearer(case: schemathesis.Case) -> dict[str, str]:
+    """Managers append to cases; reviewers read everything and run reviews."""
+    role = "manager" if case.method == "POST" and case.path.startswith("/cases") else "reviewer"
+    return {"Authorization": f"Bearer {TOKENS[role]}"}
+
+
+NEW_EVENTS = st.fixed_dictionaries({
+    "type": st.sampled_from(["decision_made", "note_added", "contact_received"]),
+    "occurred_at": st.sampled_from(["2024-03-01T10:00", "2024-10-27T01:30", "2024-02-29"]),
+    "summary": hostile_text,
+}).map(lambda event: {**event, "data": {"decision": "Convene a strategy discussion"}}
+       if event["type"] == "decision_made" else event)
+
+
+def test_appending_then_following_the_links_reads_the_case_back_as_documented(
+    api_schema: OpenApiSchema,
+) -> None:
+    """Stateful: an append's 201 links to the case's chronology, events, decisions, plans,
+    changes, timeliness, patterns and (for a decision) its foresight view; every step of every
+    scenario is checked like a single request."""
+    machine = api_schema.as_state_machine()
+    links = {name.rstrip("_") for name in dir(machine)
+             if name.startswith("POST_cases_case_id_events")}
+    assert {"POST_cases_case_id_events___201_Chronology__GET_cases_case_id_chronology",
+            ("POST_cases_case_id_events___201_Foresight__GET_cases_case_id_decisions_event_id_"
+             "foresight")} <= links, sorted(links)
+    append = api_schema["/cases/{case_id}/events"]["POST"]
+    followed: list[str] = []
+
+    class Authenticated(machine):  # type: ignore[misc, valid-type]
+        # Schemathesis starts scenarios only from operations it expects to succeed with random
+        # data; a random event rarely does, so each scenario may also start from a real one.
+        @rule(target=Bundle("catch_all"), body=NEW_EVENTS,
+              case_id=st.sampled_from(["ST-FLOW-1", "ST-FLOW-2"]))
+        def append_an_event(self, body: dict[str, Any], case_id: str) -> Any:
+            case = append.Case(path_parameters={"case_id": case_id}, body=body,
+                               media_type="application/json")
+            self.recorder.record_case(case=case)
+            return self.step(StepInput.initial(case))
+
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            return {"headers": bearer(case)}
+
+        def validate_response(self, response: Any, case: schemathesis.Case,
+                              additional_checks: Any = None, **kwargs: Any) -> None:
+            followed.append(f"{case.method} {case.formatted_path} {response.status_code}")
+            case.validate_response(response, checks=CHECKS, headers=kwargs.get("headers"))
+
+    Authenticated.run(settings=settings(
+        max_examples=EXAMPLES or 15, stateful_step_count=6, deadline=None, database=None,
+        phases=[Phase.generate], suppress_health_check=list(HealthCheck),
+    ))
+    assert any(re.match(r"GET /cases/ST-FLOW-\d/chronology 200", step) for step in followed), (
+        followed)

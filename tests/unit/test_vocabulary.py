@@ -681,6 +681,32 @@ def test_a_subject_named_twice_is_refused() -> None:
     assert "more than once" in error.reason
 
 
+SAME_EVENT = "5b0f3a52-5f7e-4d0c-9b1e-3c1f2f8a6e41"
+
+
+@pytest.mark.parametrize(
+    ("data", "bad_field"),
+    [
+        pytest.param({"to_agency": "health", "event_ids": [SAME_EVENT, SAME_EVENT]},
+                     "data.event_ids", id="share"),
+        pytest.param({"decision": "strategy discussion",
+                      "information_relied_on": [SAME_EVENT, SAME_EVENT.upper()]},
+                     "data.information_relied_on", id="decision"),
+    ],
+)
+def test_an_event_named_twice_in_a_list_of_events_is_refused(
+    data: dict[str, Any], bad_field: str
+) -> None:
+    """A share or a decision's basis is a set of events: one named twice (even in other
+    letter case) would count the same information twice."""
+    kind = "information_shared" if "to_agency" in data else "decision_made"
+    with pytest.raises(InvalidEventError) as refused:
+        parse_event(_raw({"type": kind, "data": data}))
+    (error,) = refused.value.errors
+    assert error.field == bad_field
+    assert "more than once" in error.reason
+
+
 @pytest.mark.parametrize("missing", ["type", "case_id", "occurred_at", "agency"])
 def test_each_required_envelope_field_is_named_when_missing(missing: str) -> None:
     """type, case_id, occurred_at and agency are required by every event."""
