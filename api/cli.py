@@ -15,12 +15,12 @@ from rich.table import Table
 
 from api.cli_audit import audit_app
 from api.cli_exports import export_app
-from api.cli_reading import caught_up_queries
 from api.cli_import import import_chronology
 from api.cli_operations import generate, project
+from api.cli_reading import caught_up_queries
 from api.cli_reports import report_app
 from api.bootstrap import build_case_service, build_case_views_runner, build_engine
-from api.demo import DEMO_CASE, demo_case_events
+from api.demo import DEMO_AUTHORITY_YEAR, DEMO_CASE, demo_authority_events, demo_case_events
 from api.eventfiles import parse_events, relabel, split_events
 from api.exports import chronology_frame, entry_flags, frame_bytes, headline, when_shown
 from api.settings import get_settings
@@ -152,8 +152,12 @@ def demo(
     host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
     serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after loading")] = True,
+    authority: Annotated[int, typer.Option(
+        help="Children of a generated authority loaded beside the demo case, for the reports "
+             "and statutory returns (0: none)", min=0)] = 60,
 ) -> None:
-    """Load the multi-agency demo case FAM-0042, make demo users, and serve the API."""
+    """Load the multi-agency demo case FAM-0042 and a generated authority around it, make demo
+    users, and serve the API."""
     settings = get_settings()
     service = build_case_service(settings)
     envelopes = [parse_event(raw) for raw in demo_case_events()]
@@ -162,6 +166,14 @@ def demo(
         f"Demo case {DEMO_CASE}: {outcome.new_count} new event(s), "
         f"{len(outcome.events) - outcome.new_count} already stored, in {settings.db_url}"
     )
+    generated = [parse_event(raw) for raw in demo_authority_events(authority)]
+    if generated:
+        stored = service.append(generated)
+        cases = len({envelope.case_id for envelope in generated})
+        out.print(
+            f"Generated authority: {authority} children in {cases} cases (AUTH-…), census year "
+            f"{DEMO_AUTHORITY_YEAR - 1}-{DEMO_AUTHORITY_YEAR % 100:02d}: {stored.new_count} new "
+            f"event(s)", highlight=False, soft_wrap=True)
     entries = caught_up_queries().chronology(DEMO_CASE)
     out.print(chronology_table(DEMO_CASE, entries, None, None))
     engine = build_engine(settings)

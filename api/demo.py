@@ -182,3 +182,20 @@ def demo_case_events() -> list[dict[str, Any]]:
                      "progress": "Jay attending programme; Leo's weight recovering",
                      "next_review_due": "2024-11-10"}),
     ]
+
+
+# The generated authority around the demo case: the census year the demo case falls in.
+DEMO_AUTHORITY_YEAR = 2024
+DEMO_AUTHORITY_SEED = 42
+
+
+def demo_authority_events(children: int) -> list[dict[str, Any]]:
+    """Families of a synthetic authority (`children` children in every stage of statutory
+    work in 2023-24), so the reports and statutory returns have more than one family to show.
+    The same every run: their event ids are fixed, so loading them again writes nothing."""
+    from api.synthetic import generate_authority  # the generator only when a demo asks for it
+
+    if children <= 0:
+        return []
+    families = generate_authority(children, year=DEMO_AUTHORITY_YEAR, seed=DEMO_AUTHORITY_SEED)
+    return [event for family in families for event in family]

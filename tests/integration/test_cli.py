@@ -498,3 +498,17 @@ def test_adding_a_user_name_twice_exits_1(cli: Invoke) -> None:
 
     assert result.exit_code == 1
     assert "already exists" in said(result)
+
+
+def test_the_demo_loads_a_generated_authority_once_for_the_reports(cli: Invoke) -> None:
+    """`foresight demo --no-serve` loads the demo case and a generated authority around it;
+    loading again writes nothing new, and the authority's children reach the CIN census."""
+    first = cli("demo", "--no-serve", "--authority", "12")
+    assert first.exit_code == 0, first.output
+    assert "Generated authority: 12 children" in first.stdout
+    again = cli("demo", "--no-serve", "--authority", "12")
+    assert "0 new event(s)" in again.stdout.split("Generated authority:")[1]
+    census = cli("export", "cin-census", "--year", "2024", "--la", "873", "-o", os.devnull)
+    assert census.exit_code == 0, census.output
+    children = int(census.stderr.split("Wrote ")[1].split(" children")[0])
+    assert children >= 12 + 2  # the generated children and the demo family's
