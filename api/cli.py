@@ -28,6 +28,7 @@ from api.users import UserError, add_user, issue_token
 from domain.errors import DomainError
 from events.envelope import InvalidEventError, parse_event
 from events.timepoints import format_local, parse_instant
+from projections.bulk_rebuild import REBUILD_CHUNK
 from projections.integrity import Anchor, verify_store
 from replay.fold import ChronologyEntry
 from replay.foresight import foresight_view
@@ -250,8 +251,12 @@ def foresight_command(
 
 
 @app.command()
-def rebuild() -> None:
-    """Rebuild every read model from the event log."""
+def rebuild(
+    chunk_events: Annotated[int, typer.Option(
+        min=1, help="Events per transaction: more is faster and holds more in memory")
+    ] = REBUILD_CHUNK,
+) -> None:
+    """Rebuild every read model from the event log, in bulk."""
     settings = get_settings()
     service = build_case_service(settings)
     runner = build_case_views_runner(settings, service)
@@ -259,7 +264,7 @@ def rebuild() -> None:
     started = time.perf_counter()
     with Progress(console=err) as progress:
         task = progress.add_task("Rebuilding read models", total=total)
-        applied = runner.rebuild(lambda count: progress.advance(task, count))
+        applied = runner.rebuild(lambda count: progress.advance(task, count), chunk_events)
     elapsed = time.perf_counter() - started
     out.print(f"Rebuilt the read models from {applied} event(s) in {elapsed:.1f} s.")
 

@@ -132,11 +132,20 @@ class CaseModel:
             self.events[event_id] for event_id in self.related.get(entry_id, ())
         ]
         states = []
+        # The fold depends only on which events are visible and from when; viewers that
+        # see the same ones (typically the whole record and the recording agency) share it.
+        folds: dict[tuple[datetime | None, ...], ChronologyEntry] = {}
         for viewer in self.knowledge.get(entry_id, {}):
             known = self._known_to(viewer, involved)
+            times = [known.get(event.event_id) for event in involved]
             for known_from, known_until in _intervals(known, start=known[entry_id]):
-                folded = fold_entries(involved, known, known_from)
-                states.append(EntryState(viewer, known_from, known_until, folded[0]))
+                visible = tuple(
+                    when if when is not None and when <= known_from else None for when in times
+                )
+                folded = folds.get(visible)
+                if folded is None:
+                    folded = folds[visible] = fold_entries(involved, known, known_from)[0]
+                states.append(EntryState(viewer, known_from, known_until, folded))
         return states
 
     def plan_periods(self, plan_id: str) -> list[PlanPeriod]:

@@ -10,14 +10,13 @@ in memory between batches and recomputes only the entries and plans an event tou
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
-from sqlalchemy import delete, func, insert, select, text, tuple_, update
-from sqlalchemy import Table
+from sqlalchemy import Table, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
@@ -29,6 +28,8 @@ from projections import tables
 from projections.casemodel import CaseModel, Changes
 
 CACHED_CASES = 256
+# Events held by the cached cases at most: the bound on the projection's memory.
+CACHED_EVENTS = 50_000
 
 
 class CaseViews(TrackingRecorder):
@@ -134,12 +135,21 @@ class CaseProjection(Projection[CaseViews]):
         """
         try:
             with self.view.engine.begin() as connection:
-                self.view.record_tracking(connection, tracking, after)
-                self._apply(connection, batch)
+                self.apply_batch(connection, batch, tracking, after)
         except BaseException:
             # The rows rolled back; the in-memory models may be ahead of them.
             self._models.clear()
             raise
+
+    def apply_batch(
+        self, connection: Connection, batch: Sequence[RecordedEvent], tracking: Tracking,
+        after: int | None = None,
+    ) -> None:
+        """`process_batch` inside the caller's transaction (the bulk rebuild brings its own
+        connection); the caller rolls back, and calls `forget_cached_cases`, on failure."""
+        self.view.record_tracking(connection, tracking, after)
+        self._apply(connection, batch)
+        self._evict()
 
     def forget_cached_cases(self) -> None:
         self._models.clear()
@@ -157,9 +167,14 @@ class CaseProjection(Projection[CaseViews]):
                 model.apply(event, Changes())
             self._models[case_id] = model
         self._models.move_to_end(case_id)
-        while len(self._models) > CACHED_CASES:
-            self._models.popitem(last=False)
         return model
+
+    def _evict(self) -> None:
+        """Keep the cache bounded in cases and in events, so memory does not grow with the log."""
+        held = sum(len(model.events) for model in self._models.values())
+        while self._models and (len(self._models) > CACHED_CASES or held > CACHED_EVENTS):
+            _, model = self._models.popitem(last=False)
+            held -= len(model.events)
 
     def _apply(self, connection: Connection, batch: Sequence[RecordedEvent]) -> None:
         touched: dict[str, Changes] = {}
@@ -178,14 +193,12 @@ class CaseProjection(Projection[CaseViews]):
                 (model.case_id, event_id, viewer, when)
                 for event_id, viewer, when in model.apply(event, changes)
             ]
-            event_rows.append(_event_row(event))
-        if event_rows:
-            insert_rows(connection, tables.events, event_rows)
+            event_rows.append(event_row(event))
+        insert_rows(connection, tables.events, event_rows)
         self._write_knowledge(connection, learned, fresh)
-        for case_id, changes in touched.items():
-            model = models[case_id]
-            self._write_entry_states(connection, model, changes.entries, fresh)
-            self._write_plan_periods(connection, model, changes.plans)
+        changed = [(models[case_id], changes) for case_id, changes in touched.items()]
+        self._write_entry_states(connection, changed, fresh)
+        self._write_plan_periods(connection, changed, fresh)
 
     @staticmethod
     def _write_knowledge(
@@ -201,125 +214,69 @@ class CaseProjection(Projection[CaseViews]):
                     tuple_(tables.knowledge.c.event_id, tables.knowledge.c.viewer).in_(chunk)
                 )
             )
-        insert_rows(
-            connection,
-            tables.knowledge,
-            [
-                {"event_id": event_id, "viewer": viewer, "case_id": case_id, "known_from": when}
-                for (event_id, viewer), (case_id, when) in final.items()
-            ],
-        )
+        insert_rows(connection, tables.knowledge, knowledge_rows(final))
 
     @staticmethod
     def _write_entry_states(
-        connection: Connection, model: CaseModel, entry_ids: set[UUID], fresh: set[str]
+        connection: Connection, changed: list[tuple[CaseModel, Changes]], fresh: set[str]
     ) -> None:
-        if not entry_ids:
-            return
-        ids = [str(entry_id) for entry_id in entry_ids if str(entry_id) not in fresh]
-        for chunk in _chunks(ids, 500):
-            connection.execute(delete(tables.state_subjects).where(
-                tables.state_subjects.c.event_id.in_(chunk)))
-            connection.execute(delete(tables.entry_states).where(
-                tables.entry_states.c.event_id.in_(chunk)))
-        state_rows, subject_rows = [], []
-        for entry_id in entry_ids:
-            for state in model.entry_states(entry_id):
-                entry = state.entry
-                key = {
-                    "event_id": str(entry.event_id),
-                    "viewer": state.viewer,
-                    "known_from": state.known_from,
-                }
-                state_rows.append({
-                    **key,
-                    "case_id": model.case_id,
-                    "type": entry.type,
-                    "known_until": state.known_until,
-                    "occurred_sort": start_of(entry.occurred_at),
-                    "position": entry.position,
-                    "significance_rank": SIGNIFICANCE_RANK[entry.significance],
-                    "retracted": entry.retracted,
-                    "entry": entry.model_dump_json(),
-                })
-                subject_rows += [
-                    {**key, "person_id": person_id, "case_id": model.case_id}
-                    for person_id in entry.subjects
-                ]
-        insert_rows(connection, tables.entry_states, state_rows)
-        insert_rows(connection, tables.state_subjects, subject_rows)
+        stale = [
+            (str(entry_id),)
+            for _, changes in changed
+            for entry_id in changes.entries
+            if str(entry_id) not in fresh
+        ]
+        _replace_rows(
+            connection, (tables.entry_states, tables.state_subjects), ("event_id",), stale,
+            entry_state_rows, [(model, changes.entries) for model, changes in changed],
+        )
 
     @staticmethod
-    def _write_plan_periods(connection: Connection, model: CaseModel, plan_ids: set[str]) -> None:
-        for plan_id in plan_ids:
-            where = (tables.plan_periods.c.case_id == model.case_id) & (
-                tables.plan_periods.c.plan_id == plan_id
-            )
-            connection.execute(delete(tables.plan_periods).where(where))
-            connection.execute(delete(tables.plan_subjects).where(
-                (tables.plan_subjects.c.case_id == model.case_id)
-                & (tables.plan_subjects.c.plan_id == plan_id)
-            ))
-            periods = model.plan_periods(plan_id)
-            if not periods:
-                continue
-            connection.execute(insert(tables.plan_periods), [
-                {
-                    "case_id": model.case_id,
-                    "plan_id": plan_id,
-                    "known_from": period.known_from,
-                    "known_until": period.known_until,
-                    "kind": period.kind,
-                    "started_on": period.started_on,
-                    "ended_on": period.ended_on,
-                    "review_due": period.review_due,
-                    "plan": {**period.detail, "subjects": list(period.subjects)},
-                }
-                for period in periods
-            ])
-            subject_rows = [
-                {"case_id": model.case_id, "plan_id": plan_id, "known_from": period.known_from,
-                 "person_id": person_id}
-                for period in periods
-                for person_id in period.subjects
-            ]
-            if subject_rows:
-                connection.execute(insert(tables.plan_subjects), subject_rows)
-
-
-def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows with one prepared statement, converting values once per column type.
-
-    SQLAlchemy's executemany processes every parameter of every row through its compiled
-    statement; for rebuilds of millions of rows that bookkeeping costs more than SQLite.
-    """
-    if not rows:
-        return
-    columns = list(rows[0])
-    dialect = connection.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=columns)
-    processors = {
-        name: table.c[name].type._cached_bind_processor(dialect)  # noqa: SLF001
-        for name in columns
-    }
-
-    def converted(row: dict[str, Any]) -> dict[str, Any]:
-        return {
-            name: processor(row[name]) if (processor := processors[name]) else row[name]
-            for name in columns
-        }
-
-    if compiled.positional:
-        order = compiled.positiontup or []
-        parameters: list[Any] = [
-            tuple(values[name] for name in order) for values in map(converted, rows)
+    def _write_plan_periods(
+        connection: Connection, changed: list[tuple[CaseModel, Changes]], fresh: set[str]
+    ) -> None:
+        # A plan all of whose events are in this batch has no rows yet.
+        stale = [
+            (model.case_id, plan_id)
+            for model, changes in changed
+            for plan_id in changes.plans
+            if not all(str(event_id) in fresh for event_id in model.plan_events.get(plan_id, ()))
         ]
-    else:
-        parameters = [converted(row) for row in rows]
-    connection.exec_driver_sql(str(compiled), parameters)
+        _replace_rows(
+            connection, (tables.plan_periods, tables.plan_subjects), ("case_id", "plan_id"), stale,
+            plan_period_rows, [(model, changes.plans) for model, changes in changed],
+        )
 
 
-def _event_row(event: RecordedEvent) -> dict[str, Any]:
+def _replace_rows(
+    connection: Connection,
+    pair: tuple[Table, Table],
+    key: tuple[str, ...],
+    stale: Sequence[tuple[str, ...]],
+    compute: Callable[[CaseModel, Any, list[dict[str, Any]], list[dict[str, Any]]], None],
+    targets: list[tuple[CaseModel, Any]],
+) -> None:
+    """Delete the rows (and their subject rows) of what changed and had rows, then insert
+    the rows computed now for everything that changed."""
+    main, subjects = pair
+    for chunk in _chunks(stale, 400):
+        for table in (subjects, main):
+            connection.execute(
+                delete(table).where(tuple_(*(table.c[name] for name in key)).in_(chunk))
+            )
+    rows: list[dict[str, Any]] = []
+    subject_rows: list[dict[str, Any]] = []
+    for model, ids in targets:
+        compute(model, ids, rows, subject_rows)
+    insert_rows(connection, main, rows)
+    insert_rows(connection, subjects, subject_rows)
+
+
+# -- the rows of the read models, computed from a case model ----------------------------
+
+
+def event_row(event: RecordedEvent) -> dict[str, Any]:
+    """The raw-log row of a stored event."""
     target = event.data.get("target_event_id")
     return {
         "position": event.position,
@@ -336,6 +293,111 @@ def _event_row(event: RecordedEvent) -> dict[str, Any]:
     }
 
 
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+def knowledge_rows(final: dict[tuple[str, str], tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Knowledge rows from {(event id, viewer): (case id, known from)}."""
+    return [
+        {"event_id": event_id, "viewer": viewer, "case_id": case_id, "known_from": when}
+        for (event_id, viewer), (case_id, when) in final.items()
+    ]
+
+
+def entry_state_rows(
+    model: CaseModel, entry_ids: Iterable[UUID],
+    state_rows: list[dict[str, Any]], subject_rows: list[dict[str, Any]],
+) -> None:
+    """Append the entry-state and state-subject rows of these entries of the case."""
+    for entry_id in entry_ids:
+        states = model.entry_states(entry_id)
+        # One JSON text per fold, however many viewers share it (`states` keeps them alive).
+        as_json: dict[int, str] = {}
+        for state in states:
+            entry = state.entry
+            text_ = as_json.get(id(entry))
+            if text_ is None:
+                text_ = as_json[id(entry)] = entry.model_dump_json()
+            key = {
+                "event_id": str(entry.event_id),
+                "viewer": state.viewer,
+                "known_from": state.known_from,
+            }
+            state_rows.append({
+                **key,
+                "case_id": model.case_id,
+                "type": entry.type,
+                "known_until": state.known_until,
+                "occurred_sort": start_of(entry.occurred_at),
+                "position": entry.position,
+                "significance_rank": SIGNIFICANCE_RANK[entry.significance],
+                "retracted": entry.retracted,
+                "entry": text_,
+            })
+            subject_rows += [
+                {**key, "person_id": person_id, "case_id": model.case_id}
+                for person_id in entry.subjects
+            ]
+
+
+def plan_period_rows(
+    model: CaseModel, plan_ids: Iterable[str],
+    period_rows: list[dict[str, Any]], subject_rows: list[dict[str, Any]],
+) -> None:
+    """Append the plan-period and plan-subject rows of these plans of the case."""
+    for plan_id in plan_ids:
+        for period in model.plan_periods(plan_id):
+            period_rows.append({
+                "case_id": model.case_id,
+                "plan_id": plan_id,
+                "known_from": period.known_from,
+                "known_until": period.known_until,
+                "kind": period.kind,
+                "started_on": period.started_on,
+                "ended_on": period.ended_on,
+                "review_due": period.review_due,
+                "plan": {**period.detail, "subjects": list(period.subjects)},
+            })
+            subject_rows += [
+                {"case_id": model.case_id, "plan_id": plan_id, "known_from": period.known_from,
+                 "person_id": person_id}
+                for person_id in period.subjects
+            ]
+
+
+def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows with one prepared statement, converting values column by column
+    through each column's type (its bind processor).
+
+    SQLAlchemy's executemany processes every parameter of every row through its compiled
+    statement; for rebuilds of millions of rows that bookkeeping costs more than SQLite.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    dialect = connection.dialect
+    compiled = insert(table).compile(dialect=dialect, column_keys=columns)
+    order = list(compiled.positiontup or []) if compiled.positional else columns
+    by_column = [
+        _bound_values(table.c[name].type, dialect, [row[name] for row in rows]) for name in order
+    ]
+    parameters: list[Any]
+    if compiled.positional:
+        parameters = list(zip(*by_column, strict=True))
+    else:
+        parameters = [dict(zip(order, values, strict=True)) for values in zip(*by_column, strict=True)]
+    connection.exec_driver_sql(str(compiled), parameters)
+
+
+def _bound_values(column_type: Any, dialect: Any, values: list[Any]) -> list[Any]:
+    processor = column_type._cached_bind_processor(dialect)  # noqa: SLF001
+    if processor is None:
+        return values
+    if isinstance(column_type, tables.UtcDateTime):
+        # Instants repeat across rows (one knowledge time starts many intervals), and this
+        # type converts a value the same way every time: convert each distinct one once.
+        distinct = {value: processor(value) for value in set(values)}
+        return [distinct[value] for value in values]
+    return list(map(processor, values))
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -9,8 +9,8 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.utils import get_topic
 
 from domain.case import Case
-
-from domain.service import CaseService, recorded_event
+from domain.service import CaseService
+from projections.bulk_rebuild import REBUILD_CHUNK, rebuild_read_models, stored_event_chunks
 from projections.caseviews import CaseProjection, CaseViews
 
 BATCH_SIZE = 1_000
@@ -49,25 +49,18 @@ class CaseViewsRunner:
     ) -> int:
         """Apply every event recorded since the tracked position; return how many."""
         applied = 0
-        batches = 0
         start = self.position()
-        while max_batches is None or batches < max_batches:
-            notifications = self.service.recorder.select_notifications(
-                start, self.batch_size, topics=CASE_TOPICS, inclusive_of_start=False
-            )
-            if not notifications:
-                break
-            batch = [
-                recorded_event(self.service.mapper.to_domain_event(notification), notification.id)
-                for notification in notifications
-            ]
-            last = notifications[-1].id
+        if max_batches is not None and max_batches <= 0:
+            return 0
+        chunks = stored_event_chunks(self.service, CASE_TOPICS, self.batch_size, start)
+        for batches, (batch, last) in enumerate(chunks, start=1):
             self.projection.process_batch(batch, Tracking(self.application_name, last), after=start)
             applied += len(batch)
-            batches += 1
             start = last
             if progress is not None:
                 progress(len(batch))
+            if max_batches is not None and batches >= max_batches:
+                break
         return applied
 
     def catch_up_shared(self) -> int:
@@ -85,8 +78,9 @@ class CaseViewsRunner:
                         raise
             raise AssertionError("unreachable")
 
-    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        """Empty every read model and build it again from the log."""
-        self.views.clear_tables()
+    def rebuild(
+        self, progress: Callable[[int], None] | None = None, chunk_size: int = REBUILD_CHUNK
+    ) -> int:
+        """Empty every read model and build it again from the log (the bulk path)."""
         self.projection.forget_cached_cases()
-        return self.catch_up(progress)
+        return rebuild_read_models(self.service, self.views, CASE_TOPICS, progress, chunk_size)

@@ -47,6 +47,27 @@ def applied_positions(runner) -> tuple[int, int]:
     return rows, distinct
 
 
+def failing_on_call(failing_call: int, original):
+    """`original`, except that its call number `failing_call` raises (a power cut)."""
+    calls = {"count": 0}
+
+    def wrapper(*args, **kwargs):
+        calls["count"] += 1
+        if calls["count"] == failing_call:
+            raise RuntimeError("power cut")
+        return original(*args, **kwargs)
+
+    return wrapper
+
+def assert_applied_once_and_as_a_rebuild(runner, total: int) -> None:
+    """Every position applied exactly once, and the read models as a rebuild makes them."""
+    assert runner.position() == total
+    assert applied_positions(runner) == (total, total)
+    kept = dump(runner.views.engine)
+    runner.rebuild()
+    assert dump(runner.views.engine) == kept
+
+
 @pytest.mark.slow
 def test_a_runner_killed_mid_catch_up_resumes_and_applies_everything_once(db_url):
     """kill -9 during catch-up, then resume: the read models equal a rebuild from the log."""
@@ -74,11 +95,7 @@ def test_a_runner_killed_mid_catch_up_resumes_and_applies_everything_once(db_url
 
     runner.catch_up()
 
-    assert runner.position() == total
-    assert applied_positions(runner) == (total, total)
-    resumed = dump(runner.views.engine)
-    runner.rebuild()
-    assert dump(runner.views.engine) == resumed
+    assert_applied_once_and_as_a_rebuild(runner, total)
 
 
 def test_a_batch_that_fails_part_way_leaves_no_trace_and_is_applied_on_retry(db_url, monkeypatch):
@@ -87,16 +104,8 @@ def test_a_batch_that_fails_part_way_leaves_no_trace_and_is_applied_on_retry(db_
     total = fill(settings, cases=3, events_per_case=300)
     runner = build_case_views_runner(settings, build_case_service(settings))
     runner.batch_size = 100
-    original = runner.projection._write_plan_periods
-    calls = {"count": 0}
-
-    def fail_on_the_fourth_batch(*args, **kwargs):
-        calls["count"] += 1
-        if calls["count"] == 4:
-            raise RuntimeError("power cut")
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(runner.projection, "_write_plan_periods", fail_on_the_fourth_batch)
+    monkeypatch.setattr(runner.projection, "_write_plan_periods",
+                        failing_on_call(4, runner.projection._write_plan_periods))
     with pytest.raises(RuntimeError):
         runner.catch_up()
     position = runner.position()
@@ -105,10 +114,7 @@ def test_a_batch_that_fails_part_way_leaves_no_trace_and_is_applied_on_retry(db_
 
     runner.catch_up()
 
-    assert applied_positions(runner) == (total, total)
-    resumed = dump(runner.views.engine)
-    runner.rebuild()
-    assert dump(runner.views.engine) == resumed
+    assert_applied_once_and_as_a_rebuild(runner, total)
 
 
 def test_a_position_already_applied_is_refused(db_url):
@@ -167,8 +173,105 @@ def test_several_runner_processes_racing_on_one_store_apply_each_event_exactly_o
         assert child.returncode == 0, stderr
         assert stdout.split() == [str(total)]
     runner = build_case_views_runner(settings, build_case_service(settings))
-    assert runner.position() == total
+    assert_applied_once_and_as_a_rebuild(runner, total)
+
+
+def fill_interleaved(settings: Settings, cases: int = 3, events_per_case: int = 100) -> int:
+    """Cases whose events interleave in the log (appended in turns, a few at a time)."""
+    service = build_case_service(settings)
+    rng = random.Random(11)
+    pending = [
+        [parse_event(event) for event in generate_case(rng, f"MIX-{index}", events_per_case)]
+        for index in range(cases)
+    ]
+    total = 0
+    while any(pending):
+        for events in pending:
+            if events:
+                take = rng.randint(5, 40)
+                service.append(events[:take])
+                total += len(events[:take])
+                del events[:take]
+    service.close()
+    return total
+
+
+def kept_incrementally(settings: Settings, batch_size: int = 100):
+    """The read models as the incremental runner keeps them, batch by batch."""
+    runner = build_case_views_runner(settings, build_case_service(settings))
+    runner.batch_size = batch_size
+    runner.catch_up()
+    return runner, dump(runner.views.engine)
+
+
+def test_a_bulk_rebuild_in_small_chunks_with_cases_evicted_equals_the_incremental_read_models(
+    db_url, monkeypatch
+):
+    """Interleaved cases, chunks smaller than a case and a cache too small to hold them all:
+    cases are evicted and reloaded from the rows written, and the result is the same."""
+    settings = Settings(db_url=db_url)
+    total = fill_interleaved(settings)
+    runner, incremental = kept_incrementally(settings)
+    monkeypatch.setattr("projections.caseviews.CACHED_EVENTS", 50)
+    reloads = {"count": 0}
+    original = runner.views.stored_events_of
+
+    def counting(*args, **kwargs):
+        reloads["count"] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(runner.views, "stored_events_of", counting)
+    assert runner.rebuild(chunk_size=60) == total
+    assert reloads["count"] > 0, "no case was evicted and reloaded"
     assert applied_positions(runner) == (total, total)
-    raced = dump(runner.views.engine)
-    runner.rebuild()
-    assert dump(runner.views.engine) == raced
+    assert dump(runner.views.engine) == incremental
+
+
+def test_after_a_bulk_rebuild_the_runner_applies_new_events_exactly_once(db_url):
+    """Events appended after a rebuild (to old cases and new ones) are applied once, and the
+    result equals a rebuild of the whole log."""
+    settings = Settings(db_url=db_url)
+    before = fill_interleaved(settings)
+    runner = build_case_views_runner(settings, build_case_service(settings))
+    assert runner.rebuild(chunk_size=64) == before
+    assert runner.position() == before
+
+    service = build_case_service(settings)
+    rng = random.Random(3)
+    more = [parse_event(event) for event in generate_case(rng, "MIX-NEW", 40)]
+    service.append(more)
+    service.close()
+    after = before + len(more)
+
+    assert runner.catch_up() == len(more)
+    assert runner.catch_up() == 0
+    assert_applied_once_and_as_a_rebuild(runner, after)
+
+
+def test_a_rebuild_stopped_part_way_leaves_a_prefix_of_the_log_and_runs_again(db_url, monkeypatch):
+    """An error in the middle of a rebuild leaves the read models exactly the log up to a
+    chunk's end; from there a second rebuild completes, and so does catch-up."""
+    from projections.caseviews import CaseProjection
+
+    settings = Settings(db_url=db_url)
+    total = fill_interleaved(settings, cases=3, events_per_case=80)
+    runner, incremental = kept_incrementally(settings)
+    original = CaseProjection._write_plan_periods
+
+    def rebuild_failing_on_the_third_chunk() -> None:
+        with monkeypatch.context() as patch:
+            patch.setattr(CaseProjection, "_write_plan_periods",
+                          staticmethod(failing_on_call(3, original)))
+            with pytest.raises(RuntimeError):
+                runner.rebuild(chunk_size=40)
+        position = runner.position()
+        assert 0 < position < total
+        assert applied_positions(runner) == (position, position)
+
+    rebuild_failing_on_the_third_chunk()
+    assert runner.rebuild(chunk_size=40) == total
+    assert dump(runner.views.engine) == incremental
+
+    rebuild_failing_on_the_third_chunk()
+    runner.catch_up()
+    assert dump(runner.views.engine) == incremental
