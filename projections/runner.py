@@ -64,11 +64,15 @@ class CaseViewsRunner:
         return applied
 
     def catch_up_shared(self) -> int:
-        """Catch up from a server thread: one thread at a time here, and if another process
-        (an API worker or a projection runner) applied the same positions first, start again
-        from where it got to."""
+        """Catch up from a server thread to the log's head as it was when called (enough to
+        read one's own writes): one thread at a time here, and done as soon as anyone (another
+        thread, API worker or projection runner) has applied that far, so concurrent readers
+        do not each project, or race to project, the same events."""
+        target = self.service.recorder.max_notification_id() or 0
         with self._lock:
             for attempt in range(SHARED_ATTEMPTS):
+                if self.position() >= target:
+                    return 0
                 try:
                     return self.catch_up()
                 except IntegrityError:

@@ -146,6 +146,27 @@ def test_two_runners_taking_turns_on_one_store_keep_the_read_models_right(db_url
     assert dump(first.views.engine) == taken_in_turns
 
 
+def test_a_reader_finds_the_head_already_applied_by_another_runner_and_projects_nothing(
+    db_url, monkeypatch
+):
+    """A server thread reads its own writes by catching up to the log's head as it was when
+    it asked; when another runner has already applied that far it projects nothing itself (so
+    concurrent readers do not race each other over the same events), and when not, it does."""
+    settings = Settings(db_url=db_url)
+    fill(settings, cases=1, events_per_case=50)
+    reader = build_case_views_runner(settings, build_case_service(settings))
+    projector = build_case_views_runner(settings, build_case_service(settings))
+    projected = []
+    monkeypatch.setattr(reader, "catch_up", lambda: projected.append(1) or 0)
+    projector.catch_up()
+    assert reader.catch_up_shared() == 0
+    assert projected == []
+    new_head = generate_case(random.Random(8), "RES-NEW", 10)  # a head nobody has applied
+    build_case_service(settings).append([parse_event(event) for event in new_head])
+    reader.catch_up_shared()
+    assert projected == [1]
+
+
 @pytest.mark.slow
 def test_several_runner_processes_racing_on_one_store_apply_each_event_exactly_once(db_url):
     """Three runner processes catching up at once, in small batches: every event once, and
