@@ -142,6 +142,8 @@ PROBLEM_RESPONSES = {
     "409": "Version conflict, event id reused, or refused by the case",
     "413": "Request larger than 1 MiB",
     "422": "Invalid request; the problem names each field",
+    "503": "The database is locked, full or unreachable just now (`reason`); nothing was "
+           "written: send the same request again after `Retry-After` seconds",
 }
 
 
@@ -157,7 +159,7 @@ def _document_problems(schema: dict[str, Any]) -> None:
             responses = operation.setdefault("responses", {})
             statuses = {status for status in ("409", "413", "422") if status in responses}
             if operation.get("security"):
-                statuses |= {"401", "403"}
+                statuses |= {"401", "403", "503"}
             if "{case_id}" in path or "{person_id}" in path:
                 statuses.add("404")
             for status in statuses:

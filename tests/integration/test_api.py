@@ -1097,7 +1097,7 @@ def test_the_openapi_document_lists_every_endpoint_and_the_event_envelope(api: A
     assert body["content"]["application/json"]["schema"]["oneOf"]
     assert "bearer" in json.dumps(schema["components"]["securitySchemes"]).lower()
     chronology = schema["paths"]["/cases/{case_id}/chronology"]["get"]["responses"]
-    for status in ("401", "403", "404", "422"):
+    for status in ("401", "403", "404", "422", "503"):
         assert chronology[status]["content"] == {
             PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     assert schema["paths"]["/cases/{case_id}/events"]["post"]["responses"]["413"]["content"]
