@@ -36,6 +36,7 @@ from api.bootstrap import build_case_service, build_engine
 from api.settings import Settings
 from api.users import add_user
 from events.envelope import parse_event
+from tests.reliability.processes import wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 console = Console()
@@ -87,18 +88,7 @@ def server(db_url: str, port: int, log: Path) -> Iterator[str]:
             stdout=output, stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"foresight serve exited:\n{log.read_text()}")
-                try:
-                    if httpx.get(base + "/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"foresight serve did not start:\n{log.read_text()}")
-                time.sleep(0.2)
+            wait_until_healthy(process, base, log)
             yield base
         finally:
             process.terminate()
