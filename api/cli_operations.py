@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,7 +14,7 @@ from rich.progress import Progress
 
 from api.bootstrap import build_case_service, build_case_views_runner
 from api.settings import get_settings
-from api.synthetic import generate_cases
+from api.synthetic import generate_authority, generate_cases
 from events.envelope import parse_event
 
 out = Console()
@@ -30,16 +31,26 @@ def generate(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write JSON Lines here instead of appending")
     ] = None,
+    census_year: Annotated[int | None, typer.Option(
+        min=2000, max=2100,
+        help="Instead, families in every stage of statutory work in this CIN census year (2026: "
+             "1 April 2025 to 31 March 2026), with the census fields; --cases counts children")
+    ] = None,
 ) -> None:
     """Synthetic multi-agency cases (recording delays, shares, corrections, retractions, plans,
     decisions), appended to the store or written as JSON Lines for `foresight append`."""
+    families: Iterable[list[dict[str, Any]]] = generate_cases(cases, events_per_case, seed)
+    steps = cases
+    if census_year is not None:
+        families = generate_authority(cases, year=census_year, seed=seed)
+        steps = len(families)
     total = 0
     service = None if output else build_case_service(get_settings())
     sink = output.open("w", encoding="utf-8") if output else None
     try:
         with Progress(console=err) as progress:
-            task = progress.add_task("Generating cases", total=cases)
-            for raw_events in generate_cases(cases, events_per_case, seed):
+            task = progress.add_task("Generating cases", total=steps)
+            for raw_events in families:
                 if sink is not None:
                     sink.writelines(json.dumps(raw) + "\n" for raw in raw_events)
                 else:
@@ -55,7 +66,8 @@ def generate(
         if service is not None:
             service.close()
     where = output if output else get_settings().db_url
-    out.print(f"{cases} case(s), {total} event(s) (seed {seed}) → {where}")
+    made = f"{cases} case(s)" if census_year is None else f"{cases} children in census year {census_year}"
+    out.print(f"{made}, {total} event(s) (seed {seed}) → {where}")
 
 
 def project(

@@ -327,7 +327,8 @@ def generate_authority(children: int, *, year: int, seed: int = 1) -> list[list[
     """Families with at least `children` children in all, in every stage of statutory work in
     collection year `year` (1 April `year`-1 to 31 March `year`), with the census fields
     recorded correctly; the same seed gives the same cases. Ends of stages fall in the year."""
-    rng = random.Random(seed)
+    # Not Random(seed): `generate_cases` with the same seed would draw the same event ids.
+    rng = random.Random(f"authority-{seed}")
     working_days = WorkingDays()
     start, end = collection_period(year)
     families: list[list[dict[str, Any]]] = []

@@ -56,3 +56,20 @@ def test_generated_cases_are_appended_valid_and_projected_by_a_separate_process(
     assert "read models at position" in run("project")
     runner = build_case_views_runner(Settings(db_url=store), build_case_service(Settings(db_url=store)))
     assert runner.position() == total and runner.lag() == 0
+
+
+def test_a_census_year_authority_and_ordinary_cases_of_the_same_seed_share_one_store(
+    store: str, tmp_path: Path
+) -> None:
+    """`--census-year` generates families with the census fields for the CIN census; with the
+    same seed as ordinary cases their event ids do not collide, so both fit in one store."""
+    run("generate", "--cases", "12", "--seed", "5", "--census-year", "2026")
+    run("generate", "--cases", "2", "--seed", "5")
+    run("export", "cin-census", "--year", "2026", "--la", "873", "-o", str(tmp_path / "c.xml"))
+    census = (tmp_path / "c.xml").read_text()
+    assert census.count("<Child>") >= 12
+    service = build_case_service(Settings(db_url=store))
+    try:
+        assert verify_store(service).ok
+    finally:
+        service.close()
