@@ -58,7 +58,7 @@ APPENDED_TOGETHER = 3
 
 
 @dataclass(frozen=True)
-class TestStore:
+class StoreUnderTest:
     """One store per backend, emptied before each example (cheaper than a new database)."""
 
     url: str
@@ -75,7 +75,7 @@ class TestStore:
 
 
 @pytest.fixture(scope="module")
-def test_store(backend: str) -> Iterator[TestStore]:
+def test_store(backend: str) -> Iterator[StoreUnderTest]:
     with tempfile.TemporaryDirectory() as directory:
         if backend == "sqlite":
             url = f"sqlite:///{Path(directory) / 'foresight.db'}"
@@ -83,7 +83,7 @@ def test_store(backend: str) -> Iterator[TestStore]:
             url = new_postgres_database(postgres_server_url())
         verifier = build_case_service(Settings(db_url=url), check_key=False)
         try:
-            yield TestStore(url, verifier)
+            yield StoreUnderTest(url, verifier)
         finally:
             verifier.close()
             if backend == "postgresql":
@@ -287,7 +287,7 @@ def tamper(draw: st.DrawFn, tamperer: Tamperer) -> Expected:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_verify_reports_any_single_tampering(
-    test_store: TestStore, tmp_path: Path, data: st.DataObject
+    test_store: StoreUnderTest, tmp_path: Path, data: st.DataObject
 ) -> None:
     """Each tampering is reported against an anchor, and without one wherever the log shows it."""
     plan = data.draw(store_plans(), label="store")
