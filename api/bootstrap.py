@@ -25,17 +25,11 @@ from projections.runner import CaseViewsRunner
 OPEN_ATTEMPTS = 5
 
 
-def lock_timeout_seconds() -> int:
-    """How long a writer waits for the database's write lock before the request fails with
-    503 and Retry-After (FORESIGHT_LOCK_TIMEOUT, whole seconds, default 30)."""
-    return max(1, int(os.environ.get("FORESIGHT_LOCK_TIMEOUT", "30")))
-
-
 class UnsupportedStore(RuntimeError):
     """The database URL names a backend this version cannot store events in."""
 
 
-def library_environment(db_url: str) -> dict[str, str]:
+def library_environment(db_url: str, lock_timeout: int = 30) -> dict[str, str]:
     """The `eventsourcing` library's settings for a SQLAlchemy-style database URL."""
     url = make_url(db_url)
     if url.get_backend_name() == "sqlite":
@@ -47,7 +41,7 @@ def library_environment(db_url: str) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": db_name,
-            "SQLITE_LOCK_TIMEOUT": str(lock_timeout_seconds()),
+            "SQLITE_LOCK_TIMEOUT": str(lock_timeout),
             "APPLICATION_RECORDER_TOPIC": get_topic(ForesightSQLiteRecorder),
         }
     if url.get_backend_name() == "postgresql":
@@ -67,7 +61,7 @@ def library_environment(db_url: str) -> dict[str, str]:
             "POSTGRES_PASSWORD": url.password or "",
             # Writers queue for the table lock that keeps positions in commit order; a
             # bounded wait turns a stuck writer into an error instead of a hang.
-            "POSTGRES_LOCK_TIMEOUT": str(lock_timeout_seconds()),
+            "POSTGRES_LOCK_TIMEOUT": str(lock_timeout),
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_MAX_OVERFLOW": "10",
             "POSTGRES_PRE_PING": "y",
@@ -119,7 +113,7 @@ def build_case_service(settings: Settings, check_key: bool = True) -> CaseServic
     report there, not a key problem.
     """
     os.environ["FORESIGHT_TIMEZONE"] = settings.timezone
-    env = library_environment(settings.db_url)
+    env = library_environment(settings.db_url, settings.lock_timeout)
     if store_cipher(settings) is not None:
         env["CIPHER_TOPIC"] = get_topic(AESCipher)
         env["CIPHER_KEY"] = cipher_key(settings) or ""
@@ -146,7 +140,7 @@ def build_engine(settings: Settings) -> Engine:
     """
     url = make_url(settings.db_url)
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(settings.db_url, connect_args={"timeout": lock_timeout_seconds()})
+        engine = create_engine(settings.db_url, connect_args={"timeout": settings.lock_timeout})
     else:
         engine = create_engine(settings.db_url, pool_size=5, max_overflow=10, pool_pre_ping=True)
     use_cipher(engine, store_cipher(settings))

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     cipher_key: SecretStr | None = None
     # Events between snapshots of a case's invariant state (see domain/service.py).
     snapshot_interval: int = Field(default=500, ge=2)
+    # FORESIGHT_LOCK_TIMEOUT: seconds a writer waits for the database's write lock before the
+    # request fails with 503 and Retry-After (nothing written).
+    lock_timeout: int = Field(default=30, ge=1)
     timescales: str = "england"  # rule pack: england, wales, or a JSON file (timeliness_report)
 
     @field_validator("db_url")
