@@ -9,9 +9,7 @@ import typer
 from rich.console import Console
 
 from api.annex_a_export import write_annex_a
-from api.cli_reading import caught_up_queries
-from api.cli_reports import _date
-from events.timepoints import parse_instant, utc_now
+from api.cli_reading import caught_up_queries, date_option, export_time
 from replay.annex_a import annex_a_from_queries
 
 err = Console(stderr=True)
@@ -39,18 +37,14 @@ def export_annex_a(
     if output_format not in FORMATS:
         err.print(f"--format must be one of {', '.join(FORMATS)}")
         raise typer.Exit(2)
-    first, last = _date(period_from, "--from"), _date(period_to, "--to")
+    first, last = date_option(period_from, "--from"), date_option(period_to, "--to")
     if first is None or last is None:
         err.print("--from and --to need a date each")
         raise typer.Exit(2)
     if last < first:
         err.print(f"--to ({last}) is before --from ({first})")
         raise typer.Exit(2)
-    try:
-        known = parse_instant(as_known_at) if as_known_at else utc_now().replace(microsecond=0)
-    except ValueError as error:
-        err.print(f"--as-known-at: {error}")
-        raise typer.Exit(2) from None
+    known = export_time(as_known_at)
     annex = annex_a_from_queries(caught_up_queries(), period_from=first, period_to=last,
                                  as_known_at=known, agency=agency.lower() if agency else None)
     written = write_annex_a(annex, output, output_format)

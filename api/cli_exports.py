@@ -9,9 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli_reading import caught_up_queries
+from api.cli_reading import caught_up_queries, export_time
 from api.cin_census_xml import census_from_store, census_parameter_errors, census_xml
-from events.timepoints import parse_instant, utc_now
 from replay.cin_census import CompletenessIssue
 
 export_app = typer.Typer(help="Statutory returns from the event log.", no_args_is_help=True)
@@ -31,15 +30,12 @@ def export_cin_census(
     """The DfE Children in Need census XML for a collection year, from the event log as known
     at a time, and the completeness report: what stops a child's record being complete or
     valid, with the events to correct."""
-    for name, reason in census_parameter_errors(year, la):
+    refused = census_parameter_errors(year, la)
+    for name, reason in refused:
         err.print(f"--{name}: expected {reason}")
-    if census_parameter_errors(year, la):
+    if refused:
         raise typer.Exit(2)
-    try:
-        known = parse_instant(as_known_at) if as_known_at else utc_now().replace(microsecond=0)
-    except ValueError as error:
-        err.print(f"--as-known-at: {error}")
-        raise typer.Exit(2) from None
+    known = export_time(as_known_at)
     census = census_from_store(caught_up_queries(), year=year, la=la, as_known_at=known)
     output.write_bytes(census_xml(census))
     episodes = sum(len(child.episodes) for child in census.children)

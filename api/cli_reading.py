@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+import typer
 from rich.console import Console
 from rich.progress import Progress
 
 from api.bootstrap import build_case_service, build_case_views_runner
 from api.settings import get_settings
+from events.timepoints import parse_instant, utc_now
 from replay.queries import CaseQueries
+
+
+err = Console(stderr=True)
+
+
+def date_option(value: str | None, option: str) -> date | None:
+    """A date option's value, or exit 2 naming the option."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"{option}: expected a date (YYYY-MM-DD), not {value!r}")
+        raise typer.Exit(2) from None
+
+
+def export_time(as_known_at: str | None) -> datetime:
+    """The time a return is as known at: --as-known-at, else now to the second (a time the
+    file can name, and be regenerated from); exit 2 if it cannot be read."""
+    try:
+        return parse_instant(as_known_at) if as_known_at else utc_now().replace(microsecond=0)
+    except ValueError as error:
+        err.print(f"--as-known-at: {error}")
+        raise typer.Exit(2) from None
 
 
 def caught_up_queries() -> CaseQueries:
@@ -15,7 +43,7 @@ def caught_up_queries() -> CaseQueries:
     command reads the store as it is now, even with no projection process running)."""
     settings = get_settings()
     runner = build_case_views_runner(settings, build_case_service(settings))
-    with Progress(console=Console(stderr=True), transient=True) as progress:
+    with Progress(console=err, transient=True) as progress:
         task = progress.add_task("Updating read models", total=runner.lag() or None)
         runner.catch_up(lambda count: progress.advance(task, count))
     return CaseQueries(runner.views.engine)

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli_reading import caught_up_queries
+from api.cli_reading import caught_up_queries, date_option
 from api.exports import frame_bytes, workbook_bytes
 from api.settings import get_settings
 from api.timeliness_report import (
@@ -30,16 +30,6 @@ err = Console(stderr=True)
 FORMATS = ("table", "csv", "xlsx", "json")
 TABLE_COLUMNS = ("case_id", "label", "reference", "from_date", "to_date", "status",
                  "calendar_days", "working_days", "timescale", "timescale_date")
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        err.print(f"{option}: expected a date (YYYY-MM-DD), not {value!r}")
-        raise typer.Exit(2) from None
 
 
 @report_app.command("timeliness")
@@ -79,8 +69,8 @@ def report_timeliness(
         err.print(f"--as-known-at: {error}")
         raise typer.Exit(2) from None
     report = timeliness_report(
-        caught_up_queries(), pack, as_known_at=known, occurred_from=_date(occurred_from, "--from"),
-        occurred_to=_date(occurred_to, "--to"), on=_date(on, "--on"),
+        caught_up_queries(), pack, as_known_at=known, occurred_from=date_option(occurred_from, "--from"),
+        occurred_to=date_option(occurred_to, "--to"), on=date_option(on, "--on"),
     )
     if output_format == "table":
         _print_tables(report.summary, report.intervals, pack.name, report.on)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
+from api.synthetic import generate_authority
+
 DEMO_CASE = "FAM-0042"
 
 
@@ -193,8 +195,6 @@ def demo_authority_events(children: int) -> list[dict[str, Any]]:
     """Families of a synthetic authority (`children` children in every stage of statutory
     work in 2023-24), so the reports and statutory returns have more than one family to show.
     The same every run: their event ids are fixed, so loading them again writes nothing."""
-    from api.synthetic import generate_authority  # the generator only when a demo asks for it
-
     if children <= 0:
         return []
     families = generate_authority(children, year=DEMO_AUTHORITY_YEAR, seed=DEMO_AUTHORITY_SEED)
