@@ -10,14 +10,15 @@ in memory between batches and recomputes only the entries and plans an event tou
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
-from sqlalchemy import Table, delete, func, insert, select, text, tuple_, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
 from domain.service import recorded_event
@@ -148,35 +149,53 @@ class CaseProjection(Projection[CaseViews]):
         """`process_batch` inside the caller's transaction (the bulk rebuild brings its own
         connection); the caller rolls back, and calls `forget_cached_cases`, on failure."""
         self.view.record_tracking(connection, tracking, after)
-        self._apply(connection, batch)
-        self._evict()
+        execute_writes(
+            connection,
+            self.writes_for(batch, lambda case_id: self._model(connection, case_id), connection.dialect),
+        )
+        self.evict()
 
     def forget_cached_cases(self) -> None:
         self._models.clear()
 
-    def _model(self, connection: Connection, case_id: str) -> CaseModel:
+    def cached_model(
+        self, case_id: str, *, current: Callable[[CaseModel], bool],
+        stored_events: Callable[[str], Iterable[RecordedEvent]],
+    ) -> CaseModel:
+        """The case's model from the cache if `current` says it still is, else folded again
+        from `stored_events` (the rows written, or the log)."""
         model = self._models.get(case_id)
-        if model is not None and model.last_position != self.view.last_position_of(
-            connection, case_id
-        ):
-            # Another process applied events of this case since we cached it.
+        if model is not None and not current(model):
             model = None
         if model is None:
             model = CaseModel(case_id)
-            for event in self.view.stored_events_of(connection, case_id):
+            for event in stored_events(case_id):
                 model.apply(event, Changes())
             self._models[case_id] = model
         self._models.move_to_end(case_id)
         return model
 
-    def _evict(self) -> None:
+    def _model(self, connection: Connection, case_id: str) -> CaseModel:
+        return self.cached_model(
+            case_id,
+            # Another process may have applied events of this case since we cached it.
+            current=lambda model: model.last_position
+            == self.view.last_position_of(connection, case_id),
+            stored_events=lambda case_id: self.view.stored_events_of(connection, case_id),
+        )
+
+    def evict(self) -> None:
         """Keep the cache bounded in cases and in events, so memory does not grow with the log."""
         held = sum(len(model.events) for model in self._models.values())
         while self._models and (len(self._models) > CACHED_CASES or held > CACHED_EVENTS):
             _, model = self._models.popitem(last=False)
             held -= len(model.events)
 
-    def _apply(self, connection: Connection, batch: Sequence[RecordedEvent]) -> None:
+    def writes_for(
+        self, batch: Sequence[RecordedEvent], model_of: Callable[[str], CaseModel], dialect: Dialect
+    ) -> list[Write]:
+        """The read-model writes that apply these events (in position order) to the models
+        `model_of` gives, ready for `execute_writes` here or in another process."""
         touched: dict[str, Changes] = {}
         event_rows, learned = [], []
         # Events first seen in this batch have no rows yet: nothing to delete for them.
@@ -184,7 +203,7 @@ class CaseProjection(Projection[CaseViews]):
         models: dict[str, CaseModel] = {}
         for event in batch:
             if event.case_id not in models:
-                models[event.case_id] = self._model(connection, event.case_id)
+                models[event.case_id] = model_of(event.case_id)
             model = models[event.case_id]
             if event.position <= model.last_position:
                 continue
@@ -194,47 +213,44 @@ class CaseProjection(Projection[CaseViews]):
                 for event_id, viewer, when in model.apply(event, changes)
             ]
             event_rows.append(event_row(event))
-        insert_rows(connection, tables.events, event_rows)
-        self._write_knowledge(connection, learned, fresh)
         changed = [(models[case_id], changes) for case_id, changes in touched.items()]
-        self._write_entry_states(connection, changed, fresh)
-        self._write_plan_periods(connection, changed, fresh)
+        return [
+            prepared_insert(dialect, tables.events, event_rows),
+            *self._knowledge_writes(dialect, learned, fresh),
+            *self._entry_state_writes(dialect, changed, fresh),
+            *self._plan_period_writes(dialect, changed, fresh),
+        ]
 
     @staticmethod
-    def _write_knowledge(
-        connection: Connection, learned: list[tuple[str, UUID, str, Any]], fresh: set[str]
-    ) -> None:
+    def _knowledge_writes(
+        dialect: Dialect, learned: list[tuple[str, UUID, str, Any]], fresh: set[str]
+    ) -> list[Write]:
         final = {(str(event_id), viewer): (case_id, when) for case_id, event_id, viewer, when in learned}
-        if not final:
-            return
-        keys = [key for key in final if key[0] not in fresh]
-        for chunk in _chunks(keys, 400):
-            connection.execute(
-                delete(tables.knowledge).where(
-                    tuple_(tables.knowledge.c.event_id, tables.knowledge.c.viewer).in_(chunk)
-                )
-            )
-        insert_rows(connection, tables.knowledge, knowledge_rows(final))
+        stale = [key for key in final if key[0] not in fresh]
+        return [
+            prepared_delete(dialect, tables.knowledge, ("event_id", "viewer"), stale),
+            prepared_insert(dialect, tables.knowledge, knowledge_rows(final)),
+        ]
 
     @staticmethod
-    def _write_entry_states(
-        connection: Connection, changed: list[tuple[CaseModel, Changes]], fresh: set[str]
-    ) -> None:
+    def _entry_state_writes(
+        dialect: Dialect, changed: list[tuple[CaseModel, Changes]], fresh: set[str]
+    ) -> list[Write]:
         stale = [
             (str(entry_id),)
             for _, changes in changed
             for entry_id in changes.entries
             if str(entry_id) not in fresh
         ]
-        _replace_rows(
-            connection, (tables.entry_states, tables.state_subjects), ("event_id",), stale,
+        return _replaced_rows(
+            dialect, (tables.entry_states, tables.state_subjects), ("event_id",), stale,
             entry_state_rows, [(model, changes.entries) for model, changes in changed],
         )
 
     @staticmethod
-    def _write_plan_periods(
-        connection: Connection, changed: list[tuple[CaseModel, Changes]], fresh: set[str]
-    ) -> None:
+    def _plan_period_writes(
+        dialect: Dialect, changed: list[tuple[CaseModel, Changes]], fresh: set[str]
+    ) -> list[Write]:
         # A plan all of whose events are in this batch has no rows yet.
         stale = [
             (model.case_id, plan_id)
@@ -242,34 +258,33 @@ class CaseProjection(Projection[CaseViews]):
             for plan_id in changes.plans
             if not all(str(event_id) in fresh for event_id in model.plan_events.get(plan_id, ()))
         ]
-        _replace_rows(
-            connection, (tables.plan_periods, tables.plan_subjects), ("case_id", "plan_id"), stale,
+        return _replaced_rows(
+            dialect, (tables.plan_periods, tables.plan_subjects), ("case_id", "plan_id"), stale,
             plan_period_rows, [(model, changes.plans) for model, changes in changed],
         )
 
 
-def _replace_rows(
-    connection: Connection,
+def _replaced_rows(
+    dialect: Dialect,
     pair: tuple[Table, Table],
     key: tuple[str, ...],
     stale: Sequence[tuple[str, ...]],
     compute: Callable[[CaseModel, Any, list[dict[str, Any]], list[dict[str, Any]]], None],
     targets: list[tuple[CaseModel, Any]],
-) -> None:
+) -> list[Write]:
     """Delete the rows (and their subject rows) of what changed and had rows, then insert
     the rows computed now for everything that changed."""
     main, subjects = pair
-    for chunk in _chunks(stale, 400):
-        for table in (subjects, main):
-            connection.execute(
-                delete(table).where(tuple_(*(table.c[name] for name in key)).in_(chunk))
-            )
     rows: list[dict[str, Any]] = []
     subject_rows: list[dict[str, Any]] = []
     for model, ids in targets:
         compute(model, ids, rows, subject_rows)
-    insert_rows(connection, main, rows)
-    insert_rows(connection, subjects, subject_rows)
+    return [
+        prepared_delete(dialect, subjects, key, stale),
+        prepared_delete(dialect, main, key, stale),
+        prepared_insert(dialect, main, rows),
+        prepared_insert(dialect, subjects, subject_rows),
+    ]
 
 
 # -- the rows of the read models, computed from a case model ----------------------------
@@ -362,18 +377,47 @@ def plan_period_rows(
             ]
 
 
-def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows with one prepared statement, converting values column by column
-    through each column's type (its bind processor).
+@dataclass(frozen=True)
+class Write:
+    """One statement and its parameter sets, each value already converted by its column's
+    type: the driver runs it as is, and it pickles, so another process can compute it."""
+
+    sql: str
+    parameters: list[Any]
+
+
+def execute_writes(connection: Connection, writes: Iterable[Write]) -> None:
+    for write in writes:
+        if write.parameters:
+            connection.exec_driver_sql(write.sql, write.parameters)
+
+
+def prepared_insert(dialect: Dialect, table: Table, rows: list[dict[str, Any]]) -> Write:
+    """Many rows for one prepared insert, converted column by column through each column's
+    type (its bind processor).
 
     SQLAlchemy's executemany processes every parameter of every row through its compiled
     statement; for rebuilds of millions of rows that bookkeeping costs more than SQLite.
     """
     if not rows:
-        return
-    columns = list(rows[0])
-    dialect = connection.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=columns)
+        return Write("", [])
+    return _prepared(dialect, insert(table), table, list(rows[0]), rows)
+
+
+def prepared_delete(
+    dialect: Dialect, table: Table, key: tuple[str, ...], keys: Sequence[tuple[Any, ...]]
+) -> Write:
+    """Delete the rows whose `key` columns equal each of `keys` (one statement, many keys)."""
+    if not keys:
+        return Write("", [])
+    statement = delete(table).where(*(table.c[name] == bindparam(name) for name in key))
+    return _prepared(dialect, statement, table, list(key), [dict(zip(key, values)) for values in keys])
+
+
+def _prepared(
+    dialect: Dialect, statement: Any, table: Table, columns: list[str], rows: list[dict[str, Any]]
+) -> Write:
+    compiled = statement.compile(dialect=dialect, column_keys=columns)
     order = list(compiled.positiontup or []) if compiled.positional else columns
     by_column = [
         _bound_values(table.c[name].type, dialect, [row[name] for row in rows]) for name in order
@@ -383,7 +427,7 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
         parameters = list(zip(*by_column, strict=True))
     else:
         parameters = [dict(zip(order, values, strict=True)) for values in zip(*by_column, strict=True)]
-    connection.exec_driver_sql(str(compiled), parameters)
+    return Write(str(compiled), parameters)
 
 
 def _bound_values(column_type: Any, dialect: Any, values: list[Any]) -> list[Any]:
@@ -396,8 +440,3 @@ def _bound_values(column_type: Any, dialect: Any, values: list[Any]) -> list[Any
         distinct = {value: processor(value) for value in set(values)}
         return [distinct[value] for value in values]
     return list(map(processor, values))
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -47,6 +47,27 @@ def applied_positions(runner) -> tuple[int, int]:
     return rows, distinct
 
 
+# Statements (some with no rows) that `CaseProjection.writes_for` gives for every batch.
+WRITES_PER_BATCH = 11
+
+
+def power_cut_at_write(patch, failing_write: int) -> None:
+    """Read-model writes run one statement at a time; write number `failing_write` (counted
+    across batches) raises, part way through a batch's writes."""
+    import projections.bulk_rebuild
+    import projections.caseviews
+
+    original = projections.caseviews.execute_writes
+    failing = failing_on_call(failing_write, original)
+
+    def one_at_a_time(connection, writes):
+        for write in writes:
+            failing(connection, [write])
+
+    patch.setattr(projections.caseviews, "execute_writes", one_at_a_time)
+    patch.setattr(projections.bulk_rebuild, "execute_writes", one_at_a_time, raising=False)
+
+
 def failing_on_call(failing_call: int, original):
     """`original`, except that its call number `failing_call` raises (a power cut)."""
     calls = {"count": 0}
@@ -104,14 +125,14 @@ def test_a_batch_that_fails_part_way_leaves_no_trace_and_is_applied_on_retry(db_
     total = fill(settings, cases=3, events_per_case=300)
     runner = build_case_views_runner(settings, build_case_service(settings))
     runner.batch_size = 100
-    monkeypatch.setattr(runner.projection, "_write_plan_periods",
-                        failing_on_call(4, runner.projection._write_plan_periods))
+    power_cut_at_write(monkeypatch, 20)
     with pytest.raises(RuntimeError):
         runner.catch_up()
     position = runner.position()
     assert position % 100 == 0 and position < total
     assert applied_positions(runner) == (position, position)
 
+    monkeypatch.undo()
     runner.catch_up()
 
     assert_applied_once_and_as_a_rebuild(runner, total)
@@ -272,17 +293,13 @@ def test_after_a_bulk_rebuild_the_runner_applies_new_events_exactly_once(db_url)
 def test_a_rebuild_stopped_part_way_leaves_a_prefix_of_the_log_and_runs_again(db_url, monkeypatch):
     """An error in the middle of a rebuild leaves the read models exactly the log up to a
     chunk's end; from there a second rebuild completes, and so does catch-up."""
-    from projections.caseviews import CaseProjection
-
     settings = Settings(db_url=db_url)
     total = fill_interleaved(settings, cases=3, events_per_case=80)
     runner, incremental = kept_incrementally(settings)
-    original = CaseProjection._write_plan_periods
 
     def rebuild_failing_on_the_third_chunk() -> None:
         with monkeypatch.context() as patch:
-            patch.setattr(CaseProjection, "_write_plan_periods",
-                          staticmethod(failing_on_call(3, original)))
+            power_cut_at_write(patch, 2 * WRITES_PER_BATCH + 5)
             with pytest.raises(RuntimeError):
                 runner.rebuild(chunk_size=40)
         position = runner.position()
