@@ -5,6 +5,7 @@ from __future__ import annotations
 import binascii
 import os
 import time
+from functools import partial
 from pathlib import Path
 
 from eventsourcing.cryptography import AESCipher
@@ -150,4 +151,11 @@ def build_engine(settings: Settings) -> Engine:
 
 def build_case_views_runner(settings: Settings, service: CaseService) -> CaseViewsRunner:
     """The read models on the same database as the events, with their runner."""
-    return CaseViewsRunner(service, CaseViews(build_engine(settings)))
+    views = CaseViews(build_engine(settings))
+    views.ensure_indexes()
+    return CaseViewsRunner(service, views, open_store=partial(open_store, settings))
+
+
+def open_store(settings: Settings) -> tuple[CaseService, CaseViews]:
+    """The store and its read models, opened anew (in a rebuild's worker process)."""
+    return build_case_service(settings), CaseViews(build_engine(settings))

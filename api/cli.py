@@ -28,7 +28,7 @@ from api.users import UserError, add_user, issue_token
 from domain.errors import DomainError
 from events.envelope import InvalidEventError, parse_event
 from events.timepoints import format_local, parse_instant
-from projections.bulk_rebuild import REBUILD_CHUNK
+from projections.rebuild_rows import REBUILD_CHUNK
 from projections.integrity import Anchor, verify_store
 from replay.fold import ChronologyEntry
 from replay.foresight import foresight_view
@@ -255,6 +255,10 @@ def rebuild(
     chunk_events: Annotated[int, typer.Option(
         min=1, help="Events per transaction: more is faster and holds more in memory")
     ] = REBUILD_CHUNK,
+    workers: Annotated[int | None, typer.Option(
+        min=0, help="Processes computing the rows (0: this one alone). Default: one per core "
+        "for a log of 50,000 events or more")
+    ] = None,
 ) -> None:
     """Rebuild every read model from the event log, in bulk."""
     settings = get_settings()
@@ -264,7 +268,9 @@ def rebuild(
     started = time.perf_counter()
     with Progress(console=err) as progress:
         task = progress.add_task("Rebuilding read models", total=total)
-        applied = runner.rebuild(lambda count: progress.advance(task, count), chunk_events)
+        applied = runner.rebuild(
+            lambda count: progress.advance(task, count), chunk_events, workers
+        )
     elapsed = time.perf_counter() - started
     out.print(f"Rebuilt the read models from {applied} event(s) in {elapsed:.1f} s.")
 

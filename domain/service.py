@@ -305,6 +305,17 @@ class CaseService(Application[UUID]):
             for event in self.events.get(case_uuid(case_id), gt=after_version)
         ]
 
+    def case_events_up_to(self, case_id: str, position: int) -> list[RecordedEvent]:
+        """The stored events of a case at or before a global position (none if it had none)."""
+        positions = self.index.case_positions(case_id)
+        versions = [version for version, at in positions.items() if at <= position]
+        if not versions:
+            return []
+        return [
+            recorded_event(event, positions[event.originator_version])
+            for event in self.events.get(case_uuid(case_id), lte=max(versions))
+        ]
+
     def _read_back(self, wanted: list[tuple[str, str]]) -> list[RecordedEvent]:
         by_case: dict[str, list[str]] = {}
         for case_id, event_id in wanted:

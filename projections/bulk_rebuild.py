@@ -1,16 +1,15 @@
-"""Rebuilding every case read model from the event log: large chunks, one connection, bounded memory.
+"""Rebuilding every case read model from the event log: one writer, large chunks, bounded memory.
 
-The log is read in position order, a chunk at a time (never all of it), decoded, and handed to
-the same `CaseProjection` the incremental runner uses, so the rows are computed by the same
-code. What differs is the scale: a chunk of many thousand events is one transaction (its rows
-and its tracking position), rows go in as large multi-row inserts through the columns' types,
-and the connection is set for a bulk load while it lasts. The projection keeps only a bounded
-cache of case models (`CACHED_CASES`, `CACHED_EVENTS`); a case evicted and met again is
-reloaded from the rows already written, so memory does not grow with the log.
+The writes come chunk by chunk from `rebuild_rows.chunk_writes`, computed in this process
+(in a thread, overlapping the writing) or by worker processes each owning a share of the
+cases (`parallel_rebuild`). Every chunk is one transaction: all its writes and its tracking
+position. So a rebuild stopped at any point leaves read models that are exactly the log up
+to a position: `catch_up` continues from there, and a rebuild again starts from empty.
 
-Each chunk commits with its tracking position, so a rebuild stopped at any point leaves read
-models that are exactly the log up to that position: `catch_up` continues from there, and a
-rebuild again starts from empty.
+While it lasts, the connection is set for a bulk load, and the read models' secondary
+indexes are dropped and built again at the end (sorting once is much cheaper than keeping
+indexes keyed by random event ids up to date row by row). A rebuild killed outright leaves
+them dropped: opening the store (`CaseViews.ensure_indexes`) builds them again.
 """
 
 from __future__ import annotations
@@ -25,36 +24,18 @@ from eventsourcing.persistence import Tracking
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from domain.service import CaseService, recorded_event
-from events.recorded import RecordedEvent
-from projections.caseviews import CaseProjection, CaseViews
+from domain.service import CaseService
+from projections.caseviews import CaseViews, execute_writes
+from projections.parallel_rebuild import StoreOpener, writes_from_workers
+from projections.rebuild_rows import REBUILD_CHUNK, ChunkWrites, chunk_writes
 
 T = TypeVar("T")
 
-REBUILD_CHUNK = 10_000
 # A bigger page cache for the rebuild's own connection only (SQLite, KiB when negative).
 SQLITE_BULK_CACHE_KIB = 65_536
-
-
-def stored_event_chunks(
-    service: CaseService, topics: tuple[str, ...], chunk_size: int = REBUILD_CHUNK, after: int = 0
-) -> Iterator[tuple[list[RecordedEvent], int]]:
-    """The log's events of these topics in position order, decoded, a chunk at a time, with
-    the position of each chunk's last event."""
-    start = after
-    while True:
-        notifications = service.recorder.select_notifications(
-            start, chunk_size, topics=topics, inclusive_of_start=False
-        )
-        if not notifications:
-            return
-        to_domain_event = service.mapper.to_domain_event
-        events = [
-            recorded_event(to_domain_event(notification), notification.id)
-            for notification in notifications
-        ]
-        start = notifications[-1].id
-        yield events, start
+# Chunks per transaction: each commit writes every index page it dirtied, and rows keyed
+# by random event ids dirty most of them, so fewer commits cost much less.
+COMMIT_CHUNKS = 5
 
 
 class _Failed:
@@ -67,7 +48,7 @@ _DONE = object()
 
 def read_ahead(items: Iterator[T]) -> Generator[T, None, None]:
     """The items of `items`, the next one produced in a thread while the caller works on this
-    one: reading and decoding the next chunk overlaps writing this one (SQLite and psycopg
+    one: computing the next chunk's writes overlaps writing this one (SQLite and psycopg
     release the GIL while the database works). At most one item waits, so memory stays
     bounded; stopping early stops the thread."""
     waiting: Queue[object] = Queue(maxsize=1)
@@ -146,23 +127,70 @@ def rebuild_read_models(
     topics: tuple[str, ...],
     progress: Callable[[int], None] | None = None,
     chunk_size: int = REBUILD_CHUNK,
+    workers: int = 0,
+    open_store: StoreOpener | None = None,
+    commit_chunks: int = COMMIT_CHUNKS,
 ) -> int:
-    """Empty every case read model and build it again from the log; return how many events."""
+    """Empty every case read model and build it again from the log, up to its head as it was
+    when the rebuild started; return how many events. `workers` processes (opening the store
+    with `open_store`) compute the writes, or this process alone when 0."""
     views.clear_tables()
-    projection = CaseProjection(views)
+    head = service.recorder.max_notification_id() or 0
+    if workers > 0 and open_store is not None:
+        source = writes_from_workers(open_store, topics, head, chunk_size, workers)
+    else:
+        source = _writes_in_process(service, views, topics, head, chunk_size)
     applied = 0
-    position = 0
-    chunks = read_ahead(stored_event_chunks(service, topics, chunk_size))
-    # closing(): on an error, stop the reading thread now, not when the traceback is freed.
-    with views.engine.connect() as connection, bulk_load_settings(connection), closing(chunks):
-        for events, last in chunks:
-            # On an error this chunk rolls back and the projection (with its cache) is dropped.
-            with connection.begin():
-                projection.apply_batch(
-                    connection, events, Tracking(service.name, last), after=position
-                )
-            position = last
-            applied += len(events)
+    committed = 0  # the tracked position
+    pending = 0  # chunks written since
+
+    with source as chunks, views.engine.connect() as connection, \
+            bulk_load_settings(connection), secondary_indexes_deferred(connection, views):
+
+        def commit_up_to(last: int) -> None:
+            nonlocal committed, pending
+            views.record_tracking(connection, Tracking(service.name, last), after=committed)
+            connection.commit()
+            committed, pending = last, 0
+
+        last = 0
+        for shares in chunks:
+            last = shares[0].last_position
+            if not connection.in_transaction():
+                connection.begin()
+            for share in shares:
+                execute_writes(connection, share.writes)
+            counted = sum(share.events for share in shares)
+            pending += 1
+            applied += counted
+            if pending >= commit_chunks:
+                commit_up_to(last)
             if progress is not None:
-                progress(len(events))
+                progress(counted)
+        if pending:
+            commit_up_to(last)
     return applied
+
+
+@contextmanager
+def _writes_in_process(
+    service: CaseService, views: CaseViews, topics: tuple[str, ...], head: int, chunk_size: int
+) -> Iterator[Iterator[list[ChunkWrites]]]:
+    chunks = read_ahead(chunk_writes(service, views, topics, head, chunk_size))
+    # closing(): on an error, stop the computing thread now, not when the traceback is freed.
+    with closing(chunks):
+        yield ([writes] for writes in chunks)
+
+
+@contextmanager
+def secondary_indexes_deferred(connection: Connection, views: CaseViews) -> Iterator[None]:
+    """Drop the read models' secondary indexes; build them again when done (or failed)."""
+    with connection.begin():
+        views.drop_secondary_indexes(connection)
+    try:
+        yield
+    finally:
+        if connection.in_transaction():
+            connection.rollback()
+        with connection.begin():
+            views.ensure_indexes(connection)

@@ -10,14 +10,14 @@ in memory between batches and recomputes only the entries and plans an event tou
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
-from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Index, Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
@@ -48,6 +48,27 @@ class CaseViews(TrackingRecorder):
                 return
             for table in tables.READ_MODEL_TABLES:
                 connection.execute(table.delete())
+
+    @staticmethod
+    def secondary_indexes() -> list[Index]:
+        """The read models' indexes that only speed up reading (uniqueness is kept by keys)."""
+        return [
+            index for table in tables.READ_MODEL_TABLES for index in table.indexes
+            if not index.unique
+        ]
+
+    def drop_secondary_indexes(self, connection: Connection) -> None:
+        for index in self.secondary_indexes():
+            index.drop(connection, checkfirst=True)
+
+    def ensure_indexes(self, connection: Connection | None = None) -> None:
+        """Build any secondary index that is missing (a bulk rebuild was killed part way)."""
+        if connection is None:
+            with self.engine.begin() as connection:
+                self.ensure_indexes(connection)
+            return
+        for index in self.secondary_indexes():
+            index.create(connection, checkfirst=True)
 
     def max_tracking_id(self, application_name: str) -> int | None:
         with self.engine.connect() as connection:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 
@@ -10,10 +11,14 @@ from eventsourcing.utils import get_topic
 
 from domain.case import Case
 from domain.service import CaseService
-from projections.bulk_rebuild import REBUILD_CHUNK, rebuild_read_models, stored_event_chunks
+from projections.bulk_rebuild import COMMIT_CHUNKS, rebuild_read_models
 from projections.caseviews import CaseProjection, CaseViews
+from projections.parallel_rebuild import StoreOpener
+from projections.rebuild_rows import REBUILD_CHUNK, stored_event_chunks
 
 BATCH_SIZE = 1_000
+# Below this many events a rebuild is quicker in one process than starting workers.
+PARALLEL_REBUILD_FROM = 50_000
 # Refusals in a row (another runner got there first) before giving up.
 SHARED_ATTEMPTS = 100
 # Reviews share the store's log; the case read models take only the case's own events.
@@ -23,9 +28,14 @@ CASE_TOPICS = (get_topic(Case.Opened), get_topic(Case.EntryRecorded))
 class CaseViewsRunner:
     """Keeps the case read models up to date with the event log, exactly once."""
 
-    def __init__(self, service: CaseService, views: CaseViews, batch_size: int = BATCH_SIZE):
+    def __init__(
+        self, service: CaseService, views: CaseViews, batch_size: int = BATCH_SIZE,
+        open_store: StoreOpener | None = None,
+    ):
         self.service = service
         self.views = views
+        # How worker processes open this store for a parallel rebuild (None: never parallel).
+        self.open_store = open_store
         self.projection = CaseProjection(views)
         self.batch_size = batch_size
         self._lock = threading.Lock()
@@ -83,8 +93,25 @@ class CaseViewsRunner:
             raise AssertionError("unreachable")
 
     def rebuild(
-        self, progress: Callable[[int], None] | None = None, chunk_size: int = REBUILD_CHUNK
+        self, progress: Callable[[int], None] | None = None, chunk_size: int = REBUILD_CHUNK,
+        workers: int | None = None, commit_chunks: int = COMMIT_CHUNKS,
     ) -> int:
-        """Empty every read model and build it again from the log (the bulk path)."""
+        """Empty every read model and build it again from the log (the bulk path), one
+        transaction every `commit_chunks` chunks.
+
+        `workers` processes compute the rows (0: this process alone); by default one per
+        core, once the log is long enough to repay starting them.
+        """
         self.projection.forget_cached_cases()
-        return rebuild_read_models(self.service, self.views, CASE_TOPICS, progress, chunk_size)
+        if workers is None:
+            workers = self.default_rebuild_workers()
+        return rebuild_read_models(
+            self.service, self.views, CASE_TOPICS, progress, chunk_size, workers, self.open_store,
+            commit_chunks,
+        )
+
+    def default_rebuild_workers(self) -> int:
+        if self.open_store is None:
+            return 0
+        events = self.service.recorder.max_notification_id() or 0
+        return (os.cpu_count() or 1) if events >= PARALLEL_REBUILD_FROM else 0

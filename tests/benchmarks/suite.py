@@ -40,7 +40,7 @@ from api.settings import Settings
 from api.synthetic import generate_case
 from events.envelope import parse_event
 from projections import tables
-from projections.bulk_rebuild import stored_event_chunks
+from projections.rebuild_rows import stored_event_chunks
 from projections.runner import CASE_TOPICS
 from replay.authority import AuthorityQueries
 from replay.fold import chronology

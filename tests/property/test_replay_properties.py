@@ -17,7 +17,7 @@ from api.settings import Settings
 from events.envelope import parse_event
 from events.recorded import RecordedEvent
 from projections import tables
-from projections.bulk_rebuild import REBUILD_CHUNK
+from projections.rebuild_rows import REBUILD_CHUNK
 from replay.fold import chronology as fold_chronology
 from replay.queries import CaseQueries, ChronologyFilter
 from tests.conftest import StoreMaker

@@ -1,0 +1,96 @@
+"""What a rebuild writes, chunk by chunk: the log read in position order and folded case by case.
+
+The log is read a chunk at a time (never all of it) up to a fixed head, and handed to the
+same `CaseProjection` the incremental runner uses, so the rows are computed by the same
+code. A rebuild may split the cases into shares (by the case's store id), one per worker
+process: every share reads the same chunks, decodes only its own cases' events, and gives
+that chunk's writes. The projection keeps a bounded cache of case models (`CACHED_CASES`,
+`CACHED_EVENTS`); a case evicted and met again is folded again from its events in the log
+before the chunk, so memory does not grow with the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from eventsourcing.persistence import Notification
+
+from domain.service import CaseService, recorded_event
+from events.recorded import RecordedEvent
+from projections.casemodel import CaseModel
+from projections.caseviews import CaseProjection, CaseViews, Write
+
+REBUILD_CHUNK = 10_000
+
+
+@dataclass(frozen=True)
+class ChunkWrites:
+    """The writes of one share of the cases for one chunk of the log."""
+
+    last_position: int
+    events: int
+    writes: list[Write]
+
+
+def notification_chunks(
+    service: CaseService, topics: tuple[str, ...], chunk_size: int = REBUILD_CHUNK, after: int = 0,
+    up_to: int | None = None,
+) -> Iterator[tuple[Sequence[Notification], int]]:
+    """The log's notifications of these topics in position order (up to `up_to`, if given),
+    still encoded, a chunk at a time, with the position of each chunk's last one."""
+    start = after
+    while True:
+        notifications = service.recorder.select_notifications(
+            start, chunk_size, stop=up_to, topics=topics, inclusive_of_start=False
+        )
+        if not notifications:
+            return
+        start = notifications[-1].id
+        yield notifications, start
+
+
+def decoded(service: CaseService, notifications: Iterable[Notification]) -> list[RecordedEvent]:
+    to_domain_event = service.mapper.to_domain_event
+    return [
+        recorded_event(to_domain_event(notification), notification.id)
+        for notification in notifications
+    ]
+
+
+def stored_event_chunks(
+    service: CaseService, topics: tuple[str, ...], chunk_size: int = REBUILD_CHUNK, after: int = 0
+) -> Iterator[tuple[list[RecordedEvent], int]]:
+    """The log's events of these topics in position order, decoded, a chunk at a time, with
+    the position of each chunk's last event."""
+    for notifications, last in notification_chunks(service, topics, chunk_size, after):
+        yield decoded(service, notifications), last
+
+
+def chunk_writes(
+    service: CaseService, views: CaseViews, topics: tuple[str, ...], head: int,
+    chunk_size: int = REBUILD_CHUNK, share: int = 0, shares: int = 1,
+) -> Iterator[ChunkWrites]:
+    """For each chunk of the log up to `head`, the writes that apply it to empty read models,
+    for the cases of this share only."""
+    projection = CaseProjection(views)
+    dialect = views.engine.dialect
+    after = 0
+    for notifications, last in notification_chunks(service, topics, chunk_size, 0, head):
+        mine = (n for n in notifications if n.originator_id.int % shares == share)
+        events = decoded(service, mine)
+        before = after
+
+        def model_of(case_id: str) -> CaseModel:
+            # This rebuild is the only writer: a cached model is current; an evicted one is
+            # folded again from the log as it stood before this chunk.
+            return projection.cached_model(
+                case_id,
+                current=lambda model: True,
+                stored_events=lambda case_id: service.case_events_up_to(case_id, before),
+            )
+
+        writes = projection.writes_for(events, model_of, dialect)
+        projection.evict()
+        yield ChunkWrites(last, len(events), writes)
+        after = last
