@@ -51,11 +51,10 @@ class CaseViews(TrackingRecorder):
 
     @staticmethod
     def secondary_indexes() -> list[Index]:
-        """The read models' indexes that only speed up reading (uniqueness is kept by keys)."""
-        return [
-            index for table in tables.READ_MODEL_TABLES for index in table.indexes
-            if not index.unique
-        ]
+        """The read models' indexes other than their keys. A bulk rebuild drops them and
+        builds them again at the end (it is the only writer meanwhile; a unique one is
+        checked as it is built)."""
+        return [index for table in tables.READ_MODEL_TABLES for index in table.indexes]
 
     def drop_secondary_indexes(self, connection: Connection) -> None:
         for index in self.secondary_indexes():
@@ -220,7 +219,7 @@ class CaseProjection(Projection[CaseViews]):
         touched: dict[str, Changes] = {}
         event_rows, learned = [], []
         # Events first seen in this batch have no rows yet: nothing to delete for them.
-        fresh = {str(event.event_id) for event in batch}
+        fresh = {event.position for event in batch}
         models: dict[str, CaseModel] = {}
         for event in batch:
             if event.case_id not in models:
@@ -230,7 +229,7 @@ class CaseProjection(Projection[CaseViews]):
                 continue
             changes = touched.setdefault(event.case_id, Changes())
             learned += [
-                (model.case_id, event_id, viewer, when)
+                (model.case_id, model.events[event_id].position, viewer, when)
                 for event_id, viewer, when in model.apply(event, changes)
             ]
             event_rows.append(event_row(event))
@@ -244,40 +243,43 @@ class CaseProjection(Projection[CaseViews]):
 
     @staticmethod
     def _knowledge_writes(
-        dialect: Dialect, learned: list[tuple[str, UUID, str, Any]], fresh: set[str]
+        dialect: Dialect, learned: list[tuple[str, int, str, Any]], fresh: set[int]
     ) -> list[Write]:
-        final = {(str(event_id), viewer): (case_id, when) for case_id, event_id, viewer, when in learned}
+        final = {(position, viewer): (case_id, when) for case_id, position, viewer, when in learned}
         stale = [key for key in final if key[0] not in fresh]
         return [
-            prepared_delete(dialect, tables.knowledge, ("event_id", "viewer"), stale),
+            prepared_delete(dialect, tables.knowledge, ("position", "viewer"), stale),
             prepared_insert(dialect, tables.knowledge, knowledge_rows(final)),
         ]
 
     @staticmethod
     def _entry_state_writes(
-        dialect: Dialect, changed: list[tuple[CaseModel, Changes]], fresh: set[str]
+        dialect: Dialect, changed: list[tuple[CaseModel, Changes]], fresh: set[int]
     ) -> list[Write]:
         stale = [
-            (str(entry_id),)
-            for _, changes in changed
+            (model.events[entry_id].position,)
+            for model, changes in changed
             for entry_id in changes.entries
-            if str(entry_id) not in fresh
+            if entry_id in model.events and model.events[entry_id].position not in fresh
         ]
         return _replaced_rows(
-            dialect, (tables.entry_states, tables.state_subjects), ("event_id",), stale,
+            dialect, (tables.entry_states, tables.state_subjects), ("position",), stale,
             entry_state_rows, [(model, changes.entries) for model, changes in changed],
         )
 
     @staticmethod
     def _plan_period_writes(
-        dialect: Dialect, changed: list[tuple[CaseModel, Changes]], fresh: set[str]
+        dialect: Dialect, changed: list[tuple[CaseModel, Changes]], fresh: set[int]
     ) -> list[Write]:
         # A plan all of whose events are in this batch has no rows yet.
         stale = [
             (model.case_id, plan_id)
             for model, changes in changed
             for plan_id in changes.plans
-            if not all(str(event_id) in fresh for event_id in model.plan_events.get(plan_id, ()))
+            if not all(
+                model.events[event_id].position in fresh
+                for event_id in model.plan_events.get(plan_id, ())
+            )
         ]
         return _replaced_rows(
             dialect, (tables.plan_periods, tables.plan_subjects), ("case_id", "plan_id"), stale,
@@ -329,11 +331,11 @@ def event_row(event: RecordedEvent) -> dict[str, Any]:
     }
 
 
-def knowledge_rows(final: dict[tuple[str, str], tuple[str, Any]]) -> list[dict[str, Any]]:
-    """Knowledge rows from {(event id, viewer): (case id, known from)}."""
+def knowledge_rows(final: dict[tuple[int, str], tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Knowledge rows from {(event position, viewer): (case id, known from)}."""
     return [
-        {"event_id": event_id, "viewer": viewer, "case_id": case_id, "known_from": when}
-        for (event_id, viewer), (case_id, when) in final.items()
+        {"position": position, "viewer": viewer, "case_id": case_id, "known_from": when}
+        for (position, viewer), (case_id, when) in final.items()
     ]
 
 
@@ -352,17 +354,17 @@ def entry_state_rows(
             if text_ is None:
                 text_ = as_json[id(entry)] = entry.model_dump_json()
             key = {
-                "event_id": str(entry.event_id),
+                "position": entry.position,
                 "viewer": state.viewer,
                 "known_from": state.known_from,
             }
             state_rows.append({
                 **key,
+                "event_id": str(entry.event_id),
                 "case_id": model.case_id,
                 "type": entry.type,
                 "known_until": state.known_until,
                 "occurred_sort": start_of(entry.occurred_at),
-                "position": entry.position,
                 "significance_rank": SIGNIFICANCE_RANK[entry.significance],
                 "retracted": entry.retracted,
                 "entry": text_,

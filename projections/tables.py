@@ -4,6 +4,10 @@ Two clocks, always named: `known_from`/`known_until` are knowledge time (when th
 or one viewer, knew this); `occurred_sort` is valid time (when it happened, as an instant
 used for ordering). A row holds for "as known at T" when known_from <= T < known_until
 (an open `known_until` means it still holds).
+
+Rows are keyed by log position (an event's, or an entry's first event's), never by event id
+first: positions grow as the log does, so new rows go at the end of each key's index, where
+random event ids would scatter them over every page of it (a rebuild writes millions).
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ events = Table(
     "rm_events",
     metadata,
     Column("position", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
-    Column("event_id", String(36), nullable=False, unique=True),
+    Column("event_id", String(36), nullable=False),
     Column("case_id", String(80), nullable=False),
     Column("version", Integer, nullable=False),
     Column("type", String(40), nullable=False),
@@ -87,6 +91,7 @@ events = Table(
     Column("known_at", UtcDateTime, nullable=False),
     # The RecordedEvent as JSON text (pydantic writes and reads it without a dict in between).
     Column("content", EncryptedText, nullable=False),
+    Index("rm_events_event", "event_id", unique=True),
     Index("rm_events_case_position", "case_id", "position"),
     Index("rm_events_case_known", "case_id", "known_at"),
     Index("rm_events_known", "known_at"),
@@ -95,29 +100,30 @@ events = Table(
     Index("rm_events_occurred", "occurred_sort"),
 )
 
-# From when each event is known to each viewer (WHOLE_RECORD or an agency).
+# From when each event (by its position) is known to each viewer (WHOLE_RECORD or an agency).
 knowledge = Table(
     "rm_knowledge",
     metadata,
-    Column("event_id", String(36), primary_key=True),
+    Column("position", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
     Column("viewer", String(64), primary_key=True),
     Column("case_id", String(80), nullable=False),
     Column("known_from", UtcDateTime, nullable=False),
     Index("rm_knowledge_case_viewer", "case_id", "viewer", "known_from"),
 )
 
-# Each chronology entry as it stood to a viewer over a knowledge interval.
+# Each chronology entry (by the position of its event) as it stood to a viewer over a
+# knowledge interval.
 entry_states = Table(
     "rm_entry_states",
     metadata,
-    Column("event_id", String(36), primary_key=True),
+    Column("position", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
     Column("viewer", String(64), primary_key=True),
     Column("known_from", UtcDateTime, primary_key=True),
+    Column("event_id", String(36), nullable=False),
     Column("case_id", String(80), nullable=False),
     Column("type", String(40), nullable=False),
     Column("known_until", UtcDateTime),
     Column("occurred_sort", UtcDateTime, nullable=False),
-    Column("position", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
     Column("significance_rank", Integer, nullable=False),
     Column("retracted", Boolean, nullable=False),
     Column("entry", EncryptedText, nullable=False),  # ChronologyEntry as JSON text
@@ -128,7 +134,7 @@ entry_states = Table(
 state_subjects = Table(
     "rm_state_subjects",
     metadata,
-    Column("event_id", String(36), primary_key=True),
+    Column("position", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
     Column("viewer", String(64), primary_key=True),
     Column("known_from", UtcDateTime, primary_key=True),
     Column("person_id", String(80), primary_key=True),

@@ -156,7 +156,7 @@ class CaseQueries:
             subjects = tables.state_subjects
             conditions.append(
                 exists().where(
-                    subjects.c.event_id == states.c.event_id,
+                    subjects.c.position == states.c.position,
                     subjects.c.viewer == states.c.viewer,
                     subjects.c.known_from == states.c.known_from,
                     subjects.c.person_id == where.subject,
@@ -195,7 +195,7 @@ class CaseQueries:
         stored, known = tables.events, tables.knowledge
         conditions = [
             known.c.case_id == case_id,
-            known.c.event_id == stored.c.event_id,
+            known.c.position == stored.c.position,
             known.c.viewer == _viewer(agency),
         ]
         if as_known_at is not None:
@@ -307,7 +307,7 @@ class CaseQueries:
         with self.engine.connect() as connection:
             rows = connection.execute(
                 select(stored.c.content)
-                .join(known, known.c.event_id == stored.c.event_id)
+                .join(known, known.c.position == stored.c.position)
                 .where(*conditions)
                 .order_by(known.c.known_from, stored.c.position)
             )
