@@ -98,9 +98,10 @@ def test_a_failing_worker_stops_the_rebuild_at_a_whole_chunk_and_a_second_rebuil
     assert dump(runner.views.engine) == incremental
 
 
-def opener_slowed(settings: Settings):
-    """Opens the store for a worker that decodes slowly, so a rebuild lasts long enough to be
-    killed part way."""
+def opener_slowed(settings: Settings, pids: Path):
+    """Opens the store for a worker that notes its process id in `pids` and decodes slowly,
+    so that a rebuild lasts long enough to be killed part way."""
+    (pids / str(os.getpid())).touch()
     service, views = open_store(settings)
     original = service.mapper.to_domain_event
 
@@ -113,13 +114,16 @@ def opener_slowed(settings: Settings):
 
 
 def test_workers_stop_when_the_rebuild_is_killed_and_opening_the_store_restores_its_indexes(
-    db_url,
+    db_url, tmp_path: Path
 ):
     settings = Settings(db_url=db_url)
     total = fill_interleaved(settings, cases=4, events_per_case=60)
     _, incremental = kept_incrementally(settings)
+    pids = tmp_path / "workers"
+    pids.mkdir()
     script = textwrap.dedent(f"""
         from functools import partial
+        from pathlib import Path
         from api.bootstrap import build_case_service, build_case_views_runner
         from api.settings import Settings
         from tests.integration.test_parallel_rebuild import opener_slowed
@@ -127,18 +131,18 @@ def test_workers_stop_when_the_rebuild_is_killed_and_opening_the_store_restores_
         if __name__ == "__main__":
             settings = Settings(db_url={db_url!r})
             runner = build_case_views_runner(settings, build_case_service(settings))
-            runner.open_store = partial(opener_slowed, settings)
+            runner.open_store = partial(opener_slowed, settings, Path({str(pids)!r}))
             runner.rebuild(chunk_size=10, workers=2, commit_chunks=1)
     """)
     writer = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
     watcher = build_case_views_runner(settings, build_case_service(settings))
     deadline = time.monotonic() + 60
-    while watcher.position() == 0 or watcher.position() == total:
+    # Part way: both workers started, and some chunks (not all) written.
+    while len(list(pids.iterdir())) < 2 or watcher.position() in (0, total):
         assert writer.poll() is None, "the rebuild ended before it could be killed"
         assert time.monotonic() < deadline, "the rebuild never wrote a chunk"
         time.sleep(0.05)
-    workers = children_of(writer.pid)
-    assert len(workers) >= 2  # the two workers (and the resource tracker of their start method)
+    workers = [int(path.name) for path in pids.iterdir()]
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait()
 
@@ -153,13 +157,6 @@ def test_workers_stop_when_the_rebuild_is_killed_and_opening_the_store_restores_
     assert secondary_index_names() <= index_names(runner.views.engine)
     runner.catch_up()
     assert dump(runner.views.engine) == incremental
-
-
-def children_of(pid: int) -> list[int]:
-    children = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children += [int(child) for child in (task / "children").read_text().split()]
-    return children
 
 
 def is_running(pid: int) -> bool:
