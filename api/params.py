@@ -17,7 +17,8 @@ def _instant(value: Any) -> Any:
     return parse_instant(value)
 
 
-def _day(value: Any) -> Any:
+def calendar_day(value: Any) -> Any:
+    """A query parameter's date: a date time point, not a time (None when absent)."""
     if value in (None, ""):
         return None
     parsed = parse_timepoint(value)
@@ -40,7 +41,7 @@ AsKnownAt = Annotated[
 ]
 OnDate = Annotated[
     date | None,
-    BeforeValidator(_day),
+    BeforeValidator(calendar_day),
     Query(description="The date the question is about (default today)", examples=["2024-03-01"]),
 ]
 AgencyParam = Annotated[

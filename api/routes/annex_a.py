@@ -19,7 +19,7 @@ from api.deps import (
     viewing_agency,
 )
 from api.exports import MEDIA_TYPES
-from api.params import AgencyParam, AsKnownAt, _day
+from api.params import AgencyParam, AsKnownAt, calendar_day
 from api.problems import ProblemError
 from events.envelope import FieldError
 from events.timepoints import utc_now
@@ -28,7 +28,7 @@ from replay.annex_a import annex_a_from_queries
 # Included by api/routes/exports.py under its /exports prefix.
 router = APIRouter(tags=["exports"])
 
-PeriodDay = Annotated[date, BeforeValidator(_day)]
+PeriodDay = Annotated[date, BeforeValidator(calendar_day)]
 
 
 @router.get(
