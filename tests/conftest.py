@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from api.bootstrap import build_case_service
-from api.settings import Settings
+from api.settings import Settings, get_settings
 from domain.service import CaseService
 from events.envelope import EventEnvelope, parse_event
 from tests.backends import (
@@ -112,3 +112,16 @@ def event(type: str, case_id: str = "FAM-1", **fields: Any) -> EventEnvelope:  #
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+@pytest.fixture
+def point_cli_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Point the CLI at a store for this test: its URL in FORESIGHT_DB_URL, and the settings
+    the CLI caches read again (before, and after the test)."""
+
+    def point(url: str) -> None:
+        monkeypatch.setenv("FORESIGHT_DB_URL", url)
+        get_settings.cache_clear()
+
+    yield point
+    get_settings.cache_clear()

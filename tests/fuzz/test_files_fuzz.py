@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,9 +128,8 @@ def test_json_lines_end_at_newlines_only_not_at_unicode_line_separators() -> Non
 
 
 @pytest.fixture
-def cli(store: tuple[str, CaseService], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("FORESIGHT_DB_URL", store[0])
-    get_settings.cache_clear()
+def cli(store: tuple[str, CaseService], point_cli_at: Callable[[str], None]) -> Iterator[Any]:
+    point_cli_at(store[0])
 
     def invoke(*args: str) -> Result:
         return CliRunner().invoke(app, list(args))

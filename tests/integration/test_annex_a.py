@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from api.annex_a_export import NOTES_SHEET, annex_a_xlsx
 from api.app import create_app
 from api.cli import app as cli
-from api.settings import Settings, get_settings
+from api.settings import Settings
 from api.users import add_user
 from events.envelope import parse_event
 from replay.annex_a import LISTS, annex_a_from_queries
@@ -39,15 +39,13 @@ SHEETS = ["List 1 Contacts", "List 2 Early help", "List 3 Referrals", "List 4 As
 
 
 @pytest.fixture
-def web(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FastAPI]:
+def web(db_url: str, point_cli_at: Callable[[str], None]) -> Iterator[FastAPI]:
     app = create_app(Settings(db_url=db_url))
     foresight = app.state.foresight
     foresight.service.append([parse_event(item) for item in annex_story()], recorded_at=RECORDED)
     foresight.caught_up()
-    monkeypatch.setenv("FORESIGHT_DB_URL", db_url)
-    get_settings.cache_clear()
+    point_cli_at(db_url)
     yield app
-    get_settings.cache_clear()
     foresight.service.close()
 
 

@@ -18,11 +18,10 @@ from events.envelope import parse_event
 
 
 @pytest.fixture
-def store(db_url, monkeypatch):
+def store(db_url, point_cli_at):
     """The demo case, read twice through the API by a named reviewer."""
     url = db_url
-    monkeypatch.setenv("FORESIGHT_DB_URL", url)
-    get_settings.cache_clear()
+    point_cli_at(url)
     web = create_app(Settings(db_url=url))
     foresight = web.state.foresight
     foresight.service.append([parse_event(raw) for raw in demo_case_events()])

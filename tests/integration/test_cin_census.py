@@ -29,7 +29,7 @@ from api.app import create_app
 from api.cin_census_xml import census_from_store, census_xml, schema_errors
 from api.cli import app as cli
 from api.demo import demo_case_events
-from api.settings import Settings, get_settings
+from api.settings import Settings
 from api.synthetic import generate_authority
 from api.users import add_user
 from events.envelope import parse_event
@@ -303,11 +303,9 @@ def test_the_same_log_and_time_give_byte_identical_files_naming_that_time(store)
 
 
 @pytest.fixture
-def cli_store(store, monkeypatch):
-    monkeypatch.setenv("FORESIGHT_DB_URL", store.url)
-    get_settings.cache_clear()
-    yield store
-    get_settings.cache_clear()
+def cli_store(store, point_cli_at):
+    point_cli_at(store.url)
+    return store
 
 
 def test_the_cli_writes_the_xml_and_prints_the_completeness_report(cli_store, tmp_path):

@@ -8,7 +8,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,10 +28,9 @@ Invoke = Callable[..., Result]
 
 
 @pytest.fixture
-def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
+def cli(db_url: str, point_cli_at: Callable[[str], None]) -> Iterator[Invoke]:
     """Run the Typer app in-process against the store at `db_url`."""
-    monkeypatch.setenv("FORESIGHT_DB_URL", db_url)
-    get_settings.cache_clear()
+    point_cli_at(db_url)
     runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None) -> Result:  # noqa: A002

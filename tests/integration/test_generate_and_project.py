@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,16 +11,14 @@ from typer.testing import CliRunner
 
 from api.bootstrap import build_case_service, build_case_views_runner
 from api.cli import app
-from api.settings import Settings, get_settings
+from api.settings import Settings
 from projections.integrity import verify_store
 
 
 @pytest.fixture
-def store(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("FORESIGHT_DB_URL", db_url)
-    get_settings.cache_clear()
+def store(db_url: str, point_cli_at: Callable[[str], None]) -> Iterator[str]:
+    point_cli_at(db_url)
     yield db_url
-    get_settings.cache_clear()
 
 
 def run(*arguments: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -29,9 +29,8 @@ BAD_LINES = {
 
 
 @pytest.fixture
-def store(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("FORESIGHT_DB_URL", db_url)
-    get_settings.cache_clear()
+def store(db_url: str, point_cli_at: Callable[[str], None]) -> Iterator[str]:
+    point_cli_at(db_url)
     service = build_case_service(Settings(db_url=db_url))
     service.append([parse_event({
         "type": "person_added", "case_id": CASE, "occurred_at": "2020-06-01",

@@ -168,11 +168,11 @@ def is_running(pid: int) -> bool:
     return "State:\tZ" not in status
 
 
-def test_the_cli_rebuilds_with_the_workers_asked_for(db_url, monkeypatch):
+def test_the_cli_rebuilds_with_the_workers_asked_for(db_url, point_cli_at):
     settings = Settings(db_url=db_url)
     total = fill_interleaved(settings, cases=3, events_per_case=40)
     runner, incremental = kept_incrementally(settings)
-    monkeypatch.setenv("FORESIGHT_DB_URL", db_url)
+    point_cli_at(db_url)
 
     result = CliRunner().invoke(cli, ["rebuild", "--workers", "2", "--chunk-events", "30"])
 

@@ -275,12 +275,10 @@ def test_the_report_as_xlsx_has_summary_intervals_and_rules_sheets(store):
 
 
 @pytest.fixture
-def cli_store(store, monkeypatch):
+def cli_store(store, point_cli_at):
     """The CLI pointed at the same store."""
-    monkeypatch.setenv("FORESIGHT_DB_URL", store.url)
-    get_settings.cache_clear()
-    yield store
-    get_settings.cache_clear()
+    point_cli_at(store.url)
+    return store
 
 
 def run(*arguments: str) -> str:
