@@ -204,6 +204,11 @@ def children_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
+def children_peak_mib() -> float:
+    """The largest peak memory of this process's finished children (the rebuild's workers)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def bench_rebuild(url: str) -> list[Row]:
     """`foresight rebuild`'s path: every read model from the log, in bulk, its rows computed
     by one worker process per core (their CPU time is counted too)."""
@@ -224,7 +229,8 @@ def bench_rebuild(url: str) -> list[Row]:
     return [(f"rebuild of every read model from {applied:,} events ({rows:,} rows written, "
              f"{workers} worker processes)",
              f"{applied / rebuild:,.0f} events/s ({rebuild:,.1f} s; CPU: writer {cpu:,.1f} s, "
-             f"workers {worker_cpu:,.1f} s)", "")]
+             f"workers {worker_cpu:,.1f} s; each worker's peak memory at most "
+             f"{children_peak_mib():,.0f} MiB)", "")]
 
 
 def bench_authority_query(url: str) -> list[Row]:
