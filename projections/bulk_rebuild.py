@@ -2,14 +2,15 @@
 
 The writes come chunk by chunk from `rebuild_rows.chunk_writes`, computed in this process
 (in a thread, overlapping the writing) or by worker processes each owning a share of the
-cases (`parallel_rebuild`). Every chunk is one transaction: all its writes and its tracking
-position. So a rebuild stopped at any point leaves read models that are exactly the log up
-to a position: `catch_up` continues from there, and a rebuild again starts from empty.
+cases (`parallel_rebuild`). A few whole chunks make one transaction, with the tracking
+position of the last. So a rebuild stopped at any point leaves read models that are exactly
+the log up to a position: `catch_up` continues from there, and a rebuild again starts from
+empty.
 
 While it lasts, the connection is set for a bulk load, and the read models' secondary
-indexes are dropped and built again at the end (sorting once is much cheaper than keeping
-indexes keyed by random event ids up to date row by row). A rebuild killed outright leaves
-them dropped: opening the store (`CaseViews.ensure_indexes`) builds them again.
+indexes are dropped and built again at the end (one sort per index is much cheaper than
+keeping indexes on case, agency or time up to date row by row). A rebuild killed outright
+leaves them dropped: opening the store (`CaseViews.ensure_indexes`) builds them again.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ T = TypeVar("T")
 
 # A bigger page cache for the rebuild's own connection only (SQLite, KiB when negative).
 SQLITE_BULK_CACHE_KIB = 65_536
-# Chunks per transaction: each commit writes every index page it dirtied, and rows keyed
-# by random event ids dirty most of them, so fewer commits cost much less.
+# Chunks per transaction: each commit writes out every page it dirtied, and consecutive
+# chunks dirty many of the same pages, so fewer commits write less.
 COMMIT_CHUNKS = 5
 
 
