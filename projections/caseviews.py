@@ -113,11 +113,21 @@ class CaseViews(TrackingRecorder):
             except DBIntegrityError as error:
                 raise IntegrityError(f"{tracking.application_name}: {error}") from None
         else:
-            connection.execute(
+            moved = connection.execute(
                 update(tables.tracking)
-                .where(tables.tracking.c.application_name == tracking.application_name)
+                .where(
+                    tables.tracking.c.application_name == tracking.application_name,
+                    tables.tracking.c.notification_id == current,
+                )
                 .values(notification_id=tracking.notification_id)
             )
+            if moved.rowcount != 1:
+                # SQLite reads above without the write lock (the driver begins a transaction
+                # at its first write), so another runner may have moved on since; the update,
+                # made under the lock on the newest state, is what decides.
+                raise IntegrityError(
+                    f"{tracking.application_name} position moved from {current} meanwhile"
+                )
 
     def last_position_of(self, connection: Connection, case_id: str) -> int:
         """The last position of a case applied to the read models (0 if none)."""

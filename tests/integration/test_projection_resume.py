@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 from sqlalchemy import func, select
 
 from api.bootstrap import build_case_service, build_case_views_runner
@@ -315,3 +316,48 @@ def test_a_rebuild_stopped_part_way_leaves_a_prefix_of_the_log_and_runs_again(db
     rebuild_failing_on_the_third_chunk()
     runner.catch_up()
     assert dump(runner.views.engine) == incremental
+
+
+def test_a_runner_whose_read_of_the_position_is_overtaken_is_refused_and_the_position_never_goes_back(
+    tmp_path,
+):
+    """On SQLite the tracking row is read before the write lock is taken: if another runner
+    moves the position on in between, the stale runner is refused instead of moving the
+    position back (which once let a racing runner undo another's progress)."""
+    settings = Settings(db_url=f"sqlite:///{tmp_path / 'race.db'}")
+    fill(settings, cases=1, events_per_case=40)
+    runner = build_case_views_runner(settings, build_case_service(settings))
+    runner.batch_size = 10
+    runner.catch_up(max_batches=1)
+    assert runner.position() == 10
+    other = build_case_views_runner(settings, build_case_service(settings))
+    other.batch_size = 10
+    views = runner.views
+    original = views.record_tracking
+
+    def overtaken(connection, tracking, after=None):
+        # The other runner applies up to 30 between this runner's read and its write.
+        real_execute = connection.execute
+        calls = {"count": 0}
+
+        def execute(statement, *args, **kwargs):
+            result = real_execute(statement, *args, **kwargs)
+            calls["count"] += 1
+            if calls["count"] == 1:
+                other.catch_up(max_batches=2)
+            return result
+
+        connection.execute = execute
+        try:
+            return original(connection, tracking, after)
+        finally:
+            del connection.execute
+
+    views.record_tracking = overtaken
+    with pytest.raises(IntegrityError):
+        runner.catch_up(max_batches=1)
+    views.record_tracking = original
+    assert runner.position() == 30
+    runner.projection.forget_cached_cases()
+    runner.catch_up()
+    assert_applied_once_and_as_a_rebuild(runner, 40)
