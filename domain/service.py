@@ -300,10 +300,7 @@ class CaseService(Application[UUID]):
         positions = self.index.case_positions(case_id)
         if not positions:
             raise CaseNotFound(case_id)
-        return [
-            recorded_event(event, positions[event.originator_version])
-            for event in self.events.get(case_uuid(case_id), gt=after_version)
-        ]
+        return self._recorded(case_id, positions, gt=after_version)
 
     def case_events_up_to(self, case_id: str, position: int) -> list[RecordedEvent]:
         """The stored events of a case at or before a global position (none if it had none)."""
@@ -311,9 +308,16 @@ class CaseService(Application[UUID]):
         versions = [version for version, at in positions.items() if at <= position]
         if not versions:
             return []
+        return self._recorded(case_id, positions, lte=max(versions))
+
+    def _recorded(
+        self, case_id: str, positions: Mapping[int, int], *, gt: int | None = None,
+        lte: int | None = None,
+    ) -> list[RecordedEvent]:
+        """The case's stored events in a range of versions, each with its global position."""
         return [
             recorded_event(event, positions[event.originator_version])
-            for event in self.events.get(case_uuid(case_id), lte=max(versions))
+            for event in self.events.get(case_uuid(case_id), gt=gt, lte=lte)
         ]
 
     def _read_back(self, wanted: list[tuple[str, str]]) -> list[RecordedEvent]:

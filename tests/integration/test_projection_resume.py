@@ -66,7 +66,7 @@ def power_cut_at_write(patch, failing_write: int) -> None:
             failing(connection, [write])
 
     patch.setattr(projections.caseviews, "execute_writes", one_at_a_time)
-    patch.setattr(projections.bulk_rebuild, "execute_writes", one_at_a_time, raising=False)
+    patch.setattr(projections.bulk_rebuild, "execute_writes", one_at_a_time)
 
 
 def failing_on_call(failing_call: int, original):
