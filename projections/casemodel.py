@@ -29,6 +29,10 @@ class EntryState:
     known_from: datetime
     known_until: datetime | None
     entry: ChronologyEntry
+    # On the whole record's states: the recording agency, when its states of this entry are
+    # exactly the whole record's, so they are kept once (the common case: nobody else amended
+    # it unseen by that agency).
+    also_for: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,12 +73,16 @@ class CaseModel:
     # -- applying -------------------------------------------------------------------------
 
     def apply(self, event: RecordedEvent, changes: Changes) -> list[tuple[UUID, str, datetime]]:
-        """Take one event; note what it changed; return the knowledge rows it set."""
+        """Take one event; note what it changed; return what agencies learned by a share.
+
+        The whole record and the recording agency know every event from its own `known_at`,
+        which its raw-log row holds; only knowledge gained otherwise needs rows of its own.
+        """
         self.events[event.event_id] = event
         self.last_position = max(self.last_position, event.position)
+        self._learn(event.event_id, WHOLE_RECORD, event.known_at, changes)
+        self._learn(event.event_id, event.agency, event.known_at, changes)
         learned: list[tuple[UUID, str, datetime]] = []
-        self._learn(event.event_id, WHOLE_RECORD, event.known_at, changes, learned)
-        self._learn(event.event_id, event.agency, event.known_at, changes, learned)
         if event.type in AMENDING_TYPES:
             root = self.root_of(UUID(str(event.data["target_event_id"])))
             self.related.setdefault(root, set()).add(event.event_id)
@@ -96,13 +104,14 @@ class CaseModel:
 
     def _learn(
         self, event_id: UUID, viewer: str, when: datetime, changes: Changes,
-        learned: list[tuple[UUID, str, datetime]],
+        learned: list[tuple[UUID, str, datetime]] | None = None,
     ) -> None:
         known = self.knowledge.setdefault(event_id, {})
         if viewer in known and known[viewer] <= when:
             return
         known[viewer] = when
-        learned.append((event_id, viewer, when))
+        if learned is not None:
+            learned.append((event_id, viewer, when))
         if event_id in self.events:
             self._touch(self.root_of(event_id), changes)
 
@@ -125,17 +134,24 @@ class CaseModel:
     # -- computing rows -------------------------------------------------------------------
 
     def entry_states(self, entry_id: UUID) -> list[EntryState]:
-        """The entry as it stood to each viewer over each interval of knowledge time."""
+        """The entry as it stood to each viewer over each interval of knowledge time (the
+        recording agency's left out when they are the whole record's: see `also_for`)."""
         if entry_id not in self.events:
             return []
         involved = [self.events[entry_id]] + [
             self.events[event_id] for event_id in self.related.get(entry_id, ())
         ]
+        viewers = list(self.knowledge.get(entry_id, {}))
+        recorder = self.events[entry_id].agency
+        also_for = None
+        if self._known_to(recorder, involved) == self._known_to(WHOLE_RECORD, involved):
+            viewers.remove(recorder)
+            also_for = recorder
         states = []
         # The fold depends only on which events are visible and from when; viewers that
-        # see the same ones (typically the whole record and the recording agency) share it.
+        # see the same ones share it.
         folds: dict[tuple[datetime | None, ...], ChronologyEntry] = {}
-        for viewer in self.knowledge.get(entry_id, {}):
+        for viewer in viewers:
             known = self._known_to(viewer, involved)
             times = [known.get(event.event_id) for event in involved]
             for known_from, known_until in _intervals(known, start=known[entry_id]):
@@ -145,7 +161,10 @@ class CaseModel:
                 folded = folds.get(visible)
                 if folded is None:
                     folded = folds[visible] = fold_entries(involved, known, known_from)[0]
-                states.append(EntryState(viewer, known_from, known_until, folded))
+                states.append(EntryState(
+                    viewer, known_from, known_until, folded,
+                    also_for if viewer == WHOLE_RECORD else None,
+                ))
         return states
 
     def plan_periods(self, plan_id: str) -> list[PlanPeriod]:

@@ -377,6 +377,7 @@ def entry_state_rows(
                 "occurred_sort": start_of(entry.occurred_at),
                 "significance_rank": SIGNIFICANCE_RANK[entry.significance],
                 "retracted": entry.retracted,
+                "also_for": state.also_for,
                 "entry": text_,
             })
             subject_rows += [

@@ -100,7 +100,9 @@ events = Table(
     Index("rm_events_occurred", "occurred_sort"),
 )
 
-# From when each event (by its position) is known to each viewer (WHOLE_RECORD or an agency).
+# From when each event (by its position) is known to an agency that learned it by a share.
+# The whole record and the recording agency know every event from its own `known_at` (in
+# rm_events), which is not repeated here: that would be two rows more for every event.
 knowledge = Table(
     "rm_knowledge",
     metadata,
@@ -112,7 +114,9 @@ knowledge = Table(
 )
 
 # Each chronology entry (by the position of its event) as it stood to a viewer over a
-# knowledge interval.
+# knowledge interval. The recording agency's states are usually the whole record's (nobody
+# amended the entry unseen by it): then they are not kept apart, and the whole record's rows
+# name that agency in `also_for`.
 entry_states = Table(
     "rm_entry_states",
     metadata,
@@ -127,6 +131,7 @@ entry_states = Table(
     Column("significance_rank", Integer, nullable=False),
     Column("retracted", Boolean, nullable=False),
     Column("entry", EncryptedText, nullable=False),  # ChronologyEntry as JSON text
+    Column("also_for", String(64)),
     Index("rm_entry_states_case", "case_id", "viewer", "known_from"),
 )
 

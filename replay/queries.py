@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select, true, union_all
 from sqlalchemy.engine import Connection, Engine
 
 from events.codes import SIGNIFICANCE_RANK
@@ -37,6 +37,30 @@ class ChronologyFilter:
 
 def _viewer(agency: str | None) -> str:
     return agency.lower() if agency else WHOLE_RECORD
+
+
+def seen_by(states: Any, viewer: str) -> ColumnElement[bool]:
+    """The entry states a viewer sees: its own, and for an agency also the whole record's
+    where they stand for the recording agency too (`also_for`)."""
+    if viewer == WHOLE_RECORD:
+        return states.c.viewer == WHOLE_RECORD
+    return and_(
+        states.c.viewer.in_([WHOLE_RECORD, viewer]),
+        or_(states.c.viewer == viewer, states.c.also_for == viewer),
+    )
+
+
+def known_to(agency: str | None, as_known_at: datetime | None) -> ColumnElement[bool]:
+    """The raw-log events (rows of rm_events) known at T to the record or to one agency: by
+    recording them, or (an agency) by a share."""
+    stored, shared = tables.events, tables.knowledge
+    by_record = [] if as_known_at is None else [stored.c.known_at <= as_known_at]
+    if agency is None:
+        return and_(true(), *by_record)
+    by_share = [shared.c.position == stored.c.position, shared.c.viewer == _viewer(agency)]
+    if as_known_at is not None:
+        by_share.append(shared.c.known_from <= as_known_at)
+    return or_(and_(stored.c.agency == _viewer(agency), *by_record), exists().where(*by_share))
 
 
 def holds_at(table: Any, as_known_at: datetime | None) -> ColumnElement[bool]:
@@ -141,7 +165,7 @@ class CaseQueries:
         where: ChronologyFilter,
     ) -> list[str]:
         states = tables.entry_states
-        conditions = [*conditions, states.c.viewer == viewer, holds_at(states, as_known_at)]
+        conditions = [*conditions, seen_by(states, viewer), holds_at(states, as_known_at)]
         if not where.include_retracted:
             conditions.append(states.c.retracted.is_(False))
         if where.min_significance:
@@ -180,7 +204,7 @@ class CaseQueries:
                 select(states.c.entry).where(
                     states.c.case_id == case_id,
                     states.c.event_id == event_id,
-                    states.c.viewer == _viewer(agency),
+                    seen_by(states, _viewer(agency)),
                     holds_at(states, as_known_at),
                 )
             ).first()
@@ -192,17 +216,12 @@ class CaseQueries:
     ) -> list[RecordedEvent]:
         """The raw log of a case, as the store holds it, known at T (to the record or an
         agency), in recording order."""
-        stored, known = tables.events, tables.knowledge
-        conditions = [
-            known.c.case_id == case_id,
-            known.c.position == stored.c.position,
-            known.c.viewer == _viewer(agency),
-        ]
-        if as_known_at is not None:
-            conditions.append(known.c.known_from <= as_known_at)
+        stored = tables.events
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(stored.c.content).where(*conditions).order_by(stored.c.position)
+                select(stored.c.content)
+                .where(stored.c.case_id == case_id, known_to(agency, as_known_at))
+                .order_by(stored.c.position)
             )
             found = [RecordedEvent.model_validate_json(row.content) for row in rows]
         if include_retracted:
@@ -296,20 +315,30 @@ class CaseQueries:
         agency: str | None = None,
     ) -> list[RecordedEvent]:
         """Events that became known (to the record, or to one agency) in (since, until]."""
-        known, stored = tables.knowledge, tables.events
-        conditions = [
-            known.c.case_id == case_id,
-            known.c.viewer == _viewer(agency),
-            known.c.known_from > since,
-        ]
-        if until is not None:
-            conditions.append(known.c.known_from <= until)
+        stored, shared = tables.events, tables.knowledge
+
+        def learned_in(column: Any) -> list[ColumnElement[bool]]:
+            return [column > since, *([] if until is None else [column <= until])]
+
+        # Known by recording it (to the record: every event), and to an agency also by a share.
+        recorded = select(stored.c.content, stored.c.position, stored.c.known_at.label("known")).where(
+            stored.c.case_id == case_id, *learned_in(stored.c.known_at),
+            *([] if agency is None else [stored.c.agency == _viewer(agency)]),
+        )
+        learned = recorded
+        if agency is not None:
+            learned = union_all(recorded, (
+                select(stored.c.content, stored.c.position, shared.c.known_from)
+                .join(shared, shared.c.position == stored.c.position)
+                .where(
+                    shared.c.case_id == case_id, shared.c.viewer == _viewer(agency),
+                    *learned_in(shared.c.known_from),
+                )
+            ))
+        in_order = learned.subquery()
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(stored.c.content)
-                .join(known, known.c.position == stored.c.position)
-                .where(*conditions)
-                .order_by(known.c.known_from, stored.c.position)
+                select(in_order.c.content).order_by(in_order.c.known, in_order.c.position)
             )
             return [RecordedEvent.model_validate_json(row.content) for row in rows]
 

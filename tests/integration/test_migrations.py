@@ -116,9 +116,53 @@ def test_the_read_models_keep_their_rows_when_rekeyed_by_position_and_back(db_ur
     columns = {column["name"] for column in inspect(engine).get_columns("rm_knowledge")}
     assert "event_id" in columns and "position" not in columns
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM rm_knowledge")).scalar() == len(
-            kept["rm_knowledge"])
+        # Revision 0006 went down first: the record's and the recording agency's rows are back.
+        assert connection.execute(text("SELECT count(*) FROM rm_knowledge")).scalar() == (
+            2 * len(kept["rm_events"]) + len(kept["rm_knowledge"]))
 
     upgrade_schema(engine)
     assert current_revision(engine) == head_revision()
+    assert dump(engine) == kept
+
+
+def test_going_below_0006_puts_back_the_knowledge_and_agency_states_it_leaves_out(
+    db_url: str,
+) -> None:
+    """Revision 0006 keeps no knowledge rows the raw log holds and stores an agency's entry
+    states once when they are the whole record's; down to 0005 they are rows of their own
+    again (as 0005's projection wrote them), and up again the rows are the lean ones."""
+    from api.bootstrap import build_case_service, build_case_views_runner
+    from tests.integration.test_projection_resume import fill_interleaved
+    from tests.property.test_replay_properties import dump
+
+    settings = Settings(db_url=db_url)
+    fill_interleaved(settings, cases=2, events_per_case=60)
+    runner = build_case_views_runner(settings, build_case_service(settings))
+    runner.catch_up()
+    engine = runner.views.engine
+    kept = dump(engine)
+
+    def count(sql: str) -> int:
+        with engine.connect() as connection:
+            return connection.execute(text(sql)).scalar()
+
+    stood_for = count("SELECT count(*) FROM rm_entry_states WHERE also_for IS NOT NULL")
+    subjects_stood_for = count(
+        "SELECT count(*) FROM rm_state_subjects s JOIN rm_entry_states e ON e.position = "
+        "s.position AND e.viewer = s.viewer AND e.known_from = s.known_from "
+        "WHERE e.also_for IS NOT NULL")
+    assert stood_for > 0 and kept["rm_knowledge"], "the case needs shares and lean states"
+
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0005")
+    assert count("SELECT count(*) FROM rm_knowledge") == (
+        2 * len(kept["rm_events"]) + len(kept["rm_knowledge"]))
+    assert count("SELECT count(*) FROM rm_knowledge k JOIN rm_events e ON e.position = "
+                 "k.position WHERE k.viewer IN ('*', e.agency) AND k.known_from = e.known_at"
+                 ) == 2 * len(kept["rm_events"])
+    assert count("SELECT count(*) FROM rm_entry_states") == len(kept["rm_entry_states"]) + stood_for
+    assert count("SELECT count(*) FROM rm_state_subjects") == (
+        len(kept["rm_state_subjects"]) + subjects_stood_for)
+
+    upgrade_schema(engine)
     assert dump(engine) == kept
