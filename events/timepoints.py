@@ -36,6 +36,15 @@ def local_zone() -> ZoneInfo:
 
 def parse_timepoint(value: Any) -> Timepoint:
     """Read an ISO 8601 date or datetime; offset-less datetimes are local time."""
+    # Fast paths for what the store gives back (every stored event is read this way, many
+    # times over in a rebuild): an instant in UTC, or its canonical text.
+    if isinstance(value, datetime) and value.tzinfo is timezone.utc:
+        return _in_range(value)
+    if isinstance(value, str) and len(value) == 25 and value.endswith("+00:00") and value.isascii():
+        try:
+            return _in_range(datetime.fromisoformat(value))
+        except ValueError:
+            pass  # the full reading below says what is wrong with it
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):

@@ -138,11 +138,19 @@ class CaseModel:
         recording agency's left out when they are the whole record's: see `also_for`)."""
         if entry_id not in self.events:
             return []
-        involved = [self.events[entry_id]] + [
+        event = self.events[entry_id]
+        recorder = event.agency
+        if not self.related.get(entry_id) and self.knowledge[entry_id].keys() == {
+            WHOLE_RECORD, recorder
+        }:
+            # Most entries: never amended nor shared, known from the moment they were recorded.
+            known = {entry_id: event.known_at}
+            entry = fold_entries([event], known, event.known_at)[0]
+            return [EntryState(WHOLE_RECORD, event.known_at, None, entry, also_for=recorder)]
+        involved = [event] + [
             self.events[event_id] for event_id in self.related.get(entry_id, ())
         ]
         viewers = list(self.knowledge.get(entry_id, {}))
-        recorder = self.events[entry_id].agency
         also_for = None
         if self._known_to(recorder, involved) == self._known_to(WHOLE_RECORD, involved):
             viewers.remove(recorder)

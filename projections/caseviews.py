@@ -491,12 +491,10 @@ def _converted(
 
 
 def _bound_values(column_type: Any, dialect: Any, values: list[Any]) -> list[Any]:
+    bind_values = getattr(column_type, "bind_values", None)
+    if bind_values is not None:  # our own types convert many values at once
+        return bind_values(values, dialect)  # type: ignore[no-any-return]
     processor = column_type._cached_bind_processor(dialect)  # noqa: SLF001
     if processor is None:
         return values
-    if isinstance(column_type, tables.UtcDateTime):
-        # Instants repeat across rows (one knowledge time starts many intervals), and this
-        # type converts a value the same way every time: convert each distinct one once.
-        distinct = {value: processor(value) for value in set(values)}
-        return [distinct[value] for value in values]
     return list(map(processor, values))

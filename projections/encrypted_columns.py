@@ -82,6 +82,12 @@ class EncryptedText(TypeDecorator[str]):
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         return None if value is None else encrypt_text(value, dialect)
 
+    def bind_values(self, values: list[str | None], dialect: Dialect) -> list[str | None]:
+        """Many values at once (bulk writes): as they are, when the engine has no cipher."""
+        if dialect not in _ciphers:
+            return values
+        return [self.process_bind_param(value, dialect) for value in values]
+
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
         return None if value is None else decrypt_text(value, dialect)
 

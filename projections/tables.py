@@ -56,13 +56,20 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         value = value.astimezone(timezone.utc)
-        return value.strftime(SQLITE_INSTANT) if dialect.name == "sqlite" else value
+        # SQLITE_INSTANT's text (for years 1900-2999), about three times faster than strftime.
+        return value.isoformat(" ", "microseconds")[:26] if dialect.name == "sqlite" else value
+
+    def bind_values(self, values: list[datetime | None], dialect: Dialect) -> list[Any]:
+        """Many values at once (bulk writes): instants repeat across rows (one knowledge time
+        starts many intervals), so each distinct one is converted once."""
+        distinct = {value: self.process_bind_param(value, dialect) for value in set(values)}
+        return [distinct[value] for value in values]
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if isinstance(value, str):
-            return datetime.strptime(value, SQLITE_INSTANT).replace(tzinfo=timezone.utc)
+            return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
 
 

@@ -18,7 +18,7 @@ from events.envelope import parse_event
 from events.recorded import RecordedEvent
 from projections import tables
 from projections.rebuild_rows import REBUILD_CHUNK
-from replay.fold import chronology as fold_chronology
+from replay.fold import chronology as fold_chronology, knowledge_times
 from replay.queries import CaseQueries, ChronologyFilter
 from tests.conftest import StoreMaker
 from tests.reference_model import as_seen, chronology_as_known_at
@@ -152,7 +152,8 @@ PROPERTY_SETTINGS = settings(
 @PROPERTY_SETTINGS
 @given(story=stories(), data=st.data())
 def test_the_read_models_answer_as_the_reference_fold_at_any_time_for_any_agency(story, data, fresh_store):
-    """Read-model chronology as known at T (to the record or an agency) equals the plain fold."""
+    """Read-model chronology as known at T (to the record or an agency) equals the plain fold;
+    so do the raw log known at T and the events learned between two times."""
     with loaded_story(story, fresh_store) as loaded:
         times = data.draw(st.lists(st.sampled_from(moments(loaded.events)), min_size=4, max_size=8))
         for as_known_at in times:
@@ -164,6 +165,23 @@ def test_the_read_models_answer_as_the_reference_fold_at_any_time_for_any_agency
                 folded = fold_chronology(loaded.events, as_known_at=as_known_at, agency=agency)
                 assert [as_seen(e) for e in from_read_models] == expected, (as_known_at, agency)
                 assert [as_seen(e) for e in folded] == expected, (as_known_at, agency)
+                known = knowledge_times(loaded.events, agency)
+                raw_log = loaded.queries.events(CASE, as_known_at=as_known_at, agency=agency)
+                assert [event.position for event in raw_log] == [
+                    event.position for event in loaded.events if event.event_id in known
+                    and (as_known_at is None or known[event.event_id] <= as_known_at)
+                ], (as_known_at, agency)
+        since, until = sorted(data.draw(st.lists(
+            st.sampled_from([m for m in moments(loaded.events) if m]), min_size=2, max_size=2)))
+        for agency in (None, *AGENCIES):
+            known = knowledge_times(loaded.events, agency)
+            learned = loaded.queries.changes(CASE, since=since, until=until, agency=agency)
+            expected_events = [event for event in loaded.events
+                               if event.event_id in known and since < known[event.event_id] <= until]
+            expected_events.sort(key=lambda event: (known[event.event_id], event.position))
+            assert [event.position for event in learned] == [
+                event.position for event in expected_events
+            ], (since, until, agency)
 
 
 @PROPERTY_SETTINGS
