@@ -176,20 +176,19 @@ class CaseQueries:
             conditions.append(states.c.occurred_sort >= where.occurred_from)
         if where.occurred_to is not None:
             conditions.append(states.c.occurred_sort <= where.occurred_to)
+        query = select(states.c.entry)
         if where.subject is not None:
+            # A join (one subject row per state and person), not EXISTS: so the database can
+            # start from the person's subject rows by index instead of scanning every state.
             subjects = tables.state_subjects
-            conditions.append(
-                exists().where(
-                    subjects.c.position == states.c.position,
-                    subjects.c.viewer == states.c.viewer,
-                    subjects.c.known_from == states.c.known_from,
-                    subjects.c.person_id == where.subject,
-                )
-            )
+            query = query.join(subjects, and_(
+                subjects.c.position == states.c.position,
+                subjects.c.viewer == states.c.viewer,
+                subjects.c.known_from == states.c.known_from,
+            ))
+            conditions.append(subjects.c.person_id == where.subject)
         rows = connection.execute(
-            select(states.c.entry)
-            .where(*conditions)
-            .order_by(states.c.occurred_sort, states.c.position)
+            query.where(*conditions).order_by(states.c.occurred_sort, states.c.position)
         )
         return [row.entry for row in rows]
 
