@@ -258,6 +258,37 @@ def bench_authority_query(url: str) -> list[Row]:
              f"count of all {plan_rows:,} plan-period rows {count_ms:.1f} ms")]
 
 
+def bench_person_chronology(url: str, people: int = 20) -> list[Row]:
+    """One child's own chronology across cases as known at T (the person index), against
+    the chronology of their whole case at the same T."""
+    settings = Settings(db_url=url)
+    engine = build_engine(settings)
+    queries = CaseQueries(engine)
+    subjects = tables.state_subjects
+    with engine.connect() as connection:
+        named = connection.execute(
+            select(subjects.c.person_id, func.min(subjects.c.case_id))
+            .group_by(subjects.c.person_id).order_by(subjects.c.person_id)
+        ).all()
+    chosen = named[:: max(1, len(named) // people)][:people]
+    person_ms, case_ms, entries = [], [], 0
+    for index, (person_id, case_id) in enumerate(chosen):
+        as_known_at = datetime(2022 + index % 3, 1 + index % 12, 1, tzinfo=UTC)
+        started = time.perf_counter()
+        entries = len(queries.person_chronology(person_id, as_known_at=as_known_at))
+        person_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        queries.chronology_json(case_id, as_known_at=as_known_at)
+        case_ms.append((time.perf_counter() - started) * 1000)
+    engine.dispose()
+    q50, q95 = percentiles(person_ms)
+    c50, c95 = percentiles(case_ms)
+    return [(f"a person's own chronology across cases as known at T ({len(chosen)} people, "
+             f"{entries} entries in the last)",
+             f"p50 {q50:.1f} ms, p95 {q95:.1f} ms",
+             f"their whole case's chronology p50 {c50:.1f} ms, p95 {c95:.1f} ms")]
+
+
 def bench_rebuild_and_authority_query(
     backend: str, events: int, cache: Path | None = None
 ) -> list[tuple[str, ...]]:
@@ -267,11 +298,13 @@ def bench_rebuild_and_authority_query(
         scan = run_isolated(bench_scan, url)
         rebuild = run_isolated(bench_rebuild, url)
         query = run_isolated(bench_authority_query, url)
+        person = run_isolated(bench_person_chronology, url)
     rate = scan[0][1]
     return [
         (rebuild[0][0] + f" ({backend})", rebuild[0][1], f"raw scan and decode of the log {rate}",
          rebuild[0][3], rebuild[0][4]),
         (query[0][0], query[0][1], query[0][2], query[0][3], query[0][4]),
+        (person[0][0], person[0][1], person[0][2], person[0][3], person[0][4]),
         (scan[0][0] + " (the baseline alone)", scan[0][1], "", scan[0][3], scan[0][4]),
     ]
 
