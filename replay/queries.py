@@ -12,7 +12,17 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    exists,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from events.codes import SIGNIFICANCE_RANK
@@ -324,7 +334,7 @@ class CaseQueries:
             stored.c.case_id == case_id, *learned_in(stored.c.known_at),
             *([] if agency is None else [stored.c.agency == _viewer(agency)]),
         )
-        learned = recorded
+        learned: Select[Any] | CompoundSelect = recorded
         if agency is not None:
             learned = union_all(recorded, (
                 select(stored.c.content, stored.c.position, shared.c.known_from)

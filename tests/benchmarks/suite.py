@@ -283,8 +283,8 @@ def bench_person_chronology(url: str, people: int = 20) -> list[Row]:
     engine.dispose()
     q50, q95 = percentiles(person_ms)
     c50, c95 = percentiles(case_ms)
-    return [(f"a person's own chronology across cases as known at T ({len(chosen)} people, "
-             f"{entries} entries in the last)",
+    return [((f"a person's own chronology across cases as known at T ({len(chosen)} people, "
+              f"{entries} entries in the last)"),
              f"p50 {q50:.1f} ms, p95 {q95:.1f} ms",
              f"their whole case's chronology p50 {c50:.1f} ms, p95 {c95:.1f} ms")]
 

@@ -18,7 +18,8 @@ from events.envelope import parse_event
 from events.recorded import RecordedEvent
 from projections import tables
 from projections.rebuild_rows import REBUILD_CHUNK
-from replay.fold import chronology as fold_chronology, knowledge_times
+from replay.fold import chronology as fold_chronology
+from replay.fold import knowledge_times
 from replay.queries import CaseQueries, ChronologyFilter
 from tests.conftest import StoreMaker
 from tests.reference_model import as_seen, chronology_as_known_at

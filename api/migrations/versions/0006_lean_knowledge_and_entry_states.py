@@ -30,6 +30,7 @@ RECORDED_BY_VIEWER = (
     "AND e.agency = rm_knowledge.viewer"
 )
 
+
 def _same_state(other: str, row: str, viewer: str) -> str:
     """A state of `viewer` for the same entry, interval and entry text as `row`."""
     return (
