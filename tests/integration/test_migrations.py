@@ -14,8 +14,10 @@ from api.access_log import metadata as access_log_metadata
 from api.bootstrap import build_engine
 from api.schema import alembic_config, current_revision, head_revision, upgrade_schema
 from api.settings import Settings
-from api.users import add_user, metadata as users_metadata
+from api.users import add_user
+from api.users import metadata as users_metadata
 from projections.tables import metadata as read_model_metadata
+from tests.property.test_replay_properties import dump
 
 MANAGED = (read_model_metadata, users_metadata, access_log_metadata)
 
@@ -97,19 +99,23 @@ def test_several_processes_opening_a_new_store_at_once_all_succeed(db_url: str) 
     assert current_revision(create_engine(db_url)) == head_revision()
 
 
-def test_the_read_models_keep_their_rows_when_rekeyed_by_position_and_back(db_url: str) -> None:
-    """Revision 0005 copies knowledge, entry states and their subjects into tables keyed by
-    log position; going down to 0004 and up again gives back the same rows."""
+def _projected_store(db_url: str) -> tuple[Any, dict[str, list[tuple[Any, ...]]]]:
+    """A store with two interleaved cases (shares, amendments) projected: its read-model
+    engine and every read-model row."""
     from api.bootstrap import build_case_service, build_case_views_runner
     from tests.integration.test_projection_resume import fill_interleaved
-    from tests.property.test_replay_properties import dump
 
     settings = Settings(db_url=db_url)
     fill_interleaved(settings, cases=2, events_per_case=60)
     runner = build_case_views_runner(settings, build_case_service(settings))
     runner.catch_up()
-    engine = runner.views.engine
-    kept = dump(engine)
+    return runner.views.engine, dump(runner.views.engine)
+
+
+def test_the_read_models_keep_their_rows_when_rekeyed_by_position_and_back(db_url: str) -> None:
+    """Revision 0005 copies knowledge, entry states and their subjects into tables keyed by
+    log position; going down to 0004 and up again gives back the same rows."""
+    engine, kept = _projected_store(db_url)
 
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection), "0004")
@@ -131,16 +137,7 @@ def test_going_below_0006_puts_back_the_knowledge_and_agency_states_it_leaves_ou
     """Revision 0006 keeps no knowledge rows the raw log holds and stores an agency's entry
     states once when they are the whole record's; down to 0005 they are rows of their own
     again (as 0005's projection wrote them), and up again the rows are the lean ones."""
-    from api.bootstrap import build_case_service, build_case_views_runner
-    from tests.integration.test_projection_resume import fill_interleaved
-    from tests.property.test_replay_properties import dump
-
-    settings = Settings(db_url=db_url)
-    fill_interleaved(settings, cases=2, events_per_case=60)
-    runner = build_case_views_runner(settings, build_case_service(settings))
-    runner.catch_up()
-    engine = runner.views.engine
-    kept = dump(engine)
+    engine, kept = _projected_store(db_url)
 
     def count(sql: str) -> int:
         with engine.connect() as connection:
