@@ -2,8 +2,8 @@
 
 The log is read a chunk at a time (never all of it) up to a fixed head, and handed to the
 same `CaseProjection` the incremental runner uses, so the rows are computed by the same
-code. A rebuild may split the cases into shares (by the case's store id), one per worker
-process: every share reads the same chunks, decodes only its own cases' events, and gives
+code. A rebuild may split the cases into shares, one per worker process: every share reads
+the same chunks, decodes only its own cases' events (`CaseShares` says which), and gives
 that chunk's writes. The projection keeps a bounded cache of case models (`CACHED_CASES`,
 `CACHED_EVENTS`); a case evicted and met again is folded again from its events in the log
 before the chunk, so memory does not grow with the log.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
@@ -67,6 +68,30 @@ def stored_event_chunks(
         yield decoded(service, notifications), last
 
 
+class CaseShares:
+    """Which share each case belongs to: a case goes, when first met in the log, to the share
+    given the fewest events so far.
+
+    Every worker reads the same log in the same order, so each makes the same choice without
+    asking the others. Splitting by the case id alone leaves shares unequal when a few large
+    cases make most of the log (500 cases of 2,000 events split 226 to 274), and the rebuild
+    lasts as long as its busiest worker. It holds one entry per case, not per event.
+    """
+
+    def __init__(self, shares: int):
+        self.events_given = [0] * shares
+        self._share_of: dict[UUID, int] = {}
+
+    def share_of(self, case_store_id: UUID) -> int:
+        """The share of the case with this store id; counts one more event for it."""
+        share = self._share_of.get(case_store_id)
+        if share is None:
+            given = self.events_given
+            share = self._share_of[case_store_id] = given.index(min(given))
+        self.events_given[share] += 1
+        return share
+
+
 def chunk_writes(
     service: CaseService, views: CaseViews, topics: tuple[str, ...], head: int,
     chunk_size: int = REBUILD_CHUNK, share: int = 0, shares: int = 1,
@@ -74,10 +99,11 @@ def chunk_writes(
     """For each chunk of the log up to `head`, the writes that apply it to empty read models,
     for the cases of this share only."""
     projection = CaseProjection(views)
+    case_shares = CaseShares(shares)
     dialect = views.engine.dialect
     after = 0
     for notifications, last in notification_chunks(service, topics, chunk_size, 0, head):
-        mine = (n for n in notifications if n.originator_id.int % shares == share)
+        mine = [n for n in notifications if case_shares.share_of(n.originator_id) == share]
         events = decoded(service, mine)
         before = after
 

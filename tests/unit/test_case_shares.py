@@ -1,0 +1,60 @@
+"""How a parallel rebuild splits the cases between its workers."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from projections.rebuild_rows import CaseShares
+
+
+def contiguous_log(case_sizes: list[int]) -> list[UUID]:
+    """The case store id of each event of a log that holds each case's events together."""
+    return [case for case, size in ((uuid4(), size) for size in case_sizes) for _ in range(size)]
+
+
+def split(log: list[UUID], shares: int) -> list[list[UUID]]:
+    """Each worker's events, every worker choosing for itself as the rebuild does."""
+    return [
+        [case for case in log if choosing.share_of(case) == share]
+        for share, choosing in ((share, CaseShares(shares)) for share in range(shares))
+    ]
+
+
+def test_many_equal_cases_split_evenly_where_case_ids_alone_would_not():
+    log = contiguous_log([2_000] * 500)
+    by_worker = split(log, 2)
+    assert [len(events) for events in by_worker] == [500_000, 500_000]
+
+
+@given(
+    sizes=st.lists(st.integers(min_value=1, max_value=300), min_size=1, max_size=40),
+    shares=st.integers(min_value=1, max_value=4),
+)
+def test_cases_recorded_one_after_another_leave_no_share_behind_by_more_than_one_case(
+    sizes, shares
+):
+    by_worker = split(contiguous_log(sizes), shares)
+    loads = [len(events) for events in by_worker]
+    assert max(loads) - min(loads) <= max(sizes)
+
+
+@given(
+    sizes=st.lists(st.integers(min_value=1, max_value=50), min_size=1, max_size=30),
+    shares=st.integers(min_value=1, max_value=4),
+    interleave=st.randoms(use_true_random=False),
+)
+def test_every_case_goes_whole_to_exactly_one_share_however_the_log_interleaves(
+    sizes, shares, interleave
+):
+    log = contiguous_log(sizes)
+    interleave.shuffle(log)
+    by_worker = split(log, shares)
+    assert sorted(case for events in by_worker for case in events) == sorted(log)
+    owners: dict[UUID, set[int]] = {}
+    for share, events in enumerate(by_worker):
+        for case in events:
+            owners.setdefault(case, set()).add(share)
+    assert all(len(owning) == 1 for owning in owners.values())
