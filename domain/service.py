@@ -11,7 +11,14 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    Transcoder,
+)
+from pydantic_core import from_json
 
 from domain.case import Case, case_uuid, content_digest
 from domain.errors import CaseNotFound, DomainError, EventIdConflict, VersionConflict
@@ -31,6 +38,28 @@ class UpcastingMapper(Mapper[UUID]):
         if entry is not None:
             domain_event.__dict__["entry"] = upcast_entry(entry)
         return domain_event
+
+
+class StateTranscoder(JSONTranscoder):
+    """The library's JSON transcoder, reading with pydantic's JSON parser when the event's
+    timestamp is its only typed value, as in every event Foresight writes.
+
+    Reading the log is most of a rebuild, and that parser (in Rust) reads a stored event in
+    under half the time of `json` with the library's per-object hook. The result is the same:
+    any other typed value, or text that parser refuses, is read the library's way.
+    """
+
+    def decode(self, data: bytes) -> Any:
+        if data.count(b'"_type_"') == 1:
+            try:
+                state = from_json(data)
+            except ValueError:
+                return super().decode(data)
+            stamp = state.get("timestamp") if isinstance(state, dict) else None
+            if isinstance(stamp, dict) and stamp.keys() == {"_type_", "_data_"}:
+                state["timestamp"] = self._decode_obj(stamp)
+                return state
+        return super().decode(data)
 
 
 RACE_ATTEMPTS = 5
@@ -78,6 +107,11 @@ class CaseService(Application[UUID]):
             Case: snapshot_interval or self.DEFAULT_SNAPSHOT_INTERVAL
         }
         super().__init__(env)
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = StateTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def construct_mapper(self) -> Mapper[UUID]:
         return UpcastingMapper(
