@@ -28,7 +28,12 @@ from sqlalchemy.engine import Connection
 from domain.service import CaseService
 from projections.caseviews import CaseViews, execute_writes
 from projections.parallel_rebuild import StoreOpener, writes_from_workers
-from projections.rebuild_rows import REBUILD_CHUNK, ChunkWrites, chunk_writes
+from projections.rebuild_rows import (
+    REBUILD_CHUNK,
+    ChunkWrites,
+    chunk_writes,
+    rare_garbage_collections,
+)
 
 T = TypeVar("T")
 
@@ -145,7 +150,7 @@ def rebuild_read_models(
     committed = 0  # the tracked position
     pending = 0  # chunks written since
 
-    with source as chunks, views.engine.connect() as connection, \
+    with rare_garbage_collections(), source as chunks, views.engine.connect() as connection, \
             bulk_load_settings(connection), secondary_indexes_deferred(connection, views):
 
         def commit_up_to(last: int) -> None:

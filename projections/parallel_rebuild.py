@@ -20,7 +20,7 @@ from typing import Any
 
 from domain.service import CaseService
 from projections.caseviews import CaseViews
-from projections.rebuild_rows import ChunkWrites, chunk_writes
+from projections.rebuild_rows import ChunkWrites, chunk_writes, rare_garbage_collections
 
 # Chunks a worker may compute ahead of the writer: bounds memory, keeps the writer fed.
 CHUNKS_AHEAD = 2
@@ -107,9 +107,10 @@ def compute_writes(
     """A worker: its share's writes, chunk by chunk, then None."""
     try:
         service, views = open_store()
-        for writes in chunk_writes(service, views, topics, head, chunk_size, share, shares):
-            if not _send(outbox, writes):
-                return
+        with rare_garbage_collections():
+            for writes in chunk_writes(service, views, topics, head, chunk_size, share, shares):
+                if not _send(outbox, writes):
+                    return
         _send(outbox, None)
     except BaseException:  # noqa: BLE001 (reported to the writer, which raises it)
         _send(outbox, WorkerFailed(traceback.format_exc()))

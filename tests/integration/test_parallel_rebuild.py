@@ -7,6 +7,7 @@ indexes a rebuild drops are always there again afterwards.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -25,6 +26,7 @@ from api.cli import app as cli
 from api.settings import Settings
 from projections.caseviews import CaseViews
 from projections.parallel_rebuild import RebuildWorkerError
+from projections.rebuild_rows import REBUILD_GC_THRESHOLD
 from tests.integration.test_projection_resume import (
     applied_positions,
     fill_interleaved,
@@ -69,8 +71,15 @@ def test_a_rebuild_by_worker_processes_equals_the_incremental_read_models(db_url
     total = fill_interleaved(settings, cases=5, events_per_case=60)
     runner, incremental = kept_incrementally(settings)
 
-    assert runner.rebuild(chunk_size=25, workers=2) == total
+    thresholds_seen = set()
+    before = gc.get_threshold()
+    rebuilt = runner.rebuild(
+        lambda _: thresholds_seen.add(gc.get_threshold()), chunk_size=25, workers=2
+    )
 
+    assert rebuilt == total
+    assert thresholds_seen == {(REBUILD_GC_THRESHOLD, *before[1:])}
+    assert gc.get_threshold() == before
     assert applied_positions(runner) == (total, total)
     assert runner.position() == total
     assert dump(runner.views.engine) == incremental

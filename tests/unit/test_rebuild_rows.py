@@ -1,13 +1,16 @@
-"""How a parallel rebuild splits the cases between its workers."""
+"""How a rebuild computes: the split of the cases between workers, the garbage collector's pace."""
 
 from __future__ import annotations
 
+import gc
 from uuid import UUID, uuid4
+
+import pytest
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from projections.rebuild_rows import CaseShares
+from projections.rebuild_rows import REBUILD_GC_THRESHOLD, CaseShares, rare_garbage_collections
 
 
 def contiguous_log(case_sizes: list[int]) -> list[UUID]:
@@ -58,3 +61,11 @@ def test_every_case_goes_whole_to_exactly_one_share_however_the_log_interleaves(
         for case in events:
             owners.setdefault(case, set()).add(share)
     assert all(len(owning) == 1 for owning in owners.values())
+
+
+def test_the_collector_runs_rarely_during_a_rebuild_and_as_before_after_it_even_if_it_fails():
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError), rare_garbage_collections():
+        assert gc.get_threshold() == (REBUILD_GC_THRESHOLD, *before[1:])
+        raise RuntimeError("the rebuild failed")
+    assert gc.get_threshold() == before
