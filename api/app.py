@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from typing import Any
 
 from fastapi import FastAPI
@@ -22,6 +23,7 @@ from api.routes import reports as report_routes
 from api.routes import timeliness as timeliness_routes
 from api.settings import Settings, get_settings
 from events.envelope import EventEnvelope
+from projections.rebuild_mark import RebuildUnderWay
 from replay.queries import CaseQueries
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -124,7 +126,8 @@ def build_foresight(settings: Settings) -> Foresight:
     """The service, read models, queries and access log over the configured store."""
     service = build_case_service(settings)
     runner = build_case_views_runner(settings, service)
-    runner.catch_up()
+    with suppress(RebuildUnderWay):  # serve anyway: reads answer 503 until it is done
+        runner.catch_up()
     engine = runner.views.engine
     return Foresight(
         service=service,
@@ -142,8 +145,9 @@ PROBLEM_RESPONSES = {
     "409": "Version conflict, event id reused, or refused by the case",
     "413": "Request larger than 1 MiB",
     "422": "Invalid request; the problem names each field",
-    "503": "The database is locked, full or unreachable just now (`reason`); nothing was "
-           "written: send the same request again after `Retry-After` seconds",
+    "503": "The database is locked, full or unreachable just now, or the read models are "
+           "being rebuilt (`reason`); nothing was written or read: send the same request "
+           "again after `Retry-After` seconds",
 }
 
 

@@ -11,9 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from api.audit import access_audit, actions_per_agency, recording_audit
-from api.bootstrap import build_case_service, build_case_views_runner
+from api.cli_reading import caught_up_queries
 from api.exports import frame_bytes
-from api.settings import get_settings
 from events.timepoints import parse_instant
 
 audit_app = typer.Typer(help="Audit queries for information governance.", no_args_is_help=True)
@@ -55,10 +54,7 @@ def _emit(frame: object, output_format: str, output: Path | None, title: str) ->
 
 
 def _engine() -> object:
-    settings = get_settings()
-    runner = build_case_views_runner(settings, build_case_service(settings))
-    runner.catch_up()
-    return runner.views.engine
+    return caught_up_queries().engine
 
 
 @audit_app.command("recording")

@@ -16,6 +16,7 @@ from api.bootstrap import build_case_service, build_case_views_runner
 from api.settings import get_settings
 from api.synthetic import generate_authority, generate_cases
 from events.envelope import parse_event
+from projections.rebuild_mark import RebuildUnderWay
 
 out = Console()
 err = Console(stderr=True)
@@ -80,15 +81,26 @@ def project(
     """
     settings = get_settings()
     runner = build_case_views_runner(settings, build_case_service(settings))
-    applied = runner.catch_up_shared()
-    out.print(f"Applied {applied} event(s); read models at position {runner.position()}.")
-    if not follow:
-        return
+    first, waiting = True, False  # waiting for a rebuild: said once
     try:
         while True:
+            try:
+                applied = runner.catch_up_shared()
+            except RebuildUnderWay as error:
+                if not follow:
+                    err.print(f"{error} It brings them up to date itself; nothing was applied.")
+                    raise typer.Exit(1) from None
+                if not waiting:
+                    err.print(f"{error} Waiting for it to finish.")
+                waiting = True
+            else:
+                waiting = False
+                if applied or first:
+                    out.print(f"Applied {applied} event(s); read models at position "
+                              f"{runner.position()}.")
+            if not follow:
+                return
+            first = False
             time.sleep(interval)
-            applied = runner.catch_up_shared()
-            if applied:
-                out.print(f"Applied {applied} event(s); at position {runner.position()}.")
     except KeyboardInterrupt:
         out.print("Stopped.")

@@ -11,6 +11,7 @@ from rich.progress import Progress
 from api.bootstrap import build_case_service, build_case_views_runner
 from api.settings import get_settings
 from events.timepoints import parse_instant, utc_now
+from projections.rebuild_mark import RebuildUnderWay
 from replay.queries import CaseQueries
 
 
@@ -40,10 +41,15 @@ def export_time(as_known_at: str | None) -> datetime:
 
 def caught_up_queries() -> CaseQueries:
     """Read-model queries, after applying any events the read models have not seen yet (a
-    command reads the store as it is now, even with no projection process running)."""
+    command reads the store as it is now, even with no projection process running); exit 1
+    while a rebuild is filling them, rather than read part of the log."""
     settings = get_settings()
     runner = build_case_views_runner(settings, build_case_service(settings))
-    with Progress(console=err, transient=True) as progress:
-        task = progress.add_task("Updating read models", total=runner.lag() or None)
-        runner.catch_up(lambda count: progress.advance(task, count))
+    try:
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("Updating read models", total=runner.lag() or None)
+            runner.catch_up(lambda count: progress.advance(task, count))
+    except RebuildUnderWay as error:
+        err.print(f"{error} Nothing was read; try again when it has finished.")
+        raise typer.Exit(1) from None
     return CaseQueries(runner.views.engine)

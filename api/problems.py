@@ -23,6 +23,7 @@ from domain.errors import (
     VersionConflict,
 )
 from events.envelope import FieldError, InvalidEventError
+from projections.rebuild_mark import RebuildUnderWay
 from replay.foresight import NotADecision
 
 PROBLEM_JSON = "application/problem+json"
@@ -201,6 +202,10 @@ def _validation_error(detail: dict[str, Any]) -> FieldError:
                       str(detail.get("msg", "invalid")).removeprefix("Value error, "))
 
 
+# Seconds a client is asked to wait while the read models are being rebuilt.
+REBUILD_RETRY_AFTER = 30
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Map every error the routes can meet to a problem, in one place."""
 
@@ -236,6 +241,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             request, 503, None, found.detail, headers={"Retry-After": str(found.retry_after)},
             extensions={"reason": found.reason},
+        )
+
+    @app.exception_handler(RebuildUnderWay)
+    async def _rebuilding(request: Request, error: RebuildUnderWay) -> JSONResponse:
+        # Part of the log, answered as if it were all of it, would mislead a reviewer.
+        return problem_response(
+            request, 503, None, f"{error} Nothing was read; ask again after `Retry-After` "
+            "seconds.", headers={"Retry-After": str(REBUILD_RETRY_AFTER)},
+            extensions={"reason": "rebuilding", "position": error.position, "head": error.head},
         )
 
     @app.exception_handler(RequestValidationError)

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from domain.service import CaseService
 from projections.caseviews import CaseViews, execute_writes
 from projections.parallel_rebuild import StoreOpener, writes_from_workers
+from projections.rebuild_mark import beat, mark_rebuild, unmark_rebuild
 from projections.rebuild_rows import (
     REBUILD_CHUNK,
     ChunkWrites,
@@ -140,8 +141,23 @@ def rebuild_read_models(
     """Empty every case read model and build it again from the log, up to its head as it was
     when the rebuild started; return how many events. `workers` processes (opening the store
     with `open_store`) compute the writes, or this process alone when 0."""
-    views.clear_tables()
     head = service.recorder.max_notification_id() or 0
+    with views.engine.begin() as connection:
+        views.clear_tables(connection)
+        mark_rebuild(connection, service.name, head)
+    try:
+        return _rebuild(service, views, topics, head, progress, chunk_size, workers, open_store,
+                        commit_chunks)
+    finally:
+        with views.engine.begin() as connection:
+            unmark_rebuild(connection, service.name)
+
+
+def _rebuild(
+    service: CaseService, views: CaseViews, topics: tuple[str, ...], head: int,
+    progress: Callable[[int], None] | None, chunk_size: int, workers: int,
+    open_store: StoreOpener | None, commit_chunks: int,
+) -> int:
     if workers > 0 and open_store is not None:
         source = writes_from_workers(open_store, topics, head, chunk_size, workers)
     else:
@@ -156,6 +172,7 @@ def rebuild_read_models(
         def commit_up_to(last: int) -> None:
             nonlocal committed, pending
             views.record_tracking(connection, Tracking(service.name, last), after=committed)
+            beat(connection, service.name)
             connection.commit()
             committed, pending = last, 0
 

@@ -27,6 +27,7 @@ from events.recorded import RecordedEvent
 from events.timepoints import start_of
 from projections import tables
 from projections.casemodel import CaseModel, Changes
+from projections.rebuild_mark import RebuildUnderWay, rebuild_head
 
 CACHED_CASES = 256
 # Events held by the cached cases at most: the bound on the projection's memory.
@@ -39,15 +40,15 @@ class CaseViews(TrackingRecorder):
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def clear_tables(self) -> None:
+    @staticmethod
+    def clear_tables(connection: Connection) -> None:
         """Empty every read model and the tracking position; the tables stay as migrated."""
-        with self.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                names = ", ".join(table.name for table in tables.READ_MODEL_TABLES)
-                connection.execute(text(f"TRUNCATE {names}"))
-                return
-            for table in tables.READ_MODEL_TABLES:
-                connection.execute(table.delete())
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(table.name for table in tables.READ_MODEL_TABLES)
+            connection.execute(text(f"TRUNCATE {names}"))
+            return
+        for table in tables.READ_MODEL_TABLES:
+            connection.execute(table.delete())
 
     @staticmethod
     def secondary_indexes() -> list[Index]:
@@ -176,9 +177,14 @@ class CaseProjection(Projection[CaseViews]):
         self, connection: Connection, batch: Sequence[RecordedEvent], tracking: Tracking,
         after: int | None = None,
     ) -> None:
-        """`process_batch` inside the caller's transaction (the bulk rebuild brings its own
-        connection); the caller rolls back, and calls `forget_cached_cases`, on failure."""
+        """`process_batch` inside the caller's transaction; the caller rolls back, and calls
+        `forget_cached_cases`, on failure."""
         self.view.record_tracking(connection, tracking, after)
+        # Holding the write lock now, so a rebuild begun since the caller looked is seen
+        # here: it is the only one projecting until it finishes.
+        head = rebuild_head(connection, tracking.application_name)
+        if head is not None:
+            raise RebuildUnderWay(after or 0, head)
         execute_writes(
             connection,
             self.writes_for(batch, lambda case_id: self._model(connection, case_id), connection.dialect),

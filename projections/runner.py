@@ -14,6 +14,7 @@ from domain.service import CaseService
 from projections.bulk_rebuild import COMMIT_CHUNKS, rebuild_read_models
 from projections.caseviews import CaseProjection, CaseViews
 from projections.parallel_rebuild import StoreOpener
+from projections.rebuild_mark import RebuildUnderWay, rebuild_head
 from projections.rebuild_rows import REBUILD_CHUNK, stored_event_chunks
 
 BATCH_SIZE = 1_000
@@ -57,7 +58,11 @@ class CaseViewsRunner:
         progress: Callable[[int], None] | None = None,
         max_batches: int | None = None,
     ) -> int:
-        """Apply every event recorded since the tracked position; return how many."""
+        """Apply every event recorded since the tracked position; return how many.
+
+        Raises `RebuildUnderWay` while a rebuild is filling the read models: it is the only
+        one projecting until it finishes."""
+        self.refuse_during_rebuild()
         applied = 0
         start = self.position()
         if max_batches is not None and max_batches <= 0:
@@ -81,6 +86,7 @@ class CaseViewsRunner:
         target = self.service.recorder.max_notification_id() or 0
         with self._lock:
             for attempt in range(SHARED_ATTEMPTS):
+                self.refuse_during_rebuild()
                 if self.position() >= target:
                     return 0
                 try:
@@ -91,6 +97,17 @@ class CaseViewsRunner:
                     if attempt == SHARED_ATTEMPTS - 1:
                         raise
             raise AssertionError("unreachable")
+
+    def rebuild_head(self) -> int | None:
+        """The head of the log a live rebuild is filling the read models up to, or None."""
+        with self.views.engine.connect() as connection:
+            return rebuild_head(connection, self.application_name)
+
+    def refuse_during_rebuild(self) -> None:
+        """Raise `RebuildUnderWay` if a live rebuild is filling the read models."""
+        head = self.rebuild_head()
+        if head is not None:
+            raise RebuildUnderWay(self.position(), head)
 
     def rebuild(
         self, progress: Callable[[int], None] | None = None, chunk_size: int = REBUILD_CHUNK,

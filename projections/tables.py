@@ -184,3 +184,16 @@ READ_MODEL_TABLES = (
     events, knowledge, entry_states, state_subjects, plan_periods, plan_subjects, tracking
 )
 
+# A bulk rebuild under way. While it lasts it is the only one projecting: other runners wait,
+# and the API refuses reads rather than answer from part-built read models. A rebuild killed
+# outright leaves its row: see `projections.rebuild_mark` for how it is told from a live one.
+rebuilds = Table(
+    "rm_rebuilds",
+    metadata,
+    Column("application_name", String(64), primary_key=True),
+    Column("head", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+    Column("heartbeat_at", UtcDateTime, nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+)
+

@@ -20,6 +20,8 @@ class Health(BaseModel):
     events: int
     read_model_position: int
     projection_lag: int
+    # A bulk rebuild is filling the read models: reads answer 503 until it finishes.
+    rebuilding: bool
 
 
 @router.get("/health", response_model=Health, summary="Liveness, store kind, projection lag")
@@ -30,4 +32,5 @@ def health(foresight: ForesightDep) -> Any:
     return Health(
         status="ok", store=foresight.store_kind, events=events,
         read_model_position=position, projection_lag=max(0, events - position),
+        rebuilding=foresight.runner.rebuild_head() is not None,
     )
