@@ -1076,7 +1076,7 @@ def test_health_needs_no_token_and_reports_the_store_and_lag(api: Api) -> None:
     health = response.json()
     events = api.service.recorder.max_notification_id()
     assert health == {"status": "ok", "store": api.engine.dialect.name, "events": events,
-                      "read_model_position": events, "projection_lag": 0}
+                      "read_model_position": events, "projection_lag": 0, "rebuilding": False}
     api.post("sw-jones", new_case(), note())
     assert api.get(None, "/health").json()["projection_lag"] == 1
 

@@ -446,7 +446,7 @@ def test_health_and_openapi_are_public_and_show_no_case_data(client: Client) -> 
     health = client.http.get("/health")
     assert health.status_code == 200
     assert set(health.json()) == {"status", "store", "events", "read_model_position",
-                                  "projection_lag"}
+                                  "projection_lag", "rebuilding"}
     document = client.http.get("/openapi.json").text
     summaries = [raw["summary"] for raw in demo_case_events() if raw.get("summary")]
     assert summaries
