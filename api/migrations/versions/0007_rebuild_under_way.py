@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("heartbeat_at", UtcDateTime(), nullable=False),
         sa.Column("host", sa.String(255), nullable=False),
         sa.Column("pid", sa.Integer(), nullable=False),
+        if_not_exists=True,  # a store made by create_all, before migrations, has it already
     )
 
 
