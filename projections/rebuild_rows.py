@@ -12,8 +12,9 @@ before the chunk, so memory does not grow with the log.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -29,22 +30,45 @@ REBUILD_CHUNK = 10_000
 REBUILD_GC_THRESHOLD = 100_000
 
 
-@contextmanager
-def rare_garbage_collections() -> Iterator[None]:
+class _RareCollections:
+    """The collector's thresholds, raised while anyone in the process needs them raised (a
+    rebuild and a catch-up may overlap in threads of one server): the first to enter raises
+    them, the last to leave puts back what they were."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._before = gc.get_threshold()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                self._before = gc.get_threshold()
+                gc.set_threshold(REBUILD_GC_THRESHOLD, *self._before[1:])
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    gc.set_threshold(*self._before)
+
+
+_rare_collections = _RareCollections()
+
+
+def rare_garbage_collections() -> AbstractContextManager[None]:
     """Let the cyclic garbage collector run rarely while this lasts, as it was afterwards.
 
-    A rebuild allocates a few hundred objects per event and keeps tens of thousands of events
-    in its cache of case models. At the default thresholds the collector keeps scanning that
-    cache, although it finds almost no cycles: a third of a worker's CPU at a million events
-    (73 s against 48 s for half the log, measured). Memory is still freed by reference
-    counting as before; only cycles wait longer.
+    Projecting many events allocates a few hundred objects per event and keeps tens of
+    thousands of events in the cache of case models. At the default thresholds the collector
+    keeps scanning that cache, although it finds almost no cycles: a third of a rebuild
+    worker's CPU at a million events (73 s against 48 s for half the log, measured). Memory
+    is still freed by reference counting as before; only cycles wait longer.
     """
-    before = gc.get_threshold()
-    gc.set_threshold(REBUILD_GC_THRESHOLD, *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
+    return _rare_collections.held()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,11 @@ from projections.bulk_rebuild import COMMIT_CHUNKS, rebuild_read_models
 from projections.caseviews import CaseProjection, CaseViews
 from projections.parallel_rebuild import StoreOpener
 from projections.rebuild_mark import RebuildUnderWay, rebuild_head
-from projections.rebuild_rows import REBUILD_CHUNK, stored_event_chunks
+from projections.rebuild_rows import (
+    REBUILD_CHUNK,
+    rare_garbage_collections,
+    stored_event_chunks,
+)
 
 BATCH_SIZE = 1_000
 # Below this many events a rebuild is quicker in one process than starting workers.
@@ -68,14 +72,19 @@ class CaseViewsRunner:
         if max_batches is not None and max_batches <= 0:
             return 0
         chunks = stored_event_chunks(self.service, CASE_TOPICS, self.batch_size, start)
-        for batches, (batch, last) in enumerate(chunks, start=1):
-            self.projection.process_batch(batch, Tracking(self.application_name, last), after=start)
-            applied += len(batch)
-            start = last
-            if progress is not None:
-                progress(len(batch))
-            if max_batches is not None and batches >= max_batches:
-                break
+        # A long catch-up (after an import, or by a runner started late) keeps as many case
+        # models cached as a rebuild does.
+        with rare_garbage_collections():
+            for batches, (batch, last) in enumerate(chunks, start=1):
+                self.projection.process_batch(
+                    batch, Tracking(self.application_name, last), after=start
+                )
+                applied += len(batch)
+                start = last
+                if progress is not None:
+                    progress(len(batch))
+                if max_batches is not None and batches >= max_batches:
+                    break
         return applied
 
     def catch_up_shared(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import signal
@@ -20,6 +21,7 @@ from api.settings import Settings
 from api.synthetic import generate_case
 from events.envelope import parse_event
 from projections import tables
+from projections.rebuild_rows import REBUILD_GC_THRESHOLD
 from tests.property.test_replay_properties import dump
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -361,3 +363,17 @@ def test_a_runner_whose_read_of_the_position_is_overtaken_is_refused_and_the_pos
     runner.projection.forget_cached_cases()
     runner.catch_up()
     assert_applied_once_and_as_a_rebuild(runner, 40)
+
+
+def test_a_long_catch_up_runs_the_collector_rarely_and_puts_it_back_after(db_url):
+    settings = Settings(db_url=db_url)
+    fill_interleaved(settings, cases=2, events_per_case=30)
+    runner = build_case_views_runner(settings, build_case_service(settings))
+    runner.batch_size = 10
+    before = gc.get_threshold()
+    seen = set()
+
+    runner.catch_up(lambda _: seen.add(gc.get_threshold()))
+
+    assert seen == {(REBUILD_GC_THRESHOLD, *before[1:])}
+    assert gc.get_threshold() == before

@@ -69,3 +69,14 @@ def test_the_collector_runs_rarely_during_a_rebuild_and_as_before_after_it_even_
         assert gc.get_threshold() == (REBUILD_GC_THRESHOLD, *before[1:])
         raise RuntimeError("the rebuild failed")
     assert gc.get_threshold() == before
+
+
+def test_overlapping_users_leave_the_collector_as_it_was_before_the_first():
+    before = gc.get_threshold()
+    first, second = rare_garbage_collections(), rare_garbage_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # not the last out: still rare for the other
+    assert gc.get_threshold()[0] == REBUILD_GC_THRESHOLD
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
