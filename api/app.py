@@ -73,16 +73,21 @@ class BodySizeLimit:
             await self._too_large(scope, send)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
-        body = json.dumps({
+        await send_problem(send, {
             "type": "about:blank", "title": "Request too large", "status": 413,
             "detail": f"Requests are limited to {self.limit} bytes; split the batch.",
             "instance": scope.get("path", ""),
             "errors": [{"field": "(body)", "reason": f"larger than {self.limit} bytes"}],
-        }).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", PROBLEM_JSON.encode()),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        })
+
+
+async def send_problem(send: Send, problem: dict[str, Any]) -> None:
+    """A whole problem+json response, sent at the ASGI level (outside FastAPI's handlers)."""
+    body = json.dumps(problem).encode()
+    await send({"type": "http.response.start", "status": problem["status"],
+                "headers": [(b"content-type", PROBLEM_JSON.encode()),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 PAGE_POLICY = (
@@ -107,8 +112,12 @@ class SecurityHeaders:
             return
         path: str = scope.get("path", "")
 
+        started = False
+
         async def with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 headers += [(b"x-content-type-options", b"nosniff"),
                             (b"referrer-policy", b"no-referrer"),
@@ -119,7 +128,20 @@ class SecurityHeaders:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception:
+            # An error no handler expected would otherwise be answered by the server's
+            # outermost layer, in plain text and without the headers above.
+            if not started:
+                await send_problem(with_headers, {
+                    "type": "about:blank", "title": "Internal Server Error", "status": 500,
+                    "detail": "The server met an error it did not expect, and logged it. "
+                              "After an append, read the case before sending it again "
+                              "(resending the same event ids is safe).",
+                    "instance": path,
+                })
+            raise  # for the server to log
 
 
 def build_foresight(settings: Settings) -> Foresight:

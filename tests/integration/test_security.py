@@ -408,6 +408,24 @@ def test_every_export_format_is_sent_with_no_store(
     assert_security_headers(response)
 
 
+def test_an_unexpected_error_is_a_500_problem_with_the_security_headers(db_url: str) -> None:
+    app = create_app(Settings(db_url=db_url))
+
+    @app.get("/fails")
+    def fails() -> None:
+        raise RuntimeError("a bug that names FAM-0042")
+
+    with TestClient(app, raise_server_exceptions=False) as http:
+        response = http.get("/fails")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert_security_headers(response)
+    problem = response.json()
+    assert (problem["status"], problem["instance"]) == (500, "/fails")
+    assert "FAM-0042" not in response.text  # the error's own text stays in the server's log
+    app.state.foresight.service.close()
+
+
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|javascript:", re.I)
 
 
