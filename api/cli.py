@@ -17,7 +17,7 @@ from api.cli_audit import audit_app
 from api.cli_exports import export_app
 from api.cli_import import import_chronology
 from api.cli_operations import generate, project
-from api.cli_reading import caught_up_queries
+from api.cli_reading import caught_up_queries, log_cli_read
 from api.cli_reports import report_app
 from api.bootstrap import build_case_service, build_case_views_runner, build_engine
 from api.demo import DEMO_AUTHORITY_YEAR, DEMO_CASE, demo_authority_events, demo_case_events
@@ -105,6 +105,7 @@ def chronology_command(
     if not queries.case_exists(case_id):
         err.print(f"No case {case_id!r}.")
         raise typer.Exit(1)
+    log_cli_read(queries, "chronology", case_id=case_id, as_known_at=cutoff, agency=agency)
     entries = queries.chronology(
         case_id,
         as_known_at=cutoff,
@@ -175,7 +176,9 @@ def demo(
             f"Generated authority: {authority} children in {cases} cases (AUTH-…), census year "
             f"{DEMO_AUTHORITY_YEAR - 1}-{DEMO_AUTHORITY_YEAR % 100:02d}: {stored.new_count} new "
             f"event(s)", highlight=False, soft_wrap=True)
-    entries = caught_up_queries().chronology(DEMO_CASE)
+    queries = caught_up_queries()
+    log_cli_read(queries, "demo", case_id=DEMO_CASE)
+    entries = queries.chronology(DEMO_CASE)
     out.print(chronology_table(DEMO_CASE, entries, None, None))
     engine = build_engine(settings)
     base = f"http://{host}:{port}"
@@ -219,11 +222,13 @@ def foresight_command(
     output_format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """What the maker of a decision knew, what others held, and what was learned later."""
+    queries = caught_up_queries()
     try:
-        view = foresight_view(caught_up_queries(), case_id, event_id)
+        view = foresight_view(queries, case_id, event_id)
     except DomainError as error:
         err.print(str(error))
         raise typer.Exit(1) from None
+    log_cli_read(queries, "foresight", case_id=case_id)
     if output_format == "json":
         out.print_json(view.model_dump_json())
         return

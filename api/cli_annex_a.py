@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from api.annex_a_export import write_annex_a
-from api.cli_reading import caught_up_queries, date_option, export_time
+from api.cli_reading import caught_up_queries, date_option, export_time, log_cli_read
 from replay.annex_a import annex_a_from_queries
 
 err = Console(stderr=True)
@@ -45,8 +45,11 @@ def export_annex_a(
         err.print(f"--to ({last}) is before --from ({first})")
         raise typer.Exit(2)
     known = export_time(as_known_at)
-    annex = annex_a_from_queries(caught_up_queries(), period_from=first, period_to=last,
-                                 as_known_at=known, agency=agency.lower() if agency else None)
+    queries = caught_up_queries()
+    viewer = agency.lower() if agency else None
+    annex = annex_a_from_queries(queries, period_from=first, period_to=last,
+                                 as_known_at=known, agency=viewer)
+    log_cli_read(queries, "export annex-a", as_known_at=known, agency=viewer)
     written = write_annex_a(annex, output, output_format)
     counts = ", ".join(f"list {number}: {len(rows)}" for number, rows in annex.rows.items())
     err.print(f"Wrote {len(written)} file(s) to {output} ({counts})")

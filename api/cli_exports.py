@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli_reading import caught_up_queries, export_time
+from api.cli_reading import caught_up_queries, export_time, log_cli_read
 from api.cin_census_xml import census_from_store, census_parameter_errors, census_xml
 from replay.cin_census import CompletenessIssue
 
@@ -36,7 +36,9 @@ def export_cin_census(
     if refused:
         raise typer.Exit(2)
     known = export_time(as_known_at)
-    census = census_from_store(caught_up_queries(), year=year, la=la, as_known_at=known)
+    queries = caught_up_queries()
+    census = census_from_store(queries, year=year, la=la, as_known_at=known)
+    log_cli_read(queries, "export cin-census", as_known_at=known)
     output.write_bytes(census_xml(census))
     episodes = sum(len(child.episodes) for child in census.children)
     err.print(f"Wrote {len(census.children)} children ({episodes} episodes) for "

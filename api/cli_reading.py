@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import date, datetime
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from api.access_log import Access, AccessLog
 from api.bootstrap import build_case_service, build_case_views_runner
+from api.deps import EVERY_CASE
 from api.settings import get_settings
 from events.timepoints import parse_instant, utc_now
 from projections.rebuild_mark import RebuildUnderWay
@@ -53,3 +56,22 @@ def caught_up_queries() -> CaseQueries:
         err.print(f"{error} Nothing was read; try again when it has finished.")
         raise typer.Exit(1) from None
     return CaseQueries(runner.views.engine)
+
+
+# How the access log names a reader at the command line, who has no token: the operating
+# system's user, with this role and agency.
+CLI_ROLE = "cli"
+CLI_AGENCY = "(command line)"
+
+
+def log_cli_read(
+    queries: CaseQueries, command: str, *, case_id: str = EVERY_CASE,
+    as_known_at: datetime | None = None, agency: str | None = None,
+) -> None:
+    """Record a read of case data made at the command line in the access log, as the API
+    records its reads (an authority-wide one against every case, "*")."""
+    AccessLog(queries.engine).record(Access(
+        user=getpass.getuser(), role=CLI_ROLE, agency=CLI_AGENCY,
+        endpoint=f"foresight {command}", case_id=case_id, as_known_at=as_known_at,
+        viewed_as=agency or "*",
+    ))

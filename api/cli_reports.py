@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli_reading import caught_up_queries, date_option
+from api.cli_reading import caught_up_queries, date_option, log_cli_read
 from api.exports import frame_bytes, workbook_bytes
 from api.settings import get_settings
 from api.timeliness_report import (
@@ -68,10 +68,12 @@ def report_timeliness(
     except ValueError as error:
         err.print(f"--as-known-at: {error}")
         raise typer.Exit(2) from None
+    queries = caught_up_queries()
     report = timeliness_report(
-        caught_up_queries(), pack, as_known_at=known, occurred_from=date_option(occurred_from, "--from"),
+        queries, pack, as_known_at=known, occurred_from=date_option(occurred_from, "--from"),
         occurred_to=date_option(occurred_to, "--to"), on=date_option(on, "--on"),
     )
+    log_cli_read(queries, "report timeliness", as_known_at=known)
     if output_format == "table":
         _print_tables(report.summary, report.intervals, pack.name, report.on)
         return

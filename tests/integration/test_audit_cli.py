@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import io
 
 import pandas as pd
@@ -71,3 +72,18 @@ def test_corrections_and_retractions_are_counted_per_agency(store):
     assert frame.set_index("agency").loc["police", "late"] == 1
     assert frame["recorded"].sum() + frame["corrected"].sum() + frame["retracted"].sum() \
         + frame["shared"].sum() + frame["marked"].sum() == len(demo_case_events())
+
+
+def test_reads_of_case_data_at_the_command_line_are_in_the_access_log_too(store):
+    """The CLI has no token: its reader is the operating system's user, role `cli`."""
+    run("chronology", "FAM-0042", "--as-known-at", "2024-01-16T12:00", "--agency", "police")
+    run("report", "timeliness", "--format", "json")
+    frame = pd.read_csv(io.StringIO(run("audit", "access", "--format", "csv")))
+    cli = frame[frame["role"] == "cli"]
+    assert list(cli["endpoint"]) == ["foresight chronology", "foresight report timeliness"]
+    assert set(cli["user"]) == {getpass.getuser()}
+    assert set(cli["agency"]) == {"(command line)"}
+    assert list(cli["case_id"]) == ["FAM-0042", "*"]
+    assert list(cli["viewed_as"]) == ["police", "*"]
+    assert cli["as_known_at"].iloc[0].startswith("2024-01-16 12:00")
+    assert list(frame.loc[frame["role"] != "cli", "user"]) == ["rev-ada", "rev-ada"]
