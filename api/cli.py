@@ -28,6 +28,7 @@ from api.users import UserError, add_user, issue_token
 from domain.errors import DomainError
 from events.envelope import InvalidEventError, parse_event
 from events.timepoints import format_local, parse_instant
+from projections.rebuild_mark import RebuildUnderWay
 from projections.rebuild_rows import REBUILD_CHUNK
 from projections.integrity import Anchor, verify_store
 from replay.fold import ChronologyEntry
@@ -271,11 +272,15 @@ def rebuild(
     runner = build_case_views_runner(settings, service)
     total = service.recorder.max_notification_id() or 0
     started = time.perf_counter()
-    with Progress(console=err) as progress:
-        task = progress.add_task("Rebuilding read models", total=total)
-        applied = runner.rebuild(
-            lambda count: progress.advance(task, count), chunk_events, workers
-        )
+    try:
+        with Progress(console=err) as progress:
+            task = progress.add_task("Rebuilding read models", total=total)
+            applied = runner.rebuild(
+                lambda count: progress.advance(task, count), chunk_events, workers
+            )
+    except RebuildUnderWay as error:
+        err.print(f"Another rebuild is under way: {error}")
+        raise typer.Exit(1) from None
     elapsed = time.perf_counter() - started
     out.print(f"Rebuilt the read models from {applied} event(s) in {elapsed:.1f} s.")
 

@@ -28,7 +28,13 @@ from sqlalchemy.engine import Connection
 from domain.service import CaseService
 from projections.caseviews import CaseViews, execute_writes
 from projections.parallel_rebuild import StoreOpener, writes_from_workers
-from projections.rebuild_mark import beat, mark_rebuild, unmark_rebuild
+from projections.rebuild_mark import (
+    RebuildUnderWay,
+    beat,
+    mark_rebuild,
+    rebuild_head,
+    unmark_rebuild,
+)
 from projections.rebuild_rows import (
     REBUILD_CHUNK,
     ChunkWrites,
@@ -142,8 +148,14 @@ def rebuild_read_models(
     when the rebuild started; return how many events. `workers` processes (opening the store
     with `open_store`) compute the writes, or this process alone when 0."""
     head = service.recorder.max_notification_id() or 0
+    position = views.max_tracking_id(service.name) or 0  # for the refusal below
     with views.engine.begin() as connection:
         views.clear_tables(connection)
+        # Under the write lock now: another rebuild that marked itself first wins, and this
+        # one rolls back without having emptied anything.
+        running = rebuild_head(connection, service.name)
+        if running is not None:
+            raise RebuildUnderWay(position, running)
         mark_rebuild(connection, service.name, head)
     try:
         return _rebuild(service, views, topics, head, progress, chunk_size, workers, open_store,

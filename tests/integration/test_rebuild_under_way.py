@@ -156,3 +156,24 @@ def test_a_mark_from_another_machine_counts_until_its_heartbeat_is_stale(db_url)
         assert rebuild_head(connection, runner.application_name, now=later) is None
     with pytest.raises(RebuildUnderWay):
         runner.catch_up()
+
+
+def test_a_second_rebuild_is_refused_and_empties_nothing(db_url, point_cli_at):
+    settings = Settings(db_url=db_url)
+    total = fill_interleaved(settings, cases=2, events_per_case=20)
+    runner = runner_over(settings)
+    runner.catch_up()
+    before = dump(runner.views.engine)
+    marked(runner, total)  # a live rebuild: this very process
+
+    with pytest.raises(RebuildUnderWay):
+        runner.rebuild(workers=0)
+    point_cli_at(db_url)
+    result = CliRunner().invoke(cli, ["rebuild", "--workers", "0"])
+
+    assert result.exit_code == 1 and "Another rebuild is under way" in result.output
+    with runner.views.engine.connect() as connection:
+        assert rebuild_head(connection, runner.application_name) == total
+    # The refused rebuilds rolled back: the marked one's rows are as they were.
+    assert {name: rows for name, rows in dump(runner.views.engine).items()
+            if name != "rm_rebuilds"} == before
