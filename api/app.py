@@ -157,6 +157,7 @@ def build_foresight(settings: Settings) -> Foresight:
         queries=CaseQueries(engine),
         access=AccessLog(engine),
         store_kind=make_url(settings.db_url).get_backend_name(),
+        returns_agency=settings.returns_agency.lower(),
     )
 
 

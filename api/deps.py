@@ -35,6 +35,7 @@ class Foresight:
     queries: CaseQueries
     access: AccessLog
     store_kind: str
+    returns_agency: str = "social_care"
 
     def caught_up(self) -> CaseQueries:
         """Queries after applying anything the read models have not seen (read your writes)."""
@@ -74,6 +75,20 @@ def require(user: User, roles: frozenset[str], action: str) -> None:
         raise ProblemError(
             403, "Forbidden", f"A {user.role} may not {action}; it needs one of: "
             + ", ".join(sorted(roles)),
+        )
+
+
+def require_whole_record_report(foresight: Foresight, user: User, action: str) -> None:
+    """Reports built from the whole record of every case (the CIN census, children on
+    plans): reviewers, and managers of the agency that makes the statutory returns. Any other
+    manager sees what their own agency knows, so not these."""
+    require(user, REPORT_ROLES, action)
+    if user.role not in WHOLE_RECORD_ROLES and user.agency != foresight.returns_agency:
+        raise ProblemError(
+            403, "Forbidden",
+            f"This report is the whole record of every case: for reviewers and managers of "
+            f"{foresight.returns_agency}; a {user.role} of {user.agency} sees what "
+            f"{user.agency} knows",
         )
 
 

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # request fails with 503 and Retry-After (nothing written).
     lock_timeout: int = Field(default=30, ge=1)
     timescales: str = "england"  # rule pack: england, wales, or a JSON file (timeliness_report)
+    # FORESIGHT_RETURNS_AGENCY: the agency that makes the statutory returns (children's social
+    # care); besides reviewers, only its managers read the whole-record authority reports.
+    returns_agency: str = Field(default="social_care", min_length=1, max_length=64)
 
     @field_validator("db_url")
     @classmethod

@@ -16,7 +16,13 @@ from api.cin_census_xml import (
     census_xml,
     schema_errors,
 )
-from api.deps import EVERY_CASE, REPORT_ROLES, CurrentUser, ForesightDep, log_read, require
+from api.deps import (
+    EVERY_CASE,
+    CurrentUser,
+    ForesightDep,
+    log_read,
+    require_whole_record_report,
+)
 from api.params import AsKnownAt
 from events.timepoints import utc_now
 from replay.cin_census import CompletenessIssue
@@ -69,7 +75,7 @@ def export_cin_census(
     The same log and the same `as_known_at` give byte-identical XML. Nothing is invented:
     what is missing or breaks a DfE rule is left as recorded and listed, with the DfE rule and
     the events to correct (the count is in `Foresight-Completeness-Issues`)."""
-    require(user, REPORT_ROLES, "read authority-wide reports")
+    require_whole_record_report(foresight, user, "read the CIN census")
     known = as_known_at or utc_now().replace(microsecond=0)
     census = census_from_store(foresight.caught_up(), year=year, la=la, as_known_at=known)
     log_read(foresight, user, request, case_id=EVERY_CASE, as_known_at=known)

@@ -7,7 +7,13 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import EVERY_CASE, REPORT_ROLES, CurrentUser, ForesightDep, log_read, require
+from api.deps import (
+    EVERY_CASE,
+    CurrentUser,
+    ForesightDep,
+    log_read,
+    require_whole_record_report,
+)
 from api.exports import MEDIA_TYPES, frame_bytes
 from api.params import AsKnownAt, OnDate
 from replay.authority import AuthorityQueries, ChildOnPlan
@@ -27,7 +33,7 @@ def children_on_plans(
 ) -> Any:
     """For example, the children on a child protection plan on 31 March as the record knew it
     on 1 April (a plan ending on the date counts as active that day)."""
-    require(user, REPORT_ROLES, "read authority-wide reports")
+    require_whole_record_report(foresight, user, "read authority-wide reports")
     foresight.caught_up()
     children = AuthorityQueries(foresight.queries.engine).children_on_plans(
         kind=kind, on=on, as_known_at=as_known_at)

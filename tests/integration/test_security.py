@@ -408,6 +408,31 @@ def test_every_export_format_is_sent_with_no_store(
     assert_security_headers(response)
 
 
+@pytest.mark.parametrize("path", ["/reports/children-on-plans",
+                                  "/exports/cin-census?year=2024&la=873"])
+def test_whole_record_reports_are_for_reviewers_and_the_returns_agencys_managers(
+    db_url: str, path: str,
+) -> None:
+    """A police manager sees what police know; the census and the plans report are the whole
+    record of every child, so they are refused, and nothing is logged as read."""
+    app = create_app(Settings(db_url=db_url, returns_agency="social_care"))
+    foresight = app.state.foresight
+    foresight.service.append([parse_event(raw) for raw in demo_case_events()])
+    tokens = {agency: add_user(foresight.queries.engine, f"tm-{agency}", "manager", agency)[1]
+              for agency in ("police", "social_care")}
+    with TestClient(app) as http:
+        refused = http.get(path, headers={"Authorization": f"Bearer {tokens['police']}"})
+        allowed = http.get(path, headers={"Authorization": f"Bearer {tokens['social_care']}"})
+    assert refused.status_code == 403
+    assert "social_care" in refused.json()["detail"]
+    assert allowed.status_code == 200, allowed.text
+    with foresight.queries.engine.connect() as connection:
+        readers = connection.execute(sqlalchemy.text(
+            "SELECT \"user\" FROM foresight_access_log")).scalars().all()
+    assert readers == ["tm-social_care"]
+    foresight.service.close()
+
+
 def test_an_unexpected_error_is_a_500_problem_with_the_security_headers(db_url: str) -> None:
     app = create_app(Settings(db_url=db_url))
 
