@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 from datetime import date, datetime
 
 import typer
@@ -71,7 +72,14 @@ def log_cli_read(
     """Record a read of case data made at the command line in the access log, as the API
     records its reads (an authority-wide one against every case, "*")."""
     AccessLog(queries.engine).record(Access(
-        user=getpass.getuser(), role=CLI_ROLE, agency=CLI_AGENCY,
+        user=_os_user(), role=CLI_ROLE, agency=CLI_AGENCY,
         endpoint=f"foresight {command}", case_id=case_id, as_known_at=as_known_at,
         viewed_as=agency or "*",
     ))
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container's bare uid): name the uid
+        return f"uid {os.getuid()}"
