@@ -247,8 +247,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _rebuilding(request: Request, error: RebuildUnderWay) -> JSONResponse:
         # Part of the log, answered as if it were all of it, would mislead a reviewer.
         return problem_response(
-            request, 503, None, f"{error} Nothing was read; ask again after `Retry-After` "
-            "seconds.", headers={"Retry-After": str(REBUILD_RETRY_AFTER)},
+            request, 503, None,
+            f"{error} Nothing was read; try again in {REBUILD_RETRY_AFTER} seconds.",
+            headers={"Retry-After": str(REBUILD_RETRY_AFTER)},
             extensions={"reason": "rebuilding", "position": error.position, "head": error.head},
         )
 
