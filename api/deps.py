@@ -35,7 +35,7 @@ class Foresight:
     queries: CaseQueries
     access: AccessLog
     store_kind: str
-    returns_agency: str = "social_care"
+    returns_agency: str  # FORESIGHT_RETURNS_AGENCY (api/settings.py)
 
     def caught_up(self) -> CaseQueries:
         """Queries after applying anything the read models have not seen (read your writes)."""
