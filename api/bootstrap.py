@@ -14,12 +14,12 @@ from eventsourcing.utils import Environment, get_topic
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
-from api.schema import upgrade_schema
+from api.migrations.runner import upgrade_schema
 from api.settings import Settings
 from domain.service import CaseService
 from projections.caseviews import CaseViews
 from projections.encrypted_columns import StoreKeyError, use_cipher
-from projections.eventstore import ForesightPostgresRecorder, ForesightSQLiteRecorder
+from projections.store.recorders import ForesightPostgresRecorder, ForesightSQLiteRecorder
 from projections.runner import CaseViewsRunner
 
 

@@ -35,7 +35,7 @@ from projections.rebuild_mark import (
     rebuild_head,
     unmark_rebuild,
 )
-from projections.rebuild_rows import (
+from projections.batch_writes import (
     REBUILD_CHUNK,
     ChunkWrites,
     chunk_writes,

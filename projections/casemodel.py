@@ -1,7 +1,7 @@
 """One case as the projection sees it: its events, who knew each from when, and what depends on what.
 
 Applying an event says which entries and plans changed, so that only their read-model
-rows are recomputed. Every computed row comes from `replay.fold.fold_entries`, the same
+rows are recomputed. Every computed row comes from `projections.fold.fold_entries`, the same
 fold that answers a chronology directly from the store.
 """
 
@@ -16,7 +16,7 @@ from events.recorded import RecordedEvent
 from events.timepoints import local_date, parse_timepoint, start_of
 from events.vocabulary import AMENDING_TYPES
 from projections.tables import WHOLE_RECORD
-from replay.fold import ChronologyEntry, fold_entries
+from projections.fold import ChronologyEntry, fold_entries
 
 PLAN_TYPES = frozenset({"plan_started", "plan_reviewed", "plan_ended"})
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from domain.service import CaseService
 from projections.caseviews import CaseViews
-from projections.rebuild_rows import ChunkWrites, chunk_writes, rare_garbage_collections
+from projections.batch_writes import ChunkWrites, chunk_writes, rare_garbage_collections
 
 # Chunks a worker may compute ahead of the writer: bounds memory, keeps the writer fed.
 CHUNKS_AHEAD = 2

@@ -15,7 +15,7 @@ from projections.bulk_rebuild import COMMIT_CHUNKS, rebuild_read_models
 from projections.caseviews import CaseProjection, CaseViews
 from projections.parallel_rebuild import StoreOpener
 from projections.rebuild_mark import RebuildUnderWay, rebuild_head
-from projections.rebuild_rows import (
+from projections.batch_writes import (
     REBUILD_CHUNK,
     rare_garbage_collections,
     stored_event_chunks,

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from events.timepoints import local_date, parse_timepoint
 from projections import tables
-from replay.fold import ChronologyEntry
+from projections.fold import ChronologyEntry
 from replay.queries import CaseQueries, ChronologyFilter
 from replay.referrals import is_referral
 

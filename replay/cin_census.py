@@ -21,7 +21,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from events.timepoints import local_date
-from replay.fold import ChronologyEntry
+from projections.fold import ChronologyEntry
 from replay.referrals import FURTHER_ACTION_OUTCOMES, is_referral
 from replay.workingdays import WorkingDays
 

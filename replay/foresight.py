@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.errors import CaseNotFound, DomainError
 from events.timepoints import InstantField, end_of, is_before, start_of
-from replay.fold import ChronologyEntry
+from projections.fold import ChronologyEntry
 from replay.queries import CaseQueries
 
 

@@ -37,7 +37,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from events.timepoints import InstantField, WhenField, local_date, start_of
-from replay.fold import ChronologyEntry
+from projections.fold import ChronologyEntry
 
 NO_FURTHER_ACTION = "no_further_action"
 NOT_RECORDED = "not_recorded"

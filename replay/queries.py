@@ -30,7 +30,7 @@ from events.recorded import RecordedEvent
 from events.timepoints import local_date, parse_timepoint, utc_now
 from projections import tables
 from projections.tables import WHOLE_RECORD
-from replay.fold import ChronologyEntry
+from projections.fold import ChronologyEntry
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from domain.review import Review
 from events.reviews import CONTRIBUTORY_FACTORS
 from events.timepoints import InstantField, parse_instant
-from replay.fold import ChronologyEntry
+from projections.fold import ChronologyEntry
 from replay.foresight import ForesightView, foresight_view
 from replay.queries import CaseQueries
 

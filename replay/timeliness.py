@@ -18,7 +18,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.timepoints import local_date, start_of
-from replay.fold import Amendment, ChronologyEntry
+from projections.fold import Amendment, ChronologyEntry
 from replay.workingdays import WorkingDays
 
 Milestone = Literal[

@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 from api.cli import app
 from api.settings import get_settings
 from domain.case import chain_hash
-from projections.append_only import postgres_trigger_statements, sqlite_trigger_statements
-from projections.eventstore import ACCESS_LOG_TABLE, INDEX_TABLE
+from projections.store.append_only import postgres_trigger_statements, sqlite_trigger_statements
+from projections.store.recorders import ACCESS_LOG_TABLE, INDEX_TABLE
 
 
 @dataclass(frozen=True)

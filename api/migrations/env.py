@@ -1,4 +1,4 @@
-"""Alembic environment: migrations run on the connection `api.schema.upgrade_schema` passes in."""
+"""Alembic environment: migrations run on the connection `api.migrations.runner.upgrade_schema` passes in."""
 
 from __future__ import annotations
 

@@ -22,9 +22,9 @@ from rich.table import Table
 
 from api.bootstrap import build_case_service, build_case_views_runner
 from api.settings import Settings
-from api.synthetic import generate_case
+from api.samples.generator import generate_case
 from events.envelope import parse_event
-from replay.fold import chronology
+from projections.fold import chronology
 from replay.queries import CaseQueries
 
 console = Console()

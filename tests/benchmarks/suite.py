@@ -37,13 +37,13 @@ from sqlalchemy.engine import make_url
 
 from api.bootstrap import build_case_service, build_case_views_runner, build_engine
 from api.settings import Settings
-from api.synthetic import generate_case
+from api.samples.generator import generate_case
 from events.envelope import parse_event
 from projections import tables
-from projections.rebuild_rows import stored_event_chunks
+from projections.batch_writes import stored_event_chunks
 from projections.runner import CASE_TOPICS
 from replay.authority import AuthorityQueries
-from replay.fold import chronology
+from projections.fold import chronology
 from replay.queries import CaseQueries
 from tests.backends import drop_postgres_database, new_postgres_database, new_sqlite_url
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from api.demo import demo_id
+from api.samples.demo import demo_id
 from tests.browser.test_web_page import browser, demo, sign_in, wait_for_rows  # noqa: F401
 
 # Collects every violation the page reports, from before its own scripts run.

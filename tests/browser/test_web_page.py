@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.demo import demo_id
+from api.samples.demo import demo_id
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

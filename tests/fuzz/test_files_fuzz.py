@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from api.bootstrap import build_case_service
-from api.chronology_import import (
+from api.formats.chronology_csv import (
     COLUMNS,
     ChronologyFileError,
     plan_import,
@@ -26,7 +26,7 @@ from api.chronology_import import (
     write_import,
 )
 from api.cli import app
-from api.eventfiles import parse_events, split_events
+from api.formats.eventfiles import parse_events, split_events
 from api.settings import Settings, get_settings
 from domain.errors import CaseNotFound
 from domain.service import CaseService

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.app import create_app
-from api.problems import PROBLEM_JSON
+from api.http.app import create_app
+from api.http.problems import PROBLEM_JSON
 from api.settings import Settings
 from api.users import add_user
 from tests.backends import new_sqlite_url

@@ -17,8 +17,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.annex_a_export import NOTES_SHEET, annex_a_xlsx
-from api.app import create_app
+from api.formats.annex_a import NOTES_SHEET, annex_a_xlsx
+from api.http.app import create_app
 from api.cli import app as cli
 from api.settings import Settings
 from api.users import add_user

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import create_app
+from api.http.app import create_app
 from api.cli import app
-from api.demo import demo_case_events
+from api.samples.demo import demo_case_events
 from api.settings import Settings, get_settings
 from api.users import add_user
 from events.envelope import parse_event

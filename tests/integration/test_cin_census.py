@@ -25,12 +25,12 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from typer.testing import CliRunner
 
-from api.app import create_app
-from api.cin_census_xml import census_from_store, census_xml, schema_errors
+from api.http.app import create_app
+from api.formats.cin_census_xml import census_from_store, census_xml, schema_errors
 from api.cli import app as cli
-from api.demo import demo_case_events
+from api.samples.demo import demo_case_events
 from api.settings import Settings
-from api.synthetic import generate_authority
+from api.samples.generator import generate_authority
 from api.users import add_user
 from events.envelope import parse_event
 from events.timepoints import parse_instant

@@ -13,7 +13,7 @@ import pytest
 from api.bootstrap import build_case_service
 from api.settings import Settings
 from domain.errors import VersionConflict
-from projections.integrity import verify_store
+from projections.store.integrity import verify_store
 
 CASE = "FAM-RACE"
 WRITERS = 3

@@ -21,8 +21,8 @@ from eventsourcing.cryptography import AESCipher
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from api.app import create_app
-from api.demo import DEMO_CASE, demo_case_events
+from api.http.app import create_app
+from api.samples.demo import DEMO_CASE, demo_case_events
 from api.settings import Settings
 from api.users import add_user
 from events.envelope import parse_event

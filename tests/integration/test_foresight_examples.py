@@ -10,7 +10,7 @@ from uuid import NAMESPACE_URL, uuid4, uuid5
 import pytest
 
 from api.bootstrap import build_case_service, build_case_views_runner
-from api.demo import DEMO_CASE, demo_case_events, demo_id
+from api.samples.demo import DEMO_CASE, demo_case_events, demo_id
 from api.settings import Settings
 from domain.errors import CaseNotFound
 from events.envelope import parse_event

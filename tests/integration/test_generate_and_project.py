@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from api.bootstrap import build_case_service, build_case_views_runner
 from api.cli import app
 from api.settings import Settings
-from projections.integrity import verify_store
+from projections.store.integrity import verify_store
 
 
 @pytest.fixture

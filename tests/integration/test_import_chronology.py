@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from api.bootstrap import build_case_service, build_case_views_runner
-from api.chronology_import import ChronologyFileError, column_key, read_chronology
+from api.formats.chronology_csv import ChronologyFileError, column_key, read_chronology
 from api.cli import app
 from api.settings import Settings, get_settings
 from events.envelope import parse_event

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from api.access_log import metadata as access_log_metadata
 from api.bootstrap import build_engine
-from api.schema import alembic_config, current_revision, head_revision, upgrade_schema
+from api.migrations.runner import alembic_config, current_revision, head_revision, upgrade_schema
 from api.settings import Settings
 from api.users import add_user
 from api.users import metadata as users_metadata

@@ -26,7 +26,7 @@ from api.cli import app as cli
 from api.settings import Settings
 from projections.caseviews import CaseViews
 from projections.parallel_rebuild import RebuildWorkerError
-from projections.rebuild_rows import REBUILD_GC_THRESHOLD
+from projections.batch_writes import REBUILD_GC_THRESHOLD
 from tests.integration.test_projection_resume import (
     applied_positions,
     fill_interleaved,

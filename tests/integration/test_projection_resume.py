@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 
 from api.bootstrap import build_case_service, build_case_views_runner
 from api.settings import Settings
-from api.synthetic import generate_case
+from api.samples.generator import generate_case
 from events.envelope import parse_event
 from projections import tables
-from projections.rebuild_rows import REBUILD_GC_THRESHOLD
+from projections.batch_writes import REBUILD_GC_THRESHOLD
 from tests.property.test_replay_properties import dump
 
 ROOT = Path(__file__).resolve().parents[2]

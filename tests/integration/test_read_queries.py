@@ -10,11 +10,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import pytest
 
 from api.bootstrap import build_case_service, build_case_views_runner
-from api.demo import DEMO_CASE, demo_case_events, demo_id
+from api.samples.demo import DEMO_CASE, demo_case_events, demo_id
 from api.settings import Settings
 from events.envelope import parse_event
 from events.timepoints import parse_instant, start_of
-from replay.fold import ChronologyEntry
+from projections.fold import ChronologyEntry
 from replay.queries import CaseQueries, ChronologyFilter
 
 SECOND_CASE = "FAM-2"

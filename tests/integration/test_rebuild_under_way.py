@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from api.app import create_app
+from api.http.app import create_app
 from api.bootstrap import build_case_service, build_case_views_runner
 from api.cli import app as cli
 from api.settings import Settings

@@ -8,8 +8,8 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.demo import demo_case_events, demo_id
+from api.http.app import create_app
+from api.samples.demo import demo_case_events, demo_id
 from api.settings import Settings
 from api.users import add_user
 from events.envelope import parse_event

@@ -25,9 +25,9 @@ from schemathesis.generation.stateful.state_machine import StepInput
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-from api.app import create_app
-from api.demo import DEMO_CASE, demo_case_events, demo_id
-from api.problems import PROBLEM_JSON
+from api.http.app import create_app
+from api.samples.demo import DEMO_CASE, demo_case_events, demo_id
+from api.http.problems import PROBLEM_JSON
 from api.settings import Settings
 from api.users import add_user
 from events.envelope import parse_event

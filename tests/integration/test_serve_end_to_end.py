@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.demo import demo_id
+from api.samples.demo import demo_id
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE = "E2E-0001"

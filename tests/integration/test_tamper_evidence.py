@@ -21,7 +21,7 @@ from domain.reviewing import ReviewDesk
 from domain.service import CaseService
 from events.recorded import RecordedEvent
 from events.reviews import FindingRecord, ReviewOpening
-from projections.integrity import Anchor, verify_store
+from projections.store.integrity import Anchor, verify_store
 from tests.conftest import event
 from tests.tampering import StoredRow, Tamperer, decode, encode, open_tamperer, run_verify
 

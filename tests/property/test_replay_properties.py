@@ -17,9 +17,9 @@ from api.settings import Settings
 from events.envelope import parse_event
 from events.recorded import RecordedEvent
 from projections import tables
-from projections.rebuild_rows import REBUILD_CHUNK
-from replay.fold import chronology as fold_chronology
-from replay.fold import knowledge_times
+from projections.batch_writes import REBUILD_CHUNK
+from projections.fold import chronology as fold_chronology
+from projections.fold import knowledge_times
 from replay.queries import CaseQueries, ChronologyFilter
 from tests.conftest import StoreMaker
 from tests.reference_model import as_seen, chronology_as_known_at

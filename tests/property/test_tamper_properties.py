@@ -37,7 +37,7 @@ from domain.case import chain_hash
 from domain.reviewing import ReviewDesk
 from domain.service import CaseService
 from events.reviews import FindingRecord, ReviewOpening
-from projections.integrity import Anchor, verify_store
+from projections.store.integrity import Anchor, verify_store
 from tests.backends import drop_postgres_database, new_postgres_database, postgres_server_url
 from tests.conftest import event
 from tests.tampering import (

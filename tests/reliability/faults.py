@@ -33,7 +33,7 @@ import httpx
 
 from api.bootstrap import build_case_service, build_case_views_runner
 from api.settings import Settings
-from api.synthetic import generate_case
+from api.samples.generator import generate_case
 from events.envelope import parse_event
 from tests.reliability.ledger import (
     ACKNOWLEDGED,

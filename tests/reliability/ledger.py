@@ -24,7 +24,7 @@ from api.bootstrap import build_case_service, build_case_views_runner, build_eng
 from api.settings import Settings
 from domain.service import recorded_event
 from projections.caseviews import CaseViews
-from projections.integrity import verify_store
+from projections.store.integrity import verify_store
 from projections.runner import CASE_TOPICS, CaseViewsRunner
 from tests.property.test_replay_properties import dump
 

@@ -13,7 +13,7 @@ from events.envelope import parse_event
 from events.recorded import RecordedEvent
 from events.timepoints import parse_instant
 from replay.annex_a import BLANK_COLUMNS, LISTS, AnnexA, annex_a, year_before
-from replay.fold import chronology
+from projections.fold import chronology
 
 PERIOD = {"period_from": date(2024, 1, 1), "period_to": date(2024, 6, 30)}
 BEFORE_LATE = parse_instant("2024-07-01T12:00")  # the late contact and the plan's end unknown

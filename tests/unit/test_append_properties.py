@@ -20,8 +20,8 @@ from domain.errors import CaseNotFound, DomainError, EventIdConflict
 from domain.service import CaseService
 from events.envelope import EventEnvelope, InvalidEventError
 from events.timepoints import Timepoint, format_timepoint, parse_timepoint, start_of
-from projections.integrity import verify_store
-from replay.fold import ChronologyEntry, chronology
+from projections.store.integrity import verify_store
+from projections.fold import ChronologyEntry, chronology
 from tests.conftest import StoreMaker, event
 
 CASE = "FAM-1"

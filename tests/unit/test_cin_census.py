@@ -17,7 +17,7 @@ from replay.cin_census import (
     recognised_la_code,
     upn_check_letter,
 )
-from replay.fold import ChronologyEntry
+from projections.fold import ChronologyEntry
 
 KNOWN = datetime(2026, 6, 1, tzinfo=UTC)
 _positions = itertools.count(1)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from events.timepoints import parse_timepoint
-from replay.fold import ChronologyEntry
+from projections.fold import ChronologyEntry
 from replay.patterns import (
     DEFAULT_RULES,
     WindowRule,

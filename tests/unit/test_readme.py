@@ -40,6 +40,6 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 def test_the_decision_id_in_the_readme_is_the_demo_cases_first_decision():
     """The README's foresight example names the demo's first decision, whose id is fixed."""
-    from api.demo import demo_id
+    from api.samples.demo import demo_id
 
     assert demo_id("decision-assess") in README

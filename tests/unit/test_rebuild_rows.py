@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from projections.rebuild_rows import REBUILD_GC_THRESHOLD, CaseShares, rare_garbage_collections
+from projections.batch_writes import REBUILD_GC_THRESHOLD, CaseShares, rare_garbage_collections
 
 
 def contiguous_log(case_sizes: list[int]) -> list[UUID]:

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from events.timepoints import parse_timepoint
-from replay.fold import Amendment, ChronologyEntry
+from projections.fold import Amendment, ChronologyEntry
 from replay.timeliness import (
     ENGLAND,
     RULE_PACKS,

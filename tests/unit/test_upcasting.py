@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from domain.case import Case, case_uuid, chain_hash
 from domain.service import CaseService
 from events.upcasting import upcast_entry
-from projections.integrity import verify_store
+from projections.store.integrity import verify_store
 from tests.conftest import event
 
 # What Foresight 0.x stored for a contact before `concern_categories` became a list.

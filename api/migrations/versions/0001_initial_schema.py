@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from projections.append_only import trigger_statements
+from projections.store.append_only import trigger_statements
 from projections.tables import UtcDateTime
 
 revision = '0001'

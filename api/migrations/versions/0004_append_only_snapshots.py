@@ -1,6 +1,6 @@
 """Snapshots append-only: the refusing triggers on the snapshot table of stores made before them.
 
-New stores get these triggers from the event store itself (`projections/eventstore.py`), which
+New stores get these triggers from the event store itself (`projections/store/recorders.py`), which
 creates the snapshot table together with the events table. A store made earlier has the
 library's snapshot table without them, and `foresight verify` would report them missing.
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 from sqlalchemy import inspect
 
-from projections.append_only import trigger_names, trigger_statements
+from projections.store.append_only import trigger_names, trigger_statements
 
 revision = "0004"
 down_revision = "0002"

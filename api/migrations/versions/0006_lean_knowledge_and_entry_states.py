@@ -66,7 +66,7 @@ ENTRY_STATE_COLUMNS = ("known_until, event_id, case_id, type, occurred_sort, sig
 
 
 def upgrade() -> None:
-    # Idempotent: on SQLite another process may be running this same upgrade (api/schema.py).
+    # Idempotent: on SQLite another process may be running this same upgrade (api/migrations/runner.py).
     columns = {column["name"] for column in inspect(op.get_bind()).get_columns("rm_entry_states")}
     if "also_for" not in columns:
         op.add_column("rm_entry_states", sa.Column("also_for", sa.String(length=64), nullable=True))

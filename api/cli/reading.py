@@ -1,0 +1,85 @@
+"""Reading for the command line: the read models, caught up with the log first."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import date, datetime
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from api.access_log import Access, AccessLog
+from api.bootstrap import build_case_service, build_case_views_runner
+from api.http.deps import EVERY_CASE
+from api.settings import get_settings
+from events.timepoints import parse_instant, utc_now
+from projections.rebuild_mark import RebuildUnderWay
+from replay.queries import CaseQueries
+
+
+err = Console(stderr=True)
+
+
+def date_option(value: str | None, option: str) -> date | None:
+    """A date option's value, or exit 2 naming the option."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        err.print(f"{option}: expected a date (YYYY-MM-DD), not {value!r}")
+        raise typer.Exit(2) from None
+
+
+def export_time(as_known_at: str | None) -> datetime:
+    """The time a return is as known at: --as-known-at, else now to the second (a time the
+    file can name, and be regenerated from); exit 2 if it cannot be read."""
+    try:
+        return parse_instant(as_known_at) if as_known_at else utc_now().replace(microsecond=0)
+    except ValueError as error:
+        err.print(f"--as-known-at: {error}")
+        raise typer.Exit(2) from None
+
+
+def caught_up_queries() -> CaseQueries:
+    """Read-model queries, after applying any events the read models have not seen yet (a
+    command reads the store as it is now, even with no projection process running); exit 1
+    while a rebuild is filling them, rather than read part of the log."""
+    settings = get_settings()
+    runner = build_case_views_runner(settings, build_case_service(settings))
+    try:
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("Updating read models", total=runner.lag() or None)
+            runner.catch_up(lambda count: progress.advance(task, count))
+    except RebuildUnderWay as error:
+        err.print(f"{error} Nothing was read; try again when it has finished.")
+        raise typer.Exit(1) from None
+    return CaseQueries(runner.views.engine)
+
+
+# How the access log names a reader at the command line, who has no token: the operating
+# system's user, with this role and agency.
+CLI_ROLE = "cli"
+CLI_AGENCY = "(command line)"
+
+
+def log_cli_read(
+    queries: CaseQueries, command: str, *, case_id: str = EVERY_CASE,
+    as_known_at: datetime | None = None, agency: str | None = None,
+) -> None:
+    """Record a read of case data made at the command line in the access log, as the API
+    records its reads (an authority-wide one against every case, "*")."""
+    AccessLog(queries.engine).record(Access(
+        user=_os_user(), role=CLI_ROLE, agency=CLI_AGENCY,
+        endpoint=f"foresight {command}", case_id=case_id, as_known_at=as_known_at,
+        viewed_as=agency or "*",
+    ))
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container's bare uid): name the uid
+        return f"uid {os.getuid()}"

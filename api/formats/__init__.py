@@ -1,0 +1,1 @@
+"""File formats read and written: tables, HTML, event files, chronology CSV, statutory returns."""

@@ -1,0 +1,1 @@
+"""The ways in over HTTP: the FastAPI application, its middleware, dependencies and routes."""

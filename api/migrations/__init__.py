@@ -1,0 +1,1 @@
+"""Schema migrations of Foresight's own tables (Alembic), and the runner that applies them."""

@@ -1,0 +1,1 @@
+"""Sample data: the demo case and the synthetic authority generator."""
