@@ -1,10 +1,13 @@
-"""The composition root: builds the case service and its persistence from settings."""
+"""The composition root: builds the application and its persistence from settings, for the
+HTTP app, every CLI command and the tests alike."""
 
 from __future__ import annotations
 
 import binascii
 import os
 import time
+from contextlib import suppress
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -14,13 +17,16 @@ from eventsourcing.utils import Environment, get_topic
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
+from api.access_log import AccessLog
 from api.migrations.runner import upgrade_schema
 from api.settings import Settings
 from domain.service import CaseService
 from projections.caseviews import CaseViews
 from projections.encrypted_columns import StoreKeyError, use_cipher
 from projections.store.recorders import ForesightPostgresRecorder, ForesightSQLiteRecorder
+from projections.rebuild_mark import RebuildUnderWay
 from projections.runner import CaseViewsRunner
+from replay.queries import CaseQueries
 
 
 OPEN_ATTEMPTS = 5
@@ -159,3 +165,37 @@ def build_case_views_runner(settings: Settings, service: CaseService) -> CaseVie
 def open_store(settings: Settings) -> tuple[CaseService, CaseViews]:
     """The store and its read models, opened anew (in a rebuild's worker process)."""
     return build_case_service(settings), CaseViews(build_engine(settings))
+
+
+@dataclass
+class Foresight:
+    """The parts a request may use, built once by the app factory."""
+
+    service: CaseService
+    runner: CaseViewsRunner
+    queries: CaseQueries
+    access: AccessLog
+    store_kind: str
+    returns_agency: str  # FORESIGHT_RETURNS_AGENCY (api/settings.py)
+
+    def caught_up(self) -> CaseQueries:
+        """Queries after applying anything the read models have not seen (read your writes)."""
+        self.runner.catch_up_shared()
+        return self.queries
+
+
+def build_foresight(settings: Settings) -> Foresight:
+    """The service, read models, queries and access log over the configured store."""
+    service = build_case_service(settings)
+    runner = build_case_views_runner(settings, service)
+    with suppress(RebuildUnderWay):  # serve anyway: reads answer 503 until it is done
+        runner.catch_up()
+    engine = runner.views.engine
+    return Foresight(
+        service=service,
+        runner=runner,
+        queries=CaseQueries(engine),
+        access=AccessLog(engine),
+        store_kind=make_url(settings.db_url).get_backend_name(),
+        returns_agency=settings.returns_agency.lower(),
+    )

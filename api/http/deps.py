@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.access_log import Access, AccessLog
+from api.access_log import Access
+from api.bootstrap import Foresight
 from api.http.problems import ProblemError
 from api.users import User, authenticate
-from domain.service import CaseService
-from projections.runner import CaseViewsRunner
-from replay.queries import CaseQueries
 
 READ_CASE_ROLES = frozenset({"practitioner", "manager", "reviewer"})
 APPEND_ROLES = frozenset({"practitioner", "manager"})
@@ -24,23 +21,6 @@ AUDIT_ROLES = frozenset({"auditor"})
 # Authority-wide reports; the access log records such a read against every case ("*").
 REPORT_ROLES = frozenset({"manager", "reviewer"})
 EVERY_CASE = "*"
-
-
-@dataclass
-class Foresight:
-    """The parts a request may use, built once by the app factory."""
-
-    service: CaseService
-    runner: CaseViewsRunner
-    queries: CaseQueries
-    access: AccessLog
-    store_kind: str
-    returns_agency: str  # FORESIGHT_RETURNS_AGENCY (api/settings.py)
-
-    def caught_up(self) -> CaseQueries:
-        """Queries after applying anything the read models have not seen (read your writes)."""
-        self.runner.catch_up_shared()
-        return self.queries
 
 
 def get_foresight(request: Request) -> Foresight:

@@ -20,7 +20,8 @@ import sqlalchemy
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.http.app import MAX_BODY_BYTES, create_app
+from api.http.app import create_app
+from api.http.middleware import MAX_BODY_BYTES
 from api.samples.demo import DEMO_CASE, demo_case_events, demo_id
 from api.formats.tables import CHRONOLOGY_COLUMNS, MEDIA_TYPES
 from api.settings import Settings
@@ -324,7 +325,7 @@ def test_an_event_time_that_overflows_in_utc_is_a_422_not_a_server_error(
 ) -> None:
     """Times that cannot be put in UTC are invalid fields (events/ raises OverflowError: a 500)."""
     case_id = new_case()
-    with TestClient(api.http.app, raise_server_exceptions=False) as client, api.writes_nothing(case_id):
+    with TestClient(api.app, raise_server_exceptions=False) as client, api.writes_nothing(case_id):
         response = client.post(f"/cases/{case_id}/events", json=body, headers=api.auth(user))
     assert_problem(response, 422, field)
 

@@ -25,7 +25,8 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from api import users
-from api.http.app import PAGE_POLICY, create_app
+from api.http.app import create_app
+from api.http.middleware import PAGE_POLICY
 from api.samples.demo import DEMO_CASE, demo_case_events, demo_id
 from api.settings import Settings
 from api.users import ROLES, TOKEN_PREFIX, add_user, authenticate, issue_token

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError as SQLOperationalError
 
 from api.http.app import create_app
-from api.http.deps import Foresight
+from api.bootstrap import Foresight
 from api.http.problems import DATABASE_LOCKED, DATABASE_UNAVAILABLE, DISK_FULL, unavailable_reason
 from api.settings import Settings
 from api.users import add_user

@@ -1,0 +1,128 @@
+"""ASGI middleware for every response: a body size limit and the security headers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.http.problems import PROBLEM_JSON
+
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodySizeLimit:
+    """Refuse request bodies over 1 MiB with a 413 problem, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._too_large(scope, send)
+            return
+        received = 0
+        too_large = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    too_large = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        started = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if too_large:
+                # The app saw a cut-off body (and may answer 400): answer 413 instead.
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
+        if too_large and not started:
+            await self._too_large(scope, send)
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        await send_problem(send, {
+            "type": "about:blank", "title": "Request too large", "status": 413,
+            "detail": f"Requests are limited to {self.limit} bytes; split the batch.",
+            "instance": scope.get("path", ""),
+            "errors": [{"field": "(body)", "reason": f"larger than {self.limit} bytes"}],
+        })
+
+
+async def send_problem(send: Send, problem: dict[str, Any]) -> None:
+    """A whole problem+json response, sent at the ASGI level (outside FastAPI's handlers)."""
+    body = json.dumps(problem).encode()
+    await send({"type": "http.response.start", "status": problem["status"],
+                "headers": [(b"content-type", PROBLEM_JSON.encode()),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """Headers on every response, errors included: no sniffing, framing or referrer; nothing
+    but the static assets cached (any other response may carry case data); and one strict
+    Content Security Policy (scripts only from this server, none inline) for the web page, the
+    API docs and the printable HTML exports alike."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+
+        started = False
+
+        async def with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers", []))
+                headers += [(b"x-content-type-options", b"nosniff"),
+                            (b"referrer-policy", b"no-referrer"),
+                            (b"x-frame-options", b"DENY")]
+                if not path.startswith("/static/"):
+                    headers.append((b"cache-control", b"no-store"))
+                headers.append((b"content-security-policy", PAGE_POLICY.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception:
+            # An error no handler expected would otherwise be answered by the server's
+            # outermost layer, in plain text and without the headers above.
+            if not started:
+                await send_problem(with_headers, {
+                    "type": "about:blank", "title": "Internal Server Error", "status": 500,
+                    "detail": "The server met an error it did not expect, and logged it. "
+                              "After an append, read the case before sending it again "
+                              "(resending the same event ids is safe).",
+                    "instance": path,
+                })
+            raise  # for the server to log
