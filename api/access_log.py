@@ -15,8 +15,12 @@ metadata = MetaData()
 access_log = Table(
     "foresight_access_log",
     metadata,
-    Column("access_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
-           autoincrement=True),
+    Column(
+        "access_id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     Column("at", UtcDateTime, nullable=False),
     Column("user", String(80), nullable=False),
     Column("role", String(20), nullable=False),
@@ -29,6 +33,7 @@ access_log = Table(
     Index("foresight_access_log_case", "case_id"),
     Index("foresight_access_log_person", "person_id"),
 )
+
 
 @dataclass(frozen=True)
 class Access:

@@ -19,16 +19,34 @@ ACTIONS = {
     "marked_significant": "marked",
 }
 RECORDING_COLUMNS = [
-    "position", "recorded_at", "known_at", "occurred_at", "days_to_record", "days_to_store",
-    "late", "case_id", "event_id", "type", "action", "agency", "recorded_by",
-    "target_event_id", "to_agency",
+    "position",
+    "recorded_at",
+    "known_at",
+    "occurred_at",
+    "days_to_record",
+    "days_to_store",
+    "late",
+    "case_id",
+    "event_id",
+    "type",
+    "action",
+    "agency",
+    "recorded_by",
+    "target_event_id",
+    "to_agency",
 ]
 
 
 def recording_audit(
-    engine: Engine, *, case_id: str | None = None, agency: str | None = None,
-    recorded_by: str | None = None, since: datetime | None = None, until: datetime | None = None,
-    late_after_days: float = 7.0, late_only: bool = False,
+    engine: Engine,
+    *,
+    case_id: str | None = None,
+    agency: str | None = None,
+    recorded_by: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    late_after_days: float = 7.0,
+    late_only: bool = False,
 ) -> pd.DataFrame:
     """One row per stored event: who recorded it, what it did, and how late it was recorded.
 
@@ -36,9 +54,18 @@ def recording_audit(
     `days_to_store` is to when this store recorded it (`recorded_at`). `late` uses the first.
     """
     stored = tables.events
-    query = select(stored.c.position, stored.c.recorded_at, stored.c.known_at,
-                   stored.c.occurred_sort, stored.c.case_id, stored.c.event_id, stored.c.type,
-                   stored.c.agency, stored.c.target_event_id, stored.c.content)
+    query = select(
+        stored.c.position,
+        stored.c.recorded_at,
+        stored.c.known_at,
+        stored.c.occurred_sort,
+        stored.c.case_id,
+        stored.c.event_id,
+        stored.c.type,
+        stored.c.agency,
+        stored.c.target_event_id,
+        stored.c.content,
+    )
     if case_id:
         query = query.where(stored.c.case_id == case_id)
     if agency:
@@ -52,25 +79,32 @@ def recording_audit(
     records = []
     for row in rows:
         content = json.loads(row.content)
-        records.append({
-            "position": row.position,
-            "recorded_at": row.recorded_at,
-            "known_at": row.known_at,
-            "occurred_at": content["occurred_at"],
-            "days_to_record": (row.known_at - row.occurred_sort) / timedelta(days=1),
-            "days_to_store": (row.recorded_at - row.occurred_sort) / timedelta(days=1),
-            "case_id": row.case_id,
-            "event_id": row.event_id,
-            "type": row.type,
-            "action": ACTIONS.get(row.type, "recorded"),
-            "agency": row.agency,
-            "recorded_by": content.get("recorded_by"),
-            "target_event_id": row.target_event_id,
-            "to_agency": content["data"].get("to_agency"),
-        })
-    frame = pd.DataFrame.from_records(records, columns=[c for c in RECORDING_COLUMNS if c != "late"])
-    frame.insert(RECORDING_COLUMNS.index("late"), "late",
-                 frame["days_to_record"] > late_after_days if len(frame) else pd.Series(dtype=bool))
+        records.append(
+            {
+                "position": row.position,
+                "recorded_at": row.recorded_at,
+                "known_at": row.known_at,
+                "occurred_at": content["occurred_at"],
+                "days_to_record": (row.known_at - row.occurred_sort) / timedelta(days=1),
+                "days_to_store": (row.recorded_at - row.occurred_sort) / timedelta(days=1),
+                "case_id": row.case_id,
+                "event_id": row.event_id,
+                "type": row.type,
+                "action": ACTIONS.get(row.type, "recorded"),
+                "agency": row.agency,
+                "recorded_by": content.get("recorded_by"),
+                "target_event_id": row.target_event_id,
+                "to_agency": content["data"].get("to_agency"),
+            }
+        )
+    frame = pd.DataFrame.from_records(
+        records, columns=[c for c in RECORDING_COLUMNS if c != "late"]
+    )
+    frame.insert(
+        RECORDING_COLUMNS.index("late"),
+        "late",
+        frame["days_to_record"] > late_after_days if len(frame) else pd.Series(dtype=bool),
+    )
     if recorded_by:
         frame = frame[frame["recorded_by"] == recorded_by]
     if late_only:
@@ -79,8 +113,13 @@ def recording_audit(
 
 
 def access_audit(
-    engine: Engine, *, case_id: str | None = None, person_id: str | None = None,
-    user: str | None = None, agency: str | None = None, since: datetime | None = None,
+    engine: Engine,
+    *,
+    case_id: str | None = None,
+    person_id: str | None = None,
+    user: str | None = None,
+    agency: str | None = None,
+    since: datetime | None = None,
     until: datetime | None = None,
 ) -> pd.DataFrame:
     """Every read of case data: who, in what role and agency, which case or person, as known when."""
@@ -100,8 +139,9 @@ def access_audit(
         query = query.where(log.c.at <= until)
     with engine.connect() as connection:
         rows = connection.execute(query.order_by(log.c.access_id)).all()
-    return pd.DataFrame([dict(row._mapping) for row in rows],
-                        columns=[column.name for column in log.columns])
+    return pd.DataFrame(
+        [dict(row._mapping) for row in rows], columns=[column.name for column in log.columns]
+    )
 
 
 def actions_per_agency(recording: pd.DataFrame) -> pd.DataFrame:

@@ -23,11 +23,10 @@ from api.settings import Settings
 from domain.service import CaseService
 from projections.caseviews import CaseViews
 from projections.encrypted_columns import StoreKeyError, use_cipher
-from projections.store.recorders import ForesightPostgresRecorder, ForesightSQLiteRecorder
 from projections.rebuild_mark import RebuildUnderWay
 from projections.runner import CaseViewsRunner
+from projections.store.recorders import ForesightPostgresRecorder, ForesightSQLiteRecorder
 from replay.queries import CaseQueries
-
 
 OPEN_ATTEMPTS = 5
 

@@ -66,7 +66,10 @@ def add_user(engine: Engine, name: str, role: str, agency: str) -> tuple[User, s
         with engine.begin() as connection:
             connection.execute(
                 users_table.insert().values(
-                    name=name, role=role, agency=agency, token_sha256=_digest(token),
+                    name=name,
+                    role=role,
+                    agency=agency,
+                    token_sha256=_digest(token),
                     created_at=user.created_at,
                 )
             )

@@ -6,7 +6,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID, NAMESPACE_URL, uuid4, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
 from pydantic import ValidationError
@@ -88,7 +88,7 @@ class Case(Aggregate):
     def create_id(case_id: str) -> UUID:
         return case_uuid(case_id)
 
-    def __init__(self, case_id: str, entry: dict[str, Any], prev_hash: str, hash: str):  # noqa: A002
+    def __init__(self, case_id: str, entry: dict[str, Any], prev_hash: str, hash: str):
         self.case_id = case_id
         # event_id -> (type, version, digest, retracted, key): immutable, shared by copies
         self.entries: dict[str, tuple[Any, ...]] = {}
@@ -143,7 +143,7 @@ class Case(Aggregate):
 
     # -- applying ---------------------------------------------------------------------------
 
-    def _take(self, entry: dict[str, Any], hash: str, version: int) -> None:  # noqa: A002
+    def _take(self, entry: dict[str, Any], hash: str, version: int) -> None:
         """Fold one stored entry, the case's `version`th, into the state the invariants need."""
         event_id = entry["event_id"]
         event_type = entry["type"]
@@ -421,7 +421,9 @@ class _Checks:
         target = self.check_event_exists(str(self.data["target_event_id"]), "data.target_event_id")
         where = self.at("data.target_event_id")
         if target[0] == "entry_retracted":
-            raise InvariantViolation(where, "a retraction cannot be retracted; record the entry anew")
+            raise InvariantViolation(
+                where, "a retraction cannot be retracted; record the entry anew"
+            )
         if target[3]:
             raise InvariantViolation(where, "the entry is already retracted")
 
@@ -431,15 +433,28 @@ class _Checks:
         if not any(value is not None and value != {} for value in changes.values()):
             raise InvalidEventError([_field(self.prefix, "data.changes", "changes nothing")])
         occurred_at = changes.get("occurred_at")
-        if occurred_at is not None and _in_far_future(parse_timepoint(occurred_at), self.recorded_at):
+        if occurred_at is not None and _in_far_future(
+            parse_timepoint(occurred_at), self.recorded_at
+        ):
             raise InvalidEventError(
-                [_field(self.prefix, "data.changes.occurred_at", "is more than 24 hours in the future")]
+                [
+                    _field(
+                        self.prefix,
+                        "data.changes.occurred_at",
+                        "is more than 24 hours in the future",
+                    )
+                ]
             )
         if changes.get("subjects") is not None:
             if len(set(changes["subjects"])) != len(changes["subjects"]):
                 raise InvalidEventError(
-                    [_field(self.prefix, "data.changes.subjects",
-                            "names the same person more than once")]
+                    [
+                        _field(
+                            self.prefix,
+                            "data.changes.subjects",
+                            "names the same person more than once",
+                        )
+                    ]
                 )
             self.check_subjects(changes["subjects"], "data.changes.subjects")
         if changes.get("data") is not None:
@@ -469,4 +484,3 @@ class _Checks:
     def check_case_reopened(self) -> None:
         if not self.case.closed:
             raise InvariantViolation(self.at("type"), "the case is not closed")
-

@@ -51,7 +51,11 @@ class Review(Aggregate):
         return review_uuid(review_id)
 
     def __init__(
-        self, review_id: str, case_id: str, title: str, case_as_known_at: str | None,
+        self,
+        review_id: str,
+        case_id: str,
+        title: str,
+        case_as_known_at: str | None,
         opened_by: str,
     ):
         self.review_id = review_id
@@ -64,12 +68,23 @@ class Review(Aggregate):
 
     @classmethod
     def open(
-        cls, *, review_id: str, case_id: str, title: str, case_as_known_at: str | None,
-        opened_by: str, at: datetime,
+        cls,
+        *,
+        review_id: str,
+        case_id: str,
+        title: str,
+        case_as_known_at: str | None,
+        opened_by: str,
+        at: datetime,
     ) -> Review:
         return cls._create(
-            cls.Opened, review_id=review_id, case_id=case_id, title=title,
-            case_as_known_at=case_as_known_at, opened_by=opened_by, timestamp=at,
+            cls.Opened,
+            review_id=review_id,
+            case_id=case_id,
+            title=title,
+            case_as_known_at=case_as_known_at,
+            opened_by=opened_by,
+            timestamp=at,
         )
 
     def select_episode(self, episode: dict[str, Any], at: datetime) -> None:

@@ -46,7 +46,9 @@ class ReviewDesk:
         assert isinstance(review, Review)
         return review
 
-    def select_episode(self, review_id: str, selection: EpisodeSelection, reviewer: str) -> dict[str, Any]:
+    def select_episode(
+        self, review_id: str, selection: EpisodeSelection, reviewer: str
+    ) -> dict[str, Any]:
         review = self.get(review_id)
         self._check_in_case(review, selection.event_ids)
         episode = {
@@ -62,13 +64,17 @@ class ReviewDesk:
         self.service.save(review)
         return episode
 
-    def record_finding(self, review_id: str, finding: FindingRecord, reviewer: str) -> dict[str, Any]:
+    def record_finding(
+        self, review_id: str, finding: FindingRecord, reviewer: str
+    ) -> dict[str, Any]:
         review = self.get(review_id)
         self._check_in_case(review, finding.event_ids)
         if finding.episode_id and finding.episode_id not in {
             episode["episode_id"] for episode in review.episodes
         }:
-            raise UnknownReference("episode_id", f"review {review_id} has no episode {finding.episode_id!r}")
+            raise UnknownReference(
+                "episode_id", f"review {review_id} has no episode {finding.episode_id!r}"
+            )
         recorded = {
             "finding_id": f"F{len(review.findings) + 1}",
             "text": finding.text,

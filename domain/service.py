@@ -99,9 +99,7 @@ class CaseService(Application[UUID]):
     # The library enables its snapshot store from this class attribute.
     snapshotting_intervals = {Case: DEFAULT_SNAPSHOT_INTERVAL}  # noqa: RUF012
 
-    def __init__(
-        self, env: Mapping[str, str] | None = None, snapshot_interval: int | None = None
-    ):
+    def __init__(self, env: Mapping[str, str] | None = None, snapshot_interval: int | None = None):
         # ... and reads the interval from the instance when saving.
         self.snapshotting_intervals = {  # type: ignore[misc]
             Case: snapshot_interval or self.DEFAULT_SNAPSHOT_INTERVAL
@@ -292,7 +290,8 @@ class CaseService(Application[UUID]):
                 if event_id and case is not None and case.digest_of(event_id) is not None:
                     if case.digest_of(event_id) != content_digest(draft):
                         raise EventIdConflict(
-                            "event_id", "is already stored with other content; use a new event_id")
+                            "event_id", "is already stored with other content; use a new event_id"
+                        )
                     checks.append(DraftCheck(index, stored=True))
                     continue
                 if event_id and event_id in elsewhere:
@@ -327,9 +326,7 @@ class CaseService(Application[UUID]):
     def case_exists(self, case_id: str) -> bool:
         return bool(self.index.case_positions(case_id))
 
-    def case_events(
-        self, case_id: str, *, after_version: int | None = None
-    ) -> list[RecordedEvent]:
+    def case_events(self, case_id: str, *, after_version: int | None = None) -> list[RecordedEvent]:
         """Every stored event of a case in recording order (raises CaseNotFound if none)."""
         positions = self.index.case_positions(case_id)
         if not positions:
@@ -345,7 +342,11 @@ class CaseService(Application[UUID]):
         return self._recorded(case_id, positions, lte=max(versions))
 
     def _recorded(
-        self, case_id: str, positions: Mapping[int, int], *, gt: int | None = None,
+        self,
+        case_id: str,
+        positions: Mapping[int, int],
+        *,
+        gt: int | None = None,
         lte: int | None = None,
     ) -> list[RecordedEvent]:
         """The case's stored events in a range of versions, each with its global position."""

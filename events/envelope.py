@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -133,8 +133,11 @@ def parse_event(raw: Any, *, prefix: str = "") -> EventEnvelope:
         errors = field_errors(error, prefix)
         raw_type = raw.get("type")
         # `type` may be any JSON value here, a list or an object too (unhashable).
-        if (isinstance(raw_type, str) and raw_type in DATA_MODELS
-                and isinstance(raw.get("data", {}), Mapping)):
+        if (
+            isinstance(raw_type, str)
+            and raw_type in DATA_MODELS
+            and isinstance(raw.get("data", {}), Mapping)
+        ):
             errors += _data_errors(raw_type, raw.get("data", {}), prefix)
         raise InvalidEventError(_deduplicate(errors)) from None
     errors = _data_errors(envelope.type, envelope.data, prefix) + _cross_field_errors(
@@ -156,9 +159,7 @@ def _cross_field_errors(envelope: EventEnvelope, prefix: str) -> list[FieldError
     if envelope.source_recorded_at is not None and is_before(
         envelope.source_recorded_at, envelope.occurred_at
     ):
-        errors.append(
-            FieldError(at("source_recorded_at"), "may not be earlier than occurred_at")
-        )
+        errors.append(FieldError(at("source_recorded_at"), "may not be earlier than occurred_at"))
     if len(set(envelope.subjects)) != len(envelope.subjects):
         errors.append(FieldError(at("subjects"), "names the same person more than once"))
     return errors
@@ -204,8 +205,11 @@ def correction_data_changes(
             continue
         if name in model.identity_fields:
             errors.append(
-                FieldError(where, "says which thing the entry is about and cannot be corrected; "
-                           "retract the entry and record it anew")
+                FieldError(
+                    where,
+                    "says which thing the entry is about and cannot be corrected; "
+                    "retract the entry and record it anew",
+                )
             )
             continue
         adapter = _field_adapter(target_type, name)
@@ -218,7 +222,7 @@ def correction_data_changes(
     return normalised
 
 
-@lru_cache(maxsize=None)
+@cache
 def _field_adapter(event_type: str, name: str) -> TypeAdapter[Any]:
     field = DATA_MODELS[event_type].model_fields[name]
     if not field.metadata:

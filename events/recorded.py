@@ -29,8 +29,14 @@ class RecordedEvent(EventEnvelope):
 
     @classmethod
     def from_stored(
-        cls, entry: dict[str, Any], *, recorded_at: datetime, position: int, version: int,
-        prev_hash: str, hash: str,
+        cls,
+        entry: dict[str, Any],
+        *,
+        recorded_at: datetime,
+        position: int,
+        version: int,
+        prev_hash: str,
+        hash: str,
     ) -> RecordedEvent:
         """Build from a stored entry (already upcast) and the store's facts."""
         source = entry.get("source_recorded_at")
@@ -39,9 +45,7 @@ class RecordedEvent(EventEnvelope):
             {
                 **fields,
                 "recorded_at": recorded_at,
-                "known_at": known_at(
-                    parse_timepoint(source) if source else None, recorded_at
-                ),
+                "known_at": known_at(parse_timepoint(source) if source else None, recorded_at),
                 "position": position,
                 "version": version,
                 "prev_hash": prev_hash,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,7 +38,7 @@ def parse_timepoint(value: Any) -> Timepoint:
     """Read an ISO 8601 date or datetime; offset-less datetimes are local time."""
     # Fast paths for what the store gives back (every stored event is read this way, many
     # times over in a rebuild): an instant in UTC, or its canonical text.
-    if isinstance(value, datetime) and value.tzinfo is timezone.utc:
+    if isinstance(value, datetime) and value.tzinfo is UTC:
         return _in_range(value)
     if isinstance(value, str) and len(value) == 25 and value.endswith("+00:00") and value.isascii():
         try:
@@ -79,7 +79,7 @@ def parse_timepoint(value: Any) -> Timepoint:
     if moment.tzinfo is None:
         moment = _localize(moment)
     try:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     except OverflowError:
         raise ValueError(f"{moment.isoformat()} is out of range") from None
     return _in_range(moment)
@@ -102,7 +102,7 @@ def _localize(naive: datetime) -> datetime:
     """
     zone = local_zone()
     aware = naive.replace(tzinfo=zone)
-    round_trip = aware.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None)
+    round_trip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
     if round_trip != naive:
         raise ValueError(
             f"{naive.isoformat()} does not exist in {zone.key} (clocks went forward); "
@@ -114,23 +114,23 @@ def _localize(naive: datetime) -> datetime:
 def format_timepoint(value: Timepoint) -> str:
     """ISO 8601 text: a date stays a date, an instant is written in UTC."""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     return value.isoformat()
 
 
 def start_of(value: Timepoint) -> datetime:
     """The instant a timepoint is ordered at: a date sorts at the start of its local day."""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc)
-    return datetime.combine(value, time.min, tzinfo=local_zone()).astimezone(timezone.utc)
+        return value.astimezone(UTC)
+    return datetime.combine(value, time.min, tzinfo=local_zone()).astimezone(UTC)
 
 
 def end_of(value: Timepoint) -> datetime:
     """The last instant a timepoint covers: a date covers its whole local day."""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     next_day = datetime.combine(value + timedelta(days=1), time.min, tzinfo=local_zone())
-    return next_day.astimezone(timezone.utc) - timedelta(microseconds=1)
+    return next_day.astimezone(UTC) - timedelta(microseconds=1)
 
 
 def local_date(value: Timepoint) -> date:
@@ -149,7 +149,7 @@ def is_before(earlier: Timepoint, later: Timepoint) -> bool:
 
 def utc_now() -> datetime:
     """The server clock, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_instant(value: Any) -> datetime:
@@ -159,7 +159,7 @@ def parse_instant(value: Any) -> datetime:
 
 def format_instant(value: datetime) -> str:
     """An instant as ISO 8601 text in UTC."""
-    return value.astimezone(timezone.utc).isoformat()
+    return value.astimezone(UTC).isoformat()
 
 
 InstantField = Annotated[

@@ -81,7 +81,10 @@ class ChunkWrites:
 
 
 def notification_chunks(
-    service: CaseService, topics: tuple[str, ...], chunk_size: int = REBUILD_CHUNK, after: int = 0,
+    service: CaseService,
+    topics: tuple[str, ...],
+    chunk_size: int = REBUILD_CHUNK,
+    after: int = 0,
     up_to: int | None = None,
 ) -> Iterator[tuple[Sequence[Notification], int]]:
     """The log's notifications of these topics in position order (up to `up_to`, if given),
@@ -139,8 +142,13 @@ class CaseShares:
 
 
 def chunk_writes(
-    service: CaseService, views: CaseViews, topics: tuple[str, ...], head: int,
-    chunk_size: int = REBUILD_CHUNK, share: int = 0, shares: int = 1,
+    service: CaseService,
+    views: CaseViews,
+    topics: tuple[str, ...],
+    head: int,
+    chunk_size: int = REBUILD_CHUNK,
+    share: int = 0,
+    shares: int = 1,
 ) -> Iterator[ChunkWrites]:
     """For each chunk of the log up to `head`, the writes that apply it to empty read models,
     for the cases of this share only."""

@@ -26,6 +26,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from domain.service import CaseService
+from projections.batch_writes import (
+    REBUILD_CHUNK,
+    ChunkWrites,
+    chunk_writes,
+    rare_garbage_collections,
+)
 from projections.caseviews import CaseViews, execute_writes
 from projections.parallel_rebuild import StoreOpener, writes_from_workers
 from projections.rebuild_mark import (
@@ -34,12 +40,6 @@ from projections.rebuild_mark import (
     mark_rebuild,
     rebuild_head,
     unmark_rebuild,
-)
-from projections.batch_writes import (
-    REBUILD_CHUNK,
-    ChunkWrites,
-    chunk_writes,
-    rare_garbage_collections,
 )
 
 T = TypeVar("T")
@@ -158,17 +158,24 @@ def rebuild_read_models(
             raise RebuildUnderWay(position, running)
         mark_rebuild(connection, service.name, head)
     try:
-        return _rebuild(service, views, topics, head, progress, chunk_size, workers, open_store,
-                        commit_chunks)
+        return _rebuild(
+            service, views, topics, head, progress, chunk_size, workers, open_store, commit_chunks
+        )
     finally:
         with views.engine.begin() as connection:
             unmark_rebuild(connection, service.name)
 
 
 def _rebuild(
-    service: CaseService, views: CaseViews, topics: tuple[str, ...], head: int,
-    progress: Callable[[int], None] | None, chunk_size: int, workers: int,
-    open_store: StoreOpener | None, commit_chunks: int,
+    service: CaseService,
+    views: CaseViews,
+    topics: tuple[str, ...],
+    head: int,
+    progress: Callable[[int], None] | None,
+    chunk_size: int,
+    workers: int,
+    open_store: StoreOpener | None,
+    commit_chunks: int,
 ) -> int:
     if workers > 0 and open_store is not None:
         source = writes_from_workers(open_store, topics, head, chunk_size, workers)
@@ -178,8 +185,13 @@ def _rebuild(
     committed = 0  # the tracked position
     pending = 0  # chunks written since
 
-    with rare_garbage_collections(), source as chunks, views.engine.connect() as connection, \
-            bulk_load_settings(connection), secondary_indexes_deferred(connection, views):
+    with (
+        rare_garbage_collections(),
+        source as chunks,
+        views.engine.connect() as connection,
+        bulk_load_settings(connection),
+        secondary_indexes_deferred(connection, views),
+    ):
 
         def commit_up_to(last: int) -> None:
             nonlocal committed, pending

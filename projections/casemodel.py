@@ -15,8 +15,8 @@ from uuid import UUID
 from events.recorded import RecordedEvent
 from events.timepoints import local_date, parse_timepoint, start_of
 from events.vocabulary import AMENDING_TYPES
-from projections.tables import WHOLE_RECORD
 from projections.fold import ChronologyEntry, fold_entries
+from projections.tables import WHOLE_RECORD
 
 PLAN_TYPES = frozenset({"plan_started", "plan_reviewed", "plan_ended"})
 
@@ -103,7 +103,11 @@ class CaseModel:
         return learned
 
     def _learn(
-        self, event_id: UUID, viewer: str, when: datetime, changes: Changes,
+        self,
+        event_id: UUID,
+        viewer: str,
+        when: datetime,
+        changes: Changes,
         learned: list[tuple[UUID, str, datetime]] | None = None,
     ) -> None:
         known = self.knowledge.setdefault(event_id, {})
@@ -141,15 +145,14 @@ class CaseModel:
         event = self.events[entry_id]
         recorder = event.agency
         if not self.related.get(entry_id) and self.knowledge[entry_id].keys() == {
-            WHOLE_RECORD, recorder
+            WHOLE_RECORD,
+            recorder,
         }:
             # Most entries: never amended nor shared, known from the moment they were recorded.
             known = {entry_id: event.known_at}
             entry = fold_entries([event], known, event.known_at)[0]
             return [EntryState(WHOLE_RECORD, event.known_at, None, entry, also_for=recorder)]
-        involved = [event] + [
-            self.events[event_id] for event_id in self.related.get(entry_id, ())
-        ]
+        involved = [event] + [self.events[event_id] for event_id in self.related.get(entry_id, ())]
         viewers = list(self.knowledge.get(entry_id, {}))
         also_for = None
         if self._known_to(recorder, involved) == self._known_to(WHOLE_RECORD, involved):
@@ -169,10 +172,15 @@ class CaseModel:
                 folded = folds.get(visible)
                 if folded is None:
                     folded = folds[visible] = fold_entries(involved, known, known_from)[0]
-                states.append(EntryState(
-                    viewer, known_from, known_until, folded,
-                    also_for if viewer == WHOLE_RECORD else None,
-                ))
+                states.append(
+                    EntryState(
+                        viewer,
+                        known_from,
+                        known_until,
+                        folded,
+                        also_for if viewer == WHOLE_RECORD else None,
+                    )
+                )
         return states
 
     def plan_periods(self, plan_id: str) -> list[PlanPeriod]:

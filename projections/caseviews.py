@@ -96,7 +96,7 @@ class CaseViews(TrackingRecorder):
             .where(tables.tracking.c.application_name == tracking.application_name)
             .with_for_update()
         ).scalar()
-        if current is not None and current >= tracking.notification_id or (
+        if (current is not None and current >= tracking.notification_id) or (
             after is not None and (current or 0) != after
         ):
             raise IntegrityError(
@@ -132,9 +132,12 @@ class CaseViews(TrackingRecorder):
 
     def last_position_of(self, connection: Connection, case_id: str) -> int:
         """The last position of a case applied to the read models (0 if none)."""
-        return connection.execute(
-            select(func.max(tables.events.c.position)).where(tables.events.c.case_id == case_id)
-        ).scalar() or 0
+        return (
+            connection.execute(
+                select(func.max(tables.events.c.position)).where(tables.events.c.case_id == case_id)
+            ).scalar()
+            or 0
+        )
 
     def stored_events_of(self, connection: Connection, case_id: str) -> list[RecordedEvent]:
         rows = connection.execute(
@@ -174,7 +177,10 @@ class CaseProjection(Projection[CaseViews]):
             raise
 
     def apply_batch(
-        self, connection: Connection, batch: Sequence[RecordedEvent], tracking: Tracking,
+        self,
+        connection: Connection,
+        batch: Sequence[RecordedEvent],
+        tracking: Tracking,
         after: int | None = None,
     ) -> None:
         """`process_batch` inside the caller's transaction; the caller rolls back, and calls
@@ -187,7 +193,9 @@ class CaseProjection(Projection[CaseViews]):
             raise RebuildUnderWay(after or 0, head)
         execute_writes(
             connection,
-            self.writes_for(batch, lambda case_id: self._model(connection, case_id), connection.dialect),
+            self.writes_for(
+                batch, lambda case_id: self._model(connection, case_id), connection.dialect
+            ),
         )
         self.evict()
 
@@ -195,7 +203,10 @@ class CaseProjection(Projection[CaseViews]):
         self._models.clear()
 
     def cached_model(
-        self, case_id: str, *, current: Callable[[CaseModel], bool],
+        self,
+        case_id: str,
+        *,
+        current: Callable[[CaseModel], bool],
         stored_events: Callable[[str], Iterable[RecordedEvent]],
     ) -> CaseModel:
         """The case's model from the cache if `current` says it still is, else folded again
@@ -215,8 +226,9 @@ class CaseProjection(Projection[CaseViews]):
         return self.cached_model(
             case_id,
             # Another process may have applied events of this case since we cached it.
-            current=lambda model: model.last_position
-            == self.view.last_position_of(connection, case_id),
+            current=lambda model: (
+                model.last_position == self.view.last_position_of(connection, case_id)
+            ),
             stored_events=lambda case_id: self.view.stored_events_of(connection, case_id),
         )
 
@@ -279,8 +291,12 @@ class CaseProjection(Projection[CaseViews]):
             if entry_id in model.events and model.events[entry_id].position not in fresh
         ]
         return _replaced_rows(
-            dialect, (tables.entry_states, tables.state_subjects), ("position",), stale,
-            entry_state_rows, [(model, changes.entries) for model, changes in changed],
+            dialect,
+            (tables.entry_states, tables.state_subjects),
+            ("position",),
+            stale,
+            entry_state_rows,
+            [(model, changes.entries) for model, changes in changed],
         )
 
     @staticmethod
@@ -298,8 +314,12 @@ class CaseProjection(Projection[CaseViews]):
             )
         ]
         return _replaced_rows(
-            dialect, (tables.plan_periods, tables.plan_subjects), ("case_id", "plan_id"), stale,
-            plan_period_rows, [(model, changes.plans) for model, changes in changed],
+            dialect,
+            (tables.plan_periods, tables.plan_subjects),
+            ("case_id", "plan_id"),
+            stale,
+            plan_period_rows,
+            [(model, changes.plans) for model, changes in changed],
         )
 
 
@@ -356,8 +376,10 @@ def knowledge_rows(final: dict[tuple[int, str], tuple[str, Any]]) -> list[dict[s
 
 
 def entry_state_rows(
-    model: CaseModel, entry_ids: Iterable[UUID],
-    state_rows: list[dict[str, Any]], subject_rows: list[dict[str, Any]],
+    model: CaseModel,
+    entry_ids: Iterable[UUID],
+    state_rows: list[dict[str, Any]],
+    subject_rows: list[dict[str, Any]],
 ) -> None:
     """Append the entry-state and state-subject rows of these entries of the case."""
     for entry_id in entry_ids:
@@ -374,18 +396,20 @@ def entry_state_rows(
                 "viewer": state.viewer,
                 "known_from": state.known_from,
             }
-            state_rows.append({
-                **key,
-                "event_id": str(entry.event_id),
-                "case_id": model.case_id,
-                "type": entry.type,
-                "known_until": state.known_until,
-                "occurred_sort": start_of(entry.occurred_at),
-                "significance_rank": SIGNIFICANCE_RANK[entry.significance],
-                "retracted": entry.retracted,
-                "also_for": state.also_for,
-                "entry": text_,
-            })
+            state_rows.append(
+                {
+                    **key,
+                    "event_id": str(entry.event_id),
+                    "case_id": model.case_id,
+                    "type": entry.type,
+                    "known_until": state.known_until,
+                    "occurred_sort": start_of(entry.occurred_at),
+                    "significance_rank": SIGNIFICANCE_RANK[entry.significance],
+                    "retracted": entry.retracted,
+                    "also_for": state.also_for,
+                    "entry": text_,
+                }
+            )
             subject_rows += [
                 {**key, "person_id": person_id, "case_id": model.case_id}
                 for person_id in entry.subjects
@@ -393,26 +417,34 @@ def entry_state_rows(
 
 
 def plan_period_rows(
-    model: CaseModel, plan_ids: Iterable[str],
-    period_rows: list[dict[str, Any]], subject_rows: list[dict[str, Any]],
+    model: CaseModel,
+    plan_ids: Iterable[str],
+    period_rows: list[dict[str, Any]],
+    subject_rows: list[dict[str, Any]],
 ) -> None:
     """Append the plan-period and plan-subject rows of these plans of the case."""
     for plan_id in plan_ids:
         for period in model.plan_periods(plan_id):
-            period_rows.append({
-                "case_id": model.case_id,
-                "plan_id": plan_id,
-                "known_from": period.known_from,
-                "known_until": period.known_until,
-                "kind": period.kind,
-                "started_on": period.started_on,
-                "ended_on": period.ended_on,
-                "review_due": period.review_due,
-                "plan": {**period.detail, "subjects": list(period.subjects)},
-            })
+            period_rows.append(
+                {
+                    "case_id": model.case_id,
+                    "plan_id": plan_id,
+                    "known_from": period.known_from,
+                    "known_until": period.known_until,
+                    "kind": period.kind,
+                    "started_on": period.started_on,
+                    "ended_on": period.ended_on,
+                    "review_due": period.review_due,
+                    "plan": {**period.detail, "subjects": list(period.subjects)},
+                }
+            )
             subject_rows += [
-                {"case_id": model.case_id, "plan_id": plan_id, "known_from": period.known_from,
-                 "person_id": person_id}
+                {
+                    "case_id": model.case_id,
+                    "plan_id": plan_id,
+                    "known_from": period.known_from,
+                    "person_id": person_id,
+                }
                 for person_id in period.subjects
             ]
 
@@ -457,7 +489,8 @@ def prepared_insert(dialect: Dialect, table: Table, rows: list[dict[str, Any]]) 
         quote = dialect.identifier_preparer.quote
         values = _converted(dialect, table, columns, rows)
         return Write(
-            "", list(zip(*values, strict=True)),
+            "",
+            list(zip(*values, strict=True)),
             copy_into=f"COPY {quote(table.name)} ({', '.join(map(quote, columns))}) FROM STDIN",
         )
     return _prepared(dialect, insert(table), table, columns, rows)
@@ -470,7 +503,9 @@ def prepared_delete(
     if not keys:
         return Write("", [])
     statement = delete(table).where(*(table.c[name] == bindparam(name) for name in key))
-    return _prepared(dialect, statement, table, list(key), [dict(zip(key, values)) for values in keys])
+    return _prepared(
+        dialect, statement, table, list(key), [dict(zip(key, values)) for values in keys]
+    )
 
 
 def _prepared(
@@ -483,7 +518,9 @@ def _prepared(
     if compiled.positional:
         parameters = list(zip(*by_column, strict=True))
     else:
-        parameters = [dict(zip(order, values, strict=True)) for values in zip(*by_column, strict=True)]
+        parameters = [
+            dict(zip(order, values, strict=True)) for values in zip(*by_column, strict=True)
+        ]
     return Write(str(compiled), parameters)
 
 
@@ -500,7 +537,7 @@ def _bound_values(column_type: Any, dialect: Any, values: list[Any]) -> list[Any
     bind_values = getattr(column_type, "bind_values", None)
     if bind_values is not None:  # our own types convert many values at once
         return bind_values(values, dialect)  # type: ignore[no-any-return]
-    processor = column_type._cached_bind_processor(dialect)  # noqa: SLF001
+    processor = column_type._cached_bind_processor(dialect)
     if processor is None:
         return values
     return list(map(processor, values))

@@ -66,7 +66,7 @@ def decrypt_text(value: str, dialect: Dialect) -> str:
     if not encrypted:
         raise StoreKeyError(PLAIN_UNDER_KEY)
     try:
-        return cipher.decrypt(b64decode(value[len(CIPHERTEXT_MARK):])).decode()
+        return cipher.decrypt(b64decode(value[len(CIPHERTEXT_MARK) :])).decode()
     except ValueError as error:
         raise StoreKeyError(
             f"FORESIGHT_CIPHER_KEY does not decrypt the read models ({error})."

@@ -177,8 +177,15 @@ def fold_entries(
     ]
 
 
-_CORRECTABLE = ("occurred_at", "date_uncertain", "summary", "subjects", "significance",
-                "impact", "action")
+_CORRECTABLE = (
+    "occurred_at",
+    "date_uncertain",
+    "summary",
+    "subjects",
+    "significance",
+    "impact",
+    "action",
+)
 
 
 def _as_entry_state(event: RecordedEvent) -> dict[str, Any]:

@@ -19,8 +19,8 @@ from queue import Empty, Full
 from typing import Any
 
 from domain.service import CaseService
-from projections.caseviews import CaseViews
 from projections.batch_writes import ChunkWrites, chunk_writes, rare_garbage_collections
+from projections.caseviews import CaseViews
 
 # Chunks a worker may compute ahead of the writer: bounds memory, keeps the writer fed.
 CHUNKS_AHEAD = 2
@@ -101,8 +101,13 @@ def _receive(process: BaseProcess, outbox: Any) -> ChunkWrites | None:
 
 
 def compute_writes(
-    open_store: StoreOpener, topics: tuple[str, ...], head: int, chunk_size: int,
-    share: int, shares: int, outbox: Any,
+    open_store: StoreOpener,
+    topics: tuple[str, ...],
+    head: int,
+    chunk_size: int,
+    share: int,
+    shares: int,
+    outbox: Any,
 ) -> None:
     """A worker: its share's writes, chunk by chunk, then None."""
     try:

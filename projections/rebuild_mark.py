@@ -44,17 +44,23 @@ def mark_rebuild(connection: Connection, application_name: str, head: int) -> No
     """Mark a rebuild of the log up to `head` by this process as under way (in the
     transaction that empties the read models, so nobody sees them empty and unmarked)."""
     unmark_rebuild(connection, application_name)
-    connection.execute(insert(tables.rebuilds).values(
-        application_name=application_name, head=head, heartbeat_at=utc_now(),
-        host=socket.gethostname(), pid=os.getpid(),
-    ))
+    connection.execute(
+        insert(tables.rebuilds).values(
+            application_name=application_name,
+            head=head,
+            heartbeat_at=utc_now(),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+        )
+    )
 
 
 def beat(connection: Connection, application_name: str) -> None:
     """The rebuild is still alive (in the transaction of each of its commits)."""
     rebuilds = tables.rebuilds
     connection.execute(
-        update(rebuilds).where(rebuilds.c.application_name == application_name)
+        update(rebuilds)
+        .where(rebuilds.c.application_name == application_name)
         .values(heartbeat_at=utc_now())
     )
 
@@ -70,8 +76,9 @@ def rebuild_head(
     """The head of the log a live rebuild is bringing the read models to, or None."""
     rebuilds = tables.rebuilds
     row = connection.execute(
-        select(rebuilds.c.head, rebuilds.c.heartbeat_at, rebuilds.c.host, rebuilds.c.pid)
-        .where(rebuilds.c.application_name == application_name)
+        select(rebuilds.c.head, rebuilds.c.heartbeat_at, rebuilds.c.host, rebuilds.c.pid).where(
+            rebuilds.c.application_name == application_name
+        )
     ).first()
     if row is None or row.heartbeat_at < (now or utc_now()) - REBUILD_STALE_AFTER:
         return None

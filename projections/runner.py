@@ -11,15 +11,15 @@ from eventsourcing.utils import get_topic
 
 from domain.case import Case
 from domain.service import CaseService
-from projections.bulk_rebuild import COMMIT_CHUNKS, rebuild_read_models
-from projections.caseviews import CaseProjection, CaseViews
-from projections.parallel_rebuild import StoreOpener
-from projections.rebuild_mark import RebuildUnderWay, rebuild_head
 from projections.batch_writes import (
     REBUILD_CHUNK,
     rare_garbage_collections,
     stored_event_chunks,
 )
+from projections.bulk_rebuild import COMMIT_CHUNKS, rebuild_read_models
+from projections.caseviews import CaseProjection, CaseViews
+from projections.parallel_rebuild import StoreOpener
+from projections.rebuild_mark import RebuildUnderWay, rebuild_head
 
 BATCH_SIZE = 1_000
 # Below this many events a rebuild is quicker in one process than starting workers.
@@ -34,7 +34,10 @@ class CaseViewsRunner:
     """Keeps the case read models up to date with the event log, exactly once."""
 
     def __init__(
-        self, service: CaseService, views: CaseViews, batch_size: int = BATCH_SIZE,
+        self,
+        service: CaseService,
+        views: CaseViews,
+        batch_size: int = BATCH_SIZE,
         open_store: StoreOpener | None = None,
     ):
         self.service = service
@@ -119,8 +122,11 @@ class CaseViewsRunner:
             raise RebuildUnderWay(self.position(), head)
 
     def rebuild(
-        self, progress: Callable[[int], None] | None = None, chunk_size: int = REBUILD_CHUNK,
-        workers: int | None = None, commit_chunks: int = COMMIT_CHUNKS,
+        self,
+        progress: Callable[[int], None] | None = None,
+        chunk_size: int = REBUILD_CHUNK,
+        workers: int | None = None,
+        commit_chunks: int = COMMIT_CHUNKS,
     ) -> int:
         """Empty every read model and build it again from the log (the bulk path), one
         transaction every `commit_chunks` chunks.
@@ -132,7 +138,13 @@ class CaseViewsRunner:
         if workers is None:
             workers = self.default_rebuild_workers()
         return rebuild_read_models(
-            self.service, self.views, CASE_TOPICS, progress, chunk_size, workers, self.open_store,
+            self.service,
+            self.views,
+            CASE_TOPICS,
+            progress,
+            chunk_size,
+            workers,
+            self.open_store,
             commit_chunks,
         )
 

@@ -12,7 +12,7 @@ random event ids would scatter them over every page of it (a rebuild writes mill
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -52,7 +52,7 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         # "YYYY-MM-DD HH:MM:SS.ffffff" (fixed width, so it sorts), three times faster than
         # strftime would write it.
         return value.isoformat(" ", "microseconds")[:26] if dialect.name == "sqlite" else value
@@ -67,8 +67,8 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if isinstance(value, str):
-            return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 metadata = MetaData()
@@ -181,7 +181,13 @@ plan_subjects = Table(
 )
 
 READ_MODEL_TABLES = (
-    events, knowledge, entry_states, state_subjects, plan_periods, plan_subjects, tracking
+    events,
+    knowledge,
+    entry_states,
+    state_subjects,
+    plan_periods,
+    plan_subjects,
+    tracking,
 )
 
 # A bulk rebuild under way. While it lasts it is the only one projecting: other runners wait,
@@ -196,4 +202,3 @@ rebuilds = Table(
     Column("host", String(255), nullable=False),
     Column("pid", Integer, nullable=False),
 )
-

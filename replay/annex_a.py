@@ -39,13 +39,20 @@ ALLOCATED = ("Allocated Team", "Allocated Worker")
 # List 8 columns the vocabulary has no events for (see BLANK_COLUMNS).
 _LEGAL_STATUS = ("Start date of current legal status", "Child's Legal Status")
 _CARE_RECORD = (
-    "What is the permanence plan for this child?", "Date of Last IRO Visit / Contact to the Child",
-    "Date of Last Health Assessment", "Date of Last Dental Check",
+    "What is the permanence plan for this child?",
+    "Date of Last IRO Visit / Contact to the Child",
+    "Date of Last Health Assessment",
+    "Date of Last Dental Check",
     "Number of Placements in the Last 12 months",
 )
 _PLACEMENT = (
-    "Start Date of Most Recent Placement", "Placement Type", "Placement Provider",
-    "Placement postcode", "URN of Placement", "Placement Location", "LA of Placement",
+    "Start Date of Most Recent Placement",
+    "Placement Type",
+    "Placement Provider",
+    "Placement postcode",
+    "URN of Placement",
+    "Placement Location",
+    "LA of Placement",
     "Number of Episodes the Child has been 'Missing' from their Placement in the last 12 months",
     "Number of Episodes the Child has been 'Absent' from their Placement in the last 12 months",
     "Was the child offered a Return Interview after their last missing episode (Y/N)?",
@@ -64,98 +71,217 @@ class ListSpec:
 
 
 LISTS: tuple[ListSpec, ...] = (
-    ListSpec(1, "List 1 Contacts", "list_1_contacts",
-             (*IDENTITY, "Date of Contact", "Contact Source")),
-    ListSpec(2, "List 2 Early help", "list_2_early_help",
-             (*IDENTITY, "Assessment start date", "Assessment completion date",
-              "Organisation completing assessment")),
-    ListSpec(3, "List 3 Referrals", "list_3_referrals",
-             (*IDENTITY, "Date of referral", "Referral Source", "Referral NFA?",
-              "Number of Referrals in Last 12 Months", *ALLOCATED)),
-    ListSpec(4, "List 4 Assessments", "list_4_assessments",
-             (*IDENTITY, DISABILITY, "Continuous Assessment Start Date",
-              "Child Seen During Continuous Assessment",
-              "Continuous Assessment Date of Authorisation",
-              "Was the child assessed as requiring LA children's social care support?",
-              *ALLOCATED)),
-    ListSpec(5, "List 5 Section 47", "list_5_section_47",
-             (*IDENTITY, DISABILITY,
-              "Strategy discussion initiating Section 47 Enquiry Start Date",
-              "Was an Initial Child Protection Conference deemed unnecessary?",
-              "Date of Initial Child Protection Conference",
-              "Did the Initial Child Protection Conference Result in a Child Protection Plan",
-              "Number of Section 47 Enquiries in the last 12 months",
-              "Number of ICPCs in the last 12 months", *ALLOCATED)),
-    ListSpec(6, "List 6 Children in need", "list_6_children_in_need",
-             (*IDENTITY, DISABILITY, "CIN Start Date", "Primary Need Code",
-              "Date Child Was Last Seen", "CIN Closure Date", "Reason for Closure", "Case Status",
-              *ALLOCATED)),
-    ListSpec(7, "List 7 Child protection", "list_7_child_protection",
-             (*IDENTITY, DISABILITY, "Child Protection Plan Start Date",
-              "Initial Category of Abuse", "Latest Category of Abuse",
-              "Date of the Last Statutory Visit", "Was the Child Seen Alone?",
-              "Date of latest review conference", "Child Protection Plan End Date",
-              ("Subject to Emergency Protection Order or Protected Under Police Powers in Last "
-              "Six Months (Y/N)"),
-              "Number of Previous Child Protection Plans", *ALLOCATED)),
-    ListSpec(8, "List 8 Children looked after", "list_8_children_looked_after",
-             (*IDENTITY,
-              "Unaccompanied Asylum Seeking Child (UASC) within the Last 12 Months (Y/N)",
-              DISABILITY, "Date Started to be Looked After", "Child's Category of Need",
-              ("Is this a second or subsequent period of being a Looked After Child within the "
-              "last 12 months (Y/N)"),
-              *_LEGAL_STATUS, "Date of Latest Statutory Review", "Date of Last Social Work Visit",
-              *_CARE_RECORD,
-              "Date Ceased to be Looked After", "Reason Ceased to be Looked After",
-              *_PLACEMENT,
-              *ALLOCATED)),
+    ListSpec(
+        1, "List 1 Contacts", "list_1_contacts", (*IDENTITY, "Date of Contact", "Contact Source")
+    ),
+    ListSpec(
+        2,
+        "List 2 Early help",
+        "list_2_early_help",
+        (
+            *IDENTITY,
+            "Assessment start date",
+            "Assessment completion date",
+            "Organisation completing assessment",
+        ),
+    ),
+    ListSpec(
+        3,
+        "List 3 Referrals",
+        "list_3_referrals",
+        (
+            *IDENTITY,
+            "Date of referral",
+            "Referral Source",
+            "Referral NFA?",
+            "Number of Referrals in Last 12 Months",
+            *ALLOCATED,
+        ),
+    ),
+    ListSpec(
+        4,
+        "List 4 Assessments",
+        "list_4_assessments",
+        (
+            *IDENTITY,
+            DISABILITY,
+            "Continuous Assessment Start Date",
+            "Child Seen During Continuous Assessment",
+            "Continuous Assessment Date of Authorisation",
+            "Was the child assessed as requiring LA children's social care support?",
+            *ALLOCATED,
+        ),
+    ),
+    ListSpec(
+        5,
+        "List 5 Section 47",
+        "list_5_section_47",
+        (
+            *IDENTITY,
+            DISABILITY,
+            "Strategy discussion initiating Section 47 Enquiry Start Date",
+            "Was an Initial Child Protection Conference deemed unnecessary?",
+            "Date of Initial Child Protection Conference",
+            "Did the Initial Child Protection Conference Result in a Child Protection Plan",
+            "Number of Section 47 Enquiries in the last 12 months",
+            "Number of ICPCs in the last 12 months",
+            *ALLOCATED,
+        ),
+    ),
+    ListSpec(
+        6,
+        "List 6 Children in need",
+        "list_6_children_in_need",
+        (
+            *IDENTITY,
+            DISABILITY,
+            "CIN Start Date",
+            "Primary Need Code",
+            "Date Child Was Last Seen",
+            "CIN Closure Date",
+            "Reason for Closure",
+            "Case Status",
+            *ALLOCATED,
+        ),
+    ),
+    ListSpec(
+        7,
+        "List 7 Child protection",
+        "list_7_child_protection",
+        (
+            *IDENTITY,
+            DISABILITY,
+            "Child Protection Plan Start Date",
+            "Initial Category of Abuse",
+            "Latest Category of Abuse",
+            "Date of the Last Statutory Visit",
+            "Was the Child Seen Alone?",
+            "Date of latest review conference",
+            "Child Protection Plan End Date",
+            (
+                "Subject to Emergency Protection Order or Protected Under Police Powers in Last "
+                "Six Months (Y/N)"
+            ),
+            "Number of Previous Child Protection Plans",
+            *ALLOCATED,
+        ),
+    ),
+    ListSpec(
+        8,
+        "List 8 Children looked after",
+        "list_8_children_looked_after",
+        (
+            *IDENTITY,
+            "Unaccompanied Asylum Seeking Child (UASC) within the Last 12 Months (Y/N)",
+            DISABILITY,
+            "Date Started to be Looked After",
+            "Child's Category of Need",
+            (
+                "Is this a second or subsequent period of being a Looked After Child within the "
+                "last 12 months (Y/N)"
+            ),
+            *_LEGAL_STATUS,
+            "Date of Latest Statutory Review",
+            "Date of Last Social Work Visit",
+            *_CARE_RECORD,
+            "Date Ceased to be Looked After",
+            "Reason Ceased to be Looked After",
+            *_PLACEMENT,
+            *ALLOCATED,
+        ),
+    ),
 )
 
 _NO_ALLOCATION = "the vocabulary records no allocation of a team or worker to a child"
-_NO_LEGAL = ("the vocabulary has no legal status, placement, health or IRO events; "
-             "a looked-after plan gives only its dates and reviews")
+_NO_LEGAL = (
+    "the vocabulary has no legal status, placement, health or IRO events; "
+    "a looked-after plan gives only its dates and reviews"
+)
 # Columns the event vocabulary cannot answer: always blank, never inferred.
 BLANK_COLUMNS: dict[str, str] = {
     "Allocated Team": _NO_ALLOCATION,
     "Allocated Worker": _NO_ALLOCATION,
-    "Was the child assessed as requiring LA children's social care support?":
-        "`assessment_completed.outcome` is free text, not a coded answer",
-    "Was an Initial Child Protection Conference deemed unnecessary?":
-        "no event records that a conference was judged unnecessary; answered 'b) No' only "
-        "when an initial conference is recorded, blank otherwise",
+    "Was the child assessed as requiring LA children's social care support?": "`assessment_completed.outcome` is free text, not a coded answer",
+    "Was an Initial Child Protection Conference deemed unnecessary?": "no event records that a conference was judged unnecessary; answered 'b) No' only "
+    "when an initial conference is recorded, blank otherwise",
     "Subject to Emergency Protection Order or Protected Under Police Powers in Last Six "
     "Months (Y/N)": "the vocabulary has no emergency protection order or police protection event",
-    "Unaccompanied Asylum Seeking Child (UASC) within the Last 12 Months (Y/N)":
-        "`person_added` has no UASC field",
+    "Unaccompanied Asylum Seeking Child (UASC) within the Last 12 Months (Y/N)": "`person_added` has no UASC field",
     "Reason Ceased to be Looked After": "`plan_ended.reason` is free text, not an SSDA903 code",
-    **{column: _NO_LEGAL for column in (*_LEGAL_STATUS, *_CARE_RECORD, *_PLACEMENT)},
+    **dict.fromkeys((*_LEGAL_STATUS, *_CARE_RECORD, *_PLACEMENT), _NO_LEGAL),
 }
 
 YES, NO, UNKNOWN = "a) Yes", "b) No", "c) Unknown"
 GENDER = {"M": "a) Male", "F": "b) Female", "U": "c) Not stated/recorded"}
-ETHNICITY = {code: f"{letter}) {code}" for letter, code in zip(
-    "abcdefghijklmnopqrst",
-    ("WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN",
-     "ABAN", "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU", "NOBT"), strict=True)}
+ETHNICITY = {
+    code: f"{letter}) {code}"
+    for letter, code in zip(
+        "abcdefghijklmnopqrst",
+        (
+            "WBRI",
+            "WIRI",
+            "WIRT",
+            "WOTH",
+            "WROM",
+            "MWBC",
+            "MWBA",
+            "MWAS",
+            "MOTH",
+            "AIND",
+            "APKN",
+            "ABAN",
+            "AOTH",
+            "BCRB",
+            "BAFR",
+            "BOTH",
+            "CHNE",
+            "OOTH",
+            "REFU",
+            "NOBT",
+        ),
+        strict=True,
+    )
+}
 SOURCE = {
-    "1A": "a) 1A: Individual", "1B": "b) 1B: Individual", "1C": "c) 1C: Individual",
-    "1D": "d) 1D: Individual", "2A": "e) 2A: Schools", "2B": "f) 2B: Education services",
-    "3A": "g) 3A: Health services", "3B": "h) 3B: Health services",
-    "3C": "i) 3C: Health services", "3D": "j) 3D: Health services",
-    "3E": "k) 3E: Health services", "3F": "l) 3F: Health services", "4": "m) 4: Housing",
-    "5A": "n) 5A: LA services", "5B": "o) 5B: LA services", "5C": "p) 5C: LA services",
-    "5D": "p1) 5D: LA services", "6": "q) 6: Police", "7": "r) 7: Other legal agency",
-    "8": "s) 8: Other", "9": "t) 9: Anonymous", "10": "u) 10: Unknown",
+    "1A": "a) 1A: Individual",
+    "1B": "b) 1B: Individual",
+    "1C": "c) 1C: Individual",
+    "1D": "d) 1D: Individual",
+    "2A": "e) 2A: Schools",
+    "2B": "f) 2B: Education services",
+    "3A": "g) 3A: Health services",
+    "3B": "h) 3B: Health services",
+    "3C": "i) 3C: Health services",
+    "3D": "j) 3D: Health services",
+    "3E": "k) 3E: Health services",
+    "3F": "l) 3F: Health services",
+    "4": "m) 4: Housing",
+    "5A": "n) 5A: LA services",
+    "5B": "o) 5B: LA services",
+    "5C": "p) 5C: LA services",
+    "5D": "p1) 5D: LA services",
+    "6": "q) 6: Police",
+    "7": "r) 7: Other legal agency",
+    "8": "s) 8: Other",
+    "9": "t) 9: Anonymous",
+    "10": "u) 10: Unknown",
 }
 NEED = {
-    "N0": "N0 - Not stated", "N1": "N1 - Abuse or neglect", "N2": "N2 - Child's disability",
-    "N3": "N3 - Parental disability or illness", "N4": "N4 - Family in acute stress",
-    "N5": "N5 - Family dysfunction", "N6": "N6 - Socially unacceptable behaviour",
-    "N7": "N7 - Low income", "N8": "N8 - Absent parenting",
+    "N0": "N0 - Not stated",
+    "N1": "N1 - Abuse or neglect",
+    "N2": "N2 - Child's disability",
+    "N3": "N3 - Parental disability or illness",
+    "N4": "N4 - Family in acute stress",
+    "N5": "N5 - Family dysfunction",
+    "N6": "N6 - Socially unacceptable behaviour",
+    "N7": "N7 - Low income",
+    "N8": "N8 - Absent parenting",
     "N9": "N9 - Cases other than children in need",
 }
 CLOSURE = {
-    "RC1": "RC1 - Adopted", "RC2": "RC2 - Died", "RC3": "RC3 - Child arrangements order",
+    "RC1": "RC1 - Adopted",
+    "RC2": "RC2 - Died",
+    "RC3": "RC3 - Child arrangements order",
     "RC4": "RC4 - Special guardianship order",
     "RC5": "RC5 - Transferred to services of another local authority",
     "RC6": "RC6 - Transferred to adult social care services",
@@ -163,10 +289,18 @@ CLOSURE = {
     "RC8": "RC8 - Case closed after assessment, no further action",
     "RC9": "RC9 - Case closed after assessment, referred to early help",
 }
-ABUSE = {"NEG": "a) Neglect", "PHY": "b) Physical abuse", "SAB": "c) Sexual abuse",
-         "EMO": "d) Emotional abuse", "MUL": "e) Multiple/not recommended"}
+ABUSE = {
+    "NEG": "a) Neglect",
+    "PHY": "b) Physical abuse",
+    "SAB": "c) Sexual abuse",
+    "EMO": "d) Emotional abuse",
+    "MUL": "e) Multiple/not recommended",
+}
 STATUS_LOOKED_AFTER, STATUS_CP, STATUS_CIN = (
-    "a) Looked after child", "b) Child Protection plan", "c) Child in need plan")
+    "a) Looked after child",
+    "b) Child Protection plan",
+    "c) Child in need plan",
+)
 STATUS_ASSESSMENT, STATUS_CLOSED = "d) Open assessment", "e) Closed episode"
 
 # A contact is a referral when social care took it on, or its sender called it one.
@@ -174,11 +308,24 @@ NFA_OUTCOMES = ("no_further_action", "signposted", "early_help")
 STATUTORY_ASSESSMENT_KINDS = ("single", None)
 STATUTORY_PLAN_KINDS = ("child_in_need", "child_protection", "looked_after")
 # Event types that say something about a child's involvement with children's social care.
-_CHILD_TYPES = ("contact_received", "assessment_started", "strategy_discussion_held",
-                "conference_held", "plan_started", "child_seen")
+_CHILD_TYPES = (
+    "contact_received",
+    "assessment_started",
+    "strategy_discussion_held",
+    "conference_held",
+    "plan_started",
+    "child_seen",
+)
 # Every event type the lists read (a case's other entries are not loaded).
-ANNEX_A_TYPES = ("person_added", *_CHILD_TYPES, "assessment_completed", "plan_reviewed",
-                 "plan_ended", "case_closed", "case_reopened")
+ANNEX_A_TYPES = (
+    "person_added",
+    *_CHILD_TYPES,
+    "assessment_completed",
+    "plan_reviewed",
+    "plan_ended",
+    "case_closed",
+    "case_reopened",
+)
 
 
 @dataclass
@@ -240,47 +387,77 @@ class AnnexA:
 def annex_a_case_ids(engine: Engine, as_known_at: datetime) -> list[str]:
     """Cases with at least one event the lists read, known to the record at `as_known_at`."""
     stored = tables.events
-    query = select(stored.c.case_id).where(
-        stored.c.known_at <= as_known_at, stored.c.type.in_(ANNEX_A_TYPES)).distinct()
+    query = (
+        select(stored.c.case_id)
+        .where(stored.c.known_at <= as_known_at, stored.c.type.in_(ANNEX_A_TYPES))
+        .distinct()
+    )
     with engine.connect() as connection:
         return sorted(connection.execute(query).scalars())
 
 
 def annex_a_from_queries(
-    queries: CaseQueries, *, period_from: date, period_to: date, as_known_at: datetime,
+    queries: CaseQueries,
+    *,
+    period_from: date,
+    period_to: date,
+    as_known_at: datetime,
     agency: str | None = None,
 ) -> AnnexA:
     """Annex A from the read models: every case's chronology as known at T (to `agency`)."""
     chronologies = {
-        case_id: queries.chronology(case_id, as_known_at=as_known_at, agency=agency,
-                                    where=ChronologyFilter(types=ANNEX_A_TYPES))
+        case_id: queries.chronology(
+            case_id,
+            as_known_at=as_known_at,
+            agency=agency,
+            where=ChronologyFilter(types=ANNEX_A_TYPES),
+        )
         for case_id in annex_a_case_ids(queries.engine, as_known_at)
     }
-    return annex_a(chronologies, period_from=period_from, period_to=period_to,
-                   as_known_at=as_known_at, agency=agency)
+    return annex_a(
+        chronologies,
+        period_from=period_from,
+        period_to=period_to,
+        as_known_at=as_known_at,
+        agency=agency,
+    )
 
 
 def annex_a(
-    chronologies: Mapping[str, Sequence[ChronologyEntry]], *, period_from: date,
-    period_to: date, as_known_at: datetime, agency: str | None = None,
+    chronologies: Mapping[str, Sequence[ChronologyEntry]],
+    *,
+    period_from: date,
+    period_to: date,
+    as_known_at: datetime,
+    agency: str | None = None,
 ) -> AnnexA:
     """The rows of lists 1-8 for the period from chronologies already cut at `as_known_at`."""
     record = _Record(chronologies, agency)
     builder = _Lists(record, period_from, period_to)
     rows = {
-        1: builder.contacts(), 2: builder.early_help(), 3: builder.referrals(),
-        4: builder.assessments(), 5: builder.section_47(), 6: builder.children_in_need(),
-        7: builder.child_protection(), 8: builder.looked_after(),
+        1: builder.contacts(),
+        2: builder.early_help(),
+        3: builder.referrals(),
+        4: builder.assessments(),
+        5: builder.section_47(),
+        6: builder.children_in_need(),
+        7: builder.child_protection(),
+        8: builder.looked_after(),
     }
-    return AnnexA(period_from=period_from, period_to=period_to, as_known_at=as_known_at,
-                  viewed_as=agency, rows=rows, left_out=tuple(record.left_out))
+    return AnnexA(
+        period_from=period_from,
+        period_to=period_to,
+        as_known_at=as_known_at,
+        viewed_as=agency,
+        rows=rows,
+        left_out=tuple(record.left_out),
+    )
 
 
 class _Record:
     """Every case's facts, grouped by child, plan and assessment."""
 
-    def __init__(self, chronologies: Mapping[str, Sequence[ChronologyEntry]],
-                 agency: str | None):
+    def __init__(self, chronologies: Mapping[str, Sequence[ChronologyEntry]], agency: str | None):
         self.agency = agency
         self.children: dict[str, _Child] = {}
         self.by_child: dict[str, dict[str, list[_Fact]]] = defaultdict(lambda: defaultdict(list))
@@ -293,8 +470,9 @@ class _Record:
         for case_id in sorted(chronologies):
             for entry in chronologies[case_id]:
                 if entry.type == "person_added" and entry.data.get("role") == "child":
-                    child = self.children.setdefault(entry.data["person_id"],
-                                                     _Child(entry.data["person_id"]))
+                    child = self.children.setdefault(
+                        entry.data["person_id"], _Child(entry.data["person_id"])
+                    )
                     child.data.update({k: v for k, v in entry.data.items() if v is not None})
                     self.case_children[case_id].add(child.person_id)
         for case_id in sorted(chronologies):
@@ -319,36 +497,45 @@ class _Record:
             return
         if entry.type not in _CHILD_TYPES:
             return
-        children = tuple(person for person in entry.subjects
-                         if person in self.case_children[case_id])
+        children = tuple(
+            person for person in entry.subjects if person in self.case_children[case_id]
+        )
         if not children:
             self._leave_out(fact, "it names no child of the case among its subjects")
             return
         if entry.type == "assessment_started":
             self.assessments[(case_id, data["assessment_id"])] = _Span(
-                case_id, data["assessment_id"], data.get("kind"), fact, children)
+                case_id, data["assessment_id"], data.get("kind"), fact, children
+            )
         elif entry.type == "plan_started":
             self.plans[(case_id, data["plan_id"])] = _Span(
-                case_id, data["plan_id"], data["kind"], fact, children)
+                case_id, data["plan_id"], data["kind"], fact, children
+            )
         for child in children:
             self.by_child[child][entry.type].append(fact)
             self.case_facts[case_id].append((child, fact))
 
     def _leave_out(self, fact: _Fact, reason: str) -> None:
-        self.left_out.append(LeftOut(fact.case_id, str(fact.entry.event_id), fact.entry.type,
-                                     reason))
+        self.left_out.append(
+            LeftOut(fact.case_id, str(fact.entry.event_id), fact.entry.type, reason)
+        )
 
     def facts(self, child: str, type_: str) -> list[_Fact]:
         return self.by_child.get(child, {}).get(type_, [])
 
     def visits(self, child: str) -> list[_Fact]:
         """Times the child was seen: by the reporting agency only, when one is named."""
-        return [fact for fact in self.facts(child, "child_seen")
-                if self.agency is None or fact.entry.agency == self.agency]
+        return [
+            fact
+            for fact in self.facts(child, "child_seen")
+            if self.agency is None or fact.entry.agency == self.agency
+        ]
 
     def child_spans(self, spans: Iterable[_Span], child: str) -> list[_Span]:
-        return sorted((span for span in spans if child in span.children),
-                      key=lambda span: (span.start.on, span.case_id, span.reference))
+        return sorted(
+            (span for span in spans if child in span.children),
+            key=lambda span: (span.start.on, span.case_id, span.reference),
+        )
 
 
 def year_before(day: date) -> date:
@@ -386,14 +573,25 @@ class _Lists:
 
     def _identity(self, child: str) -> tuple[Cell, ...]:
         data = self.record.children[child].data
-        born = local_date(parse_timepoint(data["date_of_birth"])) if data.get(
-            "date_of_birth") else None
+        born = (
+            local_date(parse_timepoint(data["date_of_birth"]))
+            if data.get("date_of_birth")
+            else None
+        )
         age = None
         if born is not None and born <= self.last:
-            age = self.last.year - born.year - ((self.last.month, self.last.day)
-                                                < (born.month, born.day))
-        return (child, GENDER.get(data.get("sex", "")), ETHNICITY.get(data.get("ethnicity", "")),
-                born, age)
+            age = (
+                self.last.year
+                - born.year
+                - ((self.last.month, self.last.day) < (born.month, born.day))
+            )
+        return (
+            child,
+            GENDER.get(data.get("sex", "")),
+            ETHNICITY.get(data.get("ethnicity", "")),
+            born,
+            age,
+        )
 
     def _disability(self, child: str) -> str:
         codes = self.record.children[child].data.get("disabilities")
@@ -423,8 +621,9 @@ class _Lists:
         for child in self.record.by_child:
             for fact in self.record.facts(child, "contact_received"):
                 if self._in_period(fact.on):
-                    rows.append(self._row(1, child, contact_date=fact.on,
-                                          contact_source=_source(fact)))
+                    rows.append(
+                        self._row(1, child, contact_date=fact.on, contact_source=_source(fact))
+                    )
         return sorted(rows, key=_row_key)
 
     def early_help(self) -> list[tuple[Cell, ...]]:
@@ -437,25 +636,40 @@ class _Lists:
                 continue
             organisation = (span.end if completed and span.end else span.start).entry.agency
             for child in span.children:
-                rows.append(self._row(2, child, early_help_start=span.start.on,
-                                      early_help_completed=completed,
-                                      organisation=organisation))
+                rows.append(
+                    self._row(
+                        2,
+                        child,
+                        early_help_start=span.start.on,
+                        early_help_completed=completed,
+                        organisation=organisation,
+                    )
+                )
         return sorted(rows, key=_row_key)
 
     def referrals(self) -> list[tuple[Cell, ...]]:
         rows = []
         for child in self.record.by_child:
-            referrals = [fact for fact in self.record.facts(child, "contact_received")
-                         if is_referral(fact.entry.data)]
+            referrals = [
+                fact
+                for fact in self.record.facts(child, "contact_received")
+                if is_referral(fact.entry.data)
+            ]
             days = [fact.on for fact in referrals]
             for fact in referrals:
                 if not self._in_period(fact.on):
                     continue
                 outcome = fact.entry.data.get("outcome")
-                rows.append(self._row(
-                    3, child, referral_date=fact.on, referral_source=_source(fact),
-                    referral_nfa=None if outcome is None else _yes_no(outcome in NFA_OUTCOMES),
-                    referrals_last_year=_in_last_year(days, self.last)))
+                rows.append(
+                    self._row(
+                        3,
+                        child,
+                        referral_date=fact.on,
+                        referral_source=_source(fact),
+                        referral_nfa=None if outcome is None else _yes_no(outcome in NFA_OUTCOMES),
+                        referrals_last_year=_in_last_year(days, self.last),
+                    )
+                )
         return sorted(rows, key=_row_key)
 
     def assessments(self) -> list[tuple[Cell, ...]]:
@@ -468,9 +682,15 @@ class _Lists:
                 continue
             for child in span.children:
                 seen = self._last_seen(child, span.start.on, authorised or self.last)
-                rows.append(self._row(4, child, assessment_start=span.start.on,
-                                      seen_during_assessment=_yes_no(seen is not None),
-                                      authorised=authorised))
+                rows.append(
+                    self._row(
+                        4,
+                        child,
+                        assessment_start=span.start.on,
+                        seen_during_assessment=_yes_no(seen is not None),
+                        authorised=authorised,
+                    )
+                )
         return sorted(rows, key=_row_key)
 
     def section_47(self) -> list[tuple[Cell, ...]]:
@@ -478,11 +698,18 @@ class _Lists:
         for child in self.record.by_child:
             enquiries = self.record.child_spans(
                 (span for span in self.record.assessments.values() if span.kind == "section_47"),
-                child)
-            strategies = [fact.on for fact in self.record.facts(child, "strategy_discussion_held")
-                          if fact.entry.data.get("outcome") == "section_47"]
-            initial = [fact for fact in self.record.facts(child, "conference_held")
-                       if fact.entry.data.get("kind") == "initial"]
+                child,
+            )
+            strategies = [
+                fact.on
+                for fact in self.record.facts(child, "strategy_discussion_held")
+                if fact.entry.data.get("outcome") == "section_47"
+            ]
+            initial = [
+                fact
+                for fact in self.record.facts(child, "conference_held")
+                if fact.entry.data.get("kind") == "initial"
+            ]
             starts: list[date] = []
             for index, enquiry in enumerate(enquiries):
                 since = enquiries[index - 1].start.on if index else date.min
@@ -494,32 +721,50 @@ class _Lists:
                 until = starts[index + 1] if index + 1 < len(starts) else date.max
                 conference = min(
                     (fact for fact in initial if start <= fact.on < until and fact.on <= self.last),
-                    key=lambda fact: (fact.on, fact.entry.position), default=None)
+                    key=lambda fact: (fact.on, fact.entry.position),
+                    default=None,
+                )
                 outcome = conference.entry.data.get("outcome") if conference else None
-                rows.append(self._row(
-                    5, child, enquiry_start=start,
-                    conference_unnecessary=NO if conference else None,
-                    conference_date=conference.on if conference else None,
-                    conference_plan=None if outcome is None
-                    else _yes_no(outcome == "child_protection_plan"),
-                    enquiries_last_year=_in_last_year(starts, self.last),
-                    conferences_last_year=_in_last_year([fact.on for fact in initial], self.last)))
+                rows.append(
+                    self._row(
+                        5,
+                        child,
+                        enquiry_start=start,
+                        conference_unnecessary=NO if conference else None,
+                        conference_date=conference.on if conference else None,
+                        conference_plan=None
+                        if outcome is None
+                        else _yes_no(outcome == "child_protection_plan"),
+                        enquiries_last_year=_in_last_year(starts, self.last),
+                        conferences_last_year=_in_last_year(
+                            [fact.on for fact in initial], self.last
+                        ),
+                    )
+                )
         return sorted(rows, key=_row_key)
 
     def children_in_need(self) -> list[tuple[Cell, ...]]:
         rows = []
         for episode in self._episodes():
-            if not (episode.start <= self.last
-                    and (episode.end is None or episode.end >= self.first)):
+            if not (
+                episode.start <= self.last and (episode.end is None or episode.end >= self.first)
+            ):
                 continue
             closed = self._shown(episode.end)
             day = closed or self.last
             seen = self._last_seen(episode.child, episode.start, day)
-            rows.append(self._row(
-                6, episode.child, cin_start=episode.start, primary_need=NEED.get(episode.need or ""),
-                last_seen=seen.on if seen else None, cin_closed=closed,
-                closure_reason=CLOSURE.get(episode.reason or "") if closed else None,
-                case_status=STATUS_CLOSED if closed else self._status(episode.child, day)))
+            rows.append(
+                self._row(
+                    6,
+                    episode.child,
+                    cin_start=episode.start,
+                    primary_need=NEED.get(episode.need or ""),
+                    last_seen=seen.on if seen else None,
+                    cin_closed=closed,
+                    closure_reason=CLOSURE.get(episode.reason or "") if closed else None,
+                    case_status=STATUS_CLOSED if closed else self._status(episode.child, day),
+                )
+            )
         return sorted(rows, key=_row_key)
 
     def _episodes(self) -> list[_Episode]:
@@ -527,9 +772,12 @@ class _Lists:
         found: list[_Episode] = []
         for case_id, facts in self.record.case_facts.items():
             timeline: list[tuple[date, int, str | None, _Fact]] = [
-                (fact.on, fact.entry.position, child, fact) for child, fact in facts]
-            timeline += [(fact.on, fact.entry.position, None, fact)
-                         for fact in self.record.closures.get(case_id, [])]
+                (fact.on, fact.entry.position, child, fact) for child, fact in facts
+            ]
+            timeline += [
+                (fact.on, fact.entry.position, None, fact)
+                for fact in self.record.closures.get(case_id, [])
+            ]
             open_: dict[str, _Episode] = {}
             for day, _position, child, fact in sorted(timeline, key=lambda item: item[:2]):
                 if child is None:
@@ -540,8 +788,11 @@ class _Lists:
                         found.extend(open_.values())
                         open_.clear()
                     continue
-                need = (fact.entry.data.get("primary_need")
-                        if fact.entry.type == "contact_received" else None)
+                need = (
+                    fact.entry.data.get("primary_need")
+                    if fact.entry.type == "contact_received"
+                    else None
+                )
                 if child in open_:
                     open_[child].need = open_[child].need or need
                 elif _starts_episode(fact):
@@ -550,14 +801,24 @@ class _Lists:
         return found
 
     def _status(self, child: str, day: date) -> str | None:
-        active = {span.kind for span in self.record.plans.values()
-                  if child in span.children and span.active_on(day)}
-        for kind, status in (("looked_after", STATUS_LOOKED_AFTER),
-                             ("child_protection", STATUS_CP), ("child_in_need", STATUS_CIN)):
+        active = {
+            span.kind
+            for span in self.record.plans.values()
+            if child in span.children and span.active_on(day)
+        }
+        for kind, status in (
+            ("looked_after", STATUS_LOOKED_AFTER),
+            ("child_protection", STATUS_CP),
+            ("child_in_need", STATUS_CIN),
+        ):
             if kind in active:
                 return status
-        if any(child in span.children and span.kind in (*STATUTORY_ASSESSMENT_KINDS, "section_47")
-               and span.active_on(day) for span in self.record.assessments.values()):
+        if any(
+            child in span.children
+            and span.kind in (*STATUTORY_ASSESSMENT_KINDS, "section_47")
+            and span.active_on(day)
+            for span in self.record.assessments.values()
+        ):
             return STATUS_ASSESSMENT
         return None
 
@@ -566,7 +827,8 @@ class _Lists:
         all their plans of that kind in order, the plan's index, and its end within the period."""
         for child in self.record.by_child:
             plans = self.record.child_spans(
-                (span for span in self.record.plans.values() if span.kind == kind), child)
+                (span for span in self.record.plans.values() if span.kind == kind), child
+            )
             for index, plan in enumerate(plans):
                 if plan.overlaps(self.first, self.last):
                     yield child, plans, index, self._shown(plan.end.on if plan.end else None)
@@ -577,23 +839,36 @@ class _Lists:
             plan = plans[index]
             day = ended or self.last
             initial = plan.start.entry.data.get("category")
-            reviews = [fact for fact in self.record.facts(child, "conference_held")
-                       if fact.entry.data.get("kind") == "review"
-                       and plan.start.on <= fact.on <= day]
+            reviews = [
+                fact
+                for fact in self.record.facts(child, "conference_held")
+                if fact.entry.data.get("kind") == "review" and plan.start.on <= fact.on <= day
+            ]
             latest = max(
                 (fact for fact in reviews if fact.entry.data.get("category")),
-                key=lambda fact: (fact.on, fact.entry.position), default=None)
+                key=lambda fact: (fact.on, fact.entry.position),
+                default=None,
+            )
             review_days = [fact.on for fact in reviews] + [
-                review for review in plan.reviews if review <= day]
+                review for review in plan.reviews if review <= day
+            ]
             visit = self._last_seen(child, plan.start.on, day)
-            rows.append(self._row(
-                7, child, plan_start=plan.start.on, initial_category=ABUSE.get(initial or ""),
-                latest_category=ABUSE.get(
-                    latest.entry.data["category"] if latest else initial or ""),
-                last_visit=visit.on if visit else None,
-                seen_alone=_yes_no(visit.entry.data.get("seen_alone")) if visit else None,
-                latest_review=max(review_days) if review_days else None,
-                plan_end=ended, previous_plans=index))
+            rows.append(
+                self._row(
+                    7,
+                    child,
+                    plan_start=plan.start.on,
+                    initial_category=ABUSE.get(initial or ""),
+                    latest_category=ABUSE.get(
+                        latest.entry.data["category"] if latest else initial or ""
+                    ),
+                    last_visit=visit.on if visit else None,
+                    seen_alone=_yes_no(visit.entry.data.get("seen_alone")) if visit else None,
+                    latest_review=max(review_days) if review_days else None,
+                    plan_end=ended,
+                    previous_plans=index,
+                )
+            )
         return sorted(rows, key=_row_key)
 
     def looked_after(self) -> list[tuple[Cell, ...]]:
@@ -605,18 +880,28 @@ class _Lists:
         for child, periods, index, ceased in self._plans_in_period("looked_after"):
             period = periods[index]
             day = ceased or self.last
-            need = max((item for item in needs[child] if item[0] <= period.start.on),
-                       default=(None, None))[1]
-            again = any(earlier.end is not None
-                        and year_before(period.start.on) < earlier.end.on <= period.start.on
-                        for earlier in periods[:index])
+            need = max(
+                (item for item in needs[child] if item[0] <= period.start.on), default=(None, None)
+            )[1]
+            again = any(
+                earlier.end is not None
+                and year_before(period.start.on) < earlier.end.on <= period.start.on
+                for earlier in periods[:index]
+            )
             reviews = [review for review in period.reviews if review <= day]
             visit = self._last_seen(child, period.start.on, day)
-            rows.append(self._row(
-                8, child, looked_after_start=period.start.on,
-                category_of_need=NEED.get(need or ""), second_period=_yes_no(again),
-                latest_statutory_review=max(reviews) if reviews else None,
-                last_social_work_visit=visit.on if visit else None, ceased=ceased))
+            rows.append(
+                self._row(
+                    8,
+                    child,
+                    looked_after_start=period.start.on,
+                    category_of_need=NEED.get(need or ""),
+                    second_period=_yes_no(again),
+                    latest_statutory_review=max(reviews) if reviews else None,
+                    last_social_work_visit=visit.on if visit else None,
+                    ceased=ceased,
+                )
+            )
         return sorted(rows, key=_row_key)
 
 
@@ -649,8 +934,7 @@ _COLUMN_OF: dict[str, str] = {
     "enquiry_start": "Strategy discussion initiating Section 47 Enquiry Start Date",
     "conference_unnecessary": "Was an Initial Child Protection Conference deemed unnecessary?",
     "conference_date": "Date of Initial Child Protection Conference",
-    "conference_plan":
-        "Did the Initial Child Protection Conference Result in a Child Protection Plan",
+    "conference_plan": "Did the Initial Child Protection Conference Result in a Child Protection Plan",
     "enquiries_last_year": "Number of Section 47 Enquiries in the last 12 months",
     "conferences_last_year": "Number of ICPCs in the last 12 months",
     "cin_start": "CIN Start Date",
@@ -670,7 +954,7 @@ _COLUMN_OF: dict[str, str] = {
     "looked_after_start": "Date Started to be Looked After",
     "category_of_need": "Child's Category of Need",
     "second_period": "Is this a second or subsequent period of being a Looked After Child "
-                     "within the last 12 months (Y/N)",
+    "within the last 12 months (Y/N)",
     "latest_statutory_review": "Date of Latest Statutory Review",
     "last_social_work_visit": "Date of Last Social Work Visit",
     "ceased": "Date Ceased to be Looked After",
@@ -697,5 +981,13 @@ def _starts_episode(fact: _Fact) -> bool:
 
 def _row_key(row: tuple[Cell, ...]) -> tuple[str, ...]:
     """Deterministic order: by child, then every cell as text (dates in ISO order)."""
-    return tuple("" if cell is None else cell.isoformat() if isinstance(cell, date)
-                 else f"{cell:010d}" if isinstance(cell, int) else str(cell) for cell in row)
+    return tuple(
+        ""
+        if cell is None
+        else cell.isoformat()
+        if isinstance(cell, date)
+        else f"{cell:010d}"
+        if isinstance(cell, int)
+        else str(cell)
+        for cell in row
+    )

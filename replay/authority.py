@@ -34,7 +34,10 @@ class AuthorityQueries:
         self.engine = engine
 
     def children_on_plans(
-        self, *, kind: str = "child_protection", on: date | None = None,
+        self,
+        *,
+        kind: str = "child_protection",
+        on: date | None = None,
         as_known_at: datetime | None = None,
     ) -> list[ChildOnPlan]:
         """Every child on a plan of `kind` on date D (a plan ending on D is active on D), as known at T."""
@@ -61,9 +64,13 @@ class AuthorityQueries:
         with self.engine.connect() as connection:
             return [
                 ChildOnPlan(
-                    person_id=row.person_id, case_id=row.case_id, plan_id=row.plan_id,
-                    kind=row.kind, category=(row.plan or {}).get("category"),
-                    started_on=row.started_on, ended_on=row.ended_on,
+                    person_id=row.person_id,
+                    case_id=row.case_id,
+                    plan_id=row.plan_id,
+                    kind=row.kind,
+                    category=(row.plan or {}).get("category"),
+                    started_on=row.started_on,
+                    ended_on=row.ended_on,
                 )
                 for row in connection.execute(statement)
             ]

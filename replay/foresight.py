@@ -81,7 +81,9 @@ def foresight_view(queries: CaseQueries, case_id: str, decision_id: str) -> Fore
         decision=decision,
         deciding_agency=agency,
         cutoff=cutoff,
-        known_to_decider=[flagged(entry) for entry in decider if str(entry.event_id) != decision_id],
+        known_to_decider=[
+            flagged(entry) for entry in decider if str(entry.event_id) != decision_id
+        ],
         held_elsewhere=[
             flagged(entry)
             for entry in record
@@ -97,7 +99,12 @@ def foresight_view(queries: CaseQueries, case_id: str, decision_id: str) -> Fore
 def _content(entry: ChronologyEntry) -> tuple[object, ...]:
     """What a reader sees of an entry (not when it became known)."""
     return (
-        entry.occurred_at, entry.date_uncertain, entry.summary, entry.subjects,
-        entry.significance, entry.impact, entry.action, entry.data,
+        entry.occurred_at,
+        entry.date_uncertain,
+        entry.summary,
+        entry.subjects,
+        entry.significance,
+        entry.impact,
+        entry.action,
+        entry.data,
     )
-

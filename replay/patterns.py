@@ -266,7 +266,8 @@ def case_patterns(
     """Every pattern of the chronology `entries`, optionally only those naming `subject`."""
     entries = sorted(entries, key=lambda entry: (start_of(entry.occurred_at), entry.position))
     contacts = [
-        as_contact(entry) for entry in entries
+        as_contact(entry)
+        for entry in entries
         if entry.type == "contact_received" and _names(entry, subject)
     ]
     return CasePatterns(
@@ -279,7 +280,8 @@ def case_patterns(
         min_no_further_action_run=min_no_further_action_run,
         no_further_action_runs=no_further_action_runs(contacts, min_no_further_action_run),
         strategy_discussions_no_further_action=[
-            _strategy_discussion(entry) for entry in entries
+            _strategy_discussion(entry)
+            for entry in entries
             if entry.type == "strategy_discussion_held"
             and entry.data.get("outcome") == NO_FURTHER_ACTION
             and _names(entry, subject)
@@ -328,10 +330,10 @@ def episodes(contacts: Sequence[Contact], rule: WindowRule) -> list[ContactEpiso
             last, most = max(last, end - 1), max(most, end - start)
             continue
         if first >= 0:
-            found.append(_episode(contacts[first:last + 1], most))
+            found.append(_episode(contacts[first : last + 1], most))
         first, last, most = start, end - 1, end - start
     if first >= 0:
-        found.append(_episode(contacts[first:last + 1], most))
+        found.append(_episode(contacts[first : last + 1], most))
     return found
 
 
@@ -422,10 +424,14 @@ def no_further_action_runs(
             current.append(contact)
             continue
         if len(current) >= min_length:
-            runs.append(NoFurtherActionRun(
-                first_date=current[0].occurred_on, last_date=current[-1].occurred_on,
-                contact_count=len(current), contacts=current,
-            ))
+            runs.append(
+                NoFurtherActionRun(
+                    first_date=current[0].occurred_on,
+                    last_date=current[-1].occurred_on,
+                    contact_count=len(current),
+                    contacts=current,
+                )
+            )
         current = []
     return runs
 
@@ -464,8 +470,10 @@ def plans_restarted(
     for entry in entries:
         if entry.type == "plan_started":
             plans[entry.data["plan_id"]] = _Plan(
-                plan_id=entry.data["plan_id"], kind=entry.data["kind"],
-                started_on=local_date(entry.occurred_at), position=entry.position,
+                plan_id=entry.data["plan_id"],
+                kind=entry.data["kind"],
+                started_on=local_date(entry.occurred_at),
+                position=entry.position,
                 subjects=entry.subjects,
             )
     for entry in entries:
@@ -486,20 +494,36 @@ def plans_restarted(
             if plan.ended_on is None:
                 continue
             following = next(
-                ((later_number, later)
-                 for later_number, later in enumerate(history[number:], start=number + 1)
-                 if later.started_on >= plan.ended_on),
+                (
+                    (later_number, later)
+                    for later_number, later in enumerate(history[number:], start=number + 1)
+                    if later.started_on >= plan.ended_on
+                ),
                 None,
             )
             if following is None:
                 continue
             later_number, later = following
-            restarts.append(PlanRestart(
-                subject=child, kind=kind, ended_plan_id=plan.plan_id,
-                ended_plan_started_on=plan.started_on, ended_on=plan.ended_on,
-                end_reason=plan.end_reason, restarted_plan_id=later.plan_id,
-                restarted_on=later.started_on,
-                days_between=(later.started_on - plan.ended_on).days, plan_number=later_number,
-            ))
-    return sorted(restarts, key=lambda restart: (
-        restart.restarted_on, restart.subject or "", restart.kind, restart.restarted_plan_id))
+            restarts.append(
+                PlanRestart(
+                    subject=child,
+                    kind=kind,
+                    ended_plan_id=plan.plan_id,
+                    ended_plan_started_on=plan.started_on,
+                    ended_on=plan.ended_on,
+                    end_reason=plan.end_reason,
+                    restarted_plan_id=later.plan_id,
+                    restarted_on=later.started_on,
+                    days_between=(later.started_on - plan.ended_on).days,
+                    plan_number=later_number,
+                )
+            )
+    return sorted(
+        restarts,
+        key=lambda restart: (
+            restart.restarted_on,
+            restart.subject or "",
+            restart.kind,
+            restart.restarted_plan_id,
+        ),
+    )

@@ -29,8 +29,8 @@ from events.codes import SIGNIFICANCE_RANK
 from events.recorded import RecordedEvent
 from events.timepoints import local_date, parse_timepoint, utc_now
 from projections import tables
-from projections.tables import WHOLE_RECORD
 from projections.fold import ChronologyEntry
+from projections.tables import WHOLE_RECORD
 
 
 @dataclass(frozen=True)
@@ -93,9 +93,14 @@ class CaseQueries:
 
     def case_exists(self, case_id: str) -> bool:
         with self.engine.connect() as connection:
-            return connection.execute(
-                select(tables.events.c.position).where(tables.events.c.case_id == case_id).limit(1)
-            ).first() is not None
+            return (
+                connection.execute(
+                    select(tables.events.c.position)
+                    .where(tables.events.c.case_id == case_id)
+                    .limit(1)
+                ).first()
+                is not None
+            )
 
     def chronology(
         self,
@@ -159,11 +164,14 @@ class CaseQueries:
 
     def person_exists(self, person_id: str) -> bool:
         with self.engine.connect() as connection:
-            return connection.execute(
-                select(tables.state_subjects.c.person_id)
-                .where(tables.state_subjects.c.person_id == person_id)
-                .limit(1)
-            ).first() is not None
+            return (
+                connection.execute(
+                    select(tables.state_subjects.c.person_id)
+                    .where(tables.state_subjects.c.person_id == person_id)
+                    .limit(1)
+                ).first()
+                is not None
+            )
 
     def _entry_texts(
         self,
@@ -179,7 +187,9 @@ class CaseQueries:
         if not where.include_retracted:
             conditions.append(states.c.retracted.is_(False))
         if where.min_significance:
-            conditions.append(states.c.significance_rank >= SIGNIFICANCE_RANK[where.min_significance])
+            conditions.append(
+                states.c.significance_rank >= SIGNIFICANCE_RANK[where.min_significance]
+            )
         if where.types:
             conditions.append(states.c.type.in_(list(where.types)))
         if where.occurred_from is not None:
@@ -191,11 +201,14 @@ class CaseQueries:
             # A join (one subject row per state and person), not EXISTS: so the database can
             # start from the person's subject rows by index instead of scanning every state.
             subjects = tables.state_subjects
-            query = query.join(subjects, and_(
-                subjects.c.position == states.c.position,
-                subjects.c.viewer == states.c.viewer,
-                subjects.c.known_from == states.c.known_from,
-            ))
+            query = query.join(
+                subjects,
+                and_(
+                    subjects.c.position == states.c.position,
+                    subjects.c.viewer == states.c.viewer,
+                    subjects.c.known_from == states.c.known_from,
+                ),
+            )
             conditions.append(subjects.c.person_id == where.subject)
         rows = connection.execute(
             query.where(*conditions).order_by(states.c.occurred_sort, states.c.position)
@@ -203,7 +216,11 @@ class CaseQueries:
         return [row.entry for row in rows]
 
     def entry(
-        self, case_id: str, event_id: str, *, as_known_at: datetime | None = None,
+        self,
+        case_id: str,
+        event_id: str,
+        *,
+        as_known_at: datetime | None = None,
         agency: str | None = None,
     ) -> ChronologyEntry | None:
         """One entry as it stood at T (None if not known then)."""
@@ -220,7 +237,11 @@ class CaseQueries:
         return ChronologyEntry.model_validate_json(row.entry) if row else None
 
     def events(
-        self, case_id: str, *, as_known_at: datetime | None = None, include_retracted: bool = True,
+        self,
+        case_id: str,
+        *,
+        as_known_at: datetime | None = None,
+        include_retracted: bool = True,
         agency: str | None = None,
     ) -> list[RecordedEvent]:
         """The raw log of a case, as the store holds it, known at T (to the record or an
@@ -291,10 +312,15 @@ class CaseQueries:
     ) -> PersonStatus:
         """Signposting: is, or has the child been, on a child protection plan or looked after."""
         on = on or local_date(utc_now())
-        plans = [plan for plan in self.person_plans(person_id, as_known_at=as_known_at)
-                 if date.fromisoformat(plan["started_on"]) <= on]
+        plans = [
+            plan
+            for plan in self.person_plans(person_id, as_known_at=as_known_at)
+            if date.fromisoformat(plan["started_on"]) <= on
+        ]
+
         def active(plan: dict[str, Any]) -> bool:
             return plan["ended_on"] is None or date.fromisoformat(plan["ended_on"]) >= on
+
         cp = [plan for plan in plans if plan["kind"] == "child_protection"]
         lac = [plan for plan in plans if plan["kind"] == "looked_after"]
         return PersonStatus(
@@ -315,12 +341,18 @@ class CaseQueries:
     ) -> list[ChronologyEntry]:
         """The decisions register: every decision as known at T, in the order made."""
         return self.chronology(
-            case_id, as_known_at=as_known_at, agency=agency,
+            case_id,
+            as_known_at=as_known_at,
+            agency=agency,
             where=ChronologyFilter(types=("decision_made",)),
         )
 
     def changes(
-        self, case_id: str, *, since: datetime, until: datetime | None = None,
+        self,
+        case_id: str,
+        *,
+        since: datetime,
+        until: datetime | None = None,
         agency: str | None = None,
     ) -> list[RecordedEvent]:
         """Events that became known (to the record, or to one agency) in (since, until]."""
@@ -330,20 +362,27 @@ class CaseQueries:
             return [column > since, *([] if until is None else [column <= until])]
 
         # Known by recording it (to the record: every event), and to an agency also by a share.
-        recorded = select(stored.c.content, stored.c.position, stored.c.known_at.label("known")).where(
-            stored.c.case_id == case_id, *learned_in(stored.c.known_at),
+        recorded = select(
+            stored.c.content, stored.c.position, stored.c.known_at.label("known")
+        ).where(
+            stored.c.case_id == case_id,
+            *learned_in(stored.c.known_at),
             *([] if agency is None else [stored.c.agency == _viewer(agency)]),
         )
         learned: Select[Any] | CompoundSelect = recorded
         if agency is not None:
-            learned = union_all(recorded, (
-                select(stored.c.content, stored.c.position, shared.c.known_from)
-                .join(shared, shared.c.position == stored.c.position)
-                .where(
-                    shared.c.case_id == case_id, shared.c.viewer == _viewer(agency),
-                    *learned_in(shared.c.known_from),
-                )
-            ))
+            learned = union_all(
+                recorded,
+                (
+                    select(stored.c.content, stored.c.position, shared.c.known_from)
+                    .join(shared, shared.c.position == stored.c.position)
+                    .where(
+                        shared.c.case_id == case_id,
+                        shared.c.viewer == _viewer(agency),
+                        *learned_in(shared.c.known_from),
+                    )
+                ),
+            )
         in_order = learned.subquery()
         with self.engine.connect() as connection:
             rows = connection.execute(
@@ -403,8 +442,11 @@ def _active_plans(rows: Any, on: date) -> list[PlanOnDate]:
         if row.started_on > on or (row.ended_on is not None and row.ended_on < on):
             continue
         detail = row.plan
-        held = [review for review in detail.get("review_history", [])
-                if date.fromisoformat(review["held_on"]) <= on]
+        held = [
+            review
+            for review in detail.get("review_history", [])
+            if date.fromisoformat(review["held_on"]) <= on
+        ]
         due_text = detail.get("first_review_due")
         for review in held:
             due_text = review.get("next_review_due") or due_text

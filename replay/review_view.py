@@ -65,9 +65,14 @@ def review_view(queries: CaseQueries, review: Review) -> ReviewView:
         ]
         episodes.append(
             EpisodeView(
-                episode_id=episode["episode_id"], title=episode["title"],
-                starts=episode["starts"], ends=episode["ends"], summary=episode.get("summary"),
-                selected_by=episode["selected_by"], entries=entries, decisions=decisions,
+                episode_id=episode["episode_id"],
+                title=episode["title"],
+                starts=episode["starts"],
+                ends=episode["ends"],
+                summary=episode.get("summary"),
+                selected_by=episode["selected_by"],
+                entries=entries,
+                decisions=decisions,
             )
         )
     return ReviewView(

@@ -44,16 +44,25 @@ LABELS: dict[str, str] = {
 }
 # The event types the intervals are built from (a report lists only cases holding one).
 MILESTONE_TYPES = (
-    "contact_received", "decision_made", "assessment_started", "assessment_completed",
-    "strategy_discussion_held", "conference_held", "plan_started", "plan_reviewed", "plan_ended",
+    "contact_received",
+    "decision_made",
+    "assessment_started",
+    "assessment_completed",
+    "strategy_discussion_held",
+    "conference_held",
+    "plan_started",
+    "plan_reviewed",
+    "plan_ended",
 )
 # Contact outcomes after which an assessment is expected; only these are reported open.
 _ASSESSMENT_OUTCOMES = ("assessment", "strategy_discussion")
 # Early help assessments are not the statutory assessment the timescale is about.
 _UNTIMED_ASSESSMENT_KINDS = ("early_help",)
 NOT_MEASURED = (
-    ("Initial conference to first core group: the event vocabulary has no core group meeting, "
-     "so this interval cannot be measured from the record."),
+    (
+        "Initial conference to first core group: the event vocabulary has no core group meeting, "
+        "so this interval cannot be measured from the record."
+    ),
 )
 
 
@@ -66,16 +75,17 @@ class RulePack(BaseModel):
     description: str = ""
     subdivision: str = Field("ENG", description="Bank holidays: a GB subdivision of `holidays`")
     referral_decision_working_days: int | None = Field(1, ge=0, le=1000)
-    assessment_working_days: int | None = Field(45, ge=0, le=1000,
-                                                description="From the contact (referral)")
+    assessment_working_days: int | None = Field(
+        45, ge=0, le=1000, description="From the contact (referral)"
+    )
     initial_conference_working_days: int | None = Field(
-        15, ge=0, le=1000, description="From the strategy discussion")
+        15, ge=0, le=1000, description="From the strategy discussion"
+    )
     first_core_group_working_days: int | None = Field(
-        10, ge=0, le=1000, description="From the initial conference (not measured: no event)")
-    first_review_months: int | None = Field(3, ge=0, le=120,
-                                            description="From the plan start")
-    later_review_months: int | None = Field(6, ge=0, le=120,
-                                            description="From the previous review")
+        10, ge=0, le=1000, description="From the initial conference (not measured: no event)"
+    )
+    first_review_months: int | None = Field(3, ge=0, le=120, description="From the plan start")
+    later_review_months: int | None = Field(6, ge=0, le=120, description="From the previous review")
 
     def working_days(self) -> WorkingDays:
         return WorkingDays("GB", self.subdivision)
@@ -88,7 +98,7 @@ ENGLAND = RulePack(
 WALES = RulePack(
     name="wales",
     description="Wales: assessment within 42 working days (SPEC section 8); the other "
-                "timescales are kept from England until set locally",
+    "timescales are kept from England until set locally",
     subdivision="WLS",
     assessment_working_days=42,
 )
@@ -120,7 +130,8 @@ class Interval(BaseModel):
     timescale_working_days: int | None = None
     timescale_months: int | None = None
     timescale_date: date | None = Field(
-        None, description="The date the local timescale falls on, counted from `from_date`")
+        None, description="The date the local timescale falls on, counted from `from_date`"
+    )
     note: str | None = None
 
 
@@ -146,7 +157,8 @@ class MilestoneSummary(BaseModel):
     with_timescale: int
     beyond_timescale: int = Field(
         description="Intervals whose end (or the date asked about, while open) falls after the "
-                    "date the local timescale falls on")
+        "date the local timescale falls on"
+    )
 
 
 def add_months(day: date, months: int) -> date:
@@ -157,12 +169,14 @@ def add_months(day: date, months: int) -> date:
 
 
 def case_timeliness(
-    entries: Iterable[ChronologyEntry], rules: RulePack, working_days: WorkingDays, on: date,
+    entries: Iterable[ChronologyEntry],
+    rules: RulePack,
+    working_days: WorkingDays,
+    on: date,
 ) -> CaseTimeliness:
     """The case's intervals on date `on`, from its chronology (retracted entries are ignored)."""
     happened = sorted(
-        (entry for entry in entries
-         if not entry.retracted and local_date(entry.occurred_at) <= on),
+        (entry for entry in entries if not entry.retracted and local_date(entry.occurred_at) <= on),
         key=lambda entry: (start_of(entry.occurred_at), entry.position),
     )
     measure = _Measure(rules, working_days, on)
@@ -172,8 +186,13 @@ def case_timeliness(
         *_conferences(happened, measure),
         *_plan_reviews(happened, measure),
     ]
-    intervals.sort(key=lambda interval: (interval.from_date, MILESTONES.index(interval.milestone),
-                                         interval.until))
+    intervals.sort(
+        key=lambda interval: (
+            interval.from_date,
+            MILESTONES.index(interval.milestone),
+            interval.until,
+        )
+    )
     return CaseTimeliness(on=on, rules=rules, intervals=intervals)
 
 
@@ -186,20 +205,24 @@ def summarise(intervals: Sequence[Interval]) -> list[MilestoneSummary]:
             continue
         completed = [interval for interval in these if interval.status == "completed"]
         timed = [interval for interval in these if interval.timescale_date is not None]
-        summaries.append(MilestoneSummary(
-            milestone=milestone,
-            label=LABELS[milestone],
-            intervals=len(these),
-            completed=len(completed),
-            open=len(these) - len(completed),
-            median_calendar_days=_median([interval.calendar_days for interval in completed]),
-            median_working_days=_median([interval.working_days for interval in completed]),
-            with_timescale=len(timed),
-            beyond_timescale=sum(
-                1 for interval in timed
-                if interval.timescale_date is not None and interval.until > interval.timescale_date
-            ),
-        ))
+        summaries.append(
+            MilestoneSummary(
+                milestone=milestone,
+                label=LABELS[milestone],
+                intervals=len(these),
+                completed=len(completed),
+                open=len(these) - len(completed),
+                median_calendar_days=_median([interval.calendar_days for interval in completed]),
+                median_working_days=_median([interval.working_days for interval in completed]),
+                with_timescale=len(timed),
+                beyond_timescale=sum(
+                    1
+                    for interval in timed
+                    if interval.timescale_date is not None
+                    and interval.until > interval.timescale_date
+                ),
+            )
+        )
     return summaries
 
 
@@ -220,10 +243,17 @@ class _Measure:
         self.on = on
 
     def interval(
-        self, milestone: Milestone, start: ChronologyEntry, end: ChronologyEntry | None, *,
-        working_days: int | None = None, months: int | None = None,
-        reference: str | None = None, end_day: date | None = None,
-        end_event: tuple[UUID, str] | None = None, note: str | None = None,
+        self,
+        milestone: Milestone,
+        start: ChronologyEntry,
+        end: ChronologyEntry | None,
+        *,
+        working_days: int | None = None,
+        months: int | None = None,
+        reference: str | None = None,
+        end_day: date | None = None,
+        end_event: tuple[UUID, str] | None = None,
+        note: str | None = None,
     ) -> Interval:
         """From `start` to `end` (open to `on` when None); `end_day` and `end_event` say when
         and by which event the end was recorded when that is not `end` itself."""
@@ -267,7 +297,9 @@ def _of_type(entries: Sequence[ChronologyEntry], *types: str) -> list[Chronology
 
 
 def _latest_on_or_before(
-    candidates: Sequence[ChronologyEntry], day: date, agency: str | None = None,
+    candidates: Sequence[ChronologyEntry],
+    day: date,
+    agency: str | None = None,
 ) -> ChronologyEntry | None:
     """The last candidate (in chronology order) that happened on or before `day`."""
     found = None
@@ -312,27 +344,53 @@ def _contact_decisions(entries: Sequence[ChronologyEntry], measure: _Measure) ->
     for contact in contacts:
         decision = relied_on.get(str(contact.event_id))
         if decision is not None:
-            intervals.append(measure.interval(
-                "contact_to_decision", contact, decision, working_days=days,
-                note="the first decision relying on this contact"))
+            intervals.append(
+                measure.interval(
+                    "contact_to_decision",
+                    contact,
+                    decision,
+                    working_days=days,
+                    note="the first decision relying on this contact",
+                )
+            )
             continue
         recorded = _outcome_recorded(contact)
         if recorded is not None:
             day, recorded_by = recorded
             how = "with the contact" if recorded_by is contact else "by a correction"
-            intervals.append(measure.interval(
-                "contact_to_decision", contact, contact, working_days=days, end_day=day,
-                end_event=(recorded_by.event_id, recorded_by.type),
-                note=f"outcome '{contact.data['outcome']}' recorded {how}"))
+            intervals.append(
+                measure.interval(
+                    "contact_to_decision",
+                    contact,
+                    contact,
+                    working_days=days,
+                    end_day=day,
+                    end_event=(recorded_by.event_id, recorded_by.type),
+                    note=f"outcome '{contact.data['outcome']}' recorded {how}",
+                )
+            )
             continue
         decision = next_by_agency.get(contact.event_id)
         if decision is not None:
-            intervals.append(measure.interval(
-                "contact_to_decision", contact, decision, working_days=days,
-                note=f"the next decision of {contact.agency} after this contact"))
+            intervals.append(
+                measure.interval(
+                    "contact_to_decision",
+                    contact,
+                    decision,
+                    working_days=days,
+                    note=f"the next decision of {contact.agency} after this contact",
+                )
+            )
             continue
-        intervals.append(measure.interval("contact_to_decision", contact, None,
-                                          working_days=days, note="no outcome or decision yet"))
+        intervals.append(
+            measure.interval(
+                "contact_to_decision",
+                contact,
+                None,
+                working_days=days,
+                note="no outcome or decision yet",
+            )
+        )
     return intervals
 
 
@@ -341,7 +399,7 @@ def _outcome_recorded(contact: ChronologyEntry) -> tuple[date, ChronologyEntry |
     if not contact.data.get("outcome"):
         return None
     for amendment in contact.amendments:
-        changed = ((amendment.changes or {}).get("data") or {})
+        changed = (amendment.changes or {}).get("data") or {}
         if amendment.type == "entry_corrected" and "outcome" in changed:
             if not ((amendment.previous or {}).get("data") or {}).get("outcome"):
                 return local_date(amendment.known_at), amendment
@@ -367,25 +425,42 @@ def _assessments(entries: Sequence[ChronologyEntry], measure: _Measure) -> list[
         completion = completions.get(assessment_id)
         timed = start.data.get("kind") not in _UNTIMED_ASSESSMENT_KINDS
         contact = _latest_on_or_before(contacts, _day(start), agency=start.agency)
-        intervals.append(measure.interval("assessment_start_to_completion", start, completion,
-                                          reference=assessment_id))
+        intervals.append(
+            measure.interval(
+                "assessment_start_to_completion", start, completion, reference=assessment_id
+            )
+        )
         if contact is None:
             continue
         assessed.add(contact.event_id)
-        intervals.append(measure.interval("contact_to_assessment_start", contact, start,
-                                          reference=assessment_id))
-        intervals.append(measure.interval(
-            "contact_to_assessment_completion", contact, completion, reference=assessment_id,
-            working_days=measure.rules.assessment_working_days if timed else None,
-            note=None if timed else "early help assessment: no statutory timescale",
-        ))
+        intervals.append(
+            measure.interval("contact_to_assessment_start", contact, start, reference=assessment_id)
+        )
+        intervals.append(
+            measure.interval(
+                "contact_to_assessment_completion",
+                contact,
+                completion,
+                reference=assessment_id,
+                working_days=measure.rules.assessment_working_days if timed else None,
+                note=None if timed else "early help assessment: no statutory timescale",
+            )
+        )
     latest = _last_of_each_agency(contacts)
     for contact in contacts:
-        if (contact.event_id in latest and contact.event_id not in assessed
-                and contact.data.get("outcome") in _ASSESSMENT_OUTCOMES):
-            intervals.append(measure.interval(
-                "contact_to_assessment_start", contact, None,
-                note=f"outcome '{contact.data['outcome']}'; no assessment started yet"))
+        if (
+            contact.event_id in latest
+            and contact.event_id not in assessed
+            and contact.data.get("outcome") in _ASSESSMENT_OUTCOMES
+        ):
+            intervals.append(
+                measure.interval(
+                    "contact_to_assessment_start",
+                    contact,
+                    None,
+                    note=f"outcome '{contact.data['outcome']}'; no assessment started yet",
+                )
+            )
     return intervals
 
 
@@ -398,35 +473,70 @@ def _conferences(entries: Sequence[ChronologyEntry], measure: _Measure) -> list[
     """
     intervals = []
     discussions = _of_type(entries, "strategy_discussion_held")
-    initial = [entry for entry in _of_type(entries, "conference_held")
-               if entry.data.get("kind") == "initial"]
-    plans = [entry for entry in _of_type(entries, "plan_started")
-             if entry.data.get("kind") == "child_protection"]
+    initial = [
+        entry
+        for entry in _of_type(entries, "conference_held")
+        if entry.data.get("kind") == "initial"
+    ]
+    plans = [
+        entry
+        for entry in _of_type(entries, "plan_started")
+        if entry.data.get("kind") == "child_protection"
+    ]
     days = measure.rules.initial_conference_working_days
     discussed: set[UUID] = set()
     for conference in initial:
         discussion = _latest_on_or_before(discussions, _day(conference))
         if discussion is not None:
             discussed.add(discussion.event_id)
-            intervals.append(measure.interval("strategy_discussion_to_initial_conference",
-                                              discussion, conference, working_days=days))
-    if discussions and discussions[-1].event_id not in discussed \
-            and discussions[-1].data.get("outcome") == "section_47":
-        intervals.append(measure.interval(
-            "strategy_discussion_to_initial_conference", discussions[-1], None,
-            working_days=days, note="section 47 enquiries; no initial conference yet"))
+            intervals.append(
+                measure.interval(
+                    "strategy_discussion_to_initial_conference",
+                    discussion,
+                    conference,
+                    working_days=days,
+                )
+            )
+    if (
+        discussions
+        and discussions[-1].event_id not in discussed
+        and discussions[-1].data.get("outcome") == "section_47"
+    ):
+        intervals.append(
+            measure.interval(
+                "strategy_discussion_to_initial_conference",
+                discussions[-1],
+                None,
+                working_days=days,
+                note="section 47 enquiries; no initial conference yet",
+            )
+        )
     planned: set[UUID] = set()
     for plan in plans:
         conference = _latest_on_or_before(initial, _day(plan))
         if conference is not None:
             planned.add(conference.event_id)
-            intervals.append(measure.interval("initial_conference_to_plan_start", conference,
-                                              plan, reference=str(plan.data["plan_id"])))
-    if initial and initial[-1].event_id not in planned \
-            and initial[-1].data.get("outcome") == "child_protection_plan":
-        intervals.append(measure.interval(
-            "initial_conference_to_plan_start", initial[-1], None,
-            note="conference outcome: child protection plan; no plan started yet"))
+            intervals.append(
+                measure.interval(
+                    "initial_conference_to_plan_start",
+                    conference,
+                    plan,
+                    reference=str(plan.data["plan_id"]),
+                )
+            )
+    if (
+        initial
+        and initial[-1].event_id not in planned
+        and initial[-1].data.get("outcome") == "child_protection_plan"
+    ):
+        intervals.append(
+            measure.interval(
+                "initial_conference_to_plan_start",
+                initial[-1],
+                None,
+                note="conference outcome: child protection plan; no plan started yet",
+            )
+        )
     return intervals
 
 
@@ -445,27 +555,39 @@ def _plan_reviews(entries: Sequence[ChronologyEntry], measure: _Measure) -> list
         plan_id = str(plan.data["plan_id"])
         started, end = _day(plan), ended.get(plan_id)
         candidates = [
-            entry for entry in entries
+            entry
+            for entry in entries
             if (entry.type == "plan_reviewed" and str(entry.data["plan_id"]) == plan_id)
-            or (entry.type == "conference_held" and entry.data.get("kind") == "review"
-                and _same_children(entry, plan))
+            or (
+                entry.type == "conference_held"
+                and entry.data.get("kind") == "review"
+                and _same_children(entry, plan)
+            )
         ]
         reviews: list[ChronologyEntry] = []
         for review in candidates:
             day = _day(review)
-            if started < day and (end is None or day <= end) \
-                    and all(_day(other) != day for other in reviews):
+            if (
+                started < day
+                and (end is None or day <= end)
+                and all(_day(other) != day for other in reviews)
+            ):
                 reviews.append(review)
         previous = plan
         for number, review in enumerate([*reviews, None]):
             if review is None and end is not None:
                 break
-            milestone: Milestone = "plan_start_to_first_review" if number == 0 \
-                else "review_to_next_review"
-            months = measure.rules.first_review_months if number == 0 \
+            milestone: Milestone = (
+                "plan_start_to_first_review" if number == 0 else "review_to_next_review"
+            )
+            months = (
+                measure.rules.first_review_months
+                if number == 0
                 else measure.rules.later_review_months
-            intervals.append(measure.interval(milestone, previous, review, months=months,
-                                              reference=plan_id))
+            )
+            intervals.append(
+                measure.interval(milestone, previous, review, months=months, reference=plan_id)
+            )
             if review is not None:
                 previous = review
     return intervals

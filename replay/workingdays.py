@@ -37,6 +37,7 @@ class WorkingDays:
         if end < start:
             return -self.between(end, start)
         return sum(
-            1 for offset in range(1, (end - start).days + 1)
+            1
+            for offset in range(1, (end - start).days + 1)
             if self.is_working_day(start + timedelta(days=offset))
         )

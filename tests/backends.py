@@ -24,7 +24,9 @@ def postgres_server_url() -> str:
     url = os.environ.get(POSTGRES_URL_VARIABLE)
     problem = None
     if not url:
-        problem = f"no PostgreSQL server for the tests: set {POSTGRES_URL_VARIABLE} (.ci/postgres start)"
+        problem = (
+            f"no PostgreSQL server for the tests: set {POSTGRES_URL_VARIABLE} (.ci/postgres start)"
+        )
     else:
         try:
             with _admin_connection(url):
@@ -42,8 +44,13 @@ def postgres_server_url() -> str:
 def _admin_connection(server_url: str) -> psycopg.Connection:
     url = make_url(server_url)
     return psycopg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, password=url.password or "",
-        dbname=url.database or "postgres", autocommit=True, connect_timeout=5,
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password or "",
+        dbname=url.database or "postgres",
+        autocommit=True,
+        connect_timeout=5,
     )
 
 
@@ -52,8 +59,10 @@ def new_postgres_database(server_url: str) -> str:
     name = f"foresight_test_{uuid.uuid4().hex[:20]}"
     with _admin_connection(server_url) as connection:
         connection.execute(f'CREATE DATABASE "{name}" STRATEGY file_copy')
-    return make_url(server_url).set(drivername="postgresql+psycopg", database=name).render_as_string(
-        hide_password=False
+    return (
+        make_url(server_url)
+        .set(drivername="postgresql+psycopg", database=name)
+        .render_as_string(hide_password=False)
     )
 
 

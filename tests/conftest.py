@@ -39,7 +39,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def store_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], str]]:
+def store_url(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[], str]]:
     """Makes fresh stores of this backend (for fixtures wider than one test); dropped at the end."""
     made: list[str] = []
 
@@ -97,7 +99,7 @@ def service(db_url: str) -> Iterator[CaseService]:
     app.close()
 
 
-def event(type: str, case_id: str = "FAM-1", **fields: Any) -> EventEnvelope:  # noqa: A002
+def event(type: str, case_id: str = "FAM-1", **fields: Any) -> EventEnvelope:
     """A valid envelope of `type`, with sensible defaults that `fields` override."""
     raw: dict[str, Any] = {
         "type": type,

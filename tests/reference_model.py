@@ -37,14 +37,18 @@ def chronology_as_known_at(
     """What a reader sees of each entry, in order, as known at T."""
     known = known_from(events, agency)
     visible = [
-        event for event in events
+        event
+        for event in events
         if str(event.event_id) in known
         and (as_known_at is None or known[str(event.event_id)] <= as_known_at)
     ]
     retracted = {str(e.data["target_event_id"]) for e in visible if e.type == "entry_retracted"}
     amendments = sorted(
-        (e for e in visible if e.type in AMENDING - {"entry_retracted"}
-         and str(e.event_id) not in retracted),
+        (
+            e
+            for e in visible
+            if e.type in AMENDING - {"entry_retracted"} and str(e.event_id) not in retracted
+        ),
         key=lambda e: (known[str(e.event_id)], e.position),
     )
     result = []

@@ -104,19 +104,25 @@ class Tamperer:
             StoredRow(int(row[0]), UUID(str(row[1])), int(row[2]), str(row[3]), bytes(row[4]))
             for row in self._rows(
                 f"SELECT {self.position}, originator_id, originator_version, topic, state "
-                f"FROM {self.events} ORDER BY {self.position}")
+                f"FROM {self.events} ORDER BY {self.position}"
+            )
         ]
 
     def index_rows(self) -> list[IndexRow]:
-        return [IndexRow(*row) for row in self._rows(
-            f"SELECT position, event_id, case_id, case_version FROM {INDEX_TABLE} ORDER BY position")]
+        return [
+            IndexRow(*row)
+            for row in self._rows(
+                f"SELECT position, event_id, case_id, case_version FROM {INDEX_TABLE} ORDER BY position"
+            )
+        ]
 
     def snapshots_rows(self) -> list[tuple[UUID, int, str, bytes]]:
         return [
             (UUID(str(row[0])), int(row[1]), str(row[2]), bytes(row[3]))
             for row in self._rows(
                 f"SELECT originator_id, originator_version, topic, state FROM {self.snapshots} "
-                "ORDER BY originator_id, originator_version")
+                "ORDER BY originator_id, originator_version"
+            )
         ]
 
     # -- editing -------------------------------------------------------------------------------------
@@ -138,8 +144,9 @@ class Tamperer:
         self._commit()
 
     def set_state(self, position: int, state: bytes) -> None:
-        self._execute(f"UPDATE {self.events} SET state = ? WHERE {self.position} = ?",
-                      [state, position])
+        self._execute(
+            f"UPDATE {self.events} SET state = ? WHERE {self.position} = ?", [state, position]
+        )
         self._commit()
 
     def set_row(self, position: int, row: StoredRow) -> None:
@@ -152,13 +159,16 @@ class Tamperer:
 
     def set_originator_id(self, position: int, text: str) -> None:
         """Write `text` as the row's aggregate id (PostgreSQL's uuid column takes only uuids)."""
-        self._execute(f"UPDATE {self.events} SET originator_id = ? WHERE {self.position} = ?",
-                      [text if self.placeholder == "?" else UUID(text), position])
+        self._execute(
+            f"UPDATE {self.events} SET originator_id = ? WHERE {self.position} = ?",
+            [text if self.placeholder == "?" else UUID(text), position],
+        )
         self._commit()
 
     def set_topic(self, position: int, topic: str) -> None:
-        self._execute(f"UPDATE {self.events} SET topic = ? WHERE {self.position} = ?",
-                      [topic, position])
+        self._execute(
+            f"UPDATE {self.events} SET topic = ? WHERE {self.position} = ?", [topic, position]
+        )
         self._commit()
 
     def delete_event(self, position: int, with_index_row: bool) -> None:
@@ -170,28 +180,43 @@ class Tamperer:
     def swap_rows(self, first: StoredRow, second: StoredRow, with_index_rows: bool) -> None:
         """Exchange two events' places in the log (and, if asked, their index rows)."""
         # (originator_id, version) is unique: park the first row out of the way.
-        self._execute(f"UPDATE {self.events} SET originator_version = -1 WHERE {self.position} = ?",
-                      [first.position])
+        self._execute(
+            f"UPDATE {self.events} SET originator_version = -1 WHERE {self.position} = ?",
+            [first.position],
+        )
         self.set_row(second.position, first)
         self.set_row(first.position, second)
         if with_index_rows:
             index = {row.position: row for row in self.index_rows()}
-            self._execute(f"DELETE FROM {INDEX_TABLE} WHERE position IN (?, ?)",
-                          [first.position, second.position])
-            for here, there in ((first.position, second.position), (second.position, first.position)):
+            self._execute(
+                f"DELETE FROM {INDEX_TABLE} WHERE position IN (?, ?)",
+                [first.position, second.position],
+            )
+            for here, there in (
+                (first.position, second.position),
+                (second.position, first.position),
+            ):
                 if there in index:
                     moved = index[there]
-                    self.insert_index_row(IndexRow(here, moved.event_id, moved.case_id, moved.version))
+                    self.insert_index_row(
+                        IndexRow(here, moved.event_id, moved.case_id, moved.version)
+                    )
         self._commit()
 
     def swap_versions(self, first: StoredRow, second: StoredRow) -> None:
         """Exchange the versions of two events of one aggregate, leaving them in place."""
-        self._execute(f"UPDATE {self.events} SET originator_version = -1 WHERE {self.position} = ?",
-                      [first.position])
-        self._execute(f"UPDATE {self.events} SET originator_version = ? WHERE {self.position} = ?",
-                      [first.version, second.position])
-        self._execute(f"UPDATE {self.events} SET originator_version = ? WHERE {self.position} = ?",
-                      [second.version, first.position])
+        self._execute(
+            f"UPDATE {self.events} SET originator_version = -1 WHERE {self.position} = ?",
+            [first.position],
+        )
+        self._execute(
+            f"UPDATE {self.events} SET originator_version = ? WHERE {self.position} = ?",
+            [first.version, second.position],
+        )
+        self._execute(
+            f"UPDATE {self.events} SET originator_version = ? WHERE {self.position} = ?",
+            [second.version, first.position],
+        )
         self._commit()
 
     def insert_event(self, originator_id: UUID, version: int, topic: str, state: bytes) -> int:
@@ -205,19 +230,25 @@ class Tamperer:
         return max(row.position for row in self.rows())
 
     def insert_index_row(self, row: IndexRow) -> None:
-        self._execute(f"INSERT INTO {INDEX_TABLE} VALUES (?, ?, ?, ?)",
-                      [row.position, row.event_id, row.case_id, row.version])
+        self._execute(
+            f"INSERT INTO {INDEX_TABLE} VALUES (?, ?, ?, ?)",
+            [row.position, row.event_id, row.case_id, row.version],
+        )
         self._commit()
 
     def set_snapshot(self, originator_id: UUID, version: int, state: bytes) -> None:
-        self._execute(f"UPDATE {self.snapshots} SET state = ? "
-                      "WHERE originator_id = ? AND originator_version = ?",
-                      [state, self.stored_id(originator_id), version])
+        self._execute(
+            f"UPDATE {self.snapshots} SET state = ? "
+            "WHERE originator_id = ? AND originator_version = ?",
+            [state, self.stored_id(originator_id), version],
+        )
         self._commit()
 
     def insert_snapshot(self, originator_id: UUID, version: int, topic: str, state: bytes) -> None:
-        self._execute(f"INSERT INTO {self.snapshots} VALUES (?, ?, ?, ?)",
-                      [self.stored_id(originator_id), version, topic, state])
+        self._execute(
+            f"INSERT INTO {self.snapshots} VALUES (?, ?, ?, ?)",
+            [self.stored_id(originator_id), version, topic, state],
+        )
         self._commit()
 
     def rewrite_chain(self, events: list[StoredRow], from_version: int) -> None:
@@ -232,9 +263,13 @@ class Tamperer:
                 state["entry"]["summary"] = f"{state['entry']['summary']} (rewritten)"
                 prev_hash = state["prev_hash"]
             state["prev_hash"] = prev_hash
-            state["hash"] = chain_hash(str(prev_hash), case_id=state["entry"]["case_id"],
-                                       version=row.version, recorded_at=recorded_at(state),
-                                       entry=state["entry"])
+            state["hash"] = chain_hash(
+                str(prev_hash),
+                case_id=state["entry"]["case_id"],
+                version=row.version,
+                recorded_at=recorded_at(state),
+                entry=state["entry"],
+            )
             prev_hash = state["hash"]
             self.set_state(row.position, encode(state))
 
@@ -262,8 +297,9 @@ class SQLiteTamperer(Tamperer):
         return originator_id.hex  # how the library's SQLite recorder writes it
 
     def _exists(self, table: str) -> bool:
-        return bool(self._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                               [table]))
+        return bool(
+            self._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table])
+        )
 
     def disarm(self, drop: bool = True) -> None:
         """SQLite triggers cannot be disabled, only dropped."""
@@ -278,8 +314,10 @@ class SQLiteTamperer(Tamperer):
         self._commit()
 
     def insert_event(self, originator_id: UUID, version: int, topic: str, state: bytes) -> int:
-        self._execute(f"INSERT INTO {self.events} VALUES (?, ?, ?, ?)",
-                      [self.stored_id(originator_id), version, topic, state])
+        self._execute(
+            f"INSERT INTO {self.events} VALUES (?, ?, ?, ?)",
+            [self.stored_id(originator_id), version, topic, state],
+        )
         self._commit()
         return max(row.position for row in self.rows())
 
@@ -306,8 +344,9 @@ class PostgresTamperer(Tamperer):
         self._commit()
 
     def _restart_positions(self) -> None:
-        self._execute(f"SELECT setval(pg_get_serial_sequence('{self.events}', 'notification_id'), "
-                      "1, false)")
+        self._execute(
+            f"SELECT setval(pg_get_serial_sequence('{self.events}', 'notification_id'), 1, false)"
+        )
 
     def rearm(self) -> None:
         for table in self.tables:
@@ -339,7 +378,11 @@ def open_tamperer(db_url: str) -> Tamperer:
     if url.get_backend_name() == "sqlite":
         return SQLiteTamperer(sqlite3.connect(str(url.database)))
     connection = psycopg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, password=url.password or "",
-        dbname=url.database, connect_timeout=5,
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password or "",
+        dbname=url.database,
+        connect_timeout=5,
     )
     return PostgresTamperer(connection)

@@ -13,25 +13,25 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from api.bootstrap import build_case_service, build_case_views_runner, build_engine
 from api.cli.audit import audit_app
 from api.cli.exports import export_app
 from api.cli.importing import import_chronology
 from api.cli.operations import generate, project
 from api.cli.reading import caught_up_queries, log_cli_read
 from api.cli.reports import report_app
-from api.bootstrap import build_case_service, build_case_views_runner, build_engine
-from api.samples.demo import DEMO_AUTHORITY_YEAR, DEMO_CASE, demo_authority_events, demo_case_events
 from api.formats.eventfiles import parse_events, relabel, split_events
 from api.formats.tables import chronology_frame, entry_flags, frame_bytes, headline, when_shown
+from api.samples.demo import DEMO_AUTHORITY_YEAR, DEMO_CASE, demo_authority_events, demo_case_events
 from api.settings import get_settings
 from api.users import UserError, add_user, issue_token
 from domain.errors import DomainError
 from events.envelope import InvalidEventError, parse_event
 from events.timepoints import format_local, parse_instant
-from projections.rebuild_mark import RebuildUnderWay
 from projections.batch_writes import REBUILD_CHUNK
-from projections.store.integrity import Anchor, verify_store
 from projections.fold import ChronologyEntry
+from projections.rebuild_mark import RebuildUnderWay
+from projections.store.integrity import Anchor, verify_store
 from replay.foresight import foresight_view
 from replay.queries import ChronologyFilter
 
@@ -154,10 +154,17 @@ DEMO_USERS = (
 def demo(
     host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
-    serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after loading")] = True,
-    authority: Annotated[int, typer.Option(
-        help="Children of a generated authority loaded beside the demo case, for the reports "
-             "and statutory returns (0: none)", min=0)] = 60,
+    serve_api: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve after loading")
+    ] = True,
+    authority: Annotated[
+        int,
+        typer.Option(
+            help="Children of a generated authority loaded beside the demo case, for the reports "
+            "and statutory returns (0: none)",
+            min=0,
+        ),
+    ] = 60,
 ) -> None:
     """Load the multi-agency demo case FAM-0042 and a generated authority around it, make demo
     users, and serve the API."""
@@ -176,7 +183,10 @@ def demo(
         out.print(
             f"Generated authority: {authority} children in {cases} cases (AUTH-…), census year "
             f"{DEMO_AUTHORITY_YEAR - 1}-{DEMO_AUTHORITY_YEAR % 100:02d}: {stored.new_count} new "
-            f"event(s)", highlight=False, soft_wrap=True)
+            f"event(s)",
+            highlight=False,
+            soft_wrap=True,
+        )
     queries = caught_up_queries()
     log_cli_read(queries, "demo", case_id=DEMO_CASE)
     entries = queries.chronology(DEMO_CASE)
@@ -191,7 +201,8 @@ def demo(
         f"API docs: {base}/docs\n"
         f"Chronology: curl -H 'Authorization: Bearer <token>' "
         f"'{base}/cases/{DEMO_CASE}/chronology?as_known_at=2024-01-16T12:00'",
-        highlight=False, soft_wrap=True,
+        highlight=False,
+        soft_wrap=True,
     )
     if serve_api:
         serve(host=host, port=port, workers=1)
@@ -212,8 +223,15 @@ def serve(
     # A spawned worker answers the supervisor's pings only once it has imported the app and
     # opened the store; uvicorn's default 5 s made a busy host kill and respawn every worker
     # for ever (found by tests/reliability).
-    uvicorn.run("api.http.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", timeout_worker_healthcheck=WORKER_START_SECONDS)
+    uvicorn.run(
+        "api.http.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
+    )
 
 
 @app.command(name="foresight")
@@ -249,21 +267,30 @@ def foresight_command(
             table.add_column(column)
         for item in items:
             entry = item.entry
-            since = "retracted later" if item.retracted_later else (
-                "changed later" if item.changed_later else "")
-            table.add_row(format_local(entry.occurred_at), entry.agency, entry.type,
-                          headline(entry), since)
+            since = (
+                "retracted later"
+                if item.retracted_later
+                else ("changed later" if item.changed_later else "")
+            )
+            table.add_row(
+                format_local(entry.occurred_at), entry.agency, entry.type, headline(entry), since
+            )
         out.print(table)
 
 
 @app.command()
 def rebuild(
-    chunk_events: Annotated[int, typer.Option(
-        min=1, help="Events per transaction: more is faster and holds more in memory")
+    chunk_events: Annotated[
+        int,
+        typer.Option(min=1, help="Events per transaction: more is faster and holds more in memory"),
     ] = REBUILD_CHUNK,
-    workers: Annotated[int | None, typer.Option(
-        min=0, help="Processes computing the rows (0: this one alone). Default: one per core "
-        "for a log of 50,000 events or more")
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Processes computing the rows (0: this one alone). Default: one per core "
+            "for a log of 50,000 events or more",
+        ),
     ] = None,
 ) -> None:
     """Rebuild every read model from the event log, in bulk."""
@@ -287,11 +314,19 @@ def rebuild(
 
 @app.command()
 def verify(
-    anchor: Annotated[Path | None, typer.Option(
-        help="An anchor file printed earlier by --print-anchor: also check nothing before it "
-             "was removed or rewritten")] = None,
-    print_anchor: Annotated[bool, typer.Option(
-        "--print-anchor", help="On success, print the store's anchor (JSON) to keep elsewhere")] = False,
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            help="An anchor file printed earlier by --print-anchor: also check nothing before it "
+            "was removed or rewritten"
+        ),
+    ] = None,
+    print_anchor: Annotated[
+        bool,
+        typer.Option(
+            "--print-anchor", help="On success, print the store's anchor (JSON) to keep elsewhere"
+        ),
+    ] = False,
 ) -> None:
     """Recompute every case's hash chain, check snapshots and the append-only triggers."""
     kept = None

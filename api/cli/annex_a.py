@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from api.formats.annex_a import write_annex_a
 from api.cli.reading import caught_up_queries, date_option, export_time, log_cli_read
+from api.formats.annex_a import write_annex_a
 from replay.annex_a import annex_a_from_queries
 
 err = Console(stderr=True)
@@ -17,19 +17,29 @@ FORMATS = ("xlsx", "csv")
 
 
 def export_annex_a(
-    period_from: Annotated[str, typer.Option(
-        "--from", help="First day of the period (YYYY-MM-DD), included")],
-    period_to: Annotated[str, typer.Option(
-        "--to", help="Last day of the period (YYYY-MM-DD), included")],
-    output: Annotated[Path, typer.Option(
-        "-o", "--output", help="The XLSX file, or the directory for the CSV files")],
-    as_known_at: Annotated[str | None, typer.Option(
-        help="As known at this time (default: now); also the files' timestamps")] = None,
-    agency: Annotated[str | None, typer.Option(
-        help="Only what this agency knew (for example social_care); default the whole record")
+    period_from: Annotated[
+        str, typer.Option("--from", help="First day of the period (YYYY-MM-DD), included")
+    ],
+    period_to: Annotated[
+        str, typer.Option("--to", help="Last day of the period (YYYY-MM-DD), included")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("-o", "--output", help="The XLSX file, or the directory for the CSV files"),
+    ],
+    as_known_at: Annotated[
+        str | None,
+        typer.Option(help="As known at this time (default: now); also the files' timestamps"),
     ] = None,
-    output_format: Annotated[str, typer.Option(
-        "--format", help="xlsx (one sheet per list) or csv (one file per list)")] = "xlsx",
+    agency: Annotated[
+        str | None,
+        typer.Option(
+            help="Only what this agency knew (for example social_care); default the whole record"
+        ),
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="xlsx (one sheet per list) or csv (one file per list)")
+    ] = "xlsx",
 ) -> None:
     """Annex A lists 1-8 (contacts, early help, referrals, assessments, section 47 enquiries,
     children in need, child protection, children looked after) for a period, as known at a
@@ -47,8 +57,9 @@ def export_annex_a(
     known = export_time(as_known_at)
     queries = caught_up_queries()
     viewer = agency.lower() if agency else None
-    annex = annex_a_from_queries(queries, period_from=first, period_to=last,
-                                 as_known_at=known, agency=viewer)
+    annex = annex_a_from_queries(
+        queries, period_from=first, period_to=last, as_known_at=known, agency=viewer
+    )
     log_cli_read(queries, "export annex-a", as_known_at=known, agency=viewer)
     written = write_annex_a(annex, output, output_format)
     counts = ", ".join(f"list {number}: {len(rows)}" for number, rows in annex.rows.items())

@@ -64,17 +64,28 @@ def audit_recording(
     recorded_by: Annotated[str | None, typer.Option(help="Only this recorder")] = None,
     since: Annotated[str | None, typer.Option(help="Recorded after this time")] = None,
     until: Annotated[str | None, typer.Option(help="Recorded up to this time")] = None,
-    late_after_days: Annotated[float, typer.Option(help="Late if recorded this many days after it happened")] = 7.0,
+    late_after_days: Annotated[
+        float, typer.Option(help="Late if recorded this many days after it happened")
+    ] = 7.0,
     late_only: Annotated[bool, typer.Option(help="Only late entries")] = False,
     per_agency: Annotated[bool, typer.Option(help="Counts per agency instead of rows")] = False,
-    output_format: Annotated[str, typer.Option("--format", help="table, csv, xlsx, parquet or json")] = "table",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file")] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, csv, xlsx, parquet or json")
+    ] = "table",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to this file")
+    ] = None,
 ) -> None:
     """Who recorded, corrected, retracted and shared what, when, and how late."""
     frame = recording_audit(
-        _engine(), case_id=case, agency=agency, recorded_by=recorded_by,  # type: ignore[arg-type]
-        since=_instant(since, "--since"), until=_instant(until, "--until"),  # type: ignore[arg-type]
-        late_after_days=late_after_days, late_only=late_only,
+        _engine(),
+        case_id=case,
+        agency=agency,
+        recorded_by=recorded_by,  # type: ignore[arg-type]
+        since=_instant(since, "--since"),
+        until=_instant(until, "--until"),  # type: ignore[arg-type]
+        late_after_days=late_after_days,
+        late_only=late_only,
     )
     if per_agency:
         frame = actions_per_agency(frame)
@@ -89,13 +100,22 @@ def audit_access(
     agency: Annotated[str | None, typer.Option(help="Only reads by this agency's users")] = None,
     since: Annotated[str | None, typer.Option(help="Read after this time")] = None,
     until: Annotated[str | None, typer.Option(help="Read up to this time")] = None,
-    output_format: Annotated[str, typer.Option("--format", help="table, csv, xlsx, parquet or json")] = "table",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file")] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, csv, xlsx, parquet or json")
+    ] = "table",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to this file")
+    ] = None,
 ) -> None:
     """Every read of case data: who, in which role and agency, which case or person, as known when."""
     engine = _engine()
     frame = access_audit(
-        engine, case_id=case, person_id=person, user=user, agency=agency,  # type: ignore[arg-type]
-        since=_instant(since, "--since"), until=_instant(until, "--until"),  # type: ignore[arg-type]
+        engine,
+        case_id=case,
+        person_id=person,
+        user=user,
+        agency=agency,  # type: ignore[arg-type]
+        since=_instant(since, "--since"),
+        until=_instant(until, "--until"),  # type: ignore[arg-type]
     )
     _emit(frame, output_format, output, "access")

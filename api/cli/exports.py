@@ -19,13 +19,18 @@ err = Console(stderr=True)
 
 @export_app.command("cin-census")
 def export_cin_census(
-    year: Annotated[int, typer.Option(
-        help="Collection year, named by the 31 March it ends on: 2026 is 1 April 2025 to "
-             "31 March 2026")],
+    year: Annotated[
+        int,
+        typer.Option(
+            help="Collection year, named by the 31 March it ends on: 2026 is 1 April 2025 to "
+            "31 March 2026"
+        ),
+    ],
     la: Annotated[str, typer.Option(help="The DfE three-digit local authority code")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Write the XML to this file")],
-    as_known_at: Annotated[str | None, typer.Option(
-        help="The return as the record knew it at this time (default now)")] = None,
+    as_known_at: Annotated[
+        str | None, typer.Option(help="The return as the record knew it at this time (default now)")
+    ] = None,
 ) -> None:
     """The DfE Children in Need census XML for a collection year, from the event log as known
     at a time, and the completeness report: what stops a child's record being complete or
@@ -41,9 +46,12 @@ def export_cin_census(
     log_cli_read(queries, "export cin-census", as_known_at=known)
     output.write_bytes(census_xml(census))
     episodes = sum(len(child.episodes) for child in census.children)
-    err.print(f"Wrote {len(census.children)} children ({episodes} episodes) for "
-              f"{census.collection_start} to {census.reference_date} as known at "
-              f"{known.isoformat()} to {output}", highlight=False)
+    err.print(
+        f"Wrote {len(census.children)} children ({episodes} episodes) for "
+        f"{census.collection_start} to {census.reference_date} as known at "
+        f"{known.isoformat()} to {output}",
+        highlight=False,
+    )
     if census.issues:
         print_issues(census.issues)
     else:
@@ -55,9 +63,16 @@ def print_issues(issues: tuple[CompletenessIssue, ...]) -> None:
     for column in ("DfE rule", "case", "person", "field", "what", "events"):
         table.add_column(column, overflow="fold")
     for issue in issues:
-        table.add_row(issue.rule or "", issue.case_id or "", issue.person_id, issue.field,
-                      issue.message, " ".join(str(event_id) for event_id in issue.event_ids))
+        table.add_row(
+            issue.rule or "",
+            issue.case_id or "",
+            issue.person_id,
+            issue.field,
+            issue.message,
+            " ".join(str(event_id) for event_id in issue.event_ids),
+        )
     Console().print(table)
+
 
 from api.cli.annex_a import export_annex_a  # registered into this group
 

@@ -24,13 +24,18 @@ err = Console(stderr=True)
 
 
 def import_chronology(
-    file: Annotated[Path, typer.Argument(help="The agency's chronology as CSV (UTF-8)",
-                                         exists=True, dir_okay=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(help="The agency's chronology as CSV (UTF-8)", exists=True, dir_okay=False),
+    ],
     case: Annotated[str, typer.Option("--case", help="The case to merge it into")],
     agency: Annotated[str, typer.Option("--agency", help="The agency whose chronology it is")],
     recorded_by: Annotated[
-        str | None, typer.Option(help="Who is importing (default: import:<agency>)")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check every row, write nothing")] = False,
+        str | None, typer.Option(help="Who is importing (default: import:<agency>)")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every row, write nothing")
+    ] = False,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Write the valid rows even if some are refused")
     ] = False,
@@ -48,8 +53,9 @@ def import_chronology(
             err.print(f"[red]No case {case!r}.[/red] A chronology is merged into an existing case.")
             raise typer.Exit(2)
         try:
-            rows = read_chronology(text, case_id=case, agency=agency,
-                                   recorded_by=recorded_by or f"import:{agency}")
+            rows = read_chronology(
+                text, case_id=case, agency=agency, recorded_by=recorded_by or f"import:{agency}"
+            )
         except ChronologyFileError as error:
             err.print(f"[red]{file}:[/red] {error}", highlight=False)
             raise typer.Exit(2) from None
@@ -58,20 +64,32 @@ def import_chronology(
             plan = plan_import(service, rows)
         for row in plan.refused:
             # One line per row, never wrapped, so the list can be searched and filtered.
-            err.print(f"line {row.line}: refused: {describe(row.errors)}", highlight=False,
-                      markup=False, soft_wrap=True)
+            err.print(
+                f"line {row.line}: refused: {describe(row.errors)}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
         for row in plan.duplicates:
-            err.print(f"line {row.line}: the same as line {row.duplicate_of}; imported once",
-                      highlight=False, soft_wrap=True)
-        summary = (f"{len(plan.rows)} row(s): {len(plan.to_write)} to write, "
-                   f"{len(plan.already_stored)} already in {case}, {len(plan.duplicates)} "
-                   f"repeated in the file, {len(plan.refused)} refused")
+            err.print(
+                f"line {row.line}: the same as line {row.duplicate_of}; imported once",
+                highlight=False,
+                soft_wrap=True,
+            )
+        summary = (
+            f"{len(plan.rows)} row(s): {len(plan.to_write)} to write, "
+            f"{len(plan.already_stored)} already in {case}, {len(plan.duplicates)} "
+            f"repeated in the file, {len(plan.refused)} refused"
+        )
         if dry_run:
             out.print(f"Dry run, nothing written. {summary}.", highlight=False)
             raise typer.Exit(1 if plan.refused else 0)
         if plan.refused and not skip_invalid:
-            err.print(f"Nothing written: {len(plan.refused)} row(s) refused "
-                      "(fix them, or give --skip-invalid to write the rest).", highlight=False)
+            err.print(
+                f"Nothing written: {len(plan.refused)} row(s) refused "
+                "(fix them, or give --skip-invalid to write the rest).",
+                highlight=False,
+            )
             raise typer.Exit(1)
         if plan.refused and not plan.to_write and not plan.already_stored:
             err.print(f"Nothing written: every row refused. {summary}.", highlight=False)

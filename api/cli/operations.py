@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 from api.bootstrap import build_case_service, build_case_views_runner
-from api.settings import get_settings
 from api.samples.generator import generate_authority, generate_cases
+from api.settings import get_settings
 from events.envelope import parse_event
 from projections.rebuild_mark import RebuildUnderWay
 
@@ -30,12 +30,17 @@ def generate(
         int | None, typer.Option(min=8, help="Events in every case (default: realistic sizes)")
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write JSON Lines here instead of appending")
+        Path | None,
+        typer.Option("-o", "--output", help="Write JSON Lines here instead of appending"),
     ] = None,
-    census_year: Annotated[int | None, typer.Option(
-        min=2000, max=2100,
-        help="Instead, families in every stage of statutory work in this CIN census year (2026: "
-             "1 April 2025 to 31 March 2026), with the census fields; --cases counts children")
+    census_year: Annotated[
+        int | None,
+        typer.Option(
+            min=2000,
+            max=2100,
+            help="Instead, families in every stage of statutory work in this CIN census year (2026: "
+            "1 April 2025 to 31 March 2026), with the census fields; --cases counts children",
+        ),
     ] = None,
 ) -> None:
     """Synthetic multi-agency cases (recording delays, shares, corrections, retractions, plans,
@@ -67,7 +72,11 @@ def generate(
         if service is not None:
             service.close()
     where = output if output else get_settings().db_url
-    made = f"{cases} case(s)" if census_year is None else f"{cases} children in census year {census_year}"
+    made = (
+        f"{cases} case(s)"
+        if census_year is None
+        else f"{cases} children in census year {census_year}"
+    )
     out.print(f"{made}, {total} event(s) (seed {seed}) → {where}")
 
 
@@ -96,8 +105,9 @@ def project(
             else:
                 waiting = False
                 if applied or first:
-                    out.print(f"Applied {applied} event(s); read models at position "
-                              f"{runner.position()}.")
+                    out.print(
+                        f"Applied {applied} event(s); read models at position {runner.position()}."
+                    )
             if not follow:
                 return
             first = False

@@ -18,7 +18,6 @@ from events.timepoints import parse_instant, utc_now
 from projections.rebuild_mark import RebuildUnderWay
 from replay.queries import CaseQueries
 
-
 err = Console(stderr=True)
 
 
@@ -66,16 +65,26 @@ CLI_AGENCY = "(command line)"
 
 
 def log_cli_read(
-    queries: CaseQueries, command: str, *, case_id: str = EVERY_CASE,
-    as_known_at: datetime | None = None, agency: str | None = None,
+    queries: CaseQueries,
+    command: str,
+    *,
+    case_id: str = EVERY_CASE,
+    as_known_at: datetime | None = None,
+    agency: str | None = None,
 ) -> None:
     """Record a read of case data made at the command line in the access log, as the API
     records its reads (an authority-wide one against every case, "*")."""
-    AccessLog(queries.engine).record(Access(
-        user=_os_user(), role=CLI_ROLE, agency=CLI_AGENCY,
-        endpoint=f"foresight {command}", case_id=case_id, as_known_at=as_known_at,
-        viewed_as=agency or "*",
-    ))
+    AccessLog(queries.engine).record(
+        Access(
+            user=_os_user(),
+            role=CLI_ROLE,
+            agency=CLI_AGENCY,
+            endpoint=f"foresight {command}",
+            case_id=case_id,
+            as_known_at=as_known_at,
+            viewed_as=agency or "*",
+        )
+    )
 
 
 def _os_user() -> str:

@@ -32,8 +32,7 @@ _CORE_TIMES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\
 def annex_a_frames(annex: AnnexA) -> dict[str, pd.DataFrame]:
     """Each list as a table named by its sheet, then the notes."""
     frames = {
-        spec.sheet: pd.DataFrame(annex.rows[spec.number], columns=list(spec.columns),
-                                 dtype=object)
+        spec.sheet: pd.DataFrame(annex.rows[spec.number], columns=list(spec.columns), dtype=object)
         for spec in LISTS
     }
     frames[NOTES_SHEET] = notes_frame(annex)
@@ -43,15 +42,22 @@ def annex_a_frames(annex: AnnexA) -> dict[str, pd.DataFrame]:
 def notes_frame(annex: AnnexA) -> pd.DataFrame:
     """What the lists answer for, the columns always left blank, and facts no row could use."""
     notes = [
-        ("period", (f"{annex.period_from.isoformat()} to {annex.period_to.isoformat()}, "
-                   "both days included (local dates of when things happened)")),
+        (
+            "period",
+            (
+                f"{annex.period_from.isoformat()} to {annex.period_to.isoformat()}, "
+                "both days included (local dates of when things happened)"
+            ),
+        ),
         ("as known at", format_instant(annex.as_known_at)),
         ("viewed as", annex.viewed_as or "the whole record"),
         ("columns", SOURCE_NOTE),
     ]
     notes += [(f"blank: {column}", reason) for column, reason in BLANK_COLUMNS.items()]
-    notes += [(f"left out: {item.case_id} {item.type} {item.event_id}", item.reason)
-              for item in annex.left_out]
+    notes += [
+        (f"left out: {item.case_id} {item.type} {item.event_id}", item.reason)
+        for item in annex.left_out
+    ]
     return pd.DataFrame(notes, columns=["item", "note"], dtype=object)
 
 
@@ -63,8 +69,10 @@ def annex_a_xlsx(annex: AnnexA) -> bytes:
 def annex_a_csv_files(annex: AnnexA) -> dict[str, bytes]:
     """One CSV per list ('list_1_contacts.csv' …) and 'notes.csv'."""
     stems = {spec.sheet: spec.stem for spec in LISTS} | {NOTES_SHEET: NOTES_STEM}
-    return {f"{stems[sheet]}.csv": frame_bytes(frame, "csv")
-            for sheet, frame in annex_a_frames(annex).items()}
+    return {
+        f"{stems[sheet]}.csv": frame_bytes(frame, "csv")
+        for sheet, frame in annex_a_frames(annex).items()
+    }
 
 
 def annex_a_csv_zip(annex: AnnexA) -> bytes:
@@ -94,13 +102,16 @@ def reproducible_zip(data: bytes, when: datetime) -> bytes:
     stamp = when.astimezone(UTC).replace(microsecond=0, tzinfo=None)
     text = stamp.isoformat().encode() + b"Z"
     buffer = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, \
-            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
         for item in source.infolist():
             content = source.read(item.filename)
             if item.filename == "docProps/core.xml":
-                content = _CORE_TIMES.sub(lambda match: match.group(1) + text + match.group(3),
-                                          content)
+                content = _CORE_TIMES.sub(
+                    lambda match: match.group(1) + text + match.group(3), content
+                )
             target.writestr(_entry(item.filename, when), content)
     return buffer.getvalue()
 
@@ -109,8 +120,9 @@ def _entry(name: str, when: datetime) -> zipfile.ZipInfo:
     stamp = when.astimezone(UTC)
     # A zip entry's time holds only the years 1980 to 2107; the document's own times are exact.
     year = min(max(stamp.year, 1980), 2107)
-    info = zipfile.ZipInfo(name, date_time=(year, stamp.month, stamp.day, stamp.hour,
-                                            stamp.minute, stamp.second))
+    info = zipfile.ZipInfo(
+        name, date_time=(year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+    )
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o600 << 16
     return info

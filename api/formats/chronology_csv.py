@@ -24,15 +24,22 @@ from domain.service import CaseService
 from events.envelope import EventEnvelope, FieldError, InvalidEventError, parse_event
 from events.timepoints import format_timepoint, parse_timepoint
 
-COLUMNS = ("date", "time", "summary", "significance", "recorded_date", "subjects", "impact",
-           "action")
+COLUMNS = (
+    "date",
+    "time",
+    "summary",
+    "significance",
+    "recorded_date",
+    "subjects",
+    "impact",
+    "action",
+)
 REQUIRED = ("date", "summary")
 IMPORT_NAMESPACE = UUID("5b0f3a52-5f7e-4d0c-9b1e-3c1f2f8a6e41")
 WRITE_BATCH = 500
 # Day first, as UK agencies (and Excel in a UK locale) write dates; a time may follow.
 # ASCII digits only: `\d` alone would also take Arabic-Indic or full-width digits.
-UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?$",
-                     re.ASCII)
+UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?$", re.ASCII)
 TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$", re.ASCII)
 
 
@@ -66,8 +73,11 @@ class ImportPlan:
 
     @property
     def to_write(self) -> list[ImportRow]:
-        return [row for row in self.rows
-                if not row.errors and row.duplicate_of is None and not row.stored]
+        return [
+            row
+            for row in self.rows
+            if not row.errors and row.duplicate_of is None and not row.stored
+        ]
 
     @property
     def already_stored(self) -> list[ImportRow]:
@@ -113,12 +123,19 @@ def _is_timepoint(value: str) -> bool:
 def _identity(envelope: EventEnvelope) -> str:
     """The row's content as stored, without who imported it: the same row, the same event id."""
     source = envelope.source_recorded_at
-    return json.dumps([
-        envelope.case_id, envelope.agency, format_timepoint(envelope.occurred_at),
-        envelope.summary, envelope.significance,
-        format_timepoint(source) if source is not None else None,
-        list(envelope.subjects), envelope.impact, envelope.action,
-    ])
+    return json.dumps(
+        [
+            envelope.case_id,
+            envelope.agency,
+            format_timepoint(envelope.occurred_at),
+            envelope.summary,
+            envelope.significance,
+            format_timepoint(source) if source is not None else None,
+            list(envelope.subjects),
+            envelope.impact,
+            envelope.action,
+        ]
+    )
 
 
 def _row_envelope(
@@ -131,8 +148,11 @@ def _row_envelope(
     if values["time"]:
         clock = _time_of_day(values["time"])
         if clock is None:
-            return None, [FieldError("time", f"{values['time']!r} is not a time of day (HH:MM "
-                                             "or HH:MM:SS, 24-hour)")]
+            return None, [
+                FieldError(
+                    "time", f"{values['time']!r} is not a time of day (HH:MM or HH:MM:SS, 24-hour)"
+                )
+            ]
         if _is_timepoint(occurred):
             occurred_column = "time"  # the date is fine alone; the time does not fit it
         occurred = f"{occurred}T{clock}"
@@ -143,8 +163,9 @@ def _row_envelope(
         "agency": agency,
         "recorded_by": recorded_by,
         "summary": values["summary"],
-        "subjects": [part.strip() for part in re.split(r"[;,]", values["subjects"])
-                     if part.strip()],
+        "subjects": [
+            part.strip() for part in re.split(r"[;,]", values["subjects"]) if part.strip()
+        ],
     }
     if values["significance"]:
         raw["significance"] = values["significance"].lower()
@@ -167,8 +188,7 @@ def _as_columns(
 ) -> list[FieldError]:
     """The envelope's field names as the CSV's column names, for messages people can act on."""
     column_of = column_of or {"occurred_at": "date", "source_recorded_at": "recorded_date"}
-    return [FieldError(column_of.get(error.field, error.field), error.reason)
-            for error in errors]
+    return [FieldError(column_of.get(error.field, error.field), error.reason) for error in errors]
 
 
 def _header_columns(header: list[str]) -> list[str | None]:
@@ -191,15 +211,18 @@ def _header_columns(header: list[str]) -> list[str | None]:
         problems.append(f"unknown column(s) {', '.join(map(repr, unknown))}")
     repeated = [cells for key, cells in named.items() if key in COLUMNS and len(cells) > 1]
     if repeated:
-        problems.append("column(s) given more than once: "
-                        + "; ".join(" and ".join(map(repr, cells)) for cells in repeated))
+        problems.append(
+            "column(s) given more than once: "
+            + "; ".join(" and ".join(map(repr, cells)) for cells in repeated)
+        )
     missing = [column for column in REQUIRED if column not in named]
     if missing:
         problems.append(f"missing column(s) {', '.join(missing)}")
     if problems:
         raise ChronologyFileError(
             "; ".join(problems) + f" (the columns are {', '.join(COLUMNS)}; only date and "
-            "summary are required)")
+            "summary are required)"
+        )
     return columns
 
 
@@ -224,14 +247,19 @@ def read_chronology(text: str, *, case_id: str, agency: str, recorded_by: str) -
     except csv.Error as error:
         if "unexpected end of data" in str(error):
             raise ChronologyFileError(
-                f"line {next_line}: not readable as CSV: a quoted cell is never closed (a \" "
-                "is missing), so every line after it would be read into that cell") from None
+                f'line {next_line}: not readable as CSV: a quoted cell is never closed (a " '
+                "is missing), so every line after it would be read into that cell"
+            ) from None
         raise ChronologyFileError(f"line {reader.line_num}: not readable as CSV: {error}") from None
     return rows
 
 
 def _read_row(
-    line: int, cells: list[str], columns: list[str | None], case_id: str, agency: str,
+    line: int,
+    cells: list[str],
+    columns: list[str | None],
+    case_id: str,
+    agency: str,
     recorded_by: str,
 ) -> ImportRow:
     row = ImportRow(line=line)
@@ -240,8 +268,11 @@ def _read_row(
         column = columns[position] if position < len(columns) else None
         if column is None:
             if cell.strip():
-                row.errors.append(FieldError(
-                    "(row)", f"has a value in cell {position + 1}, which has no column header"))
+                row.errors.append(
+                    FieldError(
+                        "(row)", f"has a value in cell {position + 1}, which has no column header"
+                    )
+                )
             continue
         values[column] = cell.strip()
     for column in REQUIRED:
@@ -288,16 +319,24 @@ def _settle_imported_by_others(service: CaseService, rows: list[ImportRow]) -> N
     envelopes = [(row, row.envelope) for row in rows if row.envelope is not None]
     if not envelopes:
         return
-    stored = {str(recorded.event_id): recorded
-              for recorded in service.case_events(envelopes[0][1].case_id)}
+    stored = {
+        str(recorded.event_id): recorded
+        for recorded in service.case_events(envelopes[0][1].case_id)
+    }
     for row, envelope in envelopes:
         earlier = stored.get(str(envelope.event_id))
-        if (earlier is not None and earlier.type == "note_added"
-                and _identity(earlier) == _identity(envelope)):
+        if (
+            earlier is not None
+            and earlier.type == "note_added"
+            and _identity(earlier) == _identity(envelope)
+        ):
             row.stored = True
         else:
-            row.errors.append(FieldError(
-                "(row)", "its derived event_id is already used by another event of the store"))
+            row.errors.append(
+                FieldError(
+                    "(row)", "its derived event_id is already used by another event of the store"
+                )
+            )
 
 
 def write_import(

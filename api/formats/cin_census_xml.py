@@ -22,12 +22,19 @@ SOFTWARE_CODE = "Foresight"
 
 
 def census_from_store(
-    queries: CaseQueries, *, year: int, la: str, as_known_at: datetime,
+    queries: CaseQueries,
+    *,
+    year: int,
+    la: str,
+    as_known_at: datetime,
 ) -> CinCensus:
     """The census for collection `year` from every case holding a census event known at T."""
     stored = tables.events
-    statement = (select(stored.c.case_id).where(stored.c.type.in_(CENSUS_TYPES),
-                                                stored.c.known_at <= as_known_at).distinct())
+    statement = (
+        select(stored.c.case_id)
+        .where(stored.c.type.in_(CENSUS_TYPES), stored.c.known_at <= as_known_at)
+        .distinct()
+    )
     with queries.engine.connect() as connection:
         case_ids = sorted(connection.execute(statement).scalars())
     where = ChronologyFilter(types=CENSUS_TYPES)
@@ -73,9 +80,11 @@ def census_xml(census: CinCensus) -> bytes:
     _text(source, "SoftwareCode", SOFTWARE_CODE)
     _text(source, "Release", _release())
     _text(source, "SerialNo", "001")
-    _text(source, "DateTime",
-          census.as_known_at.astimezone(UTC).replace(tzinfo=None, microsecond=0)
-          .isoformat())
+    _text(
+        source,
+        "DateTime",
+        census.as_known_at.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat(),
+    )
     children = etree.SubElement(message, "Children")
     for child in census.children:
         _child(children, child)
@@ -157,8 +166,15 @@ def census_parameter_errors(year: int, la: str) -> list[tuple[str, str]]:
     """(field, reason) for a collection year or LA code the DfE would not accept."""
     errors = []
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        errors.append(("year", (f"a collection year from {FIRST_YEAR} to {LAST_YEAR} (the "
-                                "year of the 31 March it ends on)")))
+        errors.append(
+            (
+                "year",
+                (
+                    f"a collection year from {FIRST_YEAR} to {LAST_YEAR} (the "
+                    "year of the 31 March it ends on)"
+                ),
+            )
+        )
     if not LA_CODE.match(la):
         errors.append(("la", "the DfE's three-digit local authority code, for example 201"))
     return errors

@@ -34,8 +34,9 @@ def _load(text: str, first_line: int = 1) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_object_without_repeated_keys)
     except json.JSONDecodeError as error:
-        raise _UnreadableJSON(first_line + error.lineno - 1, f"not valid JSON: {error.msg}",
-                              malformed=True) from None
+        raise _UnreadableJSON(
+            first_line + error.lineno - 1, f"not valid JSON: {error.msg}", malformed=True
+        ) from None
     except RecursionError:
         raise _UnreadableJSON(first_line, "not readable: JSON nested too deeply") from None
     except ValueError as error:
@@ -110,5 +111,5 @@ def relabel(field: str, sources: list[EventSource]) -> str:
     """
     match = _BATCH_INDEX.match(field)
     if match and int(match.group(1)) < len(sources):
-        return f"{sources[int(match.group(1))].label}: {field[match.end():]}"
+        return f"{sources[int(match.group(1))].label}: {field[match.end() :]}"
     return _FILE_LABEL.sub(r"\1: ", field)

@@ -22,9 +22,22 @@ MEDIA_TYPES = {
 }
 
 CHRONOLOGY_COLUMNS = (
-    "occurred_at", "date_uncertain", "type", "agency", "recorded_by", "subjects", "significance",
-    "summary", "impact", "action", "corrected", "retracted", "known_at", "recorded_at",
-    "event_id", "position",
+    "occurred_at",
+    "date_uncertain",
+    "type",
+    "agency",
+    "recorded_by",
+    "subjects",
+    "significance",
+    "summary",
+    "impact",
+    "action",
+    "corrected",
+    "retracted",
+    "known_at",
+    "recorded_at",
+    "event_id",
+    "position",
 )
 
 
@@ -90,14 +103,20 @@ def _excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
             safe[column] = safe[column].dt.tz_convert("UTC").dt.tz_localize(None)
         elif safe[column].dtype == object:
             safe[column] = safe[column].map(
-                lambda value: "'" + value if isinstance(value, str) and value[:1] in "=+-@" else value
+                lambda value: (
+                    "'" + value if isinstance(value, str) and value[:1] in "=+-@" else value
+                )
             )
     return safe
 
 
 def chronology_html(
-    title: str, entries: Sequence[ChronologyEntry], *, as_known_at: datetime | None,
-    viewed_as: str | None, generated_at: datetime,
+    title: str,
+    entries: Sequence[ChronologyEntry],
+    *,
+    as_known_at: datetime | None,
+    viewed_as: str | None,
+    generated_at: datetime,
 ) -> str:
     """A printable chronology for a conference or court bundle; every value is escaped."""
     known = format_local(as_known_at) if as_known_at else "now"
@@ -152,36 +171,76 @@ def _e(value: Any) -> str:
 
 def review_frames(view: Any) -> dict[str, pd.DataFrame]:
     """A review as tables for the panel: episodes, findings, and every foresight group entry."""
-    episodes = pd.DataFrame([
-        {"episode": e.episode_id, "title": e.title, "starts": e.starts, "ends": e.ends,
-         "summary": e.summary, "entries": len(e.entries), "decisions": len(e.decisions),
-         "selected_by": e.selected_by}
-        for e in view.episodes
-    ], columns=["episode", "title", "starts", "ends", "summary", "entries", "decisions",
-                "selected_by"])
-    findings = pd.DataFrame([
-        {"finding": f["finding_id"], "episode": f.get("episode_id"), "text": f["text"],
-         "factors": ", ".join(f["factors"]), "tags": ", ".join(f["tags"]),
-         "event_ids": " ".join(f["event_ids"]), "recorded_by": f["recorded_by"]}
-        for f in view.findings
-    ], columns=["finding", "episode", "text", "factors", "tags", "event_ids", "recorded_by"])
+    episodes = pd.DataFrame(
+        [
+            {
+                "episode": e.episode_id,
+                "title": e.title,
+                "starts": e.starts,
+                "ends": e.ends,
+                "summary": e.summary,
+                "entries": len(e.entries),
+                "decisions": len(e.decisions),
+                "selected_by": e.selected_by,
+            }
+            for e in view.episodes
+        ],
+        columns=[
+            "episode",
+            "title",
+            "starts",
+            "ends",
+            "summary",
+            "entries",
+            "decisions",
+            "selected_by",
+        ],
+    )
+    findings = pd.DataFrame(
+        [
+            {
+                "finding": f["finding_id"],
+                "episode": f.get("episode_id"),
+                "text": f["text"],
+                "factors": ", ".join(f["factors"]),
+                "tags": ", ".join(f["tags"]),
+                "event_ids": " ".join(f["event_ids"]),
+                "recorded_by": f["recorded_by"],
+            }
+            for f in view.findings
+        ],
+        columns=["finding", "episode", "text", "factors", "tags", "event_ids", "recorded_by"],
+    )
     groups = []
     for episode in view.episodes:
         for decision in episode.decisions:
             for group in ("known_to_decider", "held_elsewhere", "learned_later"):
                 for item in getattr(decision, group):
-                    groups.append({
-                        "episode": episode.episode_id,
-                        "decision": headline(decision.decision),
-                        "group": group.replace("_", " "),
-                        "when": when_shown(item.entry),
-                        "agency": item.entry.agency,
-                        "entry": headline(item.entry),
-                        "changed_later": item.changed_later,
-                        "retracted_later": item.retracted_later,
-                    })
-    foresight = pd.DataFrame(groups, columns=["episode", "decision", "group", "when", "agency",
-                                              "entry", "changed_later", "retracted_later"])
+                    groups.append(
+                        {
+                            "episode": episode.episode_id,
+                            "decision": headline(decision.decision),
+                            "group": group.replace("_", " "),
+                            "when": when_shown(item.entry),
+                            "agency": item.entry.agency,
+                            "entry": headline(item.entry),
+                            "changed_later": item.changed_later,
+                            "retracted_later": item.retracted_later,
+                        }
+                    )
+    foresight = pd.DataFrame(
+        groups,
+        columns=[
+            "episode",
+            "decision",
+            "group",
+            "when",
+            "agency",
+            "entry",
+            "changed_later",
+            "retracted_later",
+        ],
+    )
     return {"episodes": episodes, "findings": findings, "foresight": foresight}
 
 
@@ -196,31 +255,54 @@ def workbook_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
 
 def review_html(view: Any) -> str:
     """A printable review for the panel; every value escaped."""
-    parts = [f"<h1>{_e(view.title)}</h1>",
-             f"<p>Review {_e(view.review_id)} of case {_e(view.case_id)}, opened by "
-             f"{_e(view.opened_by)}; the case as known at "
-             f"{_e(view.case_as_known_at or 'the time of reading')}.</p>"]
+    parts = [
+        f"<h1>{_e(view.title)}</h1>",
+        f"<p>Review {_e(view.review_id)} of case {_e(view.case_id)}, opened by "
+        f"{_e(view.opened_by)}; the case as known at "
+        f"{_e(view.case_as_known_at or 'the time of reading')}.</p>",
+    ]
     for episode in view.episodes:
-        parts.append(f"<h2>{_e(episode.episode_id)}. {_e(episode.title)}</h2>"
-                     f"<p>{_e(episode.starts)} to {_e(episode.ends)}. {_e(episode.summary or '')}</p>")
-        parts.append("<ul>" + "".join(
-            f"<li>{_e(when_shown(entry))} · {_e(entry.agency)} · {_e(headline(entry))}</li>"
-            for entry in episode.entries) + "</ul>")
+        parts.append(
+            f"<h2>{_e(episode.episode_id)}. {_e(episode.title)}</h2>"
+            f"<p>{_e(episode.starts)} to {_e(episode.ends)}. {_e(episode.summary or '')}</p>"
+        )
+        parts.append(
+            "<ul>"
+            + "".join(
+                f"<li>{_e(when_shown(entry))} · {_e(entry.agency)} · {_e(headline(entry))}</li>"
+                for entry in episode.entries
+            )
+            + "</ul>"
+        )
         for decision in episode.decisions:
             parts.append(f"<h3>Decision: {_e(headline(decision.decision))}</h3>")
-            for group, title in (("known_to_decider", "Known to the decider"),
-                                 ("held_elsewhere", "Held elsewhere"),
-                                 ("learned_later", "Learned later")):
+            for group, title in (
+                ("known_to_decider", "Known to the decider"),
+                ("held_elsewhere", "Held elsewhere"),
+                ("learned_later", "Learned later"),
+            ):
                 items = getattr(decision, group)
-                parts.append(f"<h4>{title} ({len(items)})</h4><ul>" + "".join(
-                    f"<li>{_e(when_shown(item.entry))} · {_e(item.entry.agency)} · "
-                    f"{_e(headline(item.entry))}"
-                    f"{' (changed later)' if item.changed_later else ''}</li>"
-                    for item in items) + "</ul>")
-    parts.append("<h2>Findings</h2><ol>" + "".join(
-        f"<li>{_e(finding['text'])}<br><small>{_e(', '.join(finding['factors'] + finding['tags']))}"
-        f"</small></li>" for finding in view.findings) + "</ol>")
-    return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
-            f"<title>{_e(view.title)}</title><style>body{{font:11pt/1.4 Georgia,serif;"
-            "margin:2em}}h4{{margin:.4em 0}}</style></head><body>" + "".join(parts)
-            + "</body></html>")
+                parts.append(
+                    f"<h4>{title} ({len(items)})</h4><ul>"
+                    + "".join(
+                        f"<li>{_e(when_shown(item.entry))} · {_e(item.entry.agency)} · "
+                        f"{_e(headline(item.entry))}"
+                        f"{' (changed later)' if item.changed_later else ''}</li>"
+                        for item in items
+                    )
+                    + "</ul>"
+                )
+    parts.append(
+        "<h2>Findings</h2><ol>"
+        + "".join(
+            f"<li>{_e(finding['text'])}<br><small>{_e(', '.join(finding['factors'] + finding['tags']))}"
+            f"</small></li>"
+            for finding in view.findings
+        )
+        + "</ol>"
+    )
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>{_e(view.title)}</title><style>body{{font:11pt/1.4 Georgia,serif;"
+        "margin:2em}}h4{{margin:.4em 0}}</style></head><body>" + "".join(parts) + "</body></html>"
+    )

@@ -26,9 +26,25 @@ from replay.timeliness import (
 )
 
 INTERVAL_COLUMNS = [
-    "case_id", "milestone", "label", "reference", "agency", "subjects", "from_type",
-    "from_date", "to_type", "to_date", "status", "until", "calendar_days", "working_days",
-    "timescale", "timescale_date", "note", "from_event_id", "to_event_id",
+    "case_id",
+    "milestone",
+    "label",
+    "reference",
+    "agency",
+    "subjects",
+    "from_type",
+    "from_date",
+    "to_type",
+    "to_date",
+    "status",
+    "until",
+    "calendar_days",
+    "working_days",
+    "timescale",
+    "timescale_date",
+    "note",
+    "from_event_id",
+    "to_event_id",
 ]
 
 
@@ -50,7 +66,8 @@ def rule_packs(setting: str) -> tuple[RulePack, dict[str, RulePack]]:
     if not path.is_file():
         raise TimescalesSettingError(
             f"FORESIGHT_TIMESCALES={setting!r}: expected {', '.join(RULE_PACKS)} "
-            "or the path of a JSON rule pack file")
+            "or the path of a JSON rule pack file"
+        )
     try:
         overrides = json.loads(path.read_text(encoding="utf-8"))
         base = RULE_PACKS[overrides.pop("base", "england")]
@@ -86,9 +103,14 @@ class TimelinessReport(BaseModel):
 
 
 def timeliness_report(
-    queries: CaseQueries, rules: RulePack, *, as_known_at: datetime | None = None,
-    agency: str | None = None, occurred_from: date | None = None,
-    occurred_to: date | None = None, on: date | None = None,
+    queries: CaseQueries,
+    rules: RulePack,
+    *,
+    as_known_at: datetime | None = None,
+    agency: str | None = None,
+    occurred_from: date | None = None,
+    occurred_to: date | None = None,
+    on: date | None = None,
 ) -> TimelinessReport:
     """Intervals whose first milestone happened in [`occurred_from`, `occurred_to`], as known at
     `as_known_at` to the record or to `agency`, measured on `on` (default: the as-known-at
@@ -99,18 +121,24 @@ def timeliness_report(
     found: list[Interval] = []
     cases = 0
     for case_id in timeliness_case_ids(queries.engine, as_known_at):
-        entries = queries.chronology(case_id, as_known_at=as_known_at, agency=agency,
-                                     where=where)
+        entries = queries.chronology(case_id, as_known_at=as_known_at, agency=agency, where=where)
         selected = [
-            interval for interval in case_timeliness(entries, rules, working_days, on).intervals
+            interval
+            for interval in case_timeliness(entries, rules, working_days, on).intervals
             if (occurred_from is None or interval.from_date >= occurred_from)
             and (occurred_to is None or interval.from_date <= occurred_to)
         ]
         cases += bool(selected)
         found.extend(selected)
     return TimelinessReport(
-        as_known_at=as_known_at, viewed_as=agency, on=on, occurred_from=occurred_from,
-        occurred_to=occurred_to, rules=rules, cases=cases, summary=summarise(found),
+        as_known_at=as_known_at,
+        viewed_as=agency,
+        on=on,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        rules=rules,
+        cases=cases,
+        summary=summarise(found),
         intervals=found,
     )
 
@@ -135,5 +163,6 @@ def summary_frame(summary: list[MilestoneSummary]) -> pd.DataFrame:
 
 def rules_frame(rules: RulePack) -> pd.DataFrame:
     """The rule pack as setting and value rows, to travel with a report."""
-    return pd.DataFrame([{"setting": name, "value": value}
-                         for name, value in rules.model_dump().items()])
+    return pd.DataFrame(
+        [{"setting": name, "value": value} for name, value in rules.model_dump().items()]
+    )

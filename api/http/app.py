@@ -27,8 +27,8 @@ PROBLEM_RESPONSES = {
     "413": "Request larger than 1 MiB",
     "422": "Invalid request; the problem names each field",
     "503": "The database is locked, full or unreachable just now, or the read models are "
-           "being rebuilt (`reason`); nothing was written or read: send the same request "
-           "again after `Retry-After` seconds",
+    "being rebuilt (`reason`); nothing was written or read: send the same request "
+    "again after `Retry-After` seconds",
 }
 
 
@@ -40,7 +40,7 @@ def _document_problems(schema: dict[str, Any]) -> None:
     components["Problem"] = problem
     content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path, item in schema["paths"].items():
-        for method, operation in item.items():
+        for _method, operation in item.items():
             responses = operation.setdefault("responses", {})
             statuses = {status for status in ("409", "413", "422") if status in responses}
             if operation.get("security"):
@@ -49,8 +49,10 @@ def _document_problems(schema: dict[str, Any]) -> None:
                 statuses.add("404")
             for status in statuses:
                 description = responses.get(status, {}).get("description")
-                responses[status] = {"description": description or PROBLEM_RESPONSES[status],
-                                     "content": content}
+                responses[status] = {
+                    "description": description or PROBLEM_RESPONSES[status],
+                    "content": content,
+                }
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
 
@@ -90,8 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version,
-                                 description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
             envelope = EventEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(envelope.pop("$defs", {}))

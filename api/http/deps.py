@@ -36,12 +36,20 @@ def get_current_user(
     foresight: Annotated[Foresight, Depends(get_foresight)],
 ) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ProblemError(401, "Not authenticated", "Send Authorization: Bearer <token>",
-                           headers={"WWW-Authenticate": "Bearer"})
+        raise ProblemError(
+            401,
+            "Not authenticated",
+            "Send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     user = authenticate(foresight.queries.engine, credentials.credentials)
     if user is None:
-        raise ProblemError(401, "Not authenticated", "The token is not valid",
-                           headers={"WWW-Authenticate": "Bearer"})
+        raise ProblemError(
+            401,
+            "Not authenticated",
+            "The token is not valid",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     request.state.user = user
     return user
 
@@ -53,8 +61,9 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 def require(user: User, roles: frozenset[str], action: str) -> None:
     if user.role not in roles:
         raise ProblemError(
-            403, "Forbidden", f"A {user.role} may not {action}; it needs one of: "
-            + ", ".join(sorted(roles)),
+            403,
+            "Forbidden",
+            f"A {user.role} may not {action}; it needs one of: " + ", ".join(sorted(roles)),
         )
 
 
@@ -65,7 +74,8 @@ def require_whole_record_report(foresight: Foresight, user: User, action: str) -
     require(user, REPORT_ROLES, action)
     if user.role not in WHOLE_RECORD_ROLES and user.agency != foresight.returns_agency:
         raise ProblemError(
-            403, "Forbidden",
+            403,
+            "Forbidden",
             f"This report is the whole record of every case: for reviewers and managers of "
             f"{foresight.returns_agency}; a {user.role} of {user.agency} sees what "
             f"{user.agency} knows",
@@ -79,22 +89,32 @@ def viewing_agency(user: User, agency: str | None) -> str | None:
         return agency.lower() if agency else None
     if agency and agency.lower() != user.agency:
         raise ProblemError(
-            403, "Forbidden",
+            403,
+            "Forbidden",
             f"A {user.role} of {user.agency} sees what {user.agency} knows, not {agency}",
         )
     return user.agency
 
 
 def log_read(
-    foresight: Foresight, user: User, request: Request, *, case_id: str | None = None,
-    person_id: str | None = None, as_known_at: datetime | None = None,
+    foresight: Foresight,
+    user: User,
+    request: Request,
+    *,
+    case_id: str | None = None,
+    person_id: str | None = None,
+    as_known_at: datetime | None = None,
     viewed_as: str | None = None,
 ) -> None:
     foresight.access.record(
         Access(
-            user=user.name, role=user.role, agency=user.agency,
+            user=user.name,
+            role=user.role,
+            agency=user.agency,
             endpoint=f"{request.method} {request.url.path}",
-            case_id=case_id, person_id=person_id, as_known_at=as_known_at,
+            case_id=case_id,
+            person_id=person_id,
+            as_known_at=as_known_at,
             viewed_as=viewed_as or "*",
         )
     )

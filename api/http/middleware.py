@@ -9,7 +9,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.problems import PROBLEM_JSON
 
-
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -57,20 +56,32 @@ class BodySizeLimit:
             await self._too_large(scope, send)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
-        await send_problem(send, {
-            "type": "about:blank", "title": "Request too large", "status": 413,
-            "detail": f"Requests are limited to {self.limit} bytes; split the batch.",
-            "instance": scope.get("path", ""),
-            "errors": [{"field": "(body)", "reason": f"larger than {self.limit} bytes"}],
-        })
+        await send_problem(
+            send,
+            {
+                "type": "about:blank",
+                "title": "Request too large",
+                "status": 413,
+                "detail": f"Requests are limited to {self.limit} bytes; split the batch.",
+                "instance": scope.get("path", ""),
+                "errors": [{"field": "(body)", "reason": f"larger than {self.limit} bytes"}],
+            },
+        )
 
 
 async def send_problem(send: Send, problem: dict[str, Any]) -> None:
     """A whole problem+json response, sent at the ASGI level (outside FastAPI's handlers)."""
     body = json.dumps(problem).encode()
-    await send({"type": "http.response.start", "status": problem["status"],
-                "headers": [(b"content-type", PROBLEM_JSON.encode()),
-                            (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": problem["status"],
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -103,9 +114,11 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 started = True
                 headers = list(message.get("headers", []))
-                headers += [(b"x-content-type-options", b"nosniff"),
-                            (b"referrer-policy", b"no-referrer"),
-                            (b"x-frame-options", b"DENY")]
+                headers += [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                ]
                 if not path.startswith("/static/"):
                     headers.append((b"cache-control", b"no-store"))
                 headers.append((b"content-security-policy", PAGE_POLICY.encode()))
@@ -118,11 +131,16 @@ class SecurityHeaders:
             # An error no handler expected would otherwise be answered by the server's
             # outermost layer, in plain text and without the headers above.
             if not started:
-                await send_problem(with_headers, {
-                    "type": "about:blank", "title": "Internal Server Error", "status": 500,
-                    "detail": "The server met an error it did not expect, and logged it. "
-                              "After an append, read the case before sending it again "
-                              "(resending the same event ids is safe).",
-                    "instance": path,
-                })
+                await send_problem(
+                    with_headers,
+                    {
+                        "type": "about:blank",
+                        "title": "Internal Server Error",
+                        "status": 500,
+                        "detail": "The server met an error it did not expect, and logged it. "
+                        "After an append, read the case before sending it again "
+                        "(resending the same event ids is safe).",
+                        "instance": path,
+                    },
+                )
             raise  # for the server to log

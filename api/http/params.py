@@ -36,8 +36,11 @@ def _start(value: Any) -> Any:
 AsKnownAt = Annotated[
     datetime | None,
     BeforeValidator(_instant),
-    Query(description="Show what was known at this date or datetime (a date means the end "
-                      "of that day; default now)", examples=["2024-01-16T12:00"]),
+    Query(
+        description="Show what was known at this date or datetime (a date means the end "
+        "of that day; default now)",
+        examples=["2024-01-16T12:00"],
+    ),
 ]
 OnDate = Annotated[
     date | None,
@@ -56,11 +59,13 @@ Until = Annotated[
     datetime | None, BeforeValidator(_instant), Query(description="Until (inclusive; default now)")
 ]
 OccurredFrom = Annotated[
-    datetime | None, BeforeValidator(_start),
+    datetime | None,
+    BeforeValidator(_start),
     Query(alias="from", description="Entries that happened at or after this date or datetime"),
 ]
 OccurredTo = Annotated[
-    datetime | None, BeforeValidator(lambda value: _instant(value)),
+    datetime | None,
+    BeforeValidator(_instant),
     Query(alias="to", description="Entries that happened at or before this date or datetime"),
 ]
 ChronologyFormat = Annotated[

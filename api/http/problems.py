@@ -53,8 +53,12 @@ class ProblemError(Exception):
     """Raise from a route to answer with a problem."""
 
     def __init__(
-        self, status: int, title: str, detail: str | None = None,
-        errors: Sequence[FieldError] = (), headers: dict[str, str] | None = None,
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        errors: Sequence[FieldError] = (),
+        headers: dict[str, str] | None = None,
     ):
         super().__init__(detail or title)
         self.status = status
@@ -98,7 +102,9 @@ def problem_response(
         **(extensions or {}),
     )
     return JSONResponse(
-        body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON,
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
         headers=headers,
     )
 
@@ -127,15 +133,19 @@ RETRY_IS_SAFE = (
     "and stores each event once."
 )
 DATABASE_LOCKED = Unavailable(
-    "database_locked", 2,
-    "The database is locked: another writer held it longer than the lock timeout. "
-    + RETRY_IS_SAFE,
+    "database_locked",
+    2,
+    "The database is locked: another writer held it longer than the lock timeout. " + RETRY_IS_SAFE,
 )
 DISK_FULL = Unavailable(
-    "disk_full", 60, "The database's disk is full: an operator must free space. " + RETRY_IS_SAFE,
+    "disk_full",
+    60,
+    "The database's disk is full: an operator must free space. " + RETRY_IS_SAFE,
 )
 DATABASE_UNAVAILABLE = Unavailable(
-    "database_unavailable", 5, "The database cannot be reached just now. " + RETRY_IS_SAFE,
+    "database_unavailable",
+    5,
+    "The database cannot be reached just now. " + RETRY_IS_SAFE,
 )
 # SQLSTATE classes and codes (PostgreSQL) and message fragments (SQLite, drivers), by reason.
 _UNAVAILABLE_SQLSTATES = (
@@ -145,11 +155,22 @@ _UNAVAILABLE_SQLSTATES = (
 )
 _UNAVAILABLE_MESSAGES = (
     (("database or disk is full", "no space left on device", "could not extend file"), DISK_FULL),
-    (("database is locked", "database table is locked", "lock timeout", "could not obtain lock"),
-     DATABASE_LOCKED),
-    (("unable to open database", "could not connect", "connection refused",
-      "server closed the connection", "terminating connection", "connection is closed",
-      "timed out"), DATABASE_UNAVAILABLE),
+    (
+        ("database is locked", "database table is locked", "lock timeout", "could not obtain lock"),
+        DATABASE_LOCKED,
+    ),
+    (
+        (
+            "unable to open database",
+            "could not connect",
+            "connection refused",
+            "server closed the connection",
+            "terminating connection",
+            "connection is closed",
+            "timed out",
+        ),
+        DATABASE_UNAVAILABLE,
+    ),
 )
 
 
@@ -188,8 +209,9 @@ def _validation_field(location: Sequence[Any]) -> str:
 # FastAPI's words when the body is not UTF-8 or `json` gives up on it (nesting deeper than the
 # recursion limit, a number of more than 4300 digits).
 FASTAPI_UNPARSED_BODY = "There was an error parsing the body"
-UNREADABLE_BODY = ("could not be read as JSON: not UTF-8, nested too deeply, or a number with "
-                   "too many digits")
+UNREADABLE_BODY = (
+    "could not be read as JSON: not UTF-8, nested too deeply, or a number with too many digits"
+)
 
 
 def _validation_error(detail: dict[str, Any]) -> FieldError:
@@ -198,8 +220,10 @@ def _validation_error(detail: dict[str, Any]) -> FieldError:
         where = detail.get("loc", ("body", "?"))[-1]
         reason = (detail.get("ctx") or {}).get("error", "malformed")
         return FieldError("(body)", f"is not valid JSON: {reason} (at character {where})")
-    return FieldError(_validation_field(detail.get("loc", ())),
-                      str(detail.get("msg", "invalid")).removeprefix("Value error, "))
+    return FieldError(
+        _validation_field(detail.get("loc", ())),
+        str(detail.get("msg", "invalid")).removeprefix("Value error, "),
+    )
 
 
 # Seconds a client is asked to wait while the read models are being rebuilt.
@@ -218,7 +242,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidEventError)
     async def _invalid_event(request: Request, error: InvalidEventError) -> JSONResponse:
         return problem_response(
-            request, 422, "Invalid event", "The event was refused; nothing was written.",
+            request,
+            422,
+            "Invalid event",
+            "The event was refused; nothing was written.",
             error.errors,
         )
 
@@ -239,7 +266,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         if found is None:
             raise error
         return problem_response(
-            request, 503, None, found.detail, headers={"Retry-After": str(found.retry_after)},
+            request,
+            503,
+            None,
+            found.detail,
+            headers={"Retry-After": str(found.retry_after)},
             extensions={"reason": found.reason},
         )
 
@@ -247,7 +278,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _rebuilding(request: Request, error: RebuildUnderWay) -> JSONResponse:
         # Part of the log, answered as if it were all of it, would mislead a reviewer.
         return problem_response(
-            request, 503, None,
+            request,
+            503,
+            None,
             f"{error} Nothing was read; try again in {REBUILD_RETRY_AFTER} seconds.",
             headers={"Retry-After": str(REBUILD_RETRY_AFTER)},
             extensions={"reason": "rebuilding", "position": error.position, "head": error.head},
@@ -257,7 +290,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _request_validation(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = [_validation_error(detail) for detail in error.errors()]
         return problem_response(
-            request, 422, "Invalid request", "The request was refused; nothing was written.",
+            request,
+            422,
+            "Invalid request",
+            "The request was refused; nothing was written.",
             errors,
         )
 
@@ -265,10 +301,16 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         if error.status_code == 400 and error.detail == FASTAPI_UNPARSED_BODY:
             return problem_response(
-                request, 422, "Invalid request", "The request was refused; nothing was written.",
+                request,
+                422,
+                "Invalid request",
+                "The request was refused; nothing was written.",
                 [FieldError("(body)", UNREADABLE_BODY)],
             )
         return problem_response(
-            request, error.status_code, None, str(error.detail) if error.detail else None,
+            request,
+            error.status_code,
+            None,
+            str(error.detail) if error.detail else None,
             headers=getattr(error, "headers", None),
         )

@@ -17,7 +17,9 @@ context.configure(
     connection=connection,
     target_metadata=target_metadata,
     render_as_batch=connection.dialect.name == "sqlite",
-    include_name=lambda name, type_, parent: type_ != "table" or name.startswith(("rm_", "foresight_users", "foresight_access_log")),
+    include_name=lambda name, type_, parent: (
+        type_ != "table" or name.startswith(("rm_", "foresight_users", "foresight_access_log"))
+    ),
 )
 with context.begin_transaction():
     context.run_migrations()

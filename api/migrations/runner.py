@@ -48,8 +48,9 @@ def upgrade_schema(engine: Engine) -> None:
         try:
             with engine.begin() as connection:
                 if connection.dialect.name == "postgresql":
-                    connection.execute(text("SELECT pg_advisory_xact_lock(:id)"),
-                                       {"id": SCHEMA_LOCK_ID})
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK_ID}
+                    )
                 if MigrationContext.configure(connection).get_current_revision() == head:
                     return
                 command.upgrade(alembic_config(connection), "head")

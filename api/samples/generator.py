@@ -94,8 +94,11 @@ def generate_case(
         if roll < 0.05 and live:
             target, _ = rng.choice(live)
             raw = base("entry_corrected", "social_care", known, known)
-            raw["data"] = {"target_event_id": target, "reason": "corrected on review",
-                           "changes": {"summary": rng.choice(SUMMARIES) + " (corrected)"}}
+            raw["data"] = {
+                "target_event_id": target,
+                "reason": "corrected on review",
+                "changes": {"summary": rng.choice(SUMMARIES) + " (corrected)"},
+            }
         elif roll < 0.07 and live:
             target, _ = rng.choice(live)
             raw = base("entry_retracted", "social_care", known, known)
@@ -106,15 +109,26 @@ def generate_case(
             owner = shared[0][1]
             addressee = rng.choice([a for a in AGENCIES if a != owner])
             raw = base("information_shared", owner, known, known)
-            raw["data"] = {"to_agency": addressee, "event_ids": [event_id for event_id, _ in shared],
-                           "basis": "legal_duty"}
+            raw["data"] = {
+                "to_agency": addressee,
+                "event_ids": [event_id for event_id, _ in shared],
+                "basis": "legal_duty",
+            }
         elif roll < 0.16 and live:
             raw = base("decision_made", "social_care", known, known)
             raw["data"] = {
-                "decision": rng.choice(("Single assessment", "No further action",
-                                        "Strategy discussion", "Child in need plan")),
+                "decision": rng.choice(
+                    (
+                        "Single assessment",
+                        "No further action",
+                        "Strategy discussion",
+                        "Child in need plan",
+                    )
+                ),
                 "rationale": "Information to date",
-                "information_relied_on": [event_id for event_id, _ in rng.sample(live, k=min(2, len(live)))],
+                "information_relied_on": [
+                    event_id for event_id, _ in rng.sample(live, k=min(2, len(live)))
+                ],
                 "urgency": rng.choice(("routine", "urgent")),
             }
         elif roll < 0.175:
@@ -123,8 +137,11 @@ def generate_case(
                 plan_open = f"{case_id}-P{plan_count}"
                 raw = base("plan_started", "social_care", known, known)
                 kind = rng.choice(("child_in_need", "child_protection"))
-                raw["data"] = {"plan_id": plan_open, "kind": kind,
-                               "review_due": (known + timedelta(days=90)).date().isoformat()}
+                raw["data"] = {
+                    "plan_id": plan_open,
+                    "kind": kind,
+                    "review_due": (known + timedelta(days=90)).date().isoformat(),
+                }
                 if kind == "child_protection":
                     raw["data"]["category"] = rng.choice(("NEG", "PHY", "EMO", "SAB", "MUL"))
             elif rng.random() < 0.5:
@@ -136,26 +153,41 @@ def generate_case(
                 plan_open = None
             raw["subjects"] = children
         elif roll < 0.185:
-            raw = base("assessment_started" if assessment_open is None else "assessment_completed",
-                       "social_care", occurred, known)
+            raw = base(
+                "assessment_started" if assessment_open is None else "assessment_completed",
+                "social_care",
+                occurred,
+                known,
+            )
             if assessment_open is None:
                 assessment_count += 1
                 assessment_open = f"{case_id}-A{assessment_count}"
                 raw["data"] = {"assessment_id": assessment_open, "kind": "single"}
             else:
-                raw["data"] = {"assessment_id": assessment_open, "outcome": "Child in need",
-                               "factors": rng.sample(("2A", "3A", "4A", "6A", "21"), k=2)}
+                raw["data"] = {
+                    "assessment_id": assessment_open,
+                    "outcome": "Child in need",
+                    "factors": rng.sample(("2A", "3A", "4A", "6A", "21"), k=2),
+                }
                 assessment_open = None
             raw["subjects"] = children
         elif roll < 0.19:
-            raw = base(rng.choice(("strategy_discussion_held", "conference_held")),
-                       "social_care", occurred, known)
+            raw = base(
+                rng.choice(("strategy_discussion_held", "conference_held")),
+                "social_care",
+                occurred,
+                known,
+            )
             if raw["type"] == "conference_held":
-                raw["data"] = {"kind": rng.choice(("initial", "review")),
-                               "outcome": rng.choice(("child_protection_plan", "no_plan"))}
+                raw["data"] = {
+                    "kind": rng.choice(("initial", "review")),
+                    "outcome": rng.choice(("child_protection_plan", "no_plan")),
+                }
             else:
-                raw["data"] = {"agencies": ["police", "health", "school"],
-                               "outcome": rng.choice(("section_47", "no_further_action"))}
+                raw["data"] = {
+                    "agencies": ["police", "health", "school"],
+                    "outcome": rng.choice(("section_47", "no_further_action")),
+                }
             raw["subjects"] = children
         else:
             kind = _weighted(rng, ENTRY_TYPES)
@@ -170,8 +202,11 @@ def generate_case(
             elif kind == "document_attached":
                 raw["data"] = {"name": "letter.pdf", "sha256": f"{rng.getrandbits(256):064x}"}
             elif kind == "contact_received":
-                raw["data"] = {"contact_kind": "concern", "source_agency": agency,
-                               "outcome": rng.choice(("no_further_action", "assessment"))}
+                raw["data"] = {
+                    "contact_kind": "concern",
+                    "source_agency": agency,
+                    "outcome": rng.choice(("no_further_action", "assessment")),
+                }
             entries.append((raw["event_id"], agency))
         out.append(raw)
     return out
@@ -209,17 +244,84 @@ STATUTORY_STAGES = (
     ("plan_from_last_year", 10),
     ("unborn", 6),
 )
-ETHNICITIES = (("WBRI", 60), ("WOTH", 6), ("MWBC", 4), ("MOTH", 3), ("AIND", 3), ("APKN", 4),
-               ("ABAN", 2), ("BAFR", 4), ("BCRB", 2), ("CHNE", 1), ("OOTH", 2), ("REFU", 1),
-               ("NOBT", 2), ("WIRT", 1), ("WROM", 1))
-DISABILITY_CODES = ("MOB", "HAND", "PC", "INC", "COMM", "LD", "HEAR", "VIS", "BEH", "CON", "AUT",
-                    "DDA")
-REFERRAL_SOURCES = (("6", 30), ("2A", 15), ("3A", 6), ("3B", 5), ("3E", 4), ("1A", 8), ("1B", 3),
-                    ("5A", 6), ("5D", 4), ("8", 6), ("9", 2), ("7", 3), ("10", 2), ("4", 3))
-PRIMARY_NEEDS = (("N1", 50), ("N2", 5), ("N3", 6), ("N4", 12), ("N5", 14), ("N6", 4),
-                 ("N7", 1), ("N8", 3), ("N9", 2), ("N0", 3))
-FACTORS = ("1B", "2B", "3A", "3B", "4A", "4B", "5B", "6B", "7A", "10A", "11A", "14A", "15A",
-           "16A", "17A", "18C", "24A")
+ETHNICITIES = (
+    ("WBRI", 60),
+    ("WOTH", 6),
+    ("MWBC", 4),
+    ("MOTH", 3),
+    ("AIND", 3),
+    ("APKN", 4),
+    ("ABAN", 2),
+    ("BAFR", 4),
+    ("BCRB", 2),
+    ("CHNE", 1),
+    ("OOTH", 2),
+    ("REFU", 1),
+    ("NOBT", 2),
+    ("WIRT", 1),
+    ("WROM", 1),
+)
+DISABILITY_CODES = (
+    "MOB",
+    "HAND",
+    "PC",
+    "INC",
+    "COMM",
+    "LD",
+    "HEAR",
+    "VIS",
+    "BEH",
+    "CON",
+    "AUT",
+    "DDA",
+)
+REFERRAL_SOURCES = (
+    ("6", 30),
+    ("2A", 15),
+    ("3A", 6),
+    ("3B", 5),
+    ("3E", 4),
+    ("1A", 8),
+    ("1B", 3),
+    ("5A", 6),
+    ("5D", 4),
+    ("8", 6),
+    ("9", 2),
+    ("7", 3),
+    ("10", 2),
+    ("4", 3),
+)
+PRIMARY_NEEDS = (
+    ("N1", 50),
+    ("N2", 5),
+    ("N3", 6),
+    ("N4", 12),
+    ("N5", 14),
+    ("N6", 4),
+    ("N7", 1),
+    ("N8", 3),
+    ("N9", 2),
+    ("N0", 3),
+)
+FACTORS = (
+    "1B",
+    "2B",
+    "3A",
+    "3B",
+    "4A",
+    "4B",
+    "5B",
+    "6B",
+    "7A",
+    "10A",
+    "11A",
+    "14A",
+    "15A",
+    "16A",
+    "17A",
+    "18C",
+    "24A",
+)
 CATEGORIES = (("NEG", 50), ("EMO", 35), ("PHY", 8), ("SAB", 4), ("MUL", 3))
 CLOSURE_REASONS = (("RC7", 70), ("RC5", 8), ("RC3", 6), ("RC4", 4), ("RC6", 2), ("RC1", 1))
 UPN_LA_CODE = "873"
@@ -228,8 +330,14 @@ UPN_LA_CODE = "873"
 class _StatutoryFamily:
     """One family's case with its statutory fields, built stage by stage on working days."""
 
-    def __init__(self, rng: random.Random, case_id: str, children: list[str],
-                 working_days: Any, clock_limit: Any):
+    def __init__(
+        self,
+        rng: random.Random,
+        case_id: str,
+        children: list[str],
+        working_days: Any,
+        clock_limit: Any,
+    ):
         self.rng = rng
         self.case_id = case_id
         self.children = children
@@ -244,78 +352,144 @@ class _StatutoryFamily:
             return on if self.working_days.is_working_day(on) else self.working_days.add(on, 1)
         return self.working_days.add(on, days)
 
-    def add(self, kind: str, on: Any, data: dict[str, Any], summary: str,
-            agency: str = "social_care", subjects: list[str] | None = None) -> None:
+    def add(
+        self,
+        kind: str,
+        on: Any,
+        data: dict[str, Any],
+        summary: str,
+        agency: str = "social_care",
+        subjects: list[str] | None = None,
+    ) -> None:
         known = min(on + timedelta(days=self.rng.choice((0, 0, 0, 1, 2))), self.clock_limit)
         self.sequence += 1
-        self.events.append({
-            "event_id": _uuid(self.rng), "type": kind, "case_id": self.case_id,
-            "occurred_at": on.isoformat(), "source_recorded_at": max(on, known).isoformat(),
-            "agency": agency, "recorded_by": f"{agency}-{self.rng.randint(1, 40)}",
-            "subjects": self.children if subjects is None else subjects,
-            "summary": summary, "data": data,
-        })
+        self.events.append(
+            {
+                "event_id": _uuid(self.rng),
+                "type": kind,
+                "case_id": self.case_id,
+                "occurred_at": on.isoformat(),
+                "source_recorded_at": max(on, known).isoformat(),
+                "agency": agency,
+                "recorded_by": f"{agency}-{self.rng.randint(1, 40)}",
+                "subjects": self.children if subjects is None else subjects,
+                "summary": summary,
+                "data": data,
+            }
+        )
 
     def referral(self, on: Any, outcome: str = "assessment") -> None:
-        data = {"contact_kind": "referral", "source_agency": "police", "outcome": outcome,
-                "referral_source": _weighted(self.rng, REFERRAL_SOURCES)}
+        data = {
+            "contact_kind": "referral",
+            "source_agency": "police",
+            "outcome": outcome,
+            "referral_source": _weighted(self.rng, REFERRAL_SOURCES),
+        }
         if outcome != "no_further_action":
             data["primary_need"] = _weighted(self.rng, PRIMARY_NEEDS)
         self.add("contact_received", on, data, "Referral to children's social care")
 
-    def assessment(self, name: str, start: Any, end: Any | None,
-                   factors: list[str] | None = None) -> None:
+    def assessment(
+        self, name: str, start: Any, end: Any | None, factors: list[str] | None = None
+    ) -> None:
         assessment_id = f"{self.case_id}-{name}"
-        self.add("assessment_started", start, {"assessment_id": assessment_id, "kind": "single"},
-                 "Single assessment started")
+        self.add(
+            "assessment_started",
+            start,
+            {"assessment_id": assessment_id, "kind": "single"},
+            "Single assessment started",
+        )
         if end is not None:
             chosen = factors or sorted(self.rng.sample(FACTORS, k=self.rng.randint(1, 4)))
-            self.add("assessment_completed", end,
-                     {"assessment_id": assessment_id, "outcome": "Completed", "factors": chosen},
-                     "Single assessment completed and authorised")
+            self.add(
+                "assessment_completed",
+                end,
+                {"assessment_id": assessment_id, "outcome": "Completed", "factors": chosen},
+                "Single assessment completed and authorised",
+            )
 
-    def enquiry(self, name: str, strategy: Any, start: Any, completed: Any,
-                conference: bool) -> None:
-        self.add("strategy_discussion_held", strategy,
-                 {"agencies": ["police", "health", "social_care"], "outcome": "section_47"},
-                 "Strategy discussion")
+    def enquiry(
+        self, name: str, strategy: Any, start: Any, completed: Any, conference: bool
+    ) -> None:
+        self.add(
+            "strategy_discussion_held",
+            strategy,
+            {"agencies": ["police", "health", "social_care"], "outcome": "section_47"},
+            "Strategy discussion",
+        )
         assessment_id = f"{self.case_id}-{name}"
-        self.add("assessment_started", start, {"assessment_id": assessment_id,
-                                               "kind": "section_47"}, "Section 47 enquiries")
-        self.add("assessment_completed", completed, {
-            "assessment_id": assessment_id,
-            "outcome": "Initial conference" if conference else "No conference: child in need"},
-            "Section 47 enquiries completed")
+        self.add(
+            "assessment_started",
+            start,
+            {"assessment_id": assessment_id, "kind": "section_47"},
+            "Section 47 enquiries",
+        )
+        self.add(
+            "assessment_completed",
+            completed,
+            {
+                "assessment_id": assessment_id,
+                "outcome": "Initial conference" if conference else "No conference: child in need",
+            },
+            "Section 47 enquiries completed",
+        )
 
     def protection_plan(self, name: str, start: Any, end: Any | None, limit: Any) -> None:
         category = _weighted(self.rng, CATEGORIES)
-        self.add("conference_held", start, {"kind": "initial", "outcome": "child_protection_plan",
-                                            "category": category},
-                 "Initial child protection conference")
+        self.add(
+            "conference_held",
+            start,
+            {"kind": "initial", "outcome": "child_protection_plan", "category": category},
+            "Initial child protection conference",
+        )
         plan_id = f"{self.case_id}-{name}"
-        self.add("plan_started", start, {"plan_id": plan_id, "kind": "child_protection",
-                                         "category": category}, "Child protection plan")
+        self.add(
+            "plan_started",
+            start,
+            {"plan_id": plan_id, "kind": "child_protection", "category": category},
+            "Child protection plan",
+        )
         review = self.working(start, 60)
         last = end if end is not None else limit
         while review < last:
-            self.add("plan_reviewed", review, {"plan_id": plan_id, "progress": "Reviewed"},
-                     "Review child protection conference")
+            self.add(
+                "plan_reviewed",
+                review,
+                {"plan_id": plan_id, "progress": "Reviewed"},
+                "Review child protection conference",
+            )
             review = self.working(review, 120)
         if end is not None:
-            self.add("plan_ended", end, {"plan_id": plan_id, "reason": "Risk reduced"},
-                     "Child protection plan ended")
+            self.add(
+                "plan_ended",
+                end,
+                {"plan_id": plan_id, "reason": "Risk reduced"},
+                "Child protection plan ended",
+            )
 
     def cin_plan(self, name: str, start: Any, end: Any | None) -> None:
         plan_id = f"{self.case_id}-{name}"
-        self.add("plan_started", start, {"plan_id": plan_id, "kind": "child_in_need"},
-                 "Child in need plan")
+        self.add(
+            "plan_started",
+            start,
+            {"plan_id": plan_id, "kind": "child_in_need"},
+            "Child in need plan",
+        )
         if end is not None:
-            self.add("plan_ended", end, {"plan_id": plan_id, "reason": "Needs met"},
-                     "Child in need plan ended")
+            self.add(
+                "plan_ended",
+                end,
+                {"plan_id": plan_id, "reason": "Needs met"},
+                "Child in need plan ended",
+            )
 
     def close(self, on: Any, reason: str | None = None) -> None:
-        self.add("case_closed", on,
-                 {"reason_code": reason or _weighted(self.rng, CLOSURE_REASONS)}, "Case closed")
+        self.add(
+            "case_closed",
+            on,
+            {"reason_code": reason or _weighted(self.rng, CLOSURE_REASONS)},
+            "Case closed",
+        )
 
 
 def _upn(la_code: str, serial: int) -> str:
@@ -342,37 +516,56 @@ def generate_authority(children: int, *, year: int, seed: int = 1) -> list[list[
         ids = [f"C{seed}X{index:05d}N{number}" for number in range(1, count + 1)]
         family = _StatutoryFamily(rng, case_id, ids, working_days, end + timedelta(days=40))
         referral = family.working(
-            end - timedelta(days=rng.randint(60, 90)) if stage == "unborn"
-            else start + timedelta(days=rng.randint(0, 200)), 0)
-        opened = {"repeat_child_protection_plan": start - timedelta(days=720),
-                  "plan_from_last_year": start - timedelta(days=300)}.get(stage, referral)
+            end - timedelta(days=rng.randint(60, 90))
+            if stage == "unborn"
+            else start + timedelta(days=rng.randint(0, 200)),
+            0,
+        )
+        opened = {
+            "repeat_child_protection_plan": start - timedelta(days=720),
+            "plan_from_last_year": start - timedelta(days=300),
+        }.get(stage, referral)
         family.add("case_opened", opened, {}, "Case opened", subjects=[])
         for number, person_id in enumerate(ids):
             made += 1
-            data: dict[str, Any] = {"person_id": person_id, "role": "child",
-                                    "name": f"Child {index}-{number + 1}",
-                                    "ethnicity": _weighted(rng, ETHNICITIES)}
+            data: dict[str, Any] = {
+                "person_id": person_id,
+                "role": "child",
+                "name": f"Child {index}-{number + 1}",
+                "ethnicity": _weighted(rng, ETHNICITIES),
+            }
             if stage == "unborn" and number == 0:
-                data["expected_birth_date"] = (end + timedelta(days=rng.randint(10, 150))).isoformat()
+                data["expected_birth_date"] = (
+                    end + timedelta(days=rng.randint(10, 150))
+                ).isoformat()
             else:
                 born = start - timedelta(days=rng.randint(30, 17 * 365))
                 data["date_of_birth"] = born.isoformat()
                 data["sex"] = rng.choice(("M", "F"))
                 roll = rng.random()
-                data["disabilities"] = (["NONE"] if roll < 0.85 else sorted(
-                    rng.sample(DISABILITY_CODES, k=1 if roll < 0.95 else 2)))
+                data["disabilities"] = (
+                    ["NONE"]
+                    if roll < 0.85
+                    else sorted(rng.sample(DISABILITY_CODES, k=1 if roll < 0.95 else 2))
+                )
                 if born <= date(year - 6, 8, 31):
                     data["upn"] = _upn(UPN_LA_CODE, seed * 100_000 + index * 10 + number)
             family.add("person_added", opened, data, "Child added", subjects=[])
-        family.add("person_added", opened, {"person_id": f"{case_id}-adult", "role": "adult"},
-                   "Parent added", subjects=[])
+        family.add(
+            "person_added",
+            opened,
+            {"person_id": f"{case_id}-adult", "role": "adult"},
+            "Parent added",
+            subjects=[],
+        )
         _play_stage(family, stage, rng, referral, start, end)
         families.append(family.events)
     return families
 
 
-def _play_stage(family: _StatutoryFamily, stage: str, rng: random.Random, referral: Any,
-                start: Any, end: Any) -> None:
+def _play_stage(
+    family: _StatutoryFamily, stage: str, rng: random.Random, referral: Any, start: Any, end: Any
+) -> None:
     step = family.working
     if stage == "referral_no_further_action":
         family.referral(referral, outcome="no_further_action")
@@ -409,20 +602,38 @@ def _play_stage(family: _StatutoryFamily, stage: str, rng: random.Random, referr
     elif stage in ("child_protection_plan", "repeat_child_protection_plan"):
         if stage == "repeat_child_protection_plan":
             earlier = step(start - timedelta(days=700), 0)
-            _protection_episode(family, rng, earlier, "E1", ended_within=300, closes=True,
-                                limit=start - timedelta(days=30))
-            family.add("case_reopened", referral, {"reason": "New referral"}, "Case reopened",
-                       subjects=[])
-        _protection_episode(family, rng, referral, "E2", ended_within=None,
-                            closes=rng.random() < 0.5, limit=end)
+            _protection_episode(
+                family,
+                rng,
+                earlier,
+                "E1",
+                ended_within=300,
+                closes=True,
+                limit=start - timedelta(days=30),
+            )
+            family.add(
+                "case_reopened", referral, {"reason": "New referral"}, "Case reopened", subjects=[]
+            )
+        _protection_episode(
+            family, rng, referral, "E2", ended_within=None, closes=rng.random() < 0.5, limit=end
+        )
     elif stage == "plan_from_last_year":
         earlier = step(start - timedelta(days=rng.randint(120, 280)), 0)
-        _protection_episode(family, rng, earlier, "E1", ended_within=None,
-                            closes=rng.random() < 0.4, limit=end)
+        _protection_episode(
+            family, rng, earlier, "E1", ended_within=None, closes=rng.random() < 0.4, limit=end
+        )
 
 
-def _protection_episode(family: _StatutoryFamily, rng: random.Random, referral: Any, name: str,
-                        *, ended_within: int | None, closes: bool, limit: Any) -> None:
+def _protection_episode(
+    family: _StatutoryFamily,
+    rng: random.Random,
+    referral: Any,
+    name: str,
+    *,
+    ended_within: int | None,
+    closes: bool,
+    limit: Any,
+) -> None:
     """Referral, assessment, strategy discussion, section 47, initial conference and plan; the
     plan ends (and the case closes) before `limit` when it can."""
     step = family.working

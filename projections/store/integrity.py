@@ -112,7 +112,9 @@ class Anchor:
                 position=int(raw["position"]),
                 events=int(raw["events"]),
                 log_digest=str(raw["log_digest"]),
-                heads={str(case): (int(head[0]), str(head[1])) for case, head in raw["cases"].items()},
+                heads={
+                    str(case): (int(head[0]), str(head[1])) for case, head in raw["cases"].items()
+                },
             )
         except (KeyError, TypeError, IndexError, AttributeError, json.JSONDecodeError) as error:
             raise ValueError(f"not a Foresight anchor: {error}") from None
@@ -161,8 +163,10 @@ class _Walk:
 
     def fold_into_log_digest(self, notification: Notification) -> None:
         """Chain every stored row, whatever its kind, in position order (for anchors)."""
-        if self.anchor is not None and self.anchored_digest is None and (
-            notification.id > self.anchor.position
+        if (
+            self.anchor is not None
+            and self.anchored_digest is None
+            and (notification.id > self.anchor.position)
         ):
             self.anchored_digest = self.log_digest
         row = (
@@ -185,9 +189,15 @@ def verify_store(
     walk = _Walk(service, anchor)
 
     def report(broken: BrokenLink | None, snapshots: int = 0) -> VerifyReport:
-        verified = None if broken else Anchor(
-            walk.last_position, walk.checked, walk.log_digest,
-            {tip.case_id: (tip.version, tip.hash) for tip in walk.tips.values()},
+        verified = (
+            None
+            if broken
+            else Anchor(
+                walk.last_position,
+                walk.checked,
+                walk.log_digest,
+                {tip.case_id: (tip.version, tip.hash) for tip in walk.tips.values()},
+            )
         )
         return VerifyReport(walk.checked, len(walk.tips), missing, broken, verified, snapshots)
 
@@ -205,10 +215,15 @@ def verify_store(
     orphans = recorder.index_rows_between(expected_position, None)
     if orphans:
         row = orphans[0]
-        return report(BrokenLink(
-            row.position, row.case_id, row.version, row.event_id,
-            "the event index names an event that is not in the log (deleted?)",
-        ))
+        return report(
+            BrokenLink(
+                row.position,
+                row.case_id,
+                row.version,
+                row.event_id,
+                "the event index names an event that is not in the log (deleted?)",
+            )
+        )
     problem = _against_anchor(walk) if anchor is not None else None
     if problem is not None:
         return report(problem)
@@ -243,8 +258,10 @@ class _UnreadableRow(Exception):
         self.error = error
 
     def broken_link(self, recorder: Any) -> BrokenLink:
-        reason = (f"the row after position {self.after} cannot be read (its id or version was "
-                  f"altered): {self.error}")
+        reason = (
+            f"the row after position {self.after} cannot be read (its id or version was "
+            f"altered): {self.error}"
+        )
         for row in recorder.index_rows_between(self.after + 1, None)[:1]:
             return BrokenLink(row.position, row.case_id, row.version, row.event_id, reason)
         return BrokenLink(None, None, None, None, reason)
@@ -258,14 +275,15 @@ def _missing(recorder: Any, first: int, last: int) -> BrokenLink | None:
     """
     for row in recorder.index_rows_between(first, last):
         return BrokenLink(
-            row.position, row.case_id, row.version, row.event_id,
+            row.position,
+            row.case_id,
+            row.version,
+            row.event_id,
             "the event is missing from the log (deleted?)",
         )
     if not recorder.positions_are_contiguous:
         return None
-    return BrokenLink(
-        first, None, None, None, f"event at position {first} is missing (deleted?)"
-    )
+    return BrokenLink(first, None, None, None, f"event at position {first} is missing (deleted?)")
 
 
 def _pages(recorder: Any) -> Iterator[list[Notification]]:
@@ -296,16 +314,23 @@ def _last_readable(recorder: Any, start: int) -> int:
 def _check(walk: _Walk, notification: Notification, index_row: Any) -> BrokenLink | None:
     position = notification.id
 
-    def broken(reason: str, case_id: str | None = None, version: int | None = None,
-               event_id: str | None = None) -> BrokenLink:
+    def broken(
+        reason: str,
+        case_id: str | None = None,
+        version: int | None = None,
+        event_id: str | None = None,
+    ) -> BrokenLink:
         return BrokenLink(position, case_id, version, event_id, reason)
 
     try:
         state = _decode(walk.service, notification.state)
     except Exception as error:  # noqa: BLE001 - any undecodable row is tampering to report
         where = (index_row.case_id, index_row.version, index_row.event_id) if index_row else ()
-        return broken(f"stored event cannot be read (altered, or not this store's cipher key): "
-                      f"{error.__cause__ or error}", *where)
+        return broken(
+            f"stored event cannot be read (altered, or not this store's cipher key): "
+            f"{error.__cause__ or error}",
+            *where,
+        )
     originator_id = UUID(str(notification.originator_id))
     version = notification.originator_version
     if notification.topic in REVIEW_TOPICS:
@@ -324,17 +349,22 @@ def _check(walk: _Walk, notification: Notification, index_row: Any) -> BrokenLin
         if case_uuid(tip.case_id) != originator_id:
             return broken("case id does not match the stored case", tip.case_id, version, event_id)
         if state.get("originator_topic") != CASE_TOPIC:
-            return broken("the opening event names another aggregate", tip.case_id, version, event_id)
+            return broken(
+                "the opening event names another aggregate", tip.case_id, version, event_id
+            )
     elif tip is None:
         return broken("event of a case whose opening event is missing", None, version, event_id)
     if version != tip.version + 1:
         return broken(
             f"expected version {tip.version + 1} (an event was deleted, inserted or moved)",
-            tip.case_id, version, event_id,
+            tip.case_id,
+            version,
+            event_id,
         )
     if set(state) != CASE_EVENT_FIELDS[notification.topic]:
-        return broken("stored fields differ from a case event's (altered)", tip.case_id, version,
-                      event_id)
+        return broken(
+            "stored fields differ from a case event's (altered)", tip.case_id, version, event_id
+        )
     if entry.get("case_id") != tip.case_id:
         return broken("entry names another case", tip.case_id, version, event_id)
     if state.get("prev_hash") != tip.hash:
@@ -345,19 +375,29 @@ def _check(walk: _Walk, notification: Notification, index_row: Any) -> BrokenLin
     if recomputed != state.get("hash"):
         return broken("content does not match its hash (altered)", tip.case_id, version, event_id)
     if index_row is None or (index_row.event_id, index_row.case_id, index_row.version) != (
-        event_id, tip.case_id, version
+        event_id,
+        tip.case_id,
+        version,
     ):
         return broken("event index does not match the log", tip.case_id, version, event_id)
     anchored = walk.anchor.heads.get(tip.case_id) if walk.anchor else None
     if anchored is not None and anchored[0] == version and anchored[1] != recomputed:
-        return broken("differs from the anchor: the case was rewritten after the anchor was taken",
-                      tip.case_id, version, event_id)
+        return broken(
+            "differs from the anchor: the case was rewritten after the anchor was taken",
+            tip.case_id,
+            version,
+            event_id,
+        )
     walk.tips[originator_id] = _CaseTip(tip.case_id, version, recomputed, position)
     return None
 
 
 def _check_review(
-    walk: _Walk, topic: str, originator_id: UUID, version: int, state: dict[str, Any],
+    walk: _Walk,
+    topic: str,
+    originator_id: UUID,
+    version: int,
+    state: dict[str, Any],
     broken: Callable[..., BrokenLink],
 ) -> BrokenLink | None:
     """Reviews carry no hash: check what can be checked without one (see the module docstring)."""
@@ -371,8 +411,10 @@ def _check_review(
     elif previous is None:
         return broken("event of a review whose opening event is missing")
     if version != previous + 1:
-        return broken(f"review event: expected version {previous + 1} (an event was deleted, "
-                      "inserted or moved)")
+        return broken(
+            f"review event: expected version {previous + 1} (an event was deleted, "
+            "inserted or moved)"
+        )
     walk.review_versions[originator_id] = version
     return None
 
@@ -386,19 +428,32 @@ def _against_anchor(walk: _Walk) -> BrokenLink | None:
         tip = tips.get(case_id)
         if tip is None or tip.version < version:
             return BrokenLink(
-                tip.position if tip else None, case_id, tip.version if tip else 0, None,
+                tip.position if tip else None,
+                case_id,
+                tip.version if tip else 0,
+                None,
                 f"the anchor recorded {version} event(s) of this case; the log has "
                 f"{tip.version if tip else 0} (events removed from its end)",
             )
     if walk.last_position < anchor.position:
-        return BrokenLink(walk.last_position, None, None, None,
-                          f"the log ends before the anchored position {anchor.position} "
-                          "(events removed from its end)")
+        return BrokenLink(
+            walk.last_position,
+            None,
+            None,
+            None,
+            f"the log ends before the anchored position {anchor.position} "
+            "(events removed from its end)",
+        )
     digest = walk.anchored_digest or walk.log_digest
     if digest != anchor.log_digest:
-        return BrokenLink(anchor.position, None, None, None,
-                          "the log up to this position differs from the anchor (events moved, "
-                          "or review events altered, after the anchor was taken)")
+        return BrokenLink(
+            anchor.position,
+            None,
+            None,
+            None,
+            "the log up to this position differs from the anchor (events moved, "
+            "or review events altered, after the anchor was taken)",
+        )
     return None
 
 
@@ -413,7 +468,9 @@ def _check_snapshots(
     try:
         return _fold_and_compare_snapshots(service, recorder, walk)
     except Exception as error:  # noqa: BLE001 - a snapshot row the library cannot read
-        return 0, BrokenLink(None, None, None, None, f"a snapshot cannot be read (altered): {error}")
+        return 0, BrokenLink(
+            None, None, None, None, f"a snapshot cannot be read (altered): {error}"
+        )
 
 
 def _fold_and_compare_snapshots(
@@ -432,8 +489,9 @@ def _fold_and_compare_snapshots(
         for domain_event in service.events.get(originator_id, lte=remaining[-1]):
             folded = domain_event.mutate(folded)  # type: ignore[attr-defined]
             if folded is not None and folded.version == remaining[0]:
-                problem = _compare_snapshot(service, stored_snapshots[remaining.pop(0)], folded,
-                                            case_id)
+                problem = _compare_snapshot(
+                    service, stored_snapshots[remaining.pop(0)], folded, case_id
+                )
                 if problem is not None:
                     return checked, problem
                 checked += 1
@@ -441,7 +499,10 @@ def _fold_and_compare_snapshots(
                     break
         if remaining:
             return checked, BrokenLink(
-                None, case_id, remaining[0], None,
+                None,
+                case_id,
+                remaining[0],
+                None,
                 f"a snapshot of version {remaining[0]} of {originator_id}, which the log does not "
                 "have (forged)",
             )

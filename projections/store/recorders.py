@@ -141,7 +141,9 @@ class EventIndexQueries:
         if last is not None:
             statement += f" AND position <= {p}"
             params.append(last)
-        return [EventLocation(*row) for row in self._select(statement + " ORDER BY position", params)]
+        return [
+            EventLocation(*row) for row in self._select(statement + " ORDER BY position", params)
+        ]
 
 
 class ForesightSQLiteRecorder(EventIndexQueries, SQLiteApplicationRecorder):
@@ -223,13 +225,15 @@ class ForesightSQLiteRecorder(EventIndexQueries, SQLiteApplicationRecorder):
             name: " ".join(statement.replace(" IF NOT EXISTS", "").split())
             for table in tables
             for name, statement in zip(
-                trigger_names(table, self.dialect), sqlite_trigger_statements(table), strict=True)
+                trigger_names(table, self.dialect), sqlite_trigger_statements(table), strict=True
+            )
         }
         return {name for name, sql in defined.items() if expected.get(name) == sql}
 
     def _table_exists(self, table: str) -> bool:
-        return bool(self._select(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", [table]))
+        return bool(
+            self._select("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", [table])
+        )
 
 
 class ForesightPostgresRecorder(EventIndexQueries, PostgresApplicationRecorder):
@@ -243,23 +247,28 @@ class ForesightPostgresRecorder(EventIndexQueries, PostgresApplicationRecorder):
         # Several processes starting against a new database at once would race on CREATE
         # TABLE IF NOT EXISTS (unique violations in the catalogue): take turns.
         curs.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_LOCK_ID])
-        curs.execute("SELECT to_regclass(%s) IS NULL AS is_new", [self._qualified(self.events_table_name)])
+        curs.execute(
+            "SELECT to_regclass(%s) IS NULL AS is_new", [self._qualified(self.events_table_name)]
+        )
         row = curs.fetchone()
         is_new_store = bool(row and row["is_new"])
         super()._create_table(curs)
         schema = Identifier(self.datastore.schema)
-        curs.execute(SQL(
-            "CREATE TABLE IF NOT EXISTS {schema}.{index} ("
-            "position bigint PRIMARY KEY, "
-            "event_id text NOT NULL UNIQUE, "
-            "case_id text NOT NULL, "
-            "case_version bigint NOT NULL, "
-            "UNIQUE (case_id, case_version))"
-        ).format(schema=schema, index=Identifier(INDEX_TABLE)))
+        curs.execute(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{index} ("
+                "position bigint PRIMARY KEY, "
+                "event_id text NOT NULL UNIQUE, "
+                "case_id text NOT NULL, "
+                "case_version bigint NOT NULL, "
+                "UNIQUE (case_id, case_version))"
+            ).format(schema=schema, index=Identifier(INDEX_TABLE))
+        )
         if is_new_store:
             # The library creates the snapshot table after this one: create it now, to guard it.
             PostgresAggregateRecorder(
-                self.datastore, events_table_name=self.snapshots_table_name)._create_table(curs)
+                self.datastore, events_table_name=self.snapshots_table_name
+            )._create_table(curs)
             for table in self.append_only_tables:
                 for statement in postgres_trigger_statements(table, self.datastore.schema):
                     curs.execute(statement)
@@ -276,7 +285,8 @@ class ForesightPostgresRecorder(EventIndexQueries, PostgresApplicationRecorder):
         if rows:
             curs.executemany(
                 SQL("INSERT INTO {schema}.{index} VALUES (%s,%s,%s,%s)").format(
-                    schema=Identifier(self.datastore.schema), index=Identifier(INDEX_TABLE)),
+                    schema=Identifier(self.datastore.schema), index=Identifier(INDEX_TABLE)
+                ),
                 rows,
             )
         return positions

@@ -54,19 +54,29 @@ class Run:
 
     def row(self, baseline: float | None) -> list[str]:
         ordered = sorted(self.latencies)
-        p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
         rate = self.appends / self.seconds
         return [
-            self.label, f"{self.appends:,}", f"{self.seconds:.2f}", f"{rate:,.0f}",
-            f"{statistics.median(ordered) * 1000:.1f}", f"{p95 * 1000:.1f}",
-            f"{self.conflicts:,}", f"{rate / baseline:.2f}x" if baseline else "1.00x",
+            self.label,
+            f"{self.appends:,}",
+            f"{self.seconds:.2f}",
+            f"{rate:,.0f}",
+            f"{statistics.median(ordered) * 1000:.1f}",
+            f"{p95 * 1000:.1f}",
+            f"{self.conflicts:,}",
+            f"{rate / baseline:.2f}x" if baseline else "1.00x",
         ]
 
 
 def note(case_id: str, index: int) -> dict[str, object]:
-    return {"type": "note_added", "case_id": case_id, "occurred_at": "2024-03-01T10:00",
-            "summary": f"Benchmark note {index}", "subjects": [],
-            "data": {}}
+    return {
+        "type": "note_added",
+        "case_id": case_id,
+        "occurred_at": "2024-03-01T10:00",
+        "summary": f"Benchmark note {index}",
+        "subjects": [],
+        "data": {},
+    }
 
 
 def free_port() -> int:
@@ -84,8 +94,11 @@ def server(db_url: str, port: int, log: Path) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     with log.open("w") as output:
         process = subprocess.Popen(
-            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
-            stdout=output, stderr=subprocess.STDOUT,
+            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
         try:
             wait_until_healthy(process, base, log)
@@ -101,16 +114,19 @@ def server(db_url: str, port: int, log: Path) -> Iterator[str]:
 
 def bench_http(directory: Path, appends: int, threads: int, cases: int, seed: int) -> Run:
     db_url = f"sqlite:///{directory / f'http-{threads}.db'}"
-    _, token = add_user(build_engine(Settings(db_url=db_url)), "bench-sw", "practitioner",
-                        "social_care")
+    _, token = add_user(
+        build_engine(Settings(db_url=db_url)), "bench-sw", "practitioner", "social_care"
+    )
     run = Run(f"HTTP, {threads} client thread{'s' if threads > 1 else ''}")
     case_ids = [f"HTTP-{index:03d}" for index in range(cases)]
     with server(db_url, free_port(), directory / f"serve-{threads}.log") as base:
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
             for case_id in case_ids:  # open every case before timing
-                opened = client.post(f"/cases/{case_id}/events", json={
-                    "type": "case_opened", "occurred_at": "2024-03-01"})
+                opened = client.post(
+                    f"/cases/{case_id}/events",
+                    json={"type": "case_opened", "occurred_at": "2024-03-01"},
+                )
                 opened.raise_for_status()
         lock = threading.Lock()
         counter = iter(range(appends))
@@ -126,8 +142,9 @@ def bench_http(directory: Path, appends: int, threads: int, cases: int, seed: in
                     case_id = rng.choice(case_ids)
                     while True:
                         started = time.perf_counter()
-                        response = client.post(f"/cases/{case_id}/events",
-                                               json=note(case_id, index))
+                        response = client.post(
+                            f"/cases/{case_id}/events", json=note(case_id, index)
+                        )
                         elapsed = time.perf_counter() - started
                         with lock:
                             run.latencies.append(elapsed)
@@ -154,8 +171,18 @@ def bench_in_process(directory: Path, appends: int, cases: int, seed: int) -> Ru
     service = build_case_service(Settings(db_url=f"sqlite:///{directory / 'inproc.db'}"))
     case_ids = [f"PROC-{index:03d}" for index in range(cases)]
     for case_id in case_ids:
-        service.append([parse_event({"type": "case_opened", "case_id": case_id,
-                                     "occurred_at": "2024-03-01", "agency": "social_care"})])
+        service.append(
+            [
+                parse_event(
+                    {
+                        "type": "case_opened",
+                        "case_id": case_id,
+                        "occurred_at": "2024-03-01",
+                        "agency": "social_care",
+                    }
+                )
+            ]
+        )
     rng = random.Random(seed)
     run = Run("in process (CaseService.append), 1 thread")
     started = time.perf_counter()
@@ -190,10 +217,20 @@ def main() -> None:
                 runs.append(bench_http(directory, args.appends, threads, args.cases, args.seed))
 
     baseline_rate = baseline.appends / baseline.seconds
-    table = Table(title=f"Single-event appends over {args.cases} cases "
-                        f"(SQLite file; uvicorn, 1 worker, on 127.0.0.1; {os.cpu_count()} CPUs)")
-    for column in ("series", "appends", "seconds", "appends/s", "p50 ms", "p95 ms",
-                   "409 retries", "vs in process"):
+    table = Table(
+        title=f"Single-event appends over {args.cases} cases "
+        f"(SQLite file; uvicorn, 1 worker, on 127.0.0.1; {os.cpu_count()} CPUs)"
+    )
+    for column in (
+        "series",
+        "appends",
+        "seconds",
+        "appends/s",
+        "p50 ms",
+        "p95 ms",
+        "409 retries",
+        "vs in process",
+    ):
         table.add_column(column, justify="left" if column == "series" else "right")
     for run in runs:
         table.add_row(*run.row(None if run is baseline else baseline_rate))

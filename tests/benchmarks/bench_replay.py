@@ -21,8 +21,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 from api.bootstrap import build_case_service, build_case_views_runner
-from api.settings import Settings
 from api.samples.generator import generate_case
+from api.settings import Settings
 from events.envelope import parse_event
 from projections.fold import chronology
 from replay.queries import CaseQueries
@@ -50,11 +50,13 @@ def load(settings: Settings, cases: int, events_per_case: int, seed: int) -> int
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return statistics.median(ordered), p95
 
 
-def bench_chronology(directory: Path, case_events: int, queries_count: int) -> list[tuple[str, str]]:
+def bench_chronology(
+    directory: Path, case_events: int, queries_count: int
+) -> list[tuple[str, str]]:
     settings = Settings(db_url=f"sqlite:///{directory / 'case.db'}")
     load(settings, 1, case_events, seed=11)
     service = build_case_service(settings)
@@ -84,14 +86,20 @@ def bench_chronology(directory: Path, case_events: int, queries_count: int) -> l
     rm50, rm95 = percentiles(read_model)
     j50, j95 = percentiles(as_json)
     f50, f95 = percentiles(folded)
-    what = (f"chronology of a {len(events):,}-event case as known at random T "
-            f"({queries_count} queries, median {statistics.median(sizes):.0f} entries)")
+    what = (
+        f"chronology of a {len(events):,}-event case as known at random T "
+        f"({queries_count} queries, median {statistics.median(sizes):.0f} entries)"
+    )
     baseline = f"baseline fold from the store p50 {f50:.1f} ms, p95 {f95:.1f} ms"
     return [
-        (f"{what}, as JSON (what the API returns)",
-         f"read models p50 {j50:.1f} ms, p95 {j95:.1f} ms | {baseline}"),
-        (f"{what}, as Python objects",
-         f"read models p50 {rm50:.1f} ms, p95 {rm95:.1f} ms | {baseline}"),
+        (
+            f"{what}, as JSON (what the API returns)",
+            f"read models p50 {j50:.1f} ms, p95 {j95:.1f} ms | {baseline}",
+        ),
+        (
+            f"{what}, as Python objects",
+            f"read models p50 {rm50:.1f} ms, p95 {rm95:.1f} ms | {baseline}",
+        ),
     ]
 
 
@@ -121,10 +129,12 @@ def bench_rebuild(directory: Path, rebuild_events: int) -> list[tuple[str, str]]
         applied = runner.rebuild(lambda count: progress.advance(task, count))
     rebuild_seconds = time.perf_counter() - started
     return [
-        (f"rebuild of every read model from {applied:,} events ({cases:,} cases), SQLite",
-         f"{applied / rebuild_seconds:,.0f} events/s ({rebuild_seconds:,.1f} s) | "
-         f"baseline raw scan and decode {scanned / scan_seconds:,.0f} events/s "
-         f"({scan_seconds:,.1f} s)"),
+        (
+            f"rebuild of every read model from {applied:,} events ({cases:,} cases), SQLite",
+            f"{applied / rebuild_seconds:,.0f} events/s ({rebuild_seconds:,.1f} s) | "
+            f"baseline raw scan and decode {scanned / scan_seconds:,.0f} events/s "
+            f"({scan_seconds:,.1f} s)",
+        ),
     ]
 
 

@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, UTC
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +36,14 @@ from sqlalchemy import Table as SqlTable
 from sqlalchemy.engine import make_url
 
 from api.bootstrap import build_case_service, build_case_views_runner, build_engine
-from api.settings import Settings
 from api.samples.generator import generate_case
+from api.settings import Settings
 from events.envelope import parse_event
 from projections import tables
 from projections.batch_writes import stored_event_chunks
+from projections.fold import chronology
 from projections.runner import CASE_TOPICS
 from replay.authority import AuthorityQueries
-from projections.fold import chronology
 from replay.queries import CaseQueries
 from tests.backends import drop_postgres_database, new_postgres_database, new_sqlite_url
 
@@ -57,8 +57,9 @@ def fresh_store(backend: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as directory:
             yield new_sqlite_url(Path(directory))
         return
-    server = os.environ.get("FORESIGHT_BENCH_POSTGRES_URL") or os.environ[
-        "FORESIGHT_TEST_POSTGRES_URL"]
+    server = (
+        os.environ.get("FORESIGHT_BENCH_POSTGRES_URL") or os.environ["FORESIGHT_TEST_POSTGRES_URL"]
+    )
     url = new_postgres_database(server)
     try:
         yield url
@@ -77,7 +78,9 @@ def synthetic_batches(events: int, per_case: int, seed: int) -> Iterator[list[An
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), ordered[
+        min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))
+    ]
 
 
 def bench_append(backend: str, events: int) -> list[Row]:
@@ -92,20 +95,33 @@ def bench_append(backend: str, events: int) -> list[Row]:
         appended = time.perf_counter() - started
         service.close()
         engine = create_engine(url)
-        raw = SqlTable("bench_raw_events", MetaData(), Column("id", Integer, primary_key=True),
-                       Column("case_id", String(80)), Column("content", JSON))
+        raw = SqlTable(
+            "bench_raw_events",
+            MetaData(),
+            Column("id", Integer, primary_key=True),
+            Column("case_id", String(80)),
+            Column("content", JSON),
+        )
         raw.metadata.create_all(engine)
         started = time.perf_counter()
         for batch in batches:
             with engine.begin() as connection:
-                connection.execute(raw.insert(), [
-                    {"case_id": envelope.case_id, "content": envelope.model_dump(mode="json")}
-                    for envelope in batch])
+                connection.execute(
+                    raw.insert(),
+                    [
+                        {"case_id": envelope.case_id, "content": envelope.model_dump(mode="json")}
+                        for envelope in batch
+                    ],
+                )
         inserted = time.perf_counter() - started
         engine.dispose()
-    return [(f"bulk append, {total:,} events in batches of 500 (invariants, hash chain, index)",
-             f"{total / appended:,.0f} events/s", (f"raw SQLAlchemy inserts of the same rows "
-                                                    f"{total / inserted:,.0f} rows/s"))]
+    return [
+        (
+            f"bulk append, {total:,} events in batches of 500 (invariants, hash chain, index)",
+            f"{total / appended:,.0f} events/s",
+            (f"raw SQLAlchemy inserts of the same rows {total / inserted:,.0f} rows/s"),
+        )
+    ]
 
 
 def bench_chronology(backend: str, case_events: int, queries: int = 200) -> list[Row]:
@@ -135,9 +151,13 @@ def bench_chronology(backend: str, case_events: int, queries: int = 200) -> list
         service.close()
     j50, j95 = percentiles(as_json)
     f50, f95 = percentiles(folded)
-    return [(f"chronology of a {len(events):,}-event case as known at random T, JSON",
-             f"p50 {j50:.1f} ms, p95 {j95:.1f} ms",
-             f"fold from the store p50 {f50:.1f} ms, p95 {f95:.1f} ms")]
+    return [
+        (
+            f"chronology of a {len(events):,}-event case as known at random T, JSON",
+            f"p50 {j50:.1f} ms, p95 {j95:.1f} ms",
+            f"fold from the store p50 {f50:.1f} ms, p95 {f95:.1f} ms",
+        )
+    ]
 
 
 REBUILD_SEED = 13
@@ -193,10 +213,16 @@ def bench_scan(url: str) -> list[Row]:
     """The baseline: read and decode the whole log in position order, nothing written."""
     service = build_case_service(Settings(db_url=url))
     scanned, scan, cpu = timed(
-        lambda: sum(len(events) for events, _ in stored_event_chunks(service, CASE_TOPICS)))
+        lambda: sum(len(events) for events, _ in stored_event_chunks(service, CASE_TOPICS))
+    )
     service.close()
-    return [(f"raw scan and decode of the log, {scanned:,} events",
-             f"{scanned / scan:,.0f} events/s ({scan:,.1f} s; CPU {cpu:,.1f} s)", "")]
+    return [
+        (
+            f"raw scan and decode of the log, {scanned:,} events",
+            f"{scanned / scan:,.0f} events/s ({scan:,.1f} s; CPU {cpu:,.1f} s)",
+            "",
+        )
+    ]
 
 
 def children_cpu() -> float:
@@ -226,11 +252,16 @@ def bench_rebuild(url: str) -> list[Row]:
         )
     runner.views.engine.dispose()
     service.close()
-    return [(f"rebuild of every read model from {applied:,} events ({rows:,} rows written, "
-             f"{workers} worker processes)",
-             f"{applied / rebuild:,.0f} events/s ({rebuild:,.1f} s; CPU: writer {cpu:,.1f} s, "
-             f"workers {worker_cpu:,.1f} s; each worker's peak memory at most "
-             f"{children_peak_mib():,.0f} MiB)", "")]
+    return [
+        (
+            f"rebuild of every read model from {applied:,} events ({rows:,} rows written, "
+            f"{workers} worker processes)",
+            f"{applied / rebuild:,.0f} events/s ({rebuild:,.1f} s; CPU: writer {cpu:,.1f} s, "
+            f"workers {worker_cpu:,.1f} s; each worker's peak memory at most "
+            f"{children_peak_mib():,.0f} MiB)",
+            "",
+        )
+    ]
 
 
 def bench_authority_query(url: str) -> list[Row]:
@@ -247,15 +278,23 @@ def bench_authority_query(url: str) -> list[Row]:
         timings.append((time.perf_counter() - started) * 1000)
     counting = time.perf_counter()
     with engine.connect() as connection:
-        plan_rows = connection.execute(select(func.count()).select_from(tables.plan_periods)).scalar()
+        plan_rows = connection.execute(
+            select(func.count()).select_from(tables.plan_periods)
+        ).scalar()
         events = connection.execute(select(func.count()).select_from(tables.events)).scalar()
     count_ms = (time.perf_counter() - counting) * 1000
     engine.dispose()
     q50, q95 = percentiles(timings)
-    return [((f"children on a child protection plan on D as known at T, {events:,} events "
-              f"({found} children in the last answer)"),
-             f"p50 {q50:.1f} ms, p95 {q95:.1f} ms",
-             f"count of all {plan_rows:,} plan-period rows {count_ms:.1f} ms")]
+    return [
+        (
+            (
+                f"children on a child protection plan on D as known at T, {events:,} events "
+                f"({found} children in the last answer)"
+            ),
+            f"p50 {q50:.1f} ms, p95 {q95:.1f} ms",
+            f"count of all {plan_rows:,} plan-period rows {count_ms:.1f} ms",
+        )
+    ]
 
 
 def bench_person_chronology(url: str, people: int = 20) -> list[Row]:
@@ -268,7 +307,8 @@ def bench_person_chronology(url: str, people: int = 20) -> list[Row]:
     with engine.connect() as connection:
         named = connection.execute(
             select(subjects.c.person_id, func.min(subjects.c.case_id))
-            .group_by(subjects.c.person_id).order_by(subjects.c.person_id)
+            .group_by(subjects.c.person_id)
+            .order_by(subjects.c.person_id)
         ).all()
     chosen = named[:: max(1, len(named) // people)][:people]
     person_ms, case_ms, entries = [], [], 0
@@ -283,10 +323,16 @@ def bench_person_chronology(url: str, people: int = 20) -> list[Row]:
     engine.dispose()
     q50, q95 = percentiles(person_ms)
     c50, c95 = percentiles(case_ms)
-    return [((f"a person's own chronology across cases as known at T ({len(chosen)} people, "
-              f"{entries} entries in the last)"),
-             f"p50 {q50:.1f} ms, p95 {q95:.1f} ms",
-             f"their whole case's chronology p50 {c50:.1f} ms, p95 {c95:.1f} ms")]
+    return [
+        (
+            (
+                f"a person's own chronology across cases as known at T ({len(chosen)} people, "
+                f"{entries} entries in the last)"
+            ),
+            f"p50 {q50:.1f} ms, p95 {q95:.1f} ms",
+            f"their whole case's chronology p50 {c50:.1f} ms, p95 {c95:.1f} ms",
+        )
+    ]
 
 
 def bench_rebuild_and_authority_query(
@@ -301,8 +347,13 @@ def bench_rebuild_and_authority_query(
         person = run_isolated(bench_person_chronology, url)
     rate = scan[0][1]
     return [
-        (rebuild[0][0] + f" ({backend})", rebuild[0][1], f"raw scan and decode of the log {rate}",
-         rebuild[0][3], rebuild[0][4]),
+        (
+            rebuild[0][0] + f" ({backend})",
+            rebuild[0][1],
+            f"raw scan and decode of the log {rate}",
+            rebuild[0][3],
+            rebuild[0][4],
+        ),
         (query[0][0], query[0][1], query[0][2], query[0][3], query[0][4]),
         (person[0][0], person[0][1], person[0][2], person[0][3], person[0][4]),
         (scan[0][0] + " (the baseline alone)", scan[0][1], "", scan[0][3], scan[0][4]),
@@ -343,21 +394,39 @@ BENCHMARKS = ("append", "chronology", "rebuild")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=1_000_000,
-                        help="events for the rebuild and the authority-wide query")
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=1_000_000,
+        help="events for the rebuild and the authority-wide query",
+    )
     parser.add_argument("--append-events", type=int, default=100_000)
     parser.add_argument("--case-events", type=int, default=2_000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--store-cache", type=Path, default=None,
-                        help="keep the filled SQLite store here and copy it on later runs")
-    parser.add_argument("--only", default=",".join(BENCHMARKS),
-                        help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
+    parser.add_argument(
+        "--store-cache",
+        type=Path,
+        default=None,
+        help="keep the filled SQLite store here and copy it on later runs",
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(BENCHMARKS),
+        help=f"comma-separated subset of {', '.join(BENCHMARKS)}",
+    )
     arguments = parser.parse_args()
     chosen = {name.strip() for name in arguments.only.split(",") if name.strip()}
-    table = Table(title=f"Foresight benchmarks ({arguments.backend}, {os.cpu_count()} cores, "
-                        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
-    for column in ("what", "measured", "baseline in the same run", "peak memory",
-                   "load avg before → after"):
+    table = Table(
+        title=f"Foresight benchmarks ({arguments.backend}, {os.cpu_count()} cores, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC)"
+    )
+    for column in (
+        "what",
+        "measured",
+        "baseline in the same run",
+        "peak memory",
+        "load avg before → after",
+    ):
         table.add_column(column)
     if "append" in chosen:
         console.print("running bench_append …")

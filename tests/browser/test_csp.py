@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from api.samples.demo import demo_id
-from tests.browser.test_web_page import browser, demo, sign_in, wait_for_rows  # noqa: F401
+from tests.browser.conftest import wait_for_rows
 
 # Collects every violation the page reports, from before its own scripts run.
 WATCH_VIOLATIONS = """
@@ -37,33 +37,41 @@ class Watched:
 
 
 @pytest.fixture
-def watched(browser: Any, demo: Any) -> Iterator[Watched]:  # noqa: F811
+def watched(browser: Any, demo: Any) -> Iterator[Watched]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.add_init_script(WATCH_VIOLATIONS)
     yield Watched(context.new_page())
     context.close()
 
 
-def test_the_case_page_works_under_the_policy_without_a_violation(watched: Watched, demo: Any) -> None:  # noqa: F811
+def test_the_case_page_works_under_the_policy_without_a_violation(
+    watched: Watched, demo: Any
+) -> None:
     page = watched.page
     response = page.goto(demo.base + "/ui/cases/FAM-0042")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     page.fill("#token", demo.tokens["reviewer-lee"])
     page.click("#login-form button")
-    entries = [entry["event_id"] for entry in demo.api("reviewer-lee", "/cases/FAM-0042/chronology")]
+    entries = [
+        entry["event_id"] for entry in demo.api("reviewer-lee", "/cases/FAM-0042/chronology")
+    ]
     assert wait_for_rows(page, entries) == entries
     page.wait_for_selector(".vis-item")  # the timeline drew its items
     page.click(f"#row-{demo_id('decision-assess')} button")
     page.wait_for_selector("#group-learned-later")
     page.fill("#known-at", "2024-01-16T12:00")
     page.dispatch_event("#known-at", "change")
-    page.wait_for_function("document.querySelector('#known-label').textContent.includes('2024-01-16')")
+    page.wait_for_function(
+        "document.querySelector('#known-label').textContent.includes('2024-01-16')"
+    )
     page.goto(demo.base + "/ui/people/ava")
     page.wait_for_selector("#person-entries tbody tr")
     assert watched.violations() == []
 
 
-def test_the_api_docs_work_under_the_policy_without_a_violation(watched: Watched, demo: Any) -> None:  # noqa: F811
+def test_the_api_docs_work_under_the_policy_without_a_violation(
+    watched: Watched, demo: Any
+) -> None:
     page = watched.page
     response = page.goto(demo.base + "/docs")
     assert "script-src 'self'" in response.headers["content-security-policy"]
@@ -73,7 +81,7 @@ def test_the_api_docs_work_under_the_policy_without_a_violation(watched: Watched
     assert watched.violations() == []
 
 
-def test_an_injected_inline_script_is_blocked_and_reported(watched: Watched, demo: Any) -> None:  # noqa: F811
+def test_an_injected_inline_script_is_blocked_and_reported(watched: Watched, demo: Any) -> None:
     """The control: the policy is enforced and the watch sees a violation when there is one."""
     page = watched.page
     page.goto(demo.base + "/ui")

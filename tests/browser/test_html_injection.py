@@ -11,11 +11,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.browser import test_web_page as web_page
-from tests.browser.test_web_page import sign_in
+from tests.browser.conftest import sign_in
 
 # The same `foresight demo` server and Chromium fixtures as the web page's own tests.
-demo, browser, page = web_page.demo, web_page.browser, web_page.page
 
 CASE = "FAM-XSS"
 PAYLOADS = [
@@ -24,13 +22,18 @@ PAYLOADS = [
     '"><svg onload=window.__pwned=1>',
     "<a href=javascript:window.__pwned=1>link</a>",
 ]
-INJECTED = ("img[src='x'], svg, a[href^='javascript'], iframe, "
-            "#case script, #person script, #panel script")
+INJECTED = (
+    "img[src='x'], svg, a[href^='javascript'], iframe, #case script, #person script, #panel script"
+)
 
 
 def post(demo, user: str, events: list[dict]) -> list[dict]:  # type: ignore[no-untyped-def]
-    response = httpx.post(f"{demo.base}/cases/{CASE}/events", json=events, timeout=10,
-                          headers={"Authorization": f"Bearer {demo.tokens[user]}"})
+    response = httpx.post(
+        f"{demo.base}/cases/{CASE}/events",
+        json=events,
+        timeout=10,
+        headers={"Authorization": f"Bearer {demo.tokens[user]}"},
+    )
     assert response.status_code in (200, 201), response.text
     return list(response.json())
 
@@ -38,22 +41,55 @@ def post(demo, user: str, events: list[dict]) -> list[dict]:  # type: ignore[no-
 @pytest.fixture(scope="module")
 def hostile_case(demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """The case, and the id of the decision and of a corrected note in it."""
-    events = [{"type": "person_added", "occurred_at": "2024-03-01",
-               "data": {"person_id": "mia", "role": "child", "name": PAYLOADS[0]}}]
+    events = [
+        {
+            "type": "person_added",
+            "occurred_at": "2024-03-01",
+            "data": {"person_id": "mia", "role": "child", "name": PAYLOADS[0]},
+        }
+    ]
     for text in PAYLOADS:
         events += [
-            {"type": "note_added", "occurred_at": "2024-03-02T09:00", "summary": text,
-             "impact": text, "action": text, "subjects": ["mia"], "significance": "key"},
-            {"type": "child_voice_recorded", "occurred_at": "2024-03-03T09:00",
-             "subjects": ["mia"], "data": {"words": text}},
+            {
+                "type": "note_added",
+                "occurred_at": "2024-03-02T09:00",
+                "summary": text,
+                "impact": text,
+                "action": text,
+                "subjects": ["mia"],
+                "significance": "key",
+            },
+            {
+                "type": "child_voice_recorded",
+                "occurred_at": "2024-03-03T09:00",
+                "subjects": ["mia"],
+                "data": {"words": text},
+            },
         ]
-    events.append({"type": "decision_made", "occurred_at": "2024-03-05T10:00",
-                   "data": {"decision": PAYLOADS[2]}})
+    events.append(
+        {
+            "type": "decision_made",
+            "occurred_at": "2024-03-05T10:00",
+            "data": {"decision": PAYLOADS[2]},
+        }
+    )
     stored = post(demo, "tm-hughes", events)
     note = stored[1]["event_id"]
-    post(demo, "tm-hughes", [{"type": "entry_corrected", "occurred_at": "2024-03-04",
-                              "data": {"target_event_id": note, "reason": PAYLOADS[1],
-                                       "changes": {"summary": PAYLOADS[3]}}}])
+    post(
+        demo,
+        "tm-hughes",
+        [
+            {
+                "type": "entry_corrected",
+                "occurred_at": "2024-03-04",
+                "data": {
+                    "target_event_id": note,
+                    "reason": PAYLOADS[1],
+                    "changes": {"summary": PAYLOADS[3]},
+                },
+            }
+        ],
+    )
     return {"decision": stored[-1]["event_id"], "note": note}
 
 
@@ -76,7 +112,8 @@ def test_markup_in_a_case_is_shown_as_text_in_every_view(page, demo, hostile_cas
     page.click(f"#row-{hostile_case['note']} button")
     page.wait_for_selector("#panel-body .history")
     panel = page.inner_text("#panel-body")
-    assert PAYLOADS[1] in panel and PAYLOADS[3] in panel  # the reason and the corrected summary
+    assert PAYLOADS[1] in panel
+    assert PAYLOADS[3] in panel
     assert_nothing_injected(page)
 
     page.click(f"#row-{hostile_case['decision']} button")

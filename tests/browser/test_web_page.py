@@ -2,133 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from api.samples.demo import demo_id
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("CI must install Debian's chromium (apt-get install -y chromium)")
-    pytest.skip("Debian's chromium is not installed here (CI installs it)", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Demo:
-    """A running `foresight demo`: its base URL and the demo users' tokens."""
-
-    def __init__(self, base: str, tokens: dict[str, str]):
-        self.base = base
-        self.tokens = tokens
-
-    def api(self, user: str, path: str, **params: str) -> list | dict:
-        response = httpx.get(
-            self.base + path, params=params,
-            headers={"Authorization": f"Bearer {self.tokens[user]}"}, timeout=10,
-        )
-        response.raise_for_status()
-        return response.json()
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    directory = tmp_path_factory.mktemp("web")
-    port = free_port()
-    env = {**os.environ, "FORESIGHT_DB_URL": f"sqlite:///{directory / 'f.db'}", "COLUMNS": "200"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "demo", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    tokens: dict[str, str] = {}
-    try:
-        deadline = time.monotonic() + 60
-        assert server.stdout is not None
-        while len(tokens) < 7 and time.monotonic() < deadline:
-            line = server.stdout.readline()
-            match = re.match(r"^\s+(\S+)\s+\S+\s+\S+\s+(fst_\S+)\s*$", line)
-            if match:
-                tokens[match.group(1)] = match.group(2)
-        base = f"http://127.0.0.1:{port}"
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        yield Demo(base, tokens)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, demo):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.requested = []
-    page.on("request", lambda request: page.requested.append(request.url))
-    yield page
-    context.close()
-
-
-def sign_in(page, demo: Demo, user: str, path: str = "/ui/cases/FAM-0042") -> None:  # type: ignore[no-untyped-def]
-    page.goto(demo.base + path)
-    page.fill("#token", demo.tokens[user])
-    page.click("#login-form button")
-
-
-def shown_rows(page) -> list[str]:  # type: ignore[no-untyped-def]
-    return page.eval_on_selector_all("#entries tbody tr", "rows => rows.map(r => r.dataset.eventId)")
-
-
-def wait_for_rows(page, expected: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
-    """Wait until the table shows `expected` (the page renders asynchronously)."""
-    deadline = time.monotonic() + 10
-    rows = shown_rows(page)
-    while rows != expected and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-        rows = shown_rows(page)
-    return rows
-
-
-def ids(entries: list) -> list[str]:
-    return [entry["event_id"] for entry in entries]
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, ids, sign_in, wait_for_rows
 
 
 def test_replaying_as_known_at_a_date_shows_exactly_what_the_api_says(page, demo):
@@ -139,21 +20,33 @@ def test_replaying_as_known_at_a_date_shows_exactly_what_the_api_says(page, demo
 
     page.fill("#known-at", "2024-01-16T12:00")
     page.dispatch_event("#known-at", "change")
-    then = ids(demo.api("reviewer-lee", "/cases/FAM-0042/chronology", as_known_at="2024-01-16T12:00"))
+    then = ids(
+        demo.api("reviewer-lee", "/cases/FAM-0042/chronology", as_known_at="2024-01-16T12:00")
+    )
     assert wait_for_rows(page, then) == then
     assert len(then) < len(now)
     assert page.text_content("#known-label") == "as known at 2024-01-16 12:00"
 
     page.select_option("#agency", "social_care")
-    social_care = ids(demo.api("reviewer-lee", "/cases/FAM-0042/chronology",
-                               as_known_at="2024-01-16T12:00", agency="social_care"))
+    social_care = ids(
+        demo.api(
+            "reviewer-lee",
+            "/cases/FAM-0042/chronology",
+            as_known_at="2024-01-16T12:00",
+            agency="social_care",
+        )
+    )
     assert wait_for_rows(page, social_care) == social_care
     assert social_care != then
 
     page.select_option("#agency", "")
     page.focus("#known-slider")
-    page.eval_on_selector("#known-slider", "s => { s.value = '5'; s.dispatchEvent(new Event('input')); }")
-    moments = sorted({event["known_at"] for event in demo.api("reviewer-lee", "/cases/FAM-0042/events")})
+    page.eval_on_selector(
+        "#known-slider", "s => { s.value = '5'; s.dispatchEvent(new Event('input')); }"
+    )
+    moments = sorted(
+        {event["known_at"] for event in demo.api("reviewer-lee", "/cases/FAM-0042/events")}
+    )
     at_stop = ids(demo.api("reviewer-lee", "/cases/FAM-0042/chronology", as_known_at=moments[5]))
     assert wait_for_rows(page, at_stop) == at_stop
 
@@ -168,13 +61,18 @@ def test_a_decision_opens_its_three_foresight_groups(page, demo):
     page.click(f"#row-{decision} button")
     page.wait_for_selector("#group-learned-later")
     view = demo.api("reviewer-lee", f"/cases/FAM-0042/decisions/{decision}/foresight")
-    for group, key in (("known-to-decider", "known_to_decider"),
-                       ("held-elsewhere", "held_elsewhere"), ("learned-later", "learned_later")):
+    for group, key in (
+        ("known-to-decider", "known_to_decider"),
+        ("held-elsewhere", "held_elsewhere"),
+        ("learned-later", "learned_later"),
+    ):
         shown = page.eval_on_selector_all(
-            f"#group-{group} a", "links => links.map(a => a.dataset.eventId)")
+            f"#group-{group} a", "links => links.map(a => a.dataset.eventId)"
+        )
         assert shown == [item["entry"]["event_id"] for item in view[key]], group
     assert demo_id("school-hungry") in page.eval_on_selector_all(
-        "#group-held-elsewhere a", "links => links.map(a => a.dataset.eventId)")
+        "#group-held-elsewhere a", "links => links.map(a => a.dataset.eventId)"
+    )
     page.click(f"#group-learned-later a[data-event-id='{demo_id('police-earlier')}']")
     assert "chosen" in (page.get_attribute(f"#row-{demo_id('police-earlier')}", "class") or "")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -210,7 +108,8 @@ def test_record_text_is_shown_as_text_never_as_html(page, demo):
     response = httpx.post(
         demo.base + "/cases/FAM-0042/events",
         json={"type": "note_added", "occurred_at": "2024-03-01", "summary": hostile},
-        headers={"Authorization": f"Bearer {demo.tokens['pc-1234']}"}, timeout=10,
+        headers={"Authorization": f"Bearer {demo.tokens['pc-1234']}"},
+        timeout=10,
     )
     assert response.status_code == 201
     sign_in(page, demo, "reviewer-lee")

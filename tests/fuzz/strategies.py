@@ -15,9 +15,15 @@ from hypothesis import strategies as st
 
 EXAMPLES = int(os.environ.get("FORESIGHT_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(
-    max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 25,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                           HealthCheck.data_too_large, HealthCheck.large_base_example],
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=EXAMPLES <= 25,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
 )
 
 INJECTIONS = [
@@ -26,32 +32,83 @@ INJECTIONS = [
     '"><svg onload=window.__pwned=1>',
     "'; DROP TABLE stored_events; --",
     "1' OR '1'='1",
-    "=HYPERLINK(\"http://x\")",
+    '=HYPERLINK("http://x")',
     "{{7*7}}${7*7}",
     "../../etc/passwd",
 ]
 ODD_CHARACTERS = [
-    "\x00", "\ud800", "\udfff", "\u202e", "\u200f", "\u200b", "\ufeff", "\u0301", "\u2028",
-    "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\r", "\n", "\t", "\U0001f600",
-    "\U0001f469\u200d\U0001f467", "\u0627\u0644\u0639\u0631\u0628\u064a\u0629", "\uffff",
-    "\x7f", "\"", "\\", ",", ";",
+    "\x00",
+    "\ud800",
+    "\udfff",
+    "\u202e",
+    "\u200f",
+    "\u200b",
+    "\ufeff",
+    "\u0301",
+    "\u2028",
+    "\u2029",
+    "\x85",
+    "\x0b",
+    "\x0c",
+    "\x1c",
+    "\r",
+    "\n",
+    "\t",
+    "\U0001f600",
+    "\U0001f469\u200d\U0001f467",
+    "\u0627\u0644\u0639\u0631\u0628\u064a\u0629",
+    "\uffff",
+    "\x7f",
+    '"',
+    "\\",
+    ",",
+    ";",
 ]
 # The clock and calendar edges: leap days, a day that does not exist, the Europe/London
 # changes (01:30 did not happen on 31 March 2024 and happened twice on 27 October 2024), and
 # years at and beyond the store's range 1900-2999.
 EDGE_TIMES = [
-    "2024-02-29", "2023-02-29", "2024-02-30", "2024-03-31T01:30", "2024-03-31T00:59:59",
-    "2024-03-31T02:00", "2024-10-27T01:30", "2024-10-27T01:30+00:00", "2024-10-27T01:30+01:00",
-    "1900-01-01", "1900-01-01T00:00", "1899-12-31", "1899-12-31T23:59:59-01:00", "2100-01-01",
-    "2999-12-31", "3000-01-01", "9999-12-31", "9999-12-31T23:59:59-01:00", "0001-01-01",
-    "0001-01-01T00:00+01:00", "2024-01-01T24:00", "2024-13-01", "2024-00-10", "20240101",
-    "2024-W01-1", "2024-01-01T10:00\x00", "\uff12\uff10\uff12\uff14-01-01", "2024-1-1",
-    "2024-01-01T10:00:00.123456789", "2024-01-01T10:00+14:00", "2024-01-01T10:00+24:00",
-    "2024-01-01 10:00", " 2024-01-01 ", "", "now", "null",
+    "2024-02-29",
+    "2023-02-29",
+    "2024-02-30",
+    "2024-03-31T01:30",
+    "2024-03-31T00:59:59",
+    "2024-03-31T02:00",
+    "2024-10-27T01:30",
+    "2024-10-27T01:30+00:00",
+    "2024-10-27T01:30+01:00",
+    "1900-01-01",
+    "1900-01-01T00:00",
+    "1899-12-31",
+    "1899-12-31T23:59:59-01:00",
+    "2100-01-01",
+    "2999-12-31",
+    "3000-01-01",
+    "9999-12-31",
+    "9999-12-31T23:59:59-01:00",
+    "0001-01-01",
+    "0001-01-01T00:00+01:00",
+    "2024-01-01T24:00",
+    "2024-13-01",
+    "2024-00-10",
+    "20240101",
+    "2024-W01-1",
+    "2024-01-01T10:00\x00",
+    "\uff12\uff10\uff12\uff14-01-01",
+    "2024-1-1",
+    "2024-01-01T10:00:00.123456789",
+    "2024-01-01T10:00+14:00",
+    "2024-01-01T10:00+24:00",
+    "2024-01-01 10:00",
+    " 2024-01-01 ",
+    "",
+    "now",
+    "null",
 ]
 
 odd_text = st.lists(
-    st.one_of(st.characters(), st.sampled_from(ODD_CHARACTERS)), max_size=40,
+    st.one_of(st.characters(), st.sampled_from(ODD_CHARACTERS)),
+    max_size=40,
 ).map("".join)
 hostile_text = st.one_of(
     st.sampled_from(INJECTIONS),
@@ -65,12 +122,17 @@ edge_time = st.one_of(
     st.datetimes().map(lambda moment: moment.isoformat(timespec="minutes")),
 )
 json_scalar = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), hostile_text,
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    hostile_text,
 )
 json_values = st.recursive(
     json_scalar,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(hostile_text, children,
-                                                                      max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(hostile_text, children, max_size=3)
+    ),
     max_leaves=8,
 )
 
@@ -88,14 +150,33 @@ def hostile_envelopes(draw: st.DrawFn) -> dict[str, Any]:
         "occurred_at": "2024-03-01T10:00",
         "summary": "A note",
     }
-    for name in draw(st.sets(st.sampled_from(
-            ["summary", "impact", "action", "occurred_at", "source_recorded_at", "significance",
-             "subjects", "date_uncertain", "data", "type", "event_id", "unknown"]), max_size=3)):
+    for name in draw(
+        st.sets(
+            st.sampled_from(
+                [
+                    "summary",
+                    "impact",
+                    "action",
+                    "occurred_at",
+                    "source_recorded_at",
+                    "significance",
+                    "subjects",
+                    "date_uncertain",
+                    "data",
+                    "type",
+                    "event_id",
+                    "unknown",
+                ]
+            ),
+            max_size=3,
+        )
+    ):
         if name in ("occurred_at", "source_recorded_at"):
             raw[name] = draw(st.one_of(edge_time, json_scalar))
         elif name == "data":
-            raw[name] = draw(st.one_of(st.dictionaries(hostile_text, json_values, max_size=2),
-                                       json_scalar))
+            raw[name] = draw(
+                st.one_of(st.dictionaries(hostile_text, json_values, max_size=2), json_scalar)
+            )
         elif name == "subjects":
             raw[name] = draw(st.lists(hostile_text, max_size=2))
         else:

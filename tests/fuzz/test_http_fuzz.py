@@ -33,16 +33,20 @@ class Api:
         return int(self.client.get("/health").json()["events"])
 
     def post(self, content: bytes, content_type: str = "application/json") -> httpx.Response:
-        return self.client.post(f"/cases/{CASE}/events", content=content,
-                                headers={**self.headers, "Content-Type": content_type})
+        return self.client.post(
+            f"/cases/{CASE}/events",
+            content=content,
+            headers={**self.headers, "Content-Type": content_type},
+        )
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """A manager of social care, over a fresh SQLite store (SQLite only: this checks parsing)."""
     application = create_app(Settings(db_url=new_sqlite_url(tmp_path_factory.mktemp("fuzz"))))
-    token = add_user(application.state.foresight.queries.engine, "tm-fuzz", "manager",
-                     "social_care")[1]
+    token = add_user(
+        application.state.foresight.queries.engine, "tm-fuzz", "manager", "social_care"
+    )[1]
     with TestClient(application, raise_server_exceptions=False) as client:
         yield Api(client, token)
     application.state.foresight.service.close()
@@ -67,11 +71,15 @@ def assert_accepted_or_refused(api: Api, content: bytes, sent: Any) -> None:
         return
     assert response.status_code in (200, 201), response.text[:500]
     answered = response.json()
-    stored = {event["event_id"]: event for event in
-              api.client.get(f"/cases/{CASE}/events", headers=api.headers).json()}
-    for submitted, recorded in zip(sent if isinstance(sent, list) else [sent],
-                                   answered if isinstance(answered, list) else [answered],
-                                   strict=True):
+    stored = {
+        event["event_id"]: event
+        for event in api.client.get(f"/cases/{CASE}/events", headers=api.headers).json()
+    }
+    for submitted, recorded in zip(
+        sent if isinstance(sent, list) else [sent],
+        answered if isinstance(answered, list) else [answered],
+        strict=True,
+    ):
         assert stored[recorded["event_id"]] == recorded
         for name in TEXT_FIELDS:
             if isinstance(submitted.get(name), str):
@@ -86,7 +94,8 @@ def encoded(body: Any) -> bytes:
 @FUZZ
 @given(st.one_of(hostile_envelopes(), st.lists(hostile_envelopes(), min_size=1, max_size=3)))
 def test_a_hostile_event_is_stored_exactly_or_refused_naming_its_field(
-    api: Api, body: dict[str, Any] | list[dict[str, Any]],
+    api: Api,
+    body: dict[str, Any] | list[dict[str, Any]],
 ) -> None:
     assert_accepted_or_refused(api, encoded(body), body)
 
@@ -108,23 +117,41 @@ def test_any_bytes_are_answered_without_a_server_error(api: Api, content: bytes)
         assert api.events_stored() == before
 
 
-@pytest.mark.parametrize(("content", "status", "field"), [
-    pytest.param(nested(10_000).encode(), 422, "(body)", id="10k nested objects"),
-    pytest.param(b"[" * 10_000 + b"]" * 10_000, 422, "(body)", id="10k nested arrays"),
-    pytest.param(b'{"summary": "' + b"x" * (10 * 1024 * 1024) + b'"}', 413, "(body)",
-                 id="a 10 MB body"),
-    pytest.param(b'{"type": "note_added", "summary": "\xff"}', 422, "(body)", id="not UTF-8"),
-    # FastAPI names the character offset where a field name would be ("8").
-    pytest.param(b'{"type":', 422, "(body)", id="broken JSON"),
-    pytest.param(b'{"type": "note_added", "occurred_at": "2024-03-01", "date_uncertain": '
-                 + b"9" * 5000 + b"}", 422, "(body)", id="a 5000-digit number"),
-    pytest.param(b'{"type": [], "occurred_at": "2024-03-01"}', 422, "type",
-                 id="a list as the type"),
-    pytest.param(b'{"type": "note_added", "occurred_at": "2024-01-01T10:00\\u0000"}', 422,
-                 "occurred_at", id="a NUL after a time"),
-])
+@pytest.mark.parametrize(
+    ("content", "status", "field"),
+    [
+        pytest.param(nested(10_000).encode(), 422, "(body)", id="10k nested objects"),
+        pytest.param(b"[" * 10_000 + b"]" * 10_000, 422, "(body)", id="10k nested arrays"),
+        pytest.param(
+            b'{"summary": "' + b"x" * (10 * 1024 * 1024) + b'"}', 413, "(body)", id="a 10 MB body"
+        ),
+        pytest.param(b'{"type": "note_added", "summary": "\xff"}', 422, "(body)", id="not UTF-8"),
+        # FastAPI names the character offset where a field name would be ("8").
+        pytest.param(b'{"type":', 422, "(body)", id="broken JSON"),
+        pytest.param(
+            b'{"type": "note_added", "occurred_at": "2024-03-01", "date_uncertain": '
+            + b"9" * 5000
+            + b"}",
+            422,
+            "(body)",
+            id="a 5000-digit number",
+        ),
+        pytest.param(
+            b'{"type": [], "occurred_at": "2024-03-01"}', 422, "type", id="a list as the type"
+        ),
+        pytest.param(
+            b'{"type": "note_added", "occurred_at": "2024-01-01T10:00\\u0000"}',
+            422,
+            "occurred_at",
+            id="a NUL after a time",
+        ),
+    ],
+)
 def test_an_unreadable_body_is_a_problem_naming_the_body_and_writes_nothing(
-    api: Api, content: bytes, status: int, field: str,
+    api: Api,
+    content: bytes,
+    status: int,
+    field: str,
 ) -> None:
     before = api.events_stored()
     problem = assert_refused_naming_fields(api.post(content))
@@ -134,10 +161,16 @@ def test_an_unreadable_body_is_a_problem_naming_the_body_and_writes_nothing(
 
 
 def test_odd_unicode_and_injection_strings_are_stored_and_read_back_exactly(api: Api) -> None:
-    texts = ["a\x00b", "\u202eevil\u202c", "e\u0301", "\U0001f469\u200d\U0001f467",
-             "<script>alert(1)</script>", "'; DROP TABLE stored_events; --", "line\u2028two"]
-    body = [{"type": "note_added", "occurred_at": "2024-03-01", "summary": text}
-            for text in texts]
+    texts = [
+        "a\x00b",
+        "\u202eevil\u202c",
+        "e\u0301",
+        "\U0001f469\u200d\U0001f467",
+        "<script>alert(1)</script>",
+        "'; DROP TABLE stored_events; --",
+        "line\u2028two",
+    ]
+    body = [{"type": "note_added", "occurred_at": "2024-03-01", "summary": text} for text in texts]
     response = api.post(encoded(body))
     assert response.status_code == 201, response.text
     stored = api.client.get(f"/cases/{CASE}/chronology", headers=api.headers).json()
@@ -156,7 +189,9 @@ READS = [
 @FUZZ
 @given(st.sampled_from(READS), st.data())
 def test_a_read_at_an_edge_time_answers_or_refuses_naming_the_parameter(
-    api: Api, read: tuple[str, tuple[str, ...]], data: st.DataObject,
+    api: Api,
+    read: tuple[str, tuple[str, ...]],
+    data: st.DataObject,
 ) -> None:
     path, names = read
     params = {name: data.draw(edge_time, label=name) for name in names}

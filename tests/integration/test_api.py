@@ -20,10 +20,10 @@ import sqlalchemy
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.formats.tables import CHRONOLOGY_COLUMNS, MEDIA_TYPES
 from api.http.app import create_app
 from api.http.middleware import MAX_BODY_BYTES
 from api.samples.demo import DEMO_CASE, demo_case_events, demo_id
-from api.formats.tables import CHRONOLOGY_COLUMNS, MEDIA_TYPES
 from api.settings import Settings
 from api.users import add_user
 from domain.errors import CaseNotFound
@@ -41,8 +41,13 @@ USERS = {
     "auditor-khan": ("auditor", "information_governance"),
     "admin-root": ("admin", "it"),
 }
-BY_ROLE = {"practitioner": "sw-jones", "manager": "tm-hughes", "reviewer": "reviewer-lee",
-           "auditor": "auditor-khan", "admin": "admin-root"}
+BY_ROLE = {
+    "practitioner": "sw-jones",
+    "manager": "tm-hughes",
+    "reviewer": "reviewer-lee",
+    "auditor": "auditor-khan",
+    "admin": "admin-root",
+}
 FIRST_DECISION = demo_id("decision-assess")
 SECOND_DECISION = demo_id("decision-s47")
 
@@ -70,10 +75,14 @@ class Api:
         headers = self.auth(user) if user else {}
         return self.client.get(path, params=params, headers=headers)
 
-    def post(self, user: str | None, case_id: str, body: Any,
-             headers: dict[str, str] | None = None) -> httpx.Response:
-        return self.client.post(f"/cases/{case_id}/events", json=body,
-                                headers={**(self.auth(user) if user else {}), **(headers or {})})
+    def post(
+        self, user: str | None, case_id: str, body: Any, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        return self.client.post(
+            f"/cases/{case_id}/events",
+            json=body,
+            headers={**(self.auth(user) if user else {}), **(headers or {})},
+        )
 
     def add_user(self, role: str, agency: str) -> str:
         """A new user with a unique name; returns the name (its token is kept)."""
@@ -109,8 +118,10 @@ def api(store_url: Callable[[], str]) -> Iterator[Api]:
     app = create_app(Settings(db_url=store_url()))
     foresight = app.state.foresight
     foresight.service.append([parse_event(raw) for raw in demo_case_events()])
-    tokens = {name: add_user(foresight.queries.engine, name, role, agency)[1]
-              for name, (role, agency) in USERS.items()}
+    tokens = {
+        name: add_user(foresight.queries.engine, name, role, agency)[1]
+        for name, (role, agency) in USERS.items()
+    }
     with TestClient(app) as client:
         yield Api(app, client, tokens)
     foresight.service.close()
@@ -125,7 +136,9 @@ def note(summary: str = "Telephone call with the school", **fields: Any) -> dict
 
 
 def assert_problem(
-    response: httpx.Response, status: int, field: str | None = None,
+    response: httpx.Response,
+    status: int,
+    field: str | None = None,
 ) -> dict[str, Any]:
     """The response is an RFC 9457 problem with this status (naming `field` if given)."""
     assert response.status_code == status, response.text
@@ -167,7 +180,8 @@ def test_appending_one_event_answers_201_with_the_stored_event_and_the_case_vers
     assert stored["position"] == api.service.recorder.max_notification_id()
     assert instant(stored["known_at"]) == datetime(2024, 3, 1, 11, tzinfo=UTC)
     assert uuid.UUID(stored["event_id"])
-    assert stored["hash"] and stored["recorded_at"]
+    assert stored["hash"]
+    assert stored["recorded_at"]
     assert [event.model_dump(mode="json") for event in api.service.case_events(case_id)] == [stored]
 
 
@@ -175,10 +189,17 @@ def test_appending_a_batch_answers_every_stored_event_in_order(api: Api) -> None
     """A list in gives a list out, versions in order, and the ETag is the last version."""
     case_id = new_case()
     batch = [
-        {"type": "person_added", "occurred_at": "2024-03-01",
-         "data": {"person_id": "kim", "role": "child", "name": "Kim"}},
-        {"type": "child_seen", "occurred_at": "2024-03-02T15:00", "subjects": ["kim"],
-         "data": {"seen_alone": True, "where": "school"}},
+        {
+            "type": "person_added",
+            "occurred_at": "2024-03-01",
+            "data": {"person_id": "kim", "role": "child", "name": "Kim"},
+        },
+        {
+            "type": "child_seen",
+            "occurred_at": "2024-03-02T15:00",
+            "subjects": ["kim"],
+            "data": {"seen_alone": True, "where": "school"},
+        },
     ]
     response = api.post("sw-jones", case_id, batch)
     assert response.status_code == 201, response.text
@@ -245,8 +266,11 @@ def test_an_if_match_that_is_not_a_version_is_a_422_naming_the_header(api: Api) 
 def test_ending_a_plan_twice_is_a_409_naming_the_plan_and_writes_nothing(api: Api) -> None:
     """An invariant of the case record is refused with 409 and the field it concerns."""
     case_id = new_case()
-    start = {"type": "plan_started", "occurred_at": "2024-03-01",
-             "data": {"plan_id": "P-1", "kind": "child_in_need"}}
+    start = {
+        "type": "plan_started",
+        "occurred_at": "2024-03-01",
+        "data": {"plan_id": "P-1", "kind": "child_in_need"},
+    }
     end = {"type": "plan_ended", "occurred_at": "2024-04-01", "data": {"plan_id": "P-1"}}
     assert api.post("sw-jones", case_id, [start, end]).status_code == 201
     with api.writes_nothing(case_id):
@@ -260,10 +284,14 @@ def test_a_batch_with_one_bad_event_writes_none_of_it(api: Api, existing: bool) 
     case_id = new_case()
     if existing:
         assert api.post("sw-jones", case_id, note("already here")).status_code == 201
-    invalid = [note("fine"), {"type": "plan_started", "occurred_at": "2024-03-01",
-                              "data": {"kind": "child_in_need"}}]
-    refused = [note("fine"), {"type": "plan_ended", "occurred_at": "2024-03-01",
-                              "data": {"plan_id": "never-started"}}]
+    invalid = [
+        note("fine"),
+        {"type": "plan_started", "occurred_at": "2024-03-01", "data": {"kind": "child_in_need"}},
+    ]
+    refused = [
+        note("fine"),
+        {"type": "plan_ended", "occurred_at": "2024-03-01", "data": {"plan_id": "never-started"}},
+    ]
     with api.writes_nothing(case_id):
         assert_problem(api.post("sw-jones", case_id, invalid), 422, "[1].data.plan_id")
         assert_problem(api.post("sw-jones", case_id, refused), 409, "[1].data.plan_id")
@@ -274,13 +302,17 @@ def test_a_batch_with_one_bad_event_writes_none_of_it(api: Api, existing: bool) 
 INVALID_BODIES = {
     "plan_id of the wrong type": (
         {"type": "plan_reviewed", "occurred_at": "2024-03-01", "data": {"plan_id": 7}},
-        "data.plan_id"),
+        "data.plan_id",
+    ),
     "plan_id missing": (
         {"type": "plan_started", "occurred_at": "2024-03-01", "data": {"kind": "early_help"}},
-        "data.plan_id"),
+        "data.plan_id",
+    ),
     "case_id other than the URL": ({**note(), "case_id": "SOMEONE-ELSE"}, "case_id"),
     "case_id other than the URL in a batch": (
-        [note(), {**note(), "case_id": "X-1"}], "[1].case_id"),
+        [note(), {**note(), "case_id": "X-1"}],
+        "[1].case_id",
+    ),
     "items that are not objects": ([note(), 42], "[1]"),
     "a body that is not an object": ("just text", "(body)"),
     "an empty batch": ([], "(body)"),
@@ -293,7 +325,9 @@ INVALID_BODIES = {
 
 @pytest.mark.parametrize(("body", "field"), INVALID_BODIES.values(), ids=INVALID_BODIES.keys())
 def test_an_invalid_event_is_a_422_problem_naming_the_field_and_writes_nothing(
-    api: Api, body: Any, field: str,
+    api: Api,
+    body: Any,
+    field: str,
 ) -> None:
     """Bad envelopes are refused with 422 naming the field; nothing is stored."""
     case_id = new_case()
@@ -305,23 +339,40 @@ def test_an_invalid_event_is_a_422_problem_naming_the_field_and_writes_nothing(
 
 BEYOND_THE_CALENDAR = {
     "occurred_at before year 1 in UTC": (
-        "sw-jones", {**note(), "occurred_at": "0001-01-01T00:00:00+00:01"}, "occurred_at"),
+        "sw-jones",
+        {**note(), "occurred_at": "0001-01-01T00:00:00+00:01"},
+        "occurred_at",
+    ),
     "occurred_at after year 9999 in UTC": (
-        "sw-jones", {**note(), "occurred_at": "9999-12-31T23:59:59-01:00"}, "occurred_at"),
+        "sw-jones",
+        {**note(), "occurred_at": "9999-12-31T23:59:59-01:00"},
+        "occurred_at",
+    ),
     "source_recorded_at before year 1 in UTC": (
-        "sw-jones", {**note(), "source_recorded_at": "0001-01-01T00:00:00+00:01"},
-        "source_recorded_at"),
+        "sw-jones",
+        {**note(), "source_recorded_at": "0001-01-01T00:00:00+00:01"},
+        "source_recorded_at",
+    ),
     "a decision's review_by before year 1 in UTC": (
-        "tm-hughes", {"type": "decision_made", "occurred_at": "2024-03-01",
-                      "data": {"decision": "Review", "review_by": "0001-01-01T00:00:00+00:01"}},
-        "data.review_by"),
+        "tm-hughes",
+        {
+            "type": "decision_made",
+            "occurred_at": "2024-03-01",
+            "data": {"decision": "Review", "review_by": "0001-01-01T00:00:00+00:01"},
+        },
+        "data.review_by",
+    ),
 }
 
 
-@pytest.mark.parametrize(("user", "body", "field"), BEYOND_THE_CALENDAR.values(),
-                         ids=BEYOND_THE_CALENDAR.keys())
+@pytest.mark.parametrize(
+    ("user", "body", "field"), BEYOND_THE_CALENDAR.values(), ids=BEYOND_THE_CALENDAR.keys()
+)
 def test_an_event_time_that_overflows_in_utc_is_a_422_not_a_server_error(
-    api: Api, user: str, body: dict[str, Any], field: str,
+    api: Api,
+    user: str,
+    body: dict[str, Any],
+    field: str,
 ) -> None:
     """Times that cannot be put in UTC are invalid fields (events/ raises OverflowError: a 500)."""
     case_id = new_case()
@@ -334,9 +385,11 @@ def test_a_body_that_is_not_json_is_refused_as_a_problem_and_writes_nothing(api:
     """Malformed JSON is a 4xx problem, not a server error."""
     case_id = new_case()
     with api.writes_nothing(case_id):
-        response = api.client.post(f"/cases/{case_id}/events", content=b'{"type": ',
-                                   headers={**api.auth("sw-jones"),
-                                            "Content-Type": "application/json"})
+        response = api.client.post(
+            f"/cases/{case_id}/events",
+            content=b'{"type": ',
+            headers={**api.auth("sw-jones"), "Content-Type": "application/json"},
+        )
     assert 400 <= response.status_code < 500
     assert_problem(response, response.status_code)
 
@@ -350,7 +403,9 @@ FORBIDDEN_BODIES = {
 
 @pytest.mark.parametrize(("body", "field"), FORBIDDEN_BODIES.values(), ids=FORBIDDEN_BODIES.keys())
 def test_a_body_naming_another_agency_or_recorder_is_a_403_and_writes_nothing(
-    api: Api, body: Any, field: str,
+    api: Api,
+    body: Any,
+    field: str,
 ) -> None:
     """agency and recorded_by come from the token; a body naming others is forbidden."""
     case_id = new_case()
@@ -360,19 +415,29 @@ def test_a_body_naming_another_agency_or_recorder_is_a_403_and_writes_nothing(
 
 def test_a_body_naming_the_users_own_agency_and_name_is_accepted(api: Api) -> None:
     """Naming oneself (in any letter case for the agency) is allowed."""
-    response = api.post("sw-jones", new_case(),
-                        {**note(), "agency": "Social_Care", "recorded_by": "sw-jones"})
+    response = api.post(
+        "sw-jones", new_case(), {**note(), "agency": "Social_Care", "recorded_by": "sw-jones"}
+    )
     assert response.status_code == 201, response.text
     assert response.json()["agency"] == "social_care"
 
 
 MANAGER_ONLY = {
-    "decision_made": {"type": "decision_made", "occurred_at": "2024-03-02",
-                      "data": {"decision": "Strategy discussion today"}},
-    "marked_significant": {"type": "marked_significant", "occurred_at": "2024-03-02",
-                           "data": {"target_event_id": "TARGET", "significance": "key"}},
-    "information_shared": {"type": "information_shared", "occurred_at": "2024-03-02",
-                           "data": {"to_agency": "police", "event_ids": ["TARGET"]}},
+    "decision_made": {
+        "type": "decision_made",
+        "occurred_at": "2024-03-02",
+        "data": {"decision": "Strategy discussion today"},
+    },
+    "marked_significant": {
+        "type": "marked_significant",
+        "occurred_at": "2024-03-02",
+        "data": {"target_event_id": "TARGET", "significance": "key"},
+    },
+    "information_shared": {
+        "type": "information_shared",
+        "occurred_at": "2024-03-02",
+        "data": {"to_agency": "police", "event_ids": ["TARGET"]},
+    },
 }
 
 
@@ -407,13 +472,23 @@ def test_a_correction_through_the_api_shows_in_the_chronology(api: Api) -> None:
     """A correction by the recording agency changes the entry as now known."""
     case_id = new_case()
     target = api.post("sw-jones", case_id, note("Call with the school")).json()["event_id"]
-    api.post("sw-jones", case_id, {
-        "type": "entry_corrected", "occurred_at": "2024-03-02",
-        "data": {"target_event_id": target, "changes": {"summary": "Call with the nursery"},
-                 "reason": "wrong setting"}})
+    api.post(
+        "sw-jones",
+        case_id,
+        {
+            "type": "entry_corrected",
+            "occurred_at": "2024-03-02",
+            "data": {
+                "target_event_id": target,
+                "changes": {"summary": "Call with the nursery"},
+                "reason": "wrong setting",
+            },
+        },
+    )
     entries = api.get("sw-jones", f"/cases/{case_id}/chronology").json()
     assert [(entry["summary"], entry["corrected"]) for entry in entries] == [
-        ("Call with the nursery", True)]
+        ("Call with the nursery", True)
+    ]
 
 
 def test_a_body_over_one_mebibyte_is_a_413_problem_and_writes_nothing(api: Api) -> None:
@@ -423,7 +498,7 @@ def test_a_body_over_one_mebibyte_is_a_413_problem_and_writes_nothing(api: Api) 
 
     def chunks() -> Iterator[bytes]:
         for start in range(0, len(payload), 64 * 1024):
-            yield payload[start:start + 64 * 1024]
+            yield payload[start : start + 64 * 1024]
 
     headers = {**api.auth("sw-jones"), "Content-Type": "application/json"}
     with api.writes_nothing(case_id):
@@ -456,7 +531,8 @@ ENDPOINT_KINDS: dict[str, Callable[[Api, str], httpx.Response]] = {
     "read chronology": lambda api, user: api.get(user, f"/cases/{DEMO_CASE}/chronology"),
     "read a person": lambda api, user: api.get(user, "/people/ava/chronology"),
     "foresight": lambda api, user: api.get(
-        user, f"/cases/{DEMO_CASE}/decisions/{FIRST_DECISION}/foresight"),
+        user, f"/cases/{DEMO_CASE}/decisions/{FIRST_DECISION}/foresight"
+    ),
     "audit recording": lambda api, user: api.get(user, "/audit/recording"),
     "audit access": lambda api, user: api.get(user, "/audit/access"),
 }
@@ -508,7 +584,10 @@ BAD_CREDENTIALS = {
 @pytest.mark.parametrize("headers", BAD_CREDENTIALS.values(), ids=BAD_CREDENTIALS.keys())
 @pytest.mark.parametrize(("method", "path"), PROTECTED, ids=[f"{m} {p}" for m, p in PROTECTED])
 def test_every_protected_endpoint_answers_401_without_a_valid_token(
-    api: Api, method: str, path: str, headers: dict[str, str],
+    api: Api,
+    method: str,
+    path: str,
+    headers: dict[str, str],
 ) -> None:
     """401 problem with a WWW-Authenticate: Bearer challenge, and nothing written or logged."""
     before = api.service.recorder.max_notification_id()
@@ -529,9 +608,14 @@ def test_every_protected_endpoint_answers_401_without_a_valid_token(
 
 UNKNOWN = [
     (f"/cases/NO-SUCH-CASE/{tail}", params)
-    for tail, params in [("events", {}), ("chronology", {}), ("plans", {}), ("decisions", {}),
-                         (f"decisions/{FIRST_DECISION}/foresight", {}),
-                         ("changes", {"since": "2024-01-01"})]
+    for tail, params in [
+        ("events", {}),
+        ("chronology", {}),
+        ("plans", {}),
+        ("decisions", {}),
+        (f"decisions/{FIRST_DECISION}/foresight", {}),
+        ("changes", {"since": "2024-01-01"}),
+    ]
 ] + [("/people/nobody-here/chronology", {}), ("/people/nobody-here/status", {})]
 
 
@@ -552,8 +636,11 @@ def test_the_foresight_of_an_event_that_is_not_a_decision_is_refused_naming_the_
 
 
 BAD_QUERIES = [
-    (f"/cases/{DEMO_CASE}/chronology", {"as_known_at": "the day before yesterday"},
-     "query.as_known_at"),
+    (
+        f"/cases/{DEMO_CASE}/chronology",
+        {"as_known_at": "the day before yesterday"},
+        "query.as_known_at",
+    ),
     (f"/cases/{DEMO_CASE}/chronology", {"as_known_at": "2024-02-30"}, "query.as_known_at"),
     (f"/cases/{DEMO_CASE}/events", {"as_known_at": "soon"}, "query.as_known_at"),
     (f"/cases/{DEMO_CASE}/decisions", {"as_known_at": "2024-13-01"}, "query.as_known_at"),
@@ -576,10 +663,16 @@ BAD_QUERIES = [
 ]
 
 
-@pytest.mark.parametrize(("path", "params", "field"), BAD_QUERIES,
-                         ids=[f"{path} {field} {params}" for path, params, field in BAD_QUERIES])
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    BAD_QUERIES,
+    ids=[f"{path} {field} {params}" for path, params, field in BAD_QUERIES],
+)
 def test_a_bad_query_parameter_is_a_422_problem_naming_it(
-    api: Api, path: str, params: dict, field: str,
+    api: Api,
+    path: str,
+    params: dict,
+    field: str,
 ) -> None:
     """Unparseable times, dates and choices are refused naming the parameter."""
     user = "auditor-khan" if path.startswith("/audit") else "reviewer-lee"
@@ -614,8 +707,11 @@ def test_an_event_dated_before_the_year_1000_is_refused_or_kept_in_order_without
     with TestClient(app, raise_server_exceptions=False) as client:
         headers = {"Authorization": f"Bearer {sw}"}
         client.post(f"/cases/{case_id}/events", json=note("recent"), headers=headers)
-        ancient = client.post(f"/cases/{case_id}/events", headers=headers,
-                              json=note("a typing slip for 2009", occurred_at="0900-01-01"))
+        ancient = client.post(
+            f"/cases/{case_id}/events",
+            headers=headers,
+            json=note("a typing slip for 2009", occurred_at="0900-01-01"),
+        )
         if ancient.status_code != 422:
             assert ancient.status_code == 201, ancient.text
             entries = client.get(f"/cases/{case_id}/chronology", headers=headers).json()
@@ -647,8 +743,9 @@ def test_the_chronology_is_the_whole_record_in_order_of_occurrence_for_a_reviewe
     assert seen["corrected"] is True
     assert seen["data"]["where"] == "home, with Sam in the next room"
     assert by_id[demo_id("hv-visit")]["significance"] == "key"
-    retracted = api.get("reviewer-lee", f"/cases/{DEMO_CASE}/chronology",
-                        include_retracted="true").json()
+    retracted = api.get(
+        "reviewer-lee", f"/cases/{DEMO_CASE}/chronology", include_retracted="true"
+    ).json()
     flags = {entry["event_id"]: entry["retracted"] for entry in retracted}
     assert flags[demo_id("wrong-case-note")] is True
     assert len(retracted) == len(entries) + 1
@@ -663,8 +760,9 @@ def test_the_chronology_as_known_at_a_time_omits_what_was_recorded_later(api: Ap
     assert late in ids(api.get("reviewer-lee", path, as_known_at="2024-02-03T09:00").json())
     early = api.get("reviewer-lee", path, as_known_at="2024-01-16T12:00").json()
     assert demo_id("ava-voice") not in ids(early)
-    assert all(instant(entry["known_at"]) <= datetime(2024, 1, 16, 12, tzinfo=UTC)
-               for entry in early)
+    assert all(
+        instant(entry["known_at"]) <= datetime(2024, 1, 16, 12, tzinfo=UTC) for entry in early
+    )
     # As known then, Ava's visit was uncorrected.
     before_fix = api.get("reviewer-lee", path, as_known_at="2024-01-31").json()
     seen = {entry["event_id"]: entry for entry in before_fix}[demo_id("ava-seen")]
@@ -679,15 +777,17 @@ def test_an_event_appended_now_about_the_past_is_absent_as_known_a_moment_before
     late = api.post("sw-jones", case_id, note("a late record of 2023", occurred_at="2023-06-01"))
     path = f"/cases/{case_id}/chronology"
     assert late.json()["event_id"] not in ids(
-        api.get("sw-jones", path, as_known_at=between.isoformat()).json())
+        api.get("sw-jones", path, as_known_at=between.isoformat()).json()
+    )
     assert ids(api.get("sw-jones", path).json())[0] == late.json()["event_id"]
 
 
 def test_the_chronology_as_known_to_an_agency_holds_its_own_and_shared_records(api: Api) -> None:
     """On 16 January social care knew the police notification, not the school or health notes."""
     path = f"/cases/{DEMO_CASE}/chronology"
-    then = ids(api.get("reviewer-lee", path, as_known_at="2024-01-16T12:00",
-                       agency="social_care").json())
+    then = ids(
+        api.get("reviewer-lee", path, as_known_at="2024-01-16T12:00", agency="social_care").json()
+    )
     assert demo_id("police-notification") in then
     assert demo_id("school-hungry") not in then
     assert demo_id("hv-visit") not in then
@@ -709,11 +809,17 @@ def test_practitioners_see_only_their_own_agencys_knowledge_and_403_for_another(
     assert demo_id("school-hungry") not in ids(social_care)
     assert ids(social_care) == ids(api.get("tm-hughes", path).json())
     reader = api.add_user("practitioner", "police")
-    for forbidden in (path, f"/cases/{DEMO_CASE}/events", f"/cases/{DEMO_CASE}/decisions",
-                      "/people/ava/chronology"):
+    for forbidden in (
+        path,
+        f"/cases/{DEMO_CASE}/events",
+        f"/cases/{DEMO_CASE}/decisions",
+        "/people/ava/chronology",
+    ):
         assert_problem(api.get(reader, forbidden, agency="social_care"), 403)
-    assert_problem(api.get(reader, f"/cases/{DEMO_CASE}/changes", since="2024-01-01",
-                           agency="social_care"), 403)
+    assert_problem(
+        api.get(reader, f"/cases/{DEMO_CASE}/changes", since="2024-01-01", agency="social_care"),
+        403,
+    )
     assert api.access_rows(reader) == []
 
 
@@ -722,21 +828,31 @@ def test_the_chronology_filters_by_subject_significance_types_and_dates(api: Api
     path = f"/cases/{DEMO_CASE}/chronology"
     everything = api.get("reviewer-lee", path).json()
     leo = api.get("reviewer-lee", path, subject="leo").json()
-    assert leo and all("leo" in entry["subjects"] for entry in leo)
+    assert leo
+    assert all("leo" in entry["subjects"] for entry in leo)
     assert ids(leo) == [e["event_id"] for e in everything if "leo" in e["subjects"]]
     significant = api.get("reviewer-lee", path, significance="significant").json()
     assert {entry["significance"] for entry in significant} == {"significant", "key"}
     key = api.get("reviewer-lee", path, significance="key").json()
-    assert key and {entry["significance"] for entry in key} == {"key"}
+    assert key
+    assert {entry["significance"] for entry in key} == {"key"}
     chosen = api.get("reviewer-lee", path, types="decision_made, plan_started").json()
     assert sorted(entry["type"] for entry in chosen) == [
-        "decision_made", "decision_made", "plan_started"]
+        "decision_made",
+        "decision_made",
+        "plan_started",
+    ]
     window = api.get("reviewer-lee", path, **{"from": "2024-01-20", "to": "2024-01-31"}).json()
     assert window
-    assert all(datetime(2024, 1, 20, tzinfo=UTC) <= start_of(parse_timepoint(e["occurred_at"]))
-               <= datetime(2024, 2, 1, tzinfo=UTC) for e in window)
-    assert ids(window) == [e["event_id"] for e in everything
-                           if "2024-01-20" <= e["occurred_at"][:10] <= "2024-01-31"]
+    assert all(
+        datetime(2024, 1, 20, tzinfo=UTC)
+        <= start_of(parse_timepoint(e["occurred_at"]))
+        <= datetime(2024, 2, 1, tzinfo=UTC)
+        for e in window
+    )
+    assert ids(window) == [
+        e["event_id"] for e in everything if "2024-01-20" <= e["occurred_at"][:10] <= "2024-01-31"
+    ]
 
 
 def test_the_chronology_as_csv_has_one_row_per_json_entry(api: Api) -> None:
@@ -757,7 +873,8 @@ def test_the_chronology_as_csv_has_one_row_per_json_entry(api: Api) -> None:
         assert row["significance"] == entry["significance"]
         assert row["subjects"] == " ".join(entry["subjects"])
         assert start_of(parse_timepoint(row["occurred_at"])) == start_of(
-            parse_timepoint(entry["occurred_at"]))
+            parse_timepoint(entry["occurred_at"])
+        )
         assert instant(row["known_at"]) == instant(entry["known_at"])
 
 
@@ -806,8 +923,10 @@ def test_the_raw_log_is_every_stored_event_in_recording_order(api: Api) -> None:
     assert demo_id("wrong-case-note") not in kept
     assert len(kept) == len(log) - 1
     early = api.get("reviewer-lee", path, as_known_at="2024-01-16T12:00").json()
-    assert early and all(instant(event["known_at"]) <= datetime(2024, 1, 16, 12, tzinfo=UTC)
-                         for event in early)
+    assert early
+    assert all(
+        instant(event["known_at"]) <= datetime(2024, 1, 16, 12, tzinfo=UTC) for event in early
+    )
     assert {event["agency"] for event in api.get("pc-1234", path).json()} == {"police"}
 
 
@@ -816,22 +935,32 @@ def test_a_persons_chronology_spans_every_case_that_names_them(api: Api) -> None
     person = f"kid-{uuid.uuid4().hex[:8]}"
     first, second = new_case(), new_case()
     for case_id in (first, second):
-        api.post("sw-jones", case_id, [
-            {"type": "person_added", "occurred_at": "2024-02-01",
-             "data": {"person_id": person, "role": "child"}},
-            note(f"seen in {case_id}", subjects=[person]),
-            note("not about the child"),
-        ])
+        api.post(
+            "sw-jones",
+            case_id,
+            [
+                {
+                    "type": "person_added",
+                    "occurred_at": "2024-02-01",
+                    "data": {"person_id": person, "role": "child"},
+                },
+                note(f"seen in {case_id}", subjects=[person]),
+                note("not about the child"),
+            ],
+        )
     response = api.get("sw-jones", f"/people/{person}/chronology")
     assert response.status_code == 200
     entries = response.json()
     assert {entry["case_id"] for entry in entries} == {first, second}
-    assert all(person in entry["subjects"] or entry["type"] == "person_added"
-               for entry in entries)
+    assert all(person in entry["subjects"] or entry["type"] == "person_added" for entry in entries)
     assert f"seen in {first}" in [entry["summary"] for entry in entries]
     assert "not about the child" not in [entry["summary"] for entry in entries]
-    ava = api.get("reviewer-lee", "/people/ava/chronology",
-                  as_known_at="2024-01-16T12:00", agency="social_care").json()
+    ava = api.get(
+        "reviewer-lee",
+        "/people/ava/chronology",
+        as_known_at="2024-01-16T12:00",
+        agency="social_care",
+    ).json()
     assert demo_id("police-notification") in ids(ava)
     assert demo_id("school-hungry") not in ids(ava)
 
@@ -847,7 +976,10 @@ def test_plans_active_on_a_date_as_known_at_a_time(api: Api) -> None:
     assert plan["subjects"] == ["ava", "leo"]
     assert plan["started_on"] == "2024-02-14"
     assert (plan["review_due"], plan["last_review"], plan["review_overdue"]) == (
-        "2024-05-14", None, False)
+        "2024-05-14",
+        None,
+        False,
+    )
     reviewed = api.get("sw-jones", path, on="2024-06-01").json()[0]
     assert reviewed["review_due"] == "2024-11-10"
     assert reviewed["last_review"]["occurred_at"] == "2024-05-10"
@@ -855,7 +987,10 @@ def test_plans_active_on_a_date_as_known_at_a_time(api: Api) -> None:
     # As known on 1 May, the review of 10 May was not yet held: by 1 June it looked overdue.
     as_then = api.get("sw-jones", path, on="2024-06-01", as_known_at="2024-05-01").json()[0]
     assert (as_then["review_due"], as_then["last_review"], as_then["review_overdue"]) == (
-        "2024-05-14", None, True)
+        "2024-05-14",
+        None,
+        True,
+    )
     assert api.get("sw-jones", path, on="2024-01-20").json() == []
     assert api.get("sw-jones", path, on="2024-03-01", as_known_at="2024-02-13").json() == []
 
@@ -868,8 +1003,9 @@ def test_a_persons_status_signposts_the_child_protection_plan(api: Api) -> None:
     assert now["has_been_on_child_protection_plan"] is True
     assert now["looked_after"] is False
     assert [plan["plan_id"] for plan in now["plans"]] == ["CP-0042-1"]
-    before = api.get("pc-1234", "/people/ava/status", on="2024-03-01",
-                     as_known_at="2024-02-01").json()
+    before = api.get(
+        "pc-1234", "/people/ava/status", on="2024-03-01", as_known_at="2024-02-01"
+    ).json()
     assert before["on_child_protection_plan"] is False
     assert before["has_been_on_child_protection_plan"] is False
     sam = api.get("pc-1234", "/people/sam/status", on="2024-03-01").json()
@@ -905,8 +1041,9 @@ def test_the_foresight_view_of_the_first_decision_matches_the_readme(api: Api) -
     every = group("known_to_decider") + group("held_elsewhere") + group("learned_later")
     assert FIRST_DECISION not in every
     assert len(every) == len(set(every))
-    hv = next(item for item in view["held_elsewhere"]
-              if item["entry"]["event_id"] == demo_id("hv-visit"))
+    hv = next(
+        item for item in view["held_elsewhere"] if item["entry"]["event_id"] == demo_id("hv-visit")
+    )
     assert hv["entry"]["significance"] == "significant"
     assert (hv["changed_later"], hv["now"]["significance"]) == (True, "key")
 
@@ -932,7 +1069,8 @@ def test_changes_list_what_became_known_in_a_window(api: Api) -> None:
 
 @pytest.mark.parametrize("output_format", ["json", "csv", "xlsx", "parquet"])
 def test_the_recording_audit_comes_in_every_format_with_a_row_per_stored_event(
-    api: Api, output_format: str,
+    api: Api,
+    output_format: str,
 ) -> None:
     """Each format opens and has one row per stored event of the case, recorder named."""
     response = api.get("auditor-khan", "/audit/recording", case_id=DEMO_CASE, format=output_format)
@@ -953,8 +1091,9 @@ def test_the_recording_audit_lists_late_entries_only_when_asked(api: Api) -> Non
     late = api.get("auditor-khan", "/audit/recording", case_id=DEMO_CASE, late_only="true").json()
     assert [row["event_id"] for row in late] == [demo_id("police-earlier")]
     assert late[0]["days_to_record"] > 27
-    stricter = api.get("auditor-khan", "/audit/recording", case_id=DEMO_CASE, late_only="true",
-                       late_after_days=0.5).json()
+    stricter = api.get(
+        "auditor-khan", "/audit/recording", case_id=DEMO_CASE, late_only="true", late_after_days=0.5
+    ).json()
     assert len(stricter) > 1
 
 
@@ -987,14 +1126,23 @@ def test_the_access_audit_comes_in_every_format(api: Api, output_format: str) ->
 READS = {
     "raw log": (f"/cases/{DEMO_CASE}/events", {"as_known_at": "2024-01-20"}, "case"),
     "chronology": (f"/cases/{DEMO_CASE}/chronology", {"as_known_at": "2024-01-20"}, "case"),
-    "chronology csv": (f"/cases/{DEMO_CASE}/chronology",
-                       {"as_known_at": "2024-01-20", "format": "csv"}, "case"),
-    "chronology html": (f"/cases/{DEMO_CASE}/chronology",
-                        {"as_known_at": "2024-01-20", "format": "html"}, "case"),
+    "chronology csv": (
+        f"/cases/{DEMO_CASE}/chronology",
+        {"as_known_at": "2024-01-20", "format": "csv"},
+        "case",
+    ),
+    "chronology html": (
+        f"/cases/{DEMO_CASE}/chronology",
+        {"as_known_at": "2024-01-20", "format": "html"},
+        "case",
+    ),
     "plans": (f"/cases/{DEMO_CASE}/plans", {"as_known_at": "2024-01-20"}, "case"),
     "decisions": (f"/cases/{DEMO_CASE}/decisions", {"as_known_at": "2024-01-20"}, "case"),
-    "changes": (f"/cases/{DEMO_CASE}/changes",
-                {"since": "2024-01-01", "until": "2024-01-20"}, "case"),
+    "changes": (
+        f"/cases/{DEMO_CASE}/changes",
+        {"since": "2024-01-01", "until": "2024-01-20"},
+        "case",
+    ),
     "person chronology": ("/people/ava/chronology", {"as_known_at": "2024-01-20"}, "person"),
     "person status": ("/people/ava/status", {"as_known_at": "2024-01-20"}, "person"),
 }
@@ -1002,7 +1150,10 @@ READS = {
 
 @pytest.mark.parametrize(("path", "params", "about"), READS.values(), ids=READS.keys())
 def test_every_read_of_case_data_adds_one_access_log_row(
-    api: Api, path: str, params: dict[str, str], about: str,
+    api: Api,
+    path: str,
+    params: dict[str, str],
+    about: str,
 ) -> None:
     """Who, role, agency, the case or person, the endpoint and as_known_at are logged once."""
     reader = api.add_user("practitioner", "social_care")
@@ -1041,17 +1192,24 @@ def test_no_endpoint_can_change_the_access_log(api: Api) -> None:
             assert_problem(response, 405)
     assert api.get("auditor-khan", "/audit/access").json() == before
     paths = api.client.get("/openapi.json").json()["paths"]
-    writes = {(method, path) for path, operations in paths.items() for method in operations
-              if method in ("post", "put", "patch", "delete")}
+    writes = {
+        (method, path)
+        for path, operations in paths.items()
+        for method in operations
+        if method in ("post", "put", "patch", "delete")
+    }
     assert ("post", "/cases/{case_id}/events") in writes
     assert not [path for _, path in writes if path.startswith("/audit") or "access" in path]
     assert set(paths["/audit/access"]) == {"get"}
 
 
-@pytest.mark.parametrize("statement", [
-    'UPDATE foresight_access_log SET "user" = \'someone-else\'',
-    "DELETE FROM foresight_access_log",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE foresight_access_log SET \"user\" = 'someone-else'",
+        "DELETE FROM foresight_access_log",
+    ],
+)
 def test_the_database_refuses_to_update_or_delete_access_log_rows(api: Api, statement: str) -> None:
     """Triggers make the access log append-only in SQL too."""
     api.get("reviewer-lee", f"/cases/{DEMO_CASE}/decisions")
@@ -1076,8 +1234,14 @@ def test_health_needs_no_token_and_reports_the_store_and_lag(api: Api) -> None:
     assert response.status_code == 200
     health = response.json()
     events = api.service.recorder.max_notification_id()
-    assert health == {"status": "ok", "store": api.engine.dialect.name, "events": events,
-                      "read_model_position": events, "projection_lag": 0, "rebuilding": False}
+    assert health == {
+        "status": "ok",
+        "store": api.engine.dialect.name,
+        "events": events,
+        "read_model_position": events,
+        "projection_lag": 0,
+        "rebuilding": False,
+    }
     api.post("sw-jones", new_case(), note())
     assert api.get(None, "/health").json()["projection_lag"] == 1
 
@@ -1088,10 +1252,17 @@ def test_the_openapi_document_lists_every_endpoint_and_the_event_envelope(api: A
     assert response.status_code == 200
     schema = response.json()
     assert set(schema["paths"]) >= {
-        "/cases/{case_id}/events", "/cases/{case_id}/chronology", "/cases/{case_id}/plans",
-        "/cases/{case_id}/decisions", "/cases/{case_id}/decisions/{event_id}/foresight",
-        "/cases/{case_id}/changes", "/people/{person_id}/chronology",
-        "/people/{person_id}/status", "/audit/recording", "/audit/access", "/health",
+        "/cases/{case_id}/events",
+        "/cases/{case_id}/chronology",
+        "/cases/{case_id}/plans",
+        "/cases/{case_id}/decisions",
+        "/cases/{case_id}/decisions/{event_id}/foresight",
+        "/cases/{case_id}/changes",
+        "/people/{person_id}/chronology",
+        "/people/{person_id}/status",
+        "/audit/recording",
+        "/audit/access",
+        "/health",
     }
     assert "EventEnvelope" in schema["components"]["schemas"]
     body = schema["paths"]["/cases/{case_id}/events"]["post"]["requestBody"]
@@ -1100,14 +1271,18 @@ def test_the_openapi_document_lists_every_endpoint_and_the_event_envelope(api: A
     chronology = schema["paths"]["/cases/{case_id}/chronology"]["get"]["responses"]
     for status in ("401", "403", "404", "422", "503"):
         assert chronology[status]["content"] == {
-            PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
     assert schema["paths"]["/cases/{case_id}/events"]["post"]["responses"]["413"]["content"]
 
 
 def test_me_names_the_tokens_user(api: Api) -> None:
     """/me answers any signed-in user with their name, role and agency."""
     assert api.get("pc-1234", "/me").json() == {
-        "name": "pc-1234", "role": "practitioner", "agency": "police"}
+        "name": "pc-1234",
+        "role": "practitioner",
+        "agency": "police",
+    }
     assert api.get("admin-root", "/me").json()["role"] == "admin"
 
 

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.http.app import create_app
 from api.cli import app
+from api.http.app import create_app
 from api.samples.demo import demo_case_events
 from api.settings import Settings, get_settings
 from api.users import add_user
@@ -29,8 +29,11 @@ def store(db_url, point_cli_at):
     _, token = add_user(foresight.queries.engine, "rev-ada", "reviewer", "review")
     client = TestClient(web)
     for as_known_at in ("2024-01-16T12:00", "2024-02-20"):
-        response = client.get("/cases/FAM-0042/chronology", params={"as_known_at": as_known_at},
-                              headers={"Authorization": f"Bearer {token}"})
+        response = client.get(
+            "/cases/FAM-0042/chronology",
+            params={"as_known_at": as_known_at},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert response.status_code == 200
     yield url
     get_settings.cache_clear()
@@ -54,7 +57,9 @@ def test_the_recording_audit_names_each_recorder_and_the_late_police_record(stor
 
 def test_the_access_audit_lists_each_read_with_its_reader_and_time_asked_about(store, tmp_path):
     """Both reads appear, with who read, the case and the as-known-at time; XLSX is written."""
-    frame = pd.read_csv(io.StringIO(run("audit", "access", "--case", "FAM-0042", "--format", "csv")))
+    frame = pd.read_csv(
+        io.StringIO(run("audit", "access", "--case", "FAM-0042", "--format", "csv"))
+    )
     assert list(frame["user"]) == ["rev-ada", "rev-ada"]
     assert list(frame["role"]) == ["reviewer", "reviewer"]
     assert frame["as_known_at"].str.startswith("2024-01-16 12:00").iloc[0]
@@ -70,8 +75,9 @@ def test_corrections_and_retractions_are_counted_per_agency(store):
     social_care = frame.set_index("agency").loc["social_care"]
     assert (social_care["corrected"], social_care["retracted"]) == (1, 1)
     assert frame.set_index("agency").loc["police", "late"] == 1
-    assert frame["recorded"].sum() + frame["corrected"].sum() + frame["retracted"].sum() \
-        + frame["shared"].sum() + frame["marked"].sum() == len(demo_case_events())
+    assert frame["recorded"].sum() + frame["corrected"].sum() + frame["retracted"].sum() + frame[
+        "shared"
+    ].sum() + frame["marked"].sum() == len(demo_case_events())
 
 
 def test_reads_of_case_data_at_the_command_line_are_in_the_access_log_too(store):

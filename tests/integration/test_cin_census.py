@@ -25,12 +25,12 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from typer.testing import CliRunner
 
-from api.http.app import create_app
-from api.formats.cin_census_xml import census_from_store, census_xml, schema_errors
 from api.cli import app as cli
+from api.formats.cin_census_xml import census_from_store, census_xml, schema_errors
+from api.http.app import create_app
 from api.samples.demo import demo_case_events
-from api.settings import Settings
 from api.samples.generator import generate_authority
+from api.settings import Settings
 from api.users import add_user
 from events.envelope import parse_event
 from events.timepoints import parse_instant
@@ -60,7 +60,11 @@ class DfeValidator:
         workdir.mkdir(exist_ok=True)
         completed = subprocess.run(
             [str(self.python), "-m", "cin_validator", "run", str(xml), "-r", self.ruleset, "-o"],
-            cwd=workdir, capture_output=True, text=True, timeout=300, check=False,
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
         )
         assert completed.returncode == 0, completed.stderr[-3000:]
         with (workdir / "user_report.csv").open(newline="", encoding="utf-8") as report:
@@ -71,8 +75,10 @@ class DfeValidator:
 def dfe_validator() -> DfeValidator:
     """The validator's environment, made once per machine by `.ci/cin-validator` (CI runs it
     before the tests: there a missing environment fails; locally it skips with the reason)."""
-    newest_rule_set = ("import pathlib, cin_validator.rules as r; print(max(p.name for p in "
-                       "pathlib.Path(r.__file__).parent.glob('cin20*')))")
+    newest_rule_set = (
+        "import pathlib, cin_validator.rules as r; print(max(p.name for p in "
+        "pathlib.Path(r.__file__).parent.glob('cin20*')))"
+    )
     probe = [str(VALIDATOR_PYTHON), "-c", newest_rule_set]
     try:
         found = subprocess.run(probe, capture_output=True, text=True, timeout=120, check=True)
@@ -95,23 +101,51 @@ def event_id(case_id: str, name: str) -> str:
     return str(uuid5(NAMESPACE_URL, f"urn:foresight:test:cin:{case_id}:{name}"))
 
 
-def raw(case_id: str, name: str, type: str, occurred_at: str, known: str | None = None,
-        subjects: tuple[str, ...] = (), **data: Any) -> dict[str, Any]:
-    return {"event_id": event_id(case_id, name), "type": type, "case_id": case_id,
-            "occurred_at": occurred_at, "agency": "social_care", "recorded_by": "sw-test",
-            "source_recorded_at": known or occurred_at, "subjects": list(subjects), "data": data}
+def raw(
+    case_id: str,
+    name: str,
+    type: str,
+    occurred_at: str,
+    known: str | None = None,
+    subjects: tuple[str, ...] = (),
+    **data: Any,
+) -> dict[str, Any]:
+    return {
+        "event_id": event_id(case_id, name),
+        "type": type,
+        "case_id": case_id,
+        "occurred_at": occurred_at,
+        "agency": "social_care",
+        "recorded_by": "sw-test",
+        "source_recorded_at": known or occurred_at,
+        "subjects": list(subjects),
+        "data": data,
+    }
 
 
 def child(case_id: str, person_id: str, **fields: Any) -> dict[str, Any]:
-    data = {"person_id": person_id, "role": "child", "date_of_birth": "2021-02-03", "sex": "M",
-            "ethnicity": "WBRI", "disabilities": ["NONE"], **fields}
+    data = {
+        "person_id": person_id,
+        "role": "child",
+        "date_of_birth": "2021-02-03",
+        "sex": "M",
+        "ethnicity": "WBRI",
+        "disabilities": ["NONE"],
+        **fields,
+    }
     return raw(case_id, person_id, "person_added", "2024-04-10", **data)
 
 
-def protection_case(case_id: str, person_id: str, *, plan_end: str | None = None,
-                    category: str | None = "NEG", source: str | None = "2A",
-                    plan_known: str | None = None, referral_known: str | None = None,
-                    ) -> list[dict[str, Any]]:
+def protection_case(
+    case_id: str,
+    person_id: str,
+    *,
+    plan_end: str | None = None,
+    category: str | None = "NEG",
+    source: str | None = "2A",
+    plan_known: str | None = None,
+    referral_known: str | None = None,
+) -> list[dict[str, Any]]:
     """A referral on to a child protection plan in the 2024-25 census year; its flaws (or
     late records) as asked."""
     referral = {"contact_kind": "referral", "outcome": "assessment", "primary_need": "N1"}
@@ -124,15 +158,39 @@ def protection_case(case_id: str, person_id: str, *, plan_end: str | None = None
     events = [
         child(case_id, person_id),
         raw(case_id, "referral", "contact_received", "2024-05-01", referral_known, **referral),
-        raw(case_id, "a", "assessment_started", "2024-05-02", assessment_id=f"{case_id}-A",
-            kind="single"),
-        raw(case_id, "a-done", "assessment_completed", "2024-05-20",
-            assessment_id=f"{case_id}-A", factors=["3A"]),
+        raw(
+            case_id,
+            "a",
+            "assessment_started",
+            "2024-05-02",
+            assessment_id=f"{case_id}-A",
+            kind="single",
+        ),
+        raw(
+            case_id,
+            "a-done",
+            "assessment_completed",
+            "2024-05-20",
+            assessment_id=f"{case_id}-A",
+            factors=["3A"],
+        ),
         raw(case_id, "strategy", "strategy_discussion_held", "2024-05-03", outcome="section_47"),
-        raw(case_id, "s47", "assessment_started", "2024-05-07", assessment_id=f"{case_id}-S",
-            kind="section_47"),
-        raw(case_id, "s47-done", "assessment_completed", "2024-05-17",
-            assessment_id=f"{case_id}-S", outcome="conference"),
+        raw(
+            case_id,
+            "s47",
+            "assessment_started",
+            "2024-05-07",
+            assessment_id=f"{case_id}-S",
+            kind="section_47",
+        ),
+        raw(
+            case_id,
+            "s47-done",
+            "assessment_completed",
+            "2024-05-17",
+            assessment_id=f"{case_id}-S",
+            outcome="conference",
+        ),
         raw(case_id, "icpc", "conference_held", "2024-05-24", plan_known, **conference),
         raw(case_id, "plan", "plan_started", "2024-05-24", plan_known, **plan),
     ]
@@ -143,14 +201,13 @@ def protection_case(case_id: str, person_id: str, *, plan_end: str | None = None
 
 FLAWED = {
     # person: (case events, the DfE rules the record breaks)
-    "flawplanend": (protection_case("FLAW-1", "flawplanend", plan_end="2024-05-10"),
-                    {"8925"}),
-    "flawcategory": (protection_case("FLAW-2", "flawcategory", category=None),
-                     {"8905", "8910"}),
+    "flawplanend": (protection_case("FLAW-1", "flawplanend", plan_end="2024-05-10"), {"8925"}),
+    "flawcategory": (protection_case("FLAW-2", "flawcategory", category=None), {"8905", "8910"}),
     "flawsource": (protection_case("FLAW-3", "flawsource", source=None), {"8866"}),
 }
 LATE = protection_case("LATE-1", "lateplan", plan_known="2024-09-02") + protection_case(
-    "LATE-2", "latereferral", referral_known="2024-09-02")
+    "LATE-2", "latereferral", referral_known="2024-09-02"
+)
 
 
 @dataclass
@@ -167,17 +224,20 @@ class Store:
         return census_from_store(self.queries, year=year, la=LA, as_known_at=as_known_at)
 
     def get(self, user: str, path: str, **params: Any) -> httpx.Response:
-        return self.client.get(path, params=params,
-                               headers={"Authorization": f"Bearer {self.tokens[user]}"})
+        return self.client.get(
+            path, params=params, headers={"Authorization": f"Bearer {self.tokens[user]}"}
+        )
 
 
 def open_store(url: str, events: list[dict[str, Any]]) -> Iterator[Store]:
     app = create_app(Settings(db_url=url))
     foresight = app.state.foresight
     for start in range(0, len(events), 500):
-        foresight.service.append([parse_event(event) for event in events[start:start + 500]])
-    tokens = {name: add_user(foresight.queries.engine, name, role, "social_care")[1]
-              for name, role in (("tm-cin", "manager"), ("sw-cin", "practitioner"))}
+        foresight.service.append([parse_event(event) for event in events[start : start + 500]])
+    tokens = {
+        name: add_user(foresight.queries.engine, name, role, "social_care")[1]
+        for name, role in (("tm-cin", "manager"), ("sw-cin", "practitioner"))
+    }
     with TestClient(app) as client:
         yield Store(url, client, tokens)
     foresight.service.close()
@@ -241,24 +301,36 @@ def test_the_demo_census_passes_the_dfe_rules(sqlite_store, dfe_validator, tmp_p
 
 
 def test_a_generated_authority_across_every_stage_is_valid_and_passes_the_dfe_rules(
-        authority, dfe_validator, tmp_path):
+    authority, dfe_validator, tmp_path
+):
     census = authority.census(AUTHORITY_YEAR)
     assert len(census.children) >= AUTHORITY_CHILDREN * 0.95
     assert census.issues == ()
     path = written(tmp_path, "authority.xml", census)
     tree = etree.parse(str(path))
-    for item in ("ReferralNFA[text()='true']", "CINclosureDate", "Assessments",
-                 "AssessmentFactors[text()='21']", "CINPlanDates", "Section47",
-                 "ICPCnotRequired[text()='true']", "ChildProtectionPlans", "CPPreviewDate",
-                 "NumberOfPreviousCPP[text()!='0']", "ExpectedPersonBirthDate", "UPN",
-                 "Disability[text()!='NONE']"):
+    for item in (
+        "ReferralNFA[text()='true']",
+        "CINclosureDate",
+        "Assessments",
+        "AssessmentFactors[text()='21']",
+        "CINPlanDates",
+        "Section47",
+        "ICPCnotRequired[text()='true']",
+        "ChildProtectionPlans",
+        "CPPreviewDate",
+        "NumberOfPreviousCPP[text()!='0']",
+        "ExpectedPersonBirthDate",
+        "UPN",
+        "Disability[text()!='NONE']",
+    ):
         assert tree.xpath(f"count(//{item})") > 0, item
     assert schema_errors(path.read_bytes()) == []
     assert dfe_validator.failures(path) == set()
 
 
 def test_for_flawed_records_the_validator_names_the_rules_the_report_predicted(
-        sqlite_store, dfe_validator, tmp_path):
+    sqlite_store, dfe_validator, tmp_path
+):
     """A plan ended before it started, a plan with no category of abuse, a referral with no
     source: each child's record breaks exactly the rules the completeness report names, the
     report points at the events to correct, and the XML leaves the missing values out. The
@@ -273,8 +345,10 @@ def test_for_flawed_records_the_validator_names_the_rules_the_report_predicted(
     assert found == predicted
     assert {child.la_child_id for child in census.children} >= {"ava", "leo", "lateplan"}
     plan_issue = next(issue for issue in census.issues if issue.rule == "8925")
-    assert {str(event) for event in plan_issue.event_ids} == {event_id("FLAW-1", "plan"),
-                                                              event_id("FLAW-1", "plan-end")}
+    assert {str(event) for event in plan_issue.event_ids} == {
+        event_id("FLAW-1", "plan"),
+        event_id("FLAW-1", "plan-end"),
+    }
     assert any("InitialCategoryOfAbuse" in error for error in schema_errors(path.read_bytes()))
 
 
@@ -309,19 +383,31 @@ def cli_store(store, point_cli_at):
 
 
 def test_the_cli_writes_the_xml_and_prints_the_completeness_report(cli_store, tmp_path):
-    arguments = ["export", "cin-census", "--year", "2025", "--la", LA,
-                 "--as-known-at", "2026-11-01T12:00Z"]
-    result = CliRunner().invoke(cli, [*arguments, "-o", str(tmp_path / "a.xml")],
-                                env={"COLUMNS": "250"})
+    arguments = [
+        "export",
+        "cin-census",
+        "--year",
+        "2025",
+        "--la",
+        LA,
+        "--as-known-at",
+        "2026-11-01T12:00Z",
+    ]
+    result = CliRunner().invoke(
+        cli, [*arguments, "-o", str(tmp_path / "a.xml")], env={"COLUMNS": "250"}
+    )
     assert result.exit_code == 0, result.output
-    assert "8925" in result.stdout and "flawcategory" in result.stdout
+    assert "8925" in result.stdout
+    assert "flawcategory" in result.stdout
     again = CliRunner().invoke(cli, [*arguments, "-o", str(tmp_path / "b.xml")])
     assert again.exit_code == 0
     assert (tmp_path / "a.xml").read_bytes() == (tmp_path / "b.xml").read_bytes()
     assert (tmp_path / "a.xml").read_bytes() == census_xml(cli_store.census(2025))
-    refused = CliRunner().invoke(cli, ["export", "cin-census", "--year", "2025", "--la", "87",
-                                       "-o", str(tmp_path / "c.xml")])
-    assert refused.exit_code == 2 and "--la" in refused.output
+    refused = CliRunner().invoke(
+        cli, ["export", "cin-census", "--year", "2025", "--la", "87", "-o", str(tmp_path / "c.xml")]
+    )
+    assert refused.exit_code == 2
+    assert "--la" in refused.output
     assert not (tmp_path / "c.xml").exists()
 
 
@@ -334,7 +420,8 @@ def test_managers_get_the_xml_and_the_completeness_report_from_the_api(store):
     issues = int(response.headers["Foresight-Completeness-Issues"])
     report = store.get("tm-cin", "/exports/cin-census", format="json", **params).json()
     assert report["xml"].encode() == response.content
-    assert len(report["issues"]) == issues and not report["complete"]
+    assert len(report["issues"]) == issues
+    assert not report["complete"]
     assert {"8925", "8905", "8866"} <= {issue["rule"] for issue in report["issues"]}
     assert store.get("sw-cin", "/exports/cin-census", **params).status_code == 403
     refused = store.get("tm-cin", "/exports/cin-census", year=2025, la="BAD")

@@ -33,7 +33,7 @@ def cli(db_url: str, point_cli_at: Callable[[str], None]) -> Iterator[Invoke]:
     point_cli_at(db_url)
     runner = CliRunner()
 
-    def invoke(*args: str, input: str | None = None) -> Result:  # noqa: A002
+    def invoke(*args: str, input: str | None = None) -> Result:
         return runner.invoke(app, list(args), input=input, catch_exceptions=False)
 
     yield invoke
@@ -44,7 +44,12 @@ def run_foresight(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     """The installed `foresight` console script in its own process."""
     env = {**os.environ, "FORESIGHT_DB_URL": db_url, "COLUMNS": "240"}
     return subprocess.run(
-        ["foresight", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        ["foresight", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=False,
     )
 
@@ -91,14 +96,29 @@ def stored_case_ids(db_url: str) -> list[str]:
 def family() -> list[dict[str, Any]]:
     """Four events of one family, sent out of occurred_at order."""
     return [
-        raw("person_added", "2019-06-01", subjects=["child-ava"],
-            data={"person_id": "child-ava", "role": "child", "name": "Ava"}),
-        raw("contact_received", "2024-03-01T10:15:00+00:00", "police", subjects=["child-ava"],
-            summary="Neighbour reported shouting", significance="significant",
-            data={"contact_kind": "concern"}),
+        raw(
+            "person_added",
+            "2019-06-01",
+            subjects=["child-ava"],
+            data={"person_id": "child-ava", "role": "child", "name": "Ava"},
+        ),
+        raw(
+            "contact_received",
+            "2024-03-01T10:15:00+00:00",
+            "police",
+            subjects=["child-ava"],
+            summary="Neighbour reported shouting",
+            significance="significant",
+            data={"contact_kind": "concern"},
+        ),
         raw("note_added", "2024-02-10", "school", summary="Ava arrived hungry"),
-        raw("child_seen", "2024-03-02T09:00:00Z", subjects=["child-ava"],
-            summary="Ava seen alone at home", data={"seen_alone": True}),
+        raw(
+            "child_seen",
+            "2024-03-02T09:00:00Z",
+            subjects=["child-ava"],
+            summary="Ava seen alone at home",
+            data={"seen_alone": True},
+        ),
     ]
 
 
@@ -141,20 +161,36 @@ def test_appending_the_same_file_twice_is_an_idempotent_retry(
     [
         ('{"type": "note_added", "case_id": "FAM-CLI", oops}', "not valid JSON"),
         (json.dumps(raw("note_added", "2024-13-45", summary="no such date")), "occurred_at"),
-        (json.dumps({k: v for k, v in raw("note_added", "2024-01-01").items() if k != "agency"}),
-         "agency"),
-        (json.dumps(raw("child_seen", "2024-01-01", data={"seen_alone": "perhaps"})),
-         "data.seen_alone"),
-        (json.dumps(raw("plan_ended", "2024-01-01", data={"plan_id": "never-started"})),
-         "data.plan_id"),
+        (
+            json.dumps({k: v for k, v in raw("note_added", "2024-01-01").items() if k != "agency"}),
+            "agency",
+        ),
+        (
+            json.dumps(raw("child_seen", "2024-01-01", data={"seen_alone": "perhaps"})),
+            "data.seen_alone",
+        ),
+        (
+            json.dumps(raw("plan_ended", "2024-01-01", data={"plan_id": "never-started"})),
+            "data.plan_id",
+        ),
         (json.dumps(raw("note_added", "2024-01-01", subjects=["a-stranger"])), "subjects"),
     ],
-    ids=["invalid-json", "bad-date", "missing-agency", "bad-data-field", "plan-never-started",
-         "unknown-subject"],
+    ids=[
+        "invalid-json",
+        "bad-date",
+        "missing-agency",
+        "bad-data-field",
+        "plan-never-started",
+        "unknown-subject",
+    ],
 )
 def test_a_json_lines_file_with_one_bad_line_writes_nothing_and_names_the_line(
-    cli: Invoke, db_url: str, tmp_path: Path, family: list[dict[str, Any]],
-    bad_line: str, named_field: str,
+    cli: Invoke,
+    db_url: str,
+    tmp_path: Path,
+    family: list[dict[str, Any]],
+    bad_line: str,
+    named_field: str,
 ) -> None:
     """One bad line (bad JSON, bad field, or refused by the case) exits 1, names `line 3`, and writes none of the file."""
     lines = [json.dumps(item) for item in family]
@@ -168,7 +204,8 @@ def test_a_json_lines_file_with_one_bad_line_writes_nothing_and_names_the_line(
     assert "Nothing was written" in said(result)
     assert "line 3" in said(result)
     assert named_field in said(result)
-    assert "line 1" not in said(result) and "line 4" not in said(result)
+    assert "line 1" not in said(result)
+    assert "line 4" not in said(result)
     assert stored_case_ids(db_url) == []
 
 
@@ -229,7 +266,8 @@ def test_a_bad_item_of_a_json_array_is_named_and_nothing_is_written(
     result = cli("append", str(path))
 
     assert result.exit_code == 1, said(result)
-    assert "item 2" in said(result) and "significance" in said(result)
+    assert "item 2" in said(result)
+    assert "significance" in said(result)
     assert stored_case_ids(db_url) == []
 
 
@@ -249,8 +287,14 @@ def test_the_installed_console_script_appends_from_stdin(
     """The `foresight` executable, in its own process, reads stdin and writes to FORESIGHT_DB_URL."""
     env = {**os.environ, "FORESIGHT_DB_URL": db_url}
     result = subprocess.run(
-        ["foresight", "append", "-"], input=jsonl(family), cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=60, check=False,
+        ["foresight", "append", "-"],
+        input=jsonl(family),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
     assert result.returncode == 0, said(result)
@@ -271,11 +315,12 @@ def test_chronology_as_json_lists_the_entries_in_occurred_at_order(
 
     assert result.exit_code == 0, said(result)
     entries = json.loads(result.stdout)
-    assert [entry["event_id"] for entry in entries] == [
-        family[i]["event_id"] for i in (0, 2, 1, 3)
-    ]
+    assert [entry["event_id"] for entry in entries] == [family[i]["event_id"] for i in (0, 2, 1, 3)]
     assert [entry["occurred_at"] for entry in entries] == [
-        "2019-06-01", "2024-02-10", "2024-03-01T10:15:00+00:00", "2024-03-02T09:00:00+00:00",
+        "2019-06-01",
+        "2024-02-10",
+        "2024-03-01T10:15:00+00:00",
+        "2024-03-02T09:00:00+00:00",
     ]
     assert entries[2]["summary"] == "Neighbour reported shouting"
     assert entries[2]["agency"] == "police"
@@ -296,7 +341,10 @@ def test_chronology_as_csv_lists_the_entries_in_occurred_at_order(
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [row["event_id"] for row in rows] == [family[i]["event_id"] for i in (0, 2, 1, 3)]
     assert [row["occurred_at"][:10] for row in rows] == [
-        "2019-06-01", "2024-02-10", "2024-03-01", "2024-03-02",
+        "2019-06-01",
+        "2024-02-10",
+        "2024-03-01",
+        "2024-03-02",
     ]
     assert rows[2]["summary"] == 'Neighbour said "shouting, then quiet"'
     assert rows[2]["subjects"] == "child-ava"
@@ -325,10 +373,16 @@ def test_chronology_of_an_unknown_case_exits_1(cli: Invoke) -> None:
 def imported(cli: Invoke) -> dict[str, str]:
     """Entries imported from agency systems, known at past dates through source_recorded_at."""
     events = {
-        "early": raw("note_added", "2024-01-05", "school", summary="early",
-                     source_recorded_at="2024-01-10"),
-        "timed": raw("note_added", "2024-01-20T08:00:00+00:00", "health", summary="timed",
-                     source_recorded_at="2024-01-21T12:00:00+00:00"),
+        "early": raw(
+            "note_added", "2024-01-05", "school", summary="early", source_recorded_at="2024-01-10"
+        ),
+        "timed": raw(
+            "note_added",
+            "2024-01-20T08:00:00+00:00",
+            "health",
+            summary="timed",
+            source_recorded_at="2024-01-21T12:00:00+00:00",
+        ),
         "now": raw("note_added", "2024-01-02", "police", summary="recorded now"),
     }
     result = cli("append", "-", input=jsonl(list(events.values())))
@@ -366,7 +420,9 @@ def test_chronology_without_as_known_at_shows_everything_recorded(
     result = cli("chronology", CASE, "--format", "json")
 
     assert [entry["event_id"] for entry in json.loads(result.stdout)] == [
-        imported["now"], imported["early"], imported["timed"],
+        imported["now"],
+        imported["early"],
+        imported["timed"],
     ]
 
 
@@ -381,18 +437,37 @@ def test_an_unreadable_as_known_at_exits_2(cli: Invoke, imported: dict[str, str]
 @pytest.fixture
 def shared(cli: Invoke) -> dict[str, str]:
     """Police and health entries; police shares its contact with the school on 2024-01-20."""
-    contact = raw("contact_received", "2024-01-05", "police", summary="police contact",
-                  source_recorded_at="2024-01-05")
+    contact = raw(
+        "contact_received",
+        "2024-01-05",
+        "police",
+        summary="police contact",
+        source_recorded_at="2024-01-05",
+    )
     events = {
         "police": contact,
-        "school": raw("note_added", "2024-01-08", "school", summary="school note",
-                      source_recorded_at="2024-01-08"),
-        "health": raw("note_added", "2024-01-09", "health", summary="health note",
-                      source_recorded_at="2024-01-09"),
-        "share": raw("information_shared", "2024-01-20", "police", summary="shared with school",
-                     source_recorded_at="2024-01-20",
-                     data={"to_agency": "school", "event_ids": [contact["event_id"]],
-                           "basis": "legal_duty"}),
+        "school": raw(
+            "note_added",
+            "2024-01-08",
+            "school",
+            summary="school note",
+            source_recorded_at="2024-01-08",
+        ),
+        "health": raw(
+            "note_added",
+            "2024-01-09",
+            "health",
+            summary="health note",
+            source_recorded_at="2024-01-09",
+        ),
+        "share": raw(
+            "information_shared",
+            "2024-01-20",
+            "police",
+            summary="shared with school",
+            source_recorded_at="2024-01-20",
+            data={"to_agency": "school", "event_ids": [contact["event_id"]], "basis": "legal_duty"},
+        ),
     }
     result = cli("append", "-", input=jsonl(list(events.values())))
     assert result.exit_code == 0, said(result)
@@ -411,7 +486,10 @@ def shared(cli: Invoke) -> dict[str, str]:
     ],
 )
 def test_chronology_for_an_agency_shows_its_own_and_shared_entries_only(
-    cli: Invoke, shared: dict[str, str], agency: str, as_known_at: str | None,
+    cli: Invoke,
+    shared: dict[str, str],
+    agency: str,
+    as_known_at: str | None,
     expected: list[str],
 ) -> None:
     """`--agency A` shows A's own entries and those shared with A, from when they were shared."""
@@ -432,13 +510,15 @@ def test_chronology_for_an_agency_shows_its_own_and_shared_entries_only(
 
 def test_users_add_prints_a_token_once_and_stores_only_its_sha256(db_url: str) -> None:
     """`foresight users add` prints an `fst_` token; the database holds its SHA-256 and never the token."""
-    result = run_foresight(db_url, "users", "add", "sw-jones", "--role", "practitioner",
-                           "--agency", "social_care")
+    result = run_foresight(
+        db_url, "users", "add", "sw-jones", "--role", "practitioner", "--agency", "social_care"
+    )
 
     assert result.returncode == 0, said(result)
     token = result.stdout.strip()
     assert token.startswith("fst_")
-    assert len(token) > 30 and "\n" not in token
+    assert len(token) > 30
+    assert "\n" not in token
     assert token not in result.stderr
     with create_engine(db_url).connect() as connection:
         rows = connection.execute(

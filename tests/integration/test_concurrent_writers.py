@@ -5,7 +5,6 @@ from __future__ import annotations
 import multiprocessing
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,8 +124,15 @@ def retry_the_same_batches(
                 except EventIdConflict as conflict:
                     results.put(("conflict", writer, number, str(conflict)))
                     break
-                results.put(("ok", writer, number, outcome.new_count,
-                             [str(stored.event_id) for stored in outcome.events]))
+                results.put(
+                    (
+                        "ok",
+                        writer,
+                        number,
+                        outcome.new_count,
+                        [str(stored.event_id) for stored in outcome.events],
+                    )
+                )
                 break
             else:
                 results.put(("error", writer, number, "never acknowledged"))
@@ -176,7 +182,8 @@ def test_concurrent_writers_lose_nothing_and_store_every_acknowledged_event_once
         assert [stored.version for stored in events] == list(range(1, len(events) + 1))
         assert service.case_version(CASE) == len(events)
         positions = [stored.position for stored in events]
-        assert positions == sorted(positions) and len(set(positions)) == len(positions)
+        assert positions == sorted(positions)
+        assert len(set(positions)) == len(positions)
         # Each writer's events keep that writer's order.
         for ids in acknowledged.values():
             assert [event_id for event_id in stored_ids if event_id in set(ids)] == ids

@@ -21,12 +21,12 @@ from eventsourcing.cryptography import AESCipher
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from api.bootstrap import store_cipher
 from api.http.app import create_app
 from api.samples.demo import DEMO_CASE, demo_case_events
 from api.settings import Settings
 from api.users import add_user
 from events.envelope import parse_event
-from api.bootstrap import store_cipher
 from projections.encrypted_columns import EncryptedJSON, EncryptedText, StoreKeyError, use_cipher
 from tests.backends import new_sqlite_url
 
@@ -62,7 +62,8 @@ def secrets_of_the_record() -> list[str]:
     for raw in recorded_events():
         texts.update(free_text(raw.get("summary")))
         texts.update(free_text(raw.get("data", {})))
-    assert len(texts) > 40 and any(SURNAME in text for text in texts)
+    assert len(texts) > 40
+    assert any(SURNAME in text for text in texts)
     return sorted(texts)
 
 
@@ -84,10 +85,14 @@ def fill_store(db_url: str, key: str | None) -> None:
         assert SURNAME in chronology.text  # decrypted for the reader
         plans = client.get(f"/cases/{DEMO_CASE}/plans", params={"on": "2024-03-01"}, headers=auth)
         assert plans.json()[0]["goals"]
-        review = client.post("/reviews", headers=auth,
-                             json={"case_id": DEMO_CASE, "title": "Rapid review"}).json()
-        finding = client.post(f"/reviews/{review['review_id']}/findings", headers=auth,
-                              json={"text": FINDING, "factors": ["human_reasoning"]})
+        review = client.post(
+            "/reviews", headers=auth, json={"case_id": DEMO_CASE, "title": "Rapid review"}
+        ).json()
+        finding = client.post(
+            f"/reviews/{review['review_id']}/findings",
+            headers=auth,
+            json={"text": FINDING, "factors": ["human_reasoning"]},
+        )
         assert finding.status_code == 201, finding.text
     foresight.runner.rebuild()
     assert SURNAME in foresight.caught_up().chronology_json(DEMO_CASE)
@@ -107,11 +112,23 @@ def stored_bytes(db_url: str) -> bytes:
     engine = sqlalchemy.create_engine(db_url)
     try:
         with engine.connect() as connection:
-            tables = connection.execute(sqlalchemy.text(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'")).scalars().all()
-            rows = [str(row) for table in tables for row in connection.execute(
-                sqlalchemy.text(f'SELECT CAST(t AS text) FROM "{table}" t')).scalars()]
+            tables = (
+                connection.execute(
+                    sqlalchemy.text(
+                        "SELECT table_name FROM information_schema.tables "
+                        "WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            rows = [
+                str(row)
+                for table in tables
+                for row in connection.execute(
+                    sqlalchemy.text(f'SELECT CAST(t AS text) FROM "{table}" t')
+                ).scalars()
+            ]
     finally:
         engine.dispose()
     assert any(table.startswith("rm_") for table in tables)
@@ -120,8 +137,9 @@ def stored_bytes(db_url: str) -> bytes:
 
 def found_in(stored: bytes, texts: list[str]) -> list[str]:
     lowered = stored.lower()
-    return [text for text in texts
-            if text.encode() in stored or text.encode().hex().encode() in lowered]
+    return [
+        text for text in texts if text.encode() in stored or text.encode().hex().encode() in lowered
+    ]
 
 
 @pytest.fixture
@@ -148,9 +166,12 @@ def test_without_a_key_the_same_texts_are_found(db_url: str) -> None:
 def test_a_wrong_missing_or_malformed_key_stops_with_a_reason(db_url: str, key: str) -> None:
     fill_store(db_url, key)
     wrong = AESCipher.create_key(num_bytes=32)
-    for given, reason in ((wrong, "does not decrypt"), (None, "is not set"),
-                          ("not base64 at all!", "base64 of 16, 24 or 32 bytes"),
-                          ("c2hvcnQ=", "base64 of 16, 24 or 32 bytes")):
+    for given, reason in (
+        (wrong, "does not decrypt"),
+        (None, "is not set"),
+        ("not base64 at all!", "base64 of 16, 24 or 32 bytes"),
+        ("c2hvcnQ=", "base64 of 16, 24 or 32 bytes"),
+    ):
         with pytest.raises(StoreKeyError, match=reason) as refused:
             create_app(keyed(db_url, given))
         assert "FORESIGHT_CIPHER_KEY" in str(refused.value)
@@ -167,15 +188,25 @@ def test_a_key_given_for_a_store_made_without_one_is_refused(db_url: str, key: s
 
 
 def test_the_command_line_says_why_in_one_line_without_a_traceback(
-    tmp_path: Path, key: str,
+    tmp_path: Path,
+    key: str,
 ) -> None:
     """(On SQLite only: the key check does not depend on the backend.)"""
     db_url = new_sqlite_url(tmp_path)
     fill_store(db_url, key)
-    env = {**os.environ, "FORESIGHT_DB_URL": db_url,
-           "FORESIGHT_CIPHER_KEY": AESCipher.create_key(num_bytes=32)}
-    result = subprocess.run([sys.executable, "-m", "api.cli", "chronology", DEMO_CASE],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "FORESIGHT_DB_URL": db_url,
+        "FORESIGHT_CIPHER_KEY": AESCipher.create_key(num_bytes=32),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "chronology", DEMO_CASE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "FORESIGHT_CIPHER_KEY does not decrypt" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -183,16 +214,22 @@ def test_the_command_line_says_why_in_one_line_without_a_traceback(
 
 
 def test_read_model_text_written_under_one_configuration_is_refused_under_another(
-    tmp_path: Path, key: str,
+    tmp_path: Path,
+    key: str,
 ) -> None:
     """Ciphertext read without a key, plain text read with one, or another key: a reason,
     never base64 shown as a summary or plain text taken as decrypted."""
     metadata = sqlalchemy.MetaData()
-    table = sqlalchemy.Table("t", metadata, sqlalchemy.Column("text", EncryptedText),
-                             sqlalchemy.Column("json", EncryptedJSON))
-    ciphers = {name: store_cipher(keyed("sqlite:///unused", given))
-               for name, given in (("key", key), ("other", AESCipher.create_key(32)),
-                                   ("none", None))}
+    table = sqlalchemy.Table(
+        "t",
+        metadata,
+        sqlalchemy.Column("text", EncryptedText),
+        sqlalchemy.Column("json", EncryptedJSON),
+    )
+    ciphers = {
+        name: store_cipher(keyed("sqlite:///unused", given))
+        for name, given in (("key", key), ("other", AESCipher.create_key(32)), ("none", None))
+    }
 
     def engine_with(name: str) -> sqlalchemy.Engine:
         engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'views.db'}")
@@ -208,7 +245,9 @@ def test_read_model_text_written_under_one_configuration_is_refused_under_anothe
             with engine_with(read).connect() as connection:
                 if read == written:
                     assert connection.execute(sqlalchemy.select(table)).one() == (
-                        SURNAME, {"goal": SURNAME})
+                        SURNAME,
+                        {"goal": SURNAME},
+                    )
                     continue
                 for column in table.c:
                     with pytest.raises(StoreKeyError, match="FORESIGHT_CIPHER_KEY"):

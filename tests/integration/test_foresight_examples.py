@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
@@ -28,7 +28,7 @@ def hand_id(name: str) -> str:
 
 def hand_event(
     name: str,
-    type: str,  # noqa: A002
+    type: str,
     occurred_at: str,
     agency: str,
     source_recorded_at: str,
@@ -52,45 +52,138 @@ def hand_case_events() -> list[dict[str, Any]]:
     kit = {"subjects": ["kit"]}
     return [
         hand_event("opened", "case_opened", "2024-07-01", "social_care", "2024-07-01T08:00:00Z"),
-        hand_event("kit", "person_added", "2024-07-01", "social_care", "2024-07-01T08:00:00Z",
-                   data={"person_id": "kit", "role": "child"}),
-        hand_event("hv-note", "child_seen", "2024-07-01T09:00:00Z", "health",
-                   "2024-07-01T09:30:00Z", summary="Kit seen at clinic, bruise on arm",
-                   significance="significant", data={"where": "clinic"}, **kit),
-        hand_event("sc-note", "note_added", "2024-07-01T10:00:00Z", "social_care",
-                   "2024-07-01T10:05:00Z", summary="Call with grandmother", **kit),
-        hand_event("sc-visit", "child_seen", "2024-07-01T11:00:00Z", "social_care",
-                   "2024-07-01T11:30:00Z", summary="Kit seen", data={"where": "school"}, **kit),
-        hand_event("sc-visit-corrected", "entry_corrected", "2024-07-01T12:00:00Z", "social_care",
-                   "2024-07-01T12:00:00Z",
-                   data={"target_event_id": hand_id("sc-visit"),
-                         "changes": {"data": {"where": "home"}}, "reason": "Wrong place"}),
+        hand_event(
+            "kit",
+            "person_added",
+            "2024-07-01",
+            "social_care",
+            "2024-07-01T08:00:00Z",
+            data={"person_id": "kit", "role": "child"},
+        ),
+        hand_event(
+            "hv-note",
+            "child_seen",
+            "2024-07-01T09:00:00Z",
+            "health",
+            "2024-07-01T09:30:00Z",
+            summary="Kit seen at clinic, bruise on arm",
+            significance="significant",
+            data={"where": "clinic"},
+            **kit,
+        ),
+        hand_event(
+            "sc-note",
+            "note_added",
+            "2024-07-01T10:00:00Z",
+            "social_care",
+            "2024-07-01T10:05:00Z",
+            summary="Call with grandmother",
+            **kit,
+        ),
+        hand_event(
+            "sc-visit",
+            "child_seen",
+            "2024-07-01T11:00:00Z",
+            "social_care",
+            "2024-07-01T11:30:00Z",
+            summary="Kit seen",
+            data={"where": "school"},
+            **kit,
+        ),
+        hand_event(
+            "sc-visit-corrected",
+            "entry_corrected",
+            "2024-07-01T12:00:00Z",
+            "social_care",
+            "2024-07-01T12:00:00Z",
+            data={
+                "target_event_id": hand_id("sc-visit"),
+                "changes": {"data": {"where": "home"}},
+                "reason": "Wrong place",
+            },
+        ),
         # Dated by day only, but recorded at 14:00Z that day: the cutoff is 14:00Z.
-        hand_event("decision-day", "decision_made", "2024-07-02", "social_care",
-                   "2024-07-02T14:00:00Z", summary="Home visit within a week",
-                   significance="key", data={"decision": "Home visit within a week"}, **kit),
-        hand_event("sc-evening", "child_seen", "2024-07-02T16:00:00Z", "social_care",
-                   "2024-07-02T16:30:00Z", summary="Kit seen at home", data={"where": "home"},
-                   **kit),
+        hand_event(
+            "decision-day",
+            "decision_made",
+            "2024-07-02",
+            "social_care",
+            "2024-07-02T14:00:00Z",
+            summary="Home visit within a week",
+            significance="key",
+            data={"decision": "Home visit within a week"},
+            **kit,
+        ),
+        hand_event(
+            "sc-evening",
+            "child_seen",
+            "2024-07-02T16:00:00Z",
+            "social_care",
+            "2024-07-02T16:30:00Z",
+            summary="Kit seen at home",
+            data={"where": "home"},
+            **kit,
+        ),
         # 22:30 BST on 3 July, known 23:30 BST on 3 July: before the end of that local day.
-        hand_event("sc-late-evening", "note_added", "2024-07-03T21:30:00Z", "social_care",
-                   "2024-07-03T22:30:00Z", summary="Grandmother called back", **kit),
+        hand_event(
+            "sc-late-evening",
+            "note_added",
+            "2024-07-03T21:30:00Z",
+            "social_care",
+            "2024-07-03T22:30:00Z",
+            summary="Grandmother called back",
+            **kit,
+        ),
         # 00:30 BST on 4 July: the next local day, after the end-of-day cutoff of 3 July.
-        hand_event("sc-after-midnight", "note_added", "2024-07-03T23:00:00Z", "social_care",
-                   "2024-07-03T23:30:00Z", summary="Out-of-hours call", **kit),
+        hand_event(
+            "sc-after-midnight",
+            "note_added",
+            "2024-07-03T23:00:00Z",
+            "social_care",
+            "2024-07-03T23:30:00Z",
+            summary="Out-of-hours call",
+            **kit,
+        ),
         # Dated by day only, recorded three days later: the cutoff is the end of 3 July (BST).
-        hand_event("decision-late", "decision_made", "2024-07-03", "social_care",
-                   "2024-07-06T10:00:00Z", summary="Strategy discussion",
-                   significance="key", data={"decision": "Hold a strategy discussion"}, **kit),
-        hand_event("health-shares", "information_shared", "2024-07-04T09:00:00Z", "health",
-                   "2024-07-04T09:00:00Z", summary="Clinic visit shared",
-                   data={"to_agency": "social_care", "event_ids": [hand_id("hv-note")]}),
-        hand_event("sc-note-retracted", "entry_retracted", "2024-07-05T12:00:00Z", "social_care",
-                   "2024-07-05T12:00:00Z",
-                   data={"target_event_id": hand_id("sc-note"), "reason": "Wrong family"}),
-        hand_event("police-late", "contact_received", "2024-06-28T22:00:00Z", "police",
-                   "2024-07-10T09:00:00Z", summary="Earlier call-out entered late",
-                   significance="significant", data={"contact_kind": "notification"}, **kit),
+        hand_event(
+            "decision-late",
+            "decision_made",
+            "2024-07-03",
+            "social_care",
+            "2024-07-06T10:00:00Z",
+            summary="Strategy discussion",
+            significance="key",
+            data={"decision": "Hold a strategy discussion"},
+            **kit,
+        ),
+        hand_event(
+            "health-shares",
+            "information_shared",
+            "2024-07-04T09:00:00Z",
+            "health",
+            "2024-07-04T09:00:00Z",
+            summary="Clinic visit shared",
+            data={"to_agency": "social_care", "event_ids": [hand_id("hv-note")]},
+        ),
+        hand_event(
+            "sc-note-retracted",
+            "entry_retracted",
+            "2024-07-05T12:00:00Z",
+            "social_care",
+            "2024-07-05T12:00:00Z",
+            data={"target_event_id": hand_id("sc-note"), "reason": "Wrong family"},
+        ),
+        hand_event(
+            "police-late",
+            "contact_received",
+            "2024-06-28T22:00:00Z",
+            "police",
+            "2024-07-10T09:00:00Z",
+            summary="Earlier call-out entered late",
+            significance="significant",
+            data={"contact_kind": "notification"},
+            **kit,
+        ),
     ]
 
 
@@ -145,7 +238,7 @@ def group_of(view: ForesightView, event_id: str) -> str | None:
 
 def utc(text: str) -> datetime:
     """An aware UTC instant from ISO text."""
-    return datetime.fromisoformat(text).astimezone(timezone.utc)
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 # -- the demo's first decision -------------------------------------------------------------
@@ -171,7 +264,9 @@ def test_the_police_notification_was_known_to_the_first_decider(assess: Foresigh
     """The police notification recorded by social care was known to social care at 11:00."""
     assert group_of(assess, demo_id("police-notification")) == "known_to_decider"
     item = find(assess, demo_id("police-notification"))[1]  # type: ignore[index]
-    assert not item.changed_later and not item.retracted_later and item.now is None
+    assert not item.changed_later
+    assert not item.retracted_later
+    assert item.now is None
 
 
 def test_the_late_police_record_was_learned_later_by_the_first_decision(
@@ -223,7 +318,8 @@ def test_the_shared_health_visit_was_known_to_the_second_decider_as_it_stood(
     assert item.entry.significance == "significant"
     assert item.changed_later is True
     assert item.retracted_later is False
-    assert item.now is not None and item.now.significance == "key"
+    assert item.now is not None
+    assert item.now.significance == "key"
 
 
 def test_the_child_seen_entry_appears_uncorrected_with_its_correction_flagged(
@@ -250,8 +346,14 @@ def test_the_second_decider_knew_the_childs_words_the_first_decision_and_the_str
 ) -> None:
     """Ava's words (shared by school), the first decision and the strategy discussion were known."""
     known = set(ids(s47.known_to_decider))
-    for name in ("ava-voice", "school-shares", "decision-assess", "strategy",
-                 "police-notification", "health-shares"):
+    for name in (
+        "ava-voice",
+        "school-shares",
+        "decision-assess",
+        "strategy",
+        "police-notification",
+        "health-shares",
+    ):
         assert demo_id(name) in known, name
 
 
@@ -366,7 +468,8 @@ def test_an_entry_shared_to_the_decider_only_after_the_cutoff_was_held_elsewhere
         assert ids(view.held_elsewhere) == [hand_id("hv-note")]
         assert hand_id("hv-note") not in ids(view.known_to_decider)
         item = view.held_elsewhere[0]
-        assert item.changed_later is False and item.retracted_later is False
+        assert item.changed_later is False
+        assert item.retracted_later is False
 
 
 def test_the_sharing_event_after_the_cutoff_is_in_no_group(
@@ -408,7 +511,8 @@ def test_a_correction_known_before_the_cutoff_is_applied_and_not_flagged(
         assert group == "known_to_decider"
         assert item.entry.data["where"] == "home"
         assert item.entry.corrected is True
-        assert item.changed_later is False and item.now is None
+        assert item.changed_later is False
+        assert item.now is None
 
 
 def test_the_earlier_decision_is_known_to_the_later_one(late_decision: ForesightView) -> None:

@@ -38,8 +38,13 @@ def test_the_same_seed_writes_the_same_cases_and_another_seed_other_ones(tmp_pat
     assert len({event["case_id"] for event in events}) == 5
     assert {"police", "school", "health", "social_care"} <= {event["agency"] for event in events}
     kinds = {event["type"] for event in events}
-    assert {"contact_received", "information_shared", "entry_corrected", "plan_started",
-            "decision_made"} <= kinds
+    assert {
+        "contact_received",
+        "information_shared",
+        "entry_corrected",
+        "plan_started",
+        "decision_made",
+    } <= kinds
 
 
 def test_generated_cases_are_appended_valid_and_projected_by_a_separate_process(store: str) -> None:
@@ -52,8 +57,11 @@ def test_generated_cases_are_appended_valid_and_projected_by_a_separate_process(
     finally:
         service.close()
     assert "read models at position" in run("project")
-    runner = build_case_views_runner(Settings(db_url=store), build_case_service(Settings(db_url=store)))
-    assert runner.position() == total and runner.lag() == 0
+    runner = build_case_views_runner(
+        Settings(db_url=store), build_case_service(Settings(db_url=store))
+    )
+    assert runner.position() == total
+    assert runner.lag() == 0
 
 
 def test_a_census_year_authority_and_ordinary_cases_of_the_same_seed_share_one_store(

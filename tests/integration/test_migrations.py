@@ -57,7 +57,8 @@ def test_downgrading_to_nothing_and_upgrading_again_gives_the_same_tables(db_url
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection), "base")
     assert not {"rm_events", "foresight_users", "foresight_access_log"} & set(
-        inspect(engine).get_table_names())
+        inspect(engine).get_table_names()
+    )
     upgrade_schema(engine)
     assert sorted(inspect(engine).get_table_names()) == before
     engine.dispose()
@@ -73,7 +74,8 @@ def test_a_store_made_before_migrations_existed_is_adopted_with_its_rows(db_url:
     assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
         assert connection.execute(text("SELECT name FROM foresight_users")).scalars().all() == [
-            "sw-old"]
+            "sw-old"
+        ]
     engine.dispose()
 
 
@@ -120,11 +122,13 @@ def test_the_read_models_keep_their_rows_when_rekeyed_by_position_and_back(db_ur
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection), "0004")
     columns = {column["name"] for column in inspect(engine).get_columns("rm_knowledge")}
-    assert "event_id" in columns and "position" not in columns
+    assert "event_id" in columns
+    assert "position" not in columns
     with engine.connect() as connection:
         # Revision 0006 went down first: the record's and the recording agency's rows are back.
         assert connection.execute(text("SELECT count(*) FROM rm_knowledge")).scalar() == (
-            2 * len(kept["rm_events"]) + len(kept["rm_knowledge"]))
+            2 * len(kept["rm_events"]) + len(kept["rm_knowledge"])
+        )
 
     upgrade_schema(engine)
     assert current_revision(engine) == head_revision()
@@ -147,19 +151,23 @@ def test_going_below_0006_puts_back_the_knowledge_and_agency_states_it_leaves_ou
     subjects_stood_for = count(
         "SELECT count(*) FROM rm_state_subjects s JOIN rm_entry_states e ON e.position = "
         "s.position AND e.viewer = s.viewer AND e.known_from = s.known_from "
-        "WHERE e.also_for IS NOT NULL")
+        "WHERE e.also_for IS NOT NULL"
+    )
     assert stood_for > 0 and kept["rm_knowledge"], "the case needs shares and lean states"
 
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection), "0005")
     assert count("SELECT count(*) FROM rm_knowledge") == (
-        2 * len(kept["rm_events"]) + len(kept["rm_knowledge"]))
-    assert count("SELECT count(*) FROM rm_knowledge k JOIN rm_events e ON e.position = "
-                 "k.position WHERE k.viewer IN ('*', e.agency) AND k.known_from = e.known_at"
-                 ) == 2 * len(kept["rm_events"])
+        2 * len(kept["rm_events"]) + len(kept["rm_knowledge"])
+    )
+    assert count(
+        "SELECT count(*) FROM rm_knowledge k JOIN rm_events e ON e.position = "
+        "k.position WHERE k.viewer IN ('*', e.agency) AND k.known_from = e.known_at"
+    ) == 2 * len(kept["rm_events"])
     assert count("SELECT count(*) FROM rm_entry_states") == len(kept["rm_entry_states"]) + stood_for
     assert count("SELECT count(*) FROM rm_state_subjects") == (
-        len(kept["rm_state_subjects"]) + subjects_stood_for)
+        len(kept["rm_state_subjects"]) + subjects_stood_for
+    )
 
     upgrade_schema(engine)
     assert dump(engine) == kept

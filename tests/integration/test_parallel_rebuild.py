@@ -24,9 +24,9 @@ from typer.testing import CliRunner
 from api.bootstrap import build_case_service, build_case_views_runner, open_store
 from api.cli import app as cli
 from api.settings import Settings
+from projections.batch_writes import REBUILD_GC_THRESHOLD
 from projections.caseviews import CaseViews
 from projections.parallel_rebuild import RebuildWorkerError
-from projections.batch_writes import REBUILD_GC_THRESHOLD
 from tests.integration.test_projection_resume import (
     applied_positions,
     fill_interleaved,

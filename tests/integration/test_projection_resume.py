@@ -17,8 +17,8 @@ from eventsourcing.persistence import IntegrityError
 from sqlalchemy import func, select
 
 from api.bootstrap import build_case_service, build_case_views_runner
-from api.settings import Settings
 from api.samples.generator import generate_case
+from api.settings import Settings
 from events.envelope import parse_event
 from projections import tables
 from projections.batch_writes import REBUILD_GC_THRESHOLD
@@ -83,6 +83,7 @@ def failing_on_call(failing_call: int, original):
 
     return wrapper
 
+
 def assert_applied_once_and_as_a_rebuild(runner, total: int) -> None:
     """Every position applied exactly once, and the read models as a rebuild makes them."""
     assert runner.position() == total
@@ -132,7 +133,8 @@ def test_a_batch_that_fails_part_way_leaves_no_trace_and_is_applied_on_retry(db_
     with pytest.raises(RuntimeError):
         runner.catch_up()
     position = runner.position()
-    assert position % 100 == 0 and position < total
+    assert position % 100 == 0
+    assert position < total
     assert applied_positions(runner) == (position, position)
 
     monkeypatch.undo()
@@ -209,8 +211,13 @@ def test_several_runner_processes_racing_on_one_store_apply_each_event_exactly_o
         print(runner.position())
     """)
     children = [
-        subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(3)
     ]
     outputs = [child.communicate(timeout=300) for child in children]

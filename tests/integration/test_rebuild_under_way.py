@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from api.http.app import create_app
 from api.bootstrap import build_case_service, build_case_views_runner
 from api.cli import app as cli
+from api.http.app import create_app
 from api.settings import Settings
 from api.users import add_user
 from events.timepoints import utc_now
@@ -70,10 +70,12 @@ def test_other_runners_wait_for_a_rebuild_and_it_completes_as_if_alone(db_url):
 
     assert rebuilding.rebuild(meanwhile, chunk_size=25, workers=0, commit_chunks=1) == total
 
-    assert seen and all(isinstance(outcome, tuple) for outcome in seen)
+    assert seen
+    assert all(isinstance(outcome, tuple) for outcome in seen)
     assert {head for _, head in seen} == {total}  # type: ignore[misc]
     assert [position for position, _ in seen] == sorted(  # type: ignore[misc]
-        position for position, _ in seen)  # type: ignore[misc]
+        position for position, _ in seen
+    )  # type: ignore[misc]
     assert dump(rebuilding.views.engine) == incremental
     assert reader.rebuild_head() is None
     assert reader.catch_up_shared() == 0
@@ -106,15 +108,17 @@ def test_the_api_answers_503_with_a_reason_and_health_says_so_while_a_rebuild_ru
         assert client.get("/health").json()["rebuilding"] is False
         marked(foresight.runner, total)
 
-        response = client.get("/cases/MIX-0/chronology",
-                              headers={"Authorization": f"Bearer {token}"})
+        response = client.get(
+            "/cases/MIX-0/chronology", headers={"Authorization": f"Bearer {token}"}
+        )
         health = client.get("/health").json()
 
     assert response.status_code == 503
     assert response.headers["content-type"].startswith("application/problem+json")
     assert int(response.headers["retry-after"]) > 0
     problem = response.json()
-    assert problem["reason"] == "rebuilding" and problem["head"] == total
+    assert problem["reason"] == "rebuilding"
+    assert problem["head"] == total
     assert "being rebuilt" in problem["detail"]
     assert health["rebuilding"] is True
     foresight.service.close()
@@ -171,9 +175,11 @@ def test_a_second_rebuild_is_refused_and_empties_nothing(db_url, point_cli_at):
     point_cli_at(db_url)
     result = CliRunner().invoke(cli, ["rebuild", "--workers", "0"])
 
-    assert result.exit_code == 1 and "Another rebuild is under way" in result.output
+    assert result.exit_code == 1
+    assert "Another rebuild is under way" in result.output
     with runner.views.engine.connect() as connection:
         assert rebuild_head(connection, runner.application_name) == total
     # The refused rebuilds rolled back: the marked one's rows are as they were.
-    assert {name: rows for name, rows in dump(runner.views.engine).items()
-            if name != "rm_rebuilds"} == before
+    assert {
+        name: rows for name, rows in dump(runner.views.engine).items() if name != "rm_rebuilds"
+    } == before

@@ -21,14 +21,26 @@ def client(store_url):
     app = create_app(Settings(db_url=url))
     foresight = app.state.foresight
     foresight.service.append([parse_event(raw) for raw in demo_case_events()])
-    foresight.service.append([parse_event({
-        "type": "note_added", "case_id": "OTHER-1", "occurred_at": "2024-01-10",
-        "agency": "school", "summary": "Another family"})])
+    foresight.service.append(
+        [
+            parse_event(
+                {
+                    "type": "note_added",
+                    "case_id": "OTHER-1",
+                    "occurred_at": "2024-01-10",
+                    "agency": "school",
+                    "summary": "Another family",
+                }
+            )
+        ]
+    )
     client = TestClient(app)
     tokens = {}
-    for name, role, agency in (("rev-ada", "reviewer", "review"),
-                               ("sw-bo", "practitioner", "social_care"),
-                               ("aud-cy", "auditor", "ig")):
+    for name, role, agency in (
+        ("rev-ada", "reviewer", "review"),
+        ("sw-bo", "practitioner", "social_care"),
+        ("aud-cy", "auditor", "ig"),
+    ):
         tokens[role] = add_user(foresight.queries.engine, name, role, agency)[1]
     client.tokens = tokens  # type: ignore[attr-defined]
     client.case_events = lambda: foresight.service.case_events("FAM-0042")  # type: ignore[attr-defined]
@@ -43,19 +55,35 @@ def as_(client, role: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def review(client):
     """A review of the demo case with one episode around the first decision and a finding."""
-    opened = client.post("/reviews", headers=as_(client, "reviewer"), json={
-        "case_id": "FAM-0042", "title": "Learning review: Ava and Leo"})
+    opened = client.post(
+        "/reviews",
+        headers=as_(client, "reviewer"),
+        json={"case_id": "FAM-0042", "title": "Learning review: Ava and Leo"},
+    )
     assert opened.status_code == 201, opened.text
     review_id = opened.json()["review_id"]
-    episode = client.post(f"/reviews/{review_id}/episodes", headers=as_(client, "reviewer"), json={
-        "title": "The first referral", "starts": "2024-01-12", "ends": "2024-01-16",
-        "event_ids": [demo_id("police-notification"), demo_id("decision-assess")]})
+    episode = client.post(
+        f"/reviews/{review_id}/episodes",
+        headers=as_(client, "reviewer"),
+        json={
+            "title": "The first referral",
+            "starts": "2024-01-12",
+            "ends": "2024-01-16",
+            "event_ids": [demo_id("police-notification"), demo_id("decision-assess")],
+        },
+    )
     assert episode.status_code == 201, episode.text
-    finding = client.post(f"/reviews/{review_id}/findings", headers=as_(client, "reviewer"), json={
-        "text": "The school's concern about hunger never reached social care",
-        "factors": ["multi_agency_communication_in_assessment_and_longer_term_work"],
-        "tags": ["information sharing"], "event_ids": [demo_id("school-hungry")],
-        "episode_id": "E1"})
+    finding = client.post(
+        f"/reviews/{review_id}/findings",
+        headers=as_(client, "reviewer"),
+        json={
+            "text": "The school's concern about hunger never reached social care",
+            "factors": ["multi_agency_communication_in_assessment_and_longer_term_work"],
+            "tags": ["information sharing"],
+            "event_ids": [demo_id("school-hungry")],
+            "episode_id": "E1",
+        },
+    )
     assert finding.status_code == 201, finding.text
     return review_id
 
@@ -65,7 +93,9 @@ def test_an_episode_shows_the_foresight_groups_of_its_decision(client, review):
     body = client.get(f"/reviews/{review}", headers=as_(client, "reviewer")).json()
     episode = body["episodes"][0]
     assert [e["event_id"] for e in episode["entries"]] == [
-        demo_id("police-notification"), demo_id("decision-assess")]
+        demo_id("police-notification"),
+        demo_id("decision-assess"),
+    ]
     [decision] = episode["decisions"]
     held = {item["entry"]["event_id"] for item in decision["held_elsewhere"]}
     later = {item["entry"]["event_id"] for item in decision["learned_later"]}
@@ -74,7 +104,8 @@ def test_an_episode_shows_the_foresight_groups_of_its_decision(client, review):
     assert later == {demo_id("police-earlier")}
     assert demo_id("police-notification") in known
     assert body["findings"][0]["factors"] == [
-        "multi_agency_communication_in_assessment_and_longer_term_work"]
+        "multi_agency_communication_in_assessment_and_longer_term_work"
+    ]
     assert body["findings"][0]["tags"] == ["information sharing"]
 
 
@@ -82,8 +113,11 @@ def test_a_finding_citing_an_event_that_is_not_in_the_case_is_refused(client, re
     """An event of another case, or of none, is refused naming the field; nothing is added."""
     before = client.get(f"/reviews/{review}", headers=as_(client, "reviewer")).json()
     for outsider in (client.other_event, "6a1c8f0e-51d4-4c55-9b7e-1f7d1d0e9a01"):
-        refused = client.post(f"/reviews/{review}/findings", headers=as_(client, "reviewer"),
-                              json={"text": "Rests on another record", "event_ids": [outsider]})
+        refused = client.post(
+            f"/reviews/{review}/findings",
+            headers=as_(client, "reviewer"),
+            json={"text": "Rests on another record", "event_ids": [outsider]},
+        )
         assert refused.status_code == 422
         assert refused.json()["errors"][0]["field"] == "event_ids[0]"
     after = client.get(f"/reviews/{review}", headers=as_(client, "reviewer")).json()
@@ -92,8 +126,11 @@ def test_a_finding_citing_an_event_that_is_not_in_the_case_is_refused(client, re
 
 def test_a_factor_outside_the_typology_must_be_a_free_tag(client, review):
     """An unknown contributory factor is refused; the same words are accepted as a tag."""
-    refused = client.post(f"/reviews/{review}/findings", headers=as_(client, "reviewer"),
-                          json={"text": "Workload", "factors": ["workload"]})
+    refused = client.post(
+        f"/reviews/{review}/findings",
+        headers=as_(client, "reviewer"),
+        json={"text": "Workload", "factors": ["workload"]},
+    )
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"].startswith("factors")
 
@@ -101,9 +138,16 @@ def test_a_factor_outside_the_typology_must_be_a_free_tag(client, review):
 def test_reviews_never_change_the_case_record(client, review):
     """Opening, selecting and finding leave the case's events exactly as they were."""
     events = client.case_events()
-    client.post(f"/reviews/{review}/episodes", headers=as_(client, "reviewer"), json={
-        "title": "Conference", "starts": "2024-02-14", "ends": "2024-02-14",
-        "event_ids": [demo_id("icpc")]})
+    client.post(
+        f"/reviews/{review}/episodes",
+        headers=as_(client, "reviewer"),
+        json={
+            "title": "Conference",
+            "starts": "2024-02-14",
+            "ends": "2024-02-14",
+            "event_ids": [demo_id("icpc")],
+        },
+    )
     assert client.case_events() == events
 
 
@@ -111,18 +155,29 @@ def test_only_reviewers_open_or_read_reviews(client, review):
     """Practitioners and auditors get 403; an unknown review is 404."""
     for role in ("practitioner", "auditor"):
         assert client.get(f"/reviews/{review}", headers=as_(client, role)).status_code == 403
-        assert client.post("/reviews", headers=as_(client, role),
-                           json={"case_id": "FAM-0042", "title": "x"}).status_code == 403
+        assert (
+            client.post(
+                "/reviews", headers=as_(client, role), json={"case_id": "FAM-0042", "title": "x"}
+            ).status_code
+            == 403
+        )
     assert client.get("/reviews/REV-nope", headers=as_(client, "reviewer")).status_code == 404
 
 
 def test_the_review_exports_as_html_and_xlsx_for_the_panel(client, review):
     """The HTML names the groups and the finding; the workbook has the three sheets with rows."""
-    page = client.get(f"/reviews/{review}", params={"format": "html"}, headers=as_(client, "reviewer"))
+    page = client.get(
+        f"/reviews/{review}", params={"format": "html"}, headers=as_(client, "reviewer")
+    )
     assert page.headers["content-type"].startswith("text/html")
-    assert "Held elsewhere (2)" in page.text and "never reached social care" in page.text
-    book = openpyxl.load_workbook(io.BytesIO(
-        client.get(f"/reviews/{review}", params={"format": "xlsx"},
-                   headers=as_(client, "reviewer")).content))
+    assert "Held elsewhere (2)" in page.text
+    assert "never reached social care" in page.text
+    book = openpyxl.load_workbook(
+        io.BytesIO(
+            client.get(
+                f"/reviews/{review}", params={"format": "xlsx"}, headers=as_(client, "reviewer")
+            ).content
+        )
+    )
     assert book.sheetnames == ["episodes", "findings", "foresight"]
     assert book["foresight"].max_row > 5

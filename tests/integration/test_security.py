@@ -72,8 +72,9 @@ class Route:
         return 201 if self.method == "POST" else 200
 
     def url(self, review_id: str) -> str:
-        return self.path.format(case_id=DEMO_CASE, person_id="ava", event_id=FIRST_DECISION,
-                                review_id=review_id)
+        return self.path.format(
+            case_id=DEMO_CASE, person_id="ava", event_id=FIRST_DECISION, review_id=review_id
+        )
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -94,19 +95,42 @@ ROUTES = [
     Route("GET", "/people/{person_id}/status", READERS),
     Route("GET", "/reports/timeliness", REPORT_READERS, agency_in="query"),
     Route("GET", "/reports/children-on-plans", REPORT_READERS),
-    Route("GET", "/exports/annex-a", REPORT_READERS, {"from": "2024-01-01", "to": "2024-12-31"},
-          agency_in="query"),
+    Route(
+        "GET",
+        "/exports/annex-a",
+        REPORT_READERS,
+        {"from": "2024-01-01", "to": "2024-12-31"},
+        agency_in="query",
+    ),
     Route("GET", "/exports/cin-census", REPORT_READERS, {"year": "2024", "la": "123"}),
-    Route("POST", "/reviews", REVIEWERS,
-          body=lambda _: {"case_id": DEMO_CASE, "title": "Rapid review"}),
+    Route(
+        "POST",
+        "/reviews",
+        REVIEWERS,
+        body=lambda _: {"case_id": DEMO_CASE, "title": "Rapid review"},
+    ),
     Route("GET", "/reviews/{review_id}", REVIEWERS),
-    Route("POST", "/reviews/{review_id}/episodes", REVIEWERS,
-          body=lambda _: {"title": "First contact", "starts": "2024-01-15",
-                          "ends": "2024-01-17", "event_ids": [FIRST_DECISION]}),
-    Route("POST", "/reviews/{review_id}/findings", REVIEWERS,
-          body=lambda _: {"text": "Information held by health was not sought",
-                          "factors": ["multi_agency_communication_in_assessment_and_longer_term_work"],
-                          "event_ids": [FIRST_DECISION]}),
+    Route(
+        "POST",
+        "/reviews/{review_id}/episodes",
+        REVIEWERS,
+        body=lambda _: {
+            "title": "First contact",
+            "starts": "2024-01-15",
+            "ends": "2024-01-17",
+            "event_ids": [FIRST_DECISION],
+        },
+    ),
+    Route(
+        "POST",
+        "/reviews/{review_id}/findings",
+        REVIEWERS,
+        body=lambda _: {
+            "text": "Information held by health was not sought",
+            "factors": ["multi_agency_communication_in_assessment_and_longer_term_work"],
+            "event_ids": [FIRST_DECISION],
+        },
+    ),
     Route("GET", "/audit/recording", AUDITORS),
     Route("GET", "/audit/access", AUDITORS),
     Route("GET", "/me", frozenset(ROLES)),
@@ -115,8 +139,13 @@ ROUTES = [
 # the OpenAPI document and its Swagger page describe the API; the web page is a static shell
 # that asks the API, with the user's token, for everything it shows; "/" redirects to it.
 PUBLIC = {
-    ("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/"),
-    ("GET", "/ui"), ("GET", "/ui/cases/{case_id}"), ("GET", "/ui/people/{person_id}"),
+    ("GET", "/health"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("GET", "/"),
+    ("GET", "/ui"),
+    ("GET", "/ui/cases/{case_id}"),
+    ("GET", "/ui/people/{person_id}"),
 }
 STATIC_MOUNT = "/static"  # the page's scripts, styles and vendored libraries; no case data
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -135,22 +164,33 @@ class Client:
     def engine(self) -> sqlalchemy.Engine:
         return self.app.state.foresight.queries.engine  # type: ignore[no-any-return]
 
-    def call(self, route: Route, role: str | None, agency: str | None = None,
-             headers: dict[str, str] | None = None) -> httpx.Response:
+    def call(
+        self,
+        route: Route,
+        role: str | None,
+        agency: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         params = dict(route.params)
         if agency is not None and route.agency_in == "query":
             params["agency"] = agency
         body = route.body(agency if route.agency_in == "body" else None) if route.body else None
         auth = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
-        return self.http.request(route.method, route.url(self.review_id), params=params,
-                                 json=body, headers={**auth, **(headers or {})})
+        return self.http.request(
+            route.method,
+            route.url(self.review_id),
+            params=params,
+            json=body,
+            headers={**auth, **(headers or {})},
+        )
 
     def counts(self) -> tuple[int, int, str]:
         """Events stored, access-log rows, and the whole access log's content."""
         events = self.app.state.foresight.service.recorder.max_notification_id() or 0
         with self.engine.connect() as connection:
-            rows = connection.execute(sqlalchemy.text(
-                "SELECT * FROM foresight_access_log ORDER BY access_id")).all()
+            rows = connection.execute(
+                sqlalchemy.text("SELECT * FROM foresight_access_log ORDER BY access_id")
+            ).all()
         return events, len(rows), repr(rows)
 
 
@@ -160,11 +200,16 @@ def client(store_url: Callable[[], str]) -> Iterator[Client]:
     app = create_app(Settings(db_url=store_url()))
     foresight = app.state.foresight
     foresight.service.append([parse_event(raw) for raw in demo_case_events()])
-    tokens = {role: add_user(foresight.queries.engine, name, role, agency)[1]
-              for role, (name, agency) in USERS.items()}
+    tokens = {
+        role: add_user(foresight.queries.engine, name, role, agency)[1]
+        for role, (name, agency) in USERS.items()
+    }
     with TestClient(app) as http:
-        opened = http.post("/reviews", json={"case_id": DEMO_CASE, "title": "Review"},
-                           headers={"Authorization": f"Bearer {tokens['reviewer']}"})
+        opened = http.post(
+            "/reviews",
+            json={"case_id": DEMO_CASE, "title": "Review"},
+            headers={"Authorization": f"Bearer {tokens['reviewer']}"},
+        )
         assert opened.status_code == 201, opened.text
         yield Client(app, http, tokens, opened.json()["review_id"])
     foresight.service.close()
@@ -213,7 +258,8 @@ def bad_credentials(client: Client) -> dict[str, dict[str, str]]:
 
 @pytest.mark.parametrize("route", ROUTES, ids=str)
 def test_every_route_refuses_a_missing_or_bad_token_with_401_and_writes_nothing(
-    client: Client, route: Route,
+    client: Client,
+    route: Route,
 ) -> None:
     """401 problem with a Bearer challenge before anything else is looked at, nothing stored
     and no read logged."""
@@ -243,14 +289,18 @@ def role_cases() -> list[Any]:
 
 @pytest.mark.parametrize(("route", "role", "whose"), role_cases())
 def test_each_role_may_use_exactly_the_routes_the_readme_gives_it(
-    client: Client, route: Route, role: str, whose: str,
+    client: Client,
+    route: Route,
+    role: str,
+    whose: str,
 ) -> None:
     """Every route × every role × own or another agency. Practitioners and managers see and
     record only for their own agency; reviewers any agency; refusals are 403 problems that
     store nothing and log no read."""
     agency = USERS[role][1] if whose == "own" else OTHER_AGENCY
     allowed = role in route.roles and (
-        whose == "own" or role in WHOLE_RECORD and route.agency_in == "query")
+        whose == "own" or (role in WHOLE_RECORD and route.agency_in == "query")
+    )
     before = client.counts()
     response = client.call(route, role, agency if route.agency_in else None)
     if allowed:
@@ -265,8 +315,11 @@ def test_reviewers_auditors_and_admins_cannot_append_to_a_case(client: Client, r
     """Whatever the body, even a batch naming their own agency: 403, and the log is unchanged."""
     before = client.counts()
     for body in (note(), [note(), note()], note(USERS[role][1])):
-        response = client.http.post(f"/cases/{DEMO_CASE}/events", json=body,
-                                    headers={"Authorization": f"Bearer {client.tokens[role]}"})
+        response = client.http.post(
+            f"/cases/{DEMO_CASE}/events",
+            json=body,
+            headers={"Authorization": f"Bearer {client.tokens[role]}"},
+        )
         assert_problem(response, 403)
     assert client.counts() == before
 
@@ -275,19 +328,26 @@ PATHS = sorted({route.path for route in ROUTES} | {path for _, path in PUBLIC})
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_methods_a_route_does_not_have_are_405_and_change_nothing(client: Client, path: str) -> None:
+def test_methods_a_route_does_not_have_are_405_and_change_nothing(
+    client: Client, path: str
+) -> None:
     """No PUT, PATCH or DELETE anywhere, and no POST but the documented ones: in particular the
     access log and the audit trail cannot be written or altered through the API, by anyone."""
     has = {route.method for route in ROUTES if route.path == path} | {
-        method for method, public in PUBLIC if public == path}
+        method for method, public in PUBLIC if public == path
+    }
     url = Route("GET", path, frozenset()).url(client.review_id)
     before = client.counts()
     for role in ROLES:
         for method in ("GET", *WRITE_METHODS):
             if method in has:
                 continue
-            response = client.http.request(method, url, json={"user": "someone-else"},
-                                           headers={"Authorization": f"Bearer {client.tokens[role]}"})
+            response = client.http.request(
+                method,
+                url,
+                json={"user": "someone-else"},
+                headers={"Authorization": f"Bearer {client.tokens[role]}"},
+            )
             assert_problem(response, 405)
     assert client.counts() == before
 
@@ -310,8 +370,9 @@ def test_a_stored_user_row_holds_no_token_only_its_digest(client: Client) -> Non
     name = f"tok-{uuid.uuid4().hex[:8]}"
     _, token = add_user(client.engine, name, "practitioner", "school")
     with client.engine.connect() as connection:
-        row = connection.execute(sqlalchemy.text(
-            "SELECT * FROM foresight_users WHERE name = :name"), {"name": name}).one()
+        row = connection.execute(
+            sqlalchemy.text("SELECT * FROM foresight_users WHERE name = :name"), {"name": name}
+        ).one()
     secret = token.removeprefix(TOKEN_PREFIX)
     assert not any(secret[:12] in str(value) for value in row)
     assert hashlib.sha256(token.encode()).hexdigest() in row
@@ -327,13 +388,25 @@ def test_a_token_must_match_whole_not_by_prefix_case_or_digest(client: Client) -
     assert authenticate(client.engine, token) is not None
     digest = hashlib.sha256(token.encode()).hexdigest()
     flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
-    for wrong in (TOKEN_PREFIX, token[: len(token) // 2], token[:-1], token + "x", flipped,
-                  token.upper(), token.lower(), digest, TOKEN_PREFIX + digest, " " + token, ""):
+    for wrong in (
+        TOKEN_PREFIX,
+        token[: len(token) // 2],
+        token[:-1],
+        token + "x",
+        flipped,
+        token.upper(),
+        token.lower(),
+        digest,
+        TOKEN_PREFIX + digest,
+        " " + token,
+        "",
+    ):
         assert authenticate(client.engine, wrong) is None, wrong
 
 
 def test_the_digests_are_compared_in_constant_time(
-    client: Client, monkeypatch: pytest.MonkeyPatch,
+    client: Client,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     compared = []
 
@@ -381,7 +454,9 @@ ALLOWED_CALLS = [pytest.param(route, sorted(route.roles)[0], id=str(route)) for 
 
 @pytest.mark.parametrize(("route", "role"), ALLOWED_CALLS)
 def test_every_response_carries_the_security_headers_and_no_store(
-    client: Client, route: Route, role: str,
+    client: Client,
+    route: Route,
+    role: str,
 ) -> None:
     """Answered or refused: case data is never cached, sniffed, framed or sent as a referrer."""
     assert_security_headers(client.call(route, role))
@@ -391,17 +466,22 @@ def test_every_response_carries_the_security_headers_and_no_store(
         assert_security_headers(client.call(route, refused))  # 403
 
 
-EXPORTS = [
-    ("/cases/{case_id}/chronology", "reviewer", fmt) for fmt in ("csv", "xlsx", "html")
-] + [("/reviews/{review_id}", "reviewer", fmt) for fmt in ("html", "xlsx")] + [
-    ("/audit/access", "auditor", fmt) for fmt in ("csv", "xlsx", "parquet")
-] + [("/reports/timeliness", "reviewer", fmt) for fmt in ("csv", "xlsx")]
+EXPORTS = (
+    [("/cases/{case_id}/chronology", "reviewer", fmt) for fmt in ("csv", "xlsx", "html")]
+    + [("/reviews/{review_id}", "reviewer", fmt) for fmt in ("html", "xlsx")]
+    + [("/audit/access", "auditor", fmt) for fmt in ("csv", "xlsx", "parquet")]
+    + [("/reports/timeliness", "reviewer", fmt) for fmt in ("csv", "xlsx")]
+)
 
 
-@pytest.mark.parametrize(("path", "role", "output_format"), EXPORTS,
-                         ids=[f"{path} {fmt}" for path, _, fmt in EXPORTS])
+@pytest.mark.parametrize(
+    ("path", "role", "output_format"), EXPORTS, ids=[f"{path} {fmt}" for path, _, fmt in EXPORTS]
+)
 def test_every_export_format_is_sent_with_no_store(
-    client: Client, path: str, role: str, output_format: str,
+    client: Client,
+    path: str,
+    role: str,
+    output_format: str,
 ) -> None:
     route = Route("GET", path, frozenset({role}), {"format": output_format})
     response = client.call(route, role)
@@ -409,18 +489,22 @@ def test_every_export_format_is_sent_with_no_store(
     assert_security_headers(response)
 
 
-@pytest.mark.parametrize("path", ["/reports/children-on-plans",
-                                  "/exports/cin-census?year=2024&la=873"])
+@pytest.mark.parametrize(
+    "path", ["/reports/children-on-plans", "/exports/cin-census?year=2024&la=873"]
+)
 def test_whole_record_reports_are_for_reviewers_and_the_returns_agencys_managers(
-    db_url: str, path: str,
+    db_url: str,
+    path: str,
 ) -> None:
     """A police manager sees what police know; the census and the plans report are the whole
     record of every child, so they are refused, and nothing is logged as read."""
     app = create_app(Settings(db_url=db_url, returns_agency="social_care"))
     foresight = app.state.foresight
     foresight.service.append([parse_event(raw) for raw in demo_case_events()])
-    tokens = {agency: add_user(foresight.queries.engine, f"tm-{agency}", "manager", agency)[1]
-              for agency in ("police", "social_care")}
+    tokens = {
+        agency: add_user(foresight.queries.engine, f"tm-{agency}", "manager", agency)[1]
+        for agency in ("police", "social_care")
+    }
     with TestClient(app) as http:
         refused = http.get(path, headers={"Authorization": f"Bearer {tokens['police']}"})
         allowed = http.get(path, headers={"Authorization": f"Bearer {tokens['social_care']}"})
@@ -428,8 +512,11 @@ def test_whole_record_reports_are_for_reviewers_and_the_returns_agencys_managers
     assert "social_care" in refused.json()["detail"]
     assert allowed.status_code == 200, allowed.text
     with foresight.queries.engine.connect() as connection:
-        readers = connection.execute(sqlalchemy.text(
-            "SELECT \"user\" FROM foresight_access_log")).scalars().all()
+        readers = (
+            connection.execute(sqlalchemy.text('SELECT "user" FROM foresight_access_log'))
+            .scalars()
+            .all()
+        )
     assert readers == ["tm-social_care"]
     foresight.service.close()
 
@@ -457,7 +544,8 @@ INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|javascr
 
 @pytest.mark.parametrize("path", ["/ui", "/ui/cases/FAM-0042", "/ui/people/ava", "/docs"])
 def test_the_public_pages_have_no_inline_script_and_the_strict_policy(
-    client: Client, path: str,
+    client: Client,
+    path: str,
 ) -> None:
     response = client.http.get(path)
     assert response.status_code == 200
@@ -473,8 +561,11 @@ def test_the_public_pages_have_no_inline_script_and_the_strict_policy(
 
 def test_the_html_exports_have_no_script_at_all(client: Client) -> None:
     for path in (f"/cases/{DEMO_CASE}/chronology", f"/reviews/{client.review_id}"):
-        response = client.http.get(path, params={"format": "html"},
-                                   headers={"Authorization": f"Bearer {client.tokens['reviewer']}"})
+        response = client.http.get(
+            path,
+            params={"format": "html"},
+            headers={"Authorization": f"Bearer {client.tokens['reviewer']}"},
+        )
         assert "<script" not in response.text.lower()
         assert not INLINE_SCRIPT.search(response.text)
 
@@ -489,8 +580,14 @@ def test_the_policy_allows_nothing_from_elsewhere() -> None:
 def test_health_and_openapi_are_public_and_show_no_case_data(client: Client) -> None:
     health = client.http.get("/health")
     assert health.status_code == 200
-    assert set(health.json()) == {"status", "store", "events", "read_model_position",
-                                  "projection_lag", "rebuilding"}
+    assert set(health.json()) == {
+        "status",
+        "store",
+        "events",
+        "read_model_position",
+        "projection_lag",
+        "rebuilding",
+    }
     document = client.http.get("/openapi.json").text
     summaries = [raw["summary"] for raw in demo_case_events() if raw.get("summary")]
     assert summaries

@@ -80,7 +80,7 @@ def anchor_of(db_url: str, directory: Path) -> Path:
     code, said = run_verify(db_url, "--print-anchor")
     assert code == 0, said
     path = directory / "anchor.json"
-    anchor, _ = json.JSONDecoder().raw_decode(said[said.index("{"):])
+    anchor, _ = json.JSONDecoder().raw_decode(said[said.index("{") :])
     path.write_text(json.dumps(anchor), encoding="utf-8")
     Anchor.from_json(path.read_text(encoding="utf-8"))
     return path
@@ -175,8 +175,8 @@ def test_verify_names_a_byte_change_that_decodes_to_the_same_time(
     db_url, events = store
     tamperer.disarm()
     row = row_of(tamperer, events[1])
-    assert row.state.count(b"+00:00\"}") == 1
-    tamperer.set_state(row.position, row.state.replace(b"+00:00\"}", b"-00:00\"}"))
+    assert row.state.count(b'+00:00"}') == 1
+    tamperer.set_state(row.position, row.state.replace(b'+00:00"}', b'-00:00"}'))
 
     code, said = run_verify(db_url)
 
@@ -261,8 +261,11 @@ def test_verify_detects_an_event_moved_to_another_case(
     tamperer.disarm()
     other = next(row for row in tamperer.rows() if b'"FAM-2"' in row.state)
     last = row_of(tamperer, events[-1])
-    tamperer.execute(f"UPDATE {tamperer.events} SET originator_id = ?, originator_version = 3 "
-                     f"WHERE {tamperer.position} = ?", [tamperer.stored_id(other.originator_id), last.position])
+    tamperer.execute(
+        f"UPDATE {tamperer.events} SET originator_id = ?, originator_version = 3 "
+        f"WHERE {tamperer.position} = ?",
+        [tamperer.stored_id(other.originator_id), last.position],
+    )
 
     code, said = run_verify(db_url)
 
@@ -277,10 +280,14 @@ def test_verify_fails_naming_each_missing_trigger_of_an_otherwise_intact_store(
     db_url, _ = store
     events_delete = f"{tamperer.events}_refuse_delete"
     index_update = "foresight_event_index_refuse_update"
-    tamperer.execute(f"DROP TRIGGER {events_delete}"
-                     + (f" ON {tamperer.events}" if tamperer.placeholder == "%s" else ""))
-    tamperer.execute(f"DROP TRIGGER {index_update}"
-                     + (" ON foresight_event_index" if tamperer.placeholder == "%s" else ""))
+    tamperer.execute(
+        f"DROP TRIGGER {events_delete}"
+        + (f" ON {tamperer.events}" if tamperer.placeholder == "%s" else "")
+    )
+    tamperer.execute(
+        f"DROP TRIGGER {index_update}"
+        + (" ON foresight_event_index" if tamperer.placeholder == "%s" else "")
+    )
 
     code, said = run_verify(db_url)
 
@@ -309,12 +316,14 @@ def test_verify_reports_triggers_that_are_disabled_or_made_harmless(
         tamperer.execute(f"ALTER TABLE {tamperer.snapshots} DISABLE TRIGGER ALL")
         tamperer.execute(
             "CREATE OR REPLACE FUNCTION foresight_refuse_change() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")
+            "LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$"
+        )
     else:
         name = f"{tamperer.snapshots}_refuse_update"
         tamperer.execute(f"DROP TRIGGER {name}")
-        tamperer.execute(f"CREATE TRIGGER {name} BEFORE UPDATE ON {tamperer.snapshots} "
-                         "BEGIN SELECT 1; END")
+        tamperer.execute(
+            f"CREATE TRIGGER {name} BEFORE UPDATE ON {tamperer.snapshots} BEGIN SELECT 1; END"
+        )
 
     code, said = run_verify(db_url)
 
@@ -341,8 +350,7 @@ def test_verify_names_a_forged_snapshot(
             forged["state"]["closed"] = True
         else:
             forged["state"]["entries"].popitem()
-        tamperer.set_snapshot(originator_id, version,
-                              encode(forged))
+        tamperer.set_snapshot(originator_id, version, encode(forged))
 
     code, said = run_verify(db_url)
 
@@ -373,7 +381,8 @@ def test_verify_names_a_review_event_deleted_from_the_middle_of_a_review(
     assert code == 1, said
     # SQLite's positions have no gaps, so the gap is the first broken link there.
     assert "review event: expected version 2" in said or (
-        f"position {finding.position}: event at position {finding.position} is missing" in said)
+        f"position {finding.position}: event at position {finding.position} is missing" in said
+    )
 
 
 def test_only_an_anchor_shows_the_newest_event_of_a_case_removed_with_its_index_row(
@@ -401,7 +410,11 @@ def test_only_an_anchor_shows_a_case_whose_chain_was_recomputed(
     db_url, events = store
     anchor = anchor_of(db_url, tmp_path)
     tamperer.disarm()
-    fam_1 = [row for row in tamperer.rows() if row.originator_id == row_of(tamperer, events[0]).originator_id]
+    fam_1 = [
+        row
+        for row in tamperer.rows()
+        if row.originator_id == row_of(tamperer, events[0]).originator_id
+    ]
     tamperer.rewrite_chain(fam_1, from_version=2)
 
     code, said = run_verify(db_url, "--anchor", str(anchor))
@@ -442,9 +455,13 @@ def test_the_access_log_refuses_update_and_delete_and_verify_checks_its_triggers
     db_url, _ = store
     build_engine(Settings(db_url=db_url)).dispose()
     tamperer.execute(
-        "INSERT INTO foresight_access_log (at, \"user\", role, agency, endpoint) "
-        "VALUES ('2024-01-01 00:00:00', 'u', 'auditor', 'police', '/cases')")
-    for statement in ("UPDATE foresight_access_log SET \"user\" = 'x'", "DELETE FROM foresight_access_log"):
+        'INSERT INTO foresight_access_log (at, "user", role, agency, endpoint) '
+        "VALUES ('2024-01-01 00:00:00', 'u', 'auditor', 'police', '/cases')"
+    )
+    for statement in (
+        "UPDATE foresight_access_log SET \"user\" = 'x'",
+        "DELETE FROM foresight_access_log",
+    ):
         with pytest.raises(Exception, match="append-only"):
             tamperer.execute(statement)
     tamperer.disarm()
@@ -463,8 +480,10 @@ def test_the_migrations_guard_the_snapshots_of_a_store_made_before_they_were_gua
     build_engine(Settings(db_url=db_url)).dispose()
     names = [f"{tamperer.snapshots}_refuse_{operation}" for operation in ("update", "delete")]
     for name in names:
-        tamperer.execute(f"DROP TRIGGER {name}"
-                         + (f" ON {tamperer.snapshots}" if tamperer.placeholder == "%s" else ""))
+        tamperer.execute(
+            f"DROP TRIGGER {name}"
+            + (f" ON {tamperer.snapshots}" if tamperer.placeholder == "%s" else "")
+        )
     tamperer.execute("UPDATE alembic_version SET version_num = '0002'")
     assert run_verify(db_url)[0] == 1
 
@@ -484,7 +503,12 @@ def test_verify_passes_on_a_clean_store(store: tuple[str, list[RecordedEvent]]) 
 
     result = subprocess.run(
         [sys.executable, "-m", "api.cli", "verify"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
     said = " ".join((result.stdout + result.stderr).split())

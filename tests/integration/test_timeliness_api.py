@@ -17,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.http.app import create_app
 from api.cli import app as cli
+from api.http.app import create_app
 from api.settings import Settings, get_settings
 from api.users import add_user
 from events.envelope import parse_event
@@ -37,12 +37,26 @@ def event_id(case_id: str, name: str) -> str:
     return str(uuid5(NAMESPACE_URL, f"urn:foresight:test:timeliness:{case_id}:{name}"))
 
 
-def raw(case_id: str, name: str, type: str, occurred_at: str,
-        agency: str = "social_care", known: str | None = None, **data: Any) -> dict[str, Any]:
+def raw(
+    case_id: str,
+    name: str,
+    type: str,
+    occurred_at: str,
+    agency: str = "social_care",
+    known: str | None = None,
+    **data: Any,
+) -> dict[str, Any]:
     """One event with a fixed id, recorded by its agency at `known` (default: when it happened)."""
-    return {"event_id": event_id(case_id, name), "type": type, "case_id": case_id,
-            "occurred_at": occurred_at, "agency": agency, "recorded_by": f"{agency}-worker",
-            "source_recorded_at": known or occurred_at, "data": data}
+    return {
+        "event_id": event_id(case_id, name),
+        "type": type,
+        "case_id": case_id,
+        "occurred_at": occurred_at,
+        "agency": agency,
+        "recorded_by": f"{agency}-worker",
+        "source_recorded_at": known or occurred_at,
+        "data": data,
+    }
 
 
 def strategy_case() -> list[dict[str, Any]]:
@@ -51,22 +65,67 @@ def strategy_case() -> list[dict[str, Any]]:
     strategy discussion."""
     case = "TL-1"
     return [
-        raw(case, "contact", "contact_received", "2024-12-02T10:00", known="2024-12-02T11:00",
-            contact_kind="referral", outcome="strategy_discussion"),
-        raw(case, "decision", "decision_made", "2024-12-03T09:00",
-            decision="Strategy discussion", information_relied_on=[event_id(case, "contact")]),
+        raw(
+            case,
+            "contact",
+            "contact_received",
+            "2024-12-02T10:00",
+            known="2024-12-02T11:00",
+            contact_kind="referral",
+            outcome="strategy_discussion",
+        ),
+        raw(
+            case,
+            "decision",
+            "decision_made",
+            "2024-12-03T09:00",
+            decision="Strategy discussion",
+            information_relied_on=[event_id(case, "contact")],
+        ),
         raw(case, "strategy", "strategy_discussion_held", "2024-12-18T14:00", outcome="section_47"),
-        raw(case, "s47", "assessment_started", "2024-12-18", assessment_id="S47-1",
-            kind="section_47"),
-        raw(case, "police-contact", "contact_received", "2024-12-20T22:00", "police",
-            outcome="no_further_action"),
-        raw(case, "shared", "information_shared", "2024-12-19T09:00", to_agency="police",
-            event_ids=[event_id(case, "strategy")]),
+        raw(
+            case,
+            "s47",
+            "assessment_started",
+            "2024-12-18",
+            assessment_id="S47-1",
+            kind="section_47",
+        ),
+        raw(
+            case,
+            "police-contact",
+            "contact_received",
+            "2024-12-20T22:00",
+            "police",
+            outcome="no_further_action",
+        ),
+        raw(
+            case,
+            "shared",
+            "information_shared",
+            "2024-12-19T09:00",
+            to_agency="police",
+            event_ids=[event_id(case, "strategy")],
+        ),
         raw(case, "s47-done", "assessment_completed", "2025-01-10", assessment_id="S47-1"),
-        raw(case, "icpc", "conference_held", "2025-01-13T10:00", known="2025-01-20T09:00",
-            kind="initial", outcome="child_protection_plan"),
-        raw(case, "plan", "plan_started", "2025-01-13", known="2025-01-20T09:00",
-            plan_id="CP-1", kind="child_protection"),
+        raw(
+            case,
+            "icpc",
+            "conference_held",
+            "2025-01-13T10:00",
+            known="2025-01-20T09:00",
+            kind="initial",
+            outcome="child_protection_plan",
+        ),
+        raw(
+            case,
+            "plan",
+            "plan_started",
+            "2025-01-13",
+            known="2025-01-20T09:00",
+            plan_id="CP-1",
+            kind="child_protection",
+        ),
     ]
 
 
@@ -75,8 +134,7 @@ def easter_case() -> list[dict[str, Any]]:
     case = "TL-2"
     return [
         raw(case, "contact", "contact_received", "2024-03-22T16:00"),
-        raw(case, "start", "assessment_started", "2024-03-25", assessment_id="A-1",
-            kind="single"),
+        raw(case, "start", "assessment_started", "2024-03-25", assessment_id="A-1", kind="single"),
         raw(case, "done", "assessment_completed", "2024-04-03", assessment_id="A-1"),
     ]
 
@@ -92,8 +150,9 @@ class Store:
     tokens: dict[str, str]
 
     def get(self, user: str, path: str, **params: Any) -> httpx.Response:
-        return self.client.get(path, params=params,
-                               headers={"Authorization": f"Bearer {self.tokens[user]}"})
+        return self.client.get(
+            path, params=params, headers={"Authorization": f"Bearer {self.tokens[user]}"}
+        )
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +162,10 @@ def store(store_url: Callable[[], str]) -> Iterator[Store]:
     app = create_app(Settings(db_url=url))
     foresight = app.state.foresight
     foresight.service.append([parse_event(event) for event in strategy_case() + easter_case()])
-    tokens = {name: add_user(foresight.queries.engine, name, role, agency)[1]
-              for name, (role, agency) in USERS.items()}
+    tokens = {
+        name: add_user(foresight.queries.engine, name, role, agency)[1]
+        for name, (role, agency) in USERS.items()
+    }
     with TestClient(app) as client:
         yield Store(url, client, tokens)
     foresight.service.close()
@@ -136,10 +197,13 @@ def test_a_case_shows_each_interval_in_calendar_and_working_days_beside_its_time
     found = by_milestone(body)
 
     (conference,) = found["strategy_discussion_to_initial_conference"]
-    assert conference["from_date"] == "2024-12-18" and conference["to_date"] == "2025-01-13"
+    assert conference["from_date"] == "2024-12-18"
+    assert conference["to_date"] == "2025-01-13"
     assert (conference["calendar_days"], conference["working_days"]) == (26, 15)
-    assert (conference["timescale"], conference["timescale_date"]) == ("15 working days",
-                                                                       "2025-01-13")
+    assert (conference["timescale"], conference["timescale_date"]) == (
+        "15 working days",
+        "2025-01-13",
+    )
     decisions = {d["agency"]: d for d in found["contact_to_decision"]}
     assert decisions["social_care"]["to_event_id"] == event_id("TL-1", "decision")
     assert decisions["social_care"]["working_days"] == 1
@@ -147,7 +211,10 @@ def test_a_case_shows_each_interval_in_calendar_and_working_days_beside_its_time
 
     (review,) = found["plan_start_to_first_review"]
     assert (review["status"], review["until"], review["timescale_date"]) == (
-        "open", "2025-03-03", "2025-04-13")
+        "open",
+        "2025-03-03",
+        "2025-04-13",
+    )
     (completion,) = found["contact_to_assessment_completion"]
     assert (completion["working_days"], completion["timescale_date"]) == (26, "2025-02-06")
     assert "core group" in body["not_measured"][0]
@@ -160,7 +227,10 @@ def test_as_known_before_the_late_conference_record_the_conference_is_still_awai
     found = by_milestone(body)
     (conference,) = found["strategy_discussion_to_initial_conference"]
     assert (conference["status"], conference["to_date"], conference["until"]) == (
-        "open", None, "2025-01-15")
+        "open",
+        None,
+        "2025-01-15",
+    )
     assert conference["working_days"] == 17
     assert "initial_conference_to_plan_start" not in found
     assert "plan_start_to_first_review" not in found
@@ -182,14 +252,18 @@ def test_a_practitioner_of_another_agency_sees_only_what_their_agency_knows(stor
 def test_an_unknown_case_is_404_and_an_unknown_rule_pack_is_422_naming_rules(store):
     """Problems name what is wrong."""
     assert_problem(store.get("rev-one", "/cases/NO-SUCH-CASE/timeliness"), 404)
-    assert_problem(store.get("rev-one", "/cases/TL-1/timeliness", rules="scotland"), 422,
-                   "query.rules")
-    assert_problem(store.get("rev-one", "/cases/TL-1/timeliness", rules="Wales!"), 422,
-                   "query.rules")
-    assert_problem(store.get("rev-one", "/reports/timeliness", rules="scotland"), 422,
-                   "query.rules")
-    assert_problem(store.get("rev-one", "/reports/timeliness", **{"from": "2024-13-01"}), 422,
-                   "query.from")
+    assert_problem(
+        store.get("rev-one", "/cases/TL-1/timeliness", rules="scotland"), 422, "query.rules"
+    )
+    assert_problem(
+        store.get("rev-one", "/cases/TL-1/timeliness", rules="Wales!"), 422, "query.rules"
+    )
+    assert_problem(
+        store.get("rev-one", "/reports/timeliness", rules="scotland"), 422, "query.rules"
+    )
+    assert_problem(
+        store.get("rev-one", "/reports/timeliness", **{"from": "2024-13-01"}), 422, "query.from"
+    )
 
 
 def test_the_welsh_rules_set_42_working_days_beside_the_assessment(store):
@@ -211,16 +285,20 @@ def test_the_apps_own_settings_choose_the_default_rule_pack(store, monkeypatch):
         body = client.get("/cases/TL-2/timeliness", headers=headers).json()
     app.state.foresight.service.close()
     assert body["rules"]["name"] == "wales"
-    assert (by_milestone(body)["contact_to_assessment_completion"][0]["timescale_date"]
-            == "2024-05-24")
+    assert (
+        by_milestone(body)["contact_to_assessment_completion"][0]["timescale_date"] == "2024-05-24"
+    )
 
 
 def test_reading_a_case_timeliness_is_written_to_the_access_log(store):
     """The read names the case, the agency viewed as, and the time asked about."""
     store.get("pc-one", "/cases/TL-1/timeliness", as_known_at="2025-02-01")
     rows = store.get("aud-one", "/audit/access", reader="pc-one").json()
-    assert {"endpoint": "GET /cases/TL-1/timeliness", "case_id": "TL-1", "viewed_as": "police"
-            }.items() <= rows[-1].items()
+    assert {
+        "endpoint": "GET /cases/TL-1/timeliness",
+        "case_id": "TL-1",
+        "viewed_as": "police",
+    }.items() <= rows[-1].items()
 
 
 def test_the_report_has_one_csv_row_per_interval_across_every_case(store):
@@ -232,11 +310,15 @@ def test_the_report_has_one_csv_row_per_interval_across_every_case(store):
     assert len(rows) == ROWS_TL1 + ROWS_TL2
     assert {row["case_id"] for row in rows} == {"TL-1", "TL-2"}
 
-    december = store.get("rev-one", "/reports/timeliness", format="csv",
-                         **{"from": "2024-12-01", "to": "2024-12-10"})
+    december = store.get(
+        "rev-one", "/reports/timeliness", format="csv", **{"from": "2024-12-01", "to": "2024-12-10"}
+    )
     rows = list(csv.DictReader(io.StringIO(december.text)))
     assert sorted(row["milestone"] for row in rows) == [
-        "contact_to_assessment_completion", "contact_to_assessment_start", "contact_to_decision"]
+        "contact_to_assessment_completion",
+        "contact_to_assessment_start",
+        "contact_to_decision",
+    ]
 
 
 def test_the_report_summarises_each_milestone_and_is_logged_once_for_all_cases(store):
@@ -256,8 +338,9 @@ def test_the_report_summarises_each_milestone_and_is_logged_once_for_all_cases(s
 
 def test_a_manager_reports_their_agencys_knowledge_and_a_practitioner_may_not(store):
     """Social care does not know the police's own contact; practitioners get 403."""
-    rows = list(csv.DictReader(io.StringIO(
-        store.get("tm-one", "/reports/timeliness", format="csv").text)))
+    rows = list(
+        csv.DictReader(io.StringIO(store.get("tm-one", "/reports/timeliness", format="csv").text))
+    )
     assert len(rows) == ROWS_TL1 + ROWS_TL2 - 1
     assert "police" not in {row["agency"] for row in rows}
     assert_problem(store.get("sw-one", "/reports/timeliness"), 403)
@@ -294,16 +377,20 @@ def test_the_cli_report_writes_csv_json_and_a_table(cli_store, tmp_path):
     body = json.loads(run("report", "timeliness", "--format", "json", "--from", "2024-12-01"))
     assert len(body["intervals"]) == ROWS_TL1
     table = run("report", "timeliness", "--to", "2024-04-01")
-    assert "Assessment start to completion" in table and "TL-2" in table and "TL-1" not in table
+    assert "Assessment start to completion" in table
+    assert "TL-2" in table
+    assert "TL-1" not in table
     target = tmp_path / "timeliness.xlsx"
     run("report", "timeliness", "--format", "xlsx", "-o", str(target))
     assert openpyxl.load_workbook(target).sheetnames == ["summary", "intervals", "rules"]
     refused = CliRunner().invoke(cli, ["report", "timeliness", "--rules", "scotland"])
-    assert refused.exit_code == 2 and "england, wales" in refused.output
+    assert refused.exit_code == 2
+    assert "england, wales" in refused.output
 
 
-def test_a_local_rule_pack_file_in_the_settings_becomes_the_default(cli_store, monkeypatch,
-                                                                     tmp_path):
+def test_a_local_rule_pack_file_in_the_settings_becomes_the_default(
+    cli_store, monkeypatch, tmp_path
+):
     """FORESIGHT_TIMESCALES names a JSON pack based on Wales with 40 working days: 40 working
     days from 22 March 2024 fall on 22 May."""
     pack = tmp_path / "local.json"
@@ -312,6 +399,7 @@ def test_a_local_rule_pack_file_in_the_settings_becomes_the_default(cli_store, m
     get_settings.cache_clear()
     body = json.loads(run("report", "timeliness", "--format", "json", "--to", "2024-04-01"))
     assert (body["rules"]["name"], body["rules"]["subdivision"]) == ("local", "WLS")
-    (completion,) = [i for i in body["intervals"]
-                     if i["milestone"] == "contact_to_assessment_completion"]
+    (completion,) = [
+        i for i in body["intervals"] if i["milestone"] == "contact_to_assessment_completion"
+    ]
     assert completion["timescale_date"] == "2024-05-22"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -25,7 +25,7 @@ from tests.conftest import StoreMaker
 from tests.reference_model import as_seen, chronology_as_known_at
 
 AGENCIES = ("police", "school", "health", "social_care")
-START = datetime(2023, 1, 2, 9, 0, tzinfo=timezone.utc)
+START = datetime(2023, 1, 2, 9, 0, tzinfo=UTC)
 CASE = "FAM-P"
 
 
@@ -48,14 +48,20 @@ def _id(index: int) -> str:
 def stories(draw: st.DrawFn) -> Story:
     story = Story()
     person = {
-        "event_id": _id(0), "type": "person_added", "case_id": CASE,
-        "occurred_at": "2023-01-01", "agency": "social_care",
-        "source_recorded_at": START.isoformat(), "data": {"person_id": "c1", "role": "child"},
+        "event_id": _id(0),
+        "type": "person_added",
+        "case_id": CASE,
+        "occurred_at": "2023-01-01",
+        "agency": "social_care",
+        "source_recorded_at": START.isoformat(),
+        "data": {"person_id": "c1", "role": "child"},
     }
     pending = [person]
     story.all_ids.append(_id(0))
     for index in range(1, draw(st.integers(min_value=3, max_value=16)) + 1):
-        kind = draw(st.sampled_from(["entry", "entry", "entry", "correct", "retract", "mark", "share"]))
+        kind = draw(
+            st.sampled_from(["entry", "entry", "entry", "correct", "retract", "mark", "share"])
+        )
         live = [event_id for event_id in story.entries if event_id not in story.retracted]
         if not live:
             kind = "entry"
@@ -65,14 +71,19 @@ def stories(draw: st.DrawFn) -> Story:
         )
         agency = draw(st.sampled_from(AGENCIES))
         raw: dict[str, Any] = {
-            "event_id": _id(index), "case_id": CASE, "agency": agency,
-            "source_recorded_at": known.isoformat(), "occurred_at": known.isoformat(),
+            "event_id": _id(index),
+            "case_id": CASE,
+            "agency": agency,
+            "source_recorded_at": known.isoformat(),
+            "occurred_at": known.isoformat(),
         }
         if kind == "entry":
             occurred = known - timedelta(days=draw(st.integers(min_value=0, max_value=60)))
             raw.update(
                 type=draw(st.sampled_from(["note_added", "contact_received", "child_seen"])),
-                occurred_at=occurred.date().isoformat() if draw(st.booleans()) else occurred.isoformat(),
+                occurred_at=occurred.date().isoformat()
+                if draw(st.booleans())
+                else occurred.isoformat(),
                 summary=f"entry {index}",
                 significance=draw(st.sampled_from(["routine", "significant", "key"])),
                 subjects=["c1"] if draw(st.booleans()) else [],
@@ -81,12 +92,19 @@ def stories(draw: st.DrawFn) -> Story:
         elif kind == "correct":
             changes: dict[str, Any] = {"summary": f"corrected by {index}"}
             if draw(st.booleans()):
-                changes["occurred_at"] = (known - timedelta(days=draw(st.integers(0, 90)))).date().isoformat()
+                changes["occurred_at"] = (
+                    (known - timedelta(days=draw(st.integers(0, 90)))).date().isoformat()
+                )
             if draw(st.booleans()):
                 changes["significance"] = draw(st.sampled_from(["routine", "significant", "key"]))
-            raw.update(type="entry_corrected", data={
-                "target_event_id": draw(st.sampled_from(live)), "changes": changes,
-                "reason": "typo"})
+            raw.update(
+                type="entry_corrected",
+                data={
+                    "target_event_id": draw(st.sampled_from(live)),
+                    "changes": changes,
+                    "reason": "typo",
+                },
+            )
             story.corrections.append(raw["event_id"])
         elif kind == "retract":
             candidates = live + [c for c in story.corrections if c not in story.retracted]
@@ -94,14 +112,24 @@ def stories(draw: st.DrawFn) -> Story:
             raw.update(type="entry_retracted", data={"target_event_id": target, "reason": "wrong"})
             story.retracted.add(target)
         elif kind == "mark":
-            raw.update(type="marked_significant", data={
-                "target_event_id": draw(st.sampled_from(live)),
-                "significance": draw(st.sampled_from(["routine", "significant", "key"]))})
+            raw.update(
+                type="marked_significant",
+                data={
+                    "target_event_id": draw(st.sampled_from(live)),
+                    "significance": draw(st.sampled_from(["routine", "significant", "key"])),
+                },
+            )
         else:
-            shared = draw(st.lists(st.sampled_from(story.all_ids), min_size=1, max_size=3, unique=True))
-            raw.update(type="information_shared", data={
-                "to_agency": draw(st.sampled_from([a for a in AGENCIES if a != agency])),
-                "event_ids": shared})
+            shared = draw(
+                st.lists(st.sampled_from(story.all_ids), min_size=1, max_size=3, unique=True)
+            )
+            raw.update(
+                type="information_shared",
+                data={
+                    "to_agency": draw(st.sampled_from([a for a in AGENCIES if a != agency])),
+                    "event_ids": shared,
+                },
+            )
         story.all_ids.append(raw["event_id"])
         pending.append(raw)
         if draw(st.integers(min_value=0, max_value=3)) == 0:
@@ -140,8 +168,11 @@ def moments(events: list[RecordedEvent]) -> list[datetime | None]:
     """Times worth asking about: each known_at, just before and after it, and now."""
     found: list[datetime | None] = [None]
     for event in events:
-        found += [event.known_at, event.known_at - timedelta(microseconds=1),
-                  event.known_at + timedelta(seconds=1)]
+        found += [
+            event.known_at,
+            event.known_at - timedelta(microseconds=1),
+            event.known_at + timedelta(seconds=1),
+        ]
     return found
 
 
@@ -152,7 +183,9 @@ PROPERTY_SETTINGS = settings(
 
 @PROPERTY_SETTINGS
 @given(story=stories(), data=st.data())
-def test_the_read_models_answer_as_the_reference_fold_at_any_time_for_any_agency(story, data, fresh_store):
+def test_the_read_models_answer_as_the_reference_fold_at_any_time_for_any_agency(
+    story, data, fresh_store
+):
     """Read-model chronology as known at T (to the record or an agency) equals the plain fold;
     so do the raw log known at T and the events learned between two times."""
     with loaded_story(story, fresh_store) as loaded:
@@ -169,16 +202,28 @@ def test_the_read_models_answer_as_the_reference_fold_at_any_time_for_any_agency
                 known = knowledge_times(loaded.events, agency)
                 raw_log = loaded.queries.events(CASE, as_known_at=as_known_at, agency=agency)
                 assert [event.position for event in raw_log] == [
-                    event.position for event in loaded.events if event.event_id in known
+                    event.position
+                    for event in loaded.events
+                    if event.event_id in known
                     and (as_known_at is None or known[event.event_id] <= as_known_at)
                 ], (as_known_at, agency)
-        since, until = sorted(data.draw(st.lists(
-            st.sampled_from([m for m in moments(loaded.events) if m]), min_size=2, max_size=2)))
+        since, until = sorted(
+            data.draw(
+                st.lists(
+                    st.sampled_from([m for m in moments(loaded.events) if m]),
+                    min_size=2,
+                    max_size=2,
+                )
+            )
+        )
         for agency in (None, *AGENCIES):
             known = knowledge_times(loaded.events, agency)
             learned = loaded.queries.changes(CASE, since=since, until=until, agency=agency)
-            expected_events = [event for event in loaded.events
-                               if event.event_id in known and since < known[event.event_id] <= until]
+            expected_events = [
+                event
+                for event in loaded.events
+                if event.event_id in known and since < known[event.event_id] <= until
+            ]
             expected_events.sort(key=lambda event: (known[event.event_id], event.position))
             assert [event.position for event in learned] == [
                 event.position for event in expected_events
@@ -215,14 +260,28 @@ def test_knowledge_only_grows_with_time(story, data, fresh_store):
     """Whatever is known at T1 is still known at any later T2, retracted or not."""
     with loaded_story(story, fresh_store) as loaded:
         first, second = sorted(
-            data.draw(st.lists(st.sampled_from([m for m in moments(loaded.events) if m]),
-                               min_size=2, max_size=2)))
+            data.draw(
+                st.lists(
+                    st.sampled_from([m for m in moments(loaded.events) if m]),
+                    min_size=2,
+                    max_size=2,
+                )
+            )
+        )
         for agency in (None, *AGENCIES):
             everything = ChronologyFilter(include_retracted=True)
-            earlier = {e.event_id for e in loaded.queries.chronology(
-                CASE, as_known_at=first, agency=agency, where=everything)}
-            later = {e.event_id for e in loaded.queries.chronology(
-                CASE, as_known_at=second, agency=agency, where=everything)}
+            earlier = {
+                e.event_id
+                for e in loaded.queries.chronology(
+                    CASE, as_known_at=first, agency=agency, where=everything
+                )
+            }
+            later = {
+                e.event_id
+                for e in loaded.queries.chronology(
+                    CASE, as_known_at=second, agency=agency, where=everything
+                )
+            }
             assert earlier <= later
         raw_earlier = {e.event_id for e in loaded.queries.events(CASE, as_known_at=first)}
         raw_later = {e.event_id for e in loaded.queries.events(CASE, as_known_at=second)}
@@ -255,5 +314,5 @@ def dump(engine: Any) -> dict[str, list[tuple[Any, ...]]]:
     with engine.connect() as connection:
         for table in tables.READ_MODEL_TABLES:
             rows = connection.execute(select(table)).all()
-            found[table.name] = sorted((tuple(repr(v) for v in row) for row in rows))
+            found[table.name] = sorted(tuple(repr(v) for v in row) for row in rows)
     return found

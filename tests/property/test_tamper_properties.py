@@ -56,7 +56,6 @@ CASE_TOPIC_PREFIX = "domain.case:"
 APPENDED_TOGETHER = 3
 
 
-
 @dataclass(frozen=True)
 class StoreUnderTest:
     """One store per backend, emptied before each example (cheaper than a new database)."""
@@ -92,7 +91,7 @@ def test_store(backend: str) -> Iterator[StoreUnderTest]:
 
 # -- the store -------------------------------------------------------------------------------------
 
-SUMMARY = st.text(alphabet="abcxyz é\"\\", max_size=10).map(lambda text: f"Note {text}.")
+SUMMARY = st.text(alphabet='abcxyz é"\\', max_size=10).map(lambda text: f"Note {text}.")
 
 
 @dataclass(frozen=True)
@@ -118,12 +117,17 @@ def fill(db_url: str, plan: StorePlan) -> Anchor:
     try:
         # A few events per append: cheap, and the cases still interleave in the log.
         for start in range(0, len(plan.appends), APPENDED_TOGETHER):
-            service.append([event("note_added", case_id=case_id, summary=summary)
-                            for case_id, summary in plan.appends[start : start + APPENDED_TOGETHER]])
+            service.append(
+                [
+                    event("note_added", case_id=case_id, summary=summary)
+                    for case_id, summary in plan.appends[start : start + APPENDED_TOGETHER]
+                ]
+            )
             if plan.review and start == 0:
                 desk = ReviewDesk(service)
-                review = desk.open(ReviewOpening(case_id=plan.appends[0][0], title="Review é"),
-                                   "reviewer-1")
+                review = desk.open(
+                    ReviewOpening(case_id=plan.appends[0][0], title="Review é"), "reviewer-1"
+                )
                 for text in ("First finding", "Second"):
                     desk.record_finding(review.review_id, FindingRecord(text=text), "reviewer-1")
         report = verify_store(service)
@@ -167,7 +171,16 @@ def tamper(draw: st.DrawFn, tamperer: Tamperer) -> Expected:
     for row in rows:
         by_aggregate.setdefault(row.originator_id, []).append(row)
     snapshots = tamperer.snapshots_rows()
-    kinds = ["flip", "flip id", "flip topic", "delete", "swap", "forge copy", "forge link", "rewrite"]
+    kinds = [
+        "flip",
+        "flip id",
+        "flip topic",
+        "delete",
+        "swap",
+        "forge copy",
+        "forge link",
+        "rewrite",
+    ]
     if any(len(events) > 1 for events in by_aggregate.values()):
         kinds.append("swap versions")
     if snapshots:
@@ -201,12 +214,16 @@ def tamper(draw: st.DrawFn, tamperer: Tamperer) -> Expected:
         row = draw(st.sampled_from(rows))
         with_index_row = draw(st.booleans())
         tamperer.delete_event(row.position, with_index_row)
-        later = [other.position for other in by_aggregate[row.originator_id]
-                 if other.version > row.version]
+        later = [
+            other.position
+            for other in by_aggregate[row.originator_id]
+            if other.version > row.version
+        ]
         is_head = not later
         return Expected(
             not (is_head and (with_index_row or not is_case_row(row))),
-            frozenset({row.position, *later[:1]}), case_of(row, index),
+            frozenset({row.position, *later[:1]}),
+            case_of(row, index),
         )
 
     if kind in ("swap", "swap versions"):
@@ -223,16 +240,20 @@ def tamper(draw: st.DrawFn, tamperer: Tamperer) -> Expected:
             tamperer.swap_rows(first, second, with_index_rows)
             same = first.originator_id == second.originator_id
             visible = same or (not with_index_rows and (is_case_row(first) or is_case_row(second)))
-            return Expected(visible, frozenset({first.position}),
-                            case_of(first, index) if same else None)
+            return Expected(
+                visible, frozenset({first.position}), case_of(first, index) if same else None
+            )
 
-    head = {aggregate: max(events, key=lambda row: row.version)
-            for aggregate, events in by_aggregate.items()}
+    head = {
+        aggregate: max(events, key=lambda row: row.version)
+        for aggregate, events in by_aggregate.items()
+    }
     if kind == "forge copy":
         row = draw(st.sampled_from(case_rows))
         state = row.state if draw(st.booleans()) else flip_a_byte(draw, row.state)
         position = tamperer.insert_event(
-            row.originator_id, head[row.originator_id].version + 1, row.topic, state)
+            row.originator_id, head[row.originator_id].version + 1, row.topic, state
+        )
         return Expected(True, frozenset({position}), case_of(row, index))
 
     if kind == "forge link":
@@ -247,12 +268,19 @@ def tamper(draw: st.DrawFn, tamperer: Tamperer) -> Expected:
         case_id = state["entry"]["case_id"]
         timestamp = recorded_at(state)
         state["prev_hash"] = wrong
-        state["hash"] = chain_hash(wrong, case_id=case_id, version=tip.version + 1,
-                                   recorded_at=timestamp, entry=state["entry"])
+        state["hash"] = chain_hash(
+            wrong,
+            case_id=case_id,
+            version=tip.version + 1,
+            recorded_at=timestamp,
+            entry=state["entry"],
+        )
         position = tamperer.insert_event(
-            target, tip.version + 1, "domain.case:Case.EntryRecorded", encode(state))
+            target, tip.version + 1, "domain.case:Case.EntryRecorded", encode(state)
+        )
         tamperer.insert_index_row(
-            IndexRow(position, state["entry"]["event_id"], case_id, tip.version + 1))
+            IndexRow(position, state["entry"]["event_id"], case_id, tip.version + 1)
+        )
         return Expected(True, frozenset({position}), case_id)
 
     if kind == "rewrite":
@@ -283,8 +311,11 @@ def tamper(draw: st.DrawFn, tamperer: Tamperer) -> Expected:
 # -- the property --------------------------------------------------------------------------------
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_verify_reports_any_single_tampering(
     test_store: StoreUnderTest, tmp_path: Path, data: st.DataObject

@@ -32,8 +32,8 @@ from typing import Any
 import httpx
 
 from api.bootstrap import build_case_service, build_case_views_runner
-from api.settings import Settings
 from api.samples.generator import generate_case
+from api.settings import Settings
 from events.envelope import parse_event
 from tests.reliability.ledger import (
     ACKNOWLEDGED,
@@ -84,20 +84,30 @@ class FaultResult:
     problems: list[str] = field(default_factory=list)
 
     def rows(self) -> list[tuple[str, str]]:
-        by_target = {target: [kill for kill in self.kills if kill.target == target]
-                     for target in KILL_TARGETS}
+        by_target = {
+            target: [kill for kill in self.kills if kill.target == target]
+            for target in KILL_TARGETS
+        }
         return [
             ("backend", self.backend),
-            ("kill -9", ", ".join(
-                f"{target} {len(kills)} ({sum(not kill.finished_first for kill in kills)} mid-run)"
-                for target, kills in by_target.items())),
+            (
+                "kill -9",
+                ", ".join(
+                    f"{target} {len(kills)} ({sum(not kill.finished_first for kill in kills)} mid-run)"
+                    for target, kills in by_target.items()
+                ),
+            ),
             ("events acknowledged", str(len(self.ledger.acknowledged))),
             ("batches in doubt, resent and acknowledged", str(sum(k.resent for k in self.kills))),
             ("in-doubt events found stored", str(self.store.in_doubt_stored)),
             ("events in the log", str(self.store.events_in_log)),
-            ("lost / duplicated / never sent",
-             (f"{len(self.store.lost)} / {len(self.store.duplicated)} / "
-              f"{len(self.store.unexpected)}")),
+            (
+                "lost / duplicated / never sent",
+                (
+                    f"{len(self.store.lost)} / {len(self.store.duplicated)} / "
+                    f"{len(self.store.unexpected)}"
+                ),
+            ),
             ("problems", str(len(self.problems))),
         ]
 
@@ -142,8 +152,18 @@ async def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str]
 class FaultRun:
     """One store, one server (restarted after each kill), writers, and the kills."""
 
-    def __init__(self, db_url: str, backend: str, fresh_store: FreshStore, log_dir: Path, *,
-                 workers: int = 1, writers: int = 4, cases: int = 8, seed: int = 1):
+    def __init__(
+        self,
+        db_url: str,
+        backend: str,
+        fresh_store: FreshStore,
+        log_dir: Path,
+        *,
+        workers: int = 1,
+        writers: int = 4,
+        cases: int = 8,
+        seed: int = 1,
+    ):
         self.db_url, self.backend, self.fresh_store = db_url, backend, fresh_store
         self.log_dir, self.workers, self.writers, self.seed = log_dir, workers, writers, seed
         self.case_ids = [f"FAULT-{number:03d}" for number in range(cases)]
@@ -180,14 +200,16 @@ class FaultRun:
             rng = random.Random(self.rng.random())
             name = PRACTITIONERS[number % len(PRACTITIONERS)][0]
             async with httpx.AsyncClient(
-                base_url=self.base, timeout=60,
+                base_url=self.base,
+                timeout=60,
                 headers={"Authorization": f"Bearer {self.tokens[name]}"},
             ) as client:
                 while not stop.is_set():
                     case_id = rng.choice(self.case_ids)
                     batch = [note(rng, number) for _ in range(rng.choice((1, 2, 3)))]
                     outcome = await append_until_answered(
-                        client, self.ledger, case_id, batch, server_gone)
+                        client, self.ledger, case_id, batch, server_gone
+                    )
                     if outcome == IN_DOUBT:
                         self.pending.append((name, case_id, batch))
 
@@ -205,8 +227,9 @@ class FaultRun:
             server_gone.set()
         elif target == "project":
             before = self.position()
-            process = start(["project", "--follow", "--interval", "0.05"], self.db_url,
-                            self.log("project"))
+            process = start(
+                ["project", "--follow", "--interval", "0.05"], self.db_url, self.log("project")
+            )
             started = time.monotonic()
             await wait_for(lambda: self.position() > before, process)
             await asyncio.sleep(self.rng.uniform(0, 0.5))
@@ -227,8 +250,11 @@ class FaultRun:
 
     def check(self, label: str, known_before: set[str], read_models: bool) -> StoreCheck:
         store = check_store(self.db_url, self.ledger, known_before)
-        for kind, found in (("lost", store.lost), ("duplicated", store.duplicated),
-                            ("never sent", store.unexpected)):
+        for kind, found in (
+            ("lost", store.lost),
+            ("duplicated", store.duplicated),
+            ("never sent", store.unexpected),
+        ):
             if found:
                 self.problems.append(f"after {label}: {len(found)} {kind}, e.g. {found[:3]}")
         if store.verify_problem:
@@ -253,8 +279,11 @@ class FaultRun:
                 kill.resent = resent
                 self.kills.append(kill)
                 # A killed server's read models are compared after the restart that follows.
-                self.check(f"round {round_} (kill -9 {target})", known_before,
-                           read_models=target != "server")
+                self.check(
+                    f"round {round_} (kill -9 {target})",
+                    known_before,
+                    read_models=target != "server",
+                )
             self.ensure_server()
             self.kills[-1].resent += asyncio.run(self.resend_pending())
         finally:
@@ -262,22 +291,41 @@ class FaultRun:
                 stop_group(self.server)
             self.position.close()
         verifying = start(["verify"], self.db_url, self.log("verify"))
-        store = self.check("the last restart", known_before,
-                           read_models=self.kills[-1].target == "server")
+        store = self.check(
+            "the last restart", known_before, read_models=self.kills[-1].target == "server"
+        )
         if verifying.wait(timeout=300) != 0:
-            self.problems.append(f"foresight verify exited with {verifying.returncode}:\n"
-                                 f"{self.log('verify').read_text()}")
+            self.problems.append(
+                f"foresight verify exited with {verifying.returncode}:\n"
+                f"{self.log('verify').read_text()}"
+            )
         self.problems += self.ledger.failures
         return FaultResult(self.backend, self.kills, self.ledger, store, self.problems)
 
 
-def run_faults(db_url: str, backend: str, fresh_store: FreshStore, *, rounds: int = 3,
-               workers: int = 1, writers: int = 4, preload_cases: int = 3,
-               preload_events: int = 400, seed: int = 1,
-               log_dir: Path | None = None) -> FaultResult:
+def run_faults(
+    db_url: str,
+    backend: str,
+    fresh_store: FreshStore,
+    *,
+    rounds: int = 3,
+    workers: int = 1,
+    writers: int = 4,
+    preload_cases: int = 3,
+    preload_events: int = 400,
+    seed: int = 1,
+    log_dir: Path | None = None,
+) -> FaultResult:
     with tempfile.TemporaryDirectory() as scratch:
-        fault_run = FaultRun(db_url, backend, fresh_store, log_dir or Path(scratch),
-                             workers=workers, writers=writers, seed=seed)
+        fault_run = FaultRun(
+            db_url,
+            backend,
+            fresh_store,
+            log_dir or Path(scratch),
+            workers=workers,
+            writers=writers,
+            seed=seed,
+        )
         return fault_run.run(rounds, preload_cases, preload_events)
 
 
@@ -286,22 +334,37 @@ def rounds_from_environment(default: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.reliability.faults",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.reliability.faults", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--rounds", type=int, default=rounds_from_environment(30),
-                        help=f"kills in all (default: {ROUNDS_VARIABLE} or 30)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=rounds_from_environment(30),
+        help=f"kills in all (default: {ROUNDS_VARIABLE} or 30)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="foresight serve --workers")
     parser.add_argument("--writers", type=int, default=4)
-    parser.add_argument("--preload-events", type=int, default=1000,
-                        help="events in each of 3 synthetic cases stored before the first kill")
+    parser.add_argument(
+        "--preload-events",
+        type=int,
+        default=1000,
+        help="events in each of 3 synthetic cases stored before the first kill",
+    )
     parser.add_argument("--seed", type=int, default=1)
     options = parser.parse_args(argv)
     with new_store(options.backend) as db_url:
-        result = run_faults(db_url, options.backend, lambda: new_store(options.backend),
-                            rounds=options.rounds, workers=options.workers,
-                            writers=options.writers, preload_events=options.preload_events,
-                            seed=options.seed)
+        result = run_faults(
+            db_url,
+            options.backend,
+            lambda: new_store(options.backend),
+            rounds=options.rounds,
+            workers=options.workers,
+            writers=options.writers,
+            preload_events=options.preload_events,
+            seed=options.seed,
+        )
     width = max(len(label) for label, _ in result.rows())
     for label, value in result.rows():
         print(f"{label:<{width}}  {value}")

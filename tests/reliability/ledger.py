@@ -24,8 +24,8 @@ from api.bootstrap import build_case_service, build_case_views_runner, build_eng
 from api.settings import Settings
 from domain.service import recorded_event
 from projections.caseviews import CaseViews
-from projections.store.integrity import verify_store
 from projections.runner import CASE_TOPICS, CaseViewsRunner
+from projections.store.integrity import verify_store
 from tests.property.test_replay_properties import dump
 
 AGENCIES = ("police", "school", "health", "social_care")
@@ -69,8 +69,9 @@ class Ledger:
     @property
     def server_errors(self) -> int:
         """Answers of 500 and above other than 503 (which says when to retry)."""
-        return sum(count for status, count in self.answers.items()
-                   if status >= 500 and status != 503)
+        return sum(
+            count for status, count in self.answers.items() if status >= 500 and status != 503
+        )
 
 
 def note(rng: random.Random, writer: int) -> dict[str, Any]:
@@ -86,7 +87,10 @@ ACKNOWLEDGED, REFUSED, IN_DOUBT = "acknowledged", "refused", "in doubt"
 
 
 async def append_until_answered(
-    client: httpx.AsyncClient, ledger: Ledger, case_id: str, batch: list[dict[str, Any]],
+    client: httpx.AsyncClient,
+    ledger: Ledger,
+    case_id: str,
+    batch: list[dict[str, Any]],
     server_gone: asyncio.Event | None = None,
 ) -> str:
     """POST a batch until the server answers 2xx; retry 503 (after Retry-After, at most 1 s),
@@ -137,7 +141,10 @@ async def append_until_answered(
 
 
 async def read_as_known_at(
-    client: httpx.AsyncClient, ledger: Ledger, acknowledged: Ledger, rng: random.Random,
+    client: httpx.AsyncClient,
+    ledger: Ledger,
+    acknowledged: Ledger,
+    rng: random.Random,
     since: datetime,
 ) -> None:
     """The chronology of a case as known at a random past moment: it must hold every event
@@ -149,12 +156,14 @@ async def read_as_known_at(
     case_id = rng.choice(cases)
     now = datetime.now(UTC)
     moment = since + (now - since) * rng.random()
-    expected = {event_id for answered, event_id in list(acknowledged.by_case[case_id])
-                if answered <= moment}
+    expected = {
+        event_id for answered, event_id in list(acknowledged.by_case[case_id]) if answered <= moment
+    }
     started = time.perf_counter()
     try:
-        response = await client.get(f"/cases/{case_id}/chronology",
-                                    params={"as_known_at": moment.isoformat()})
+        response = await client.get(
+            f"/cases/{case_id}/chronology", params={"as_known_at": moment.isoformat()}
+        )
     except httpx.TransportError:
         ledger.transport_errors += 1
         return
@@ -168,12 +177,14 @@ async def read_as_known_at(
     ledger.read_seconds.append(time.perf_counter() - started)
     entries = response.json()
     missing = expected - {entry["event_id"] for entry in entries}
-    early = [entry["event_id"] for entry in entries
-             if datetime.fromisoformat(entry["known_at"]) > moment]
+    early = [
+        entry["event_id"] for entry in entries if datetime.fromisoformat(entry["known_at"]) > moment
+    ]
     if missing or early:
         ledger.stale_reads.append(
             f"{case_id} as known at {moment.isoformat()}: missing {sorted(missing)[:3]}, "
-            f"known only later {early[:3]}")
+            f"known only later {early[:3]}"
+        )
 
 
 @dataclass
@@ -200,12 +211,14 @@ def log_event_ids(db_url: str) -> Counter[str]:
         start = 0
         while True:
             notifications = service.recorder.select_notifications(
-                start, SCAN_BATCH, topics=CASE_TOPICS, inclusive_of_start=False)
+                start, SCAN_BATCH, topics=CASE_TOPICS, inclusive_of_start=False
+            )
             if not notifications:
                 return counts
             for notification in notifications:
-                stored = recorded_event(service.mapper.to_domain_event(notification),
-                                        notification.id)
+                stored = recorded_event(
+                    service.mapper.to_domain_event(notification), notification.id
+                )
                 counts[str(stored.event_id)] += 1
             start = notifications[-1].id
     finally:
@@ -213,7 +226,9 @@ def log_event_ids(db_url: str) -> Counter[str]:
 
 
 def check_store(
-    db_url: str, ledger: Ledger, known_before: Collection[str] = frozenset(),
+    db_url: str,
+    ledger: Ledger,
+    known_before: Collection[str] = frozenset(),
 ) -> StoreCheck:
     """Every acknowledged event once, nothing unknown, nothing twice, every chain intact."""
     counts = log_event_ids(db_url)

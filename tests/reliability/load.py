@@ -58,8 +58,11 @@ class LoadResult:
         found += [f"duplicated: {self.store.duplicated[:5]}"] if self.store.duplicated else []
         found += [f"never sent: {self.store.unexpected[:5]}"] if self.store.unexpected else []
         found += [self.store.verify_problem] if self.store.verify_problem else []
-        found += [f"{self.ledger.server_errors} server error(s) (5xx other than 503)"] if (
-            self.ledger.server_errors) else []
+        found += (
+            [f"{self.ledger.server_errors} server error(s) (5xx other than 503)"]
+            if (self.ledger.server_errors)
+            else []
+        )
         found += [f"stale read: {stale}" for stale in self.ledger.stale_reads[:5]]
         found += self.ledger.failures[:5]
         if not self.ledger.acknowledged:
@@ -71,18 +74,29 @@ class LoadResult:
         acknowledged = len(ledger.acknowledged)
         return [
             ("backend", f"{self.backend}, {self.workers} worker(s)"),
-            ("clients", (f"{self.writers} writers, {self.readers} readers, "
-                         f"{self.cases} cases, {self.seconds:.0f} s")),
+            (
+                "clients",
+                (
+                    f"{self.writers} writers, {self.readers} readers, "
+                    f"{self.cases} cases, {self.seconds:.0f} s"
+                ),
+            ),
             ("events acknowledged", f"{acknowledged} ({acknowledged / self.seconds:.0f}/s)"),
             ("events in the log", str(store.events_in_log)),
             ("writes (2xx)", latencies(ledger.write_seconds)),
             ("reads as known at (2xx)", latencies(ledger.read_seconds)),
-            ("writes sent again", ", ".join(
-                f"{ledger.retried[why]} after a {why}"
-                for why in ("503", "version conflict", "lost connection"))),
+            (
+                "writes sent again",
+                ", ".join(
+                    f"{ledger.retried[why]} after a {why}"
+                    for why in ("503", "version conflict", "lost connection")
+                ),
+            ),
             ("reads answered 503 (not retried)", str(ledger.reads_unavailable)),
-            ("lost / duplicated / never sent",
-             f"{len(store.lost)} / {len(store.duplicated)} / {len(store.unexpected)}"),
+            (
+                "lost / duplicated / never sent",
+                f"{len(store.lost)} / {len(store.duplicated)} / {len(store.unexpected)}",
+            ),
             ("5xx other than 503", str(ledger.server_errors)),
             ("stale reads as known at", str(len(ledger.stale_reads))),
             ("hash chains", store.verify_problem or "verified"),
@@ -90,12 +104,21 @@ class LoadResult:
 
 
 def latencies(seconds: list[float]) -> str:
-    return (f"{len(seconds)}: p50 {percentile(seconds, 0.5) * 1000:.1f} ms, "
-            f"p95 {percentile(seconds, 0.95) * 1000:.1f} ms")
+    return (
+        f"{len(seconds)}: p50 {percentile(seconds, 0.5) * 1000:.1f} ms, "
+        f"p95 {percentile(seconds, 0.95) * 1000:.1f} ms"
+    )
 
 
-async def drive(base: str, tokens: dict[str, str], writers: int, readers: int,
-                seconds: float, cases: int, seed: int) -> Ledger:
+async def drive(
+    base: str,
+    tokens: dict[str, str],
+    writers: int,
+    readers: int,
+    seconds: float,
+    cases: int,
+    seed: int,
+) -> Ledger:
     """Writers and readers until the deadline; each keeps its own ledger, merged at the end."""
     case_ids = [f"LOAD-{number:04d}" for number in range(cases)]
     deadline = time.monotonic() + seconds
@@ -107,36 +130,50 @@ async def drive(base: str, tokens: dict[str, str], writers: int, readers: int,
         rng = random.Random(seed * 1000 + number)
         name = PRACTITIONERS[number % len(PRACTITIONERS)][0]
         ledger = writer_ledgers[number]
-        async with httpx.AsyncClient(base_url=base, timeout=60,
-                                     headers={"Authorization": f"Bearer {tokens[name]}"}) as client:
+        async with httpx.AsyncClient(
+            base_url=base, timeout=60, headers={"Authorization": f"Bearer {tokens[name]}"}
+        ) as client:
             while time.monotonic() < deadline:
                 case_id = rng.choice(case_ids)
                 batch = [note(rng, number) for _ in range(rng.choice(BATCH_SIZES))]
                 if await append_until_answered(client, ledger, case_id, batch) == ACKNOWLEDGED:
                     acknowledged.by_case.setdefault(case_id, []).extend(
-                        (ledger.acknowledged[item["event_id"]], item["event_id"])
-                        for item in batch)
+                        (ledger.acknowledged[item["event_id"]], item["event_id"]) for item in batch
+                    )
 
     async def reader(number: int, ledger: Ledger) -> None:
         rng = random.Random(seed * 1000 + 500 + number)
         async with httpx.AsyncClient(
-            base_url=base, timeout=60, headers={"Authorization": f"Bearer {tokens[REVIEWER[0]]}"},
+            base_url=base,
+            timeout=60,
+            headers={"Authorization": f"Bearer {tokens[REVIEWER[0]]}"},
         ) as client:
             while time.monotonic() < deadline:
                 await read_as_known_at(client, ledger, acknowledged, rng, since)
 
     reader_ledgers = [Ledger() for _ in range(readers)]
-    await asyncio.gather(*(writer(number) for number in range(writers)),
-                         *(reader(number, reader_ledgers[number]) for number in range(readers)))
+    await asyncio.gather(
+        *(writer(number) for number in range(writers)),
+        *(reader(number, reader_ledgers[number]) for number in range(readers)),
+    )
     merged = Ledger()
     for ledger in [*writer_ledgers, *reader_ledgers]:
         merged.merge(ledger)
     return merged
 
 
-def run_load(db_url: str, backend: str, *, writers: int = 16, readers: int = 4,
-             seconds: float = 20, workers: int = 4, cases: int | None = None, seed: int = 1,
-             log_dir: Path | None = None) -> LoadResult:
+def run_load(
+    db_url: str,
+    backend: str,
+    *,
+    writers: int = 16,
+    readers: int = 4,
+    seconds: float = 20,
+    workers: int = 4,
+    cases: int | None = None,
+    seed: int = 1,
+    log_dir: Path | None = None,
+) -> LoadResult:
     """Serve a fresh store, drive it, stop the server, and check the store against the ledger."""
     cases = cases or max(8, 2 * writers)
     tokens = prepare_store(db_url, [*PRACTITIONERS, REVIEWER])
@@ -146,8 +183,9 @@ def run_load(db_url: str, backend: str, *, writers: int = 16, readers: int = 4,
             started = time.monotonic()
             ledger = asyncio.run(drive(base, tokens, writers, readers, seconds, cases, seed))
             elapsed = time.monotonic() - started
-    return LoadResult(backend, workers, writers, readers, elapsed, cases, ledger,
-                      check_store(db_url, ledger))
+    return LoadResult(
+        backend, workers, writers, readers, elapsed, cases, ledger, check_store(db_url, ledger)
+    )
 
 
 def print_table(results: list[LoadResult]) -> None:
@@ -161,8 +199,9 @@ def print_table(results: list[LoadResult]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.reliability.load",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.reliability.load", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--writers", type=int, default=16)
     parser.add_argument("--readers", type=int, default=4)
@@ -170,16 +209,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="foresight serve --workers")
     parser.add_argument("--cases", type=int, default=None, help="default: twice the writers")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--lock-timeout", type=int, default=None,
-                        help="the server's FORESIGHT_LOCK_TIMEOUT in seconds (default 30): "
-                             "1 makes writers meet 503s, which they retry")
+    parser.add_argument(
+        "--lock-timeout",
+        type=int,
+        default=None,
+        help="the server's FORESIGHT_LOCK_TIMEOUT in seconds (default 30): "
+        "1 makes writers meet 503s, which they retry",
+    )
     options = parser.parse_args(argv)
     if options.lock_timeout is not None:
         os.environ["FORESIGHT_LOCK_TIMEOUT"] = str(options.lock_timeout)
     with new_store(options.backend) as db_url:
-        result = run_load(db_url, options.backend, writers=options.writers,
-                          readers=options.readers, seconds=options.seconds,
-                          workers=options.workers, cases=options.cases, seed=options.seed)
+        result = run_load(
+            db_url,
+            options.backend,
+            writers=options.writers,
+            readers=options.readers,
+            seconds=options.seconds,
+            workers=options.workers,
+            cases=options.cases,
+            seed=options.seed,
+        )
     print_table([result])
     return 1 if result.problems else 0
 

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -65,8 +65,13 @@ def start(args: list[str], db_url: str, log: Path) -> subprocess.Popen[str]:
     output = log.open("a")
     try:
         return subprocess.Popen(
-            [*foresight_command(), *args], cwd=ROOT, env=environment(db_url), stdout=output,
-            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+            [*foresight_command(), *args],
+            cwd=ROOT,
+            env=environment(db_url),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         )
     finally:
         output.close()
@@ -74,10 +79,8 @@ def start(args: list[str], db_url: str, log: Path) -> subprocess.Popen[str]:
 
 def kill_group(process: subprocess.Popen[str]) -> None:
     """kill -9 the process and every process it started (a server's workers)."""
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait(timeout=30)
 
 
@@ -127,4 +130,3 @@ def serving(db_url: str, workers: int, log: Path) -> Iterator[str]:
         yield base
     finally:
         stop_group(server)
-

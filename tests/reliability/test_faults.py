@@ -17,13 +17,24 @@ pytestmark = pytest.mark.slow
 
 
 def test_kill_9_at_random_points_loses_nothing_and_the_read_models_converge(
-    db_url: str, backend: str, fresh_store: StoreMaker, tmp_path: Path,
+    db_url: str,
+    backend: str,
+    fresh_store: StoreMaker,
+    tmp_path: Path,
 ) -> None:
     """After each kill: every acknowledged event once, chains verified, read models equal to a
     rebuild from the log in a fresh database; `foresight verify` passes at the end."""
     rounds = rounds_from_environment(3)
-    result = run_faults(db_url, backend, fresh_store, rounds=rounds, writers=2,
-                        preload_cases=2, preload_events=200, log_dir=tmp_path)
+    result = run_faults(
+        db_url,
+        backend,
+        fresh_store,
+        rounds=rounds,
+        writers=2,
+        preload_cases=2,
+        preload_events=200,
+        log_dir=tmp_path,
+    )
     for label, value in result.rows():
         print(f"{label}: {value}")
     assert not result.problems, result.problems

@@ -15,11 +15,12 @@ pytestmark = pytest.mark.slow
 
 
 def test_concurrent_writers_and_readers_lose_nothing_and_see_what_was_known(
-    db_url: str, backend: str, tmp_path: Path,
+    db_url: str,
+    backend: str,
+    tmp_path: Path,
 ) -> None:
     """Every acknowledged event stored once, no 5xx other than 503, no stale as-known-at read."""
-    result = run_load(db_url, backend, writers=4, readers=2, seconds=2, workers=2,
-                      log_dir=tmp_path)
+    result = run_load(db_url, backend, writers=4, readers=2, seconds=2, workers=2, log_dir=tmp_path)
     print_table([result])
     assert not result.problems, result.problems
     assert result.store.events_in_log >= len(result.ledger.acknowledged) > 0

@@ -22,8 +22,8 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError as SQLOperationalError
 
-from api.http.app import create_app
 from api.bootstrap import Foresight
+from api.http.app import create_app
 from api.http.problems import DATABASE_LOCKED, DATABASE_UNAVAILABLE, DISK_FULL, unavailable_reason
 from api.settings import Settings
 from api.users import add_user
@@ -52,8 +52,12 @@ def _foresight(client: TestClient) -> Foresight:
 
 
 def _note(summary: str, event_id: str | None = None) -> dict[str, Any]:
-    return {"event_id": event_id or str(uuid.uuid4()), "type": "note_added",
-            "occurred_at": "2024-03-01T10:00:00+00:00", "summary": summary}
+    return {
+        "event_id": event_id or str(uuid.uuid4()),
+        "type": "note_added",
+        "occurred_at": "2024-03-01T10:00:00+00:00",
+        "summary": summary,
+    }
 
 
 def _stored_ids(client: TestClient) -> list[str]:
@@ -83,8 +87,13 @@ def database_locked_by_another_writer(db_url: str, events_table: str) -> Iterato
             holder.rollback()
             holder.close()
         return
-    with psycopg.connect(host=url.host, port=url.port, user=url.username,
-                         password=url.password or "", dbname=url.database) as table_holder:
+    with psycopg.connect(
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password or "",
+        dbname=url.database,
+    ) as table_holder:
         # The lock every append takes (reads go on), so appends queue behind it.
         table_holder.execute(f'LOCK TABLE "{events_table}" IN EXCLUSIVE MODE')
         yield
@@ -92,15 +101,18 @@ def database_locked_by_another_writer(db_url: str, events_table: str) -> Iterato
 
 
 def test_an_append_meeting_a_locked_database_is_refused_with_503_and_written_on_retry(
-    app_client: TestClient, db_url: str, monkeypatch: pytest.MonkeyPatch,
+    app_client: TestClient,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     body = _note("Written once the lock is released")
     recorder = _foresight(app_client).service.recorder
     if make_url(db_url).get_backend_name() == "postgresql":
         # The library makes ten attempts on PostgreSQL, each waiting the lock timeout: one
         # attempt shows the same answer in a tenth of the time.
-        monkeypatch.setattr(recorder, "insert_events",
-                            type(recorder).insert_events.__wrapped__.__get__(recorder))
+        monkeypatch.setattr(
+            recorder, "insert_events", type(recorder).insert_events.__wrapped__.__get__(recorder)
+        )
     events_table = recorder.events_table_name
     with database_locked_by_another_writer(db_url, events_table):
         refused = app_client.post(f"/cases/{CASE}/events", json=body)
@@ -168,14 +180,16 @@ def test_an_append_meeting_a_full_disk_is_refused_with_503_and_written_on_retry(
 
 
 def test_other_database_errors_stay_server_errors(
-    app_client: TestClient, monkeypatch: pytest.MonkeyPatch,
+    app_client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def broken(*_: Any, **__: Any) -> Any:
         raise StoreOperationalError("no such table: stored_events")
 
     monkeypatch.setattr(_foresight(app_client).service, "append", broken)
-    quiet = TestClient(app_client.app, headers=dict(app_client.headers),
-                       raise_server_exceptions=False)
+    quiet = TestClient(
+        app_client.app, headers=dict(app_client.headers), raise_server_exceptions=False
+    )
     response = quiet.post(f"/cases/{CASE}/events", json=_note("never"))
     assert response.status_code == 500
 
@@ -192,19 +206,34 @@ def _raised_from(inner: Exception) -> StoreOperationalError:
     [
         (_raised_from(sqlite3.OperationalError("database is locked")), DATABASE_LOCKED),
         (_raised_from(sqlite3.OperationalError("database or disk is full")), DISK_FULL),
-        (SQLOperationalError("INSERT", {}, sqlite3.OperationalError("database is locked")),
-         DATABASE_LOCKED),
+        (
+            SQLOperationalError("INSERT", {}, sqlite3.OperationalError("database is locked")),
+            DATABASE_LOCKED,
+        ),
         (_raised_from(psycopg.errors.DiskFull("no room for the WAL")), DISK_FULL),
         (_raised_from(psycopg.errors.LockNotAvailable("canceling statement")), DATABASE_LOCKED),
-        (SQLOperationalError("SELECT", {}, psycopg.OperationalError(
-            "connection failed: Connection refused")), DATABASE_UNAVAILABLE),
+        (
+            SQLOperationalError(
+                "SELECT", {}, psycopg.OperationalError("connection failed: Connection refused")
+            ),
+            DATABASE_UNAVAILABLE,
+        ),
         (_raised_from(psycopg.errors.AdminShutdown("shutting down")), DATABASE_UNAVAILABLE),
         (_raised_from(sqlite3.OperationalError("no such table: x")), None),
     ],
-    ids=["sqlite-locked", "sqlite-full", "sqlalchemy-locked", "pg-disk-full", "pg-lock-timeout",
-         "pg-refused", "pg-shutdown", "other"],
+    ids=[
+        "sqlite-locked",
+        "sqlite-full",
+        "sqlalchemy-locked",
+        "pg-disk-full",
+        "pg-lock-timeout",
+        "pg-refused",
+        "pg-shutdown",
+        "other",
+    ],
 )
 def test_the_reason_is_read_from_the_driver_error_inside_the_wrappers(
-    error: Exception, expected: Any,
+    error: Exception,
+    expected: Any,
 ) -> None:
     assert unavailable_reason(error) == expected

@@ -12,8 +12,8 @@ import pytest
 from events.envelope import parse_event
 from events.recorded import RecordedEvent
 from events.timepoints import parse_instant
-from replay.annex_a import BLANK_COLUMNS, LISTS, AnnexA, annex_a, year_before
 from projections.fold import chronology
+from replay.annex_a import BLANK_COLUMNS, LISTS, AnnexA, annex_a, year_before
 
 PERIOD = {"period_from": date(2024, 1, 1), "period_to": date(2024, 6, 30)}
 BEFORE_LATE = parse_instant("2024-07-01T12:00")  # the late contact and the plan's end unknown
@@ -25,17 +25,42 @@ def event_id(case_id: str, name: str) -> str:
     return str(uuid5(NAMESPACE_URL, f"urn:foresight:test:annex-a:{case_id}:{name}"))
 
 
-def raw(case_id: str, name: str, type_: str, occurred: str, subjects: tuple[str, ...] = (),
-        agency: str = "social_care", known: str | None = None, **data: Any) -> dict[str, Any]:
+def raw(
+    case_id: str,
+    name: str,
+    type_: str,
+    occurred: str,
+    subjects: tuple[str, ...] = (),
+    agency: str = "social_care",
+    known: str | None = None,
+    **data: Any,
+) -> dict[str, Any]:
     """An event recorded by its agency at `known` (default: when it happened)."""
-    return {"event_id": event_id(case_id, name), "type": type_, "case_id": case_id,
-            "occurred_at": occurred, "agency": agency, "recorded_by": f"{agency}-worker",
-            "source_recorded_at": known or occurred, "subjects": list(subjects), "data": data}
+    return {
+        "event_id": event_id(case_id, name),
+        "type": type_,
+        "case_id": case_id,
+        "occurred_at": occurred,
+        "agency": agency,
+        "recorded_by": f"{agency}-worker",
+        "source_recorded_at": known or occurred,
+        "subjects": list(subjects),
+        "data": data,
+    }
 
 
 def child(case_id: str, person: str, born: str, added: str, **data: Any) -> dict[str, Any]:
-    return raw(case_id, person, "person_added", added, (person,), person_id=person, role="child",
-               date_of_birth=born, **data)
+    return raw(
+        case_id,
+        person,
+        "person_added",
+        added,
+        (person,),
+        person_id=person,
+        role="child",
+        date_of_birth=born,
+        **data,
+    )
 
 
 def annex_story() -> list[dict[str, Any]]:
@@ -53,70 +78,195 @@ def annex_story() -> list[dict[str, Any]]:
     a, b, c = "AX-1", "AX-2", "AX-3"
     both = ("ava", "ben")
     return [
-        child(a, "ava", "2015-06-01", "2022-01-01", sex="F", ethnicity="WBRI",
-              disabilities=["NONE"]),
-        child(a, "ben", "2020-02-29", "2022-01-01", sex="M", ethnicity="MWBC",
-              disabilities=["AUT"]),
+        child(
+            a, "ava", "2015-06-01", "2022-01-01", sex="F", ethnicity="WBRI", disabilities=["NONE"]
+        ),
+        child(
+            a, "ben", "2020-02-29", "2022-01-01", sex="M", ethnicity="MWBC", disabilities=["AUT"]
+        ),
         raw(a, "mum", "person_added", "2022-01-01", ("mum",), person_id="mum", role="adult"),
-        raw(a, "cp0", "plan_started", "2022-01-10", ("ava",), plan_id="CP0",
-            kind="child_protection", category="SAB"),
+        raw(
+            a,
+            "cp0",
+            "plan_started",
+            "2022-01-10",
+            ("ava",),
+            plan_id="CP0",
+            kind="child_protection",
+            category="SAB",
+        ),
         raw(a, "cp0-end", "plan_ended", "2022-12-31", ("ava",), plan_id="CP0"),
         raw(a, "closed", "case_closed", "2023-01-05", reason_code="RC7"),
-        raw(a, "eh", "assessment_started", "2023-11-01", ("ben",), agency="early_help",
-            assessment_id="EH1", kind="early_help"),
-        raw(a, "contact-before", "contact_received", "2023-12-31", ("ava",),
-            contact_kind="concern", outcome="no_further_action", referral_source="3B"),
+        raw(
+            a,
+            "eh",
+            "assessment_started",
+            "2023-11-01",
+            ("ben",),
+            agency="early_help",
+            assessment_id="EH1",
+            kind="early_help",
+        ),
+        raw(
+            a,
+            "contact-before",
+            "contact_received",
+            "2023-12-31",
+            ("ava",),
+            contact_kind="concern",
+            outcome="no_further_action",
+            referral_source="3B",
+        ),
         raw(a, "reopened", "case_reopened", "2024-01-01"),
-        raw(a, "referral", "contact_received", "2024-01-01", (*both, "mum"),
-            contact_kind="referral", outcome="assessment", referral_source="6",
-            primary_need="N1"),
+        raw(
+            a,
+            "referral",
+            "contact_received",
+            "2024-01-01",
+            (*both, "mum"),
+            contact_kind="referral",
+            outcome="assessment",
+            referral_source="6",
+            primary_need="N1",
+        ),
         raw(a, "a1", "assessment_started", "2024-01-03", both, assessment_id="A1", kind="single"),
         raw(a, "ava-seen-1", "child_seen", "2024-01-10", ("ava",), seen_alone=True),
-        raw(a, "ben-seen-health", "child_seen", "2024-01-11", ("ben",), agency="health",
-            seen_alone=False),
-        raw(a, "eh-done", "assessment_completed", "2024-01-15", ("ben",), agency="early_help",
-            assessment_id="EH1"),
-        raw(a, "a1-done", "assessment_completed", "2024-02-10", both, assessment_id="A1",
-            factors=["3A"]),
+        raw(
+            a,
+            "ben-seen-health",
+            "child_seen",
+            "2024-01-11",
+            ("ben",),
+            agency="health",
+            seen_alone=False,
+        ),
+        raw(
+            a,
+            "eh-done",
+            "assessment_completed",
+            "2024-01-15",
+            ("ben",),
+            agency="early_help",
+            assessment_id="EH1",
+        ),
+        raw(
+            a,
+            "a1-done",
+            "assessment_completed",
+            "2024-02-10",
+            both,
+            assessment_id="A1",
+            factors=["3A"],
+        ),
         raw(a, "strategy", "strategy_discussion_held", "2024-02-12", both, outcome="section_47"),
-        raw(a, "s47", "assessment_started", "2024-02-13", both, assessment_id="S47",
-            kind="section_47"),
-        raw(a, "icpc", "conference_held", "2024-02-28", both, kind="initial",
-            outcome="child_protection_plan", category="neglect"),
-        raw(a, "cp1", "plan_started", "2024-02-28", both, plan_id="CP1", kind="child_protection",
-            category="NEG"),
+        raw(
+            a,
+            "s47",
+            "assessment_started",
+            "2024-02-13",
+            both,
+            assessment_id="S47",
+            kind="section_47",
+        ),
+        raw(
+            a,
+            "icpc",
+            "conference_held",
+            "2024-02-28",
+            both,
+            kind="initial",
+            outcome="child_protection_plan",
+            category="neglect",
+        ),
+        raw(
+            a,
+            "cp1",
+            "plan_started",
+            "2024-02-28",
+            both,
+            plan_id="CP1",
+            kind="child_protection",
+            category="NEG",
+        ),
         raw(a, "rcpc", "conference_held", "2024-05-20", ("ava",), kind="review", category="PHY"),
         raw(a, "cp1-review", "plan_reviewed", "2024-05-20", both, plan_id="CP1"),
         raw(a, "ava-seen-2", "child_seen", "2024-06-01", ("ava",), seen_alone=False),
         raw(a, "ben-seen-2", "child_seen", "2024-06-02", ("ben",)),
-        raw(a, "contact-evening", "contact_received", "2024-06-30T23:30", ("ava",),
-            contact_kind="concern", outcome="no_further_action", referral_source="2A"),
-        raw(a, "contact-after", "contact_received", "2024-07-01T00:30", ("ava",),
-            contact_kind="concern", outcome="no_further_action", referral_source="2A"),
+        raw(
+            a,
+            "contact-evening",
+            "contact_received",
+            "2024-06-30T23:30",
+            ("ava",),
+            contact_kind="concern",
+            outcome="no_further_action",
+            referral_source="2A",
+        ),
+        raw(
+            a,
+            "contact-after",
+            "contact_received",
+            "2024-07-01T00:30",
+            ("ava",),
+            contact_kind="concern",
+            outcome="no_further_action",
+            referral_source="2A",
+        ),
         raw(a, "cp1-end", "plan_ended", "2024-06-30", both, known="2024-07-05", plan_id="CP1"),
-        raw(a, "late-contact", "contact_received", "2024-03-01", ("ava",), known="2024-08-01",
-            contact_kind="referral", outcome="assessment", referral_source="2A"),
+        raw(
+            a,
+            "late-contact",
+            "contact_received",
+            "2024-03-01",
+            ("ava",),
+            known="2024-08-01",
+            contact_kind="referral",
+            outcome="assessment",
+            referral_source="2A",
+        ),
         child(b, "cal", "2010-03-01", "2023-04-01", sex="U"),
-        raw(b, "cal-referral", "contact_received", "2023-05-01", ("cal",),
-            contact_kind="referral", outcome="assessment", referral_source="1A",
-            primary_need="N5"),
-        raw(b, "lac1", "plan_started", "2023-06-01", ("cal",), plan_id="LAC1",
-            kind="looked_after"),
+        raw(
+            b,
+            "cal-referral",
+            "contact_received",
+            "2023-05-01",
+            ("cal",),
+            contact_kind="referral",
+            outcome="assessment",
+            referral_source="1A",
+            primary_need="N5",
+        ),
+        raw(b, "lac1", "plan_started", "2023-06-01", ("cal",), plan_id="LAC1", kind="looked_after"),
         raw(b, "lac1-end", "plan_ended", "2023-09-01", ("cal",), plan_id="LAC1"),
         raw(b, "family-contact", "contact_received", "2024-02-02", contact_kind="concern"),
-        raw(b, "lac2", "plan_started", "2024-03-01", ("cal",), plan_id="LAC2",
-            kind="looked_after"),
+        raw(b, "lac2", "plan_started", "2024-03-01", ("cal",), plan_id="LAC2", kind="looked_after"),
         raw(b, "lac2-review", "plan_reviewed", "2024-04-01", ("cal",), plan_id="LAC2"),
         raw(b, "cal-seen", "child_seen", "2024-04-02", ("cal",), seen_alone=True),
         child(c, "dan", "2012-12-01", "2022-12-01", sex="M", ethnicity="NOBT"),
-        raw(c, "dan-referral-1", "contact_received", "2023-01-01", ("dan",),
-            contact_kind="referral", outcome="assessment", referral_source="5D",
-            primary_need="N9"),
+        raw(
+            c,
+            "dan-referral-1",
+            "contact_received",
+            "2023-01-01",
+            ("dan",),
+            contact_kind="referral",
+            outcome="assessment",
+            referral_source="5D",
+            primary_need="N9",
+        ),
         raw(c, "dan-closed-1", "case_closed", "2023-02-01", reason_code="RC8"),
         raw(c, "dan-reopened", "case_reopened", "2024-02-01"),
-        raw(c, "dan-referral-2", "contact_received", "2024-02-01", ("dan",),
-            contact_kind="request_for_help", outcome="strategy_discussion",
-            referral_source="5D", primary_need="N4"),
+        raw(
+            c,
+            "dan-referral-2",
+            "contact_received",
+            "2024-02-01",
+            ("dan",),
+            contact_kind="request_for_help",
+            outcome="strategy_discussion",
+            referral_source="5D",
+            primary_need="N4",
+        ),
         raw(c, "d1", "assessment_started", "2024-02-02", ("dan",), assessment_id="D1"),
         raw(c, "d1-done", "assessment_completed", "2024-03-14", ("dan",), assessment_id="D1"),
         raw(c, "dan-closed-2", "case_closed", "2024-03-15", reason_code="RC8"),
@@ -130,17 +280,28 @@ def stored(raws: list[dict[str, Any]]) -> list[RecordedEvent]:
     for position, item in enumerate(raws, start=1):
         envelope = parse_event(item)
         versions[envelope.case_id] = versions.get(envelope.case_id, 0) + 1
-        found.append(RecordedEvent.from_stored(
-            {**envelope.model_dump(mode="json"), "schema_version": 1}, recorded_at=RECORDED,
-            position=position, version=versions[envelope.case_id], prev_hash="", hash=""))
+        found.append(
+            RecordedEvent.from_stored(
+                {**envelope.model_dump(mode="json"), "schema_version": 1},
+                recorded_at=RECORDED,
+                position=position,
+                version=versions[envelope.case_id],
+                prev_hash="",
+                hash="",
+            )
+        )
     return found
 
 
 def folded(as_known_at: datetime, agency: str | None = None, **period: date) -> AnnexA:
     events = stored(annex_story())
     cases = sorted({event.case_id for event in events})
-    chronologies = {case: chronology([e for e in events if e.case_id == case],
-                                     as_known_at=as_known_at, agency=agency) for case in cases}
+    chronologies = {
+        case: chronology(
+            [e for e in events if e.case_id == case], as_known_at=as_known_at, agency=agency
+        )
+        for case in cases
+    }
     return annex_a(chronologies, as_known_at=as_known_at, agency=agency, **(period or PERIOD))
 
 
@@ -161,8 +322,9 @@ def test_list_1_contacts_in_the_period_both_days_included_at_local_dates() -> No
 
 
 def test_list_2_early_help_assessments_and_the_organisation_that_completed_them() -> None:
-    assert folded(BEFORE_LATE).rows[2] == [(*BEN, date(2023, 11, 1), date(2024, 1, 15),
-                                            "early_help")]
+    assert folded(BEFORE_LATE).rows[2] == [
+        (*BEN, date(2023, 11, 1), date(2024, 1, 15), "early_help")
+    ]
     assert folded(BEFORE_LATE, agency="social_care").rows[2] == []  # never shared
 
 
@@ -189,8 +351,15 @@ def test_list_4_assessments_with_the_child_seen_as_known_to_the_viewer() -> None
     assert folded(BEFORE_LATE).rows[4] == rows
     # The health visitor's visit was never shared, and is not social care's visit anyway.
     seen_by_social_care = folded(BEFORE_LATE, agency="social_care").rows[4]
-    assert seen_by_social_care[1] == (*BEN, "a) Yes", date(2024, 1, 3), "b) No",
-                                      date(2024, 2, 10), None, *NO_ONE)
+    assert seen_by_social_care[1] == (
+        *BEN,
+        "a) Yes",
+        date(2024, 1, 3),
+        "b) No",
+        date(2024, 2, 10),
+        None,
+        *NO_ONE,
+    )
 
 
 def test_list_5_section_47_enquiries_from_the_strategy_discussion_to_the_conference() -> None:
@@ -202,25 +371,84 @@ def test_list_5_section_47_enquiries_from_the_strategy_discussion_to_the_confere
 
 def test_list_6_children_in_need_episodes_open_in_the_period() -> None:
     assert folded(BEFORE_LATE).rows[6] == [
-        (*AVA, "b) No", date(2024, 1, 1), "N1 - Abuse or neglect", date(2024, 6, 1), None,
-         None, "b) Child Protection plan", *NO_ONE),
-        (*BEN, "a) Yes", date(2024, 1, 1), "N1 - Abuse or neglect", date(2024, 6, 2), None,
-         None, "b) Child Protection plan", *NO_ONE),
-        (*CAL, "c) Unknown", date(2023, 5, 1), "N5 - Family dysfunction", date(2024, 4, 2),
-         None, None, "a) Looked after child", *NO_ONE),
-        (*DAN, "c) Unknown", date(2024, 2, 1), "N4 - Family in acute stress", None,
-         date(2024, 3, 15), "RC8 - Case closed after assessment, no further action",
-         "e) Closed episode", *NO_ONE),
+        (
+            *AVA,
+            "b) No",
+            date(2024, 1, 1),
+            "N1 - Abuse or neglect",
+            date(2024, 6, 1),
+            None,
+            None,
+            "b) Child Protection plan",
+            *NO_ONE,
+        ),
+        (
+            *BEN,
+            "a) Yes",
+            date(2024, 1, 1),
+            "N1 - Abuse or neglect",
+            date(2024, 6, 2),
+            None,
+            None,
+            "b) Child Protection plan",
+            *NO_ONE,
+        ),
+        (
+            *CAL,
+            "c) Unknown",
+            date(2023, 5, 1),
+            "N5 - Family dysfunction",
+            date(2024, 4, 2),
+            None,
+            None,
+            "a) Looked after child",
+            *NO_ONE,
+        ),
+        (
+            *DAN,
+            "c) Unknown",
+            date(2024, 2, 1),
+            "N4 - Family in acute stress",
+            None,
+            date(2024, 3, 15),
+            "RC8 - Case closed after assessment, no further action",
+            "e) Closed episode",
+            *NO_ONE,
+        ),
     ]
 
 
 def test_list_7_child_protection_with_the_last_visit_and_whether_seen_alone() -> None:
     def rows(ended: date | None) -> list[tuple[Any, ...]]:
         return [
-            (*AVA, "b) No", date(2024, 2, 28), "a) Neglect", "b) Physical abuse",
-             date(2024, 6, 1), "b) No", date(2024, 5, 20), ended, None, 1, *NO_ONE),
-            (*BEN, "a) Yes", date(2024, 2, 28), "a) Neglect", "a) Neglect",
-             date(2024, 6, 2), "c) Unknown", date(2024, 5, 20), ended, None, 0, *NO_ONE),
+            (
+                *AVA,
+                "b) No",
+                date(2024, 2, 28),
+                "a) Neglect",
+                "b) Physical abuse",
+                date(2024, 6, 1),
+                "b) No",
+                date(2024, 5, 20),
+                ended,
+                None,
+                1,
+                *NO_ONE,
+            ),
+            (
+                *BEN,
+                "a) Yes",
+                date(2024, 2, 28),
+                "a) Neglect",
+                "a) Neglect",
+                date(2024, 6, 2),
+                "c) Unknown",
+                date(2024, 5, 20),
+                ended,
+                None,
+                0,
+                *NO_ONE,
+            ),
         ]
 
     assert folded(BEFORE_LATE).rows[7] == rows(None)
@@ -230,11 +458,12 @@ def test_list_7_child_protection_with_the_last_visit_and_whether_seen_alone() ->
 def test_list_8_children_looked_after_only_what_the_vocabulary_holds() -> None:
     [row] = folded(BEFORE_LATE).rows[8]
     columns = LISTS[7].columns
-    given = {column: value for column, value in zip(columns, row, strict=True)
-             if value is not None}
+    given = {column: value for column, value in zip(columns, row, strict=True) if value is not None}
     assert given == {
-        "Child Unique ID": "cal", "Gender": "c) Not stated/recorded",
-        "Date of Birth": date(2010, 3, 1), "Age of Child (Years)": 14,
+        "Child Unique ID": "cal",
+        "Gender": "c) Not stated/recorded",
+        "Date of Birth": date(2010, 3, 1),
+        "Age of Child (Years)": 14,
         "Does the Child have a Disability": "c) Unknown",
         "Date Started to be Looked After": date(2024, 3, 1),
         "Child's Category of Need": "N5 - Family dysfunction",
@@ -251,14 +480,16 @@ def test_list_8_children_looked_after_only_what_the_vocabulary_holds() -> None:
 def test_a_period_ending_a_day_earlier_leaves_out_that_day() -> None:
     earlier = folded(BEFORE_LATE, period_from=date(2024, 1, 2), period_to=date(2024, 6, 29))
     assert [row[5] for row in earlier.rows[1]] == [date(2024, 2, 1)]
-    assert earlier.rows[3] == [(*DAN[:4], 11, date(2024, 2, 1), "p1) 5D: LA services", "b) No",
-                                1, *NO_ONE)]
+    assert earlier.rows[3] == [
+        (*DAN[:4], 11, date(2024, 2, 1), "p1) 5D: LA services", "b) No", 1, *NO_ONE)
+    ]
 
 
 def test_a_fact_naming_no_child_is_reported_not_guessed() -> None:
     left_out = folded(BEFORE_LATE).left_out
     assert [(item.case_id, item.event_id, item.type) for item in left_out] == [
-        ("AX-2", event_id("AX-2", "family-contact"), "contact_received")]
+        ("AX-2", event_id("AX-2", "family-contact"), "contact_received")
+    ]
 
 
 def test_every_row_has_every_column_of_its_list() -> None:
@@ -268,8 +499,13 @@ def test_every_row_has_every_column_of_its_list() -> None:
         assert len(spec.sheet) <= 31
 
 
-@pytest.mark.parametrize(("day", "expected"), [
-    (date(2024, 2, 29), date(2023, 2, 28)), (date(2024, 3, 1), date(2023, 3, 1)),
-    (date(1, 5, 1), date.min)])
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2024, 2, 29), date(2023, 2, 28)),
+        (date(2024, 3, 1), date(2023, 3, 1)),
+        (date(1, 5, 1), date.min),
+    ],
+)
 def test_a_year_before(day: date, expected: date) -> None:
     assert year_before(day) == expected

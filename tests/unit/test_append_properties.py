@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -20,8 +20,8 @@ from domain.errors import CaseNotFound, DomainError, EventIdConflict
 from domain.service import CaseService
 from events.envelope import EventEnvelope, InvalidEventError
 from events.timepoints import Timepoint, format_timepoint, parse_timepoint, start_of
-from projections.store.integrity import verify_store
 from projections.fold import ChronologyEntry, chronology
+from projections.store.integrity import verify_store
 from tests.conftest import StoreMaker, event
 
 CASE = "FAM-1"
@@ -206,10 +206,7 @@ def test_two_arrival_orders_of_the_same_events_give_the_same_chronology(
             append_batches(service, batches)
             events = service.case_events(CASE)
         views.append(
-            {
-                agency: content(chronology(events, agency=agency))
-                for agency in (None, *AGENCIES)
-            }
+            {agency: content(chronology(events, agency=agency)) for agency in (None, *AGENCIES)}
         )
 
     assert views[0] == views[1]
@@ -248,7 +245,9 @@ def test_retrying_any_subset_of_stored_events_writes_nothing(
 @PROPERTY_SETTINGS
 @given(case=cases(max_entries=8), fresh=st.lists(entries(), min_size=1, max_size=5), data=st.data())
 def test_a_batch_mixing_retries_and_new_events_writes_only_the_new_ones_once(
-    case: GeneratedCase, fresh: list[EventEnvelope], data: st.DataObject,
+    case: GeneratedCase,
+    fresh: list[EventEnvelope],
+    data: st.DataObject,
     fresh_store: StoreMaker,
 ) -> None:
     """A batch of some already-stored and some new events writes each new event exactly once."""
@@ -275,7 +274,9 @@ def test_a_batch_mixing_retries_and_new_events_writes_only_the_new_ones_once(
 @PROPERTY_SETTINGS
 @given(case=cases(max_entries=8), fresh=st.lists(entries(), min_size=0, max_size=3), data=st.data())
 def test_a_retry_with_changed_content_is_refused_and_writes_nothing_of_its_batch(
-    case: GeneratedCase, fresh: list[EventEnvelope], data: st.DataObject,
+    case: GeneratedCase,
+    fresh: list[EventEnvelope],
+    data: st.DataObject,
     fresh_store: StoreMaker,
 ) -> None:
     """Reusing a stored event_id for other content is an EventIdConflict, and no other event of the batch is written."""
@@ -327,7 +328,8 @@ def test_a_batch_with_one_refused_event_anywhere_writes_none_of_the_batch(
     other: list[EventEnvelope],
     bad: EventEnvelope,
     existing: bool,
-    data: st.DataObject, fresh_store: StoreMaker
+    data: st.DataObject,
+    fresh_store: StoreMaker,
 ) -> None:
     """One refused event at any position, even with other cases in the batch, leaves every case as it was."""
     if not unique_ids(case.all + other):
@@ -376,7 +378,7 @@ def test_a_batch_with_one_refused_event_anywhere_writes_none_of_the_batch(
 
 # -- corrections, retractions and marks as known at T ------------------------------------------
 
-T0 = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 TICK = timedelta(microseconds=1)
 
 
@@ -515,7 +517,10 @@ def amendment_for(
         data = {"target_event_id": str(target), "changes": sent, "reason": "wrong detail"}
         model = Amendment(event_id, kind, target, known_at, changes)
     envelope = event(
-        kind, event_id=str(event_id), agency=agency, occurred_at=known_at.date().isoformat(),
+        kind,
+        event_id=str(event_id),
+        agency=agency,
+        occurred_at=known_at.date().isoformat(),
         data=data,
     )
     return envelope, model
@@ -531,7 +536,10 @@ def test_corrections_retractions_and_marks_change_the_chronology_only_from_when_
         outcome = service.append(case.all, recorded_at=T0)
         base = {
             stored.event_id: ModelEntry(
-                stored.event_id, stored.position, stored.occurred_at, stored.summary,
+                stored.event_id,
+                stored.position,
+                stored.occurred_at,
+                stored.summary,
                 stored.significance,
             )
             for stored in outcome.events
@@ -583,12 +591,20 @@ def test_a_case_longer_than_the_snapshot_interval_keeps_invariants_and_retries_w
         settings_ = Settings(db_url=url, snapshot_interval=50)
         opening = [
             person(),
-            event("plan_started", event_id=str(uuid.uuid4()),
-                  data={"plan_id": "plan-1", "kind": "child_in_need"}),
+            event(
+                "plan_started",
+                event_id=str(uuid.uuid4()),
+                data={"plan_id": "plan-1", "kind": "child_in_need"},
+            ),
         ]
         notes = [
-            event("note_added", event_id=str(uuid.uuid4()), summary=f"note {number}",
-                  occurred_at=f"2024-{1 + number % 12:02d}-{1 + number % 28:02d}", subjects=[CHILD])
+            event(
+                "note_added",
+                event_id=str(uuid.uuid4()),
+                summary=f"note {number}",
+                occurred_at=f"2024-{1 + number % 12:02d}-{1 + number % 28:02d}",
+                subjects=[CHILD],
+            )
             for number in range(118)
         ]
         service = build_case_service(settings_)

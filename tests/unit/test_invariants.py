@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -202,16 +201,16 @@ def test_plans_belong_to_their_own_case(service: CaseService) -> None:
 def test_an_assessment_id_cannot_be_started_twice(service: CaseService) -> None:
     """A duplicate assessment_started is refused on data.assessment_id."""
     record(service, assessment("assessment_started"))
-    refuse(
-        service, [assessment("assessment_started")], InvariantViolation, "data.assessment_id"
-    )
+    refuse(service, [assessment("assessment_started")], InvariantViolation, "data.assessment_id")
 
 
 def test_an_assessment_cannot_be_completed_if_never_started(service: CaseService) -> None:
     """Completing an assessment the case never started is refused."""
     record(service, assessment("assessment_started", "A1"))
     error = refuse(
-        service, [assessment("assessment_completed", "A2")], InvariantViolation,
+        service,
+        [assessment("assessment_completed", "A2")],
+        InvariantViolation,
         "data.assessment_id",
     )
     assert "never started" in error.reason
@@ -230,8 +229,9 @@ def test_an_assessment_cannot_be_completed_twice(service: CaseService) -> None:
 
 REFERRING = [
     pytest.param(mark, "data.target_event_id", id="marked_significant"),
-    pytest.param(lambda target: correct(target, summary="x"), "data.target_event_id",
-                 id="entry_corrected"),
+    pytest.param(
+        lambda target: correct(target, summary="x"), "data.target_event_id", id="entry_corrected"
+    ),
     pytest.param(retract, "data.target_event_id", id="entry_retracted"),
     pytest.param(share, "data.event_ids[0]", id="information_shared"),
     pytest.param(decide, "data.information_relied_on[0]", id="decision_made"),
@@ -463,8 +463,12 @@ def test_a_reopened_case_can_be_closed_again(service: CaseService) -> None:
 def test_information_cannot_be_shared_with_the_recording_agency(service: CaseService) -> None:
     """to_agency must be another agency, compared after lower-casing."""
     held = record(service, note(agency="health"))
-    refuse(service, [share(held, to_agency="HEALTH", agency="Health")], InvariantViolation,
-           "data.to_agency")
+    refuse(
+        service,
+        [share(held, to_agency="HEALTH", agency="Health")],
+        InvariantViolation,
+        "data.to_agency",
+    )
 
 
 def test_information_can_be_shared_with_another_agency(service: CaseService) -> None:
@@ -514,7 +518,9 @@ def test_a_correction_cannot_set_a_data_field_the_target_type_lacks(service: Cas
     """Unknown data fields of the target's type are refused and named."""
     target_id = record(service, event("child_seen", data={"seen_alone": True}))
     error = refuse(
-        service, [correct(target_id, data={"colour": "red"})], InvalidEventError,
+        service,
+        [correct(target_id, data={"colour": "red"})],
+        InvalidEventError,
         "data.changes.data.colour",
     )
     assert "no data field" in error.errors[0].reason
@@ -524,7 +530,9 @@ def test_a_correction_value_is_checked_against_the_target_field(service: CaseSer
     """A corrected data value must be valid for the target's field."""
     target_id = record(service, plan("plan_started"))
     refuse(
-        service, [correct(target_id, data={"category": "financial"})], InvalidEventError,
+        service,
+        [correct(target_id, data={"category": "financial"})],
+        InvalidEventError,
         "data.changes.data.category",
     )
 
@@ -551,24 +559,36 @@ def test_a_correction_cannot_move_an_entry_far_into_the_future(service: CaseServ
     """A corrected occurred_at obeys the same 24-hour rule as a new event."""
     target_id = record(service, note())
     ahead = iso(utc_now() + timedelta(days=3))
-    refuse(service, [correct(target_id, occurred_at=ahead)], InvalidEventError,
-           "data.changes.occurred_at")
+    refuse(
+        service,
+        [correct(target_id, occurred_at=ahead)],
+        InvalidEventError,
+        "data.changes.occurred_at",
+    )
 
 
 def test_a_correction_cannot_name_a_subject_not_added(service: CaseService) -> None:
     """Corrected subjects must have been added to the case."""
     add_people(service, "c1")
     target_id = record(service, note(subjects=["c1"]))
-    refuse(service, [correct(target_id, subjects=["c1", "c2"])], UnknownReference,
-           "data.changes.subjects[1]")
+    refuse(
+        service,
+        [correct(target_id, subjects=["c1", "c2"])],
+        UnknownReference,
+        "data.changes.subjects[1]",
+    )
 
 
 def test_a_correction_cannot_name_a_subject_twice(service: CaseService) -> None:
     """Corrected subjects are a set of people, like an event's own subjects."""
     add_people(service, "c1")
     target_id = record(service, note(subjects=["c1"]))
-    refuse(service, [correct(target_id, subjects=["c1", "c1"])], InvalidEventError,
-           "data.changes.subjects")
+    refuse(
+        service,
+        [correct(target_id, subjects=["c1", "c1"])],
+        InvalidEventError,
+        "data.changes.subjects",
+    )
 
 
 def test_a_correction_cannot_make_a_decision_rely_on_an_unknown_event(
@@ -589,19 +609,26 @@ def test_a_correction_cannot_relate_a_person_not_added(service: CaseService) -> 
     add_people(service, "c1", "m1")
     target_id = record(
         service,
-        event("relationship_recorded",
-              data={"person_id": "c1", "other_person_id": "m1", "relationship": "mother"}),
+        event(
+            "relationship_recorded",
+            data={"person_id": "c1", "other_person_id": "m1", "relationship": "mother"},
+        ),
     )
-    refuse(service, [correct(target_id, data={"other_person_id": "m9"})], UnknownReference,
-           "data.changes.data.other_person_id")
+    refuse(
+        service,
+        [correct(target_id, data={"other_person_id": "m9"})],
+        UnknownReference,
+        "data.changes.data.other_person_id",
+    )
 
 
 def test_a_retracted_entry_cannot_be_corrected(service: CaseService) -> None:
     """Once retracted, an entry takes no corrections."""
     target_id = record(service, note())
     record(service, retract(target_id))
-    error = refuse(service, [correct(target_id, summary="x")], InvariantViolation,
-                   "data.target_event_id")
+    error = refuse(
+        service, [correct(target_id, summary="x")], InvariantViolation, "data.target_event_id"
+    )
     assert "retracted" in error.reason
 
 
@@ -685,8 +712,12 @@ def test_a_failed_batch_on_an_existing_case_leaves_it_unchanged(service: CaseSer
 def test_a_failed_batch_leaves_no_trace_for_later_appends(service: CaseService) -> None:
     """What a refused batch would have started is still free afterwards."""
     record(service, note())
-    refuse(service, [plan("plan_started"), plan("plan_reviewed", "P9")], InvariantViolation,
-           "[1].data.plan_id")
+    refuse(
+        service,
+        [plan("plan_started"), plan("plan_reviewed", "P9")],
+        InvariantViolation,
+        "[1].data.plan_id",
+    )
     stored = service.append([plan("plan_started")]).events[0]
     assert stored.version == 2
 
@@ -722,8 +753,12 @@ def test_a_batch_may_refer_to_its_own_earlier_events(service: CaseService) -> No
 def test_an_event_id_repeated_within_a_batch_is_refused(service: CaseService) -> None:
     """Two events of one batch cannot share an event_id."""
     event_id = new_id()
-    refuse(service, [note(event_id=event_id), note(event_id=event_id)], InvalidEventError,
-           "[1].event_id")
+    refuse(
+        service,
+        [note(event_id=event_id), note(event_id=event_id)],
+        InvalidEventError,
+        "[1].event_id",
+    )
 
 
 def test_an_empty_batch_is_refused(service: CaseService) -> None:
@@ -816,8 +851,9 @@ def test_an_event_id_conflict_in_a_batch_names_the_index(service: CaseService) -
     """The conflicting event of a batch is named by its index."""
     event_id = new_id()
     record(service, note(event_id=event_id))
-    refuse(service, [note(), note(event_id=event_id, summary="Other")], EventIdConflict,
-           "[1].event_id")
+    refuse(
+        service, [note(), note(event_id=event_id, summary="Other")], EventIdConflict, "[1].event_id"
+    )
 
 
 # -- optimistic concurrency ------------------------------------------------------------------
@@ -853,7 +889,7 @@ def test_an_expected_version_for_a_missing_case_is_a_conflict(service: CaseServi
 
 def test_the_case_knows_the_version_of_each_entry() -> None:
     """The aggregate's per-entry version matches the stored version, first entry included."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     first, second = new_id(), new_id()
     case = Case.open(note(event_id=first), recorded_at=now)
     case.record(note(event_id=second), recorded_at=now)
@@ -902,8 +938,15 @@ def test_retracting_a_person_added_means_they_must_be_added_again(service: CaseS
 
 def test_a_plan_end_dated_before_its_start_is_accepted(service: CaseService) -> None:
     """Current behaviour: plan order is checked in recording order only, not by occurred_at."""
-    record(service, event("plan_started", occurred_at="2024-03-01",
-                          data={"plan_id": "P1", "kind": "child_protection"}))
-    stored = service.append([event("plan_ended", occurred_at="2024-01-01",
-                                   data={"plan_id": "P1"})]).events[0]
+    record(
+        service,
+        event(
+            "plan_started",
+            occurred_at="2024-03-01",
+            data={"plan_id": "P1", "kind": "child_protection"},
+        ),
+    )
+    stored = service.append(
+        [event("plan_ended", occurred_at="2024-01-01", data={"plan_id": "P1"})]
+    ).events[0]
     assert stored.version == 2

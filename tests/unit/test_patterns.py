@@ -25,24 +25,49 @@ THREE_IN_90 = WindowRule(min_contacts=3, length=90, unit="days")
 FIVE_IN_12_MONTHS = WindowRule(min_contacts=5, length=12, unit="months")
 
 
-def entry(type_: str, occurred_at: str, *, agency: str = "social_care",
-          subjects: tuple[str, ...] = ("ava",), summary: str | None = None,
-          **data: Any) -> ChronologyEntry:
+def entry(
+    type_: str,
+    occurred_at: str,
+    *,
+    agency: str = "social_care",
+    subjects: tuple[str, ...] = ("ava",),
+    summary: str | None = None,
+    **data: Any,
+) -> ChronologyEntry:
     position = next(_positions)
     return ChronologyEntry(
-        event_id=uuid.uuid4(), type=type_, case_id="FAM-1",
-        occurred_at=parse_timepoint(occurred_at), date_uncertain=False, agency=agency,
-        recorded_by="someone", subjects=subjects, summary=summary or f"{type_} {position}",
-        significance="routine", impact=None, action=None, data=data,
-        recorded_at=datetime(2025, 1, 1, tzinfo=UTC), known_at=datetime(2025, 1, 1, tzinfo=UTC),
-        position=position, version=position, recorded_while_closed=False, corrected=False,
-        amendments=(), retracted=False,
+        event_id=uuid.uuid4(),
+        type=type_,
+        case_id="FAM-1",
+        occurred_at=parse_timepoint(occurred_at),
+        date_uncertain=False,
+        agency=agency,
+        recorded_by="someone",
+        subjects=subjects,
+        summary=summary or f"{type_} {position}",
+        significance="routine",
+        impact=None,
+        action=None,
+        data=data,
+        recorded_at=datetime(2025, 1, 1, tzinfo=UTC),
+        known_at=datetime(2025, 1, 1, tzinfo=UTC),
+        position=position,
+        version=position,
+        recorded_while_closed=False,
+        corrected=False,
+        amendments=(),
+        retracted=False,
     )
 
 
-def contact(occurred_at: str, source: str | None = None, *concerns: str,
-            outcome: str | None = None, agency: str = "social_care",
-            **fields: Any) -> ChronologyEntry:
+def contact(
+    occurred_at: str,
+    source: str | None = None,
+    *concerns: str,
+    outcome: str | None = None,
+    agency: str = "social_care",
+    **fields: Any,
+) -> ChronologyEntry:
     data: dict[str, Any] = {"contact_kind": "concern"}
     if source:
         data["source_agency"] = source
@@ -76,7 +101,10 @@ def test_contacts_89_days_apart_are_one_window_and_overlapping_windows_merge() -
     assert three.description == "3 or more contacts within 90 days"
     first, second = three.episodes
     assert (first.first_date, first.last_date, first.days_first_to_last) == (
-        date(2024, 1, 1), date(2024, 3, 30), 89)
+        date(2024, 1, 1),
+        date(2024, 3, 30),
+        89,
+    )
     assert ids(first) == [C1.event_id, C2.event_id, C3.event_id]
     assert (first.contact_count, first.most_contacts_in_one_window) == (3, 3)
     assert first.no_further_action_count == 2
@@ -92,12 +120,18 @@ def test_each_contact_in_an_episode_carries_its_facts() -> None:
     assert facts.event_id == C5.event_id
     assert facts.occurred_on == date(2024, 7, 20)
     assert (facts.source_agency, facts.source_agency_stated, facts.recording_agency) == (
-        "school", False, "school")
+        "school",
+        False,
+        "school",
+    )
     assert facts.concern_categories == ["neglect"]
     assert (facts.contact_kind, facts.outcome, facts.summary) == ("concern", NFA, C5.summary)
     stated = patterns.windows[0].episodes[0].contacts[0]
     assert (stated.source_agency, stated.source_agency_stated, stated.recording_agency) == (
-        "school", True, "social_care")
+        "school",
+        True,
+        "social_care",
+    )
 
 
 def test_twelve_months_is_the_default_second_rule_and_holds_the_whole_year() -> None:
@@ -107,10 +141,13 @@ def test_twelve_months_is_the_default_second_rule_and_holds_the_whole_year() -> 
     [episode] = twelve.episodes
     assert episode.contact_count == 7
     assert (episode.first_date, episode.last_date) == (date(2024, 1, 1), date(2024, 9, 1))
-    assert [(group.source_agency, [e.contact_count for e in group.episodes])
-            for group in twelve.by_source_agency] == [("school", [5])]
-    assert [(group.concern, [e.contact_count for e in group.episodes])
-            for group in twelve.by_concern] == [("neglect", [5])]
+    assert [
+        (group.source_agency, [e.contact_count for e in group.episodes])
+        for group in twelve.by_source_agency
+    ] == [("school", [5])]
+    assert [
+        (group.concern, [e.contact_count for e in group.episodes]) for group in twelve.by_concern
+    ] == [("neglect", [5])]
 
 
 def test_windows_are_counted_per_source_agency_and_per_concern() -> None:
@@ -120,7 +157,10 @@ def test_windows_are_counted_per_source_agency_and_per_concern() -> None:
     [episode] = school.episodes
     assert ids(episode) == [C5.event_id, C6.event_id, C7.event_id]
     assert (episode.first_date, episode.last_date, episode.no_further_action_count) == (
-        date(2024, 7, 20), date(2024, 9, 1), 2)
+        date(2024, 7, 20),
+        date(2024, 9, 1),
+        2,
+    )
     # Neglect: C1 and C2 alone in their window; C4, C5 and C7 within 90 days (C6 is physical).
     [neglect] = three.by_concern
     assert neglect.concern == "neglect"
@@ -128,14 +168,20 @@ def test_windows_are_counted_per_source_agency_and_per_concern() -> None:
 
 
 def test_a_contact_with_several_concerns_counts_once_under_each() -> None:
-    contacts = [contact(day, "school", "neglect", "emotional")
-                for day in ("2024-01-01", "2024-01-02", "2024-01-03")]
+    contacts = [
+        contact(day, "school", "neglect", "emotional")
+        for day in ("2024-01-01", "2024-01-02", "2024-01-03")
+    ]
     three = case_patterns("FAM-1", contacts).windows[0]
     assert [(group.concern, group.episodes[0].contact_count) for group in three.by_concern] == [
-        ("emotional", 3), ("neglect", 3)]
+        ("emotional", 3),
+        ("neglect", 3),
+    ]
     totals = case_patterns("FAM-1", contacts).totals
     assert [(total.concern, total.contacts) for total in totals.by_concern] == [
-        ("emotional", 3), ("neglect", 3)]
+        ("emotional", 3),
+        ("neglect", 3),
+    ]
 
 
 def test_totals_by_source_agency_concern_and_outcome() -> None:
@@ -148,7 +194,11 @@ def test_totals_by_source_agency_concern_and_outcome() -> None:
         ("police", 1, {"assessment": 1}),
     ]
     assert [(t.concern, t.contacts) for t in totals.by_concern] == [
-        ("neglect", 5), ("domestic_abuse", 1), ("emotional", 1), ("physical", 1)]
+        ("neglect", 5),
+        ("domestic_abuse", 1),
+        ("emotional", 1),
+        ("physical", 1),
+    ]
     assert totals.by_outcome == {NFA: 5, "assessment": 1, "not_recorded": 1}
     unspecified = case_patterns("FAM-1", [contact("2024-01-01")]).totals
     assert [(t.concern, t.contacts) for t in unspecified.by_concern] == [("not_recorded", 1)]
@@ -158,9 +208,11 @@ def test_contacts_exactly_90_days_apart_are_not_in_one_90_day_window() -> None:
     contacts = [contact("2024-01-01"), contact("2024-02-01"), contact("2024-03-31")]
     assert episodes([as_contact(found) for found in contacts], THREE_IN_90) == []
     assert case_patterns("FAM-1", contacts).windows[0].episodes == []
-    [episode] = case_patterns(
-        "FAM-1", contacts, rules=[WindowRule(min_contacts=3, length=91, unit="days")]
-    ).windows[0].episodes
+    [episode] = (
+        case_patterns("FAM-1", contacts, rules=[WindowRule(min_contacts=3, length=91, unit="days")])
+        .windows[0]
+        .episodes
+    )
     assert episode.days_first_to_last == 90
 
 
@@ -181,8 +233,16 @@ def test_contacts_on_the_same_day_each_count() -> None:
 
 
 def test_a_chain_of_overlapping_windows_is_one_episode_and_a_gap_starts_another() -> None:
-    days = ["2024-01-01", "2024-01-10", "2024-01-20", "2024-03-25", "2024-04-10",
-            "2024-09-01", "2024-09-02", "2024-09-03"]
+    days = [
+        "2024-01-01",
+        "2024-01-10",
+        "2024-01-20",
+        "2024-03-25",
+        "2024-04-10",
+        "2024-09-01",
+        "2024-09-02",
+        "2024-09-03",
+    ]
     contacts = [contact(day) for day in days]
     first, second = case_patterns("FAM-1", contacts).windows[0].episodes
     # 1 Jan's window (to 30 Mar) holds four; 20 Jan's (to 18 Apr) reaches 10 Apr.
@@ -193,8 +253,10 @@ def test_a_chain_of_overlapping_windows_is_one_episode_and_a_gap_starts_another(
 
 
 def test_a_twelve_month_window_ends_the_day_before_the_same_date_a_year_on() -> None:
-    in_year = [contact(day) for day in ("2024-01-01", "2024-03-01", "2024-06-01",
-                                        "2024-09-01", "2024-12-31")]
+    in_year = [
+        contact(day)
+        for day in ("2024-01-01", "2024-03-01", "2024-06-01", "2024-09-01", "2024-12-31")
+    ]
     [episode] = case_patterns("FAM-1", in_year, rules=[FIVE_IN_12_MONTHS]).windows[0].episodes
     assert episode.contact_count == 5
     one_day_late = [*in_year[:4], contact("2025-01-01")]
@@ -208,24 +270,36 @@ def test_a_twelve_month_window_ends_the_day_before_the_same_date_a_year_on() -> 
 def test_runs_of_no_further_action_stop_at_any_other_or_missing_outcome() -> None:
     patterns = case_patterns("FAM-1", CONTACTS)
     assert patterns.min_no_further_action_run == 2
-    assert [(run.first_date, run.last_date, run.contact_count)
-            for run in patterns.no_further_action_runs] == [
-        (date(2024, 1, 1), date(2024, 2, 15), 2), (date(2024, 7, 1), date(2024, 8, 10), 3)]
+    assert [
+        (run.first_date, run.last_date, run.contact_count)
+        for run in patterns.no_further_action_runs
+    ] == [(date(2024, 1, 1), date(2024, 2, 15), 2), (date(2024, 7, 1), date(2024, 8, 10), 3)]
     assert [ids(run) for run in patterns.no_further_action_runs][1] == [
-        C4.event_id, C5.event_id, C6.event_id]
+        C4.event_id,
+        C5.event_id,
+        C6.event_id,
+    ]
     longer = case_patterns("FAM-1", CONTACTS, min_no_further_action_run=3)
     assert [run.contact_count for run in longer.no_further_action_runs] == [3]
     assert no_further_action_runs([as_contact(C7), as_contact(C1)]) == []
 
 
 def test_strategy_discussions_ending_in_no_further_action_are_listed() -> None:
-    nfa = entry("strategy_discussion_held", "2024-04-02", agency="social_care",
-                outcome=NFA, agencies=["police", "health"])
+    nfa = entry(
+        "strategy_discussion_held",
+        "2024-04-02",
+        agency="social_care",
+        outcome=NFA,
+        agencies=["police", "health"],
+    )
     other = entry("strategy_discussion_held", "2024-04-20", outcome="section_47")
     patterns = case_patterns("FAM-1", [*CONTACTS, nfa, other])
     [listed] = patterns.strategy_discussions_no_further_action
     assert (listed.event_id, listed.occurred_on, listed.agencies) == (
-        nfa.event_id, date(2024, 4, 2), ["police", "health"])
+        nfa.event_id,
+        date(2024, 4, 2),
+        ["police", "health"],
+    )
 
 
 def plan(plan_id: str, kind: str, started: str, subjects: tuple[str, ...]) -> ChronologyEntry:
@@ -253,21 +327,52 @@ PLANS = [
 
 def test_a_plan_of_a_kind_ended_and_started_again_for_the_same_child_reports_the_gap() -> None:
     restarts = case_patterns("FAM-1", PLANS).plans_restarted
-    assert [(r.subject, r.kind, r.ended_plan_id, r.ended_on, r.end_reason, r.restarted_plan_id,
-             r.restarted_on, r.days_between, r.plan_number) for r in restarts] == [
-        (None, "early_help", "eh-1", date(2022, 5, 1), "needs met", "eh-2",
-         date(2022, 11, 1), 184, 2),
-        ("ava", "child_protection", "cp-1", date(2023, 9, 1), "step down to child in need",
-         "cp-2", date(2024, 3, 1), 182, 2),
-        ("ava", "child_protection", "cp-2", date(2024, 6, 1), None, "cp-3",
-         date(2024, 6, 1), 0, 3),
+    assert [
+        (
+            r.subject,
+            r.kind,
+            r.ended_plan_id,
+            r.ended_on,
+            r.end_reason,
+            r.restarted_plan_id,
+            r.restarted_on,
+            r.days_between,
+            r.plan_number,
+        )
+        for r in restarts
+    ] == [
+        (
+            None,
+            "early_help",
+            "eh-1",
+            date(2022, 5, 1),
+            "needs met",
+            "eh-2",
+            date(2022, 11, 1),
+            184,
+            2,
+        ),
+        (
+            "ava",
+            "child_protection",
+            "cp-1",
+            date(2023, 9, 1),
+            "step down to child in need",
+            "cp-2",
+            date(2024, 3, 1),
+            182,
+            2,
+        ),
+        ("ava", "child_protection", "cp-2", date(2024, 6, 1), None, "cp-3", date(2024, 6, 1), 0, 3),
     ]
     assert restarts[1].ended_plan_started_on == date(2023, 1, 10)
 
 
 def test_subject_narrows_contacts_and_plans_to_one_child() -> None:
-    ben_contacts = [contact(day, "school", subjects=("ben",))
-                    for day in ("2024-01-01", "2024-01-05", "2024-01-09")]
+    ben_contacts = [
+        contact(day, "school", subjects=("ben",))
+        for day in ("2024-01-01", "2024-01-05", "2024-01-09")
+    ]
     patterns = case_patterns("FAM-1", [*CONTACTS, *ben_contacts, *PLANS], subject="ben")
     assert patterns.subject == "ben"
     assert patterns.totals.contacts == 3
@@ -281,24 +386,35 @@ def test_an_empty_case_has_no_patterns() -> None:
     assert patterns.totals.contacts == 0
     assert patterns.totals.first_date is None
     assert [window.episodes for window in patterns.windows] == [[], []]
-    assert patterns.no_further_action_runs == [] and patterns.plans_restarted == []
+    assert patterns.no_further_action_runs == []
+    assert patterns.plans_restarted == []
 
 
-@pytest.mark.parametrize(("text", "rule"), [
-    ("3:90", WindowRule(min_contacts=3, length=90, unit="days")),
-    ("4:30d", WindowRule(min_contacts=4, length=30, unit="days")),
-    (" 5 : 12M ", WindowRule(min_contacts=5, length=12, unit="months")),
-])
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("3:90", WindowRule(min_contacts=3, length=90, unit="days")),
+        ("4:30d", WindowRule(min_contacts=4, length=30, unit="days")),
+        (" 5 : 12M ", WindowRule(min_contacts=5, length=12, unit="months")),
+    ],
+)
 def test_a_window_rule_is_written_count_colon_length(text: str, rule: WindowRule) -> None:
     assert WindowRule.parse(text) == rule
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("3", "is not a window"), ("three:90", "is not a window"), ("3:90y", "is not a window"),
-    ("1:90", "count must be from 2"), ("3:0", "window must be from 1 to 3650 days"),
-    ("3:4000", "window must be from 1 to 3650 days"), ("3:121m", "from 1 to 120 months"),
-    ("-3:90", "is not a window"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("3", "is not a window"),
+        ("three:90", "is not a window"),
+        ("3:90y", "is not a window"),
+        ("1:90", "count must be from 2"),
+        ("3:0", "window must be from 1 to 3650 days"),
+        ("3:4000", "window must be from 1 to 3650 days"),
+        ("3:121m", "from 1 to 120 months"),
+        ("-3:90", "is not a window"),
+    ],
+)
 def test_a_bad_window_rule_says_what_is_wrong(text: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         WindowRule.parse(text)

@@ -6,7 +6,6 @@ import gc
 from uuid import UUID, uuid4
 
 import pytest
-
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -42,22 +42,44 @@ def entry(
     """A chronology entry as the read side gives it; known (and recorded) when it happened
     unless `known` says otherwise."""
     occurred_at = parse_timepoint(occurred)
-    known_at = (parse_timepoint(known) if known else
-                occurred_at if isinstance(occurred_at, datetime)
-                else datetime.combine(occurred_at, datetime.min.time(), tzinfo=UTC))
+    known_at = (
+        parse_timepoint(known)
+        if known
+        else occurred_at
+        if isinstance(occurred_at, datetime)
+        else datetime.combine(occurred_at, datetime.min.time(), tzinfo=UTC)
+    )
     position = next(_positions)
     return ChronologyEntry(
-        event_id=uuid.uuid4(), type=type, case_id="FAM-T", occurred_at=occurred_at,
-        date_uncertain=False, agency=agency, recorded_by="someone", subjects=subjects,
-        summary=None, significance="routine", impact=None, action=None, data=data,
-        recorded_at=known_at, known_at=known_at, position=position, version=position,
-        recorded_while_closed=False, corrected=bool(amendments), amendments=amendments,
+        event_id=uuid.uuid4(),
+        type=type,
+        case_id="FAM-T",
+        occurred_at=occurred_at,
+        date_uncertain=False,
+        agency=agency,
+        recorded_by="someone",
+        subjects=subjects,
+        summary=None,
+        significance="routine",
+        impact=None,
+        action=None,
+        data=data,
+        recorded_at=known_at,
+        known_at=known_at,
+        position=position,
+        version=position,
+        recorded_while_closed=False,
+        corrected=bool(amendments),
+        amendments=amendments,
         retracted=retracted,
     )
 
 
-def intervals(entries: list[ChronologyEntry], on: str, rules: RulePack = ENGLAND,
-              ) -> list[Interval]:
+def intervals(
+    entries: list[ChronologyEntry],
+    on: str,
+    rules: RulePack = ENGLAND,
+) -> list[Interval]:
     return case_timeliness(entries, rules, rules.working_days(), date.fromisoformat(on)).intervals
 
 
@@ -71,8 +93,10 @@ def test_an_initial_conference_15_working_days_after_the_strategy_discussion_fal
     """SPEC: strategy discussion 18 December 2024 + 15 working days = 13 January 2025."""
     discussion = entry("strategy_discussion_held", "2024-12-18T14:00", outcome="section_47")
     conference = entry("conference_held", "2025-01-13T10:00", kind="initial")
-    found = only(intervals([discussion, conference], "2025-02-01"),
-                 "strategy_discussion_to_initial_conference")
+    found = only(
+        intervals([discussion, conference], "2025-02-01"),
+        "strategy_discussion_to_initial_conference",
+    )
     assert (found.from_date, found.to_date) == (date(2024, 12, 18), date(2025, 1, 13))
     assert (found.from_event_id, found.to_event_id) == (discussion.event_id, conference.event_id)
     assert found.status == "completed"
@@ -108,24 +132,29 @@ def test_an_assessment_over_easter_2024_is_measured_from_its_start_and_from_the_
 
 def test_wales_sets_42_working_days_for_an_assessment_and_counts_welsh_bank_holidays():
     """The Welsh pack: 42 working days from the contact (22 March 2024) fall on 24 May 2024."""
-    assert WALES.subdivision == "WLS" and RULE_PACKS["wales"] is WALES
+    assert WALES.subdivision == "WLS"
+    assert RULE_PACKS["wales"] is WALES
     contact = entry("contact_received", "2024-03-22")
     start = entry("assessment_started", "2024-03-25", assessment_id="A-1")
-    found = only(intervals([contact, start], "2024-04-03", rules=WALES),
-                 "contact_to_assessment_completion")
+    found = only(
+        intervals([contact, start], "2024-04-03", rules=WALES), "contact_to_assessment_completion"
+    )
     assert found.timescale_working_days == 42
     assert found.timescale_date == date(2024, 5, 24)
     assert (found.status, found.until, found.working_days) == ("open", date(2024, 4, 3), 6)
 
 
-@pytest.mark.parametrize(("start", "months", "expected"), [
-    (date(2024, 1, 31), 1, date(2024, 2, 29)),
-    (date(2023, 11, 30), 3, date(2024, 2, 29)),
-    (date(2024, 8, 31), 6, date(2025, 2, 28)),
-    (date(2024, 12, 31), 2, date(2025, 2, 28)),
-    (date(2024, 5, 15), 6, date(2024, 11, 15)),
-    (date(2024, 10, 31), 3, date(2025, 1, 31)),
-])
+@pytest.mark.parametrize(
+    ("start", "months", "expected"),
+    [
+        (date(2024, 1, 31), 1, date(2024, 2, 29)),
+        (date(2023, 11, 30), 3, date(2024, 2, 29)),
+        (date(2024, 8, 31), 6, date(2025, 2, 28)),
+        (date(2024, 12, 31), 2, date(2025, 2, 28)),
+        (date(2024, 5, 15), 6, date(2024, 11, 15)),
+        (date(2024, 10, 31), 3, date(2025, 1, 31)),
+    ],
+)
 def test_months_keep_the_day_of_the_month_or_clamp_to_the_last_day(start, months, expected):
     """Calendar months: the same day-of-month, the month's last day when it is shorter."""
     assert add_months(start, months) == expected
@@ -154,8 +183,7 @@ def test_plan_reviews_are_3_months_after_the_start_then_6_months_after_each_revi
         (date(2025, 2, 28), date(2025, 8, 28), "completed"),
         (date(2025, 8, 28), None, "open"),
     ]
-    assert [interval.timescale_date for interval in later] == [date(2025, 8, 28),
-                                                                date(2026, 2, 28)]
+    assert [interval.timescale_date for interval in later] == [date(2025, 8, 28), date(2026, 2, 28)]
     assert later[1].until == date(2025, 12, 1)
     assert later[1].calendar_days == 95
 
@@ -167,8 +195,11 @@ def test_an_ended_plan_has_no_open_review_and_a_plan_without_reviews_waits_from_
     running = entry("plan_started", "2024-05-31", plan_id="CP-2", kind="child_protection")
     helped = entry("plan_started", "2024-05-31", plan_id="EH-1", kind="early_help")
     found = intervals([ended, end, running, helped], "2024-09-02")
-    assert [(interval.reference, interval.status, interval.from_date, interval.timescale_date)
-            for interval in found if interval.milestone == "plan_start_to_first_review"] == [
+    assert [
+        (interval.reference, interval.status, interval.from_date, interval.timescale_date)
+        for interval in found
+        if interval.milestone == "plan_start_to_first_review"
+    ] == [
         ("CP-2", "open", date(2024, 5, 31), date(2024, 8, 31)),
     ]
     assert not [interval for interval in found if interval.milestone == "review_to_next_review"]
@@ -201,8 +232,7 @@ def test_entries_after_the_date_asked_about_and_retracted_entries_do_not_count()
     done = entry("assessment_completed", "2024-04-12", assessment_id="A-1")
     withdrawn = entry("assessment_started", "2024-04-03", assessment_id="A-2", retracted=True)
     found = intervals([start, done, withdrawn], "2024-04-10")
-    assert [(i.reference, i.status, i.until) for i in found] == [
-        ("A-1", "open", date(2024, 4, 10))]
+    assert [(i.reference, i.status, i.until) for i in found] == [("A-1", "open", date(2024, 4, 10))]
 
 
 def test_the_decision_on_a_contact_is_the_first_decision_relying_on_it():
@@ -210,8 +240,12 @@ def test_the_decision_on_a_contact_is_the_first_decision_relying_on_it():
     decision of the same agency came first; Friday 12 to Tuesday 16 January 2024 is 2 days."""
     contact = entry("contact_received", "2024-01-12T23:40", outcome="assessment")
     unrelated = entry("decision_made", "2024-01-15T09:00", decision="Close another matter")
-    decision = entry("decision_made", "2024-01-16T11:00", decision="Single assessment",
-                     information_relied_on=[str(contact.event_id)])
+    decision = entry(
+        "decision_made",
+        "2024-01-16T11:00",
+        decision="Single assessment",
+        information_relied_on=[str(contact.event_id)],
+    )
     found = only(intervals([contact, unrelated, decision], "2024-02-01"), "contact_to_decision")
     assert found.to_event_id == decision.event_id
     assert (found.calendar_days, found.working_days) == (4, 2)
@@ -222,20 +256,33 @@ def test_without_a_decision_relying_on_it_a_contacts_outcome_is_dated_when_it_wa
     """An outcome recorded with the contact dates the decision at the contact's record time; one
     added by a correction at the correction's; a contact with neither takes its agency's next
     decision."""
-    with_outcome = entry("contact_received", "2024-02-02T10:00", "police",
-                         known="2024-02-05T09:00", outcome="no_further_action")
+    with_outcome = entry(
+        "contact_received",
+        "2024-02-02T10:00",
+        "police",
+        known="2024-02-05T09:00",
+        outcome="no_further_action",
+    )
     correction = Amendment(
-        event_id=uuid.uuid4(), type="entry_corrected",
-        known_at=datetime(2024, 2, 7, 12, tzinfo=UTC), agency="social_care", recorded_by="sw",
-        reason="outcome decided", changes={"data": {"outcome": "early_help"}},
+        event_id=uuid.uuid4(),
+        type="entry_corrected",
+        known_at=datetime(2024, 2, 7, 12, tzinfo=UTC),
+        agency="social_care",
+        recorded_by="sw",
+        reason="outcome decided",
+        changes={"data": {"outcome": "early_help"}},
         previous={"data": {"outcome": None}},
     )
-    corrected = entry("contact_received", "2024-02-05T08:00", outcome="early_help",
-                      amendments=(correction,))
+    corrected = entry(
+        "contact_received", "2024-02-05T08:00", outcome="early_help", amendments=(correction,)
+    )
     bare = entry("contact_received", "2024-02-06T08:00", "school")
     school_decision = entry("decision_made", "2024-02-09", "school", decision="Offer support")
-    found = [i for i in intervals([with_outcome, corrected, bare, school_decision], "2024-03-01")
-             if i.milestone == "contact_to_decision"]
+    found = [
+        i
+        for i in intervals([with_outcome, corrected, bare, school_decision], "2024-03-01")
+        if i.milestone == "contact_to_decision"
+    ]
     assert [(i.from_event_id, i.to_event_id, i.to_date, i.working_days) for i in found] == [
         (with_outcome.event_id, with_outcome.event_id, date(2024, 2, 5), 1),
         (corrected.event_id, correction.event_id, date(2024, 2, 7), 2),
@@ -249,26 +296,33 @@ def test_a_conference_is_measured_from_the_latest_discussion_and_starts_each_chi
     entries = [
         entry("strategy_discussion_held", "2024-02-01", outcome="section_47"),
         entry("strategy_discussion_held", "2024-02-08", outcome="section_47"),
-        entry("conference_held", "2024-02-29T10:00", kind="initial",
-              outcome="child_protection_plan"),
+        entry(
+            "conference_held", "2024-02-29T10:00", kind="initial", outcome="child_protection_plan"
+        ),
         entry("plan_started", "2024-02-29", plan_id="CP-A", kind="child_protection"),
-        entry("plan_started", "2024-03-01", plan_id="CP-L", kind="child_protection",
-              subjects=("leo",)),
+        entry(
+            "plan_started", "2024-03-01", plan_id="CP-L", kind="child_protection", subjects=("leo",)
+        ),
     ]
     found = intervals(entries, "2024-03-05")
     conference = only(found, "strategy_discussion_to_initial_conference")
     assert (conference.from_date, conference.working_days) == (date(2024, 2, 8), 15)
     plans = [i for i in found if i.milestone == "initial_conference_to_plan_start"]
     assert [(i.reference, i.calendar_days, i.timescale) for i in plans] == [
-        ("CP-A", 0, None), ("CP-L", 1, None)]
+        ("CP-A", 0, None),
+        ("CP-L", 1, None),
+    ]
 
 
 def test_an_early_help_assessment_has_no_statutory_timescale():
     """The 45 working days are not set beside an early help assessment."""
-    found = intervals([
-        entry("contact_received", "2024-05-01"),
-        entry("assessment_started", "2024-05-02", assessment_id="EH-1", kind="early_help"),
-    ], "2024-05-10")
+    found = intervals(
+        [
+            entry("contact_received", "2024-05-01"),
+            entry("assessment_started", "2024-05-02", assessment_id="EH-1", kind="early_help"),
+        ],
+        "2024-05-10",
+    )
     early_help = only(found, "contact_to_assessment_completion")
     assert (early_help.timescale, early_help.timescale_date) == (None, None)
     assert early_help.note == "early help assessment: no statutory timescale"
@@ -277,8 +331,12 @@ def test_an_early_help_assessment_has_no_statutory_timescale():
 def test_the_summary_counts_intervals_beyond_the_timescale_date_and_gives_medians():
     """Three conferences 10, 15 and 17 working days after their discussions; one open."""
     entries = []
-    for discussion, conference in (("2024-06-03", "2024-06-17"), ("2024-07-01", "2024-07-22"),
-                                   ("2024-09-02", "2024-09-25"), ("2024-10-01", None)):
+    for discussion, conference in (
+        ("2024-06-03", "2024-06-17"),
+        ("2024-07-01", "2024-07-22"),
+        ("2024-09-02", "2024-09-25"),
+        ("2024-10-01", None),
+    ):
         entries.append(entry("strategy_discussion_held", discussion, outcome="section_47"))
         if conference:
             entries.append(entry("conference_held", conference, kind="initial"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -20,8 +20,6 @@ from events.timepoints import (
     utc_now,
 )
 from tests.conftest import event
-
-UTC = timezone.utc
 
 
 def utc(*parts: int) -> datetime:
@@ -124,7 +122,7 @@ def test_a_date_covers_its_whole_local_day() -> None:
 
 
 def test_parse_instant_reads_a_date_as_the_end_of_that_day() -> None:
-    """"As known at 1 March" includes everything known during 1 March."""
+    """ "As known at 1 March" includes everything known during 1 March."""
     assert parse_instant("2024-03-01") == utc(2024, 3, 1, 23, 59, 59, 999999)
     assert parse_instant("2024-03-01T12:00:00+00:00") == utc(2024, 3, 1, 12, 0)
 

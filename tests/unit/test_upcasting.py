@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from domain.case import Case, case_uuid, chain_hash
 from domain.service import CaseService
@@ -34,7 +34,7 @@ CONTACT_V1 = {
 def store_as_old_software_did(service: CaseService, entry: dict) -> None:
     """Append a stored event exactly as a version-1 writer would have written it."""
     case = service.repository.get(case_uuid("FAM-1"))
-    recorded_at = datetime(2023, 11, 3, 9, 0, tzinfo=timezone.utc)
+    recorded_at = datetime(2023, 11, 3, 9, 0, tzinfo=UTC)
     version = case.version + 1
     case.trigger_event(
         Case.EntryRecorded,

@@ -14,9 +14,11 @@ DIALECT = sqlite.dialect()
 COLUMN = UtcDateTime()
 
 instants = st.datetimes(
-    min_value=datetime(1900, 1, 2), max_value=datetime(2999, 12, 30),
-    timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)),
-                               timezone(timedelta(hours=-8))]),
+    min_value=datetime(1900, 1, 2),
+    max_value=datetime(2999, 12, 30),
+    timezones=st.sampled_from(
+        [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+    ),
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any, get_args
 
 import pytest
@@ -420,9 +420,9 @@ def test_every_event_type_round_trips_through_the_store(
         assert str(stored.event_id) == raw["event_id"]
     # The stored data is valid data of its type, unchanged by a second validation.
     assert (
-        DATA_MODELS[event_type].model_validate(stored.data).model_dump(
-            mode="json", exclude_none=True
-        )
+        DATA_MODELS[event_type]
+        .model_validate(stored.data)
+        .model_dump(mode="json", exclude_none=True)
         == expected_data
     )
 
@@ -441,7 +441,7 @@ def test_envelope_fields_are_normalised_as_they_are_parsed() -> None:
         )
     )
     assert envelope.agency == "police"
-    assert envelope.occurred_at == datetime(2024, 7, 1, 9, 15, tzinfo=timezone.utc)
+    assert envelope.occurred_at == datetime(2024, 7, 1, 9, 15, tzinfo=UTC)
     assert envelope.source_recorded_at == date(2024, 7, 2)
     assert not isinstance(envelope.source_recorded_at, datetime)
     assert envelope.summary == "Officer attended"
@@ -610,8 +610,10 @@ def test_a_shared_event_id_that_is_not_a_uuid_is_named_by_its_index() -> None:
             id="source",
         ),
         pytest.param(
-            {"type": "plan_started", "data": {"plan_id": "P1", "kind": "early_help",
-                                              "review_due": "2024-02-30"}},
+            {
+                "type": "plan_started",
+                "data": {"plan_id": "P1", "kind": "early_help", "review_due": "2024-02-30"},
+            },
             "data.review_due",
             id="data-date",
         ),
@@ -634,7 +636,7 @@ def test_a_local_time_skipped_by_the_clocks_going_forward_is_refused() -> None:
 def test_the_same_time_with_an_offset_is_accepted_on_the_day_clocks_go_forward() -> None:
     """With an explicit offset the same wall time is an unambiguous instant."""
     envelope = parse_event(_raw({"type": "note_added", "occurred_at": "2024-03-31T01:30+00:00"}))
-    assert envelope.occurred_at == datetime(2024, 3, 31, 1, 30, tzinfo=timezone.utc)
+    assert envelope.occurred_at == datetime(2024, 3, 31, 1, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -687,11 +689,19 @@ SAME_EVENT = "5b0f3a52-5f7e-4d0c-9b1e-3c1f2f8a6e41"
 @pytest.mark.parametrize(
     ("data", "bad_field"),
     [
-        pytest.param({"to_agency": "health", "event_ids": [SAME_EVENT, SAME_EVENT]},
-                     "data.event_ids", id="share"),
-        pytest.param({"decision": "strategy discussion",
-                      "information_relied_on": [SAME_EVENT, SAME_EVENT.upper()]},
-                     "data.information_relied_on", id="decision"),
+        pytest.param(
+            {"to_agency": "health", "event_ids": [SAME_EVENT, SAME_EVENT]},
+            "data.event_ids",
+            id="share",
+        ),
+        pytest.param(
+            {
+                "decision": "strategy discussion",
+                "information_relied_on": [SAME_EVENT, SAME_EVENT.upper()],
+            },
+            "data.information_relied_on",
+            id="decision",
+        ),
     ],
 )
 def test_an_event_named_twice_in_a_list_of_events_is_refused(

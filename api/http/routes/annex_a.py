@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BeforeValidator
 
 from api.formats.annex_a import annex_a_csv_zip, annex_a_xlsx
+from api.formats.tables import MEDIA_TYPES
 from api.http.deps import (
     EVERY_CASE,
     REPORT_ROLES,
@@ -18,7 +19,6 @@ from api.http.deps import (
     require,
     viewing_agency,
 )
-from api.formats.tables import MEDIA_TYPES
 from api.http.params import AgencyParam, AsKnownAt, calendar_day
 from api.http.problems import ProblemError
 from events.envelope import FieldError
@@ -37,12 +37,16 @@ PeriodDay = Annotated[date, BeforeValidator(calendar_day)]
     responses={200: {"content": {MEDIA_TYPES["xlsx"]: {}, "application/zip": {}}}},
 )
 def export_annex_a(
-    request: Request, user: CurrentUser, foresight: ForesightDep,
+    request: Request,
+    user: CurrentUser,
+    foresight: ForesightDep,
     period_from: Annotated[PeriodDay, Query(alias="from", description="First day, included")],
     period_to: Annotated[PeriodDay, Query(alias="to", description="Last day, included")],
-    as_known_at: AsKnownAt = None, agency: AgencyParam = None,
-    output_format: Annotated[Literal["xlsx", "csv"], Query(
-        alias="format", description="xlsx: a sheet per list; csv: a zip with a CSV per list")
+    as_known_at: AsKnownAt = None,
+    agency: AgencyParam = None,
+    output_format: Annotated[
+        Literal["xlsx", "csv"],
+        Query(alias="format", description="xlsx: a sheet per list; csv: a zip with a CSV per list"),
     ] = "xlsx",
 ) -> Response:
     """Contacts, early help, referrals, assessments, section 47 enquiries, children in need,
@@ -52,19 +56,31 @@ def export_annex_a(
     require(user, REPORT_ROLES, "read authority-wide reports")
     viewer = viewing_agency(user, agency)  # a manager: their own agency's knowledge only
     if period_to < period_from:
-        raise ProblemError(422, "Invalid request", "The period ends before it starts.",
-                           [FieldError("query.to", "must not be before `from`")])
+        raise ProblemError(
+            422,
+            "Invalid request",
+            "The period ends before it starts.",
+            [FieldError("query.to", "must not be before `from`")],
+        )
     known = as_known_at or utc_now().replace(microsecond=0)
-    annex = annex_a_from_queries(foresight.caught_up(), period_from=period_from,
-                                 period_to=period_to, as_known_at=known,
-                                 agency=viewer)
-    log_read(foresight, user, request, case_id=EVERY_CASE, as_known_at=known,
-             viewed_as=viewer)
+    annex = annex_a_from_queries(
+        foresight.caught_up(),
+        period_from=period_from,
+        period_to=period_to,
+        as_known_at=known,
+        agency=viewer,
+    )
+    log_read(foresight, user, request, case_id=EVERY_CASE, as_known_at=known, viewed_as=viewer)
     stem = f"annex-a-{period_from.isoformat()}-{period_to.isoformat()}"
     if output_format == "xlsx":
         data, media_type, name = annex_a_xlsx(annex), MEDIA_TYPES["xlsx"], f"{stem}.xlsx"
     else:
         data, media_type, name = annex_a_csv_zip(annex), "application/zip", f"{stem}.zip"
-    return Response(data, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "Foresight-As-Known-At": known.isoformat()})
+    return Response(
+        data,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Foresight-As-Known-At": known.isoformat(),
+        },
+    )

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from api.audit import access_audit, actions_per_agency, recording_audit
-from api.http.deps import AUDIT_ROLES, CurrentUser, ForesightDep, require
 from api.formats.tables import MEDIA_TYPES, frame_bytes
+from api.http.deps import AUDIT_ROLES, CurrentUser, ForesightDep, require
 from api.http.params import After, AgencyParam, AuditFormat, Until
 from api.http.routes.cases import IDENTIFIER
 
@@ -19,18 +19,23 @@ def _respond(frame: Any, output_format: str, name: str) -> Response:
     return Response(
         frame_bytes(frame, output_format, sheet=name),
         media_type=MEDIA_TYPES[output_format],
-        headers={} if output_format == "json" else {
-            "Content-Disposition": f'attachment; filename="{name}.{output_format}"'},
+        headers={}
+        if output_format == "json"
+        else {"Content-Disposition": f'attachment; filename="{name}.{output_format}"'},
     )
 
 
-@router.get("/recording", summary="Who recorded, corrected, retracted and shared what; late entries")
+@router.get(
+    "/recording", summary="Who recorded, corrected, retracted and shared what; late entries"
+)
 def audit_recording(
-    user: CurrentUser, foresight: ForesightDep,
+    user: CurrentUser,
+    foresight: ForesightDep,
     case_id: Annotated[str | None, Query(pattern=IDENTIFIER)] = None,
     agency: AgencyParam = None,
     recorded_by: Annotated[str | None, Query(max_length=80)] = None,
-    since: After = None, until: Until = None,
+    since: After = None,
+    until: Until = None,
     late_after_days: Annotated[float, Query(ge=0, le=3650)] = 7.0,
     late_only: bool = False,
     per_agency: Annotated[bool, Query(description="Counts per agency instead of rows")] = False,
@@ -40,8 +45,14 @@ def audit_recording(
     require(user, AUDIT_ROLES, "read the audit trail")
     foresight.caught_up()
     frame = recording_audit(
-        foresight.queries.engine, case_id=case_id, agency=agency, recorded_by=recorded_by,
-        since=since, until=until, late_after_days=late_after_days, late_only=late_only,
+        foresight.queries.engine,
+        case_id=case_id,
+        agency=agency,
+        recorded_by=recorded_by,
+        since=since,
+        until=until,
+        late_after_days=late_after_days,
+        late_only=late_only,
     )
     if per_agency:
         frame = actions_per_agency(frame)
@@ -50,18 +61,26 @@ def audit_recording(
 
 @router.get("/access", summary="Who read which case or person, when, and as known when")
 def audit_access(
-    request: Request, user: CurrentUser, foresight: ForesightDep,
+    request: Request,
+    user: CurrentUser,
+    foresight: ForesightDep,
     case_id: Annotated[str | None, Query(pattern=IDENTIFIER)] = None,
     person_id: Annotated[str | None, Query(pattern=IDENTIFIER)] = None,
     reader: Annotated[str | None, Query(max_length=80, description="The user who read")] = None,
     agency: AgencyParam = None,
-    since: After = None, until: Until = None,
+    since: After = None,
+    until: Until = None,
     output_format: AuditFormat = "json",
 ) -> Response:
     """The append-only access log, filtered."""
     require(user, AUDIT_ROLES, "read the access log")
     frame = access_audit(
-        foresight.queries.engine, case_id=case_id, person_id=person_id, user=reader,
-        agency=agency, since=since, until=until,
+        foresight.queries.engine,
+        case_id=case_id,
+        person_id=person_id,
+        user=reader,
+        agency=agency,
+        since=since,
+        until=until,
     )
     return _respond(frame, output_format, "access")

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from api.formats.tables import MEDIA_TYPES, chronology_frame, chronology_html, frame_bytes
 from api.http.deps import (
     APPEND_ROLES,
     MANAGER_TYPES,
@@ -17,7 +18,6 @@ from api.http.deps import (
     require,
     viewing_agency,
 )
-from api.formats.tables import MEDIA_TYPES, chronology_frame, chronology_html, frame_bytes
 from api.http.params import (
     AgencyParam,
     AsKnownAt,
@@ -49,25 +49,39 @@ _APPEND_BODY = {
                 "schema": {
                     "oneOf": [
                         {"$ref": "#/components/schemas/EventEnvelope"},
-                        {"type": "array", "items": {"$ref": "#/components/schemas/EventEnvelope"},
-                         "minItems": 1},
+                        {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/EventEnvelope"},
+                            "minItems": 1,
+                        },
                     ]
                 },
                 "examples": {
-                    "one event": {"value": {
-                        "type": "contact_received",
-                        "occurred_at": "2024-03-01T10:15:00+00:00",
-                        "subjects": ["ava"],
-                        "summary": "Neighbour reported shouting and a child crying late at night",
-                        "significance": "significant",
-                        "data": {"contact_kind": "concern", "outcome": "strategy_discussion"},
-                    }},
-                    "a batch": {"value": [
-                        {"type": "person_added", "occurred_at": "2024-03-01",
-                         "data": {"person_id": "ava", "role": "child", "name": "Ava"}},
-                        {"type": "child_seen", "occurred_at": "2024-03-02T15:00",
-                         "subjects": ["ava"], "data": {"seen_alone": True, "where": "school"}},
-                    ]},
+                    "one event": {
+                        "value": {
+                            "type": "contact_received",
+                            "occurred_at": "2024-03-01T10:15:00+00:00",
+                            "subjects": ["ava"],
+                            "summary": "Neighbour reported shouting and a child crying late at night",
+                            "significance": "significant",
+                            "data": {"contact_kind": "concern", "outcome": "strategy_discussion"},
+                        }
+                    },
+                    "a batch": {
+                        "value": [
+                            {
+                                "type": "person_added",
+                                "occurred_at": "2024-03-01",
+                                "data": {"person_id": "ava", "role": "child", "name": "Ava"},
+                            },
+                            {
+                                "type": "child_seen",
+                                "occurred_at": "2024-03-02T15:00",
+                                "subjects": ["ava"],
+                                "data": {"seen_alone": True, "where": "school"},
+                            },
+                        ]
+                    },
                 },
             }
         },
@@ -78,12 +92,22 @@ _APPEND_BODY = {
 # OpenAPI links: what a client (and Schemathesis' stateful tests) can read after appending.
 _SAME_CASE = {"case_id": "$request.path.case_id"}
 _AFTER_APPEND = {
-    **{name: {"operationRef": f"#/paths/~1cases~1{{case_id}}~1{path}/get",
-              "parameters": _SAME_CASE, "description": f"The case's {path} now"}
-       for name, path in (("Chronology", "chronology"), ("Events", "events"),
-                          ("Decisions", "decisions"), ("Plans", "plans"),
-                          ("Changes", "changes"), ("Timeliness", "timeliness"),
-                          ("Patterns", "patterns"))},
+    **{
+        name: {
+            "operationRef": f"#/paths/~1cases~1{{case_id}}~1{path}/get",
+            "parameters": _SAME_CASE,
+            "description": f"The case's {path} now",
+        }
+        for name, path in (
+            ("Chronology", "chronology"),
+            ("Events", "events"),
+            ("Decisions", "decisions"),
+            ("Plans", "plans"),
+            ("Changes", "changes"),
+            ("Timeliness", "timeliness"),
+            ("Patterns", "patterns"),
+        )
+    },
     "Foresight": {
         "operationRef": "#/paths/~1cases~1{case_id}~1decisions~1{event_id}~1foresight/get",
         "parameters": {**_SAME_CASE, "event_id": "$response.body#/event_id"},
@@ -97,8 +121,12 @@ def _expected_version(if_match: str | None) -> int | None:
         return None
     text = if_match.strip().removeprefix("W/").strip('"')
     if not text.isdigit():
-        raise ProblemError(422, "Invalid request", "If-Match must be a case version",
-                           [FieldError("header.If-Match", "expected a case version such as 7")])
+        raise ProblemError(
+            422,
+            "Invalid request",
+            "If-Match must be a case version",
+            [FieldError("header.If-Match", "expected a case version such as 7")],
+        )
     return int(text)
 
 
@@ -108,10 +136,12 @@ def _expected_version(if_match: str | None) -> int | None:
     response_model=list[RecordedEvent] | RecordedEvent,
     summary="Append one event or a batch (atomic)",
     openapi_extra=_APPEND_BODY,
-    responses={201: {"links": _AFTER_APPEND},
-               200: {"description": "An idempotent retry: the stored events, nothing new"},
-               409: {"description": "Version conflict, event id reused, or refused by the case"},
-               413: {"description": "Request larger than 1 MiB"}},
+    responses={
+        201: {"links": _AFTER_APPEND},
+        200: {"description": "An idempotent retry: the stored events, nothing new"},
+        409: {"description": "Version conflict, event id reused, or refused by the case"},
+        413: {"description": "Request larger than 1 MiB"},
+    },
 )
 def append_events(
     case_id: CaseId,
@@ -157,12 +187,19 @@ def _submitted(item: Any, case_id: str, user: Any, prefix: str) -> EventEnvelope
     if raw.get("case_id") not in (None, case_id):
         raise InvalidEventError([FieldError(at("case_id"), f"must be {case_id!r}, as in the URL")])
     if raw.get("agency") not in (None, "") and str(raw["agency"]).strip().lower() != user.agency:
-        raise ProblemError(403, "Forbidden",
-                           f"You record for {user.agency}, not {raw['agency']}",
-                           [FieldError(at("agency"), f"must be your agency, {user.agency}")])
+        raise ProblemError(
+            403,
+            "Forbidden",
+            f"You record for {user.agency}, not {raw['agency']}",
+            [FieldError(at("agency"), f"must be your agency, {user.agency}")],
+        )
     if raw.get("recorded_by") not in (None, "", user.name):
-        raise ProblemError(403, "Forbidden", f"You are {user.name}, not {raw['recorded_by']}",
-                           [FieldError(at("recorded_by"), f"must be you, {user.name}")])
+        raise ProblemError(
+            403,
+            "Forbidden",
+            f"You are {user.name}, not {raw['recorded_by']}",
+            [FieldError(at("recorded_by"), f"must be you, {user.name}")],
+        )
     raw.update(case_id=case_id, agency=user.agency, recorded_by=user.name)
     return parse_event(raw, prefix=prefix)
 
@@ -170,7 +207,9 @@ def _submitted(item: Any, case_id: str, user: Any, prefix: str) -> EventEnvelope
 def _check_may_record(envelope: EventEnvelope, user: Any, foresight: Any) -> None:
     if envelope.type in MANAGER_TYPES and user.role != "manager":
         raise ProblemError(
-            403, "Forbidden", f"Only a manager may record {envelope.type}",
+            403,
+            "Forbidden",
+            f"Only a manager may record {envelope.type}",
             [FieldError("type", f"{envelope.type} needs the manager role")],
         )
     if envelope.type in ("entry_corrected", "entry_retracted"):
@@ -179,7 +218,8 @@ def _check_may_record(envelope: EventEnvelope, user: Any, foresight: Any) -> Non
         )
         if target is not None and target.agency != user.agency:
             raise ProblemError(
-                403, "Forbidden",
+                403,
+                "Forbidden",
                 f"Only {target.agency} may correct or retract its own entries",
                 [FieldError("data.target_event_id", f"is an entry of {target.agency}")],
             )
@@ -192,18 +232,24 @@ def _known_case(foresight: Any, case_id: str) -> Any:
     return queries
 
 
-@router.get("/{case_id}/events", response_model=list[RecordedEvent],
-            summary="The raw log of a case")
+@router.get(
+    "/{case_id}/events", response_model=list[RecordedEvent], summary="The raw log of a case"
+)
 def case_events(
-    case_id: CaseId, request: Request, user: CurrentUser, foresight: ForesightDep,
-    as_known_at: AsKnownAt = None, include_retracted: bool = True,
+    case_id: CaseId,
+    request: Request,
+    user: CurrentUser,
+    foresight: ForesightDep,
+    as_known_at: AsKnownAt = None,
+    include_retracted: bool = True,
     agency: AgencyParam = None,
 ) -> Any:
     """The stored events of a case, in recording order, known at `as_known_at`."""
     viewer = viewing_agency(user, agency)
     queries = _known_case(foresight, case_id)
-    found = queries.events(case_id, as_known_at=as_known_at,
-                           include_retracted=include_retracted, agency=viewer)
+    found = queries.events(
+        case_id, as_known_at=as_known_at, include_retracted=include_retracted, agency=viewer
+    )
     log_read(foresight, user, request, case_id=case_id, as_known_at=as_known_at, viewed_as=viewer)
     return found
 
@@ -215,10 +261,15 @@ def case_events(
     responses={200: {"content": {media: {} for media in MEDIA_TYPES.values()}}},
 )
 def case_chronology(
-    case_id: CaseId, request: Request, user: CurrentUser, foresight: ForesightDep,
+    case_id: CaseId,
+    request: Request,
+    user: CurrentUser,
+    foresight: ForesightDep,
     as_known_at: AsKnownAt = None,
     agency: AgencyParam = None,
-    subject: Annotated[str | None, Query(pattern=IDENTIFIER, description="Only entries naming this person")] = None,
+    subject: Annotated[
+        str | None, Query(pattern=IDENTIFIER, description="Only entries naming this person")
+    ] = None,
     significance: Literal["routine", "significant", "key"] | None = None,
     types: Annotated[str | None, Query(description="Comma-separated event types")] = None,
     occurred_from: OccurredFrom = None,
@@ -230,9 +281,11 @@ def case_chronology(
     viewer = viewing_agency(user, agency)
     queries = _known_case(foresight, case_id)
     where = ChronologyFilter(
-        subject=subject, min_significance=significance,
+        subject=subject,
+        min_significance=significance,
         types=tuple(t.strip() for t in types.split(",") if t.strip()) if types else (),
-        occurred_from=occurred_from, occurred_to=occurred_to,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
         include_retracted=include_retracted,
     )
     log_read(foresight, user, request, case_id=case_id, as_known_at=as_known_at, viewed_as=viewer)
@@ -243,21 +296,36 @@ def case_chronology(
         )
     entries = queries.chronology(case_id, as_known_at=as_known_at, agency=viewer, where=where)
     if output_format == "html":
-        return HTMLResponse(chronology_html(
-            f"Chronology of {case_id}", entries, as_known_at=as_known_at, viewed_as=viewer,
-            generated_at=utc_now()))
+        return HTMLResponse(
+            chronology_html(
+                f"Chronology of {case_id}",
+                entries,
+                as_known_at=as_known_at,
+                viewed_as=viewer,
+                generated_at=utc_now(),
+            )
+        )
     return Response(
         frame_bytes(chronology_frame(entries), output_format, sheet=case_id),
         media_type=MEDIA_TYPES[output_format],
-        headers={"Content-Disposition": f'attachment; filename="{case_id}-chronology.{output_format}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{case_id}-chronology.{output_format}"'
+        },
     )
 
 
-@router.get("/{case_id}/plans", response_model=list[PlanOnDate],
-            summary="Plans active on a date, as known at a time")
+@router.get(
+    "/{case_id}/plans",
+    response_model=list[PlanOnDate],
+    summary="Plans active on a date, as known at a time",
+)
 def case_plans(
-    case_id: CaseId, request: Request, user: CurrentUser, foresight: ForesightDep,
-    on: OnDate = None, as_known_at: AsKnownAt = None,
+    case_id: CaseId,
+    request: Request,
+    user: CurrentUser,
+    foresight: ForesightDep,
+    on: OnDate = None,
+    as_known_at: AsKnownAt = None,
 ) -> Any:
     """Each plan active `on` a date as known at `as_known_at`, with goals, last review and due date."""
     viewing_agency(user, None)
@@ -266,11 +334,16 @@ def case_plans(
     return queries.plans(case_id, on=on, as_known_at=as_known_at)
 
 
-@router.get("/{case_id}/decisions", response_model=list[ChronologyEntry],
-            summary="The decisions register")
+@router.get(
+    "/{case_id}/decisions", response_model=list[ChronologyEntry], summary="The decisions register"
+)
 def case_decisions(
-    case_id: CaseId, request: Request, user: CurrentUser, foresight: ForesightDep,
-    as_known_at: AsKnownAt = None, agency: AgencyParam = None,
+    case_id: CaseId,
+    request: Request,
+    user: CurrentUser,
+    foresight: ForesightDep,
+    as_known_at: AsKnownAt = None,
+    agency: AgencyParam = None,
 ) -> Any:
     """Every decision as known at `as_known_at`, with rationale, options and information relied on."""
     viewer = viewing_agency(user, agency)
@@ -279,10 +352,17 @@ def case_decisions(
     return queries.decisions(case_id, as_known_at=as_known_at, agency=viewer)
 
 
-@router.get("/{case_id}/decisions/{event_id}/foresight", response_model=ForesightView,
-            summary="What the decider knew, what others held, what was learned later")
+@router.get(
+    "/{case_id}/decisions/{event_id}/foresight",
+    response_model=ForesightView,
+    summary="What the decider knew, what others held, what was learned later",
+)
 def decision_foresight(
-    case_id: CaseId, event_id: str, request: Request, user: CurrentUser, foresight: ForesightDep,
+    case_id: CaseId,
+    event_id: str,
+    request: Request,
+    user: CurrentUser,
+    foresight: ForesightDep,
 ) -> Any:
     """The foresight view of one decision (reviewers only: it shows other agencies' records)."""
     require(user, WHOLE_RECORD_ROLES, "see what other agencies held")
@@ -291,17 +371,27 @@ def decision_foresight(
     return view
 
 
-@router.get("/{case_id}/changes", response_model=list[RecordedEvent],
-            summary="What became known between two times")
+@router.get(
+    "/{case_id}/changes",
+    response_model=list[RecordedEvent],
+    summary="What became known between two times",
+)
 def case_changes(
-    case_id: CaseId, request: Request, user: CurrentUser, foresight: ForesightDep,
-    since: Since, until: Until = None, agency: AgencyParam = None,
+    case_id: CaseId,
+    request: Request,
+    user: CurrentUser,
+    foresight: ForesightDep,
+    since: Since,
+    until: Until = None,
+    agency: AgencyParam = None,
 ) -> Any:
     """New events, corrections, retractions and shares that became known in (since, until]."""
     viewer = viewing_agency(user, agency)
     queries = _known_case(foresight, case_id)
     log_read(foresight, user, request, case_id=case_id, as_known_at=until, viewed_as=viewer)
-    return JSONResponse([
-        event.model_dump(mode="json")
-        for event in queries.changes(case_id, since=since, until=until, agency=viewer)
-    ])
+    return JSONResponse(
+        [
+            event.model_dump(mode="json")
+            for event in queries.changes(case_id, since=since, until=until, agency=viewer)
+        ]
+    )

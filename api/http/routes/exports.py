@@ -53,22 +53,35 @@ class CinCensusReport(BaseModel):
 @router.get(
     "/cin-census",
     summary="The DfE Children in Need census for a collection year, as known at a time "
-            "(managers, reviewers)",
+    "(managers, reviewers)",
     response_model=CinCensusReport,
     responses={200: {"content": {XML_MEDIA_TYPE: {}}}},
 )
 def export_cin_census(
-    request: Request, user: CurrentUser, foresight: ForesightDep,
-    year: Annotated[int, Query(
-        ge=FIRST_YEAR, le=LAST_YEAR,
-        description="Collection year, named by the 31 March it ends on: 2026 is 1 April 2025 "
-                    "to 31 March 2026")],
-    la: Annotated[str, Query(pattern=LA_CODE.pattern,
-                             description="The DfE three-digit local authority code")],
+    request: Request,
+    user: CurrentUser,
+    foresight: ForesightDep,
+    year: Annotated[
+        int,
+        Query(
+            ge=FIRST_YEAR,
+            le=LAST_YEAR,
+            description="Collection year, named by the 31 March it ends on: 2026 is 1 April 2025 "
+            "to 31 March 2026",
+        ),
+    ],
+    la: Annotated[
+        str, Query(pattern=LA_CODE.pattern, description="The DfE three-digit local authority code")
+    ],
     as_known_at: AsKnownAt = None,
-    output_format: Annotated[Literal["xml", "json"], Query(
-        alias="format", description="xml: the return itself; json: the completeness report "
-                                    "with the return as a string")] = "xml",
+    output_format: Annotated[
+        Literal["xml", "json"],
+        Query(
+            alias="format",
+            description="xml: the return itself; json: the completeness report "
+            "with the return as a string",
+        ),
+    ] = "xml",
 ) -> Response:
     """The return from the whole record as known at `as_known_at` (default now, to the
     second; the time used is in the `Foresight-As-Known-At` header and the file's DateTime).
@@ -85,12 +98,17 @@ def export_cin_census(
         headers["Content-Disposition"] = f'attachment; filename="cin-census-{year}-{la}.xml"'
         return Response(xml, media_type=XML_MEDIA_TYPE, headers=headers)
     report = CinCensusReport(
-        year=year, la=la, collection_start=census.collection_start,
-        reference_date=census.reference_date, as_known_at=known,
+        year=year,
+        la=la,
+        collection_start=census.collection_start,
+        reference_date=census.reference_date,
+        as_known_at=known,
         children=len(census.children),
         episodes=sum(len(child.episodes) for child in census.children),
-        complete=not census.issues, schema_errors=schema_errors(xml),
-        issues=list(census.issues), xml=xml.decode("utf-8"),
+        complete=not census.issues,
+        schema_errors=schema_errors(xml),
+        issues=list(census.issues),
+        xml=xml.decode("utf-8"),
     )
     return Response(report.model_dump_json(), media_type="application/json", headers=headers)
 

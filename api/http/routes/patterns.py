@@ -44,8 +44,9 @@ def _rules(texts: list[str] | None) -> list[WindowRule]:
     if len(texts) > MAX_RULES:
         errors.append(FieldError("query.window", f"at most {MAX_RULES} windows"))
     if errors:
-        raise ProblemError(422, "Invalid request",
-                           "The request was refused; nothing was written.", errors)
+        raise ProblemError(
+            422, "Invalid request", "The request was refused; nothing was written.", errors
+        )
     return rules
 
 
@@ -55,7 +56,10 @@ def _rules(texts: list[str] | None) -> list[WindowRule]:
     summary="Repeated contacts, repeated 'no further action', plans ended and restarted",
 )
 def case_patterns_view(
-    case_id: CaseId, request: Request, user: CurrentUser, foresight: ForesightDep,
+    case_id: CaseId,
+    request: Request,
+    user: CurrentUser,
+    foresight: ForesightDep,
     as_known_at: AsKnownAt = None,
     agency: AgencyParam = None,
     subject: Annotated[
@@ -79,11 +83,18 @@ def case_patterns_view(
     rules = _rules(window)
     queries = _known_case(foresight, case_id)
     entries = queries.chronology(
-        case_id, as_known_at=as_known_at, agency=viewer,
+        case_id,
+        as_known_at=as_known_at,
+        agency=viewer,
         where=ChronologyFilter(types=PATTERN_TYPES),
     )
     log_read(foresight, user, request, case_id=case_id, as_known_at=as_known_at, viewed_as=viewer)
     return case_patterns(
-        case_id, entries, rules=rules, subject=subject, min_no_further_action_run=min_nfa_run,
-        as_known_at=as_known_at, viewed_as=viewer,
+        case_id,
+        entries,
+        rules=rules,
+        subject=subject,
+        min_no_further_action_run=min_nfa_run,
+        as_known_at=as_known_at,
+        viewed_as=viewer,
     )

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from api.http.deps import WHOLE_RECORD_ROLES, CurrentUser, ForesightDep, log_read, require
 from api.formats.tables import MEDIA_TYPES, review_frames, review_html, workbook_bytes
+from api.http.deps import WHOLE_RECORD_ROLES, CurrentUser, ForesightDep, log_read, require
 from api.http.routes.cases import IDENTIFIER
 from domain.reviewing import ReviewDesk
 from events.reviews import EpisodeSelection, FindingRecord, ReviewOpening
@@ -19,8 +19,9 @@ ReviewId = Annotated[str, Path(pattern=IDENTIFIER)]
 
 
 @router.post("", status_code=201, response_model=ReviewView, summary="Open a review of a case")
-def open_review(opening: ReviewOpening, request: Request, user: CurrentUser,
-                foresight: ForesightDep) -> Any:
+def open_review(
+    opening: ReviewOpening, request: Request, user: CurrentUser, foresight: ForesightDep
+) -> Any:
     """A reviewer opens a review, optionally of the case as known at a date."""
     require(user, WHOLE_RECORD_ROLES, "open a review")
     review = ReviewDesk(foresight.service).open(opening, user.name)
@@ -28,11 +29,17 @@ def open_review(opening: ReviewOpening, request: Request, user: CurrentUser,
     return review_view(foresight.caught_up(), review)
 
 
-@router.get("/{review_id}", response_model=ReviewView,
-            responses={200: {"content": {MEDIA_TYPES["html"]: {}, MEDIA_TYPES["xlsx"]: {}}}},
-            summary="The review: episodes with their foresight views, and findings")
+@router.get(
+    "/{review_id}",
+    response_model=ReviewView,
+    responses={200: {"content": {MEDIA_TYPES["html"]: {}, MEDIA_TYPES["xlsx"]: {}}}},
+    summary="The review: episodes with their foresight views, and findings",
+)
 def get_review(
-    review_id: ReviewId, request: Request, user: CurrentUser, foresight: ForesightDep,
+    review_id: ReviewId,
+    request: Request,
+    user: CurrentUser,
+    foresight: ForesightDep,
     output_format: Annotated[Literal["json", "html", "xlsx"], Query(alias="format")] = "json",
 ) -> Any:
     """Each episode with the foresight view of each decision in it, and the findings."""
@@ -44,23 +51,26 @@ def get_review(
         return HTMLResponse(review_html(view))
     if output_format == "xlsx":
         return Response(
-            workbook_bytes(review_frames(view)), media_type=MEDIA_TYPES["xlsx"],
+            workbook_bytes(review_frames(view)),
+            media_type=MEDIA_TYPES["xlsx"],
             headers={"Content-Disposition": f'attachment; filename="{review_id}.xlsx"'},
         )
     return view
 
 
 @router.post("/{review_id}/episodes", status_code=201, summary="Select a key practice episode")
-def select_episode(review_id: ReviewId, selection: EpisodeSelection, user: CurrentUser,
-                   foresight: ForesightDep) -> dict[str, Any]:
+def select_episode(
+    review_id: ReviewId, selection: EpisodeSelection, user: CurrentUser, foresight: ForesightDep
+) -> dict[str, Any]:
     """A titled span of time and the case events it is made of (all must be in the case)."""
     require(user, WHOLE_RECORD_ROLES, "change a review")
     return ReviewDesk(foresight.service).select_episode(review_id, selection, user.name)
 
 
 @router.post("/{review_id}/findings", status_code=201, summary="Record a finding")
-def record_finding(review_id: ReviewId, finding: FindingRecord, user: CurrentUser,
-                   foresight: ForesightDep) -> dict[str, Any]:
+def record_finding(
+    review_id: ReviewId, finding: FindingRecord, user: CurrentUser, foresight: ForesightDep
+) -> dict[str, Any]:
     """Text, contributory factors from the Learning Together typology or free tags, and the
     events it rests on (all must be in the case)."""
     require(user, WHOLE_RECORD_ROLES, "change a review")

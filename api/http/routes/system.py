@@ -30,7 +30,10 @@ def health(foresight: ForesightDep) -> Any:
     position = foresight.runner.position()
     events = foresight.service.recorder.max_notification_id() or 0
     return Health(
-        status="ok", store=foresight.store_kind, events=events,
-        read_model_position=position, projection_lag=max(0, events - position),
+        status="ok",
+        store=foresight.store_kind,
+        events=events,
+        read_model_position=position,
+        projection_lag=max(0, events - position),
         rebuilding=foresight.runner.rebuild_head() is not None,
     )

@@ -7,20 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.http.deps import (
-    EVERY_CASE,
-    REPORT_ROLES,
-    CurrentUser,
-    ForesightDep,
-    log_read,
-    require,
-    viewing_agency,
-)
 from api.formats.tables import MEDIA_TYPES, frame_bytes, workbook_bytes
-from api.http.params import AgencyParam, AsKnownAt, OnDate
-from api.http.problems import ProblemError
-from api.http.routes.cases import CaseId, _known_case
-from api.settings import Settings
 from api.formats.timeliness import (
     TimelinessReport,
     TimescalesSettingError,
@@ -30,6 +17,19 @@ from api.formats.timeliness import (
     summary_frame,
     timeliness_report,
 )
+from api.http.deps import (
+    EVERY_CASE,
+    REPORT_ROLES,
+    CurrentUser,
+    ForesightDep,
+    log_read,
+    require,
+    viewing_agency,
+)
+from api.http.params import AgencyParam, AsKnownAt, OnDate
+from api.http.problems import ProblemError
+from api.http.routes.cases import CaseId, _known_case
+from api.settings import Settings
 from events.envelope import FieldError
 from events.timepoints import local_date, utc_now
 from replay.queries import ChronologyFilter
@@ -39,9 +39,12 @@ router = APIRouter()
 
 RulesParam = Annotated[
     str | None,
-    Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", examples=["england"],
-          description="The rule pack of local timescales: `england`, `wales`, or the local pack "
-                      "named by FORESIGHT_TIMESCALES (default: FORESIGHT_TIMESCALES, else england)"),
+    Query(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$",
+        examples=["england"],
+        description="The rule pack of local timescales: `england`, `wales`, or the local pack "
+        "named by FORESIGHT_TIMESCALES (default: FORESIGHT_TIMESCALES, else england)",
+    ),
 ]
 
 
@@ -69,8 +72,12 @@ def _rules(settings: Settings, name: str | None) -> RulePack:
     if name is None:
         return default
     if name not in packs:
-        raise ProblemError(422, "Invalid request", f"No rule pack named {name!r}",
-                           [FieldError("query.rules", "expected one of " + ", ".join(packs))])
+        raise ProblemError(
+            422,
+            "Invalid request",
+            f"No rule pack named {name!r}",
+            [FieldError("query.rules", "expected one of " + ", ".join(packs))],
+        )
     return packs[name]
 
 
@@ -78,12 +85,22 @@ def _on(on: date | None, as_known_at: datetime | None) -> date:
     return on or local_date(as_known_at or utc_now())
 
 
-@router.get("/cases/{case_id}/timeliness", tags=["cases"], response_model=CaseTimelinessView,
-            summary="Intervals between milestones beside local timescales (information)")
+@router.get(
+    "/cases/{case_id}/timeliness",
+    tags=["cases"],
+    response_model=CaseTimelinessView,
+    summary="Intervals between milestones beside local timescales (information)",
+)
 def case_timeliness_view(
-    case_id: CaseId, request: Request, user: CurrentUser, foresight: ForesightDep,
-    settings: SettingsDep, as_known_at: AsKnownAt = None, agency: AgencyParam = None,
-    rules: RulesParam = None, on: OnDate = None,
+    case_id: CaseId,
+    request: Request,
+    user: CurrentUser,
+    foresight: ForesightDep,
+    settings: SettingsDep,
+    as_known_at: AsKnownAt = None,
+    agency: AgencyParam = None,
+    rules: RulesParam = None,
+    on: OnDate = None,
 ) -> Any:
     """Contact to decision, to assessment start and completion; strategy discussion to initial
     conference; conference to plan; plan start to first review, review to review. Each in
@@ -93,30 +110,44 @@ def case_timeliness_view(
     viewer = viewing_agency(user, agency)
     pack = _rules(settings, rules)
     queries = _known_case(foresight, case_id)
-    entries = queries.chronology(case_id, as_known_at=as_known_at, agency=viewer,
-                                 where=ChronologyFilter(types=MILESTONE_TYPES))
-    log_read(foresight, user, request, case_id=case_id, as_known_at=as_known_at,
-             viewed_as=viewer)
+    entries = queries.chronology(
+        case_id,
+        as_known_at=as_known_at,
+        agency=viewer,
+        where=ChronologyFilter(types=MILESTONE_TYPES),
+    )
+    log_read(foresight, user, request, case_id=case_id, as_known_at=as_known_at, viewed_as=viewer)
     result = case_timeliness(entries, pack, pack.working_days(), _on(on, as_known_at))
-    return CaseTimelinessView(**dict(result), case_id=case_id, as_known_at=as_known_at,
-                              viewed_as=viewer)
+    return CaseTimelinessView(
+        **dict(result), case_id=case_id, as_known_at=as_known_at, viewed_as=viewer
+    )
 
 
 @router.get(
-    "/reports/timeliness", tags=["reports"], response_model=TimelinessReport,
+    "/reports/timeliness",
+    tags=["reports"],
+    response_model=TimelinessReport,
     summary="Timeliness across every case: one row per interval, a summary per milestone",
     responses={200: {"content": {MEDIA_TYPES["csv"]: {}, MEDIA_TYPES["xlsx"]: {}}}},
 )
 def timeliness_report_view(
-    request: Request, user: CurrentUser, foresight: ForesightDep, settings: SettingsDep,
-    occurred_from: Annotated[date | None, Query(
-        alias="from", description="First milestones on or after this date")] = None,
-    occurred_to: Annotated[date | None, Query(
-        alias="to", description="First milestones on or before this date")] = None,
-    as_known_at: AsKnownAt = None, agency: AgencyParam = None, rules: RulesParam = None,
+    request: Request,
+    user: CurrentUser,
+    foresight: ForesightDep,
+    settings: SettingsDep,
+    occurred_from: Annotated[
+        date | None, Query(alias="from", description="First milestones on or after this date")
+    ] = None,
+    occurred_to: Annotated[
+        date | None, Query(alias="to", description="First milestones on or before this date")
+    ] = None,
+    as_known_at: AsKnownAt = None,
+    agency: AgencyParam = None,
+    rules: RulesParam = None,
     on: OnDate = None,
-    output_format: Annotated[Literal["json", "csv", "xlsx"],
-                             Query(alias="format", description="Output format")] = "json",
+    output_format: Annotated[
+        Literal["json", "csv", "xlsx"], Query(alias="format", description="Output format")
+    ] = "json",
 ) -> Any:
     """For managers (their agency's knowledge) and reviewers (the record, or one agency). CSV
     has one row per interval; XLSX adds the summary and the rule pack; JSON has both."""
@@ -124,21 +155,38 @@ def timeliness_report_view(
     viewer = viewing_agency(user, agency)
     pack = _rules(settings, rules)
     if occurred_from and occurred_to and occurred_to < occurred_from:
-        raise ProblemError(422, "Invalid request", "`to` is before `from`",
-                           [FieldError("query.to", "must not be before from")])
+        raise ProblemError(
+            422,
+            "Invalid request",
+            "`to` is before `from`",
+            [FieldError("query.to", "must not be before from")],
+        )
     report = timeliness_report(
-        foresight.caught_up(), pack, as_known_at=as_known_at, agency=viewer,
-        occurred_from=occurred_from, occurred_to=occurred_to, on=_on(on, as_known_at),
+        foresight.caught_up(),
+        pack,
+        as_known_at=as_known_at,
+        agency=viewer,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        on=_on(on, as_known_at),
     )
-    log_read(foresight, user, request, case_id=EVERY_CASE, as_known_at=as_known_at,
-             viewed_as=viewer)
+    log_read(
+        foresight, user, request, case_id=EVERY_CASE, as_known_at=as_known_at, viewed_as=viewer
+    )
     if output_format == "json":
         return report
     if output_format == "csv":
         content = frame_bytes(intervals_frame(report.intervals), "csv")
     else:
-        content = workbook_bytes({"summary": summary_frame(report.summary),
-                                  "intervals": intervals_frame(report.intervals),
-                                  "rules": rules_frame(pack)})
-    return Response(content, media_type=MEDIA_TYPES[output_format], headers={
-        "Content-Disposition": f'attachment; filename="timeliness.{output_format}"'})
+        content = workbook_bytes(
+            {
+                "summary": summary_frame(report.summary),
+                "intervals": intervals_frame(report.intervals),
+                "rules": rules_frame(pack),
+            }
+        )
+    return Response(
+        content,
+        media_type=MEDIA_TYPES[output_format],
+        headers={"Content-Disposition": f'attachment; filename="timeliness.{output_format}"'},
+    )

@@ -50,4 +50,7 @@ def downgrade() -> None:
         return
     table, dialect = found
     for name in trigger_names(table, dialect):
-        op.execute(f'DROP TRIGGER IF EXISTS "{name}"' + (f' ON "{table}"' if dialect == "postgresql" else ""))
+        op.execute(
+            f'DROP TRIGGER IF EXISTS "{name}"'
+            + (f' ON "{table}"' if dialect == "postgresql" else "")
+        )

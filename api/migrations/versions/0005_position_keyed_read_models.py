@@ -48,7 +48,8 @@ def _events(name: str, event_id_unique: bool) -> None:
 def _knowledge(name: str, by_position: bool) -> None:
     op.create_table(
         name,
-        sa.Column("position", POSITION, nullable=False) if by_position
+        sa.Column("position", POSITION, nullable=False)
+        if by_position
         else sa.Column("event_id", sa.String(length=36), nullable=False),
         sa.Column("viewer", sa.String(length=64), nullable=False),
         sa.Column("case_id", sa.String(length=80), nullable=False),
@@ -78,7 +79,8 @@ def _entry_states(name: str, by_position: bool) -> None:
 def _state_subjects(name: str, by_position: bool) -> None:
     op.create_table(
         name,
-        sa.Column("position", POSITION, nullable=False) if by_position
+        sa.Column("position", POSITION, nullable=False)
+        if by_position
         else sa.Column("event_id", sa.String(length=36), nullable=False),
         sa.Column("viewer", sa.String(length=64), nullable=False),
         sa.Column("known_from", UtcDateTime(), nullable=False),
@@ -90,10 +92,14 @@ def _state_subjects(name: str, by_position: bool) -> None:
     )
 
 
-ENTRY_STATE_COLUMNS = ("position, viewer, known_from, event_id, case_id, type, known_until, "
-                       "occurred_sort, significance_rank, retracted, entry")
-EVENT_COLUMNS = ("position, event_id, case_id, version, type, agency, target_event_id, "
-                 "occurred_sort, recorded_at, known_at, content")
+ENTRY_STATE_COLUMNS = (
+    "position, viewer, known_from, event_id, case_id, type, known_until, "
+    "occurred_sort, significance_rank, retracted, entry"
+)
+EVENT_COLUMNS = (
+    "position, event_id, case_id, version, type, agency, target_event_id, "
+    "occurred_sort, recorded_at, known_at, content"
+)
 
 INDEXES = (
     ("rm_events_case_known", "rm_events", ["case_id", "known_at"]),
@@ -113,25 +119,35 @@ def _reshape(by_position: bool) -> None:
     op.execute(f"INSERT INTO rm_events_new ({EVENT_COLUMNS}) SELECT {EVENT_COLUMNS} FROM rm_events")
     _knowledge("rm_knowledge_new", by_position)
     _entry_states("rm_entry_states_new", by_position)
-    op.execute(f"INSERT INTO rm_entry_states_new ({ENTRY_STATE_COLUMNS}) "
-               f"SELECT {ENTRY_STATE_COLUMNS} FROM rm_entry_states")
+    op.execute(
+        f"INSERT INTO rm_entry_states_new ({ENTRY_STATE_COLUMNS}) "
+        f"SELECT {ENTRY_STATE_COLUMNS} FROM rm_entry_states"
+    )
     _state_subjects("rm_state_subjects_new", by_position)
     if by_position:
-        op.execute("INSERT INTO rm_knowledge_new (position, viewer, case_id, known_from) "
-                   "SELECT e.position, k.viewer, k.case_id, k.known_from "
-                   "FROM rm_knowledge k JOIN rm_events e ON e.event_id = k.event_id")
-        op.execute("INSERT INTO rm_state_subjects_new "
-                   "(position, viewer, known_from, person_id, case_id) "
-                   "SELECT e.position, s.viewer, s.known_from, s.person_id, s.case_id "
-                   "FROM rm_state_subjects s JOIN rm_events e ON e.event_id = s.event_id")
+        op.execute(
+            "INSERT INTO rm_knowledge_new (position, viewer, case_id, known_from) "
+            "SELECT e.position, k.viewer, k.case_id, k.known_from "
+            "FROM rm_knowledge k JOIN rm_events e ON e.event_id = k.event_id"
+        )
+        op.execute(
+            "INSERT INTO rm_state_subjects_new "
+            "(position, viewer, known_from, person_id, case_id) "
+            "SELECT e.position, s.viewer, s.known_from, s.person_id, s.case_id "
+            "FROM rm_state_subjects s JOIN rm_events e ON e.event_id = s.event_id"
+        )
     else:
-        op.execute("INSERT INTO rm_knowledge_new (event_id, viewer, case_id, known_from) "
-                   "SELECT e.event_id, k.viewer, k.case_id, k.known_from "
-                   "FROM rm_knowledge k JOIN rm_events e ON e.position = k.position")
-        op.execute("INSERT INTO rm_state_subjects_new "
-                   "(event_id, viewer, known_from, person_id, case_id) "
-                   "SELECT e.event_id, s.viewer, s.known_from, s.person_id, s.case_id "
-                   "FROM rm_state_subjects s JOIN rm_events e ON e.position = s.position")
+        op.execute(
+            "INSERT INTO rm_knowledge_new (event_id, viewer, case_id, known_from) "
+            "SELECT e.event_id, k.viewer, k.case_id, k.known_from "
+            "FROM rm_knowledge k JOIN rm_events e ON e.position = k.position"
+        )
+        op.execute(
+            "INSERT INTO rm_state_subjects_new "
+            "(event_id, viewer, known_from, person_id, case_id) "
+            "SELECT e.event_id, s.viewer, s.known_from, s.person_id, s.case_id "
+            "FROM rm_state_subjects s JOIN rm_events e ON e.position = s.position"
+        )
     # Dropping a table drops its indexes, freeing their names for the new tables.
     for table in ("rm_knowledge", "rm_entry_states", "rm_state_subjects", "rm_events"):
         op.drop_table(table)

@@ -61,8 +61,9 @@ def _stood_for_by_record(table: str) -> str:
     )
 
 
-ENTRY_STATE_COLUMNS = ("known_until, event_id, case_id, type, occurred_sort, significance_rank, "
-                       "retracted, entry")
+ENTRY_STATE_COLUMNS = (
+    "known_until, event_id, case_id, type, occurred_sort, significance_rank, retracted, entry"
+)
 
 
 def upgrade() -> None:
