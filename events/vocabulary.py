@@ -17,9 +17,12 @@ from pydantic import (
 from events import codes
 from events.timepoints import WhenField
 
+# A case, person or other reference id as sent by a recording system; the HTTP layer checks
+# path and query ids against the same pattern.
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$"
 Identifier = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$"),
+    StringConstraints(strip_whitespace=True, pattern=IDENTIFIER_PATTERN),
 ]
 
 
