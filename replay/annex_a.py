@@ -20,13 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
-
 from events.timepoints import local_date, parse_timepoint
-from projections import tables
 from projections.fold import ChronologyEntry
-from replay.queries import CaseQueries, ChronologyFilter
+from replay.queries import CaseQueries
 from replay.referrals import is_referral
 
 Cell = str | int | date | None
@@ -384,18 +380,6 @@ class AnnexA:
     left_out: tuple[LeftOut, ...]
 
 
-def annex_a_case_ids(engine: Engine, as_known_at: datetime) -> list[str]:
-    """Cases with at least one event the lists read, known to the record at `as_known_at`."""
-    stored = tables.events
-    query = (
-        select(stored.c.case_id)
-        .where(stored.c.known_at <= as_known_at, stored.c.type.in_(ANNEX_A_TYPES))
-        .distinct()
-    )
-    with engine.connect() as connection:
-        return sorted(connection.execute(query).scalars())
-
-
 def annex_a_from_queries(
     queries: CaseQueries,
     *,
@@ -405,15 +389,9 @@ def annex_a_from_queries(
     agency: str | None = None,
 ) -> AnnexA:
     """Annex A from the read models: every case's chronology as known at T (to `agency`)."""
-    chronologies = {
-        case_id: queries.chronology(
-            case_id,
-            as_known_at=as_known_at,
-            agency=agency,
-            where=ChronologyFilter(types=ANNEX_A_TYPES),
-        )
-        for case_id in annex_a_case_ids(queries.engine, as_known_at)
-    }
+    chronologies = dict(
+        queries.chronologies_of_cases_with(ANNEX_A_TYPES, as_known_at=as_known_at, agency=agency)
+    )
     return annex_a(
         chronologies,
         period_from=period_from,

@@ -6,7 +6,7 @@ orders on valid time (`occurred_sort`, then `position`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -115,6 +115,33 @@ class CaseQueries:
             ChronologyEntry.model_validate_json(text)
             for text in self._case_entry_texts(case_id, as_known_at, agency, where)
         ]
+
+    def chronologies_of_cases_with(
+        self,
+        types: Sequence[str],
+        *,
+        as_known_at: datetime | None,
+        agency: str | None = None,
+    ) -> Iterator[tuple[str, list[ChronologyEntry]]]:
+        """Every case holding an event of one of `types`, in case id order, each with its
+        chronology of those types as known at T to the record or to `agency`.
+
+        Cases are selected on the recording clock: an event counts once the record knew it
+        (`known_at <= T`, any time when T is None), whichever agency recorded it; the
+        chronology then shows only what the viewer knew at T.
+        """
+        stored = tables.events
+        query = select(stored.c.case_id).where(stored.c.type.in_(list(types))).distinct()
+        if as_known_at is not None:
+            query = query.where(stored.c.known_at <= as_known_at)
+        with self.engine.connect() as connection:
+            case_ids = sorted(connection.execute(query).scalars())
+        where = ChronologyFilter(types=types)
+        for case_id in case_ids:
+            yield (
+                case_id,
+                self.chronology(case_id, as_known_at=as_known_at, agency=agency, where=where),
+            )
 
     def chronology_json(
         self,

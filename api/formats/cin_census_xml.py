@@ -9,11 +9,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from lxml import etree
-from sqlalchemy import select
 
-from projections import tables
 from replay.cin_census import CENSUS_TYPES, CensusChild, CensusEpisode, CinCensus, cin_census
-from replay.queries import CaseQueries, ChronologyFilter
+from replay.queries import CaseQueries
 
 SCHEMA_PATH = Path(__file__).parent / "statutory" / "CIN_schema_2025-26.xsd"
 LA_CODE = re.compile(r"^\d{3}$")
@@ -29,19 +27,7 @@ def census_from_store(
     as_known_at: datetime,
 ) -> CinCensus:
     """The census for collection `year` from every case holding a census event known at T."""
-    stored = tables.events
-    statement = (
-        select(stored.c.case_id)
-        .where(stored.c.type.in_(CENSUS_TYPES), stored.c.known_at <= as_known_at)
-        .distinct()
-    )
-    with queries.engine.connect() as connection:
-        case_ids = sorted(connection.execute(statement).scalars())
-    where = ChronologyFilter(types=CENSUS_TYPES)
-    chronologies = {
-        case_id: queries.chronology(case_id, as_known_at=as_known_at, where=where)
-        for case_id in case_ids
-    }
+    chronologies = dict(queries.chronologies_of_cases_with(CENSUS_TYPES, as_known_at=as_known_at))
     return cin_census(chronologies, year=year, la=la, as_known_at=as_known_at)
 
 

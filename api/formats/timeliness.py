@@ -9,12 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
 
 from events.timepoints import local_date, utc_now
-from projections import tables
-from replay.queries import CaseQueries, ChronologyFilter
+from replay.queries import CaseQueries
 from replay.timeliness import (
     MILESTONE_TYPES,
     RULE_PACKS,
@@ -78,16 +75,6 @@ def rule_packs(setting: str) -> tuple[RulePack, dict[str, RulePack]]:
     return local, {**RULE_PACKS, local.name: local}
 
 
-def timeliness_case_ids(engine: Engine, as_known_at: datetime | None) -> list[str]:
-    """Cases with at least one milestone event known to the record at `as_known_at`."""
-    stored = tables.events
-    query = select(stored.c.case_id).where(stored.c.type.in_(MILESTONE_TYPES)).distinct()
-    if as_known_at is not None:
-        query = query.where(stored.c.known_at <= as_known_at)
-    with engine.connect() as connection:
-        return sorted(connection.execute(query).scalars())
-
-
 class TimelinessReport(BaseModel):
     """Every interval of every case whose first milestone falls in the period, summarised."""
 
@@ -117,11 +104,11 @@ def timeliness_report(
     date, or today)."""
     on = on or local_date(as_known_at or utc_now())
     working_days = rules.working_days()
-    where = ChronologyFilter(types=MILESTONE_TYPES)
     found: list[Interval] = []
     cases = 0
-    for case_id in timeliness_case_ids(queries.engine, as_known_at):
-        entries = queries.chronology(case_id, as_known_at=as_known_at, agency=agency, where=where)
+    for _case_id, entries in queries.chronologies_of_cases_with(
+        MILESTONE_TYPES, as_known_at=as_known_at, agency=agency
+    ):
         selected = [
             interval
             for interval in case_timeliness(entries, rules, working_days, on).intervals
