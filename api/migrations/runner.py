@@ -19,10 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from projections.store.recorders import SCHEMA_LOCK_ID
+
 MIGRATIONS = Path(__file__).parent
 UPGRADE_ATTEMPTS = 5
-# "Someone is changing Foresight's schema" (same id as the event store's creation lock).
-SCHEMA_LOCK_ID = 0x466F726573
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

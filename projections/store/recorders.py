@@ -34,7 +34,8 @@ INDEX_TABLE = "foresight_event_index"
 # Created by Alembic (api/migrations), append-only by trigger since revision 0001.
 ACCESS_LOG_TABLE = "foresight_access_log"
 CREATE_ATTEMPTS = 10
-# One lock id for "someone is creating Foresight's tables" on PostgreSQL.
+# One PostgreSQL advisory lock for "someone is creating or changing Foresight's tables": the
+# event store's creation here and Alembic's upgrades (api/migrations/runner.py) take turns.
 SCHEMA_LOCK_ID = 0x466F726573
 
 
