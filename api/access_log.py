@@ -9,7 +9,13 @@ from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Tab
 from sqlalchemy.engine import Engine
 
 from events.timepoints import utc_now
-from projections.tables import UtcDateTime
+from projections.tables import WHOLE_RECORD, UtcDateTime
+
+# The access log's `case_id` of an authority-wide read (a report or return across every case).
+# Stored as "*", as is `viewed_as` = WHOLE_RECORD (a read of the whole record, not as one
+# agency): the same character in two columns meaning two things, kept because both are in
+# existing logs and audit exports and the log is append-only; in code each has its own name.
+EVERY_CASE = "*"
 
 metadata = MetaData()
 access_log = Table(
@@ -37,7 +43,7 @@ access_log = Table(
 
 @dataclass(frozen=True)
 class Access:
-    """One read of case data."""
+    """One read of case data (`viewed_as`: the agency it was made as; None, the whole record)."""
 
     user: str
     role: str
@@ -67,6 +73,6 @@ class AccessLog:
                     case_id=access.case_id,
                     person_id=access.person_id,
                     as_known_at=access.as_known_at,
-                    viewed_as=access.viewed_as,
+                    viewed_as=access.viewed_as or WHOLE_RECORD,
                 )
             )

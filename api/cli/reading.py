@@ -10,9 +10,8 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from api.access_log import Access, AccessLog
+from api.access_log import EVERY_CASE, Access, AccessLog
 from api.bootstrap import build_case_service, build_case_views_runner
-from api.http.deps import EVERY_CASE
 from api.settings import get_settings
 from events.timepoints import parse_instant, utc_now
 from projections.rebuild_mark import RebuildUnderWay
@@ -73,7 +72,7 @@ def log_cli_read(
     agency: str | None = None,
 ) -> None:
     """Record a read of case data made at the command line in the access log, as the API
-    records its reads (an authority-wide one against every case, "*")."""
+    records its reads (an authority-wide one against EVERY_CASE)."""
     AccessLog(queries.engine).record(
         Access(
             user=_os_user(),
@@ -82,7 +81,7 @@ def log_cli_read(
             endpoint=f"foresight {command}",
             case_id=case_id,
             as_known_at=as_known_at,
-            viewed_as=agency or "*",
+            viewed_as=agency,
         )
     )
 

@@ -18,9 +18,8 @@ APPEND_ROLES = frozenset({"practitioner", "manager"})
 MANAGER_TYPES = frozenset({"marked_significant", "decision_made", "information_shared"})
 WHOLE_RECORD_ROLES = frozenset({"reviewer"})
 AUDIT_ROLES = frozenset({"auditor"})
-# Authority-wide reports; the access log records such a read against every case ("*").
+# Authority-wide reports; the access log records such a read against EVERY_CASE.
 REPORT_ROLES = frozenset({"manager", "reviewer"})
-EVERY_CASE = "*"
 
 
 def get_foresight(request: Request) -> Foresight:
@@ -115,6 +114,6 @@ def log_read(
             case_id=case_id,
             person_id=person_id,
             as_known_at=as_known_at,
-            viewed_as=viewed_as or "*",
+            viewed_as=viewed_as,
         )
     )

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BeforeValidator
 
+from api.access_log import EVERY_CASE
 from api.formats.annex_a import annex_a_csv_zip, annex_a_xlsx
 from api.formats.tables import MEDIA_TYPES
 from api.http.deps import (
-    EVERY_CASE,
     REPORT_ROLES,
     CurrentUser,
     ForesightDep,

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
+from api.access_log import EVERY_CASE
 from api.formats.cin_census_xml import (
     FIRST_YEAR,
     LA_CODE,
@@ -17,7 +18,6 @@ from api.formats.cin_census_xml import (
     schema_errors,
 )
 from api.http.deps import (
-    EVERY_CASE,
     CurrentUser,
     ForesightDep,
     log_read,

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from fastapi import APIRouter, Query, Request, Response
 
+from api.access_log import EVERY_CASE
 from api.formats.tables import MEDIA_TYPES, frame_bytes
 from api.http.deps import (
-    EVERY_CASE,
     CurrentUser,
     ForesightDep,
     log_read,

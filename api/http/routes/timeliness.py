@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from api.access_log import EVERY_CASE
 from api.formats.tables import MEDIA_TYPES, frame_bytes, workbook_bytes
 from api.formats.timeliness import (
     TimelinessReport,
@@ -18,7 +19,6 @@ from api.formats.timeliness import (
     timeliness_report,
 )
 from api.http.deps import (
-    EVERY_CASE,
     REPORT_ROLES,
     CurrentUser,
     ForesightDep,

@@ -23,6 +23,8 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
+# projections.tables.WHOLE_RECORD as this revision wrote it: a migration keeps the values of
+# its day rather than import ones that may change after it.
 WHOLE_RECORD = "*"
 
 RECORDED_BY_VIEWER = (
