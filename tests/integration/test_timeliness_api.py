@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from api.access_log import EVERY_CASE
 from api.cli import app as cli
 from api.http.app import create_app
 from api.settings import Settings, get_settings
@@ -322,7 +323,7 @@ def test_the_report_has_one_csv_row_per_interval_across_every_case(store):
 
 
 def test_the_report_summarises_each_milestone_and_is_logged_once_for_all_cases(store):
-    """JSON has the summary; one access-log row with case "*" for the whole report."""
+    """JSON has the summary; one access-log row against every case for the whole report."""
     before = len(store.get("aud-one", "/audit/access", reader="rev-one").json())
     body = store.get("rev-one", "/reports/timeliness", on="2025-03-03").json()
     summary = {item["milestone"]: item for item in body["summary"]}
@@ -333,7 +334,7 @@ def test_the_report_summarises_each_milestone_and_is_logged_once_for_all_cases(s
     assert body["cases"] == 2
     rows = store.get("aud-one", "/audit/access", reader="rev-one").json()
     assert len(rows) == before + 1
-    assert (rows[-1]["endpoint"], rows[-1]["case_id"]) == ("GET /reports/timeliness", "*")
+    assert (rows[-1]["endpoint"], rows[-1]["case_id"]) == ("GET /reports/timeliness", EVERY_CASE)
 
 
 def test_a_manager_reports_their_agencys_knowledge_and_a_practitioner_may_not(store):
