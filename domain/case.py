@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -58,6 +58,29 @@ def chain_hash(
     return hashlib.sha256(prev_hash.encode() + canonical_json(content)).hexdigest()
 
 
+class Entry(NamedTuple):
+    """What the invariants know of one entry of a case.
+
+    Immutable, so copies of the case share it; a tuple, so a snapshot stores it as the JSON
+    list it always has (`Case.revive` makes it an Entry again when a snapshot is read).
+    """
+
+    type: str
+    version: int
+    digest: str | None
+    retracted: bool
+    # What the entry is about (a person, plan or assessment id), for the tracked types.
+    key: str | None
+
+
+class PlanState(TypedDict):
+    """What the invariants know of one plan of a case."""
+
+    kind: str
+    ended: bool
+    ended_at: str | None
+
+
 class Case(Aggregate):
     """One case record: its people, plans, assessments and the ids of every entry.
 
@@ -90,11 +113,9 @@ class Case(Aggregate):
 
     def __init__(self, case_id: str, entry: dict[str, Any], prev_hash: str, hash: str):
         self.case_id = case_id
-        # event_id -> (type, version, digest, retracted, key): immutable, shared by copies
-        self.entries: dict[str, tuple[Any, ...]] = {}
+        self.entries: dict[str, Entry] = {}
         self.persons: dict[str, int] = {}
-        # plan_id -> {"kind": ..., "ended": bool}
-        self.plans: dict[str, dict[str, Any]] = {}
+        self.plans: dict[str, PlanState] = {}
         # assessment_id -> completed?
         self.assessments: dict[str, bool] = {}
         self.closed = False
@@ -148,19 +169,11 @@ class Case(Aggregate):
         event_id = entry["event_id"]
         event_type = entry["type"]
         data = entry.get("data", {})
-        key = next((data[name] for name in _KEY_FIELDS.get(event_type, ()) if name in data), None)
-        self.entries[event_id] = (event_type, version, entry.get("digest"), False, key)
+        key = _key_of(event_type, data)
+        self.entries[event_id] = Entry(event_type, version, entry.get("digest"), False, key)
         self.last_hash = hash
-        if event_type == "person_added":
-            self.persons.setdefault(key, version)
-        elif event_type == "plan_started":
-            self.plans[key] = {"kind": data["kind"], "ended": False, "ended_at": None}
-        elif event_type == "plan_ended":
-            self.plans[key].update(ended=True, ended_at=entry["occurred_at"])
-        elif event_type == "assessment_started":
-            self.assessments[key] = False
-        elif event_type == "assessment_completed":
-            self.assessments[key] = True
+        if key is not None:
+            self._track(event_type, key, version, entry)
         elif event_type == "entry_retracted":
             self._withdraw(data["target_event_id"])
         elif event_type == "case_closed":
@@ -168,17 +181,35 @@ class Case(Aggregate):
         elif event_type == "case_reopened":
             self.closed = False
 
+    def _track(self, event_type: str, key: str, version: int, entry: dict[str, Any]) -> None:
+        """Fold an entry about a person, plan or assessment (its `key`) into their state."""
+        if event_type == "person_added":
+            self.persons.setdefault(key, version)
+        elif event_type == "plan_started":
+            self.plans[key] = {"kind": entry["data"]["kind"], "ended": False, "ended_at": None}
+        elif event_type == "plan_ended":
+            plan = self.plans[key]
+            plan["ended"], plan["ended_at"] = True, entry["occurred_at"]
+        elif event_type == "assessment_started":
+            self.assessments[key] = False
+        elif event_type == "assessment_completed":
+            self.assessments[key] = True
+
     def _withdraw(self, target_id: str) -> None:
         """A retracted entry no longer counts for the invariants: its plan, person or
         assessment can be recorded anew."""
-        target_type, version, digest, _, key = self.entries[target_id]
-        self.entries[target_id] = (target_type, version, digest, True, key)
+        target = self.entries[target_id]
+        self.entries[target_id] = target._replace(retracted=True)
+        target_type, key = target.type, target.key
+        if key is None:
+            return
         if target_type == "person_added":
             self.persons.pop(key, None)
         elif target_type == "plan_started":
             self.plans.pop(key, None)
         elif target_type == "plan_ended" and key in self.plans:
-            self.plans[key].update(ended=False, ended_at=None)
+            plan = self.plans[key]
+            plan["ended"], plan["ended_at"] = False, None
         elif target_type == "assessment_started":
             self.assessments.pop(key, None)
         elif target_type == "assessment_completed" and key in self.assessments:
@@ -187,37 +218,51 @@ class Case(Aggregate):
     def __deepcopy__(self, memo: dict[int, Any]) -> Case:
         """A copy for the repository cache, in time proportional to the number of entries.
 
-        Entry facts are immutable tuples and can be shared; only the containers are copied.
+        Entries are immutable and can be shared; only the containers are copied.
         """
         clone = object.__new__(type(self))
         for name, value in self.__dict__.items():
+            copied = value
             if name == "plans":
-                value = {plan_id: dict(plan) for plan_id, plan in value.items()}
+                copied = {plan_id: dict(plan) for plan_id, plan in value.items()}
             elif isinstance(value, dict):
-                value = dict(value)
+                copied = dict(value)
             elif isinstance(value, list):
-                value = list(value)
-            clone.__dict__[name] = value
+                copied = list(value)
+            clone.__dict__[name] = copied
         return clone
 
     def digest_of(self, event_id: str) -> str | None:
         """The content digest of an entry of this case, or None if the case has no such entry."""
         found = self.entries.get(event_id)
-        return found[2] if found else None
+        return found.digest if found else None
 
     def version_of(self, event_id: str) -> int:
-        return int(self.entries[event_id][1])
+        return self.entries[event_id].version
+
+    @staticmethod
+    def revive(state: dict[str, Any]) -> None:
+        """A snapshot's state as JSON gives it back, in the shapes the case keeps: each entry,
+        stored as a list, an Entry again."""
+        state["entries"] = {
+            event_id: Entry(*fields) for event_id, fields in state["entries"].items()
+        }
 
 
 # The data field that names what an entry is about, for the types the invariants track.
-_KEY_FIELDS: dict[str, tuple[str, ...]] = {
-    "person_added": ("person_id",),
-    "plan_started": ("plan_id",),
-    "plan_reviewed": ("plan_id",),
-    "plan_ended": ("plan_id",),
-    "assessment_started": ("assessment_id",),
-    "assessment_completed": ("assessment_id",),
+_KEY_FIELDS: dict[str, str] = {
+    "person_added": "person_id",
+    "plan_started": "plan_id",
+    "plan_reviewed": "plan_id",
+    "plan_ended": "plan_id",
+    "assessment_started": "assessment_id",
+    "assessment_completed": "assessment_id",
 }
+
+
+def _key_of(event_type: str, data: dict[str, Any]) -> str | None:
+    name = _KEY_FIELDS.get(event_type)
+    return data.get(name) if name is not None else None
 
 
 class _EmptyCase:
@@ -226,9 +271,9 @@ class _EmptyCase:
     def __init__(self, case_id: str):
         self.case_id = case_id
         self.version = 0
-        self.entries: dict[str, tuple[Any, ...]] = {}
+        self.entries: dict[str, Entry] = {}
         self.persons: dict[str, int] = {}
-        self.plans: dict[str, dict[str, Any]] = {}
+        self.plans: dict[str, PlanState] = {}
         self.assessments: dict[str, bool] = {}
         self.closed = False
 
@@ -332,7 +377,7 @@ class _Checks:
                 "(record person_added first)",
             )
 
-    def check_event_exists(self, event_id: str, where: str) -> tuple[Any, ...]:
+    def check_event_exists(self, event_id: str, where: str) -> Entry:
         found = self.case.entries.get(event_id)
         if found is None:
             raise UnknownReference(
@@ -340,14 +385,14 @@ class _Checks:
             )
         return found
 
-    def check_amendable_target(self) -> tuple[Any, ...]:
+    def check_amendable_target(self) -> Entry:
         target = self.check_event_exists(str(self.data["target_event_id"]), "data.target_event_id")
         where = self.at("data.target_event_id")
-        if target[0] in AMENDING_TYPES:
+        if target.type in AMENDING_TYPES:
             raise InvariantViolation(
-                where, f"targets a {target[0]} event; correct or mark the original entry instead"
+                where, f"targets a {target.type} event; correct or mark the original entry instead"
             )
-        if target[3]:
+        if target.retracted:
             raise InvariantViolation(where, "targets a retracted entry")
         return target
 
@@ -420,11 +465,11 @@ class _Checks:
     def check_entry_retracted(self) -> None:
         target = self.check_event_exists(str(self.data["target_event_id"]), "data.target_event_id")
         where = self.at("data.target_event_id")
-        if target[0] == "entry_retracted":
+        if target.type == "entry_retracted":
             raise InvariantViolation(
                 where, "a retraction cannot be retracted; record the entry anew"
             )
-        if target[3]:
+        if target.retracted:
             raise InvariantViolation(where, "the entry is already retracted")
 
     def check_entry_corrected(self) -> None:
@@ -459,9 +504,9 @@ class _Checks:
             self.check_subjects(changes["subjects"], "data.changes.subjects")
         if changes.get("data") is not None:
             self.normalised_changes = correction_data_changes(
-                target[0], changes["data"], self.at("data.changes.data")
+                target.type, changes["data"], self.at("data.changes.data")
             )
-            model = DATA_MODELS[target[0]]
+            model = DATA_MODELS[target.type]
             for name in model.event_reference_fields:
                 for index, event_id in enumerate(self.normalised_changes.get(name) or []):
                     self.check_event_exists(str(event_id), f"data.changes.data.{name}[{index}]")

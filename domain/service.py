@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import DomainEventProtocol, Snapshot
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -18,6 +18,7 @@ from eventsourcing.persistence import (
     StoredEvent,
     Transcoder,
 )
+from eventsourcing.utils import get_topic
 from pydantic_core import from_json
 
 from domain.case import Case, case_uuid, content_digest
@@ -28,15 +29,20 @@ from events.recorded import AppendOutcome, RecordedEvent
 from events.timepoints import utc_now
 from events.upcasting import upcast_entry
 
+CASE_TOPIC = get_topic(Case)
+
 
 class UpcastingMapper(Mapper[UUID]):
-    """The library's mapper, plus: stored entries are read in the current shape of their type."""
+    """The library's mapper, plus: stored entries are read in the current shape of their type,
+    and a case's snapshot in the shapes the case keeps."""
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
         entry = getattr(domain_event, "entry", None)
         if entry is not None:
             domain_event.__dict__["entry"] = upcast_entry(entry)
+        elif isinstance(domain_event, Snapshot) and domain_event.topic == CASE_TOPIC:
+            Case.revive(domain_event.state)
         return domain_event
 
 
