@@ -6,7 +6,7 @@ orders on valid time (`occurred_sort`, then `position`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Row,
     Select,
+    Table,
     and_,
     exists,
     or_,
@@ -49,7 +51,7 @@ def _viewer(agency: str | None) -> str:
     return agency.lower() if agency else WHOLE_RECORD
 
 
-def seen_by(states: Any, viewer: str) -> ColumnElement[bool]:
+def seen_by(states: Table, viewer: str) -> ColumnElement[bool]:
     """The entry states a viewer sees: its own, and for an agency also the whole record's
     where they stand for the recording agency too (`also_for`)."""
     if viewer == WHOLE_RECORD:
@@ -73,7 +75,7 @@ def known_to(agency: str | None, as_known_at: datetime | None) -> ColumnElement[
     return or_(and_(stored.c.agency == _viewer(agency), *by_record), exists().where(*by_share))
 
 
-def holds_at(table: Any, as_known_at: datetime | None) -> ColumnElement[bool]:
+def holds_at(table: Table, as_known_at: datetime | None) -> ColumnElement[bool]:
     """The row holds in knowledge time at T (now, when T is None)."""
     if as_known_at is None:
         return table.c.known_until.is_(None)
@@ -385,7 +387,7 @@ class CaseQueries:
         """Events that became known (to the record, or to one agency) in (since, until]."""
         stored, shared = tables.events, tables.knowledge
 
-        def learned_in(column: Any) -> list[ColumnElement[bool]]:
+        def learned_in(column: ColumnElement[datetime]) -> list[ColumnElement[bool]]:
             return [column > since, *([] if until is None else [column <= until])]
 
         # Known by recording it (to the record: every event), and to an agency also by a share.
@@ -396,7 +398,7 @@ class CaseQueries:
             *learned_in(stored.c.known_at),
             *([] if agency is None else [stored.c.agency == _viewer(agency)]),
         )
-        learned: Select[Any] | CompoundSelect = recorded
+        learned: Select[tuple[str, int, datetime]] | CompoundSelect = recorded
         if agency is not None:
             learned = union_all(
                 recorded,
@@ -452,7 +454,7 @@ class PersonStatus(BaseModel):
     plans: list[dict[str, Any]]
 
 
-def _plan_dict(row: Any) -> dict[str, Any]:
+def _plan_dict(row: Row[Any]) -> dict[str, Any]:
     return {
         **row.plan,
         "case_id": row.case_id,
@@ -462,7 +464,7 @@ def _plan_dict(row: Any) -> dict[str, Any]:
     }
 
 
-def _active_plans(rows: Any, on: date) -> list[PlanOnDate]:
+def _active_plans(rows: Iterable[Row[Any]], on: date) -> list[PlanOnDate]:
     """Plans active on `on`, each as it stood that day: only reviews held by then count."""
     found = []
     for row in rows:

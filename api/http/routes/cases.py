@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.formats.tables import MEDIA_TYPES, chronology_frame, chronology_html, frame_bytes
+from api.formats.html import chronology_html
+from api.formats.tables import MEDIA_TYPES, chronology_frame, frame_bytes
 from api.http.deps import (
     APPEND_ROLES,
     MANAGER_TYPES,

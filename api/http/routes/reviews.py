@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from api.formats.tables import MEDIA_TYPES, review_frames, review_html, workbook_bytes
+from api.formats.html import review_html
+from api.formats.tables import MEDIA_TYPES, review_frames, workbook_bytes
 from api.http.deps import WHOLE_RECORD_ROLES, CurrentUser, ForesightDep, log_read, require
 from api.http.routes.cases import IDENTIFIER
 from domain.reviewing import ReviewDesk
