@@ -107,7 +107,8 @@ def audit_access(
         Path | None, typer.Option("-o", "--output", help="Write to this file")
     ] = None,
 ) -> None:
-    """Every read of case data: who, in which role and agency, which case or person, as known when."""
+    """Every read of case data: who, in which role and agency, which case or person, as known
+    when."""
     engine = _engine()
     frame = access_audit(
         engine,

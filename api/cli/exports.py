@@ -9,11 +9,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api.cli.annex_a import export_annex_a
 from api.cli.reading import caught_up_queries, export_time, log_cli_read
 from api.formats.cin_census_xml import census_from_store, census_parameter_errors, census_xml
 from replay.cin_census import CompletenessIssue
 
 export_app = typer.Typer(help="Statutory returns from the event log.", no_args_is_help=True)
+export_app.command("annex-a")(export_annex_a)
 err = Console(stderr=True)
 
 
@@ -72,8 +74,3 @@ def print_issues(issues: tuple[CompletenessIssue, ...]) -> None:
             " ".join(str(event_id) for event_id in issue.event_ids),
         )
     Console().print(table)
-
-
-from api.cli.annex_a import export_annex_a  # registered into this group
-
-export_app.command("annex-a")(export_annex_a)

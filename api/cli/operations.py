@@ -1,4 +1,5 @@
-"""Operating a store: fill it with synthetic cases, and keep the read models in a process of their own."""
+"""Operating a store: fill it with synthetic cases, keep the read models up to date in a process
+of their own, rebuild them, and verify the log's integrity."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from api.bootstrap import build_case_service, build_case_views_runner
 from api.samples.generator import generate_authority, generate_cases
 from api.settings import get_settings
 from events.envelope import parse_event
+from projections.batch_writes import REBUILD_CHUNK
 from projections.rebuild_mark import RebuildUnderWay
+from projections.store.integrity import Anchor, verify_store
 
 out = Console()
 err = Console(stderr=True)
@@ -38,8 +41,9 @@ def generate(
         typer.Option(
             min=2000,
             max=2100,
-            help="Instead, families in every stage of statutory work in this CIN census year (2026: "
-            "1 April 2025 to 31 March 2026), with the census fields; --cases counts children",
+            help="Instead, families in every stage of statutory work in this CIN census year "
+            "(2026: 1 April 2025 to 31 March 2026), with the census fields; --cases counts "
+            "children",
         ),
     ] = None,
 ) -> None:
@@ -114,3 +118,82 @@ def project(
             time.sleep(interval)
     except KeyboardInterrupt:
         out.print("Stopped.")
+
+
+def rebuild(
+    chunk_events: Annotated[
+        int,
+        typer.Option(min=1, help="Events per transaction: more is faster and holds more in memory"),
+    ] = REBUILD_CHUNK,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Processes computing the rows (0: this one alone). Default: one per core "
+            "for a log of 50,000 events or more",
+        ),
+    ] = None,
+) -> None:
+    """Rebuild every read model from the event log, in bulk."""
+    settings = get_settings()
+    service = build_case_service(settings)
+    runner = build_case_views_runner(settings, service)
+    total = service.recorder.max_notification_id() or 0
+    started = time.perf_counter()
+    try:
+        with Progress(console=err) as progress:
+            task = progress.add_task("Rebuilding read models", total=total)
+            applied = runner.rebuild(
+                lambda count: progress.advance(task, count), chunk_events, workers
+            )
+    except RebuildUnderWay as error:
+        err.print(f"Another rebuild is under way: {error}")
+        raise typer.Exit(1) from None
+    elapsed = time.perf_counter() - started
+    out.print(f"Rebuilt the read models from {applied} event(s) in {elapsed:.1f} s.")
+
+
+def verify(
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            help="An anchor file printed earlier by --print-anchor: also check nothing before it "
+            "was removed or rewritten"
+        ),
+    ] = None,
+    print_anchor: Annotated[
+        bool,
+        typer.Option(
+            "--print-anchor", help="On success, print the store's anchor (JSON) to keep elsewhere"
+        ),
+    ] = False,
+) -> None:
+    """Recompute every case's hash chain, check snapshots and the append-only triggers."""
+    kept = None
+    if anchor is not None:
+        try:
+            kept = Anchor.from_json(anchor.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            err.print(f"[red]Cannot use the anchor[/red] {anchor}: {error}", highlight=False)
+            raise typer.Exit(2) from None
+    service = build_case_service(get_settings(), check_key=False)
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("Verifying", total=None)
+        report = verify_store(service, lambda count: progress.advance(task, count), kept)
+    for trigger in report.missing_triggers:
+        err.print(f"[red]Append-only trigger missing:[/red] {trigger}")
+    if report.broken is not None:
+        err.print(f"[red]Broken link[/red] at {report.broken}", highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+    summary = (
+        f"Verified {report.events_checked} event(s) in {report.cases_checked} case(s) and "
+        f"{report.snapshots_checked} snapshot(s): every hash chain intact, stored events "
+        "append-only" + (f", matching the anchor of position {kept.position}." if kept else ".")
+    )
+    if print_anchor and report.anchor is not None:
+        err.print(summary)
+        err.print(f"Anchor digest: {report.anchor.digest}")
+        print(report.anchor.to_json())
+        return
+    out.print(summary)

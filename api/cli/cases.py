@@ -1,0 +1,155 @@
+"""Reading and writing one case: `append`, `chronology` and `foresight`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from api.bootstrap import build_case_service
+from api.cli.reading import caught_up_queries, log_cli_read
+from api.formats.eventfiles import parse_events, relabel, split_events
+from api.formats.tables import chronology_frame, entry_flags, frame_bytes, headline, when_shown
+from api.settings import get_settings
+from domain.errors import DomainError
+from events.envelope import InvalidEventError
+from events.timepoints import format_local, parse_instant
+from projections.fold import ChronologyEntry
+from replay.foresight import foresight_view
+from replay.queries import ChronologyFilter
+
+out = Console()
+err = Console(stderr=True)
+
+
+def append(
+    file: Annotated[str, typer.Argument(help="JSON or JSON Lines of event envelopes; - for stdin")],
+) -> None:
+    """Append events from a file. All of them are written, or none."""
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        err.print(f"[red]{file}[/red] is not UTF-8 text; nothing was written.")
+        raise typer.Exit(2) from None
+    sources = []
+    try:
+        sources = split_events(text)
+        envelopes = parse_events(sources)
+        outcome = build_case_service(get_settings()).append(envelopes)
+    except (InvalidEventError, DomainError) as error:
+        err.print(f"[red]Nothing was written.[/red] {len(error.errors)} problem(s):")
+        for problem in error.errors:
+            err.print(f"  {relabel(problem.field, sources)}: {problem.reason}", markup=False)
+        raise typer.Exit(1) from None
+    already = len(outcome.events) - outcome.new_count
+    out.print(
+        f"Appended {outcome.new_count} event(s)"
+        + (f"; {already} already stored (retry)" if already else "")
+        + "."
+    )
+
+
+FORMATS = ("table", "csv", "json")
+
+
+def chronology_command(
+    case_id: Annotated[str, typer.Argument(help="The case id, for example FAM-0042")],
+    as_known_at: Annotated[
+        str | None, typer.Option(help="Show the case as known at this date or datetime")
+    ] = None,
+    agency: Annotated[str | None, typer.Option(help="Only what this agency knew")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    include_retracted: Annotated[bool, typer.Option(help="Show retracted entries too")] = False,
+) -> None:
+    """The chronology of a case, ordered by when things happened."""
+    if output_format not in FORMATS:
+        err.print(f"--format must be one of {', '.join(FORMATS)}")
+        raise typer.Exit(2)
+    try:
+        cutoff = parse_instant(as_known_at) if as_known_at else None
+    except ValueError as error:
+        err.print(f"--as-known-at: {error}")
+        raise typer.Exit(2) from None
+    queries = caught_up_queries()
+    if not queries.case_exists(case_id):
+        err.print(f"No case {case_id!r}.")
+        raise typer.Exit(1)
+    log_cli_read(queries, "chronology", case_id=case_id, as_known_at=cutoff, agency=agency)
+    entries = queries.chronology(
+        case_id,
+        as_known_at=cutoff,
+        agency=agency,
+        where=ChronologyFilter(include_retracted=include_retracted),
+    )
+    if output_format == "json":
+        out.print_json(json.dumps([entry.model_dump(mode="json") for entry in entries]))
+    elif output_format == "csv":
+        sys.stdout.write(frame_bytes(chronology_frame(entries), "csv").decode("utf-8"))
+    else:
+        out.print(chronology_table(case_id, entries, as_known_at, agency))
+
+
+def chronology_table(
+    case_id: str, entries: list[ChronologyEntry], as_known_at: str | None, agency: str | None
+) -> Table:
+    title = f"Chronology of {case_id}"
+    if agency:
+        title += f" as known to {agency}"
+    title += f" as known at {as_known_at}" if as_known_at else " (as known now)"
+    table = Table(title=title, show_lines=False)
+    for column in ("when", "agency", "what", "significance", "summary"):
+        table.add_column(column)
+    for entry in entries:
+        summary = headline(entry)
+        if entry_flags(entry):
+            summary = f"{summary} [{', '.join(entry_flags(entry))}]"
+        table.add_row(when_shown(entry), entry.agency, entry.type, entry.significance, summary)
+    return table
+
+
+def foresight_command(
+    case_id: Annotated[str, typer.Argument(help="The case id")],
+    event_id: Annotated[str, typer.Argument(help="The event id of a decision_made event")],
+    output_format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """What the maker of a decision knew, what others held, and what was learned later."""
+    queries = caught_up_queries()
+    try:
+        view = foresight_view(queries, case_id, event_id)
+    except DomainError as error:
+        err.print(str(error))
+        raise typer.Exit(1) from None
+    log_cli_read(queries, "foresight", case_id=case_id)
+    if output_format == "json":
+        out.print_json(view.model_dump_json())
+        return
+    out.print(
+        f"Decision {event_id} of {case_id} by {view.deciding_agency}: "
+        f"{headline(view.decision)}\nCutoff: {format_local(view.cutoff)}",
+        highlight=False,
+    )
+    groups = (
+        ("Known to the decider", view.known_to_decider),
+        ("Held elsewhere (known to the record, not to the deciding agency)", view.held_elsewhere),
+        ("Learned later (happened before, known only after)", view.learned_later),
+    )
+    for title, items in groups:
+        table = Table(title=title, title_justify="left")
+        for column in ("when", "agency", "what", "summary", "since"):
+            table.add_column(column)
+        for item in items:
+            entry = item.entry
+            since = (
+                "retracted later"
+                if item.retracted_later
+                else ("changed later" if item.changed_later else "")
+            )
+            table.add_row(
+                format_local(entry.occurred_at), entry.agency, entry.type, headline(entry), since
+            )
+        out.print(table)

@@ -1,0 +1,31 @@
+"""`foresight users`: users and their tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from api.bootstrap import build_engine
+from api.settings import get_settings
+from api.users import UserError, add_user
+
+users_app = typer.Typer(help="Users and their tokens.", no_args_is_help=True)
+err = Console(stderr=True)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The user's name, recorded as recorded_by")],
+    role: Annotated[str, typer.Option(help="practitioner, manager, reviewer, auditor or admin")],
+    agency: Annotated[str, typer.Option(help="The user's agency, for example police")],
+) -> None:
+    """Add a user and print their token once; only its SHA-256 is stored."""
+    try:
+        user, token = add_user(build_engine(get_settings()), name, role, agency)
+    except UserError as error:
+        err.print(str(error))
+        raise typer.Exit(1) from None
+    err.print(f"Added {user.name} ({user.role}, {user.agency}). Token (shown once):")
+    print(token)
