@@ -14,15 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.bootstrap import build_case_service
-from api.settings import Settings
 from domain.errors import CaseNotFound, DomainError, EventIdConflict
 from domain.service import CaseService
 from events.envelope import EventEnvelope, InvalidEventError
 from events.timepoints import Timepoint, format_timepoint, parse_timepoint, start_of
 from projections.fold import ChronologyEntry, chronology
 from projections.store.integrity import verify_store
-from tests.conftest import StoreMaker, event
+from tests.conftest import event
+from tests.fakes import in_memory_case_service
 
 CASE = "FAM-1"
 OTHER_CASE = "FAM-2"
@@ -43,14 +42,13 @@ PROPERTY_SETTINGS = settings(
 
 
 @contextmanager
-def fresh_service(fresh_store: StoreMaker) -> Iterator[CaseService]:
-    """A write side over its own new store (hypothesis examples share no fixtures)."""
-    with fresh_store() as url:
-        service = build_case_service(Settings(db_url=url))
-        try:
-            yield service
-        finally:
-            service.close()
+def fresh_service() -> Iterator[CaseService]:
+    """A write side over its own new in-memory store (hypothesis examples share no fixtures)."""
+    service = in_memory_case_service()
+    try:
+        yield service
+    finally:
+        service.close()
 
 
 @st.composite
@@ -167,12 +165,12 @@ def content(entries_: Sequence[ChronologyEntry]) -> list[list[tuple[Any, ...]]]:
 @PROPERTY_SETTINGS
 @given(case=cases(), data=st.data())
 def test_the_chronology_is_ordered_by_occurred_at_then_position_for_any_arrival_order(
-    case: GeneratedCase, data: st.DataObject, fresh_store: StoreMaker
+    case: GeneratedCase, data: st.DataObject
 ) -> None:
     """Whatever order and batching events arrive in, the chronology is sorted by when they happened, ties by recording."""
     arrival = [case.child, *data.draw(st.permutations(case.entries), label="arrival")]
     batches = data.draw(chunkings(arrival), label="batches")
-    with fresh_service(fresh_store) as service:
+    with fresh_service() as service:
         append_batches(service, batches)
         events = service.case_events(CASE)
         entries_ = chronology(events)
@@ -195,14 +193,14 @@ def test_the_chronology_is_ordered_by_occurred_at_then_position_for_any_arrival_
 @PROPERTY_SETTINGS
 @given(case=cases(), data=st.data())
 def test_two_arrival_orders_of_the_same_events_give_the_same_chronology(
-    case: GeneratedCase, data: st.DataObject, fresh_store: StoreMaker
+    case: GeneratedCase, data: st.DataObject
 ) -> None:
     """The same events appended in two permutations give the same chronology content, overall and per agency."""
     views: list[dict[str | None, list[list[tuple[Any, ...]]]]] = []
     for label in ("first", "second"):
         arrival = [case.child, *data.draw(st.permutations(case.entries), label=f"{label} order")]
         batches = data.draw(chunkings(arrival), label=f"{label} batches")
-        with fresh_service(fresh_store) as service:
+        with fresh_service() as service:
             append_batches(service, batches)
             events = service.case_events(CASE)
         views.append(
@@ -219,10 +217,10 @@ def test_two_arrival_orders_of_the_same_events_give_the_same_chronology(
 @PROPERTY_SETTINGS
 @given(case=cases(), data=st.data())
 def test_retrying_any_subset_of_stored_events_writes_nothing(
-    case: GeneratedCase, data: st.DataObject, fresh_store: StoreMaker
+    case: GeneratedCase, data: st.DataObject
 ) -> None:
     """A client retry of any subset, in any order and batching, returns the stored events and adds none."""
-    with fresh_service(fresh_store) as service:
+    with fresh_service() as service:
         append_batches(service, data.draw(chunkings(case.all), label="original batches"))
         before = service.case_events(CASE)
         stored = {event_.event_id: event_ for event_ in before}
@@ -248,12 +246,11 @@ def test_a_batch_mixing_retries_and_new_events_writes_only_the_new_ones_once(
     case: GeneratedCase,
     fresh: list[EventEnvelope],
     data: st.DataObject,
-    fresh_store: StoreMaker,
 ) -> None:
     """A batch of some already-stored and some new events writes each new event exactly once."""
     if not unique_ids(case.all + fresh):
         return
-    with fresh_service(fresh_store) as service:
+    with fresh_service() as service:
         service.append(case.all)
         retried = data.draw(
             st.lists(st.sampled_from(case.all), unique_by=lambda e: e.event_id), label="retried"
@@ -277,12 +274,11 @@ def test_a_retry_with_changed_content_is_refused_and_writes_nothing_of_its_batch
     case: GeneratedCase,
     fresh: list[EventEnvelope],
     data: st.DataObject,
-    fresh_store: StoreMaker,
 ) -> None:
     """Reusing a stored event_id for other content is an EventIdConflict, and no other event of the batch is written."""
     if not unique_ids(case.all + fresh):
         return
-    with fresh_service(fresh_store) as service:
+    with fresh_service() as service:
         service.append(case.all)
         before = service.case_events(CASE)
         original = data.draw(st.sampled_from(case.entries), label="altered")
@@ -329,12 +325,11 @@ def test_a_batch_with_one_refused_event_anywhere_writes_none_of_the_batch(
     bad: EventEnvelope,
     existing: bool,
     data: st.DataObject,
-    fresh_store: StoreMaker,
 ) -> None:
     """One refused event at any position, even with other cases in the batch, leaves every case as it was."""
     if not unique_ids(case.all + other):
         return
-    with fresh_service(fresh_store) as service:
+    with fresh_service() as service:
         if existing:
             split = data.draw(st.integers(1, len(case.all) - 1), label="already stored")
             stored, pending = case.all[:split], case.all[split:]
@@ -529,10 +524,10 @@ def amendment_for(
 @PROPERTY_SETTINGS
 @given(case=cases(max_entries=8), count=st.integers(1, 8), data=st.data())
 def test_corrections_retractions_and_marks_change_the_chronology_only_from_when_they_are_known(
-    case: GeneratedCase, count: int, data: st.DataObject, fresh_store: StoreMaker
+    case: GeneratedCase, count: int, data: st.DataObject
 ) -> None:
     """Each amendment recorded at T_k leaves every view before T_k as it was and shows in every view from T_k on."""
-    with fresh_service(fresh_store) as service:
+    with fresh_service() as service:
         outcome = service.append(case.all, recorded_at=T0)
         base = {
             stored.event_id: ModelEntry(
@@ -578,60 +573,3 @@ def test_corrections_retractions_and_marks_change_the_chronology_only_from_when_
     # Without a cutoff the chronology is the one known after the last amendment.
     latest = amendments[-1].known_at if amendments else T0
     assert shown(chronology(events)) == expected_chronology(base, amendments, latest)
-
-
-# -- beyond the snapshot interval ------------------------------------------------------------
-
-
-def test_a_case_longer_than_the_snapshot_interval_keeps_invariants_and_retries_when_reopened(
-    fresh_store: StoreMaker,
-) -> None:
-    """A case of 120 events, read back through snapshots by a new service, still refuses, retries and chains correctly."""
-    with fresh_store() as url:
-        settings_ = Settings(db_url=url, snapshot_interval=50)
-        opening = [
-            person(),
-            event(
-                "plan_started",
-                event_id=str(uuid.uuid4()),
-                data={"plan_id": "plan-1", "kind": "child_in_need"},
-            ),
-        ]
-        notes = [
-            event(
-                "note_added",
-                event_id=str(uuid.uuid4()),
-                summary=f"note {number}",
-                occurred_at=f"2024-{1 + number % 12:02d}-{1 + number % 28:02d}",
-                subjects=[CHILD],
-            )
-            for number in range(118)
-        ]
-        service = build_case_service(settings_)
-        try:
-            service.append(opening)
-            for start in range(0, len(notes), 7):
-                service.append(notes[start : start + 7])
-        finally:
-            service.close()
-
-        service = build_case_service(settings_)  # a new process would read the case like this
-        try:
-            assert service.case_version(CASE) == 120
-            retried = service.append([notes[0], opening[1], notes[-1]])
-            assert retried.new_count == 0
-            assert [stored.version for stored in retried.events] == [3, 2, 120]
-            with pytest.raises(DomainError):
-                service.append([person()])  # the child is already part of the case
-            service.append([event("plan_ended", data={"plan_id": "plan-1"})])
-            with pytest.raises(DomainError):
-                service.append([event("plan_ended", data={"plan_id": "plan-1"})])
-            events = service.case_events(CASE)
-            assert [stored.version for stored in events] == list(range(1, 122))
-            assert len({stored.event_id for stored in events}) == 121
-            assert all(
-                later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(events)
-            )
-            assert verify_store(service).ok
-        finally:
-            service.close()

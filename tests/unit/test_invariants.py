@@ -7,9 +7,7 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import build_case_service
-from api.settings import Settings
-from domain.case import Case, case_uuid
+from domain.case import Case
 from domain.errors import (
     CaseNotFound,
     DomainError,
@@ -894,27 +892,6 @@ def test_the_case_knows_the_version_of_each_entry() -> None:
     case = Case.open(note(event_id=first), recorded_at=now)
     case.record(note(event_id=second), recorded_at=now)
     assert (case.version_of(first), case.version_of(second)) == (1, 2)
-
-
-def test_invariants_hold_after_a_snapshot_and_a_reload(db_url: str) -> None:
-    """A fresh service that loads the case from a snapshot still knows its plans and people."""
-    settings = Settings(db_url=db_url, snapshot_interval=50)
-    service = build_case_service(settings)
-    service.append(
-        [event("person_added", data={"person_id": "c1", "role": "child"}), plan("plan_started")]
-        + [note(subjects=["c1"]) for _ in range(55)]
-    )
-    assert service.snapshots is not None
-    assert service.snapshots.recorder.select_events(case_uuid(CASE))
-    service.close()
-    reloaded = build_case_service(settings)
-    try:
-        assert reloaded.case_version(CASE) == 57
-        refuse(reloaded, [plan("plan_started")], InvariantViolation, "data.plan_id")
-        refuse(reloaded, [note(subjects=["c2"])], UnknownReference, "subjects[0]")
-        assert reloaded.append([plan("plan_ended")]).events[0].version == 58
-    finally:
-        reloaded.close()
 
 
 # -- current behaviour that is a design question (see the report) ---------------------------
