@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, TypedDict
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -33,7 +34,7 @@ def case_uuid(case_id: str) -> UUID:
     return uuid5(CASE_NAMESPACE, case_id)
 
 
-def canonical_json(value: Any) -> bytes:
+def canonical_json(value: object) -> bytes:
     """One byte string per value: sorted keys, no spaces, UTF-8."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -363,7 +364,7 @@ class _Checks:
             if name in self.data:
                 self.check_person_exists(self.data[name], f"data.{name}")
 
-    def check_subjects(self, subjects: Any, where: str) -> None:
+    def check_subjects(self, subjects: Sequence[str], where: str) -> None:
         own = self.data.get("person_id") if self.envelope.type == "person_added" else None
         for index, person_id in enumerate(subjects):
             if person_id != own:

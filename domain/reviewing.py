@@ -40,7 +40,7 @@ class ReviewDesk:
 
     def get(self, review_id: str) -> Review:
         try:
-            review = self.service.repository.get(review_uuid(review_id))
+            review: object = self.service.repository.get(review_uuid(review_id))
         except AggregateNotFoundError:
             raise ReviewNotFound(review_id) from None
         assert isinstance(review, Review)

@@ -1,4 +1,4 @@
-"""The application service of the write side: append events to cases, atomically and idempotently."""
+"""The write side's application service: append events to cases, atomically and idempotently."""
 
 from __future__ import annotations
 
@@ -205,13 +205,11 @@ class CaseService(Application[UUID]):
                 continue
             self._check_expected_version(batch.case_id, case, expected_versions)
             for index, prefix, draft in new_drafts:
-                if case is None:
-                    case = Case.open(draft, recorded_at=now, prefix=prefix)
-                else:
-                    case.record(draft, recorded_at=now, prefix=prefix)
+                case = _recorded_on(case, draft, now, prefix)
                 results[index] = (batch.case_id, _last_event_id(case))
                 new_count += 1
-            changed.append(case)
+            if case is not None:  # always: a draft was recorded on it
+                changed.append(case)
 
         if changed:
             self._save(changed)
@@ -222,7 +220,10 @@ class CaseService(Application[UUID]):
 
     def _save(self, cases: list[Case]) -> None:
         event_index = {
-            (event.originator_id, event.originator_version): (event.entry["event_id"], case.case_id)
+            (event.originator_id, event.originator_version): (
+                _entry_of(event)["event_id"],
+                case.case_id,
+            )
             for case in cases
             for event in case.pending_events
         }
@@ -316,11 +317,11 @@ class CaseService(Application[UUID]):
 
     def _get_case(self, case_id: str) -> Case | None:
         try:
-            case = self.repository.get(case_uuid(case_id))
+            found: object = self.repository.get(case_uuid(case_id))
         except AggregateNotFoundError:
             return None
-        assert isinstance(case, Case)
-        return case
+        assert isinstance(found, Case)
+        return found
 
     def case_version(self, case_id: str) -> int:
         """The current version of a case (404 if it has none)."""
@@ -377,8 +378,10 @@ class CaseService(Application[UUID]):
         return [found[event_id] for _, event_id in wanted]
 
 
-def recorded_event(event: Any, position: int) -> RecordedEvent:
+def recorded_event(event: DomainEventProtocol[UUID], position: int) -> RecordedEvent:
     """A stored Case event as the store returns it, given its global position."""
+    if not isinstance(event, Case.Opened | Case.EntryRecorded):
+        raise TypeError(f"{type(event).__name__} is not an event of a case")
     return RecordedEvent.from_stored(
         event.entry,
         recorded_at=event.timestamp,
@@ -389,8 +392,25 @@ def recorded_event(event: Any, position: int) -> RecordedEvent:
     )
 
 
+def _recorded_on(
+    case: Case | None, draft: EventEnvelope, recorded_at: datetime, prefix: str = ""
+) -> Case:
+    """The case with the draft decided and recorded on it; a new case for its first event."""
+    if case is None:
+        return Case.open(draft, recorded_at=recorded_at, prefix=prefix)
+    case.record(draft, recorded_at=recorded_at, prefix=prefix)
+    return case
+
+
+def _entry_of(event: object) -> dict[str, Any]:
+    """The entry a case's event records."""
+    if not isinstance(event, Case.Opened | Case.EntryRecorded):
+        raise TypeError(f"{type(event).__name__} is not an event of a case")
+    return event.entry
+
+
 def _last_event_id(case: Case) -> str:
-    return str(case.pending_events[-1].entry["event_id"])  # type: ignore[attr-defined]
+    return str(_entry_of(case.pending_events[-1])["event_id"])
 
 
 def _at(prefix: str, name: str) -> str:

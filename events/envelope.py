@@ -123,7 +123,7 @@ class EventEnvelope(BaseModel):
         return DATA_MODELS[self.type].model_validate(self.data)
 
 
-def parse_event(raw: Any, *, prefix: str = "") -> EventEnvelope:
+def parse_event(raw: object, *, prefix: str = "") -> EventEnvelope:
     """Validate one submitted event, envelope and `data`; raise naming every bad field."""
     if not isinstance(raw, Mapping):
         raise InvalidEventError([FieldError(prefix or "(event)", "expected a JSON object")])

@@ -6,7 +6,7 @@ import os
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, PlainSerializer
@@ -34,7 +34,7 @@ def local_zone() -> ZoneInfo:
         raise ValueError(f"FORESIGHT_TIMEZONE {name!r} is not a known time zone") from error
 
 
-def parse_timepoint(value: Any) -> Timepoint:
+def parse_timepoint(value: object) -> Timepoint:
     """Read an ISO 8601 date or datetime; offset-less datetimes are local time."""
     # Fast paths for what the store gives back (every stored event is read this way, many
     # times over in a rebuild): an instant in UTC, or its canonical text.
@@ -45,37 +45,13 @@ def parse_timepoint(value: Any) -> Timepoint:
             return _in_range(datetime.fromisoformat(value))
         except ValueError:
             pass  # the full reading below says what is wrong with it
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        return _in_range(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        # Python reads some non-ASCII digits and ignores a trailing NUL; ISO 8601 is ASCII.
-        if not text.isascii() or not text.isprintable():
-            raise ValueError(
-                f"{text!r} is not an ISO 8601 date (YYYY-MM-DD) or datetime (YYYY-MM-DDTHH:MM): "
-                "only ASCII digits, letters and punctuation"
-            )
-        if _DATE_ONLY.match(text):
-            try:
-                return _in_range(date.fromisoformat(text))
-            except ValueError as error:
-                if "year must be" in str(error):
-                    raise
-                raise ValueError(f"{text!r} is not a real calendar date") from error
-        if "T" not in text and " " not in text:
-            raise ValueError(
-                f"{text!r} is not an ISO 8601 date (YYYY-MM-DD) or datetime (YYYY-MM-DDTHH:MM)"
-            )
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError as error:
-            raise ValueError(
-                f"{text!r} is not an ISO 8601 date (YYYY-MM-DD) or datetime (YYYY-MM-DDTHH:MM)"
-            ) from error
-    else:
+    if isinstance(value, str):
+        value = _read_text(value.strip())
+    if not isinstance(value, datetime):
+        if isinstance(value, date):
+            return _in_range(value)
         raise ValueError("expected an ISO 8601 date or datetime string")
+    moment = value
     if moment.tzinfo is None:
         moment = _localize(moment)
     try:
@@ -83,6 +59,33 @@ def parse_timepoint(value: Any) -> Timepoint:
     except OverflowError:
         raise ValueError(f"{moment.isoformat()} is out of range") from None
     return _in_range(moment)
+
+
+def _read_text(text: str) -> Timepoint:
+    """An ISO 8601 date or datetime as written, its time not yet in UTC."""
+    # Python reads some non-ASCII digits and ignores a trailing NUL; ISO 8601 is ASCII.
+    if not text.isascii() or not text.isprintable():
+        raise ValueError(
+            f"{text!r} is not an ISO 8601 date (YYYY-MM-DD) or datetime (YYYY-MM-DDTHH:MM): "
+            "only ASCII digits, letters and punctuation"
+        )
+    if _DATE_ONLY.match(text):
+        try:
+            return _in_range(date.fromisoformat(text))
+        except ValueError as error:
+            if "year must be" in str(error):
+                raise
+            raise ValueError(f"{text!r} is not a real calendar date") from error
+    if "T" not in text and " " not in text:
+        raise ValueError(
+            f"{text!r} is not an ISO 8601 date (YYYY-MM-DD) or datetime (YYYY-MM-DDTHH:MM)"
+        )
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ValueError(
+            f"{text!r} is not an ISO 8601 date (YYYY-MM-DD) or datetime (YYYY-MM-DDTHH:MM)"
+        ) from error
 
 
 def _in_range(value: Timepoint) -> Timepoint:
@@ -152,7 +155,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_instant(value: Any) -> datetime:
+def parse_instant(value: object) -> datetime:
     """An instant for queries such as "as known at": a date means the end of that local day."""
     return end_of(parse_timepoint(value))
 

@@ -26,7 +26,7 @@ Identifier = Annotated[
 ]
 
 
-def _lowered(value: Any) -> Any:
+def _lowered(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
@@ -40,7 +40,7 @@ Slug = Annotated[
 ]
 
 
-def _abuse_category(value: Any) -> Any:
+def _abuse_category(value: object) -> object:
     if isinstance(value, str):
         return codes.ABUSE_CATEGORY_WORDS.get(value.strip().lower(), value.strip().upper())
     return value
