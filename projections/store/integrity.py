@@ -28,6 +28,7 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.utils import get_topic
 
 from domain.case import GENESIS_HASH, Case, canonical_json, case_uuid, chain_hash
+from domain.ports import Located as EventLocation
 from domain.review import Review, review_uuid
 from domain.service import CaseService
 from projections.store.recorders import EventIndexQueries
@@ -311,7 +312,9 @@ def _last_readable(recorder: Any, start: int) -> int:
         start = page[0].id
 
 
-def _check(walk: _Walk, notification: Notification, index_row: Any) -> BrokenLink | None:
+def _check(
+    walk: _Walk, notification: Notification, index_row: EventLocation | None
+) -> BrokenLink | None:
     position = notification.id
 
     def broken(
@@ -342,54 +345,65 @@ def _check(walk: _Walk, notification: Notification, index_row: Any) -> BrokenLin
         return broken(f"unexpected topic {notification.topic!r}")
     event_id = str(entry.get("event_id"))
     tip = walk.tips.get(originator_id)
-    if notification.topic == OPENED_TOPIC:
-        if tip is not None:
-            return broken("a second opening event for a case", tip.case_id, version, event_id)
+    if tip is None and notification.topic == OPENED_TOPIC:
         tip = _CaseTip(str(state.get("case_id")), 0, GENESIS_HASH, 0)
+    problems = _case_event_problems(
+        walk, notification.topic, originator_id, tip, version, state, index_row
+    )
+    problem = next(problems, None)
+    if problem is not None:
+        return broken(problem, tip.case_id if tip else None, version, event_id)
+    assert tip is not None  # no problem was found, so the case has a chain
+    walk.tips[originator_id] = _CaseTip(tip.case_id, version, state["hash"], position)
+    return None
+
+
+def _case_event_problems(
+    walk: _Walk,
+    topic: str,
+    originator_id: UUID,
+    tip: _CaseTip | None,
+    version: int,
+    state: dict[str, Any],
+    index_row: EventLocation | None,
+) -> Iterator[str]:
+    """Each way a case event breaks its case's hash chain, the event index or the anchor, in
+    the order checked. `tip` is the chain so far (a new one, version 0, for an opening event).
+    Read only the first: each check relies on the ones before it having passed."""
+    if tip is None:
+        yield "event of a case whose opening event is missing"
+        return
+    entry = state["entry"]
+    if topic == OPENED_TOPIC:
+        if tip.version > 0:
+            yield "a second opening event for a case"
         if case_uuid(tip.case_id) != originator_id:
-            return broken("case id does not match the stored case", tip.case_id, version, event_id)
+            yield "case id does not match the stored case"
         if state.get("originator_topic") != CASE_TOPIC:
-            return broken(
-                "the opening event names another aggregate", tip.case_id, version, event_id
-            )
-    elif tip is None:
-        return broken("event of a case whose opening event is missing", None, version, event_id)
+            yield "the opening event names another aggregate"
     if version != tip.version + 1:
-        return broken(
-            f"expected version {tip.version + 1} (an event was deleted, inserted or moved)",
-            tip.case_id,
-            version,
-            event_id,
-        )
-    if set(state) != CASE_EVENT_FIELDS[notification.topic]:
-        return broken(
-            "stored fields differ from a case event's (altered)", tip.case_id, version, event_id
-        )
+        yield f"expected version {tip.version + 1} (an event was deleted, inserted or moved)"
+    if set(state) != CASE_EVENT_FIELDS[topic]:
+        yield "stored fields differ from a case event's (altered)"
     if entry.get("case_id") != tip.case_id:
-        return broken("entry names another case", tip.case_id, version, event_id)
+        yield "entry names another case"
     if state.get("prev_hash") != tip.hash:
-        return broken("link to the previous event's hash is broken", tip.case_id, version, event_id)
+        yield "link to the previous event's hash is broken"
     recomputed = chain_hash(
         tip.hash, case_id=tip.case_id, version=version, recorded_at=state["timestamp"], entry=entry
     )
     if recomputed != state.get("hash"):
-        return broken("content does not match its hash (altered)", tip.case_id, version, event_id)
+        yield "content does not match its hash (altered)"
+    event_id = str(entry.get("event_id"))
     if index_row is None or (index_row.event_id, index_row.case_id, index_row.version) != (
         event_id,
         tip.case_id,
         version,
     ):
-        return broken("event index does not match the log", tip.case_id, version, event_id)
+        yield "event index does not match the log"
     anchored = walk.anchor.heads.get(tip.case_id) if walk.anchor else None
     if anchored is not None and anchored[0] == version and anchored[1] != recomputed:
-        return broken(
-            "differs from the anchor: the case was rewritten after the anchor was taken",
-            tip.case_id,
-            version,
-            event_id,
-        )
-    walk.tips[originator_id] = _CaseTip(tip.case_id, version, recomputed, position)
-    return None
+        yield "differs from the anchor: the case was rewritten after the anchor was taken"
 
 
 def _check_review(
