@@ -187,19 +187,9 @@ class CaseService(Application[UUID]):
             new_drafts = []
             for index, draft in batch.drafts:
                 prefix = f"[{index}]" if len(drafts) > 1 else ""
-                event_id = str(draft.event_id) if draft.event_id else None
-                if event_id and case is not None and case.digest_of(event_id) is not None:
-                    if case.digest_of(event_id) != content_digest(draft):
-                        raise EventIdConflict(
-                            _at(prefix, "event_id"),
-                            "is already stored with other content; use a new event_id",
-                        )
-                    results[index] = (batch.case_id, event_id)
+                if _is_stored(case, draft, elsewhere, prefix):
+                    results[index] = (batch.case_id, str(draft.event_id))
                     continue
-                if event_id and event_id in elsewhere:
-                    raise EventIdConflict(
-                        _at(prefix, "event_id"), "is already used by another event"
-                    )
                 new_drafts.append((index, prefix, draft))
             if not new_drafts:
                 continue
@@ -289,24 +279,15 @@ class CaseService(Application[UUID]):
         checks = []
         for index, draft in enumerate(drafts):
             if draft.case_id not in cases:
+                # A copy: what the dry run records on it never reaches the repository's cache.
                 found = self._get_case(draft.case_id)
                 cases[draft.case_id] = copy.deepcopy(found) if found is not None else None
             case = cases[draft.case_id]
-            event_id = str(draft.event_id) if draft.event_id else None
             try:
-                if event_id and case is not None and case.digest_of(event_id) is not None:
-                    if case.digest_of(event_id) != content_digest(draft):
-                        raise EventIdConflict(
-                            "event_id", "is already stored with other content; use a new event_id"
-                        )
+                if _is_stored(case, draft, elsewhere):
                     checks.append(DraftCheck(index, stored=True))
                     continue
-                if event_id and event_id in elsewhere:
-                    raise EventIdConflict("event_id", "is already used by another event")
-                if case is None:
-                    cases[draft.case_id] = Case.open(draft, recorded_at=now)
-                else:
-                    case.record(draft, recorded_at=now)
+                cases[draft.case_id] = _recorded_on(case, draft, now)
             except (DomainError, InvalidEventError) as error:  # the invariants and the clock rules
                 checks.append(DraftCheck(index, error=error))
                 continue
@@ -390,6 +371,33 @@ def recorded_event(event: DomainEventProtocol[UUID], position: int) -> RecordedE
         prev_hash=event.prev_hash,
         hash=event.hash,
     )
+
+
+# What an append decides for each draft, and its dry run too: is it stored already (a retry),
+# and if not, may it be recorded on its case (`_recorded_on`)? An append first asks the former
+# of every draft of a case, then checks the case's expected version, then records.
+
+
+def _is_stored(
+    case: Case | None, draft: EventEnvelope, elsewhere: Mapping[str, Located], prefix: str = ""
+) -> bool:
+    """True if the draft is stored in its case already (a retry), False if it is new.
+
+    Raises EventIdConflict if its event_id is taken by other content, in its case or another.
+    """
+    if draft.event_id is None:
+        return False
+    event_id = str(draft.event_id)
+    stored_digest = case.digest_of(event_id) if case is not None else None
+    if stored_digest is not None:
+        if stored_digest != content_digest(draft):
+            raise EventIdConflict(
+                _at(prefix, "event_id"), "is already stored with other content; use a new event_id"
+            )
+        return True
+    if event_id in elsewhere:
+        raise EventIdConflict(_at(prefix, "event_id"), "is already used by another event")
+    return False
 
 
 def _recorded_on(
