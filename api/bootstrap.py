@@ -168,7 +168,8 @@ def open_store(settings: Settings) -> tuple[CaseService, CaseViews]:
 
 @dataclass
 class Foresight:
-    """The parts a request may use, built once by the app factory."""
+    """The application: the write side, the read models with their runner, the queries and the
+    access log, over one store (the users' table is on the same engine as the queries)."""
 
     service: CaseService
     runner: CaseViewsRunner
@@ -183,12 +184,16 @@ class Foresight:
         return self.queries
 
 
-def build_foresight(settings: Settings) -> Foresight:
-    """The service, read models, queries and access log over the configured store."""
-    service = build_case_service(settings)
+def bootstrap(settings: Settings, *, check_key: bool = True) -> Foresight:
+    """The whole application over the store the settings name, for the HTTP app, every command
+    that reads, and the tests.
+
+    The read models are opened, not caught up: the caller decides how (the HTTP app at start,
+    a command with a progress bar). `check_key=False` for a command that never decodes an
+    event (`users add`), so it works as before on a store whose key it was not given.
+    """
+    service = build_case_service(settings, check_key=check_key)
     runner = build_case_views_runner(settings, service)
-    with suppress(RebuildUnderWay):  # serve anyway: reads answer 503 until it is done
-        runner.catch_up()
     engine = runner.views.engine
     return Foresight(
         service=service,
@@ -198,3 +203,18 @@ def build_foresight(settings: Settings) -> Foresight:
         store_kind=make_url(settings.db_url).get_backend_name(),
         returns_agency=settings.returns_agency.lower(),
     )
+
+
+def bootstrap_writer(settings: Settings, *, check_key: bool = True) -> CaseService:
+    """The write side alone, for commands that append (`append`, `import-chronology`,
+    `generate`) or check the log (`verify`, with `check_key=False`): they neither open nor
+    catch up the read models, so they run while a rebuild holds them."""
+    return build_case_service(settings, check_key=check_key)
+
+
+def build_foresight(settings: Settings) -> Foresight:
+    """The application as the HTTP app serves it: bootstrapped, then caught up with the log."""
+    foresight = bootstrap(settings)
+    with suppress(RebuildUnderWay):  # serve anyway: reads answer 503 until it is done
+        foresight.runner.catch_up()
+    return foresight

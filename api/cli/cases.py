@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.bootstrap import build_case_service
+from api.bootstrap import bootstrap_writer
 from api.cli.reading import caught_up_queries, log_cli_read
 from api.formats.eventfiles import parse_events, relabel, split_events
 from api.formats.tables import chronology_frame, entry_flags, frame_bytes, headline, when_shown
@@ -40,7 +40,7 @@ def append(
     try:
         sources = split_events(text)
         envelopes = parse_events(sources)
-        outcome = build_case_service(get_settings()).append(envelopes)
+        outcome = bootstrap_writer(get_settings()).append(envelopes)
     except (InvalidEventError, DomainError) as error:
         err.print(f"[red]Nothing was written.[/red] {len(error.errors)} problem(s):")
         for problem in error.errors:

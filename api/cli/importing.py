@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from api.bootstrap import build_case_service
+from api.bootstrap import bootstrap_writer
 from api.formats.chronology_csv import (
     ChronologyFileError,
     describe,
@@ -47,7 +47,7 @@ def import_chronology(
     except UnicodeDecodeError:
         err.print(f"[red]{file}[/red] is not UTF-8 text; save the CSV as UTF-8 and try again.")
         raise typer.Exit(2) from None
-    service = build_case_service(get_settings())
+    service = bootstrap_writer(get_settings())
     try:
         if not service.case_exists(case):
             err.print(f"[red]No case {case!r}.[/red] A chronology is merged into an existing case.")

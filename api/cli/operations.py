@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from api.bootstrap import build_case_service, build_case_views_runner
+from api.bootstrap import bootstrap, bootstrap_writer
 from api.samples.generator import generate_authority, generate_cases
 from api.settings import get_settings
 from events.envelope import parse_event
@@ -55,7 +55,7 @@ def generate(
         families = generate_authority(cases, year=census_year, seed=seed)
         steps = len(families)
     total = 0
-    service = None if output else build_case_service(get_settings())
+    service = None if output else bootstrap_writer(get_settings())
     sink = output.open("w", encoding="utf-8") if output else None
     try:
         with Progress(console=err) as progress:
@@ -92,8 +92,7 @@ def project(
 
     Several may run against one store: each event is applied exactly once, whichever gets it.
     """
-    settings = get_settings()
-    runner = build_case_views_runner(settings, build_case_service(settings))
+    runner = bootstrap(get_settings()).runner
     first, waiting = True, False  # waiting for a rebuild: said once
     try:
         while True:
@@ -135,9 +134,8 @@ def rebuild(
     ] = None,
 ) -> None:
     """Rebuild every read model from the event log, in bulk."""
-    settings = get_settings()
-    service = build_case_service(settings)
-    runner = build_case_views_runner(settings, service)
+    foresight = bootstrap(get_settings())
+    service, runner = foresight.service, foresight.runner
     total = service.recorder.max_notification_id() or 0
     started = time.perf_counter()
     try:
@@ -176,7 +174,7 @@ def verify(
         except (OSError, ValueError) as error:
             err.print(f"[red]Cannot use the anchor[/red] {anchor}: {error}", highlight=False)
             raise typer.Exit(2) from None
-    service = build_case_service(get_settings(), check_key=False)
+    service = bootstrap_writer(get_settings(), check_key=False)
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("Verifying", total=None)
         report = verify_store(service, lambda count: progress.advance(task, count), kept)

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from api.access_log import EVERY_CASE, Access, AccessLog
-from api.bootstrap import build_case_service, build_case_views_runner
+from api.bootstrap import Foresight, bootstrap
 from api.settings import get_settings
 from events.timepoints import parse_instant, utc_now
 from projections.rebuild_mark import RebuildUnderWay
@@ -41,12 +41,15 @@ def export_time(as_known_at: str | None) -> datetime:
         raise typer.Exit(2) from None
 
 
-def caught_up_queries() -> CaseQueries:
+def caught_up_queries(foresight: Foresight | None = None) -> CaseQueries:
     """Read-model queries, after applying any events the read models have not seen yet (a
     command reads the store as it is now, even with no projection process running); exit 1
-    while a rebuild is filling them, rather than read part of the log."""
-    settings = get_settings()
-    runner = build_case_views_runner(settings, build_case_service(settings))
+    while a rebuild is filling them, rather than read part of the log.
+
+    The application is bootstrapped from the settings unless the command has it already.
+    """
+    foresight = foresight or bootstrap(get_settings())
+    runner = foresight.runner
     try:
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("Updating read models", total=runner.lag() or None)
@@ -54,7 +57,7 @@ def caught_up_queries() -> CaseQueries:
     except RebuildUnderWay as error:
         err.print(f"{error} Nothing was read; try again when it has finished.")
         raise typer.Exit(1) from None
-    return CaseQueries(runner.views.engine)
+    return foresight.queries
 
 
 # How the access log names a reader at the command line, who has no token: the operating

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from api.bootstrap import build_case_service, build_engine
+from api.bootstrap import bootstrap
 from api.cli.cases import chronology_table
 from api.cli.reading import caught_up_queries, log_cli_read
 from api.samples.demo import DEMO_AUTHORITY_YEAR, DEMO_CASE, demo_authority_events, demo_case_events
@@ -47,7 +47,8 @@ def demo(
     """Load the multi-agency demo case FAM-0042 and a generated authority around it, make demo
     users, and serve the API."""
     settings = get_settings()
-    service = build_case_service(settings)
+    foresight = bootstrap(settings)
+    service = foresight.service
     envelopes = [parse_event(raw) for raw in demo_case_events()]
     outcome = service.append(envelopes)
     out.print(
@@ -65,15 +66,14 @@ def demo(
             highlight=False,
             soft_wrap=True,
         )
-    queries = caught_up_queries()
+    queries = caught_up_queries(foresight)
     log_cli_read(queries, "demo", case_id=DEMO_CASE)
     entries = queries.chronology(DEMO_CASE)
     out.print(chronology_table(DEMO_CASE, entries, None, None))
-    engine = build_engine(settings)
     base = f"http://{host}:{port}"
     out.print("Demo users (new tokens on every run):")
     for name, role, agency in DEMO_USERS:
-        _, token = issue_token(engine, name, role, agency)
+        _, token = issue_token(queries.engine, name, role, agency)
         print(f"  {name:<13} {role:<13} {agency:<23} {token}")
     out.print(
         f"API docs: {base}/docs\n"

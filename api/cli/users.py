@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from api.bootstrap import build_engine
+from api.bootstrap import bootstrap
 from api.settings import get_settings
 from api.users import UserError, add_user
 
@@ -23,7 +23,8 @@ def users_add(
 ) -> None:
     """Add a user and print their token once; only its SHA-256 is stored."""
     try:
-        user, token = add_user(build_engine(get_settings()), name, role, agency)
+        engine = bootstrap(get_settings(), check_key=False).queries.engine
+        user, token = add_user(engine, name, role, agency)
     except UserError as error:
         err.print(str(error))
         raise typer.Exit(1) from None

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner, Result
 
-from api.bootstrap import build_case_service
+from api.bootstrap import bootstrap_writer
 from api.cli import app
 from api.settings import Settings, get_settings
 
@@ -77,7 +77,7 @@ def said(result: Result | subprocess.CompletedProcess[str]) -> str:
 
 
 def stored(db_url: str, case_id: str = CASE) -> list[Any]:
-    service = build_case_service(Settings(db_url=db_url))
+    service = bootstrap_writer(Settings(db_url=db_url))
     try:
         return service.case_events(case_id) if service.case_exists(case_id) else []
     finally:
@@ -85,7 +85,7 @@ def stored(db_url: str, case_id: str = CASE) -> list[Any]:
 
 
 def stored_case_ids(db_url: str) -> list[str]:
-    service = build_case_service(Settings(db_url=db_url))
+    service = bootstrap_writer(Settings(db_url=db_url))
     try:
         return service.index.case_ids()
     finally:

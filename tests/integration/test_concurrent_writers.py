@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import build_case_service
+from api.bootstrap import bootstrap_writer
 from api.settings import Settings
 from domain.errors import VersionConflict
 from projections.store.integrity import verify_store
@@ -42,7 +42,7 @@ def append_until_acknowledged(db_url: str, writer: int, start: Any, results: Any
     """A writer process: append its own events in batches of 1-3, retrying conflicts and locks."""
     from events.envelope import parse_event
 
-    service = build_case_service(Settings(db_url=db_url))
+    service = bootstrap_writer(Settings(db_url=db_url))
     acknowledged: list[str] = []
     conflicts = 0
     try:
@@ -81,7 +81,7 @@ def race_with_expected_version(
     """A writer process: each round, append one event expecting the version all writers saw."""
     from events.envelope import parse_event
 
-    service = build_case_service(Settings(db_url=db_url))
+    service = bootstrap_writer(Settings(db_url=db_url))
     try:
         for round_ in range(rounds):
             expected = 1 + round_
@@ -111,7 +111,7 @@ def retry_the_same_batches(
     from domain.errors import EventIdConflict
     from events.envelope import parse_event
 
-    service = build_case_service(Settings(db_url=db_url))
+    service = bootstrap_writer(Settings(db_url=db_url))
     try:
         for number, batch in enumerate(batches):
             envelopes = [parse_event(item) for item in batch]
@@ -155,7 +155,7 @@ def test_concurrent_writers_lose_nothing_and_store_every_acknowledged_event_once
 ) -> None:
     """Three processes appending to one case at once: every acknowledged event is stored exactly once, versions have no gaps, the chain verifies."""
     # The store exists before the writers start (the case does not: they race to open it).
-    build_case_service(Settings(db_url=db_url)).close()
+    bootstrap_writer(Settings(db_url=db_url)).close()
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(WRITERS)
     results = context.Queue()
@@ -172,7 +172,7 @@ def test_concurrent_writers_lose_nothing_and_store_every_acknowledged_event_once
     acknowledged = {report[1]: report[2] for report in reports}
     assert all(len(ids) == EVENTS_PER_WRITER for ids in acknowledged.values())
 
-    service = build_case_service(Settings(db_url=db_url))
+    service = bootstrap_writer(Settings(db_url=db_url))
     try:
         events = service.case_events(CASE)
         stored_ids = [str(stored.event_id) for stored in events]
@@ -200,7 +200,7 @@ def test_writers_racing_on_the_same_expected_version_have_exactly_one_winner_per
     """Writers that all expect the same version: one wins, the others get VersionConflict, and the winner's event is what is stored."""
     from tests.conftest import event
 
-    setup = build_case_service(Settings(db_url=db_url))
+    setup = bootstrap_writer(Settings(db_url=db_url))
     try:
         setup.append(
             [event("person_added", case_id=CASE, data={"person_id": "child-1", "role": "child"})]
@@ -233,7 +233,7 @@ def test_writers_racing_on_the_same_expected_version_have_exactly_one_winner_per
     assert sorted(winners) == list(range(ROUNDS))
     assert sum(1 for report in reports if report[0] == "lost") == (WRITERS - 1) * ROUNDS
 
-    service = build_case_service(Settings(db_url=db_url))
+    service = bootstrap_writer(Settings(db_url=db_url))
     try:
         events = service.case_events(CASE)
         assert [stored.version for stored in events] == list(range(1, ROUNDS + 2))
@@ -251,7 +251,7 @@ def test_writers_sending_the_same_events_at_once_store_them_once_and_all_succeed
     db_url: str,
 ) -> None:
     """A client retry racing the original (same event ids, same content) is a no-op, never an event-id conflict."""
-    build_case_service(Settings(db_url=db_url)).close()
+    bootstrap_writer(Settings(db_url=db_url)).close()
     batches = [
         [_note(9, round_ * 10 + offset) for offset in range(1 + round_ % 3)]
         for round_ in range(ROUNDS)
@@ -277,7 +277,7 @@ def test_writers_sending_the_same_events_at_once_store_them_once_and_all_succeed
         for report in acknowledged:
             assert report[4] == [item["event_id"] for item in batch]
 
-    service = build_case_service(Settings(db_url=db_url))
+    service = bootstrap_writer(Settings(db_url=db_url))
     try:
         events = service.case_events(CASE)
         assert [str(stored.event_id) for stored in events] == [

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.bootstrap import build_case_service, build_case_views_runner
+from api.bootstrap import bootstrap, bootstrap_writer
 from api.cli import app
 from api.settings import Settings
 from projections.store.integrity import verify_store
@@ -49,7 +49,7 @@ def test_the_same_seed_writes_the_same_cases_and_another_seed_other_ones(tmp_pat
 
 def test_generated_cases_are_appended_valid_and_projected_by_a_separate_process(store: str) -> None:
     run("generate", "--cases", "4", "--seed", "9", "--events-per-case", "120")
-    service = build_case_service(Settings(db_url=store))
+    service = bootstrap_writer(Settings(db_url=store))
     try:
         assert len(service.index.case_ids()) == 4
         assert verify_store(service).ok
@@ -57,9 +57,7 @@ def test_generated_cases_are_appended_valid_and_projected_by_a_separate_process(
     finally:
         service.close()
     assert "read models at position" in run("project")
-    runner = build_case_views_runner(
-        Settings(db_url=store), build_case_service(Settings(db_url=store))
-    )
+    runner = bootstrap(Settings(db_url=store)).runner
     assert runner.position() == total
     assert runner.lag() == 0
 
@@ -74,7 +72,7 @@ def test_a_census_year_authority_and_ordinary_cases_of_the_same_seed_share_one_s
     run("export", "cin-census", "--year", "2026", "--la", "873", "-o", str(tmp_path / "c.xml"))
     census = (tmp_path / "c.xml").read_text()
     assert census.count("<Child>") >= 12
-    service = build_case_service(Settings(db_url=store))
+    service = bootstrap_writer(Settings(db_url=store))
     try:
         assert verify_store(service).ok
     finally:

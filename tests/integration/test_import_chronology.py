@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from api.bootstrap import build_case_service, build_case_views_runner
+from api.bootstrap import bootstrap, bootstrap_writer
 from api.cli import app
 from api.formats.chronology_csv import ChronologyFileError, column_key, read_chronology
 from api.settings import Settings, get_settings
 from events.envelope import parse_event
 from events.timepoints import parse_instant
-from replay.queries import CaseQueries
 
 CASE = "FAM-IMP"
 BAD_LINES = {
@@ -31,7 +30,7 @@ BAD_LINES = {
 @pytest.fixture
 def store(db_url: str, point_cli_at: Callable[[str], None]) -> Iterator[str]:
     point_cli_at(db_url)
-    service = build_case_service(Settings(db_url=db_url))
+    service = bootstrap_writer(Settings(db_url=db_url))
     service.append(
         [
             parse_event(
@@ -51,7 +50,7 @@ def store(db_url: str, point_cli_at: Callable[[str], None]) -> Iterator[str]:
 
 
 def stored_count(db_url: str) -> int:
-    service = build_case_service(Settings(db_url=db_url))
+    service = bootstrap_writer(Settings(db_url=db_url))
     try:
         return len(service.case_events(CASE))
     finally:
@@ -180,9 +179,9 @@ def test_time_uk_dates_subjects_and_a_date_only_record_date_become_the_event(
     assert result.exit_code == 0, result.output
     assert "line 3: the same as line 2" in result.stderr
     settings = Settings(db_url=store)
-    runner = build_case_views_runner(settings, build_case_service(settings))
-    runner.catch_up()
-    queries = CaseQueries(runner.views.engine)
+    foresight = bootstrap(settings)
+    foresight.runner.catch_up()
+    queries = foresight.queries
     [entry] = [e for e in queries.chronology(CASE) if e.type == "note_added"]
     assert entry.occurred_at == parse_instant("2024-03-05T14:30")  # London, GMT in March
     assert entry.subjects == ("ava",)
