@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from api.bootstrap import build_foresight
 from api.http.middleware import BodySizeLimit, SecurityHeaders
 from api.http.problems import PROBLEM_JSON, Problem, install_problem_handlers
-from api.http.routes import audit, cases, pages, people, reviews, system
+from api.http.routes import annex_a, audit, cases, pages, people, reviews, system
 from api.http.routes import exports as export_routes
 from api.http.routes import patterns as pattern_routes
 from api.http.routes import reports as report_routes
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(timeliness_routes.router)
     app.include_router(report_routes.router)
     app.include_router(export_routes.router)
+    app.include_router(annex_a.router)
     app.include_router(people.router)
     app.include_router(reviews.router)
     app.include_router(audit.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -10,8 +11,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.access_log import Access
 from api.bootstrap import Foresight
+from api.http.params import AgencyParam, CaseId, PersonId
 from api.http.problems import ProblemError
+from api.settings import Settings
 from api.users import User, authenticate
+from domain.errors import CaseNotFound
 
 READ_CASE_ROLES = frozenset({"practitioner", "manager", "reviewer"})
 APPEND_ROLES = frozenset({"practitioner", "manager"})
@@ -23,7 +27,15 @@ REPORT_ROLES = frozenset({"manager", "reviewer"})
 
 
 def get_foresight(request: Request) -> Foresight:
-    return request.app.state.foresight  # type: ignore[no-any-return]
+    """The application `create_app` built for this app (api/bootstrap.py)."""
+    foresight: Foresight = request.app.state.foresight
+    return foresight
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings the app was created with (not the process's environment)."""
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 bearer = HTTPBearer(auto_error=False, description="A token made with `foresight users add`")
@@ -54,6 +66,7 @@ def get_current_user(
 
 
 ForesightDep = Annotated[Foresight, Depends(get_foresight)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
@@ -66,24 +79,59 @@ def require(user: User, roles: frozenset[str], action: str) -> None:
         )
 
 
-def require_whole_record_report(foresight: Foresight, user: User, action: str) -> None:
-    """Reports built from the whole record of every case (the CIN census, children on
-    plans): reviewers, and managers of the agency that makes the statutory returns. Any other
-    manager sees what their own agency knows, so not these."""
-    require(user, REPORT_ROLES, action)
-    if user.role not in WHOLE_RECORD_ROLES and user.agency != foresight.returns_agency:
-        raise ProblemError(
-            403,
-            "Forbidden",
-            f"This report is the whole record of every case: for reviewers and managers of "
-            f"{foresight.returns_agency}; a {user.role} of {user.agency} sees what "
-            f"{user.agency} knows",
-        )
+def role_required(roles: frozenset[str], action: str) -> Callable[[User], User]:
+    """A dependency: the current user, if their role may do `action` (403 otherwise)."""
+
+    def allowed(user: CurrentUser) -> User:
+        require(user, roles, action)
+        return user
+
+    return allowed
 
 
-def viewing_agency(user: User, agency: str | None) -> str | None:
-    """Whose knowledge a reader sees: reviewers any (default the whole record), others their own."""
-    require(user, READ_CASE_ROLES, "read case data")
+def whole_record_report(action: str) -> Callable[[User, Foresight], User]:
+    """A dependency for reports built from the whole record of every case (the CIN census,
+    children on plans): reviewers, and managers of the agency that makes the statutory returns.
+    Any other manager sees what their own agency knows, so not these."""
+
+    def allowed(user: CurrentUser, foresight: ForesightDep) -> User:
+        require(user, REPORT_ROLES, action)
+        if user.role not in WHOLE_RECORD_ROLES and user.agency != foresight.returns_agency:
+            raise ProblemError(
+                403,
+                "Forbidden",
+                f"This report is the whole record of every case: for reviewers and managers of "
+                f"{foresight.returns_agency}; a {user.role} of {user.agency} sees what "
+                f"{user.agency} knows",
+            )
+        return user
+
+    return allowed
+
+
+# Who may do what: the current user, refused with 403 naming the action. A route's dependencies
+# run in the order its parameters are declared, and all of them before its own query parameters
+# are validated.
+Reader = Annotated[User, Depends(role_required(READ_CASE_ROLES, "read case data"))]
+WholeRecordReader = Annotated[
+    User, Depends(role_required(WHOLE_RECORD_ROLES, "see what other agencies held"))
+]
+ReviewOpener = Annotated[User, Depends(role_required(WHOLE_RECORD_ROLES, "open a review"))]
+ReviewReader = Annotated[User, Depends(role_required(WHOLE_RECORD_ROLES, "read a review"))]
+ReviewEditor = Annotated[User, Depends(role_required(WHOLE_RECORD_ROLES, "change a review"))]
+Auditor = Annotated[User, Depends(role_required(AUDIT_ROLES, "read the audit trail"))]
+AccessAuditor = Annotated[User, Depends(role_required(AUDIT_ROLES, "read the access log"))]
+Reporter = Annotated[User, Depends(role_required(REPORT_ROLES, "read authority-wide reports"))]
+TimelinessReporter = Annotated[
+    User, Depends(role_required(REPORT_ROLES, "read the timeliness report"))
+]
+WholeRecordReporter = Annotated[User, Depends(whole_record_report("read authority-wide reports"))]
+CensusReporter = Annotated[User, Depends(whole_record_report("read the CIN census"))]
+
+
+def get_viewing_agency(user: Reader, agency: AgencyParam = None) -> str | None:
+    """Whose knowledge a reader sees: reviewers any (default the whole record, None), others
+    their own."""
     if user.role in WHOLE_RECORD_ROLES:
         return agency.lower() if agency else None
     if agency and agency.lower() != user.agency:
@@ -93,6 +141,33 @@ def viewing_agency(user: User, agency: str | None) -> str | None:
             f"A {user.role} of {user.agency} sees what {user.agency} knows, not {agency}",
         )
     return user.agency
+
+
+ViewingAgency = Annotated[str | None, Depends(get_viewing_agency)]
+
+
+def get_known_case(case_id: CaseId, user: Reader, foresight: ForesightDep) -> str:
+    """The case id from the path, once the reader may read cases (403 first) and the caught-up
+    read models know the case (404 otherwise); the route then reads `foresight.queries`.
+
+    `user` is here so the role is checked before the case is looked up."""
+    if not foresight.caught_up().case_exists(case_id):
+        raise CaseNotFound(case_id)
+    return case_id
+
+
+KnownCase = Annotated[str, Depends(get_known_case)]
+
+
+def get_known_person(person_id: PersonId, user: Reader, foresight: ForesightDep) -> str:
+    """The person id from the path, once the reader may read cases (403 first) and some case
+    names the person (404 otherwise); the route then reads `foresight.queries`."""
+    if not foresight.caught_up().person_exists(person_id):
+        raise ProblemError(404, "Person not found", f"No case names a person {person_id!r}")
+    return person_id
+
+
+KnownPerson = Annotated[str, Depends(get_known_person)]
 
 
 def log_read(

@@ -1,23 +1,24 @@
-"""Query parameters shared by the read endpoints, validated into the types the queries take."""
+"""Path and query parameters shared by the endpoints, validated into the types the queries take."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import BeforeValidator
 
 from events.timepoints import parse_instant, parse_timepoint, start_of
+from events.vocabulary import IDENTIFIER_PATTERN
 
 
-def _instant(value: Any) -> Any:
+def _instant(value: object) -> datetime | None:
     if value in (None, ""):
         return None
     return parse_instant(value)
 
 
-def calendar_day(value: Any) -> Any:
+def calendar_day(value: object) -> date | None:
     """A query parameter's date: a date time point, not a time (None when absent)."""
     if value in (None, ""):
         return None
@@ -27,11 +28,14 @@ def calendar_day(value: Any) -> Any:
     return parsed
 
 
-def _start(value: Any) -> Any:
+def _start(value: object) -> datetime | None:
     if value in (None, ""):
         return None
     return start_of(parse_timepoint(value))
 
+
+CaseId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, examples=["FAM-0042"])]
+PersonId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, examples=["ava"])]
 
 AsKnownAt = Annotated[
     datetime | None,

@@ -310,6 +310,89 @@ def test_each_role_may_use_exactly_the_routes_the_readme_gives_it(
         assert client.counts() == before
 
 
+def unknown_url(route: Route) -> str:
+    """The route's address naming a case, person and review that do not exist."""
+    return route.path.format(
+        case_id="NO-SUCH-CASE", person_id="nobody", event_id=FIRST_DECISION, review_id="REV-none"
+    )
+
+
+# A parameter every read route refuses or ignores: it must never be what a caller learns first.
+BAD_PARAMETERS = {"as_known_at": "not-a-time", "agency": "!bad"}
+
+
+@pytest.mark.parametrize(
+    ("route", "role"),
+    [
+        pytest.param(route, role, id=f"{route} {role}")
+        for route in ROUTES
+        if route.method == "GET"
+        for role in ROLES
+        if role not in route.roles
+    ],
+)
+def test_a_role_refusal_comes_before_an_unknown_case_or_a_bad_parameter(
+    client: Client, route: Route, role: str
+) -> None:
+    """Who may is checked first: a role a route refuses gets 403, not 404 or 422, and nothing
+    is logged."""
+    before = client.counts()
+    response = client.http.get(
+        unknown_url(route),
+        params={**route.params, **BAD_PARAMETERS},
+        headers={"Authorization": f"Bearer {client.tokens[role]}"},
+    )
+    assert_problem(response, 403)
+    assert client.counts() == before
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        route
+        for route in ROUTES
+        if route.method == "GET"
+        and route.roles == READERS
+        and ("{case_id}" in route.path or "{person_id}" in route.path)
+    ],
+    ids=str,
+)
+def test_an_unknown_case_or_person_is_404_before_a_bad_parameter(
+    client: Client, route: Route
+) -> None:
+    """A reader is told the case or person is unknown before anything about the parameters."""
+    before = client.counts()
+    response = client.http.get(
+        unknown_url(route),
+        params={**route.params, "as_known_at": "not-a-time"},
+        headers={"Authorization": f"Bearer {client.tokens['reviewer']}"},
+    )
+    assert_problem(response, 404)
+    assert client.counts() == before
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        route
+        for route in ROUTES
+        if route.agency_in == "query" and ("{case_id}" in route.path or "{person_id}" in route.path)
+    ],
+    ids=str,
+)
+def test_another_agencys_view_is_refused_before_the_case_is_looked_up(
+    client: Client, route: Route
+) -> None:
+    """A practitioner asking for what another agency knew learns nothing about which cases
+    exist: 403, whether or not the case does."""
+    response = client.http.get(
+        unknown_url(route),
+        params={**route.params, "agency": OTHER_AGENCY},
+        headers={"Authorization": f"Bearer {client.tokens['practitioner']}"},
+    )
+    assert_problem(response, 403)
+
+
 @pytest.mark.parametrize("role", ["reviewer", "auditor", "admin"])
 def test_reviewers_auditors_and_admins_cannot_append_to_a_case(client: Client, role: str) -> None:
     """Whatever the body, even a batch naming their own agency: 403, and the log is unchanged."""

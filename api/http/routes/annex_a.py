@@ -11,22 +11,14 @@ from pydantic import BeforeValidator
 from api.access_log import EVERY_CASE
 from api.formats.annex_a import annex_a_csv_zip, annex_a_xlsx
 from api.formats.tables import MEDIA_TYPES
-from api.http.deps import (
-    REPORT_ROLES,
-    CurrentUser,
-    ForesightDep,
-    log_read,
-    require,
-    viewing_agency,
-)
-from api.http.params import AgencyParam, AsKnownAt, calendar_day
+from api.http.deps import ForesightDep, Reporter, ViewingAgency, log_read
+from api.http.params import AsKnownAt, calendar_day
 from api.http.problems import ProblemError
 from events.envelope import FieldError
 from events.timepoints import utc_now
 from replay.annex_a import annex_a_from_queries
 
-# Included by api/http/routes/exports.py under its /exports prefix.
-router = APIRouter(tags=["exports"])
+router = APIRouter(prefix="/exports", tags=["exports"])
 
 PeriodDay = Annotated[date, BeforeValidator(calendar_day)]
 
@@ -38,12 +30,12 @@ PeriodDay = Annotated[date, BeforeValidator(calendar_day)]
 )
 def export_annex_a(
     request: Request,
-    user: CurrentUser,
+    user: Reporter,
+    viewer: ViewingAgency,  # a manager: their own agency's knowledge only
     foresight: ForesightDep,
     period_from: Annotated[PeriodDay, Query(alias="from", description="First day, included")],
     period_to: Annotated[PeriodDay, Query(alias="to", description="Last day, included")],
     as_known_at: AsKnownAt = None,
-    agency: AgencyParam = None,
     output_format: Annotated[
         Literal["xlsx", "csv"],
         Query(alias="format", description="xlsx: a sheet per list; csv: a zip with a CSV per list"),
@@ -53,8 +45,6 @@ def export_annex_a(
     child protection and children looked after, from the whole record (or what `agency` knew)
     as known at `as_known_at` (default now). The same log and the same `as_known_at` give
     byte-identical files (the time used is in the `Foresight-As-Known-At` header)."""
-    require(user, REPORT_ROLES, "read authority-wide reports")
-    viewer = viewing_agency(user, agency)  # a manager: their own agency's knowledge only
     if period_to < period_from:
         raise ProblemError(
             422,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.formats.html import chronology_html
@@ -12,16 +12,18 @@ from api.formats.tables import MEDIA_TYPES, chronology_frame, frame_bytes
 from api.http.deps import (
     APPEND_ROLES,
     MANAGER_TYPES,
-    WHOLE_RECORD_ROLES,
     CurrentUser,
     ForesightDep,
+    KnownCase,
+    Reader,
+    ViewingAgency,
+    WholeRecordReader,
     log_read,
     require,
-    viewing_agency,
 )
 from api.http.params import (
-    AgencyParam,
     AsKnownAt,
+    CaseId,
     ChronologyFormat,
     OccurredFrom,
     OccurredTo,
@@ -30,18 +32,18 @@ from api.http.params import (
     Until,
 )
 from api.http.problems import ProblemError
-from domain.errors import CaseNotFound
+from api.users import User
 from events.envelope import EventEnvelope, FieldError, InvalidEventError, parse_event
+from events.fieldpaths import field_path
 from events.recorded import RecordedEvent
 from events.timepoints import utc_now
+from events.vocabulary import IDENTIFIER_PATTERN
 from projections.fold import ChronologyEntry
 from replay.foresight import ForesightView, foresight_view
 from replay.queries import ChronologyFilter, PlanOnDate
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
-IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$"
-CaseId = Annotated[str, Path(pattern=IDENTIFIER, examples=["FAM-0042"])]
 _APPEND_BODY = {
     "requestBody": {
         "required": True,
@@ -63,7 +65,8 @@ _APPEND_BODY = {
                             "type": "contact_received",
                             "occurred_at": "2024-03-01T10:15:00+00:00",
                             "subjects": ["ava"],
-                            "summary": "Neighbour reported shouting and a child crying late at night",
+                            "summary": "Neighbour reported shouting and a child crying late "
+                            "at night",
                             "significance": "significant",
                             "data": {"contact_kind": "concern", "outcome": "strategy_discussion"},
                         }
@@ -152,15 +155,17 @@ def append_events(
     foresight: ForesightDep,
     body: Annotated[Any, Body()],
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
-) -> Any:
-    """Append events to a case: all of them or none. `agency` and `recorded_by` come from the token."""
+) -> list[RecordedEvent] | RecordedEvent:
+    """Append events to a case: all of them or none. `agency` and `recorded_by` come from the
+    token."""
     require(user, APPEND_ROLES, "append to a case")
     items = body if isinstance(body, list) else [body]
     if not items:
         raise InvalidEventError([FieldError("(body)", "no events to append")])
-    envelopes, errors = [], []
+    envelopes: list[EventEnvelope] = []
+    errors: list[FieldError] = []
     for index, item in enumerate(items):
-        prefix = f"[{index}]" if isinstance(body, list) else ""
+        prefix = field_path(index) if isinstance(body, list) else ""
         try:
             envelopes.append(_submitted(item, case_id, user, prefix))
         except InvalidEventError as error:
@@ -178,7 +183,7 @@ def append_events(
     return list(outcome.events) if isinstance(body, list) else outcome.events[0]
 
 
-def _submitted(item: Any, case_id: str, user: Any, prefix: str) -> EventEnvelope:
+def _submitted(item: object, case_id: str, user: User, prefix: str) -> EventEnvelope:
     def at(name: str) -> str:
         return f"{prefix}.{name}" if prefix else name
 
@@ -226,29 +231,20 @@ def _check_may_record(envelope: EventEnvelope, user: Any, foresight: Any) -> Non
             )
 
 
-def _known_case(foresight: Any, case_id: str) -> Any:
-    queries = foresight.caught_up()
-    if not queries.case_exists(case_id):
-        raise CaseNotFound(case_id)
-    return queries
-
-
 @router.get(
     "/{case_id}/events", response_model=list[RecordedEvent], summary="The raw log of a case"
 )
 def case_events(
-    case_id: CaseId,
     request: Request,
-    user: CurrentUser,
+    user: Reader,
+    viewer: ViewingAgency,
+    case_id: KnownCase,
     foresight: ForesightDep,
     as_known_at: AsKnownAt = None,
     include_retracted: bool = True,
-    agency: AgencyParam = None,
-) -> Any:
+) -> list[RecordedEvent]:
     """The stored events of a case, in recording order, known at `as_known_at`."""
-    viewer = viewing_agency(user, agency)
-    queries = _known_case(foresight, case_id)
-    found = queries.events(
+    found = foresight.queries.events(
         case_id, as_known_at=as_known_at, include_retracted=include_retracted, agency=viewer
     )
     log_read(foresight, user, request, case_id=case_id, as_known_at=as_known_at, viewed_as=viewer)
@@ -262,14 +258,15 @@ def case_events(
     responses={200: {"content": {media: {} for media in MEDIA_TYPES.values()}}},
 )
 def case_chronology(
-    case_id: CaseId,
     request: Request,
-    user: CurrentUser,
+    user: Reader,
+    viewer: ViewingAgency,
+    case_id: KnownCase,
     foresight: ForesightDep,
     as_known_at: AsKnownAt = None,
-    agency: AgencyParam = None,
     subject: Annotated[
-        str | None, Query(pattern=IDENTIFIER, description="Only entries naming this person")
+        str | None,
+        Query(pattern=IDENTIFIER_PATTERN, description="Only entries naming this person"),
     ] = None,
     significance: Literal["routine", "significant", "key"] | None = None,
     types: Annotated[str | None, Query(description="Comma-separated event types")] = None,
@@ -277,10 +274,9 @@ def case_chronology(
     occurred_to: OccurredTo = None,
     include_retracted: bool = False,
     output_format: ChronologyFormat = "json",
-) -> Any:
+) -> Response:
     """Entries as known at `as_known_at` (to the whole record, or to `agency`), with filters."""
-    viewer = viewing_agency(user, agency)
-    queries = _known_case(foresight, case_id)
+    queries = foresight.queries
     where = ChronologyFilter(
         subject=subject,
         min_significance=significance,
@@ -321,36 +317,34 @@ def case_chronology(
     summary="Plans active on a date, as known at a time",
 )
 def case_plans(
-    case_id: CaseId,
     request: Request,
-    user: CurrentUser,
+    user: Reader,
+    case_id: KnownCase,
     foresight: ForesightDep,
     on: OnDate = None,
     as_known_at: AsKnownAt = None,
-) -> Any:
-    """Each plan active `on` a date as known at `as_known_at`, with goals, last review and due date."""
-    viewing_agency(user, None)
-    queries = _known_case(foresight, case_id)
+) -> list[PlanOnDate]:
+    """Each plan active `on` a date as known at `as_known_at`, with goals, last review and
+    due date."""
     log_read(foresight, user, request, case_id=case_id, as_known_at=as_known_at)
-    return queries.plans(case_id, on=on, as_known_at=as_known_at)
+    return foresight.queries.plans(case_id, on=on, as_known_at=as_known_at)
 
 
 @router.get(
     "/{case_id}/decisions", response_model=list[ChronologyEntry], summary="The decisions register"
 )
 def case_decisions(
-    case_id: CaseId,
     request: Request,
-    user: CurrentUser,
+    user: Reader,
+    viewer: ViewingAgency,
+    case_id: KnownCase,
     foresight: ForesightDep,
     as_known_at: AsKnownAt = None,
-    agency: AgencyParam = None,
-) -> Any:
-    """Every decision as known at `as_known_at`, with rationale, options and information relied on."""
-    viewer = viewing_agency(user, agency)
-    queries = _known_case(foresight, case_id)
+) -> list[ChronologyEntry]:
+    """Every decision as known at `as_known_at`, with rationale, options and information
+    relied on."""
     log_read(foresight, user, request, case_id=case_id, as_known_at=as_known_at, viewed_as=viewer)
-    return queries.decisions(case_id, as_known_at=as_known_at, agency=viewer)
+    return foresight.queries.decisions(case_id, as_known_at=as_known_at, agency=viewer)
 
 
 @router.get(
@@ -362,11 +356,10 @@ def decision_foresight(
     case_id: CaseId,
     event_id: str,
     request: Request,
-    user: CurrentUser,
+    user: WholeRecordReader,
     foresight: ForesightDep,
-) -> Any:
+) -> ForesightView:
     """The foresight view of one decision (reviewers only: it shows other agencies' records)."""
-    require(user, WHOLE_RECORD_ROLES, "see what other agencies held")
     view = foresight_view(foresight.caught_up(), case_id, event_id)
     log_read(foresight, user, request, case_id=case_id, as_known_at=view.cutoff)
     return view
@@ -378,21 +371,19 @@ def decision_foresight(
     summary="What became known between two times",
 )
 def case_changes(
-    case_id: CaseId,
     request: Request,
-    user: CurrentUser,
+    user: Reader,
+    viewer: ViewingAgency,
+    case_id: KnownCase,
     foresight: ForesightDep,
     since: Since,
     until: Until = None,
-    agency: AgencyParam = None,
-) -> Any:
+) -> JSONResponse:
     """New events, corrections, retractions and shares that became known in (since, until]."""
-    viewer = viewing_agency(user, agency)
-    queries = _known_case(foresight, case_id)
     log_read(foresight, user, request, case_id=case_id, as_known_at=until, viewed_as=viewer)
     return JSONResponse(
         [
             event.model_dump(mode="json")
-            for event in queries.changes(case_id, since=since, until=until, agency=viewer)
+            for event in foresight.queries.changes(case_id, since=since, until=until, agency=viewer)
         ]
     )

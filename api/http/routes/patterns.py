@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from api.http.deps import CurrentUser, ForesightDep, log_read, viewing_agency
-from api.http.params import AgencyParam, AsKnownAt
+from api.http.deps import ForesightDep, KnownCase, Reader, ViewingAgency, log_read
+from api.http.params import AsKnownAt
 from api.http.problems import ProblemError
-from api.http.routes.cases import IDENTIFIER, CaseId, _known_case
 from events.envelope import FieldError
+from events.vocabulary import IDENTIFIER_PATTERN
 from replay.patterns import DEFAULT_RULES, PATTERN_TYPES, CasePatterns, WindowRule, case_patterns
 from replay.queries import ChronologyFilter
 
@@ -31,17 +31,18 @@ WindowParam = Annotated[
 ]
 
 
-def _rules(texts: list[str] | None) -> list[WindowRule]:
-    if not texts:
+def window_rules(window: WindowParam = None) -> list[WindowRule]:
+    """The window rules asked for (422 naming `query.window` if any is not a rule)."""
+    if not window:
         return list(DEFAULT_RULES)
-    errors = []
-    rules = []
-    for text in texts:
+    errors: list[FieldError] = []
+    rules: list[WindowRule] = []
+    for text in window:
         try:
             rules.append(WindowRule.parse(text))
         except ValueError as error:
             errors.append(FieldError("query.window", str(error)))
-    if len(texts) > MAX_RULES:
+    if len(window) > MAX_RULES:
         errors.append(FieldError("query.window", f"at most {MAX_RULES} windows"))
     if errors:
         raise ProblemError(
@@ -50,26 +51,31 @@ def _rules(texts: list[str] | None) -> list[WindowRule]:
     return rules
 
 
+# A dependency, so a bad rule is refused after the reader's role and agency and before the case
+# is looked up.
+WindowRules = Annotated[list[WindowRule], Depends(window_rules)]
+
+
 @router.get(
     "/{case_id}/patterns",
     response_model=CasePatterns,
     summary="Repeated contacts, repeated 'no further action', plans ended and restarted",
 )
 def case_patterns_view(
-    case_id: CaseId,
     request: Request,
-    user: CurrentUser,
+    user: Reader,
+    viewer: ViewingAgency,
+    rules: WindowRules,
+    case_id: KnownCase,
     foresight: ForesightDep,
     as_known_at: AsKnownAt = None,
-    agency: AgencyParam = None,
     subject: Annotated[
-        str | None, Query(pattern=IDENTIFIER, description="Only what names this child")
+        str | None, Query(pattern=IDENTIFIER_PATTERN, description="Only what names this child")
     ] = None,
-    window: WindowParam = None,
     min_nfa_run: Annotated[
         int, Query(ge=2, le=100, description="Shortest run of 'no further action' reported")
     ] = 2,
-) -> Any:
+) -> CasePatterns:
     """Contacts counted in rolling windows (over all, per source agency, per concern) with each
     contact's outcome; totals; runs of consecutive "no further action"; strategy discussions
     ending in no further action; plans of a kind ended and started again for the same child.
@@ -79,10 +85,7 @@ def case_patterns_view(
     a contact merge into one episode. Built from the chronology as known at `as_known_at`, to
     `agency` (corrections applied, retracted entries left out). Facts to interpret, not a score.
     """
-    viewer = viewing_agency(user, agency)
-    rules = _rules(window)
-    queries = _known_case(foresight, case_id)
-    entries = queries.chronology(
+    entries = foresight.queries.chronology(
         case_id,
         as_known_at=as_known_at,
         agency=viewer,

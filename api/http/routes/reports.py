@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Query, Request, Response
 
 from api.access_log import EVERY_CASE
 from api.formats.tables import MEDIA_TYPES, frame_bytes
-from api.http.deps import (
-    CurrentUser,
-    ForesightDep,
-    log_read,
-    require_whole_record_report,
-)
+from api.http.deps import ForesightDep, WholeRecordReporter, log_read
 from api.http.params import AsKnownAt, OnDate
 from replay.authority import AuthorityQueries, ChildOnPlan
 
@@ -30,16 +25,15 @@ PlanKind = Literal["child_protection", "child_in_need", "looked_after", "early_h
 )
 def children_on_plans(
     request: Request,
-    user: CurrentUser,
+    user: WholeRecordReporter,
     foresight: ForesightDep,
     kind: Annotated[PlanKind, Query(description="The kind of plan")] = "child_protection",
     on: OnDate = None,
     as_known_at: AsKnownAt = None,
     output_format: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json",
-) -> Any:
+) -> list[ChildOnPlan] | Response:
     """For example, the children on a child protection plan on 31 March as the record knew it
     on 1 April (a plan ending on the date counts as active that day)."""
-    require_whole_record_report(foresight, user, "read authority-wide reports")
     foresight.caught_up()
     children = AuthorityQueries(foresight.queries.engine).children_on_plans(
         kind=kind, on=on, as_known_at=as_known_at

@@ -9,22 +9,21 @@ from fastapi.responses import HTMLResponse
 
 from api.formats.html import review_html
 from api.formats.tables import MEDIA_TYPES, review_frames, workbook_bytes
-from api.http.deps import WHOLE_RECORD_ROLES, CurrentUser, ForesightDep, log_read, require
-from api.http.routes.cases import IDENTIFIER
+from api.http.deps import ForesightDep, ReviewEditor, ReviewOpener, ReviewReader, log_read
 from domain.reviewing import ReviewDesk
 from events.reviews import EpisodeSelection, FindingRecord, ReviewOpening
+from events.vocabulary import IDENTIFIER_PATTERN
 from replay.review_view import ReviewView, review_view
 
 router = APIRouter(prefix="/reviews", tags=["reviews"])
-ReviewId = Annotated[str, Path(pattern=IDENTIFIER)]
+ReviewId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN)]
 
 
 @router.post("", status_code=201, response_model=ReviewView, summary="Open a review of a case")
 def open_review(
-    opening: ReviewOpening, request: Request, user: CurrentUser, foresight: ForesightDep
-) -> Any:
+    opening: ReviewOpening, request: Request, user: ReviewOpener, foresight: ForesightDep
+) -> ReviewView:
     """A reviewer opens a review, optionally of the case as known at a date."""
-    require(user, WHOLE_RECORD_ROLES, "open a review")
     review = ReviewDesk(foresight.service).open(opening, user.name)
     log_read(foresight, user, request, case_id=opening.case_id)
     return review_view(foresight.caught_up(), review)
@@ -39,12 +38,11 @@ def open_review(
 def get_review(
     review_id: ReviewId,
     request: Request,
-    user: CurrentUser,
+    user: ReviewReader,
     foresight: ForesightDep,
     output_format: Annotated[Literal["json", "html", "xlsx"], Query(alias="format")] = "json",
-) -> Any:
+) -> ReviewView | Response:
     """Each episode with the foresight view of each decision in it, and the findings."""
-    require(user, WHOLE_RECORD_ROLES, "read a review")
     review = ReviewDesk(foresight.service).get(review_id)
     view = review_view(foresight.caught_up(), review)
     log_read(foresight, user, request, case_id=review.case_id)
@@ -61,18 +59,16 @@ def get_review(
 
 @router.post("/{review_id}/episodes", status_code=201, summary="Select a key practice episode")
 def select_episode(
-    review_id: ReviewId, selection: EpisodeSelection, user: CurrentUser, foresight: ForesightDep
+    review_id: ReviewId, selection: EpisodeSelection, user: ReviewEditor, foresight: ForesightDep
 ) -> dict[str, Any]:
     """A titled span of time and the case events it is made of (all must be in the case)."""
-    require(user, WHOLE_RECORD_ROLES, "change a review")
     return ReviewDesk(foresight.service).select_episode(review_id, selection, user.name)
 
 
 @router.post("/{review_id}/findings", status_code=201, summary="Record a finding")
 def record_finding(
-    review_id: ReviewId, finding: FindingRecord, user: CurrentUser, foresight: ForesightDep
+    review_id: ReviewId, finding: FindingRecord, user: ReviewEditor, foresight: ForesightDep
 ) -> dict[str, Any]:
     """Text, contributory factors from the Learning Together typology or free tags, and the
     events it rests on (all must be in the case)."""
-    require(user, WHOLE_RECORD_ROLES, "change a review")
     return ReviewDesk(foresight.service).record_finding(review_id, finding, user.name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -19,17 +19,16 @@ from api.formats.timeliness import (
     timeliness_report,
 )
 from api.http.deps import (
-    REPORT_ROLES,
-    CurrentUser,
     ForesightDep,
+    KnownCase,
+    Reader,
+    SettingsDep,
+    TimelinessReporter,
+    ViewingAgency,
     log_read,
-    require,
-    viewing_agency,
 )
-from api.http.params import AgencyParam, AsKnownAt, OnDate
+from api.http.params import AsKnownAt, OnDate
 from api.http.problems import ProblemError
-from api.http.routes.cases import CaseId, _known_case
-from api.settings import Settings
 from events.envelope import FieldError
 from events.timepoints import local_date, utc_now
 from replay.queries import ChronologyFilter
@@ -48,14 +47,6 @@ RulesParam = Annotated[
 ]
 
 
-def _app_settings(request: Request) -> Settings:
-    """The settings the app was created with (not the process's environment)."""
-    return request.app.state.settings  # type: ignore[no-any-return]
-
-
-SettingsDep = Annotated[Settings, Depends(_app_settings)]
-
-
 class CaseTimelinessView(CaseTimeliness):
     """A case's intervals as known at a time, to the record or one agency."""
 
@@ -64,21 +55,28 @@ class CaseTimelinessView(CaseTimeliness):
     viewed_as: str | None
 
 
-def _rules(settings: Settings, name: str | None) -> RulePack:
+def rule_pack(settings: SettingsDep, rules: RulesParam = None) -> RulePack:
+    """The rule pack asked for, else the configured default (422 naming `query.rules` if there
+    is no such pack; 500 if the configured packs cannot be read)."""
     try:
         default, packs = rule_packs(settings.timescales)
     except TimescalesSettingError as error:
         raise ProblemError(500, "Timescales misconfigured", str(error)) from None
-    if name is None:
+    if rules is None:
         return default
-    if name not in packs:
+    if rules not in packs:
         raise ProblemError(
             422,
             "Invalid request",
-            f"No rule pack named {name!r}",
+            f"No rule pack named {rules!r}",
             [FieldError("query.rules", "expected one of " + ", ".join(packs))],
         )
-    return packs[name]
+    return packs[rules]
+
+
+# A dependency, so an unknown pack is refused after the reader's role and agency and before the
+# case is looked up.
+ChosenRulePack = Annotated[RulePack, Depends(rule_pack)]
 
 
 def _on(on: date | None, as_known_at: datetime | None) -> date:
@@ -92,25 +90,21 @@ def _on(on: date | None, as_known_at: datetime | None) -> date:
     summary="Intervals between milestones beside local timescales (information)",
 )
 def case_timeliness_view(
-    case_id: CaseId,
     request: Request,
-    user: CurrentUser,
+    user: Reader,
+    viewer: ViewingAgency,
+    pack: ChosenRulePack,
+    case_id: KnownCase,
     foresight: ForesightDep,
-    settings: SettingsDep,
     as_known_at: AsKnownAt = None,
-    agency: AgencyParam = None,
-    rules: RulesParam = None,
     on: OnDate = None,
-) -> Any:
+) -> CaseTimelinessView:
     """Contact to decision, to assessment start and completion; strategy discussion to initial
     conference; conference to plan; plan start to first review, review to review. Each in
     calendar and working days, beside the local timescale and the date it falls on; open
     milestones measured to `on` (default: the as-known-at date, or today). Information for
     practitioners and managers, not a pass or fail."""
-    viewer = viewing_agency(user, agency)
-    pack = _rules(settings, rules)
-    queries = _known_case(foresight, case_id)
-    entries = queries.chronology(
+    entries = foresight.queries.chronology(
         case_id,
         as_known_at=as_known_at,
         agency=viewer,
@@ -132,9 +126,10 @@ def case_timeliness_view(
 )
 def timeliness_report_view(
     request: Request,
-    user: CurrentUser,
+    user: TimelinessReporter,
+    viewer: ViewingAgency,
+    pack: ChosenRulePack,
     foresight: ForesightDep,
-    settings: SettingsDep,
     occurred_from: Annotated[
         date | None, Query(alias="from", description="First milestones on or after this date")
     ] = None,
@@ -142,18 +137,13 @@ def timeliness_report_view(
         date | None, Query(alias="to", description="First milestones on or before this date")
     ] = None,
     as_known_at: AsKnownAt = None,
-    agency: AgencyParam = None,
-    rules: RulesParam = None,
     on: OnDate = None,
     output_format: Annotated[
         Literal["json", "csv", "xlsx"], Query(alias="format", description="Output format")
     ] = "json",
-) -> Any:
+) -> TimelinessReport | Response:
     """For managers (their agency's knowledge) and reviewers (the record, or one agency). CSV
     has one row per interval; XLSX adds the summary and the rule pack; JSON has both."""
-    require(user, REPORT_ROLES, "read the timeliness report")
-    viewer = viewing_agency(user, agency)
-    pack = _rules(settings, rules)
     if occurred_from and occurred_to and occurred_to < occurred_from:
         raise ProblemError(
             422,
