@@ -18,6 +18,8 @@ from events.envelope import parse_event
 out = Console()
 
 
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
 DEMO_USERS = (
     ("sw-jones", "practitioner", "social_care"),
     ("tm-hughes", "manager", "social_care"),
@@ -30,8 +32,8 @@ DEMO_USERS = (
 
 
 def demo(
-    host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to serve on")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port to serve on")] = DEFAULT_PORT,
     serve_api: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve after loading")
     ] = True,
@@ -45,7 +47,7 @@ def demo(
     ] = 60,
 ) -> None:
     """Load the multi-agency demo case FAM-0042 and a generated authority around it, make demo
-    users, and serve the API."""
+    users, and serve the API and the web page."""
     settings = get_settings()
     foresight = bootstrap(settings)
     service = foresight.service
@@ -70,28 +72,46 @@ def demo(
     log_cli_read(queries, "demo", case_id=DEMO_CASE)
     entries = queries.chronology(DEMO_CASE)
     out.print(chronology_table(DEMO_CASE, entries, None, None))
-    base = f"http://{host}:{port}"
     out.print("Demo users (new tokens on every run):")
     for name, role, agency in DEMO_USERS:
         _, token = issue_token(queries.engine, name, role, agency)
         print(f"  {name:<13} {role:<13} {agency:<23} {token}")
+    if not serve_api:
+        # No address: nothing answers at one until the store is served.
+        out.print(
+            f"Nothing is served (--no-serve). To serve this store: {serve_command(host, port)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    base = f"http://{host}:{port}"
     out.print(
+        f"Web page: {base}/ui/cases/{DEMO_CASE} (sign in with a token above)\n"
         f"API docs: {base}/docs\n"
         f"Chronology: curl -H 'Authorization: Bearer <token>' "
         f"'{base}/cases/{DEMO_CASE}/chronology?as_known_at=2024-01-16T12:00'",
         highlight=False,
         soft_wrap=True,
     )
-    if serve_api:
-        serve(host=host, port=port, workers=1)
+    serve(host=host, port=port, workers=1)
+
+
+def serve_command(host: str, port: int) -> str:
+    """The `foresight serve` that serves on the address the demo was given."""
+    command = "foresight serve"
+    if host != DEFAULT_HOST:
+        command += f" --host {host}"
+    if port != DEFAULT_PORT:
+        command += f" --port {port}"
+    return command
 
 
 WORKER_START_SECONDS = 60
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to serve on")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port to serve on")] = DEFAULT_PORT,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
     """Serve the API for the store named by FORESIGHT_DB_URL."""
