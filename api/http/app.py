@@ -57,10 +57,30 @@ def _document_problems(schema: dict[str, Any]) -> None:
         components.pop(unused, None)
 
 
+class ForesightApp(FastAPI):
+    """FastAPI whose OpenAPI document names the event envelope and documents each problem."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            schema = get_openapi(
+                title=self.title,
+                version=self.version,
+                description=self.description,
+                routes=self.routes,
+            )
+            envelope = EventEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(envelope.pop("$defs", {}))
+            components["EventEnvelope"] = envelope
+            _document_problems(schema)
+            self.openapi_schema = schema
+        return self.openapi_schema
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The HTTP API over the store the settings name."""
     settings = settings or get_settings()
-    app = FastAPI(
+    app = ForesightApp(
         docs_url=None,  # served below from vendored assets: no CDN at run time
         redoc_url=None,
         title="Foresight",
@@ -90,19 +110,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders)
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
-            )
-            envelope = EventEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components.update(envelope.pop("$defs", {}))
-            components["EventEnvelope"] = envelope
-            _document_problems(schema)
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -69,7 +68,7 @@ class BodySizeLimit:
         )
 
 
-async def send_problem(send: Send, problem: dict[str, Any]) -> None:
+async def send_problem(send: Send, problem: dict[str, object]) -> None:
     """A whole problem+json response, sent at the ASGI level (outside FastAPI's handlers)."""
     body = json.dumps(problem).encode()
     await send(

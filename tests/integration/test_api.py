@@ -20,6 +20,7 @@ import sqlalchemy
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.bootstrap import Foresight
 from api.formats.tables import CHRONOLOGY_COLUMNS, MEDIA_TYPES
 from api.http.app import create_app
 from api.http.middleware import MAX_BODY_BYTES
@@ -61,12 +62,17 @@ class Api:
         self.tokens = tokens
 
     @property
+    def foresight(self) -> Foresight:
+        foresight: Foresight = self.app.state.foresight
+        return foresight
+
+    @property
     def service(self) -> CaseService:
-        return self.app.state.foresight.service  # type: ignore[no-any-return]
+        return self.foresight.service
 
     @property
     def engine(self) -> sqlalchemy.Engine:
-        return self.app.state.foresight.queries.engine  # type: ignore[no-any-return]
+        return self.foresight.queries.engine
 
     def auth(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
@@ -109,7 +115,8 @@ class Api:
     def access_rows(self, reader: str) -> list[dict[str, Any]]:
         response = self.get("auditor-khan", "/audit/access", reader=reader)
         assert response.status_code == 200, response.text
-        return response.json()  # type: ignore[no-any-return]
+        rows: list[dict[str, Any]] = response.json()
+        return rows
 
 
 @pytest.fixture(scope="module")
@@ -143,14 +150,14 @@ def assert_problem(
     """The response is an RFC 9457 problem with this status (naming `field` if given)."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
-    problem = response.json()
+    problem: dict[str, Any] = response.json()
     assert problem["status"] == status
     assert problem["title"]
     assert isinstance(problem["errors"], list)
     if field is not None:
         assert field in [error["field"] for error in problem["errors"]], problem
         assert all(error["reason"] for error in problem["errors"])
-    return problem  # type: ignore[no-any-return]
+    return problem
 
 
 def ids(entries: list[dict[str, Any]]) -> list[str]:

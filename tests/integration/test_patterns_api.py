@@ -183,7 +183,8 @@ class Api:
     def ok(self, user: str, **params: Any) -> dict[str, Any]:
         response = self.get(user, **params)
         assert response.status_code == 200, response.text
-        return response.json()  # type: ignore[no-any-return]
+        patterns: dict[str, Any] = response.json()
+        return patterns
 
 
 @pytest.fixture(scope="module")

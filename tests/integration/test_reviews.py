@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
+from api.bootstrap import Foresight
 from api.http.app import create_app
 from api.samples.demo import demo_case_events, demo_id
 from api.settings import Settings
 from api.users import add_user
 from events.envelope import parse_event
+from events.recorded import RecordedEvent
+
+
+class ReviewClient(TestClient):
+    """A TestClient with a token per role, the demo case's stored events, and an event id of
+    another case."""
+
+    tokens: dict[str, str]
+    case_events: Callable[[], list[RecordedEvent]]
+    other_event: str
 
 
 @pytest.fixture(scope="module")
-def client(store_url):
+def client(store_url: Callable[[], str]) -> ReviewClient:
     url = store_url()
     app = create_app(Settings(db_url=url))
-    foresight = app.state.foresight
+    foresight: Foresight = app.state.foresight
     foresight.service.append([parse_event(raw) for raw in demo_case_events()])
     foresight.service.append(
         [
@@ -34,7 +46,7 @@ def client(store_url):
             )
         ]
     )
-    client = TestClient(app)
+    client = ReviewClient(app)
     tokens = {}
     for name, role, agency in (
         ("rev-ada", "reviewer", "review"),
@@ -42,13 +54,13 @@ def client(store_url):
         ("aud-cy", "auditor", "ig"),
     ):
         tokens[role] = add_user(foresight.queries.engine, name, role, agency)[1]
-    client.tokens = tokens  # type: ignore[attr-defined]
-    client.case_events = lambda: foresight.service.case_events("FAM-0042")  # type: ignore[attr-defined]
-    client.other_event = str(foresight.service.case_events("OTHER-1")[0].event_id)  # type: ignore[attr-defined]
+    client.tokens = tokens
+    client.case_events = lambda: foresight.service.case_events("FAM-0042")
+    client.other_event = str(foresight.service.case_events("OTHER-1")[0].event_id)
     return client
 
 
-def as_(client, role: str) -> dict[str, str]:
+def as_(client: ReviewClient, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {client.tokens[role]}"}
 
 

@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
 from api import users
+from api.bootstrap import Foresight
 from api.http.app import create_app
 from api.http.middleware import PAGE_POLICY
 from api.samples.demo import DEMO_CASE, demo_case_events, demo_id
@@ -162,7 +163,8 @@ class Client:
 
     @property
     def engine(self) -> sqlalchemy.Engine:
-        return self.app.state.foresight.queries.engine  # type: ignore[no-any-return]
+        foresight: Foresight = self.app.state.foresight
+        return foresight.queries.engine
 
     def call(
         self,
@@ -507,7 +509,9 @@ def test_a_reissued_token_replaces_the_old_one(client: Client) -> None:
     _, old = add_user(client.engine, name, "manager", "health")
     _, new = issue_token(client.engine, name, "manager", "health")
     assert authenticate(client.engine, old) is None
-    assert authenticate(client.engine, new).name == name  # type: ignore[union-attr]
+    reissued = authenticate(client.engine, new)
+    assert reissued is not None
+    assert reissued.name == name
 
 
 # -- headers ----------------------------------------------------------------------------------

@@ -48,7 +48,8 @@ def app_client(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestCli
 
 
 def _foresight(client: TestClient) -> Foresight:
-    return cast(FastAPI, client.app).state.foresight  # type: ignore[no-any-return]
+    foresight: Foresight = cast(FastAPI, client.app).state.foresight
+    return foresight
 
 
 def _note(summary: str, event_id: str | None = None) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, RedirectResponse
@@ -59,6 +58,6 @@ me_router = APIRouter(tags=["system"])
 
 
 @me_router.get("/me", response_model=Me, summary="Who the token belongs to")
-def me(user: CurrentUser) -> Any:
+def me(user: CurrentUser) -> Me:
     """The signed-in user's name, role and agency (the page shows them)."""
     return Me(name=user.name, role=user.role, agency=user.agency)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import BaseModel
 
@@ -25,7 +23,7 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, summary="Liveness, store kind, projection lag")
-def health(foresight: ForesightDep) -> Any:
+def health(foresight: ForesightDep) -> Health:
     """No token needed: it shows no case data."""
     position = foresight.runner.position()
     events = foresight.service.recorder.max_notification_id() or 0
