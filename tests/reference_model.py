@@ -56,7 +56,7 @@ def chronology_as_known_at(
         event_id = str(event.event_id)
         if event.type in AMENDING or event_id in retracted:
             continue
-        seen = {
+        seen: dict[str, Any] = {
             "event_id": event_id,
             "occurred_at": event.occurred_at,
             "summary": event.summary,

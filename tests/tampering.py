@@ -112,7 +112,8 @@ class Tamperer:
         return [
             IndexRow(*row)
             for row in self._rows(
-                f"SELECT position, event_id, case_id, case_version FROM {INDEX_TABLE} ORDER BY position"
+                f"SELECT position, event_id, case_id, case_version FROM {INDEX_TABLE} "
+                "ORDER BY position"
             )
         ]
 
@@ -125,7 +126,7 @@ class Tamperer:
             )
         ]
 
-    # -- editing -------------------------------------------------------------------------------------
+    # -- editing -----------------------------------------------------------------------------------
 
     def _execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         # No parameters, no placeholders: the trigger function's text has '%' in it.
@@ -135,7 +136,8 @@ class Tamperer:
             self.connection.execute(statement)
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        """Any SQL, `?` for parameters, committed (a refused statement raises the driver's error)."""
+        """Any SQL, `?` for parameters, committed (a refused statement raises the driver's
+        error)."""
         try:
             self._execute(statement, params)
         except Exception:
@@ -274,7 +276,8 @@ class Tamperer:
             self.set_state(row.position, encode(state))
 
     def empty(self) -> None:
-        """Remove every event, index row and snapshot, leaving the store as new (for test fixtures)."""
+        """Remove every event, index row and snapshot, leaving the store as new (for test
+        fixtures)."""
         self.disarm()
         for table in (self.events, INDEX_TABLE, self.snapshots):
             self._execute(f"DELETE FROM {table}")
@@ -335,7 +338,8 @@ class PostgresTamperer(Tamperer):
         for table in self.tables:
             if drop:
                 for (name,) in self._rows(
-                    "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = %s::regclass",
+                    "SELECT tgname FROM pg_trigger "
+                    "WHERE NOT tgisinternal AND tgrelid = %s::regclass",
                     [table],
                 ):
                     self._execute(f'DROP TRIGGER "{name}" ON "{table}"')

@@ -1,4 +1,5 @@
-"""Properties of "as known at T" over generated multi-agency cases, against a plain reference fold."""
+"""Properties of "as known at T" over generated multi-agency cases, against a plain reference
+fold."""
 
 from __future__ import annotations
 

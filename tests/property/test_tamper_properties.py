@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
+from typing import Protocol, TypeVar
 from uuid import UUID, uuid4
 
 import hypothesis
@@ -54,6 +55,14 @@ from tests.tampering import (
 EXAMPLES = int(os.environ.get("FORESIGHT_TAMPER_EXAMPLES", "25"))
 CASE_TOPIC_PREFIX = "domain.case:"
 APPENDED_TOGETHER = 3
+
+Drawn = TypeVar("Drawn")
+
+
+class Draw(Protocol):
+    """Hypothesis's draw, as a strategy gets it and as the test's `data.draw` is."""
+
+    def __call__(self, strategy: st.SearchStrategy[Drawn], label: object = None) -> Drawn: ...
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,8 @@ def fill(db_url: str, plan: StorePlan) -> Anchor:
         report = verify_store(service)
     finally:
         service.close()
-    assert report.ok and report.anchor is not None, report
+    assert report.ok, report
+    assert report.anchor is not None, report
     return report.anchor
 
 
@@ -157,14 +167,15 @@ def is_case_row(row: StoredRow) -> bool:
     return row.topic.startswith(CASE_TOPIC_PREFIX)
 
 
-def flip_a_byte(draw: st.DrawFn, state: bytes) -> bytes:
+def flip_a_byte(draw: Draw, state: bytes) -> bytes:
     offset = draw(st.integers(0, len(state) - 1))
     new = draw(st.integers(0, 255).filter(lambda value: value != state[offset]))
     return state[:offset] + bytes([new]) + state[offset + 1 :]
 
 
-def tamper(draw: st.DrawFn, tamperer: Tamperer) -> Expected:
-    """Draw one tampering that the store's contents allow, make it, and say what verify must find."""
+def tamper(draw: Draw, tamperer: Tamperer) -> Expected:  # noqa: PLR0911 - one return per kind of tampering, each saying what verify must find
+    """Draw one tampering that the store's contents allow, make it, and say what verify must
+    find."""
     rows = tamperer.rows()
     index = {row.position: row for row in tamperer.index_rows()}
     by_aggregate: dict[UUID, list[StoredRow]] = {}
@@ -261,25 +272,29 @@ def tamper(draw: st.DrawFn, tamperer: Tamperer) -> Expected:
         tip = head[target]
         hashes = {"0" * 64, *(decode(row.state)["hash"] for row in case_rows)}
         wrong = draw(st.sampled_from(sorted(hashes - {decode(tip.state)["hash"]})))
-        state = decode(tip.state)
-        state.pop("originator_topic", None)
-        state.pop("case_id", None)
-        state["entry"] = {**state["entry"], "event_id": str(uuid4()), "summary": "Forged"}
-        case_id = state["entry"]["case_id"]
-        timestamp = recorded_at(state)
-        state["prev_hash"] = wrong
-        state["hash"] = chain_hash(
+        forged_link = decode(tip.state)
+        forged_link.pop("originator_topic", None)
+        forged_link.pop("case_id", None)
+        forged_link["entry"] = {
+            **forged_link["entry"],
+            "event_id": str(uuid4()),
+            "summary": "Forged",
+        }
+        case_id = forged_link["entry"]["case_id"]
+        timestamp = recorded_at(forged_link)
+        forged_link["prev_hash"] = wrong
+        forged_link["hash"] = chain_hash(
             wrong,
             case_id=case_id,
             version=tip.version + 1,
             recorded_at=timestamp,
-            entry=state["entry"],
+            entry=forged_link["entry"],
         )
         position = tamperer.insert_event(
-            target, tip.version + 1, "domain.case:Case.EntryRecorded", encode(state)
+            target, tip.version + 1, "domain.case:Case.EntryRecorded", encode(forged_link)
         )
         tamperer.insert_index_row(
-            IndexRow(position, state["entry"]["event_id"], case_id, tip.version + 1)
+            IndexRow(position, forged_link["entry"]["event_id"], case_id, tip.version + 1)
         )
         return Expected(True, frozenset({position}), case_id)
 

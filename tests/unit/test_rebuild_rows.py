@@ -64,9 +64,14 @@ def test_every_case_goes_whole_to_exactly_one_share_however_the_log_interleaves(
 
 def test_the_collector_runs_rarely_during_a_rebuild_and_as_before_after_it_even_if_it_fails():
     before = gc.get_threshold()
-    with pytest.raises(RuntimeError), rare_garbage_collections():
-        assert gc.get_threshold() == (REBUILD_GC_THRESHOLD, *before[1:])
-        raise RuntimeError("the rebuild failed")
+
+    def failing_rebuild() -> None:
+        with rare_garbage_collections():
+            assert gc.get_threshold() == (REBUILD_GC_THRESHOLD, *before[1:])
+            raise RuntimeError("the rebuild failed")
+
+    with pytest.raises(RuntimeError, match="the rebuild failed"):
+        failing_rebuild()
     assert gc.get_threshold() == before
 
 

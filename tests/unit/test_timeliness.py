@@ -42,12 +42,11 @@ def entry(
     """A chronology entry as the read side gives it; known (and recorded) when it happened
     unless `known` says otherwise."""
     occurred_at = parse_timepoint(occurred)
+    point = parse_timepoint(known) if known else occurred_at
     known_at = (
-        parse_timepoint(known)
-        if known
-        else occurred_at
-        if isinstance(occurred_at, datetime)
-        else datetime.combine(occurred_at, datetime.min.time(), tzinfo=UTC)
+        point
+        if isinstance(point, datetime)
+        else datetime.combine(point, datetime.min.time(), tzinfo=UTC)
     )
     position = next(_positions)
     return ChronologyEntry(

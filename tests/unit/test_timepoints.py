@@ -22,8 +22,16 @@ from events.timepoints import (
 from tests.conftest import event
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(
+    year: int,
+    month: int,
+    day: int,
+    hour: int = 0,
+    minute: int = 0,
+    second: int = 0,
+    microsecond: int = 0,
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=UTC)
 
 
 def test_a_date_stays_a_date() -> None:
@@ -38,6 +46,7 @@ def test_an_instant_is_written_in_utc() -> None:
     """A datetime with an offset is converted to UTC and written with +00:00."""
     parsed = parse_timepoint("2024-03-01T10:15:00+02:00")
     assert parsed == utc(2024, 3, 1, 8, 15)
+    assert isinstance(parsed, datetime)
     assert parsed.utcoffset() == timedelta(0)
     assert format_timepoint(parsed) == "2024-03-01T08:15:00+00:00"
 

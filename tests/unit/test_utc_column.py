@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.dialects import sqlite
@@ -40,9 +41,5 @@ def test_the_bulk_conversion_gives_the_same_texts_and_they_sort_as_time(
 
 
 def test_a_naive_datetime_is_refused() -> None:
-    try:
+    with pytest.raises(ValueError, match="naive"):
         COLUMN.process_bind_param(datetime(2024, 1, 1), DIALECT)
-    except ValueError as error:
-        assert "naive" in str(error)
-    else:
-        raise AssertionError("a naive datetime was stored")
