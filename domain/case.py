@@ -21,6 +21,7 @@ from events.envelope import (
     entry_content,
     field_errors,
 )
+from events.fieldpaths import field_path
 from events.timepoints import Timepoint, is_before, parse_timepoint, start_of
 from events.vocabulary import AMENDING_TYPES, DATA_MODELS
 
@@ -301,11 +302,16 @@ def check_times(envelope: EventEnvelope, recorded_at: datetime, prefix: str = ""
     """The clock rules: nothing far in the future; a source record not after ours."""
     errors = []
     if _in_far_future(envelope.occurred_at, recorded_at):
-        errors.append(_field(prefix, "occurred_at", "is more than 24 hours in the future"))
+        errors.append(
+            FieldError(field_path(prefix, "occurred_at"), "is more than 24 hours in the future")
+        )
     source = envelope.source_recorded_at
     if source is not None and is_before(recorded_at, source):
         errors.append(
-            _field(prefix, "source_recorded_at", "may not be later than the time of recording")
+            FieldError(
+                field_path(prefix, "source_recorded_at"),
+                "may not be later than the time of recording",
+            )
         )
     if errors:
         raise InvalidEventError(errors)
@@ -316,19 +322,11 @@ def check_data(envelope: EventEnvelope, prefix: str = "") -> None:
     try:
         DATA_MODELS[envelope.type].model_validate(envelope.data)
     except ValidationError as error:
-        raise InvalidEventError(field_errors(error, _at(prefix, "data"))) from None
-
-
-def _at(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
+        raise InvalidEventError(field_errors(error, field_path(prefix, "data"))) from None
 
 
 def _in_far_future(when: Timepoint, recorded_at: datetime) -> bool:
     return start_of(when) > recorded_at + FUTURE_TOLERANCE
-
-
-def _field(prefix: str, name: str, reason: str) -> FieldError:
-    return FieldError(_at(prefix, name), reason)
 
 
 class _Checks:
@@ -344,8 +342,8 @@ class _Checks:
         self.data = envelope.data
         self.normalised_changes: dict[str, Any] | None = None
 
-    def at(self, name: str) -> str:
-        return f"{self.prefix}.{name}" if self.prefix else name
+    def at(self, *parts: str | int) -> str:
+        return field_path(self.prefix, *parts)
 
     def run(self) -> None:
         self.check_subjects(self.envelope.subjects, "subjects")
@@ -358,17 +356,21 @@ class _Checks:
             if value is None:
                 continue
             for index, event_id in enumerate(value if isinstance(value, list) else [value]):
-                where = f"data.{name}[{index}]" if isinstance(value, list) else f"data.{name}"
+                where = (
+                    field_path("data", name, index)
+                    if isinstance(value, list)
+                    else field_path("data", name)
+                )
                 self.check_event_exists(str(event_id), where)
         for name in model.person_reference_fields:
             if name in self.data:
-                self.check_person_exists(self.data[name], f"data.{name}")
+                self.check_person_exists(self.data[name], field_path("data", name))
 
     def check_subjects(self, subjects: Sequence[str], where: str) -> None:
         own = self.data.get("person_id") if self.envelope.type == "person_added" else None
         for index, person_id in enumerate(subjects):
             if person_id != own:
-                self.check_person_exists(person_id, f"{where}[{index}]")
+                self.check_person_exists(person_id, field_path(where, index))
 
     def check_person_exists(self, person_id: str, where: str) -> None:
         if person_id not in self.case.persons:
@@ -387,8 +389,10 @@ class _Checks:
         return found
 
     def check_amendable_target(self) -> Entry:
-        target = self.check_event_exists(str(self.data["target_event_id"]), "data.target_event_id")
-        where = self.at("data.target_event_id")
+        target = self.check_event_exists(
+            str(self.data["target_event_id"]), field_path("data", "target_event_id")
+        )
+        where = self.at("data", "target_event_id")
         if target.type in AMENDING_TYPES:
             raise InvariantViolation(
                 where, f"targets a {target.type} event; correct or mark the original entry instead"
@@ -406,14 +410,14 @@ class _Checks:
     def check_person_added(self) -> None:
         if self.data["person_id"] in self.case.persons:
             raise InvariantViolation(
-                self.at("data.person_id"),
+                self.at("data", "person_id"),
                 f"person {self.data['person_id']!r} is already part of this case",
             )
 
     def check_assessment_started(self) -> None:
         if self.data["assessment_id"] in self.case.assessments:
             raise InvariantViolation(
-                self.at("data.assessment_id"),
+                self.at("data", "assessment_id"),
                 f"assessment {self.data['assessment_id']!r} has already been started",
             )
 
@@ -422,17 +426,19 @@ class _Checks:
         completed = self.case.assessments.get(assessment_id)
         if completed is None:
             raise InvariantViolation(
-                self.at("data.assessment_id"), f"assessment {assessment_id!r} was never started"
+                self.at("data", "assessment_id"), f"assessment {assessment_id!r} was never started"
             )
         if completed:
             raise InvariantViolation(
-                self.at("data.assessment_id"), f"assessment {assessment_id!r} is already completed"
+                self.at("data", "assessment_id"),
+                f"assessment {assessment_id!r} is already completed",
             )
 
     def check_plan_started(self) -> None:
         if self.data["plan_id"] in self.case.plans:
             raise InvariantViolation(
-                self.at("data.plan_id"), f"plan {self.data['plan_id']!r} has already been started"
+                self.at("data", "plan_id"),
+                f"plan {self.data['plan_id']!r} has already been started",
             )
 
     def check_plan_reviewed(self) -> None:
@@ -450,22 +456,28 @@ class _Checks:
         plan_id = self.data["plan_id"]
         plan = self.case.plans.get(plan_id)
         if plan is None:
-            raise InvariantViolation(self.at("data.plan_id"), f"plan {plan_id!r} was never started")
+            raise InvariantViolation(
+                self.at("data", "plan_id"), f"plan {plan_id!r} was never started"
+            )
         if plan["ended"]:
-            raise InvariantViolation(self.at("data.plan_id"), f"plan {plan_id!r} has already ended")
+            raise InvariantViolation(
+                self.at("data", "plan_id"), f"plan {plan_id!r} has already ended"
+            )
 
     def check_information_shared(self) -> None:
         if self.data["to_agency"] == self.envelope.agency:
             raise InvariantViolation(
-                self.at("data.to_agency"), "is the recording agency itself; name another agency"
+                self.at("data", "to_agency"), "is the recording agency itself; name another agency"
             )
 
     def check_marked_significant(self) -> None:
         self.check_amendable_target()
 
     def check_entry_retracted(self) -> None:
-        target = self.check_event_exists(str(self.data["target_event_id"]), "data.target_event_id")
-        where = self.at("data.target_event_id")
+        target = self.check_event_exists(
+            str(self.data["target_event_id"]), field_path("data", "target_event_id")
+        )
+        where = self.at("data", "target_event_id")
         if target.type == "entry_retracted":
             raise InvariantViolation(
                 where, "a retraction cannot be retracted; record the entry anew"
@@ -477,16 +489,15 @@ class _Checks:
         target = self.check_amendable_target()
         changes = self.data["changes"]
         if not any(value is not None and value != {} for value in changes.values()):
-            raise InvalidEventError([_field(self.prefix, "data.changes", "changes nothing")])
+            raise InvalidEventError([FieldError(self.at("data", "changes"), "changes nothing")])
         occurred_at = changes.get("occurred_at")
         if occurred_at is not None and _in_far_future(
             parse_timepoint(occurred_at), self.recorded_at
         ):
             raise InvalidEventError(
                 [
-                    _field(
-                        self.prefix,
-                        "data.changes.occurred_at",
+                    FieldError(
+                        self.at("data", "changes", "occurred_at"),
                         "is more than 24 hours in the future",
                     )
                 ]
@@ -495,32 +506,33 @@ class _Checks:
             if len(set(changes["subjects"])) != len(changes["subjects"]):
                 raise InvalidEventError(
                     [
-                        _field(
-                            self.prefix,
-                            "data.changes.subjects",
+                        FieldError(
+                            self.at("data", "changes", "subjects"),
                             "names the same person more than once",
                         )
                     ]
                 )
-            self.check_subjects(changes["subjects"], "data.changes.subjects")
+            self.check_subjects(changes["subjects"], field_path("data", "changes", "subjects"))
         if changes.get("data") is not None:
             self.normalised_changes = correction_data_changes(
-                target.type, changes["data"], self.at("data.changes.data")
+                target.type, changes["data"], self.at("data", "changes", "data")
             )
             model = DATA_MODELS[target.type]
             for name in model.event_reference_fields:
                 for index, event_id in enumerate(self.normalised_changes.get(name) or []):
-                    self.check_event_exists(str(event_id), f"data.changes.data.{name}[{index}]")
+                    self.check_event_exists(
+                        str(event_id), field_path("data", "changes", "data", name, index)
+                    )
             for name in model.person_reference_fields:
                 if name in self.normalised_changes:
                     self.check_person_exists(
-                        self.normalised_changes[name], f"data.changes.data.{name}"
+                        self.normalised_changes[name], field_path("data", "changes", "data", name)
                     )
 
     def check_relationship_recorded(self) -> None:
         if self.data["person_id"] == self.data["other_person_id"]:
             raise InvariantViolation(
-                self.at("data.other_person_id"), "names the same person as person_id"
+                self.at("data", "other_person_id"), "names the same person as person_id"
             )
 
     def check_case_closed(self) -> None:

@@ -11,6 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 from domain.errors import CaseNotFound, ReviewNotFound, UnknownReference
 from domain.review import Review, review_uuid
 from domain.service import CaseService
+from events.fieldpaths import field_path
 from events.reviews import EpisodeSelection, FindingRecord, ReviewOpening
 from events.timepoints import format_timepoint, utc_now
 
@@ -94,5 +95,6 @@ class ReviewDesk:
             where = located.get(str(event_id))
             if where is None or where.case_id != review.case_id:
                 raise UnknownReference(
-                    f"event_ids[{index}]", f"no event {event_id} in case {review.case_id!r}"
+                    field_path("event_ids", index),
+                    f"no event {event_id} in case {review.case_id!r}",
                 )

@@ -25,6 +25,7 @@ from domain.case import Case, case_uuid, content_digest
 from domain.errors import CaseNotFound, DomainError, EventIdConflict, VersionConflict
 from domain.ports import EventIndex, Located
 from events.envelope import EventEnvelope, FieldError, InvalidEventError
+from events.fieldpaths import field_path
 from events.recorded import AppendOutcome, RecordedEvent
 from events.timepoints import utc_now
 from events.upcasting import upcast_entry
@@ -186,7 +187,7 @@ class CaseService(Application[UUID]):
             case = self._get_case(batch.case_id)
             new_drafts = []
             for index, draft in batch.drafts:
-                prefix = f"[{index}]" if len(drafts) > 1 else ""
+                prefix = field_path(index) if len(drafts) > 1 else ""
                 if _is_stored(case, draft, elsewhere, prefix):
                     results[index] = (batch.case_id, str(draft.event_id))
                     continue
@@ -237,7 +238,7 @@ class CaseService(Application[UUID]):
                 continue
             if draft.event_id in seen:
                 raise InvalidEventError(
-                    [FieldError(f"[{index}].event_id", "appears twice in this batch")]
+                    [FieldError(field_path(index, "event_id"), "appears twice in this batch")]
                 )
             seen.add(draft.event_id)
 
@@ -392,11 +393,12 @@ def _is_stored(
     if stored_digest is not None:
         if stored_digest != content_digest(draft):
             raise EventIdConflict(
-                _at(prefix, "event_id"), "is already stored with other content; use a new event_id"
+                field_path(prefix, "event_id"),
+                "is already stored with other content; use a new event_id",
             )
         return True
     if event_id in elsewhere:
-        raise EventIdConflict(_at(prefix, "event_id"), "is already used by another event")
+        raise EventIdConflict(field_path(prefix, "event_id"), "is already used by another event")
     return False
 
 
@@ -419,7 +421,3 @@ def _entry_of(event: object) -> dict[str, Any]:
 
 def _last_event_id(case: Case) -> str:
     return str(_entry_of(case.pending_events[-1])["event_id"])
-
-
-def _at(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name

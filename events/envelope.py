@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from events import codes
+from events.fieldpaths import field_path, location_path
 from events.timepoints import WhenField, format_timepoint, is_before
 from events.vocabulary import (
     DATA_MODELS,
@@ -71,9 +72,7 @@ def field_errors(error: ValidationError, prefix: str = "") -> list[FieldError]:
     """Pydantic's errors as dotted field paths with a readable reason."""
     found = []
     for detail in error.errors(include_url=False):
-        path = ".".join(str(part) for part in detail["loc"])
-        if prefix:
-            path = f"{prefix}.{path}" if path else prefix
+        path = location_path(detail["loc"], prefix)
         reason = detail["msg"].removeprefix("Value error, ")
         found.append(FieldError(path or "(event)", reason))
     return found
@@ -152,16 +151,19 @@ def parse_event(raw: object, *, prefix: str = "") -> EventEnvelope:
 
 
 def _cross_field_errors(envelope: EventEnvelope, prefix: str) -> list[FieldError]:
-    def at(name: str) -> str:
-        return f"{prefix}.{name}" if prefix else name
-
     errors = []
     if envelope.source_recorded_at is not None and is_before(
         envelope.source_recorded_at, envelope.occurred_at
     ):
-        errors.append(FieldError(at("source_recorded_at"), "may not be earlier than occurred_at"))
+        errors.append(
+            FieldError(
+                field_path(prefix, "source_recorded_at"), "may not be earlier than occurred_at"
+            )
+        )
     if len(set(envelope.subjects)) != len(envelope.subjects):
-        errors.append(FieldError(at("subjects"), "names the same person more than once"))
+        errors.append(
+            FieldError(field_path(prefix, "subjects"), "names the same person more than once")
+        )
     return errors
 
 
@@ -169,7 +171,7 @@ def _data_errors(event_type: str, data: Mapping[str, Any], prefix: str) -> list[
     try:
         DATA_MODELS[event_type].model_validate(dict(data))
     except ValidationError as error:
-        return field_errors(error, f"{prefix}.data" if prefix else "data")
+        return field_errors(error, field_path(prefix, "data"))
     return []
 
 
@@ -198,7 +200,7 @@ def correction_data_changes(
     errors: list[FieldError] = []
     normalised: dict[str, Any] = {}
     for name, value in changes.items():
-        where = f"{prefix}.{name}"
+        where = field_path(prefix, name)
         field = model.model_fields.get(name)
         if field is None:
             errors.append(FieldError(where, f"{target_type} has no data field {name!r}"))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from events.envelope import EventEnvelope, FieldError, InvalidEventError, parse_event
+from events.fieldpaths import split_first
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,7 @@ def parse_events(sources: list[EventSource]) -> list[EventEnvelope]:
     return envelopes
 
 
-_BATCH_INDEX = re.compile(r"^\[(\d+)\]\.?")
-_FILE_LABEL = re.compile(r"^((?:line|item) \d+)\.")
+_FILE_LABEL = re.compile(r"(?:line|item) \d+")
 
 
 def relabel(field: str, sources: list[EventSource]) -> str:
@@ -109,7 +109,10 @@ def relabel(field: str, sources: list[EventSource]) -> str:
     The service names an event of a batch by its index (`[3].data.plan_id`); parsing
     names it by its file label (`line 4.data.plan_id`).
     """
-    match = _BATCH_INDEX.match(field)
-    if match and int(match.group(1)) < len(sources):
-        return f"{sources[int(match.group(1))].label}: {field[match.end() :]}"
-    return _FILE_LABEL.sub(r"\1: ", field)
+    first, rest = split_first(field)
+    if isinstance(first, int):
+        if first < len(sources):
+            return f"{sources[first].label}: {rest or ''}"
+    elif rest is not None and _FILE_LABEL.fullmatch(first):
+        return f"{first}: {rest}"
+    return field

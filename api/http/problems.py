@@ -23,6 +23,7 @@ from domain.errors import (
     VersionConflict,
 )
 from events.envelope import FieldError, InvalidEventError
+from events.fieldpaths import field_path, location_path
 from projections.rebuild_mark import RebuildUnderWay
 from replay.foresight import NotADecision
 
@@ -202,8 +203,8 @@ def _validation_field(location: Sequence[Any]) -> str:
     if parts and parts[0] in ("body", "query", "path", "header"):
         source, parts = parts[0], parts[1:]
         if source != "body":
-            return f"{source}.{'.'.join(parts)}" if parts else source
-    return ".".join(parts) or "(body)"
+            return field_path(source, location_path(parts)) if parts else source
+    return location_path(parts) or "(body)"
 
 
 # FastAPI's words when the body is not UTF-8 or `json` gives up on it (nesting deeper than the
