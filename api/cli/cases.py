@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from api.bootstrap import bootstrap_writer
 from api.cli.reading import caught_up_queries, log_cli_read
@@ -91,25 +92,57 @@ def chronology_command(
     elif output_format == "csv":
         sys.stdout.write(frame_bytes(chronology_frame(entries), "csv").decode("utf-8"))
     else:
-        out.print(chronology_table(case_id, entries, as_known_at, agency))
+        terminal = Console()  # made now, so the width (COLUMNS) is read when printing
+        terminal.print(chronology_table(case_id, entries, as_known_at, agency, terminal.width))
+
+
+# Below this many columns the significance moves from a column of its own into the summary's
+# flags, so an 80-column terminal keeps every type whole and the summary a few words a line.
+SIGNIFICANCE_COLUMN_FROM = 120
+# A date (2024-01-26, or 2024-01-26? when approximate) on one line, a time under it.
+WHEN_WIDTH = len("2024-01-26?")
+AGENCY_WIDTH = len("social_care") + 1  # longer agency names fold
+SUMMARY_MIN_WIDTH = 20
 
 
 def chronology_table(
-    case_id: str, entries: list[ChronologyEntry], as_known_at: str | None, agency: str | None
+    case_id: str,
+    entries: list[ChronologyEntry],
+    as_known_at: str | None,
+    agency: str | None,
+    width: int,
 ) -> Table:
+    """The chronology as a table for a terminal `width` columns wide."""
     title = f"Chronology of {case_id}"
     if agency:
         title += f" as known to {agency}"
     title += f" as known at {as_known_at}" if as_known_at else " (as known now)"
+    with_significance = width >= SIGNIFICANCE_COLUMN_FROM
     table = Table(title=title, show_lines=False)
-    for column in ("when", "agency", "what", "significance", "summary"):
-        table.add_column(column)
+    add_entry_columns(table, entries)
+    if with_significance:
+        table.add_column("significance", no_wrap=True)
+    table.add_column("summary", min_width=SUMMARY_MIN_WIDTH)
     for entry in entries:
-        summary = headline(entry)
-        if entry_flags(entry):
-            summary = f"{summary} [{', '.join(entry_flags(entry))}]"
-        table.add_row(when_shown(entry), entry.agency, entry.type, entry.significance, summary)
+        flags = entry_flags(entry)
+        if not with_significance and entry.significance != "routine":
+            flags = [entry.significance, *flags]
+        summary = headline(entry) + (f" [{', '.join(flags)}]" if flags else "")
+        cells = [when_shown(entry), entry.agency, entry.type]
+        if with_significance:
+            cells.append(entry.significance)
+        # Text, not markup: a recorded summary (or the flags' brackets) is never a style.
+        table.add_row(*(Text(cell) for cell in [*cells, summary]))
     return table
+
+
+def add_entry_columns(table: Table, entries: list[ChronologyEntry]) -> None:
+    """The when, agency and what columns, sized so a narrow terminal narrows the summary, not
+    the type: the type is never cut or wrapped (it is a name to search for)."""
+    table.add_column("when", max_width=WHEN_WIDTH)
+    table.add_column("agency", max_width=AGENCY_WIDTH, overflow="fold")
+    longest_type = max((len(entry.type) for entry in entries), default=len("what"))
+    table.add_column("what", no_wrap=True, min_width=longest_type)
 
 
 def foresight_command(
@@ -140,8 +173,9 @@ def foresight_command(
     )
     for title, items in groups:
         table = Table(title=title, title_justify="left")
-        for column in ("when", "agency", "what", "summary", "since"):
-            table.add_column(column)
+        add_entry_columns(table, [item.entry for item in items])
+        table.add_column("summary", min_width=SUMMARY_MIN_WIDTH)
+        table.add_column("since")
         for item in items:
             entry = item.entry
             since = (
@@ -149,7 +183,12 @@ def foresight_command(
                 if item.retracted_later
                 else ("changed later" if item.changed_later else "")
             )
-            table.add_row(
-                format_local(entry.occurred_at), entry.agency, entry.type, headline(entry), since
+            cells = (
+                format_local(entry.occurred_at),
+                entry.agency,
+                entry.type,
+                headline(entry),
+                since,
             )
-        out.print(table)
+            table.add_row(*(Text(cell) for cell in cells))
+        Console().print(table)  # made now, so the width (COLUMNS) is read when printing

@@ -71,7 +71,8 @@ def demo(
     queries = caught_up_queries(foresight)
     log_cli_read(queries, "demo", case_id=DEMO_CASE)
     entries = queries.chronology(DEMO_CASE)
-    out.print(chronology_table(DEMO_CASE, entries, None, None))
+    terminal = Console()  # made now, so the width (COLUMNS) is read when printing
+    terminal.print(chronology_table(DEMO_CASE, entries, None, None, terminal.width))
     out.print("Demo users (new tokens on every run):")
     for name, role, agency in DEMO_USERS:
         _, token = issue_token(queries.engine, name, role, agency)

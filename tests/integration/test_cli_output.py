@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -62,3 +64,80 @@ def test_the_demo_prints_the_web_page_and_the_api_docs_addresses_before_serving(
     assert any("http://127.0.0.2:8123/ui/cases/FAM-0042" in line for line in lines)
     assert any("http://127.0.0.2:8123/docs" in line for line in lines)
     assert served == [{"host": "127.0.0.2", "port": 8123, "workers": 1}]
+
+
+# -- chronology at 80 columns ---------------------------------------------------------------
+
+
+def body_rows(table: str) -> list[list[list[str]]]:
+    """A rendered rich table's body: rows, each a list of its lines, each line its cells
+    (padding kept, so a cell's length is its column's width plus two)."""
+    rows: list[list[list[str]]] = []
+    for line in table.splitlines():
+        if not line.startswith("│"):
+            continue
+        cells = line.strip("│").split("│")
+        if cells[2].strip():  # the type is on a row's first line only: a new row
+            rows.append([])
+        rows[-1].append(cells)
+    return rows
+
+
+def chronology_at(columns: int, *args: str) -> Result:
+    """`foresight chronology FAM-0042` in a terminal `columns` wide."""
+    result = CliRunner().invoke(
+        app, ["chronology", "FAM-0042", *args], env={"COLUMNS": str(columns)}
+    )
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def demo_case(cli: Invoke) -> list[dict[str, object]]:
+    """The demo case, loaded; its entries as the JSON output gives them."""
+    assert cli("demo", "--no-serve", "--authority", "0").exit_code == 0
+    entries: list[dict[str, object]] = json.loads(
+        cli("chronology", "FAM-0042", "--format", "json").stdout
+    )
+    return entries
+
+
+def test_the_chronology_at_80_columns_shows_every_type_whole(
+    cli: Invoke, demo_case: list[dict[str, object]]
+) -> None:
+    """No type is cut ("contact_recei…") or wrapped: each row's type is one of the case's."""
+    table = chronology_at(80).stdout
+
+    assert max(len(line) for line in table.splitlines()) <= 80
+    shown = [row[0][2].strip() for row in body_rows(table)]
+    assert shown == [entry["type"] for entry in demo_case]
+    assert "…" not in table
+
+
+def test_the_chronology_at_80_columns_gives_the_summary_a_few_words_a_line(
+    cli: Invoke, demo_case: list[dict[str, object]]
+) -> None:
+    """A summary line holds a single word only when the next word would not have fitted."""
+    rows = body_rows(chronology_at(80).stdout)
+
+    summary_width = len(rows[0][0][-1]) - 2
+    assert summary_width >= 20
+    for row in rows:
+        lines = [cells[-1].split() for cells in row]
+        for words, following in itertools.pairwise(lines):
+            if len(words) == 1 and following:
+                assert len(words[0]) + 1 + len(following[0]) > summary_width, row
+
+
+def test_the_chronology_table_shows_significance_and_flags_at_any_width(
+    cli: Invoke, demo_case: list[dict[str, object]]
+) -> None:
+    """At 80 columns the significance joins the summary's flags; wide, it has its column. The
+    flags in brackets are printed as they are (they were once taken for rich markup)."""
+    narrow = " ".join(chronology_at(80).stdout.split())
+    wide = chronology_at(200).stdout
+
+    assert "[key]" in narrow
+    assert "corrected]" in narrow
+    assert "significance" in wide.splitlines()[2]
+    assert "corrected]" in wide
