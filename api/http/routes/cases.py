@@ -10,8 +10,6 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from api.formats.html import chronology_html
 from api.formats.tables import MEDIA_TYPES, chronology_frame, frame_bytes
 from api.http.deps import (
-    APPEND_ROLES,
-    MANAGER_TYPES,
     CurrentUser,
     ForesightDep,
     KnownCase,
@@ -19,8 +17,8 @@ from api.http.deps import (
     ViewingAgency,
     WholeRecordReader,
     log_read,
-    require,
 )
+from api.bootstrap import Foresight
 from api.http.params import (
     AsKnownAt,
     CaseId,
@@ -33,6 +31,7 @@ from api.http.params import (
 )
 from api.http.problems import ProblemError
 from api.users import User
+from domain.recording_rights import Recorder, check_may_append, check_may_record
 from events.envelope import EventEnvelope, FieldError, InvalidEventError, parse_event
 from events.fieldpaths import field_path
 from events.recorded import RecordedEvent
@@ -158,7 +157,8 @@ def append_events(
 ) -> list[RecordedEvent] | RecordedEvent:
     """Append events to a case: all of them or none. `agency` and `recorded_by` come from the
     token."""
-    require(user, APPEND_ROLES, "append to a case")
+    recorder = Recorder(name=user.name, role=user.role, agency=user.agency)
+    check_may_append(recorder)
     items = body if isinstance(body, list) else [body]
     if not items:
         raise InvalidEventError([FieldError("(body)", "no events to append")])
@@ -173,7 +173,7 @@ def append_events(
     if errors:
         raise InvalidEventError(errors)
     for envelope in envelopes:
-        _check_may_record(envelope, user, foresight)
+        _check_may_record(envelope, recorder, foresight)
     expected = _expected_version(if_match)
     outcome = foresight.service.append(
         envelopes, expected_versions={case_id: expected} if expected is not None else None
@@ -210,25 +210,14 @@ def _submitted(item: object, case_id: str, user: User, prefix: str) -> EventEnve
     return parse_event(raw, prefix=prefix)
 
 
-def _check_may_record(envelope: EventEnvelope, user: Any, foresight: Any) -> None:
-    if envelope.type in MANAGER_TYPES and user.role != "manager":
-        raise ProblemError(
-            403,
-            "Forbidden",
-            f"Only a manager may record {envelope.type}",
-            [FieldError("type", f"{envelope.type} needs the manager role")],
-        )
-    if envelope.type in ("entry_corrected", "entry_retracted"):
-        target = foresight.caught_up().stored_event(
-            envelope.case_id, str(envelope.data["target_event_id"])
-        )
-        if target is not None and target.agency != user.agency:
-            raise ProblemError(
-                403,
-                "Forbidden",
-                f"Only {target.agency} may correct or retract its own entries",
-                [FieldError("data.target_event_id", f"is an entry of {target.agency}")],
-            )
+def _check_may_record(envelope: EventEnvelope, recorder: Recorder, foresight: Foresight) -> None:
+    """The domain's rule; whose entry a correction targets is read from the caught-up record."""
+
+    def entry_agency(case_id: str, event_id: str) -> str | None:
+        stored = foresight.caught_up().stored_event(case_id, event_id)
+        return stored.agency if stored is not None else None
+
+    check_may_record(recorder, envelope, entry_agency)
 
 
 @router.get(
