@@ -1,6 +1,8 @@
 """Shared fixtures: a case service on a real store (SQLite file and PostgreSQL), and event builders.
 
-Every test that takes `db_url`, `store_url` or `service` runs once per backend.
+Every test that takes `db_url`, `store_url`, `fresh_store` or `service` runs once per backend.
+Under tests/unit, `service` is the in-memory store's instead (tests/unit/conftest.py), and the
+others are refused: unit tests have no database.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def service(db_url: str) -> Iterator[CaseService]:
-    """The write side over a fresh SQLite file."""
+    """The write side over a fresh store of this backend."""
     app = build_case_service(Settings(db_url=db_url))
     yield app
     app.close()
