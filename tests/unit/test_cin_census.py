@@ -88,11 +88,11 @@ def rules(result: CinCensus) -> list[str | None]:
     return [issue.rule for issue in result.issues]
 
 
-def test_the_collection_year_is_named_by_the_31_march_it_ends_on():
+def test_the_collection_year_is_named_by_the_31_march_it_ends_on() -> None:
     assert collection_period(2026) == (date(2025, 4, 1), date(2026, 3, 31))
 
 
-def test_upn_check_letters_la_codes_and_la_child_ids_follow_the_dfe():
+def test_upn_check_letters_la_codes_and_la_child_ids_follow_the_dfe() -> None:
     assert upn_check_letter("P873210420057") == "P"
     assert upn_check_letter("X000000000000") == "A"
     assert recognised_la_code("873")
@@ -100,7 +100,7 @@ def test_upn_check_letters_la_codes_and_la_child_ids_follow_the_dfe():
     assert la_child_id_of("SYN-1-000001-c1") == "SYN1000001c1"
 
 
-def test_a_child_protection_plan_maps_with_its_conference_reviews_and_categories():
+def test_a_child_protection_plan_maps_with_its_conference_reviews_and_categories() -> None:
     """Referral, assessment with factors, section 47 with its initial conference, a plan that
     starts that day and is reviewed: every census item, nothing reported missing."""
     result = census(
@@ -146,7 +146,7 @@ def test_contacts_that_are_not_referrals_open_no_episode_and_work_before_a_refer
     assert (issue.rule, issue.event_ids) == (None, (early.event_id,))
 
 
-def test_a_referral_with_no_further_action_is_flagged_and_only_counted_in_its_own_year():
+def test_a_referral_with_no_further_action_is_flagged_and_only_counted_in_its_own_year() -> None:
     nfa = referral("2024-06-03", outcome="no_further_action", primary_need=None)
     (child,) = census(ava(), nfa).children
     assert child.episodes[0].referral_nfa
@@ -154,7 +154,7 @@ def test_a_referral_with_no_further_action_is_flagged_and_only_counted_in_its_ow
     assert census(ava(), nfa, year=2026).children == ()
 
 
-def test_an_episode_closed_before_the_year_is_left_out_and_its_plans_count_as_previous():
+def test_an_episode_closed_before_the_year_is_left_out_and_its_plans_count_as_previous() -> None:
     first = [
         referral("2022-06-01"),
         entry("conference_held", "2022-06-20", kind="initial"),
@@ -173,7 +173,7 @@ def test_an_episode_closed_before_the_year_is_left_out_and_its_plans_count_as_pr
     assert episode.protection_plans[0].previous_plans == 1
 
 
-def test_dates_after_the_reference_date_had_not_happened_for_that_census():
+def test_dates_after_the_reference_date_had_not_happened_for_that_census() -> None:
     """A plan ending and a case closing after 31 March 2025 are open in the 2024-25 census."""
     result = census(
         ava(),
@@ -186,7 +186,7 @@ def test_dates_after_the_reference_date_had_not_happened_for_that_census():
     assert (episode.closure_date, episode.cin_plans[0].end) == (None, None)
 
 
-def test_missing_and_contradictory_facts_are_reported_with_their_rules_and_events():
+def test_missing_and_contradictory_facts_are_reported_with_their_rules_and_events() -> None:
     """Nothing is invented: each gap is named with the DfE rule it breaks and the events to
     correct."""
     person = ava(sex=None, ethnicity=None)
@@ -218,19 +218,19 @@ def test_missing_and_contradictory_facts_are_reported_with_their_rules_and_event
     assert episode.protection_plans[0].initial_category is None
 
 
-def test_a_school_age_child_needs_a_upn_with_the_right_check_letter():
+def test_a_school_age_child_needs_a_upn_with_the_right_check_letter() -> None:
     assert "8770Q" in rules(census(ava(date_of_birth="2012-01-01"), referral("2024-05-01")))
     wrong = census(ava(upn="A873210420057"), referral("2024-05-01"))
     assert "1510" in rules(wrong)
 
 
-def test_an_unborn_child_is_sex_u_with_an_expected_date_of_birth():
+def test_an_unborn_child_is_sex_u_with_an_expected_date_of_birth() -> None:
     unborn = ava(date_of_birth=None, expected_birth_date="2025-05-01", sex=None, disabilities=None)
     (child,) = census(unborn, referral("2025-01-06")).children
     assert (child.birth_date, child.expected_birth_date, child.sex) == (None, date(2025, 5, 1), "U")
 
 
-def test_a_child_in_two_cases_is_one_child_whose_plans_count_across_cases():
+def test_a_child_in_two_cases_is_one_child_whose_plans_count_across_cases() -> None:
     def case(case_id: str, entries: list[ChronologyEntry]) -> list[ChronologyEntry]:
         return [item.model_copy(update={"case_id": case_id}) for item in entries]
 

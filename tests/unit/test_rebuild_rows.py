@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import random
 from uuid import UUID, uuid4
 
 import pytest
@@ -25,7 +26,7 @@ def split(log: list[UUID], shares: int) -> list[list[UUID]]:
     ]
 
 
-def test_many_equal_cases_split_evenly_where_case_ids_alone_would_not():
+def test_many_equal_cases_split_evenly_where_case_ids_alone_would_not() -> None:
     log = contiguous_log([2_000] * 500)
     by_worker = split(log, 2)
     assert [len(events) for events in by_worker] == [500_000, 500_000]
@@ -36,8 +37,8 @@ def test_many_equal_cases_split_evenly_where_case_ids_alone_would_not():
     shares=st.integers(min_value=1, max_value=4),
 )
 def test_cases_recorded_one_after_another_leave_no_share_behind_by_more_than_one_case(
-    sizes, shares
-):
+    sizes: list[int], shares: int
+) -> None:
     by_worker = split(contiguous_log(sizes), shares)
     loads = [len(events) for events in by_worker]
     assert max(loads) - min(loads) <= max(sizes)
@@ -49,8 +50,8 @@ def test_cases_recorded_one_after_another_leave_no_share_behind_by_more_than_one
     interleave=st.randoms(use_true_random=False),
 )
 def test_every_case_goes_whole_to_exactly_one_share_however_the_log_interleaves(
-    sizes, shares, interleave
-):
+    sizes: list[int], shares: int, interleave: random.Random
+) -> None:
     log = contiguous_log(sizes)
     interleave.shuffle(log)
     by_worker = split(log, shares)
@@ -62,7 +63,9 @@ def test_every_case_goes_whole_to_exactly_one_share_however_the_log_interleaves(
     assert all(len(owning) == 1 for owning in owners.values())
 
 
-def test_the_collector_runs_rarely_during_a_rebuild_and_as_before_after_it_even_if_it_fails():
+def test_the_collector_runs_rarely_during_a_rebuild_and_as_before_after_it_even_if_it_fails() -> (
+    None
+):
     before = gc.get_threshold()
 
     def failing_rebuild() -> None:
@@ -75,7 +78,7 @@ def test_the_collector_runs_rarely_during_a_rebuild_and_as_before_after_it_even_
     assert gc.get_threshold() == before
 
 
-def test_overlapping_users_leave_the_collector_as_it_was_before_the_first():
+def test_overlapping_users_leave_the_collector_as_it_was_before_the_first() -> None:
     before = gc.get_threshold()
     first, second = rare_garbage_collections(), rare_garbage_collections()
     first.__enter__()

@@ -51,7 +51,9 @@ values = st.recursive(
     entry=st.dictionaries(st.text(max_size=8), values, max_size=6),
     hash_=st.text(max_size=8),
 )
-def test_any_state_reads_as_the_library_reads_it(timestamp, entry, hash_):
+def test_any_state_reads_as_the_library_reads_it(
+    timestamp: datetime, entry: dict[str, object], hash_: str
+) -> None:
     data = LIBRARY.encode({"timestamp": timestamp, "entry": entry, "hash": hash_})
     assert reading(FAST, data) == reading(LIBRARY, data)
 
@@ -65,7 +67,7 @@ def reading(transcoder: JSONTranscoder, data: bytes) -> object:
         return type(error)
 
 
-def test_a_stored_event_reads_with_its_timestamp_typed_and_its_entry_plain():
+def test_a_stored_event_reads_with_its_timestamp_typed_and_its_entry_plain() -> None:
     moment = datetime(2024, 3, 1, 10, 15, tzinfo=UTC)
     data = LIBRARY.encode({"timestamp": moment, "entry": {"summary": "_type_", "n": 1}})
     state = FAST.decode(data)
@@ -73,14 +75,14 @@ def test_a_stored_event_reads_with_its_timestamp_typed_and_its_entry_plain():
     assert isinstance(state["timestamp"], datetime)
 
 
-def test_typed_values_beside_the_timestamp_are_read_the_library_way():
+def test_typed_values_beside_the_timestamp_are_read_the_library_way() -> None:
     moment = datetime(2024, 3, 1, 10, 15, tzinfo=UTC)
     entry = {"id": UUID(int=7), "amount": Decimal("1.50")}
     data = LIBRARY.encode({"timestamp": moment, "entry": entry})
     assert FAST.decode(data) == {"timestamp": moment, "entry": entry}
 
 
-def test_text_the_fast_parser_refuses_is_read_the_library_way():
+def test_text_the_fast_parser_refuses_is_read_the_library_way() -> None:
     data = (
         b'{"timestamp":{"_type_":"datetime_iso","_data_":"2024-03-01T10:15:00+00:00"},'
         b'"entry":{"summary":"\\ud800"}}'

@@ -106,7 +106,7 @@ def test_an_initial_conference_15_working_days_after_the_strategy_discussion_fal
     assert found.timescale_date == date(2025, 1, 13)
 
 
-def test_an_assessment_over_easter_2024_is_measured_from_its_start_and_from_the_contact():
+def test_an_assessment_over_easter_2024_is_measured_from_its_start_and_from_the_contact() -> None:
     """Contact Friday 22 March, start Monday 25 March, completion 3 April 2024: Good Friday and
     Easter Monday are not working days; 45 working days from the contact end on 30 May."""
     contact = entry("contact_received", "2024-03-22T16:00", outcome="assessment")
@@ -129,7 +129,7 @@ def test_an_assessment_over_easter_2024_is_measured_from_its_start_and_from_the_
     assert from_contact.timescale_date == date(2024, 5, 30)
 
 
-def test_wales_sets_42_working_days_for_an_assessment_and_counts_welsh_bank_holidays():
+def test_wales_sets_42_working_days_for_an_assessment_and_counts_welsh_bank_holidays() -> None:
     """The Welsh pack: 42 working days from the contact (22 March 2024) fall on 24 May 2024."""
     assert WALES.subdivision == "WLS"
     assert RULE_PACKS["wales"] is WALES
@@ -154,12 +154,14 @@ def test_wales_sets_42_working_days_for_an_assessment_and_counts_welsh_bank_holi
         (date(2024, 10, 31), 3, date(2025, 1, 31)),
     ],
 )
-def test_months_keep_the_day_of_the_month_or_clamp_to_the_last_day(start, months, expected):
+def test_months_keep_the_day_of_the_month_or_clamp_to_the_last_day(
+    start: date, months: int, expected: date
+) -> None:
     """Calendar months: the same day-of-month, the month's last day when it is shorter."""
     assert add_months(start, months) == expected
 
 
-def test_plan_reviews_are_3_months_after_the_start_then_6_months_after_each_review():
+def test_plan_reviews_are_3_months_after_the_start_then_6_months_after_each_review() -> None:
     """Plan 30 Nov 2024; reviews 28 Feb 2025 (plan_reviewed and a review conference the same
     day count once) and 28 Aug 2025 (a review conference); then the next review is open."""
     plan = entry("plan_started", "2024-11-30", plan_id="CP-1", kind="child_protection")
@@ -187,7 +189,7 @@ def test_plan_reviews_are_3_months_after_the_start_then_6_months_after_each_revi
     assert later[1].calendar_days == 95
 
 
-def test_an_ended_plan_has_no_open_review_and_a_plan_without_reviews_waits_from_its_start():
+def test_an_ended_plan_has_no_open_review_and_a_plan_without_reviews_waits_from_its_start() -> None:
     """After plan_ended nothing is awaited; a running plan with no review is open from its start."""
     ended = entry("plan_started", "2024-01-10", plan_id="CP-1", kind="child_protection")
     end = entry("plan_ended", "2024-03-01", plan_id="CP-1")
@@ -204,7 +206,7 @@ def test_an_ended_plan_has_no_open_review_and_a_plan_without_reviews_waits_from_
     assert not [interval for interval in found if interval.milestone == "review_to_next_review"]
 
 
-def test_open_milestones_report_the_time_elapsed_to_the_date_asked_about():
+def test_open_milestones_report_the_time_elapsed_to_the_date_asked_about() -> None:
     """A started assessment, a contact awaiting a decision and section 47 enquiries awaiting a
     conference are open, measured to `on` (3 to 14 June 2024: 9 working days)."""
     contact = entry("contact_received", "2024-06-03T09:00", "police")
@@ -224,7 +226,7 @@ def test_open_milestones_report_the_time_elapsed_to_the_date_asked_about():
     assert (conference.status, conference.timescale_date) == ("open", date(2024, 6, 24))
 
 
-def test_entries_after_the_date_asked_about_and_retracted_entries_do_not_count():
+def test_entries_after_the_date_asked_about_and_retracted_entries_do_not_count() -> None:
     """On 10 April the assessment completed on 12 April is still open; a retracted start is
     ignored."""
     start = entry("assessment_started", "2024-04-02", assessment_id="A-1")
@@ -234,7 +236,7 @@ def test_entries_after_the_date_asked_about_and_retracted_entries_do_not_count()
     assert [(i.reference, i.status, i.until) for i in found] == [("A-1", "open", date(2024, 4, 10))]
 
 
-def test_the_decision_on_a_contact_is_the_first_decision_relying_on_it():
+def test_the_decision_on_a_contact_is_the_first_decision_relying_on_it() -> None:
     """A decision naming the contact in information_relied_on is its decision, even when a
     decision of the same agency came first; Friday 12 to Tuesday 16 January 2024 is 2 days."""
     contact = entry("contact_received", "2024-01-12T23:40", outcome="assessment")
@@ -290,7 +292,7 @@ def test_without_a_decision_relying_on_it_a_contacts_outcome_is_dated_when_it_wa
     assert found[1].to_type == "entry_corrected"
 
 
-def test_a_conference_is_measured_from_the_latest_discussion_and_starts_each_childs_plan():
+def test_a_conference_is_measured_from_the_latest_discussion_and_starts_each_childs_plan() -> None:
     """Two plans from one initial conference; the earlier strategy discussion is superseded."""
     entries = [
         entry("strategy_discussion_held", "2024-02-01", outcome="section_47"),
@@ -313,7 +315,7 @@ def test_a_conference_is_measured_from_the_latest_discussion_and_starts_each_chi
     ]
 
 
-def test_an_early_help_assessment_has_no_statutory_timescale():
+def test_an_early_help_assessment_has_no_statutory_timescale() -> None:
     """The 45 working days are not set beside an early help assessment."""
     found = intervals(
         [
@@ -327,7 +329,7 @@ def test_an_early_help_assessment_has_no_statutory_timescale():
     assert early_help.note == "early help assessment: no statutory timescale"
 
 
-def test_the_summary_counts_intervals_beyond_the_timescale_date_and_gives_medians():
+def test_the_summary_counts_intervals_beyond_the_timescale_date_and_gives_medians() -> None:
     """Three conferences 10, 15 and 17 working days after their discussions; one open."""
     entries = []
     for discussion, conference in (
@@ -349,15 +351,15 @@ def test_the_summary_counts_intervals_beyond_the_timescale_date_and_gives_median
     assert (summary.with_timescale, summary.beyond_timescale) == (4, 2)
 
 
-def test_a_rule_pack_refuses_a_negative_timescale_and_unknown_fields():
+def test_a_rule_pack_refuses_a_negative_timescale_and_unknown_fields() -> None:
     """Local overrides are validated: numbers are not negative, names are known."""
-    with pytest.raises(ValidationError):
-        RulePack(name="local", assessment_working_days=-1)
-    with pytest.raises(ValidationError):
-        RulePack(name="local", assesment_working_days=40)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="assessment_working_days"):
+        RulePack.model_validate({"name": "local", "assessment_working_days": -1})
+    with pytest.raises(ValidationError, match="assesment_working_days"):
+        RulePack.model_validate({"name": "local", "assesment_working_days": 40})
 
 
-def test_an_empty_chronology_has_no_intervals_but_names_what_cannot_be_measured():
+def test_an_empty_chronology_has_no_intervals_but_names_what_cannot_be_measured() -> None:
     """No milestones, no intervals; the first core group is listed as not measured."""
     result = case_timeliness([], ENGLAND, ENGLISH_DAYS, date(2024, 1, 1))
     assert result.intervals == []

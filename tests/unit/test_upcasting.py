@@ -29,14 +29,14 @@ CONTACT_V1: dict[str, Any] = {
 }
 
 
-def test_an_entry_already_in_the_current_shape_is_returned_unchanged():
+def test_an_entry_already_in_the_current_shape_is_returned_unchanged() -> None:
     """Upcasting is a no-op for the current schema version."""
     current = {**CONTACT_V1, "data": {"concern_categories": ["physical"]}, "schema_version": 2}
 
     assert upcast_entry(current) is current
 
 
-def test_an_entry_from_newer_software_is_refused_with_a_clear_message():
+def test_an_entry_from_newer_software_is_refused_with_a_clear_message() -> None:
     """Reading a schema version this software does not know says to upgrade, not guess."""
     future = {**CONTACT_V1, "schema_version": 3}
 
