@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from uuid import UUID
@@ -117,6 +117,23 @@ def stored_event_chunks(
         yield decoded(service, notifications), last
 
 
+def _models_before(
+    projection: CaseProjection, service: CaseService, position: int
+) -> Callable[[str], CaseModel]:
+    """A case's model for a chunk starting after `position`. The rebuild is the only writer,
+    so a cached model is current; an evicted one is folded again from the log as it stood
+    at `position`."""
+
+    def model_of(case_id: str) -> CaseModel:
+        return projection.cached_model(
+            case_id,
+            current=lambda model: True,
+            stored_events=lambda case_id: service.case_events_up_to(case_id, position),
+        )
+
+    return model_of
+
+
 class CaseShares:
     """Which share each case belongs to: a case goes, when first met in the log, to the share
     given the fewest events so far.
@@ -129,10 +146,11 @@ class CaseShares:
 
     def __init__(self, shares: int):
         self.events_given = [0] * shares
-        self._share_of: dict[UUID, int] = {}
+        self._share_of: dict[UUID | str, int] = {}
 
-    def share_of(self, case_store_id: UUID) -> int:
-        """The share of the case with this store id; counts one more event for it."""
+    def share_of(self, case_store_id: UUID | str) -> int:
+        """The share of the case with this store id (a UUID, or its text where the store
+        gives text); counts one more event for it."""
         share = self._share_of.get(case_store_id)
         if share is None:
             given = self.events_given
@@ -159,18 +177,7 @@ def chunk_writes(
     for notifications, last in notification_chunks(service, topics, chunk_size, 0, head):
         mine = [n for n in notifications if case_shares.share_of(n.originator_id) == share]
         events = decoded(service, mine)
-        before = after
-
-        def model_of(case_id: str) -> CaseModel:
-            # This rebuild is the only writer: a cached model is current; an evicted one is
-            # folded again from the log as it stood before this chunk.
-            return projection.cached_model(
-                case_id,
-                current=lambda model: True,
-                stored_events=lambda case_id: service.case_events_up_to(case_id, before),
-            )
-
-        writes = projection.writes_for(events, model_of, dialect)
+        writes = projection.writes_for(events, _models_before(projection, service, after), dialect)
         projection.evict()
         yield ChunkWrites(last, len(events), writes)
         after = last

@@ -1,4 +1,4 @@
-"""One case as the projection sees it: its events, who knew each from when, and what depends on what.
+"""One case as the projection sees it: its events, who knew each from when, what depends on what.
 
 Applying an event says which entries and plans changed, so that only their read-model
 rows are recomputed. Every computed row comes from `projections.fold.fold_entries`, the same

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
@@ -64,8 +64,8 @@ class CaseViews(TrackingRecorder):
     def ensure_indexes(self, connection: Connection | None = None) -> None:
         """Build any secondary index that is missing (a bulk rebuild was killed part way)."""
         if connection is None:
-            with self.engine.begin() as connection:
-                self.ensure_indexes(connection)
+            with self.engine.begin() as own_connection:
+                self.ensure_indexes(own_connection)
             return
         for index in self.secondary_indexes():
             index.create(connection, checkfirst=True)
@@ -323,13 +323,19 @@ class CaseProjection(Projection[CaseViews]):
         )
 
 
+# What identifies a changed thing within its case: an entry's event id, a plan's id.
+ChangedId = TypeVar("ChangedId")
+
+
 def _replaced_rows(
     dialect: Dialect,
     pair: tuple[Table, Table],
     key: tuple[str, ...],
-    stale: Sequence[tuple[str, ...]],
-    compute: Callable[[CaseModel, Any, list[dict[str, Any]], list[dict[str, Any]]], None],
-    targets: list[tuple[CaseModel, Any]],
+    stale: Sequence[tuple[str | int, ...]],
+    compute: Callable[
+        [CaseModel, Iterable[ChangedId], list[dict[str, Any]], list[dict[str, Any]]], None
+    ],
+    targets: list[tuple[CaseModel, Iterable[ChangedId]]],
 ) -> list[Write]:
     """Delete the rows (and their subject rows) of what changed and had rows, then insert
     the rows computed now for everything that changed."""
@@ -469,10 +475,12 @@ def execute_writes(connection: Connection, writes: Iterable[Write]) -> None:
             continue
         # psycopg's executemany costs a Python round of work per row; COPY formats rows in
         # C. The raw cursor shares the connection's transaction.
-        with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(write.copy_into) as copy:
-                for row in write.parameters:
-                    copy.write_row(row)
+        with (
+            connection.connection.driver_connection.cursor() as cursor,  # type: ignore[union-attr]
+            cursor.copy(write.copy_into) as copy,
+        ):
+            for row in write.parameters:
+                copy.write_row(row)
 
 
 def prepared_insert(dialect: Dialect, table: Table, rows: list[dict[str, Any]]) -> Write:
@@ -504,7 +512,11 @@ def prepared_delete(
         return Write("", [])
     statement = delete(table).where(*(table.c[name] == bindparam(name) for name in key))
     return _prepared(
-        dialect, statement, table, list(key), [dict(zip(key, values)) for values in keys]
+        dialect,
+        statement,
+        table,
+        list(key),
+        [dict(zip(key, values, strict=True)) for values in keys],
     )
 
 

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import multiprocessing
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from queue import Empty, Full
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from domain.service import CaseService
 from projections.batch_writes import ChunkWrites, chunk_writes, rare_garbage_collections
 from projections.caseviews import CaseViews
+
+if TYPE_CHECKING:  # the queue class is generic to the type checker only
+    from multiprocessing.queues import Queue
 
 # Chunks a worker may compute ahead of the writer: bounds memory, keeps the writer fed.
 CHUNKS_AHEAD = 2
@@ -36,6 +39,10 @@ class WorkerFailed:
     traceback: str
 
 
+# What a worker sends: a chunk's writes, its failure, or None when it has sent every chunk.
+Outbox: TypeAlias = "Queue[ChunkWrites | WorkerFailed | None]"
+
+
 class RebuildWorkerError(RuntimeError):
     """A worker process failed or died; the rebuild stopped at the last whole chunk."""
 
@@ -46,7 +53,7 @@ def writes_from_workers(
 ) -> Iterator[Iterator[list[ChunkWrites]]]:
     """Start `count` workers; give, chunk by chunk, every share's writes for it; stop them."""
     context = multiprocessing.get_context("spawn")
-    outboxes = [context.Queue(maxsize=CHUNKS_AHEAD) for _ in range(count)]
+    outboxes: list[Outbox] = [context.Queue(maxsize=CHUNKS_AHEAD) for _ in range(count)]
     processes = [
         context.Process(
             target=compute_writes,
@@ -71,9 +78,13 @@ def writes_from_workers(
             outbox.cancel_join_thread()
 
 
-def _chunks_from(processes: list[BaseProcess], outboxes: list[Any]) -> Iterator[list[ChunkWrites]]:
+def _chunks_from(
+    processes: Sequence[BaseProcess], outboxes: Sequence[Outbox]
+) -> Iterator[list[ChunkWrites]]:
     while True:
-        shares = [_receive(process, outbox) for process, outbox in zip(processes, outboxes)]
+        shares = [
+            _receive(process, outbox) for process, outbox in zip(processes, outboxes, strict=True)
+        ]
         if all(share is None for share in shares):
             return
         present = [share for share in shares if share is not None]
@@ -82,7 +93,7 @@ def _chunks_from(processes: list[BaseProcess], outboxes: list[Any]) -> Iterator[
         yield present
 
 
-def _receive(process: BaseProcess, outbox: Any) -> ChunkWrites | None:
+def _receive(process: BaseProcess, outbox: Outbox) -> ChunkWrites | None:
     while True:
         try:
             item = outbox.get(timeout=LIVENESS_POLL)
@@ -97,7 +108,7 @@ def _receive(process: BaseProcess, outbox: Any) -> ChunkWrites | None:
                 ) from None
         if isinstance(item, WorkerFailed):
             raise RebuildWorkerError(f"{process.name} failed:\n{item.traceback}")
-        return item  # type: ignore[no-any-return]
+        return item
 
 
 def compute_writes(
@@ -107,7 +118,7 @@ def compute_writes(
     chunk_size: int,
     share: int,
     shares: int,
-    outbox: Any,
+    outbox: Outbox,
 ) -> None:
     """A worker: its share's writes, chunk by chunk, then None."""
     try:
@@ -121,7 +132,7 @@ def compute_writes(
         _send(outbox, WorkerFailed(traceback.format_exc()))
 
 
-def _send(outbox: Any, item: object) -> bool:
+def _send(outbox: Outbox, item: ChunkWrites | WorkerFailed | None) -> bool:
     """Put `item` in the outbox, waiting while it is full; False if the writer is gone (a
     writer killed outright cannot stop its workers, so they stop themselves)."""
     parent = multiprocessing.parent_process()

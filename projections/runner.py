@@ -1,4 +1,4 @@
-"""Running the case projection: a batched polling catch-up (SQLite has no subscriptions), and rebuild."""
+"""The case projection run: catch-up, polled in batches (SQLite has no subscriptions); rebuild."""
 
 from __future__ import annotations
 

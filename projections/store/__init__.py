@@ -1,1 +1,1 @@
-"""The event store: the library's recorders with Foresight's index, append-only triggers and integrity checks."""
+"""The event store: the library's recorders with Foresight's index, append-only triggers, checks."""

@@ -43,7 +43,7 @@ def _index_rows(
     stored_events: Sequence[StoredEvent], positions: Sequence[int] | None, kwargs: Mapping[str, Any]
 ) -> list[tuple[int, str, str, int]]:
     """The index rows of the events just inserted (snapshots and review events have none)."""
-    located: Mapping[tuple[UUID, int], tuple[str, str]] = kwargs.get("event_index", {})
+    located: Mapping[tuple[UUID | str, int], tuple[str, str]] = kwargs.get("event_index", {})
     rows = []
     for stored, position in zip(stored_events, positions or (), strict=True):
         key = (stored.originator_id, stored.originator_version)
@@ -238,7 +238,8 @@ class ForesightSQLiteRecorder(EventIndexQueries, SQLiteApplicationRecorder):
 
 
 class ForesightPostgresRecorder(EventIndexQueries, PostgresApplicationRecorder):
-    """The library's PostgreSQL application recorder plus the event index and append-only triggers."""
+    """The library's PostgreSQL application recorder, plus the event index and the
+    append-only triggers."""
 
     placeholder = "%s"
     dialect = "postgresql"
