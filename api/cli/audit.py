@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import math
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+from sqlalchemy.engine import Engine
 
 from api.audit import access_audit, actions_per_agency, recording_audit
 from api.cli.reading import caught_up_queries
 from api.formats.tables import frame_bytes
-from events.timepoints import parse_instant
+from events.timepoints import local_zone, parse_instant
 
 audit_app = typer.Typer(help="Audit queries for information governance.", no_args_is_help=True)
 err = Console(stderr=True)
 FORMATS = ("table", "csv", "xlsx", "parquet", "json")
 
 
-def _instant(value: str | None, option: str) -> object:
+def _instant(value: str | None, option: str) -> datetime | None:
     if not value:
         return None
     try:
@@ -30,30 +36,75 @@ def _instant(value: str | None, option: str) -> object:
         raise typer.Exit(2) from None
 
 
-def _emit(frame: object, output_format: str, output: Path | None, title: str) -> None:
+def _emit(frame: pd.DataFrame, output_format: str, output: Path | None, title: str) -> None:
     if output_format not in FORMATS:
         err.print(f"--format must be one of {', '.join(FORMATS)}")
         raise typer.Exit(2)
     if output_format == "table":
-        table = Table(title=f"{title} ({len(frame)} rows)")  # type: ignore[arg-type]
-        for column in frame.columns:  # type: ignore[attr-defined]
+        table = Table(title=f"{title} ({len(frame)} rows)")
+        for column in frame.columns:
             table.add_column(str(column), overflow="fold")
-        for row in frame.itertuples(index=False):  # type: ignore[attr-defined]
-            table.add_row(*("" if value is None else str(value) for value in row))
+        for row in frame.itertuples(index=False):
+            table.add_row(
+                *(
+                    Text(cell_shown(str(column), value))
+                    for column, value in zip(frame.columns, row, strict=True)
+                )
+            )
         Console().print(table)
         return
     if output_format in ("xlsx", "parquet") and output is None:
         err.print(f"--format {output_format} needs -o FILE")
         raise typer.Exit(2)
-    data = frame_bytes(frame, output_format, sheet=title)  # type: ignore[arg-type]
+    data = frame_bytes(frame, output_format, sheet=title)
     if output is None:
         sys.stdout.write(data.decode("utf-8"))
     else:
         output.write_bytes(data)
-        err.print(f"Wrote {len(frame)} rows to {output}")  # type: ignore[arg-type]
+        err.print(f"Wrote {len(frame)} rows to {output}")
 
 
-def _engine() -> object:
+# Durations in days (fractions of a day) in the recording audit; shown in words in the table,
+# kept as numbers in the files.
+DURATION_COLUMNS = frozenset({"days_to_record", "days_to_store"})
+HOURS_PER_DAY = 24
+MINUTES_PER_HOUR = 60
+MINUTES_PER_DAY = HOURS_PER_DAY * MINUTES_PER_HOUR
+
+
+def cell_shown(column: str, value: object) -> str:
+    """A value of an audit frame as a person reads it in the table: nothing for a missing one
+    (not `nan`), a duration in days, hours or minutes, a time to the second in local time."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if column in DURATION_COLUMNS and isinstance(value, (int, float)):
+        return duration_shown(float(value))
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else ""
+    if isinstance(value, datetime):
+        return value.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def duration_shown(days: float) -> str:
+    """28.08 days as "28.1 days", 0.2 days as "5 hours", a few seconds as "under a minute"; a
+    negative duration (recorded before it happened, as a planned meeting is) keeps its sign."""
+    sign, size = ("-" if days < 0 else ""), abs(days)
+    # Chosen on the rounded amount, so 23 h 59 min reads "1 day", not "24 hours".
+    if round(size * MINUTES_PER_DAY) < 1:
+        return "under a minute"
+    if round(size * MINUTES_PER_DAY) < MINUTES_PER_HOUR:
+        amount, unit = float(round(size * MINUTES_PER_DAY)), "minute"
+    elif round(size * HOURS_PER_DAY) < HOURS_PER_DAY:
+        amount, unit = float(round(size * HOURS_PER_DAY)), "hour"
+    else:
+        amount, unit = round(size, 1), "day"
+    return f"{sign}{amount:g} {unit}{'' if amount == 1 else 's'}"
+
+
+def _engine() -> Engine:
     return caught_up_queries().engine
 
 
@@ -81,9 +132,9 @@ def audit_recording(
         _engine(),
         case_id=case,
         agency=agency,
-        recorded_by=recorded_by,  # type: ignore[arg-type]
+        recorded_by=recorded_by,
         since=_instant(since, "--since"),
-        until=_instant(until, "--until"),  # type: ignore[arg-type]
+        until=_instant(until, "--until"),
         late_after_days=late_after_days,
         late_only=late_only,
     )
@@ -115,8 +166,8 @@ def audit_access(
         case_id=case,
         person_id=person,
         user=user,
-        agency=agency,  # type: ignore[arg-type]
+        agency=agency,
         since=_instant(since, "--since"),
-        until=_instant(until, "--until"),  # type: ignore[arg-type]
+        until=_instant(until, "--until"),
     )
     _emit(frame, output_format, output, "access")

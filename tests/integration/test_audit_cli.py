@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import io
+import re
 
 import pandas as pd
 import pytest
@@ -93,3 +94,25 @@ def test_reads_of_case_data_at_the_command_line_are_in_the_access_log_too(store)
     assert list(cli["viewed_as"]) == ["police", "*"]
     assert cli["as_known_at"].iloc[0].startswith("2024-01-16 12:00")
     assert list(frame.loc[frame["role"] != "cli", "user"]) == ["rev-ada", "rev-ada"]
+
+
+def test_the_recording_table_shows_durations_in_words_and_nothing_for_missing_values(store):
+    """The table says "28.1 days" or "5 hours", not 28.0763888887315, and an empty cell, not
+    nan; the CSV keeps the numbers."""
+    result = CliRunner().invoke(app, ["audit", "recording"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    cells = [
+        cell.strip()
+        for line in result.stdout.splitlines()
+        if line.startswith("│")
+        for cell in line.strip("│").split("│")
+    ]
+    assert "nan" not in cells
+    assert "NaT" not in cells
+    assert not [cell for cell in cells if re.fullmatch(r"-?\d+\.\d{2,}", cell)]
+    in_words = r"-?\d+(\.\d)? (day|hour|minute)s?|under a minute"
+    durations = [cell for cell in cells if re.fullmatch(in_words, cell)]
+    assert len(durations) == 2 * len(demo_case_events())  # to record, and to store
+    frame = pd.read_csv(io.StringIO(run("audit", "recording", "--format", "csv")))
+    assert frame["days_to_record"].dtype == float
+    assert (frame["days_to_record"] % 1 != 0).any()
