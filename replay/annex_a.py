@@ -197,12 +197,18 @@ _NO_LEGAL = (
 BLANK_COLUMNS: dict[str, str] = {
     "Allocated Team": _NO_ALLOCATION,
     "Allocated Worker": _NO_ALLOCATION,
-    "Was the child assessed as requiring LA children's social care support?": "`assessment_completed.outcome` is free text, not a coded answer",
-    "Was an Initial Child Protection Conference deemed unnecessary?": "no event records that a conference was judged unnecessary; answered 'b) No' only "
-    "when an initial conference is recorded, blank otherwise",
+    "Was the child assessed as requiring LA children's social care support?": (
+        "`assessment_completed.outcome` is free text, not a coded answer"
+    ),
+    "Was an Initial Child Protection Conference deemed unnecessary?": (
+        "no event records that a conference was judged unnecessary; answered 'b) No' only "
+        "when an initial conference is recorded, blank otherwise"
+    ),
     "Subject to Emergency Protection Order or Protected Under Police Powers in Last Six "
     "Months (Y/N)": "the vocabulary has no emergency protection order or police protection event",
-    "Unaccompanied Asylum Seeking Child (UASC) within the Last 12 Months (Y/N)": "`person_added` has no UASC field",
+    "Unaccompanied Asylum Seeking Child (UASC) within the Last 12 Months (Y/N)": (
+        "`person_added` has no UASC field"
+    ),
     "Reason Ceased to be Looked After": "`plan_ended.reason` is free text, not an SSDA903 code",
     **dict.fromkeys((*_LEGAL_STATUS, *_CARE_RECORD, *_PLACEMENT), _NO_LEGAL),
 }
@@ -912,7 +918,9 @@ _COLUMN_OF: dict[str, str] = {
     "enquiry_start": "Strategy discussion initiating Section 47 Enquiry Start Date",
     "conference_unnecessary": "Was an Initial Child Protection Conference deemed unnecessary?",
     "conference_date": "Date of Initial Child Protection Conference",
-    "conference_plan": "Did the Initial Child Protection Conference Result in a Child Protection Plan",
+    "conference_plan": (
+        "Did the Initial Child Protection Conference Result in a Child Protection Plan"
+    ),
     "enquiries_last_year": "Number of Section 47 Enquiries in the last 12 months",
     "conferences_last_year": "Number of ICPCs in the last 12 months",
     "cin_start": "CIN Start Date",

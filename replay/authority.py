@@ -40,7 +40,8 @@ class AuthorityQueries:
         on: date | None = None,
         as_known_at: datetime | None = None,
     ) -> list[ChildOnPlan]:
-        """Every child on a plan of `kind` on date D (a plan ending on D is active on D), as known at T."""
+        """Every child on a plan of `kind` on date D (a plan ending on D is active on D), as
+        known at T."""
         on = on or local_date(utc_now())
         periods, subjects = tables.plan_periods, tables.plan_subjects
         statement = (

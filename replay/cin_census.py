@@ -322,72 +322,87 @@ class _ChildHistory:
                 ends.setdefault(entry.data["plan_id"], entry)
             elif entry.type == "plan_reviewed":
                 reviews[entry.data["plan_id"]].append(entry)
-        plans: list[_Plan] = []
-        current: _Episode | None = None
+        self._completions = completions
+        self._ends = ends
+        self._reviews = reviews
+        self._plans: list[_Plan] = []
+        self._current: _Episode | None = None
         for entry in mine:
-            data = entry.data
-            if entry.type == "contact_received":
-                if is_referral(entry.data) and (current is None or current.nfa):
-                    nfa = data.get("outcome") not in FURTHER_ACTION_OUTCOMES and (
-                        data.get("outcome") is not None
-                    )
-                    current = _Episode(case_id, entry, nfa)
-                    self.episodes.append(current)
-                continue
-            if entry.type == "case_closed":
-                if current is not None:
-                    current.closure = entry
-                    current = None
-                continue
-            if entry.type == "conference_held" and data.get("kind") == "review":
-                for plan in plans:
-                    if (
-                        plan.kind == "child_protection"
-                        and plan.start <= day(entry)
-                        and (plan.ended is None or day(entry) <= day(plan.ended))
-                    ):
-                        plan.review_conferences.append(entry)
-                continue
-            relevant = (
-                (entry.type == "assessment_started" and data.get("kind") != "early_help")
-                or (
-                    entry.type == "plan_started"
-                    and data.get("kind") in ("child_in_need", "child_protection")
+            self._apply(entry)
+
+    def _apply(self, entry: ChronologyEntry) -> None:
+        data = entry.data
+        if entry.type == "contact_received":
+            if is_referral(data) and (self._current is None or self._current.nfa):
+                nfa = data.get("outcome") not in FURTHER_ACTION_OUTCOMES and (
+                    data.get("outcome") is not None
                 )
-                or entry.type in ("conference_held", "strategy_discussion_held")
-            )
-            if not relevant:
-                continue
-            if current is None:
-                closed = self.episodes[-1] if self.episodes else None
-                if closed is not None and closed.closure is not None:
-                    closed.later_activity.append(entry)
-                else:
-                    self.unattached.append(entry)
-                continue
-            if entry.type == "assessment_started":
-                current.assessments.append(
-                    _Assessment(
-                        entry,
-                        day(entry),
-                        data.get("kind") == "section_47",
-                        completions.get(data["assessment_id"]),
-                    )
-                )
-            elif entry.type == "plan_started":
-                plan = _Plan(
-                    entry,
-                    data["kind"],
-                    day(entry),
-                    ends.get(data["plan_id"]),
-                    reviews[data["plan_id"]],
-                )
-                plans.append(plan)
-                current.plans.append(plan)
-            elif entry.type == "conference_held":
-                current.initial_conferences.append(entry)
+                self._current = _Episode(self.case_id, entry, nfa)
+                self.episodes.append(self._current)
+        elif entry.type == "case_closed":
+            if self._current is not None:
+                self._current.closure = entry
+                self._current = None
+        elif entry.type == "conference_held" and data.get("kind") == "review":
+            for plan in self._plans:
+                if (
+                    plan.kind == "child_protection"
+                    and plan.start <= day(entry)
+                    and (plan.ended is None or day(entry) <= day(plan.ended))
+                ):
+                    plan.review_conferences.append(entry)
+        elif _episode_work(entry):
+            if self._current is None:
+                self._outside_episode(entry)
             else:
-                current.strategy_discussions.append(entry)
+                self._add_work(self._current, entry)
+
+    def _outside_episode(self, entry: ChronologyEntry) -> None:
+        closed = self.episodes[-1] if self.episodes else None
+        if closed is not None and closed.closure is not None:
+            closed.later_activity.append(entry)
+        else:
+            self.unattached.append(entry)
+
+    def _add_work(self, current: _Episode, entry: ChronologyEntry) -> None:
+        data = entry.data
+        if entry.type == "assessment_started":
+            current.assessments.append(
+                _Assessment(
+                    entry,
+                    day(entry),
+                    data.get("kind") == "section_47",
+                    self._completions.get(data["assessment_id"]),
+                )
+            )
+        elif entry.type == "plan_started":
+            plan = _Plan(
+                entry,
+                data["kind"],
+                day(entry),
+                self._ends.get(data["plan_id"]),
+                self._reviews[data["plan_id"]],
+            )
+            self._plans.append(plan)
+            current.plans.append(plan)
+        elif entry.type == "conference_held":
+            current.initial_conferences.append(entry)
+        else:
+            current.strategy_discussions.append(entry)
+
+
+def _episode_work(entry: ChronologyEntry) -> bool:
+    """Work the census counts within an episode: assessments other than early help, child in
+    need and protection plans, conferences and strategy discussions."""
+    data = entry.data
+    return (
+        (entry.type == "assessment_started" and data.get("kind") != "early_help")
+        or (
+            entry.type == "plan_started"
+            and data.get("kind") in ("child_in_need", "child_protection")
+        )
+        or entry.type in ("conference_held", "strategy_discussion_held")
+    )
 
 
 # -- the census -------------------------------------------------------------------------------
@@ -1057,6 +1072,44 @@ def cin_census(
     when they happened, as `CaseQueries.chronology` gives them.
     """
     builder = _Builder(year, la, as_known_at, working_days)
+    people, histories = _children_of(chronologies)
+    episodes = _census_episodes(builder, histories)
+    id_counts: dict[str, int] = defaultdict(int)
+    for person_id in episodes:
+        id_counts[la_child_id_of(person_id)] += 1
+    children = [
+        builder.child(person_id, people[person_id], episodes[person_id], id_counts)
+        for person_id in sorted(episodes)
+    ]
+    _report_shared_upns(builder, children, people)
+    start, end = collection_period(year)
+    children.sort(key=lambda child: (child.la_child_id, child.person_id))
+    return CinCensus(
+        year=year,
+        la=la,
+        reference_date=end,
+        collection_start=start,
+        as_known_at=as_known_at,
+        children=tuple(children),
+        issues=tuple(
+            sorted(
+                builder.issues,
+                key=lambda issue: (
+                    issue.person_id,
+                    issue.case_id or "",
+                    issue.rule or "",
+                    issue.field,
+                    issue.message,
+                ),
+            )
+        ),
+    )
+
+
+def _children_of(
+    chronologies: Mapping[str, Sequence[ChronologyEntry]],
+) -> tuple[dict[str, _Person], dict[str, list[_ChildHistory]]]:
+    """Each child (as first added, in case id order) and their history in each of their cases."""
     people: dict[str, _Person] = {}
     histories: dict[str, list[_ChildHistory]] = defaultdict(list)
     for case_id in sorted(chronologies):
@@ -1067,6 +1120,14 @@ def cin_census(
                 people.setdefault(person_id, _Person(case_id, entry))
                 if all(history.case_id != case_id for history in histories[person_id]):
                     histories[person_id].append(_ChildHistory(case_id, person_id, entries))
+    return people, histories
+
+
+def _census_episodes(
+    builder: _Builder, histories: Mapping[str, list[_ChildHistory]]
+) -> dict[str, list[CensusEpisode]]:
+    """Each child's episodes the census counts (children with none are left out), reporting
+    work recorded before any referral."""
     plan_starts: dict[str, list[date]] = {
         person_id: [
             plan.start
@@ -1097,13 +1158,13 @@ def cin_census(
                     found.append(census_episode)
         if found:
             episodes[person_id] = found
-    id_counts: dict[str, int] = defaultdict(int)
-    for person_id in episodes:
-        id_counts[la_child_id_of(person_id)] += 1
-    children = [
-        builder.child(person_id, people[person_id], episodes[person_id], id_counts)
-        for person_id in sorted(episodes)
-    ]
+    return episodes
+
+
+def _report_shared_upns(
+    builder: _Builder, children: Sequence[CensusChild], people: Mapping[str, _Person]
+) -> None:
+    """A UPN recorded for more than one child is reported against each of them (rule 1520)."""
     upns: dict[str, list[str]] = defaultdict(list)
     for child in children:
         if child.upn:
@@ -1119,25 +1180,3 @@ def cin_census(
                     f"The UPN {upn} is recorded for more than one child",
                     [people[person_id].entry],
                 )
-    start, end = collection_period(year)
-    children.sort(key=lambda child: (child.la_child_id, child.person_id))
-    return CinCensus(
-        year=year,
-        la=la,
-        reference_date=end,
-        collection_start=start,
-        as_known_at=as_known_at,
-        children=tuple(children),
-        issues=tuple(
-            sorted(
-                builder.issues,
-                key=lambda issue: (
-                    issue.person_id,
-                    issue.case_id or "",
-                    issue.rule or "",
-                    issue.field,
-                    issue.message,
-                ),
-            )
-        ),
-    )

@@ -73,19 +73,28 @@ class RulePack(BaseModel):
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
     description: str = ""
-    subdivision: str = Field("ENG", description="Bank holidays: a GB subdivision of `holidays`")
-    referral_decision_working_days: int | None = Field(1, ge=0, le=1000)
+    subdivision: str = Field(
+        default="ENG", description="Bank holidays: a GB subdivision of `holidays`"
+    )
+    referral_decision_working_days: int | None = Field(default=1, ge=0, le=1000)
     assessment_working_days: int | None = Field(
-        45, ge=0, le=1000, description="From the contact (referral)"
+        default=45, ge=0, le=1000, description="From the contact (referral)"
     )
     initial_conference_working_days: int | None = Field(
-        15, ge=0, le=1000, description="From the strategy discussion"
+        default=15, ge=0, le=1000, description="From the strategy discussion"
     )
     first_core_group_working_days: int | None = Field(
-        10, ge=0, le=1000, description="From the initial conference (not measured: no event)"
+        default=10,
+        ge=0,
+        le=1000,
+        description="From the initial conference (not measured: no event)",
     )
-    first_review_months: int | None = Field(3, ge=0, le=120, description="From the plan start")
-    later_review_months: int | None = Field(6, ge=0, le=120, description="From the previous review")
+    first_review_months: int | None = Field(
+        default=3, ge=0, le=120, description="From the plan start"
+    )
+    later_review_months: int | None = Field(
+        default=6, ge=0, le=120, description="From the previous review"
+    )
 
     def working_days(self) -> WorkingDays:
         return WorkingDays("GB", self.subdivision)
@@ -513,13 +522,13 @@ def _conferences(entries: Sequence[ChronologyEntry], measure: _Measure) -> list[
         )
     planned: set[UUID] = set()
     for plan in plans:
-        conference = _latest_on_or_before(initial, _day(plan))
-        if conference is not None:
-            planned.add(conference.event_id)
+        planning_conference = _latest_on_or_before(initial, _day(plan))
+        if planning_conference is not None:
+            planned.add(planning_conference.event_id)
             intervals.append(
                 measure.interval(
                     "initial_conference_to_plan_start",
-                    conference,
+                    planning_conference,
                     plan,
                     reference=str(plan.data["plan_id"]),
                 )
@@ -574,8 +583,8 @@ def _plan_reviews(entries: Sequence[ChronologyEntry], measure: _Measure) -> list
             ):
                 reviews.append(review)
         previous = plan
-        for number, review in enumerate([*reviews, None]):
-            if review is None and end is not None:
+        for number, next_review in enumerate([*reviews, None]):
+            if next_review is None and end is not None:
                 break
             milestone: Milestone = (
                 "plan_start_to_first_review" if number == 0 else "review_to_next_review"
@@ -586,10 +595,10 @@ def _plan_reviews(entries: Sequence[ChronologyEntry], measure: _Measure) -> list
                 else measure.rules.later_review_months
             )
             intervals.append(
-                measure.interval(milestone, previous, review, months=months, reference=plan_id)
+                measure.interval(milestone, previous, next_review, months=months, reference=plan_id)
             )
-            if review is not None:
-                previous = review
+            if next_review is not None:
+                previous = next_review
     return intervals
 
 
