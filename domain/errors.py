@@ -34,6 +34,21 @@ class EventIdConflict(DomainError):
     """The event_id is already used for different content."""
 
 
+class NotPermitted(DomainError):
+    """The recorder may not record this: not their role, not their agency, or another
+    agency's entry. `str()` says so in a sentence; `errors` names the field at fault, if any."""
+
+    def __init__(self, detail: str, field: str | None = None, reason: str = ""):
+        super().__init__(field or "(request)", reason or detail)
+        self.args = (detail,)
+        self.detail = detail
+        self.field_at_fault = field is not None
+
+    @property
+    def errors(self) -> tuple[FieldError, ...]:
+        return super().errors if self.field_at_fault else ()
+
+
 class CaseNotFound(DomainError):
     """No case has this id."""
 

@@ -18,8 +18,6 @@ from api.users import User, authenticate
 from domain.errors import CaseNotFound
 
 READ_CASE_ROLES = frozenset({"practitioner", "manager", "reviewer"})
-APPEND_ROLES = frozenset({"practitioner", "manager"})
-MANAGER_TYPES = frozenset({"marked_significant", "decision_made", "information_shared"})
 WHOLE_RECORD_ROLES = frozenset({"reviewer"})
 AUDIT_ROLES = frozenset({"auditor"})
 # Authority-wide reports; the access log records such a read against EVERY_CASE.

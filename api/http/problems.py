@@ -18,6 +18,7 @@ from domain.errors import (
     DomainError,
     EventIdConflict,
     InvariantViolation,
+    NotPermitted,
     ReviewNotFound,
     UnknownReference,
     VersionConflict,
@@ -118,6 +119,7 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int, str], ...] = (
     (EventIdConflict, 409, "Event id conflict"),
     (InvariantViolation, 409, "Refused by the case record"),
     (UnknownReference, 422, "Unknown reference"),
+    (NotPermitted, 403, "Forbidden"),
 )
 
 

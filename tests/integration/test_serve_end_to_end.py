@@ -206,9 +206,13 @@ def test_a_multi_agency_case_recorded_and_reviewed_over_http(tmp_path: Path, db_
         )
         assert (decision["agency"], decision["recorded_by"]) == ("social_care", "tm-grant")
         assert (late["agency"], late["version"]) == ("police", 7)
-        forbidden = pc.http.post(
+        forbidden = pc.http.post(  # police may not retract social care's decision
             f"/cases/{CASE}/events",
-            json={"type": "decision_made", "occurred_at": "2024-03-05", "data": {"decision": "x"}},
+            json={
+                "type": "entry_retracted",
+                "occurred_at": "2024-03-05",
+                "data": {"target_event_id": decision["event_id"], "reason": "x"},
+            },
         )
         assert forbidden.status_code == 403
         assert forbidden.headers["content-type"].startswith("application/problem+json")

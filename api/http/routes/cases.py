@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from api.bootstrap import Foresight
 from api.formats.html import chronology_html
 from api.formats.tables import MEDIA_TYPES, chronology_frame, frame_bytes
 from api.http.deps import (
@@ -18,7 +19,6 @@ from api.http.deps import (
     WholeRecordReader,
     log_read,
 )
-from api.bootstrap import Foresight
 from api.http.params import (
     AsKnownAt,
     CaseId,

@@ -1,0 +1,81 @@
+"""Who may record what on a case: by role, for their own agency, and amending only their
+agency's own entries (SPEC section 5). The HTTP API, the web page and the CLI all ask here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from domain.errors import NotPermitted
+from events.envelope import EventEnvelope
+from events.fieldpaths import field_path
+
+RECORDING_ROLES = frozenset({"practitioner", "manager"})
+# Management oversight and the allocation of workers are a manager's. Practitioners record
+# decisions, shares and significance marks themselves: no approval step stands between a
+# practitioner and the record. (These types are not in the vocabulary yet; the rule is ready.)
+MANAGER_ONLY_TYPES = frozenset({"oversight_recorded", "worker_allocated", "worker_unallocated"})
+# An entry is corrected or retracted only by the agency that recorded it.
+AMENDING_OWN_TYPES = frozenset({"entry_corrected", "entry_retracted"})
+
+# The agency that recorded an entry of a case, or None if the case has no such entry:
+# (case_id, event_id) -> agency.
+EntryAgency = Callable[[str, str], str | None]
+
+
+@dataclass(frozen=True)
+class Recorder:
+    """Who is recording: their name, role and the agency they record for."""
+
+    name: str
+    role: str
+    agency: str
+
+
+def check_may_append(recorder: Recorder) -> None:
+    """Practitioners and managers append to cases; reviewers, auditors and admins never do.
+
+    Raises NotPermitted (a 403) otherwise, before anything about the events is read.
+    """
+    if recorder.role not in RECORDING_ROLES:
+        raise NotPermitted(
+            f"A {recorder.role} may not append to a case; it needs one of: "
+            + ", ".join(sorted(RECORDING_ROLES))
+        )
+
+
+def check_may_record(
+    recorder: Recorder, envelope: EventEnvelope, entry_agency: EntryAgency
+) -> None:
+    """Whether this recorder may record this event; raises NotPermitted (a 403) if not.
+
+    `entry_agency` is asked only for a correction or retraction, about its target. A target
+    the case does not hold is left to the case's own invariants (an unknown reference).
+    """
+    check_may_append(recorder)
+    if envelope.agency != recorder.agency:
+        raise NotPermitted(
+            f"You record for {recorder.agency}, not {envelope.agency}",
+            field_path("agency"),
+            f"must be your agency, {recorder.agency}",
+        )
+    if envelope.recorded_by not in (None, recorder.name):
+        raise NotPermitted(
+            f"You are {recorder.name}, not {envelope.recorded_by}",
+            field_path("recorded_by"),
+            f"must be you, {recorder.name}",
+        )
+    if envelope.type in MANAGER_ONLY_TYPES and recorder.role != "manager":
+        raise NotPermitted(
+            f"Only a manager may record {envelope.type}",
+            field_path("type"),
+            f"{envelope.type} needs the manager role",
+        )
+    if envelope.type in AMENDING_OWN_TYPES:
+        target_agency = entry_agency(envelope.case_id, str(envelope.data["target_event_id"]))
+        if target_agency is not None and target_agency != recorder.agency:
+            raise NotPermitted(
+                f"Only {target_agency} may correct or retract its own entries",
+                field_path("data", "target_event_id"),
+                f"is an entry of {target_agency}",
+            )

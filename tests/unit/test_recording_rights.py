@@ -1,0 +1,185 @@
+"""Who may record what: the rule in domain/recording_rights.py, without HTTP or a store."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from domain.errors import NotPermitted
+from domain.recording_rights import (
+    MANAGER_ONLY_TYPES,
+    EntryAgency,
+    Recorder,
+    check_may_append,
+    check_may_record,
+)
+from events.envelope import EventEnvelope, parse_event
+from events.vocabulary import EVENT_TYPES
+
+CASE = "FAM-1"
+PRACTITIONER = Recorder(name="sw-jones", role="practitioner", agency="social_care")
+MANAGER = Recorder(name="tm-hughes", role="manager", agency="social_care")
+POLICE = Recorder(name="pc-1234", role="practitioner", agency="police")
+TARGET = str(uuid4())
+
+
+def envelope(event_type: str, by: Recorder = PRACTITIONER, **fields: Any) -> EventEnvelope:
+    raw = {
+        "type": event_type,
+        "case_id": CASE,
+        "occurred_at": "2024-03-02",
+        "agency": by.agency,
+        "recorded_by": by.name,
+        **fields,
+    }
+    return parse_event(raw)
+
+
+def unvalidated(event_type: str, by: Recorder) -> EventEnvelope:
+    """An event of a type the vocabulary does not have yet, as the rule would meet it."""
+    return EventEnvelope.model_construct(
+        type=event_type,
+        case_id=CASE,
+        occurred_at="2024-03-02",
+        agency=by.agency,
+        recorded_by=by.name,
+        data={},
+    )
+
+
+def nobody(case_id: str, event_id: str) -> str | None:
+    raise AssertionError(f"asked whose entry {event_id} of {case_id} is, unneeded")
+
+
+class EntriesOf:
+    """Every entry asked about is `agency`'s (None: the case has no such entry)."""
+
+    def __init__(self, agency: str | None):
+        self.agency = agency
+        self.asked: list[tuple[str, str]] = []
+
+    def __call__(self, case_id: str, event_id: str) -> str | None:
+        self.asked.append((case_id, event_id))
+        return self.agency
+
+
+def refusal(
+    recorder: Recorder, event: EventEnvelope, entry_agency: EntryAgency = nobody
+) -> NotPermitted:
+    with pytest.raises(NotPermitted) as refused:
+        check_may_record(recorder, event, entry_agency)
+    return refused.value
+
+
+# -- role ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["practitioner", "manager"])
+def test_practitioners_and_managers_append(role: str) -> None:
+    """The two recording roles pass the role check."""
+    check_may_append(Recorder(name="someone", role=role, agency="social_care"))
+
+
+@pytest.mark.parametrize("role", ["reviewer", "auditor", "admin", "someone-else"])
+def test_reviewers_auditors_and_admins_never_append(role: str) -> None:
+    """Any other role is refused before its events are looked at, naming no field."""
+    recorder = Recorder(name="someone", role=role, agency="social_care")
+    with pytest.raises(NotPermitted) as refused:
+        check_may_append(recorder)
+    assert refused.value.errors == ()
+    assert str(refused.value) == (
+        f"A {role} may not append to a case; it needs one of: manager, practitioner"
+    )
+    assert refusal(recorder, envelope("note_added", by=recorder)).errors == ()
+
+
+# -- type ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("event_type", "data"),
+    [
+        ("decision_made", {"decision": "Strategy discussion today"}),
+        ("information_shared", {"to_agency": "police", "event_ids": [TARGET]}),
+        ("marked_significant", {"target_event_id": TARGET, "significance": "key"}),
+    ],
+)
+def test_practitioners_record_decisions_shares_and_marks_themselves(
+    event_type: str, data: dict[str, Any]
+) -> None:
+    """No manager's step stands between a practitioner and the record."""
+    check_may_record(PRACTITIONER, envelope(event_type, data=data), nobody)
+    check_may_record(MANAGER, envelope(event_type, by=MANAGER, data=data), nobody)
+
+
+def test_every_type_of_the_vocabulary_is_open_to_practitioners() -> None:
+    """Only oversight and allocation are a manager's; none of them is in the vocabulary yet."""
+    assert not MANAGER_ONLY_TYPES & set(EVENT_TYPES)
+
+
+@pytest.mark.parametrize("event_type", sorted(MANAGER_ONLY_TYPES))
+def test_oversight_and_allocation_are_for_managers_only(event_type: str) -> None:
+    """A practitioner is refused on the type; a manager may."""
+    refused = refusal(PRACTITIONER, unvalidated(event_type, PRACTITIONER))
+    assert [(error.field, error.reason) for error in refused.errors] == [
+        ("type", f"{event_type} needs the manager role")
+    ]
+    assert str(refused) == f"Only a manager may record {event_type}"
+    check_may_record(MANAGER, unvalidated(event_type, MANAGER), nobody)
+
+
+def test_the_manager_only_types_are_oversight_and_allocation() -> None:
+    """As the roles are written: management oversight, allocating and unallocating workers."""
+    assert frozenset({"oversight_recorded", "worker_allocated", "worker_unallocated"}) == (
+        MANAGER_ONLY_TYPES
+    )
+
+
+# -- own agency ------------------------------------------------------------------------------
+
+
+def test_an_event_for_another_agency_is_refused_on_its_agency() -> None:
+    """One records for one's own agency only."""
+    refused = refusal(PRACTITIONER, envelope("note_added", by=POLICE, summary="x"))
+    assert [error.field for error in refused.errors] == ["agency"]
+    assert str(refused) == "You record for social_care, not police"
+
+
+def test_an_event_in_another_persons_name_is_refused_on_recorded_by() -> None:
+    """One records as oneself; an event naming no recorder is one's own."""
+    other = Recorder(name="sw-other", role="practitioner", agency="social_care")
+    refused = refusal(PRACTITIONER, envelope("note_added", by=other, summary="x"))
+    assert [error.field for error in refused.errors] == ["recorded_by"]
+    check_may_record(PRACTITIONER, envelope("note_added", recorded_by=None, summary="x"), nobody)
+
+
+# -- own entries -----------------------------------------------------------------------------
+
+
+def amendment(kind: str, by: Recorder = PRACTITIONER) -> EventEnvelope:
+    data: dict[str, Any] = {"target_event_id": TARGET, "reason": "wrong"}
+    if kind == "entry_corrected":
+        data["changes"] = {"summary": "Telephone call with the nursery"}
+    return envelope(kind, by=by, data=data)
+
+
+@pytest.mark.parametrize("kind", ["entry_corrected", "entry_retracted"])
+def test_only_the_entrys_own_agency_corrects_or_retracts_it(kind: str) -> None:
+    """Another agency's entry is refused on the target, whatever the role."""
+    for recorder in (POLICE, Recorder(name="pc-boss", role="manager", agency="police")):
+        entry_agency = EntriesOf("social_care")
+        refused = refusal(recorder, amendment(kind, by=recorder), entry_agency)
+        assert [(error.field, error.reason) for error in refused.errors] == [
+            ("data.target_event_id", "is an entry of social_care")
+        ]
+        assert str(refused) == "Only social_care may correct or retract its own entries"
+        assert entry_agency.asked == [(CASE, TARGET)]
+    check_may_record(PRACTITIONER, amendment(kind), EntriesOf("social_care"))
+
+
+@pytest.mark.parametrize("kind", ["entry_corrected", "entry_retracted"])
+def test_a_target_the_case_does_not_hold_is_left_to_the_case(kind: str) -> None:
+    """No agency to compare: the case's invariants refuse the unknown reference instead."""
+    check_may_record(POLICE, amendment(kind, by=POLICE), EntriesOf(None))
