@@ -107,7 +107,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, demo):  # type: ignore[no-untyped-def]
+def page(browser, demo):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.requested = []
@@ -116,19 +116,19 @@ def page(browser, demo):  # type: ignore[no-untyped-def]
     context.close()
 
 
-def sign_in(page, demo: Demo, user: str, path: str = "/ui/cases/FAM-0042") -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, demo: Demo, user: str, path: str = "/ui/cases/FAM-0042") -> None:
     page.goto(demo.base + path)
     page.fill("#token", demo.tokens[user])
     page.click("#login-form button")
 
 
-def shown_rows(page) -> list[str]:  # type: ignore[no-untyped-def]
+def shown_rows(page) -> list[str]:
     return page.eval_on_selector_all(
         "#entries tbody tr", "rows => rows.map(r => r.dataset.eventId)"
     )
 
 
-def wait_for_rows(page, expected: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+def wait_for_rows(page, expected: list[str]) -> list[str]:
     """Wait until the table shows `expected` (the page renders asynchronously)."""
     deadline = time.monotonic() + 10
     rows = shown_rows(page)

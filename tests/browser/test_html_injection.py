@@ -27,7 +27,7 @@ INJECTED = (
 )
 
 
-def post(demo, user: str, events: list[dict]) -> list[dict]:  # type: ignore[no-untyped-def]
+def post(demo, user: str, events: list[dict]) -> list[dict]:
     response = httpx.post(
         f"{demo.base}/cases/{CASE}/events",
         json=events,
@@ -39,7 +39,7 @@ def post(demo, user: str, events: list[dict]) -> list[dict]:  # type: ignore[no-
 
 
 @pytest.fixture(scope="module")
-def hostile_case(demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def hostile_case(demo) -> dict[str, str]:
     """The case, and the id of the decision and of a corrected note in it."""
     events = [
         {
@@ -93,14 +93,14 @@ def hostile_case(demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {"decision": stored[-1]["event_id"], "note": note}
 
 
-def assert_nothing_injected(page) -> None:  # type: ignore[no-untyped-def]
+def assert_nothing_injected(page) -> None:
     page.wait_for_timeout(300)  # an injected <img src=x> would have failed to load by now
     assert page.evaluate("typeof window.__pwned") == "undefined"
     found = page.eval_on_selector_all(INJECTED, "nodes => nodes.map(n => n.outerHTML)")
     assert found == []
 
 
-def test_markup_in_a_case_is_shown_as_text_in_every_view(page, demo, hostile_case):  # type: ignore[no-untyped-def]
+def test_markup_in_a_case_is_shown_as_text_in_every_view(page, demo, hostile_case):
     sign_in(page, demo, "reviewer-lee", f"/ui/cases/{CASE}")
     page.wait_for_selector("#entries tbody tr")
     table = page.inner_text("#entries")
@@ -132,7 +132,7 @@ def test_markup_in_a_case_is_shown_as_text_in_every_view(page, demo, hostile_cas
     assert_nothing_injected(page)
 
 
-def test_markup_in_a_person_s_chronology_is_shown_as_text(page, demo, hostile_case):  # type: ignore[no-untyped-def]
+def test_markup_in_a_person_s_chronology_is_shown_as_text(page, demo, hostile_case):
     sign_in(page, demo, "reviewer-lee", "/ui/people/mia")
     page.wait_for_selector("#person-entries tbody tr")
     entries = page.inner_text("#person-entries")

@@ -91,7 +91,8 @@ def test_the_page_loads_nothing_from_outside_loopback(page, demo):
 
 
 def test_a_practitioner_sees_only_their_agency_and_no_foresight_view(page, demo):
-    """The agency selector is fixed to the user's agency and a decision shows why foresight is withheld."""
+    """The agency selector is fixed to the user's agency and a decision shows why foresight is
+    withheld."""
     sign_in(page, demo, "sw-jones")
     mine = ids(demo.api("sw-jones", "/cases/FAM-0042/chronology"))
     assert wait_for_rows(page, mine) == mine

@@ -8,10 +8,24 @@ for longer.
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+Result = TypeVar("Result")
+Refusal = TypeVar("Refusal", bound=Exception)
+
+
+def returned_or_raised(call: Callable[[], Result], refusal: type[Refusal]) -> Result | Refusal:
+    """What a call gives back, or the refusal it raised: for properties where either outcome is
+    allowed and each is then checked (pytest.raises would demand the refusal)."""
+    try:
+        return call()
+    except refusal as error:
+        return error
+
 
 EXAMPLES = int(os.environ.get("FORESIGHT_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(

@@ -1223,9 +1223,11 @@ def test_the_database_refuses_to_update_or_delete_access_log_rows(api: Api, stat
     with api.engine.connect() as connection:
         before = connection.execute(sqlalchemy.text("SELECT * FROM foresight_access_log")).all()
     assert before
-    with pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"):
-        with api.engine.begin() as connection:
-            connection.execute(sqlalchemy.text(statement))
+    with (
+        pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"),
+        api.engine.begin() as connection,
+    ):
+        connection.execute(sqlalchemy.text(statement))
     with api.engine.connect() as connection:
         after = connection.execute(sqlalchemy.text("SELECT * FROM foresight_access_log")).all()
     assert after == before

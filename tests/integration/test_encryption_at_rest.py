@@ -206,6 +206,7 @@ def test_the_command_line_says_why_in_one_line_without_a_traceback(
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,  # it must fail: the exit status is what is tested
     )
     assert result.returncode == 1
     assert "FORESIGHT_CIPHER_KEY does not decrypt" in result.stderr

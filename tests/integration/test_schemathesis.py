@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, rule
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.jsonschema.types import JsonValue
 from schemathesis.generation.stateful.state_machine import StepInput
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from schemathesis.specs.openapi.schemas import OpenApiSchema
@@ -48,9 +49,11 @@ def refusals_are_problems_naming_the_field(ctx: Any, response: Any, case: Any) -
         f"{response.status_code} answered as {media_type!r}, not {PROBLEM_JSON}"
     )
     problem = response.json()
-    assert problem["status"] == response.status_code and problem["title"], problem
+    assert problem["status"] == response.status_code, problem
+    assert problem["title"], problem
     if response.status_code in (400, 413, 422):
-        assert problem["errors"] and all(error["field"] for error in problem["errors"]), problem
+        assert problem["errors"], problem
+        assert all(error["field"] for error in problem["errors"]), problem
     return True
 
 
@@ -165,7 +168,7 @@ def test_an_append_and_its_retry_conform_to_the_documented_schema(
 ) -> None:
     """A manager's new event (201) and its idempotent retry (200) answer as documented."""
     operation = api_schema["/cases/{case_id}/events"]["POST"]
-    body = {
+    body: JsonValue = {
         "event_id": "0b8f4f36-5d7c-4b8e-9d0e-4c5e7f1a2b3c",
         "type": "decision_made",
         "occurred_at": "2024-03-01T10:00",

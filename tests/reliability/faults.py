@@ -93,7 +93,8 @@ class FaultResult:
             (
                 "kill -9",
                 ", ".join(
-                    f"{target} {len(kills)} ({sum(not kill.finished_first for kill in kills)} mid-run)"
+                    f"{target} {len(kills)} "
+                    f"({sum(not kill.finished_first for kill in kills)} mid-run)"
                     for target, kills in by_target.items()
                 ),
             ),

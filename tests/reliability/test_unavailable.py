@@ -6,16 +6,19 @@ another connection, the full disk is SQLite's per-connection `max_page_count`.
 
 from __future__ import annotations
 
+import inspect
 import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import MethodType
 from typing import Any, cast
 
 import psycopg
 import pytest
 from eventsourcing.persistence import OperationalError as StoreOperationalError
-from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteConnection, SQLiteConnectionPool
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event as sqlalchemy_event
@@ -108,12 +111,13 @@ def test_an_append_meeting_a_locked_database_is_refused_with_503_and_written_on_
 ) -> None:
     body = _note("Written once the lock is released")
     recorder = _foresight(app_client).service.recorder
-    if make_url(db_url).get_backend_name() == "postgresql":
+    assert isinstance(recorder, SQLiteApplicationRecorder | PostgresApplicationRecorder)
+    if isinstance(recorder, PostgresApplicationRecorder):
         # The library makes ten attempts on PostgreSQL, each waiting the lock timeout: one
-        # attempt shows the same answer in a tenth of the time.
-        monkeypatch.setattr(
-            recorder, "insert_events", type(recorder).insert_events.__wrapped__.__get__(recorder)
-        )
+        # attempt (the method without its retrying decorator) shows the same answer in a tenth
+        # of the time.
+        once = inspect.unwrap(type(recorder).insert_events)
+        monkeypatch.setattr(recorder, "insert_events", MethodType(once, recorder))
     events_table = recorder.events_table_name
     with database_locked_by_another_writer(db_url, events_table):
         refused = app_client.post(f"/cases/{CASE}/events", json=body)
@@ -132,7 +136,9 @@ def disk_full(client: TestClient) -> Iterator[None]:
     ones; the read models' engine gets it on each checkout (a SQLAlchemy event).
     """
     foresight = _foresight(client)
-    pool = foresight.service.recorder.datastore.pool
+    recorder = foresight.service.recorder
+    assert isinstance(recorder, SQLiteApplicationRecorder)
+    pool = recorder.datastore.pool
     with sqlite3.connect(str(foresight.queries.engine.url.database)) as probe:
         pages = probe.execute("PRAGMA page_count").fetchone()[0]
     library_connections: list[SQLiteConnection] = []
@@ -152,7 +158,8 @@ def disk_full(client: TestClient) -> Iterator[None]:
             connection._sqlite_conn.execute(f"PRAGMA max_page_count = {limit}")
 
     engine = foresight.queries.engine
-    pool._create_connection = capped_library_connection.__get__(pool)
+    # This one pool's method is replaced, and put back (del) below.
+    pool._create_connection = MethodType(capped_library_connection, pool)  # type: ignore[method-assign]
     cap(pages)
     sqlalchemy_event.listen(engine, "checkout", capped_engine_connection)
     try:
