@@ -1,4 +1,4 @@
-"""Audit queries with pandas: who recorded, corrected, retracted, shared or viewed what, and when."""
+"""Audit queries with pandas: who recorded, corrected, retracted, shared or viewed what, when."""
 
 from __future__ import annotations
 
@@ -122,7 +122,8 @@ def access_audit(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> pd.DataFrame:
-    """Every read of case data: who, in what role and agency, which case or person, as known when."""
+    """Every read of case data: who, in what role and agency, which case or person, as known
+    when."""
     log = access_log
     query = select(log)
     if case_id:

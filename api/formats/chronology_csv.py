@@ -342,7 +342,8 @@ def _settle_imported_by_others(service: CaseService, rows: list[ImportRow]) -> N
 def write_import(
     service: CaseService, plan: ImportPlan, progress: Callable[[int], None] | None = None
 ) -> int:
-    """Append the rows to write, in batches (each batch all or nothing); return how many were new."""
+    """Append the rows to write, in batches (each batch all or nothing); return how many were
+    new."""
     envelopes = [row.envelope for row in plan.to_write if row.envelope is not None]
     written = 0
     for start in range(0, len(envelopes), WRITE_BATCH):

@@ -89,7 +89,8 @@ def split_events(text: str) -> list[EventSource]:
 
 def parse_events(sources: list[EventSource]) -> list[EventEnvelope]:
     """Validate every event; raise with all the bad fields of all the bad lines."""
-    envelopes, errors = [], []
+    envelopes: list[EventEnvelope] = []
+    errors: list[FieldError] = []
     for source in sources:
         try:
             envelopes.append(parse_event(source.raw, prefix=source.label))
