@@ -159,8 +159,8 @@ def demo_case_events() -> list[dict[str, Any]]:
             "social_care",
             "mash-ahmed",
             "2024-01-13T09:20",
-            "Police notification: neighbour reported shouting and a child crying late at night; officers "
-            "attended, Jay present and intoxicated, children asleep upstairs",
+            "Police notification: neighbour reported shouting and a child crying late at night; "
+            "officers attended, Jay present and intoxicated, children asleep upstairs",
             subjects=("ava", "leo", "jay"),
             significance="significant",
             data={

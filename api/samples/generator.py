@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -52,164 +52,224 @@ def generate_case(
     retract a few; social care assesses, holds strategy discussions and conferences, runs
     plans naming the children, and records decisions.
     """
-    start = start or datetime(2021, 1, 4, 9, 0, tzinfo=UTC)
+    clock = start or datetime(2021, 1, 4, 9, 0, tzinfo=UTC)
     # Spread the case over about three years, whatever its size.
     mean_step_hours = max(1, 3 * 365 * 24 // max(events, 1))
     children = [f"{case_id}-c{index}" for index in range(1, rng.randint(1, 3) + 1)]
-    people = [*children, f"{case_id}-a1"]
-    clock = start
-    out: list[dict[str, Any]] = []
-    entries: list[tuple[str, str]] = []  # (event_id, agency)
-    retracted: set[str] = set()
-    plan_open: str | None = None
-    plan_count = 0
-    assessment_open: str | None = None
-    assessment_count = 0
+    case = _SyntheticCase(rng, case_id, children)
+    out = case.people_added([*children, f"{case_id}-a1"], clock)
+    while len(out) < events:
+        clock += timedelta(hours=rng.randint(1, 2 * mean_step_hours), minutes=rng.randint(0, 59))
+        out.append(case.next_event(clock))
+    return out
 
-    def base(kind: str, agency: str, occurred: datetime, known: datetime) -> dict[str, Any]:
+
+class _SyntheticCase:
+    """One synthetic case as it is written: what has been recorded, and which plan and
+    assessment are open. Every draw from `rng` is made in a fixed order, so a seed gives the
+    same case."""
+
+    def __init__(self, rng: random.Random, case_id: str, children: list[str]) -> None:
+        self.rng = rng
+        self.case_id = case_id
+        self.children = children
+        self.entries: list[tuple[str, str]] = []  # (event_id, agency)
+        self.retracted: set[str] = set()
+        self.plan_open: str | None = None
+        self.plan_count = 0
+        self.assessment_open: str | None = None
+        self.assessment_count = 0
+
+    def base(self, kind: str, agency: str, occurred: datetime, known: datetime) -> dict[str, Any]:
         return {
-            "event_id": _uuid(rng),
+            "event_id": _uuid(self.rng),
             "type": kind,
-            "case_id": case_id,
+            "case_id": self.case_id,
             "occurred_at": occurred.isoformat(timespec="minutes"),
             "source_recorded_at": known.isoformat(timespec="minutes"),
             "agency": agency,
-            "recorded_by": f"{agency}-{rng.randint(1, 40)}",
+            "recorded_by": f"{agency}-{self.rng.randint(1, 40)}",
             "data": {},
         }
 
-    for person in people:
-        raw = base("person_added", "social_care", clock, clock)
-        raw["occurred_at"] = clock.date().isoformat()
-        raw["data"] = {"person_id": person, "role": "adult" if person.endswith("a1") else "child"}
-        out.append(raw)
+    def people_added(self, people: list[str], clock: datetime) -> list[dict[str, Any]]:
+        added = []
+        for person in people:
+            raw = self.base("person_added", "social_care", clock, clock)
+            raw["occurred_at"] = clock.date().isoformat()
+            role = "adult" if person.endswith("a1") else "child"
+            raw["data"] = {"person_id": person, "role": role}
+            added.append(raw)
+        return added
 
-    while len(out) < events:
-        clock += timedelta(hours=rng.randint(1, 2 * mean_step_hours), minutes=rng.randint(0, 59))
+    def next_event(self, clock: datetime) -> dict[str, Any]:
+        """The event recorded at `clock`: mostly agencies' entries, sometimes an amendment, a
+        share, a decision, or a step of a plan, an assessment or a meeting."""
+        rng = self.rng
         roll = rng.random()
         agency = rng.choice(AGENCIES)
         known = clock
         occurred = clock - timedelta(hours=rng.choice((0, 0, 1, 4, 24, 72, 24 * 30)))
-        live = [entry for entry in entries if entry[0] not in retracted]
-        if roll < 0.05 and live:
-            target, _ = rng.choice(live)
-            raw = base("entry_corrected", "social_care", known, known)
+        live = [entry for entry in self.entries if entry[0] not in self.retracted]
+        # The first whose bound the roll is under makes the event; an amendment, share or
+        # decision needs an entry still standing to refer to.
+        kinds: tuple[tuple[float, bool, Callable[[], dict[str, Any]]], ...] = (
+            (0.05, True, lambda: self.correction(live, known)),
+            (0.07, True, lambda: self.retraction(live, known)),
+            (0.13, True, lambda: self.share(live, known)),
+            (0.16, True, lambda: self.decision(live, known)),
+            (0.175, False, lambda: self.plan_step(known)),
+            (0.185, False, lambda: self.assessment_step(occurred, known)),
+            (0.19, False, lambda: self.meeting(occurred, known)),
+        )
+        for bound, refers, make in kinds:
+            if roll < bound and (live or not refers):
+                return make()
+        return self.entry(agency, occurred, known)
+
+    def correction(self, live: list[tuple[str, str]], known: datetime) -> dict[str, Any]:
+        target, _ = self.rng.choice(live)
+        raw = self.base("entry_corrected", "social_care", known, known)
+        raw["data"] = {
+            "target_event_id": target,
+            "reason": "corrected on review",
+            "changes": {"summary": self.rng.choice(SUMMARIES) + " (corrected)"},
+        }
+        return raw
+
+    def retraction(self, live: list[tuple[str, str]], known: datetime) -> dict[str, Any]:
+        target, _ = self.rng.choice(live)
+        raw = self.base("entry_retracted", "social_care", known, known)
+        raw["data"] = {"target_event_id": target, "reason": "recorded on the wrong case"}
+        self.retracted.add(target)
+        return raw
+
+    def share(self, live: list[tuple[str, str]], known: datetime) -> dict[str, Any]:
+        rng = self.rng
+        shared = rng.sample(live, k=min(len(live), rng.randint(1, 3)))
+        owner = shared[0][1]
+        addressee = rng.choice([a for a in AGENCIES if a != owner])
+        raw = self.base("information_shared", owner, known, known)
+        raw["data"] = {
+            "to_agency": addressee,
+            "event_ids": [event_id for event_id, _ in shared],
+            "basis": "legal_duty",
+        }
+        return raw
+
+    def decision(self, live: list[tuple[str, str]], known: datetime) -> dict[str, Any]:
+        rng = self.rng
+        raw = self.base("decision_made", "social_care", known, known)
+        raw["data"] = {
+            "decision": rng.choice(
+                (
+                    "Single assessment",
+                    "No further action",
+                    "Strategy discussion",
+                    "Child in need plan",
+                )
+            ),
+            "rationale": "Information to date",
+            "information_relied_on": [
+                event_id for event_id, _ in rng.sample(live, k=min(2, len(live)))
+            ],
+            "urgency": rng.choice(("routine", "urgent")),
+        }
+        return raw
+
+    def plan_step(self, known: datetime) -> dict[str, Any]:
+        """A plan started if none is open; else the open one reviewed or ended."""
+        rng = self.rng
+        if self.plan_open is None:
+            self.plan_count += 1
+            self.plan_open = f"{self.case_id}-P{self.plan_count}"
+            raw = self.base("plan_started", "social_care", known, known)
+            kind = rng.choice(("child_in_need", "child_protection"))
             raw["data"] = {
-                "target_event_id": target,
-                "reason": "corrected on review",
-                "changes": {"summary": rng.choice(SUMMARIES) + " (corrected)"},
+                "plan_id": self.plan_open,
+                "kind": kind,
+                "review_due": (known + timedelta(days=90)).date().isoformat(),
             }
-        elif roll < 0.07 and live:
-            target, _ = rng.choice(live)
-            raw = base("entry_retracted", "social_care", known, known)
-            raw["data"] = {"target_event_id": target, "reason": "recorded on the wrong case"}
-            retracted.add(target)
-        elif roll < 0.13 and live:
-            shared = rng.sample(live, k=min(len(live), rng.randint(1, 3)))
-            owner = shared[0][1]
-            addressee = rng.choice([a for a in AGENCIES if a != owner])
-            raw = base("information_shared", owner, known, known)
-            raw["data"] = {
-                "to_agency": addressee,
-                "event_ids": [event_id for event_id, _ in shared],
-                "basis": "legal_duty",
-            }
-        elif roll < 0.16 and live:
-            raw = base("decision_made", "social_care", known, known)
-            raw["data"] = {
-                "decision": rng.choice(
-                    (
-                        "Single assessment",
-                        "No further action",
-                        "Strategy discussion",
-                        "Child in need plan",
-                    )
-                ),
-                "rationale": "Information to date",
-                "information_relied_on": [
-                    event_id for event_id, _ in rng.sample(live, k=min(2, len(live)))
-                ],
-                "urgency": rng.choice(("routine", "urgent")),
-            }
-        elif roll < 0.175:
-            if plan_open is None:
-                plan_count += 1
-                plan_open = f"{case_id}-P{plan_count}"
-                raw = base("plan_started", "social_care", known, known)
-                kind = rng.choice(("child_in_need", "child_protection"))
-                raw["data"] = {
-                    "plan_id": plan_open,
-                    "kind": kind,
-                    "review_due": (known + timedelta(days=90)).date().isoformat(),
-                }
-                if kind == "child_protection":
-                    raw["data"]["category"] = rng.choice(("NEG", "PHY", "EMO", "SAB", "MUL"))
-            elif rng.random() < 0.5:
-                raw = base("plan_reviewed", "social_care", known, known)
-                raw["data"] = {"plan_id": plan_open, "progress": "Some progress"}
-            else:
-                raw = base("plan_ended", "social_care", known, known)
-                raw["data"] = {"plan_id": plan_open, "reason": "Progress sustained"}
-                plan_open = None
-            raw["subjects"] = children
-        elif roll < 0.185:
-            raw = base(
-                "assessment_started" if assessment_open is None else "assessment_completed",
-                "social_care",
-                occurred,
-                known,
-            )
-            if assessment_open is None:
-                assessment_count += 1
-                assessment_open = f"{case_id}-A{assessment_count}"
-                raw["data"] = {"assessment_id": assessment_open, "kind": "single"}
-            else:
-                raw["data"] = {
-                    "assessment_id": assessment_open,
-                    "outcome": "Child in need",
-                    "factors": rng.sample(("2A", "3A", "4A", "6A", "21"), k=2),
-                }
-                assessment_open = None
-            raw["subjects"] = children
-        elif roll < 0.19:
-            raw = base(
-                rng.choice(("strategy_discussion_held", "conference_held")),
-                "social_care",
-                occurred,
-                known,
-            )
-            if raw["type"] == "conference_held":
-                raw["data"] = {
-                    "kind": rng.choice(("initial", "review")),
-                    "outcome": rng.choice(("child_protection_plan", "no_plan")),
-                }
-            else:
-                raw["data"] = {
-                    "agencies": ["police", "health", "school"],
-                    "outcome": rng.choice(("section_47", "no_further_action")),
-                }
-            raw["subjects"] = children
+            if kind == "child_protection":
+                raw["data"]["category"] = rng.choice(("NEG", "PHY", "EMO", "SAB", "MUL"))
+        elif rng.random() < 0.5:
+            raw = self.base("plan_reviewed", "social_care", known, known)
+            raw["data"] = {"plan_id": self.plan_open, "progress": "Some progress"}
         else:
-            kind = _weighted(rng, ENTRY_TYPES)
-            raw = base(kind, agency, occurred, known)
-            raw["summary"] = rng.choice(SUMMARIES)
-            raw["significance"] = _weighted(rng, SIGNIFICANCE)
-            raw["subjects"] = rng.sample(children, k=1)
-            if kind == "child_voice_recorded":
-                raw["data"] = {"words": "I don't like it when they shout"}
-            elif kind == "action_taken":
-                raw["data"] = {"description": "Referral to family support", "status": "done"}
-            elif kind == "document_attached":
-                raw["data"] = {"name": "letter.pdf", "sha256": f"{rng.getrandbits(256):064x}"}
-            elif kind == "contact_received":
-                raw["data"] = {
-                    "contact_kind": "concern",
-                    "source_agency": agency,
-                    "outcome": rng.choice(("no_further_action", "assessment")),
-                }
-            entries.append((raw["event_id"], agency))
-        out.append(raw)
-    return out
+            raw = self.base("plan_ended", "social_care", known, known)
+            raw["data"] = {"plan_id": self.plan_open, "reason": "Progress sustained"}
+            self.plan_open = None
+        raw["subjects"] = self.children
+        return raw
+
+    def assessment_step(self, occurred: datetime, known: datetime) -> dict[str, Any]:
+        """An assessment started if none is open; else the open one completed."""
+        opening = self.assessment_open is None
+        raw = self.base(
+            "assessment_started" if opening else "assessment_completed",
+            "social_care",
+            occurred,
+            known,
+        )
+        if opening:
+            self.assessment_count += 1
+            self.assessment_open = f"{self.case_id}-A{self.assessment_count}"
+            raw["data"] = {"assessment_id": self.assessment_open, "kind": "single"}
+        else:
+            raw["data"] = {
+                "assessment_id": self.assessment_open,
+                "outcome": "Child in need",
+                "factors": self.rng.sample(("2A", "3A", "4A", "6A", "21"), k=2),
+            }
+            self.assessment_open = None
+        raw["subjects"] = self.children
+        return raw
+
+    def meeting(self, occurred: datetime, known: datetime) -> dict[str, Any]:
+        """A strategy discussion or a conference."""
+        rng = self.rng
+        raw = self.base(
+            rng.choice(("strategy_discussion_held", "conference_held")),
+            "social_care",
+            occurred,
+            known,
+        )
+        if raw["type"] == "conference_held":
+            raw["data"] = {
+                "kind": rng.choice(("initial", "review")),
+                "outcome": rng.choice(("child_protection_plan", "no_plan")),
+            }
+        else:
+            raw["data"] = {
+                "agencies": ["police", "health", "school"],
+                "outcome": rng.choice(("section_47", "no_further_action")),
+            }
+        raw["subjects"] = self.children
+        return raw
+
+    def entry(self, agency: str, occurred: datetime, known: datetime) -> dict[str, Any]:
+        """An agency's own entry: a contact, note, visit, the child's words, an action or a
+        document."""
+        rng = self.rng
+        kind = _weighted(rng, ENTRY_TYPES)
+        raw = self.base(kind, agency, occurred, known)
+        raw["summary"] = rng.choice(SUMMARIES)
+        raw["significance"] = _weighted(rng, SIGNIFICANCE)
+        raw["subjects"] = rng.sample(self.children, k=1)
+        if kind == "child_voice_recorded":
+            raw["data"] = {"words": "I don't like it when they shout"}
+        elif kind == "action_taken":
+            raw["data"] = {"description": "Referral to family support", "status": "done"}
+        elif kind == "document_attached":
+            raw["data"] = {"name": "letter.pdf", "sha256": f"{rng.getrandbits(256):064x}"}
+        elif kind == "contact_received":
+            raw["data"] = {
+                "contact_kind": "concern",
+                "source_agency": agency,
+                "outcome": rng.choice(("no_further_action", "assessment")),
+            }
+        self.entries.append((raw["event_id"], agency))
+        return raw
 
 
 def realistic_case_size(rng: random.Random) -> int:

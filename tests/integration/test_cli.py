@@ -192,7 +192,8 @@ def test_a_json_lines_file_with_one_bad_line_writes_nothing_and_names_the_line(
     bad_line: str,
     named_field: str,
 ) -> None:
-    """One bad line (bad JSON, bad field, or refused by the case) exits 1, names `line 3`, and writes none of the file."""
+    """One bad line (bad JSON, bad field, or refused by the case) exits 1, names `line 3`, and
+    writes none of the file."""
     lines = [json.dumps(item) for item in family]
     lines.insert(2, bad_line)
     path = tmp_path / "events.jsonl"
@@ -212,7 +213,8 @@ def test_a_json_lines_file_with_one_bad_line_writes_nothing_and_names_the_line(
 def test_line_numbers_count_blank_lines_of_the_file(
     cli: Invoke, db_url: str, tmp_path: Path, family: list[dict[str, Any]]
 ) -> None:
-    """A bad event after blank lines is named by its line number in the file, not its index among events."""
+    """A bad event after blank lines is named by its line number in the file, not its index
+    among events."""
     bad = raw("plan_reviewed", "2024-01-01", data={"plan_id": "never-started"})
     text = json.dumps(family[0]) + "\n\n\n" + json.dumps(bad) + "\n" + json.dumps(family[2]) + "\n"
     path = tmp_path / "events.jsonl"
@@ -284,7 +286,8 @@ def test_append_dash_reads_events_from_stdin(
 def test_the_installed_console_script_appends_from_stdin(
     db_url: str, family: list[dict[str, Any]]
 ) -> None:
-    """The `foresight` executable, in its own process, reads stdin and writes to FORESIGHT_DB_URL."""
+    """The `foresight` executable, in its own process, reads stdin and writes to
+    FORESIGHT_DB_URL."""
     env = {**os.environ, "FORESIGHT_DB_URL": db_url}
     result = subprocess.run(
         ["foresight", "append", "-"],
@@ -509,7 +512,8 @@ def test_chronology_for_an_agency_shows_its_own_and_shared_entries_only(
 
 
 def test_users_add_prints_a_token_once_and_stores_only_its_sha256(db_url: str) -> None:
-    """`foresight users add` prints an `fst_` token; the database holds its SHA-256 and never the token."""
+    """`foresight users add` prints an `fst_` token; the database holds its SHA-256 and never
+    the token."""
     result = run_foresight(
         db_url, "users", "add", "sw-jones", "--role", "practitioner", "--agency", "social_care"
     )
@@ -555,7 +559,8 @@ def test_two_users_get_different_tokens(db_url: str) -> None:
 def test_users_add_with_an_unknown_role_exits_1_and_adds_nobody(
     cli: Invoke, db_url: str, role: str
 ) -> None:
-    """A role outside the five known ones is refused with the list of roles, and no user is stored."""
+    """A role outside the five known ones is refused with the list of roles, and no user is
+    stored."""
     result = cli("users", "add", "sw-jones", "--role", role, "--agency", "social_care")
 
     assert result.exit_code == 1

@@ -1,4 +1,5 @@
-"""Several OS processes appending to one case on one SQLite file: nothing lost, nothing doubled, nothing overwritten."""
+"""Several OS processes appending to one case on one store: nothing lost, nothing doubled,
+nothing overwritten."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def append_until_acknowledged(db_url: str, writer: int, start: Any, results: Any
                 raise RuntimeError(f"writer {writer} never got batch at {number} acknowledged")
             number += size
         results.put(("ok", writer, acknowledged, conflicts))
-    except BaseException as error:  # report, do not hang the parent
+    except BaseException as error:  # noqa: BLE001 - report anything to the parent, never hang it
         results.put(("error", writer, acknowledged, repr(error)))
     finally:
         service.close()
@@ -93,12 +94,12 @@ def race_with_expected_version(
                 service.append([envelope], expected_versions={CASE: expected})
             except VersionConflict as conflict:
                 results.put(("lost", writer, round_, raw["event_id"], conflict.reason))
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - any other failure is the round's result
                 results.put(("error", writer, round_, raw["event_id"], repr(error)))
             else:
                 results.put(("won", writer, round_, raw["event_id"], raw["summary"]))
             barriers.wait(timeout=60)  # nobody starts the next round before all have finished
-    except BaseException as error:
+    except BaseException as error:  # noqa: BLE001 - report anything to the parent, never hang it
         results.put(("error", writer, -1, None, repr(error)))
     finally:
         service.close()
@@ -136,7 +137,7 @@ def retry_the_same_batches(
                 break
             else:
                 results.put(("error", writer, number, "never acknowledged"))
-    except BaseException as error:
+    except BaseException as error:  # noqa: BLE001 - report anything to the parent, never hang it
         results.put(("error", writer, -1, repr(error)))
     finally:
         service.close()
@@ -153,7 +154,8 @@ def _collect(results: Any, count: int, processes: list[Any]) -> list[tuple[Any, 
 def test_concurrent_writers_lose_nothing_and_store_every_acknowledged_event_once(
     db_url: str,
 ) -> None:
-    """Three processes appending to one case at once: every acknowledged event is stored exactly once, versions have no gaps, the chain verifies."""
+    """Three processes appending to one case at once: every acknowledged event is stored
+    exactly once, versions have no gaps, the chain verifies."""
     # The store exists before the writers start (the case does not: they race to open it).
     bootstrap_writer(Settings(db_url=db_url)).close()
     context = multiprocessing.get_context("spawn")
@@ -197,7 +199,8 @@ def test_concurrent_writers_lose_nothing_and_store_every_acknowledged_event_once
 def test_writers_racing_on_the_same_expected_version_have_exactly_one_winner_per_round(
     db_url: str,
 ) -> None:
-    """Writers that all expect the same version: one wins, the others get VersionConflict, and the winner's event is what is stored."""
+    """Writers that all expect the same version: one wins, the others get VersionConflict, and
+    the winner's event is what is stored."""
     from tests.conftest import event
 
     setup = bootstrap_writer(Settings(db_url=db_url))
@@ -250,7 +253,8 @@ def test_writers_racing_on_the_same_expected_version_have_exactly_one_winner_per
 def test_writers_sending_the_same_events_at_once_store_them_once_and_all_succeed(
     db_url: str,
 ) -> None:
-    """A client retry racing the original (same event ids, same content) is a no-op, never an event-id conflict."""
+    """A client retry racing the original (same event ids, same content) is a no-op, never an
+    event-id conflict."""
     bootstrap_writer(Settings(db_url=db_url)).close()
     batches = [
         [_note(9, round_ * 10 + offset) for offset in range(1 + round_ % 3)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,9 +16,9 @@ from projections.store.integrity import verify_store
 
 
 @pytest.fixture
-def store(db_url: str, point_cli_at: Callable[[str], None]) -> Iterator[str]:
+def store(db_url: str, point_cli_at: Callable[[str], None]) -> str:
     point_cli_at(db_url)
-    yield db_url
+    return db_url
 
 
 def run(*arguments: str) -> str:

@@ -135,14 +135,14 @@ def test_headers_match_whatever_their_case_spaces_hyphens_and_underscores() -> N
         column_key(header)
         for header in ("Recorded Date", "recorded-date", "RECORDED_DATE", " recorded  date ")
     } == {"recorded_date"}
-    with pytest.raises(ChronologyFileError, match="unknown column.*'Colour'"):
+    with pytest.raises(ChronologyFileError, match=r"unknown column.*'Colour'"):
         read_chronology(
             "date,summary,Colour\n2024-01-01,x,red\n",
             case_id=CASE,
             agency="school",
             recorded_by="x",
         )
-    with pytest.raises(ChronologyFileError, match="missing column.*summary"):
+    with pytest.raises(ChronologyFileError, match=r"missing column.*summary"):
         read_chronology("date,notes\n", case_id=CASE, agency="school", recorded_by="x")
 
 
