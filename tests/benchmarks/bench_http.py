@@ -99,6 +99,7 @@ def server(db_url: str, port: int, log: Path) -> Iterator[str]:
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
+            text=True,
         )
         try:
             wait_until_healthy(process, base, log)

@@ -1,7 +1,7 @@
 """All the benchmarks in one command, each figure beside a baseline measured in the same run.
 
-Run: python -m tests.benchmarks [--events 1000000] [--case-events 2000] [--backend sqlite|postgresql]
-        [--store-cache DIR] [--only append,chronology,rebuild]
+Run: python -m tests.benchmarks [--events 1000000] [--case-events 2000]
+        [--backend sqlite|postgresql] [--store-cache DIR] [--only append,chronology,rebuild]
 
 Each benchmark runs in a process of its own so that its peak memory (max RSS) is its own: the
 store the rebuild reads is filled first, in another process, so appending is not counted.
@@ -185,7 +185,7 @@ def filled_store(backend: str, events: int, cache: Path | None) -> Iterator[str]
     with fresh_store(backend) as url:
         cached = cache / f"sqlite-{events}-seed{REBUILD_SEED}.db" if cache else None
         if cached is not None and backend == "sqlite" and not cached.exists():
-            cache.mkdir(parents=True, exist_ok=True)
+            cached.parent.mkdir(parents=True, exist_ok=True)
             run_in_process(fill_store, f"sqlite:///{cached}", events)
         if cached is not None and backend == "sqlite":
             copy_sqlite(cached, Path(make_url(url).database or ""))

@@ -148,11 +148,15 @@ def protection_case(
 ) -> list[dict[str, Any]]:
     """A referral on to a child protection plan in the 2024-25 census year; its flaws (or
     late records) as asked."""
-    referral = {"contact_kind": "referral", "outcome": "assessment", "primary_need": "N1"}
+    referral: dict[str, Any] = {
+        "contact_kind": "referral",
+        "outcome": "assessment",
+        "primary_need": "N1",
+    }
     if source:
         referral["referral_source"] = source
-    plan = {"plan_id": f"{case_id}-CP", "kind": "child_protection"}
-    conference = {"kind": "initial", "outcome": "child_protection_plan"}
+    plan: dict[str, Any] = {"plan_id": f"{case_id}-CP", "kind": "child_protection"}
+    conference: dict[str, Any] = {"kind": "initial", "outcome": "child_protection_plan"}
     if category:
         plan["category"] = conference["category"] = category
     events = [

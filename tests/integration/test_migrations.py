@@ -23,7 +23,8 @@ MANAGED = (read_model_metadata, users_metadata, access_log_metadata)
 
 
 def test_a_new_store_is_migrated_to_the_head_and_matches_the_table_definitions(db_url: str) -> None:
-    """After opening, the store is at the newest revision and autogenerate finds nothing to change."""
+    """After opening, the store is at the newest revision and autogenerate finds nothing to
+    change."""
     engine = build_engine(Settings(db_url=db_url))
     assert head_revision() is not None
     assert current_revision(engine) == head_revision()
@@ -153,7 +154,8 @@ def test_going_below_0006_puts_back_the_knowledge_and_agency_states_it_leaves_ou
         "s.position AND e.viewer = s.viewer AND e.known_from = s.known_from "
         "WHERE e.also_for IS NOT NULL"
     )
-    assert stood_for > 0 and kept["rm_knowledge"], "the case needs shares and lean states"
+    assert stood_for > 0, "the case needs shares and lean states"
+    assert kept["rm_knowledge"], "the case needs shares and lean states"
 
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection), "0005")

@@ -63,7 +63,7 @@ def index_names(engine) -> set[str]:
 
 
 def secondary_index_names() -> set[str]:
-    return {index.name for index in CaseViews.secondary_indexes()}
+    return {str(index.name) for index in CaseViews.secondary_indexes()}
 
 
 def test_a_rebuild_by_worker_processes_equals_the_incremental_read_models(db_url):

@@ -327,7 +327,7 @@ def test_a_rebuild_stopped_part_way_leaves_a_prefix_of_the_log_and_runs_again(db
     assert dump(runner.views.engine) == incremental
 
 
-def test_a_runner_whose_read_of_the_position_is_overtaken_is_refused_and_the_position_never_goes_back(
+def test_a_runner_overtaken_reading_the_position_is_refused_and_the_position_never_goes_back(
     tmp_path,
 ):
     """On SQLite the tracking row is read before the write lock is taken: if another runner

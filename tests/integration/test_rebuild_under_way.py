@@ -54,28 +54,29 @@ def finished_process_id() -> int:
     return process.pid
 
 
-def test_other_runners_wait_for_a_rebuild_and_it_completes_as_if_alone(db_url):
+def test_other_runners_wait_for_a_rebuild_and_it_completes_as_if_alone(db_url: str) -> None:
     settings = Settings(db_url=db_url)
     total = fill_interleaved(settings, cases=4, events_per_case=60)
     _, incremental = kept_incrementally(settings)
     rebuilding, reader = runner_over(settings), runner_over(settings)
-    seen: list[object] = []
+    caught_up: list[int] = []
+    refused_at: list[tuple[int, int]] = []
 
     def meanwhile(_: int) -> None:
         # Between the rebuild's chunks, as an API read or `foresight project` would.
         try:
-            seen.append(reader.catch_up_shared())
+            caught_up.append(reader.catch_up_shared())
         except RebuildUnderWay as refused:
-            seen.append((refused.position, refused.head))
+            refused_at.append((refused.position, refused.head))
 
     assert rebuilding.rebuild(meanwhile, chunk_size=25, workers=0, commit_chunks=1) == total
 
-    assert seen
-    assert all(isinstance(outcome, tuple) for outcome in seen)
-    assert {head for _, head in seen} == {total}  # type: ignore[misc]
-    assert [position for position, _ in seen] == sorted(  # type: ignore[misc]
-        position for position, _ in seen
-    )  # type: ignore[misc]
+    assert refused_at
+    assert caught_up == []  # every read between chunks was refused
+    assert {head for _, head in refused_at} == {total}
+    assert [position for position, _ in refused_at] == sorted(
+        position for position, _ in refused_at
+    )
     assert dump(rebuilding.views.engine) == incremental
     assert reader.rebuild_head() is None
     assert reader.catch_up_shared() == 0

@@ -1,4 +1,4 @@
-"""The store refuses edits through plain SQL, and `foresight verify` names any edit made behind its back.
+"""The store refuses plain SQL edits, and `foresight verify` names any edit made behind its back.
 
 Every test runs on a SQLite file and on a PostgreSQL database; the edits are made through a
 privileged connection (`tests/tampering.py`), as someone with the database owner's password.
@@ -105,7 +105,8 @@ REFUSED_STATEMENTS = (
 def test_plain_sql_cannot_update_or_delete_stored_events_their_index_or_snapshots(
     tamperer: Tamperer,
 ) -> None:
-    """UPDATE and DELETE on the event tables are aborted by the append-only triggers, and nothing changes."""
+    """UPDATE and DELETE on the event tables are aborted by the append-only triggers, and nothing
+    changes."""
     before = tamperer.rows(), tamperer.index_rows(), tamperer.snapshots_rows()
     assert before[2], "the store should hold a snapshot"
 
@@ -130,7 +131,8 @@ def test_truncate_cannot_empty_an_append_only_table(backend: str, tamperer: Tamp
 def test_plain_sql_can_still_insert_but_verify_names_the_forged_row(
     store: tuple[str, list[RecordedEvent]], tamperer: Tamperer
 ) -> None:
-    """A row inserted behind the service's back (a copy of an event as a new version) is reported by verify."""
+    """A row inserted behind the service's back (a copy of an event as a new version) is reported
+    by verify."""
     db_url, events = store
     last = row_of(tamperer, events[-1])
     tamperer.insert_event(last.originator_id, last.version + 1, last.topic, last.state)
@@ -156,7 +158,9 @@ def test_verify_names_the_event_whose_stored_bytes_were_changed(
     tamperer.set_state(row.position, row.state.replace(b"shouting", b"laughing"))
     service = open_service(db_url)
     try:
-        assert service.case_events("FAM-1")[2].summary.startswith("Neighbour reported laughing")
+        summary = service.case_events("FAM-1")[2].summary
+        assert summary is not None
+        assert summary.startswith("Neighbour reported laughing")
     finally:
         service.close()
 
@@ -171,7 +175,8 @@ def test_verify_names_the_event_whose_stored_bytes_were_changed(
 def test_verify_names_a_byte_change_that_decodes_to_the_same_time(
     store: tuple[str, list[RecordedEvent]], tamperer: Tamperer
 ) -> None:
-    """`+00:00` changed to `-00:00` in a recorded time reads as the same instant, yet is reported."""
+    """`+00:00` changed to `-00:00` in a recorded time reads as the same instant, yet is
+    reported."""
     db_url, events = store
     tamperer.disarm()
     row = row_of(tamperer, events[1])
@@ -188,7 +193,8 @@ def test_verify_names_a_byte_change_that_decodes_to_the_same_time(
 def test_verify_names_a_deleted_event_in_the_middle_of_the_log(
     store: tuple[str, list[RecordedEvent]], tamperer: Tamperer
 ) -> None:
-    """Deleting one event from the middle of a case (and its index row) makes verify exit 1 at that place."""
+    """Deleting one event from the middle of a case (and its index row) makes verify exit 1 at that
+    place."""
     db_url, events = store
     target = events[2]
     tamperer.disarm()
@@ -239,7 +245,8 @@ def test_verify_detects_the_last_event_of_a_case_deleted_from_the_end_of_the_log
 def test_verify_detects_the_states_of_two_rows_swapped(
     store: tuple[str, list[RecordedEvent]], tamperer: Tamperer
 ) -> None:
-    """Swapping the stored states of two events of a case makes verify exit 1 at the first of them."""
+    """Swapping the stored states of two events of a case makes verify exit 1 at the first of
+    them."""
     db_url, events = store
     first, second = events[2], events[3]
     tamperer.disarm()
@@ -276,7 +283,8 @@ def test_verify_detects_an_event_moved_to_another_case(
 def test_verify_fails_naming_each_missing_trigger_of_an_otherwise_intact_store(
     store: tuple[str, list[RecordedEvent]], tamperer: Tamperer
 ) -> None:
-    """A store whose append-only triggers were dropped, with every event intact, fails verify naming the triggers."""
+    """A store whose append-only triggers were dropped, with every event intact, fails verify
+    naming the triggers."""
     db_url, _ = store
     events_delete = f"{tamperer.events}_refuse_delete"
     index_update = "foresight_event_index_refuse_update"
@@ -310,7 +318,8 @@ def test_verify_fails_naming_each_missing_trigger_of_an_otherwise_intact_store(
 def test_verify_reports_triggers_that_are_disabled_or_made_harmless(
     backend: str, store: tuple[str, list[RecordedEvent]], tamperer: Tamperer
 ) -> None:
-    """A trigger that is present but disabled, or re-created to do nothing, is reported as missing."""
+    """A trigger that is present but disabled, or re-created to do nothing, is reported as
+    missing."""
     db_url, _ = store
     if backend == "postgresql":
         tamperer.execute(f"ALTER TABLE {tamperer.snapshots} DISABLE TRIGGER ALL")
@@ -331,14 +340,15 @@ def test_verify_reports_triggers_that_are_disabled_or_made_harmless(
     assert f"Append-only trigger missing: {tamperer.snapshots}_refuse_update" in said
 
 
-# -- (c) snapshots, reviews and what only an anchor shows -------------------------------------------
+# -- (c) snapshots, reviews and what only an anchor shows ------------------------------------------
 
 
 @pytest.mark.parametrize("forgery", ["closed", "forget an entry", "future version"])
 def test_verify_names_a_forged_snapshot(
     store: tuple[str, list[RecordedEvent]], tamperer: Tamperer, forgery: str
 ) -> None:
-    """A snapshot that is not what the case's events fold to (it would change what the case allows) is reported."""
+    """A snapshot that is not what the case's events fold to (it would change what the case allows)
+    is reported."""
     db_url, _ = store
     tamperer.disarm()
     originator_id, version, topic, state = tamperer.snapshots_rows()[0]
@@ -388,7 +398,8 @@ def test_verify_names_a_review_event_deleted_from_the_middle_of_a_review(
 def test_only_an_anchor_shows_the_newest_event_of_a_case_removed_with_its_index_row(
     store: tuple[str, list[RecordedEvent]], tamperer: Tamperer, tmp_path: Path
 ) -> None:
-    """Truncating a case leaves a valid shorter chain; the anchor kept by an auditor names the case."""
+    """Truncating a case leaves a valid shorter chain; the anchor kept by an auditor names the
+    case."""
     db_url, events = store
     anchor = anchor_of(db_url, tmp_path)
     tamperer.disarm()
@@ -427,7 +438,8 @@ def test_only_an_anchor_shows_a_case_whose_chain_was_recomputed(
 def test_an_anchor_stays_valid_as_the_store_grows_and_a_damaged_one_is_refused(
     store: tuple[str, list[RecordedEvent]], tmp_path: Path
 ) -> None:
-    """Appends after the anchor are not tampering; an edited anchor file exits 2 without verifying."""
+    """Appends after the anchor are not tampering; an edited anchor file exits 2 without
+    verifying."""
     db_url, _ = store
     anchor = anchor_of(db_url, tmp_path)
     service = open_service(db_url)
@@ -451,7 +463,8 @@ def test_an_anchor_stays_valid_as_the_store_grows_and_a_damaged_one_is_refused(
 def test_the_access_log_refuses_update_and_delete_and_verify_checks_its_triggers(
     store: tuple[str, list[RecordedEvent]], tamperer: Tamperer
 ) -> None:
-    """The access log (made by the migrations) is append-only too, and verify reports its triggers."""
+    """The access log (made by the migrations) is append-only too, and verify reports its
+    triggers."""
     db_url, _ = store
     build_engine(Settings(db_url=db_url)).dispose()
     tamperer.execute(
@@ -497,7 +510,8 @@ def test_the_migrations_guard_the_snapshots_of_a_store_made_before_they_were_gua
 
 
 def test_verify_passes_on_a_clean_store(store: tuple[str, list[RecordedEvent]]) -> None:
-    """An untouched store verifies in its own process: exit 0, every event, case and snapshot counted."""
+    """An untouched store verifies in its own process: exit 0, every event, case and snapshot
+    counted."""
     db_url, _ = store
     env = {**os.environ, "FORESIGHT_DB_URL": db_url, "COLUMNS": "240"}
 
