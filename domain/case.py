@@ -330,7 +330,7 @@ def _in_far_future(when: Timepoint, recorded_at: datetime) -> bool:
 
 
 class _Checks:
-    """The invariants of SPEC section 4 for one event against one case's state."""
+    """The vocabulary's invariants (docs/recording.md) for one event against one case's state."""
 
     def __init__(
         self, case: Case | _EmptyCase, envelope: EventEnvelope, recorded_at: datetime, prefix: str

@@ -1,5 +1,6 @@
 """Who may record what on a case: by role, for their own agency, and amending only their
-agency's own entries (SPEC section 5). The HTTP API, the web page and the CLI all ask here."""
+agency's own entries (docs/api.md, "Roles and agency scoping"). The HTTP API, the web page and
+the CLI all ask here."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The event envelope (SPEC section 3): parsing a submitted event and naming every bad field."""
+"""The event envelope (docs/recording.md): parsing a submitted event and naming every bad field."""
 
 from __future__ import annotations
 

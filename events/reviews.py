@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from events.timepoints import WhenField, is_before
 from events.vocabulary import Identifier, ShortText, Text
 
-# SCIE "Learning Together" typology of underlying patterns (SPEC section 8).
+# SCIE "Learning Together" typology of underlying patterns (docs/reviews.md).
 ContributoryFactor = Literal[
     "human_tool_operation",
     "human_management_systems",

@@ -1,4 +1,4 @@
-"""The type-specific `data` of each event type (SPEC section 4), one frozen model per type."""
+"""The type-specific `data` of each event type (docs/recording.md), one frozen model per type."""
 
 from __future__ import annotations
 

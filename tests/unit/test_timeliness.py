@@ -89,7 +89,7 @@ def only(found: list[Interval], milestone: str) -> Interval:
 
 
 def test_an_initial_conference_15_working_days_after_the_strategy_discussion_falls_on_its_date():
-    """SPEC: strategy discussion 18 December 2024 + 15 working days = 13 January 2025."""
+    """The convention: strategy discussion 18 December 2024 + 15 working days = 13 January 2025."""
     discussion = entry("strategy_discussion_held", "2024-12-18T14:00", outcome="section_47")
     conference = entry("conference_held", "2025-01-13T10:00", kind="initial")
     found = only(
