@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.domain import Snapshot
@@ -48,6 +48,24 @@ CASE_EVENT_FIELDS = {
     OPENED_TOPIC: {"timestamp", "originator_topic", "case_id", "entry", "prev_hash", "hash"},
     RECORDED_TOPIC: {"timestamp", "entry", "prev_hash", "hash"},
 }
+
+
+class _StoreToVerify(Protocol):
+    """What verify reads from a recorder: the log in position order and the event index."""
+
+    positions_are_contiguous: bool
+
+    def index_rows_between(self, first: int, last: int | None) -> list[EventLocation]: ...
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]: ...
 
 
 @dataclass(frozen=True)
@@ -233,7 +251,7 @@ def verify_store(
 
 
 def _check_page(
-    walk: _Walk, recorder: Any, page: list[Notification], expected_position: int
+    walk: _Walk, recorder: _StoreToVerify, page: list[Notification], expected_position: int
 ) -> BrokenLink | None:
     index = {row.position: row for row in recorder.index_rows_between(page[0].id, page[-1].id)}
     for notification in page:
@@ -258,7 +276,7 @@ class _UnreadableRow(Exception):
         self.after = after
         self.error = error
 
-    def broken_link(self, recorder: Any) -> BrokenLink:
+    def broken_link(self, recorder: _StoreToVerify) -> BrokenLink:
         reason = (
             f"the row after position {self.after} cannot be read (its id or version was "
             f"altered): {self.error}"
@@ -268,7 +286,7 @@ class _UnreadableRow(Exception):
         return BrokenLink(None, None, None, None, reason)
 
 
-def _missing(recorder: Any, first: int, last: int) -> BrokenLink | None:
+def _missing(recorder: _StoreToVerify, first: int, last: int) -> BrokenLink | None:
     """A gap in the log from `first` to `last`, naming an event there if the index knows it.
 
     On PostgreSQL a gap is normal (a rolled-back append leaves one in the sequence); it is
@@ -287,7 +305,7 @@ def _missing(recorder: Any, first: int, last: int) -> BrokenLink | None:
     return BrokenLink(first, None, None, None, f"event at position {first} is missing (deleted?)")
 
 
-def _pages(recorder: Any) -> Iterator[list[Notification]]:
+def _pages(recorder: _StoreToVerify) -> Iterator[list[Notification]]:
     start = 0
     while True:
         try:
@@ -300,7 +318,7 @@ def _pages(recorder: Any) -> Iterator[list[Notification]]:
         start = page[-1].id
 
 
-def _last_readable(recorder: Any, start: int) -> int:
+def _last_readable(recorder: _StoreToVerify, start: int) -> int:
     """The position of the last row before the unreadable one, read one row at a time."""
     while True:
         try:
