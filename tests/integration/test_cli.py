@@ -156,6 +156,47 @@ def test_appending_the_same_file_twice_is_an_idempotent_retry(
     assert len(stored(db_url)) == 4
 
 
+def test_append_refuses_a_retraction_of_another_agencys_entry_as_the_api_does(
+    cli: Invoke, db_url: str, tmp_path: Path, family: list[dict[str, Any]]
+) -> None:
+    """The command line goes through the domain's rule of who may record what: police may not
+    retract social care's entry, whether it is stored already or in the same file; police
+    may retract their own."""
+    stored_first = tmp_path / "family.jsonl"
+    stored_first.write_text(jsonl(family), encoding="utf-8")
+    assert cli("append", str(stored_first)).exit_code == 0
+    social_care_entry, police_entry = family[3]["event_id"], family[1]["event_id"]
+
+    def retraction(target: str) -> dict[str, Any]:
+        return raw(
+            "entry_retracted",
+            "2024-03-03",
+            "police",
+            data={"target_event_id": target, "reason": "wrong family"},
+        )
+
+    same_file = raw("note_added", "2024-03-03", summary="Social care's own note")
+    refused = {
+        "stored": [retraction(social_care_entry)],
+        "same file": [same_file, retraction(same_file["event_id"])],
+    }
+    for events in refused.values():
+        path = tmp_path / "retract.jsonl"
+        path.write_text(jsonl(events), encoding="utf-8")
+
+        result = cli("append", str(path))
+
+        assert result.exit_code == 1, said(result)
+        assert "Nothing was written" in said(result)
+        assert "data.target_event_id: is an entry of social_care" in said(result)
+        assert len(stored(db_url)) == 4
+
+    path = tmp_path / "own.jsonl"
+    path.write_text(jsonl([retraction(police_entry)]), encoding="utf-8")
+    assert cli("append", str(path)).exit_code == 0
+    assert len(stored(db_url)) == 5
+
+
 @pytest.mark.parametrize(
     ("bad_line", "named_field"),
     [

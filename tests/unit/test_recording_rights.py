@@ -14,6 +14,7 @@ from domain.recording_rights import (
     Recorder,
     check_may_append,
     check_may_record,
+    command_line_recorder,
 )
 from events.envelope import EventEnvelope, parse_event
 from events.vocabulary import EVENT_TYPES
@@ -183,3 +184,32 @@ def test_only_the_entrys_own_agency_corrects_or_retracts_it(kind: str) -> None:
 def test_a_target_the_case_does_not_hold_is_left_to_the_case(kind: str) -> None:
     """No agency to compare: the case's invariants refuse the unknown reference instead."""
     check_may_record(POLICE, amendment(kind, by=POLICE), EntriesOf(None))
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def test_the_command_line_records_for_the_agency_and_person_each_event_names() -> None:
+    """Run by whoever holds the store, with no token: any type, even a manager's, for the
+    agency the event names; the refusal of an append names only the roles a token can hold."""
+    police_event = envelope("note_added", by=POLICE, summary="Call-out")
+    recorder = command_line_recorder(police_event)
+    assert (recorder.name, recorder.agency) == ("pc-1234", "police")
+    check_may_record(recorder, police_event, nobody)
+    for event_type in sorted(MANAGER_ONLY_TYPES):
+        check_may_record(recorder, unvalidated(event_type, POLICE), nobody)
+    with pytest.raises(NotPermitted, match=r"needs one of: manager, practitioner$"):
+        check_may_append(Recorder(name="lee", role="reviewer", agency="review"))
+
+
+@pytest.mark.parametrize("kind", ["entry_corrected", "entry_retracted"])
+def test_the_command_line_amends_only_the_entries_of_the_agency_it_records_for(
+    kind: str,
+) -> None:
+    """Like everyone else: police's file may not retract social care's entry."""
+    police_amendment = amendment(kind, by=POLICE)
+    refused = refusal(
+        command_line_recorder(police_amendment), police_amendment, EntriesOf("social_care")
+    )
+    assert [error.field for error in refused.errors] == ["data.target_event_id"]
+    check_may_record(command_line_recorder(police_amendment), police_amendment, EntriesOf("police"))
