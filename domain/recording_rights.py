@@ -4,7 +4,7 @@ the CLI all ask here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from domain.errors import NotPermitted
@@ -90,3 +90,28 @@ def check_may_record(
                 field_path("data", "target_event_id"),
                 f"is an entry of {target_agency}",
             )
+
+
+def check_batch_may_be_recorded(
+    envelopes: Sequence[EventEnvelope],
+    recorder_of: Callable[[EventEnvelope], Recorder],
+    stored_entry_agency: EntryAgency,
+    *,
+    numbered: bool,
+) -> None:
+    """`check_may_record` for each event of a batch, before any is written. An amendment may
+    target an entry of the same batch, whose agency the batch itself says. A refusal names
+    the event by its index when the batch is `numbered` (a list, not one lone event)."""
+    in_this_batch = {str(envelope.event_id): envelope.agency for envelope in envelopes}
+
+    def entry_agency(case_id: str, event_id: str) -> str | None:
+        return in_this_batch.get(event_id) or stored_entry_agency(case_id, event_id)
+
+    for index, envelope in enumerate(envelopes):
+        try:
+            check_may_record(recorder_of(envelope), envelope, entry_agency)
+        except NotPermitted as refused:
+            if not numbered:
+                raise
+            field = field_path(index, refused.field) if refused.field_at_fault else None
+            raise NotPermitted(refused.detail, field, refused.reason) from None

@@ -17,11 +17,9 @@ from api.cli.reading import caught_up_queries, log_cli_read
 from api.formats.eventfiles import parse_events, relabel, split_events
 from api.formats.tables import chronology_frame, entry_flags, frame_bytes, headline, when_shown
 from api.settings import get_settings
-from domain.errors import DomainError, NotPermitted
-from domain.recording_rights import check_may_record, command_line_recorder
-from domain.service import CaseService
-from events.envelope import EventEnvelope, InvalidEventError
-from events.fieldpaths import field_path
+from domain.errors import DomainError
+from domain.recording_rights import check_batch_may_be_recorded, command_line_recorder
+from events.envelope import InvalidEventError
 from events.timepoints import format_local, parse_instant
 from projections.fold import ChronologyEntry
 from replay.foresight import foresight_view
@@ -45,7 +43,9 @@ def append(
         sources = split_events(text)
         envelopes = parse_events(sources)
         service = bootstrap_writer(get_settings())
-        check_each_may_be_recorded(envelopes, service)
+        check_batch_may_be_recorded(
+            envelopes, command_line_recorder, service.entry_agency, numbered=len(envelopes) > 1
+        )
         outcome = service.append(envelopes)
     except (InvalidEventError, DomainError) as error:
         if not error.errors:
@@ -61,23 +61,6 @@ def append(
         + (f"; {already} already stored (retry)" if already else "")
         + "."
     )
-
-
-def check_each_may_be_recorded(envelopes: list[EventEnvelope], service: CaseService) -> None:
-    """The domain's rule of who may record what, for each event as the command line records
-    it (for the agency it names); a refusal names the event as the service would."""
-    in_this_file = {str(envelope.event_id): envelope.agency for envelope in envelopes}
-
-    def entry_agency(case_id: str, event_id: str) -> str | None:
-        return in_this_file.get(event_id) or service.entry_agency(case_id, event_id)
-
-    for index, envelope in enumerate(envelopes):
-        try:
-            check_may_record(command_line_recorder(envelope), envelope, entry_agency)
-        except NotPermitted as refused:
-            prefix = field_path(index) if len(envelopes) > 1 else ""
-            field = field_path(prefix, refused.field) if refused.field_at_fault else prefix
-            raise NotPermitted(refused.detail, field or None, refused.reason) from None
 
 
 FORMATS = ("table", "csv", "json")

@@ -475,6 +475,26 @@ def test_correcting_or_retracting_another_agencys_entry_is_a_403(api: Api, kind:
     assert api.post("sw-jones", case_id, body).status_code == 201
 
 
+def test_a_refused_amendment_in_a_batch_is_named_by_its_index_and_nothing_is_written(
+    api: Api,
+) -> None:
+    """In a batch, the refusal names the event at fault; the batch's own entries may be
+    amended by their agency in the same batch."""
+    case_id = new_case()
+    target = api.post("sw-jones", case_id, note()).json()["event_id"]
+    own_note = {**note("Police call-out"), "event_id": str(uuid.uuid4())}
+
+    def retraction(of: str) -> dict[str, Any]:
+        data = {"target_event_id": of, "reason": "wrong family"}
+        return {"type": "entry_retracted", "occurred_at": "2024-03-02", "data": data}
+
+    with api.writes_nothing(case_id):
+        refused = api.post("pc-1234", case_id, [own_note, retraction(target)])
+        assert_problem(refused, 403, "[1].data.target_event_id")
+    accepted = api.post("pc-1234", case_id, [own_note, retraction(own_note["event_id"])])
+    assert accepted.status_code == 201, accepted.text
+
+
 def test_a_correction_through_the_api_shows_in_the_chronology(api: Api) -> None:
     """A correction by the recording agency changes the entry as now known."""
     case_id = new_case()

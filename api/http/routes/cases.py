@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.bootstrap import Foresight
 from api.formats.html import chronology_html
 from api.formats.tables import MEDIA_TYPES, chronology_frame, frame_bytes
 from api.http.deps import (
@@ -31,7 +30,7 @@ from api.http.params import (
 )
 from api.http.problems import ProblemError
 from api.users import User
-from domain.recording_rights import Recorder, check_may_append, check_may_record
+from domain.recording_rights import Recorder, check_batch_may_be_recorded, check_may_append
 from events.envelope import EventEnvelope, FieldError, InvalidEventError, parse_event
 from events.fieldpaths import field_path
 from events.recorded import RecordedEvent
@@ -172,8 +171,12 @@ def append_events(
             errors.extend(error.errors)
     if errors:
         raise InvalidEventError(errors)
-    for envelope in envelopes:
-        _check_may_record(envelope, recorder, foresight)
+    check_batch_may_be_recorded(
+        envelopes,
+        lambda _: recorder,
+        foresight.service.entry_agency,
+        numbered=isinstance(body, list),
+    )
     expected = _expected_version(if_match)
     outcome = foresight.service.append(
         envelopes, expected_versions={case_id: expected} if expected is not None else None
@@ -208,16 +211,6 @@ def _submitted(item: object, case_id: str, user: User, prefix: str) -> EventEnve
         )
     raw.update(case_id=case_id, agency=user.agency, recorded_by=user.name)
     return parse_event(raw, prefix=prefix)
-
-
-def _check_may_record(envelope: EventEnvelope, recorder: Recorder, foresight: Foresight) -> None:
-    """The domain's rule; whose entry a correction targets is read from the caught-up record."""
-
-    def entry_agency(case_id: str, event_id: str) -> str | None:
-        stored = foresight.caught_up().stored_event(case_id, event_id)
-        return stored.agency if stored is not None else None
-
-    check_may_record(recorder, envelope, entry_agency)
 
 
 @router.get(
