@@ -1,6 +1,6 @@
 """Rebuilding every case read model from the event log: one writer, large chunks, bounded memory.
 
-The writes come chunk by chunk from `rebuild_rows.chunk_writes`, computed in this process
+The writes come chunk by chunk from `batch_writes.chunk_writes`, computed in this process
 (in a thread, overlapping the writing) or by worker processes each owning a share of the
 cases (`parallel_rebuild`). A few whole chunks make one transaction, with the tracking
 position of the last. So a rebuild stopped at any point leaves read models that are exactly
