@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import build_case_service
+from api.bootstrap import bootstrap_writer
 from api.settings import Settings, get_settings
 from domain.service import CaseService
 from events.envelope import EventEnvelope, parse_event
@@ -96,7 +96,7 @@ def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def service(db_url: str) -> Iterator[CaseService]:
     """The write side over a fresh store of this backend."""
-    app = build_case_service(Settings(db_url=db_url))
+    app = bootstrap_writer(Settings(db_url=db_url))
     yield app
     app.close()
 

@@ -32,7 +32,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from api.bootstrap import build_case_service, build_engine
+from api.bootstrap import bootstrap_writer, build_engine
 from api.settings import Settings
 from api.users import add_user
 from events.envelope import parse_event
@@ -169,7 +169,7 @@ def bench_http(directory: Path, appends: int, threads: int, cases: int, seed: in
 
 
 def bench_in_process(directory: Path, appends: int, cases: int, seed: int) -> Run:
-    service = build_case_service(Settings(db_url=f"sqlite:///{directory / 'inproc.db'}"))
+    service = bootstrap_writer(Settings(db_url=f"sqlite:///{directory / 'inproc.db'}"))
     case_ids = [f"PROC-{index:03d}" for index in range(cases)]
     for case_id in case_ids:
         service.append(

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from api.bootstrap import build_case_service, build_case_views_runner
+from api.bootstrap import bootstrap, bootstrap_writer
 from api.samples.generator import generate_case
 from api.settings import Settings
 from events.envelope import parse_event
@@ -32,7 +32,7 @@ console = Console()
 
 def load(settings: Settings, cases: int, events_per_case: int, seed: int) -> int:
     """Append synthetic cases in batches; return the number of events."""
-    service = build_case_service(settings)
+    service = bootstrap_writer(settings)
     rng = random.Random(seed)
     total = 0
     with Progress(console=console, transient=True) as progress:
@@ -59,8 +59,8 @@ def bench_chronology(
 ) -> list[tuple[str, str]]:
     settings = Settings(db_url=f"sqlite:///{directory / 'case.db'}")
     load(settings, 1, case_events, seed=11)
-    service = build_case_service(settings)
-    runner = build_case_views_runner(settings, service)
+    foresight = bootstrap(settings)
+    service, runner = foresight.service, foresight.runner
     runner.catch_up()
     queries = CaseQueries(runner.views.engine)
     case_id = "BENCH-000000"
@@ -108,7 +108,8 @@ def bench_rebuild(directory: Path, rebuild_events: int) -> list[tuple[str, str]]
     per_case = 2_000
     cases = max(1, rebuild_events // per_case)
     total = load(settings, cases, per_case, seed=13)
-    service = build_case_service(settings)
+    foresight = bootstrap(settings)
+    service = foresight.service
 
     started = time.perf_counter()
     scanned, start = 0, 0
@@ -122,7 +123,7 @@ def bench_rebuild(directory: Path, rebuild_events: int) -> list[tuple[str, str]]
         start = page[-1].id
     scan_seconds = time.perf_counter() - started
 
-    runner = build_case_views_runner(settings, service)
+    runner = foresight.runner
     started = time.perf_counter()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"Rebuilding from {total:,} events", total=total)

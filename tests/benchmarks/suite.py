@@ -35,7 +35,7 @@ from sqlalchemy import JSON, Column, Integer, MetaData, String, create_engine, f
 from sqlalchemy import Table as SqlTable
 from sqlalchemy.engine import make_url
 
-from api.bootstrap import build_case_service, build_case_views_runner, build_engine
+from api.bootstrap import bootstrap, bootstrap_writer, build_engine
 from api.samples.generator import generate_case
 from api.settings import Settings
 from events.envelope import parse_event
@@ -88,7 +88,7 @@ def bench_append(backend: str, events: int) -> list[Row]:
     batches = list(synthetic_batches(events, 2_000, seed=21))
     total = sum(len(batch) for batch in batches)
     with fresh_store(backend) as url:
-        service = build_case_service(Settings(db_url=url))
+        service = bootstrap_writer(Settings(db_url=url))
         started = time.perf_counter()
         for batch in batches:
             service.append(batch)
@@ -128,10 +128,11 @@ def bench_chronology(backend: str, case_events: int, queries: int = 200) -> list
     """As-known-at chronology of one long case from the read models vs folding the log."""
     with fresh_store(backend) as url:
         settings = Settings(db_url=url)
-        service = build_case_service(settings)
+        foresight = bootstrap(settings)
+        service = foresight.service
         for batch in synthetic_batches(case_events, case_events, seed=11):
             service.append(batch)
-        runner = build_case_views_runner(settings, service)
+        runner = foresight.runner
         runner.catch_up()
         read = CaseQueries(runner.views.engine)
         case_id = "BENCH-000000"
@@ -167,7 +168,7 @@ CASE_EVENTS_FOR_REBUILD = 2_000
 def fill_store(url: str, events: int, seed: int = REBUILD_SEED) -> int:
     """Synthetic cases appended through the write side (invariants, hash chain, the library's
     recorder), each case in one batch: the fastest honest way to a large store."""
-    service = build_case_service(Settings(db_url=url))
+    service = bootstrap_writer(Settings(db_url=url))
     rng = random.Random(seed)
     total = 0
     for index in range(max(1, events // CASE_EVENTS_FOR_REBUILD)):
@@ -211,7 +212,7 @@ def timed(work: Callable[[], int]) -> tuple[int, float, float]:
 
 def bench_scan(url: str) -> list[Row]:
     """The baseline: read and decode the whole log in position order, nothing written."""
-    service = build_case_service(Settings(db_url=url))
+    service = bootstrap_writer(Settings(db_url=url))
     scanned, scan, cpu = timed(
         lambda: sum(len(events) for events, _ in stored_event_chunks(service, CASE_TOPICS))
     )
@@ -239,8 +240,8 @@ def bench_rebuild(url: str) -> list[Row]:
     """`foresight rebuild`'s path: every read model from the log, in bulk, its rows computed
     by one worker process per core (their CPU time is counted too)."""
     settings = Settings(db_url=url)
-    service = build_case_service(settings)
-    runner = build_case_views_runner(settings, service)
+    foresight = bootstrap(settings)
+    service, runner = foresight.service, foresight.runner
     workers = runner.default_rebuild_workers()
     before = children_cpu()
     applied, rebuild, cpu = timed(runner.rebuild)

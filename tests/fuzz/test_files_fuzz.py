@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
-from api.bootstrap import build_case_service
+from api.bootstrap import bootstrap_writer
 from api.cli import app
 from api.formats.chronology_csv import (
     COLUMNS,
@@ -51,7 +51,7 @@ FILE_LABEL = re.compile(r"^(file|(line|item) \d+)(\.|$)")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, CaseService]]:
     """A SQLite store holding the case and its child `ava` (the CSV importer merges into it)."""
     url = new_sqlite_url(tmp_path_factory.mktemp("fuzz-files"))
-    service = build_case_service(Settings(db_url=url))
+    service = bootstrap_writer(Settings(db_url=url))
     service.append(
         [
             parse_event(

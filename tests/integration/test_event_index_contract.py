@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from api.bootstrap import build_case_service
+from api.bootstrap import bootstrap_writer
 from api.settings import Settings
 from domain.case import Case, case_uuid
 from domain.ports import EventIndex, Located
@@ -46,7 +46,7 @@ def any_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Case
         return
     server = postgres_server_url() if request.param == "postgresql" else None
     url = new_postgres_database(server) if server else new_sqlite_url(tmp_path)
-    service = build_case_service(Settings(db_url=url, snapshot_interval=SNAPSHOT_INTERVAL))
+    service = bootstrap_writer(Settings(db_url=url, snapshot_interval=SNAPSHOT_INTERVAL))
     try:
         yield service
     finally:

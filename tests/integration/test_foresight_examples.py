@@ -9,7 +9,7 @@ from uuid import NAMESPACE_URL, uuid4, uuid5
 
 import pytest
 
-from api.bootstrap import build_case_service, build_case_views_runner
+from api.bootstrap import bootstrap
 from api.samples.demo import DEMO_CASE, demo_case_events, demo_id
 from api.settings import Settings
 from domain.errors import CaseNotFound
@@ -191,10 +191,11 @@ def hand_case_events() -> list[dict[str, Any]]:
 def queries(store_url: Callable[[], str]) -> Iterator[CaseQueries]:
     """The demo case and the hand-built case, stored once and projected."""
     settings = Settings(db_url=store_url())
-    service = build_case_service(settings)
+    foresight = bootstrap(settings)
+    service = foresight.service
     service.append([parse_event(raw) for raw in demo_case_events()])
     service.append([parse_event(raw) for raw in hand_case_events()])
-    runner = build_case_views_runner(settings, service)
+    runner = foresight.runner
     runner.catch_up()
     yield CaseQueries(runner.views.engine)
     runner.views.engine.dispose()

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from api.bootstrap import build_case_service
+from api.bootstrap import bootstrap_writer
 from api.settings import Settings
 from domain.case import case_uuid
 from domain.errors import DomainError, InvariantViolation, UnknownReference
@@ -25,7 +25,7 @@ from tests.unit.test_invariants import note, plan, refuse
 def test_invariants_hold_after_a_snapshot_and_a_reload(db_url: str) -> None:
     """A fresh service that loads the case from a snapshot still knows its plans and people."""
     settings = Settings(db_url=db_url, snapshot_interval=50)
-    service = build_case_service(settings)
+    service = bootstrap_writer(settings)
     service.append(
         [event("person_added", data={"person_id": "c1", "role": "child"}), plan("plan_started")]
         + [note(subjects=["c1"]) for _ in range(55)]
@@ -33,7 +33,7 @@ def test_invariants_hold_after_a_snapshot_and_a_reload(db_url: str) -> None:
     assert service.snapshots is not None
     assert service.snapshots.recorder.select_events(case_uuid(CASE))
     service.close()
-    reloaded = build_case_service(settings)
+    reloaded = bootstrap_writer(settings)
     try:
         assert reloaded.case_version(CASE) == 57
         refuse(reloaded, [plan("plan_started")], InvariantViolation, "data.plan_id")
@@ -68,7 +68,7 @@ def test_a_case_longer_than_the_snapshot_interval_keeps_invariants_and_retries_w
             )
             for number in range(118)
         ]
-        service = build_case_service(settings_)
+        service = bootstrap_writer(settings_)
         try:
             service.append(opening)
             for start in range(0, len(notes), 7):
@@ -76,7 +76,7 @@ def test_a_case_longer_than_the_snapshot_interval_keeps_invariants_and_retries_w
         finally:
             service.close()
 
-        service = build_case_service(settings_)  # a new process would read the case like this
+        service = bootstrap_writer(settings_)  # a new process would read the case like this
         try:
             assert service.case_version(CASE) == 120
             retried = service.append([notes[0], opening[1], notes[-1]])

@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from api.access_log import metadata as access_log_metadata
-from api.bootstrap import build_engine
+from api.bootstrap import bootstrap, build_engine
 from api.migrations.runner import alembic_config, current_revision, head_revision, upgrade_schema
 from api.settings import Settings
 from api.users import add_user
@@ -105,12 +105,11 @@ def test_several_processes_opening_a_new_store_at_once_all_succeed(db_url: str) 
 def _projected_store(db_url: str) -> tuple[Any, dict[str, list[tuple[Any, ...]]]]:
     """A store with two interleaved cases (shares, amendments) projected: its read-model
     engine and every read-model row."""
-    from api.bootstrap import build_case_service, build_case_views_runner
     from tests.integration.test_projection_resume import fill_interleaved
 
     settings = Settings(db_url=db_url)
     fill_interleaved(settings, cases=2, events_per_case=60)
-    runner = build_case_views_runner(settings, build_case_service(settings))
+    runner = bootstrap(settings).runner
     runner.catch_up()
     return runner.views.engine, dump(runner.views.engine)
 

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
-from api.bootstrap import build_case_service, build_case_views_runner, open_store
+from api.bootstrap import bootstrap, open_store
 from api.cli import app as cli
 from api.settings import Settings
 from projections.batch_writes import REBUILD_GC_THRESHOLD
@@ -133,18 +133,18 @@ def test_workers_stop_when_the_rebuild_is_killed_and_opening_the_store_restores_
     script = textwrap.dedent(f"""
         from functools import partial
         from pathlib import Path
-        from api.bootstrap import build_case_service, build_case_views_runner
+        from api.bootstrap import bootstrap, bootstrap_writer
         from api.settings import Settings
         from tests.integration.test_parallel_rebuild import opener_slowed
 
         if __name__ == "__main__":
             settings = Settings(db_url={db_url!r})
-            runner = build_case_views_runner(settings, build_case_service(settings))
+            runner = bootstrap(settings).runner
             runner.open_store = partial(opener_slowed, settings, Path({str(pids)!r}))
             runner.rebuild(chunk_size=10, workers=2, commit_chunks=1)
     """)
     writer = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
-    watcher = build_case_views_runner(settings, build_case_service(settings))
+    watcher = bootstrap(settings).runner
     deadline = time.monotonic() + 60
     # Part way: both workers started, and some chunks (not all) written.
     while len(list(pids.iterdir())) < 2 or watcher.position() in (0, total):
@@ -162,7 +162,7 @@ def test_workers_stop_when_the_rebuild_is_killed_and_opening_the_store_restores_
 
     # The writer died with the secondary indexes dropped; opening the store restores them.
     assert not secondary_index_names() <= index_names(watcher.views.engine)
-    runner = build_case_views_runner(settings, build_case_service(settings))
+    runner = bootstrap(settings).runner
     assert secondary_index_names() <= index_names(runner.views.engine)
     runner.catch_up()
     assert dump(runner.views.engine) == incremental

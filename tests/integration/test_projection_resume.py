@@ -16,7 +16,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import func, select
 
-from api.bootstrap import build_case_service, build_case_views_runner
+from api.bootstrap import bootstrap, bootstrap_writer
 from api.samples.generator import generate_case
 from api.settings import Settings
 from events.envelope import parse_event
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def fill(settings: Settings, cases: int = 6, events_per_case: int = 400) -> int:
     """A store of synthetic multi-agency cases; returns how many events it holds."""
-    service = build_case_service(settings)
+    service = bootstrap_writer(settings)
     rng = random.Random(7)
     total = 0
     for index in range(cases):
@@ -100,16 +100,15 @@ def test_a_runner_killed_mid_catch_up_resumes_and_applies_everything_once(db_url
     total = fill(settings)
     script = textwrap.dedent(f"""
         import time
-        from api.bootstrap import build_case_service, build_case_views_runner
+        from api.bootstrap import bootstrap, bootstrap_writer
         from api.settings import Settings
         settings = Settings(db_url={settings.db_url!r})
-        runner = build_case_views_runner(settings, build_case_service(settings))
+        runner = bootstrap(settings).runner
         runner.batch_size = 50
         runner.catch_up(progress=lambda count: time.sleep(0.05))
     """)
     child = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
-    service = build_case_service(settings)
-    runner = build_case_views_runner(settings, service)
+    runner = bootstrap(settings).runner
     deadline = time.monotonic() + 60
     while runner.position() < 200 and time.monotonic() < deadline and child.poll() is None:
         time.sleep(0.02)
@@ -127,7 +126,7 @@ def test_a_batch_that_fails_part_way_leaves_no_trace_and_is_applied_on_retry(db_
     """An error inside a batch rolls back its rows and its tracking; the retry applies it once."""
     settings = Settings(db_url=db_url)
     total = fill(settings, cases=3, events_per_case=300)
-    runner = build_case_views_runner(settings, build_case_service(settings))
+    runner = bootstrap(settings).runner
     runner.batch_size = 100
     power_cut_at_write(monkeypatch, 20)
     with pytest.raises(RuntimeError):
@@ -149,7 +148,7 @@ def test_a_position_already_applied_is_refused(db_url):
 
     settings = Settings(db_url=db_url)
     fill(settings, cases=1, events_per_case=50)
-    runner = build_case_views_runner(settings, build_case_service(settings))
+    runner = bootstrap(settings).runner
     runner.catch_up()
     with pytest.raises(IntegrityError):
         runner.views.insert_tracking(Tracking(runner.application_name, runner.position()))
@@ -159,8 +158,8 @@ def test_two_runners_taking_turns_on_one_store_keep_the_read_models_right(db_url
     """A runner whose cached case went stale (another process applied events) reloads it."""
     settings = Settings(db_url=db_url)
     total = fill(settings, cases=1, events_per_case=300)
-    first = build_case_views_runner(settings, build_case_service(settings))
-    second = build_case_views_runner(settings, build_case_service(settings))
+    first = bootstrap(settings).runner
+    second = bootstrap(settings).runner
     for runner in (first, second):
         runner.batch_size = 40
     turn = 0
@@ -180,15 +179,15 @@ def test_a_reader_finds_the_head_already_applied_by_another_runner_and_projects_
     concurrent readers do not race each other over the same events), and when not, it does."""
     settings = Settings(db_url=db_url)
     fill(settings, cases=1, events_per_case=50)
-    reader = build_case_views_runner(settings, build_case_service(settings))
-    projector = build_case_views_runner(settings, build_case_service(settings))
+    reader = bootstrap(settings).runner
+    projector = bootstrap(settings).runner
     projected = []
     monkeypatch.setattr(reader, "catch_up", lambda: projected.append(1) or 0)
     projector.catch_up()
     assert reader.catch_up_shared() == 0
     assert projected == []
     new_head = generate_case(random.Random(8), "RES-NEW", 10)  # a head nobody has applied
-    build_case_service(settings).append([parse_event(event) for event in new_head])
+    bootstrap_writer(settings).append([parse_event(event) for event in new_head])
     reader.catch_up_shared()
     assert projected == [1]
 
@@ -199,12 +198,12 @@ def test_several_runner_processes_racing_on_one_store_apply_each_event_exactly_o
     the read models equal a rebuild from the log."""
     settings = Settings(db_url=db_url)
     total = fill(settings, cases=4, events_per_case=250)
-    build_case_views_runner(settings, build_case_service(settings))  # the schema exists first
+    bootstrap(settings)  # the schema exists first
     script = textwrap.dedent(f"""
-        from api.bootstrap import build_case_service, build_case_views_runner
+        from api.bootstrap import bootstrap, bootstrap_writer
         from api.settings import Settings
         settings = Settings(db_url={settings.db_url!r})
-        runner = build_case_views_runner(settings, build_case_service(settings))
+        runner = bootstrap(settings).runner
         runner.batch_size = 25
         while runner.lag():
             runner.catch_up_shared()
@@ -224,13 +223,13 @@ def test_several_runner_processes_racing_on_one_store_apply_each_event_exactly_o
     for child, (stdout, stderr) in zip(children, outputs, strict=True):
         assert child.returncode == 0, stderr
         assert stdout.split() == [str(total)]
-    runner = build_case_views_runner(settings, build_case_service(settings))
+    runner = bootstrap(settings).runner
     assert_applied_once_and_as_a_rebuild(runner, total)
 
 
 def fill_interleaved(settings: Settings, cases: int = 3, events_per_case: int = 100) -> int:
     """Cases whose events interleave in the log (appended in turns, a few at a time)."""
-    service = build_case_service(settings)
+    service = bootstrap_writer(settings)
     rng = random.Random(11)
     pending = [
         [parse_event(event) for event in generate_case(rng, f"MIX-{index}", events_per_case)]
@@ -250,7 +249,7 @@ def fill_interleaved(settings: Settings, cases: int = 3, events_per_case: int = 
 
 def kept_incrementally(settings: Settings, batch_size: int = 100):
     """The read models as the incremental runner keeps them, batch by batch."""
-    runner = build_case_views_runner(settings, build_case_service(settings))
+    runner = bootstrap(settings).runner
     runner.batch_size = batch_size
     runner.catch_up()
     return runner, dump(runner.views.engine)
@@ -286,11 +285,11 @@ def test_after_a_bulk_rebuild_the_runner_applies_new_events_exactly_once(db_url)
     result equals a rebuild of the whole log."""
     settings = Settings(db_url=db_url)
     before = fill_interleaved(settings)
-    runner = build_case_views_runner(settings, build_case_service(settings))
+    runner = bootstrap(settings).runner
     assert runner.rebuild(chunk_size=64) == before
     assert runner.position() == before
 
-    service = build_case_service(settings)
+    service = bootstrap_writer(settings)
     rng = random.Random(3)
     more = [parse_event(event) for event in generate_case(rng, "MIX-NEW", 40)]
     service.append(more)
@@ -335,11 +334,11 @@ def test_a_runner_overtaken_reading_the_position_is_refused_and_the_position_nev
     position back (which once let a racing runner undo another's progress)."""
     settings = Settings(db_url=f"sqlite:///{tmp_path / 'race.db'}")
     fill(settings, cases=1, events_per_case=40)
-    runner = build_case_views_runner(settings, build_case_service(settings))
+    runner = bootstrap(settings).runner
     runner.batch_size = 10
     runner.catch_up(max_batches=1)
     assert runner.position() == 10
-    other = build_case_views_runner(settings, build_case_service(settings))
+    other = bootstrap(settings).runner
     other.batch_size = 10
     views = runner.views
     original = views.record_tracking
@@ -375,7 +374,7 @@ def test_a_runner_overtaken_reading_the_position_is_refused_and_the_position_nev
 def test_a_long_catch_up_runs_the_collector_rarely_and_puts_it_back_after(db_url):
     settings = Settings(db_url=db_url)
     fill_interleaved(settings, cases=2, events_per_case=30)
-    runner = build_case_views_runner(settings, build_case_service(settings))
+    runner = bootstrap(settings).runner
     runner.batch_size = 10
     before = gc.get_threshold()
     seen = set()

@@ -9,7 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import pytest
 
-from api.bootstrap import build_case_service, build_case_views_runner
+from api.bootstrap import bootstrap
 from api.samples.demo import DEMO_CASE, demo_case_events, demo_id
 from api.settings import Settings
 from events.envelope import parse_event
@@ -179,8 +179,8 @@ def plan_case_events() -> list[dict[str, Any]]:
 
 def load(settings: Settings, batches: list[list[dict[str, Any]]]) -> tuple[Any, Any]:
     """Append each batch and bring the read models up to date after each (incremental path)."""
-    service = build_case_service(settings)
-    runner = build_case_views_runner(settings, service)
+    foresight = bootstrap(settings)
+    service, runner = foresight.service, foresight.runner
     for batch in batches:
         service.append([parse_event(raw) for raw in batch])
         runner.catch_up()

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from api.bootstrap import build_case_service, build_case_views_runner
+from api.bootstrap import bootstrap
 from api.cli import app as cli
 from api.http.app import create_app
 from api.settings import Settings
@@ -37,7 +37,7 @@ from tests.property.test_replay_properties import dump
 
 
 def runner_over(settings: Settings):
-    return build_case_views_runner(settings, build_case_service(settings))
+    return bootstrap(settings).runner
 
 
 def marked(runner, head: int, **changes) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from api.bootstrap import build_case_service, build_engine
+from api.bootstrap import bootstrap_writer, build_engine
 from api.settings import Settings
 from domain.reviewing import ReviewDesk
 from domain.service import CaseService
@@ -65,7 +65,7 @@ def tamperer(store: tuple[str, list[RecordedEvent]]) -> Iterator[Tamperer]:
 
 
 def open_service(db_url: str) -> CaseService:
-    return build_case_service(Settings(db_url=db_url, snapshot_interval=SNAPSHOT_INTERVAL))
+    return bootstrap_writer(Settings(db_url=db_url, snapshot_interval=SNAPSHOT_INTERVAL))
 
 
 def row_of(tamperer: Tamperer, stored: RecordedEvent) -> StoredRow:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from api.bootstrap import build_case_service, build_case_views_runner
+from api.bootstrap import bootstrap
 from api.settings import Settings
 from events.envelope import parse_event
 from events.recorded import RecordedEvent
@@ -153,8 +153,8 @@ def loaded_story(story: Story, fresh_store: StoreMaker) -> Iterator[Loaded]:
     """The story appended batch by batch to a fresh store, the read models kept after each batch."""
     with fresh_store() as url:
         settings_ = Settings(db_url=url)
-        service = build_case_service(settings_)
-        runner = build_case_views_runner(settings_, service)
+        foresight = bootstrap(settings_)
+        service, runner = foresight.service, foresight.runner
         try:
             for batch in story.batches:
                 service.append([parse_event(raw) for raw in batch])

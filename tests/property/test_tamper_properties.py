@@ -32,7 +32,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.bootstrap import build_case_service
+from api.bootstrap import bootstrap_writer
 from api.settings import Settings
 from domain.case import chain_hash
 from domain.reviewing import ReviewDesk
@@ -89,7 +89,7 @@ def test_store(backend: str) -> Iterator[StoreUnderTest]:
             url = f"sqlite:///{Path(directory) / 'foresight.db'}"
         else:
             url = new_postgres_database(postgres_server_url())
-        verifier = build_case_service(Settings(db_url=url), check_key=False)
+        verifier = bootstrap_writer(Settings(db_url=url), check_key=False)
         try:
             yield StoreUnderTest(url, verifier)
         finally:
@@ -122,7 +122,7 @@ def store_plans(draw: st.DrawFn) -> StorePlan:
 
 def fill(db_url: str, plan: StorePlan) -> Anchor:
     """Append the plan's events (and a review of the first case); the anchor of the clean store."""
-    service = build_case_service(Settings(db_url=db_url, snapshot_interval=plan.snapshot_interval))
+    service = bootstrap_writer(Settings(db_url=db_url, snapshot_interval=plan.snapshot_interval))
     try:
         # A few events per append: cheap, and the cases still interleave in the log.
         for start in range(0, len(plan.appends), APPENDED_TOGETHER):

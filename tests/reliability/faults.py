@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from api.bootstrap import build_case_service, build_case_views_runner
+from api.bootstrap import bootstrap, bootstrap_writer
 from api.samples.generator import generate_case
 from api.settings import Settings
 from events.envelope import parse_event
@@ -115,7 +115,7 @@ class FaultResult:
 
 def preload(db_url: str, cases: int, events_per_case: int, seed: int) -> set[str]:
     """Synthetic cases appended in process, so that a rebuild has work to be killed in."""
-    service = build_case_service(Settings(db_url=db_url))
+    service = bootstrap_writer(Settings(db_url=db_url))
     rng = random.Random(seed)
     ids: set[str] = set()
     try:
@@ -133,8 +133,8 @@ class ReadModelPosition:
 
     def __init__(self, db_url: str):
         settings = Settings(db_url=db_url)
-        self.service = build_case_service(settings)
-        self.runner = build_case_views_runner(settings, self.service)
+        foresight = bootstrap(settings)
+        self.service, self.runner = foresight.service, foresight.runner
 
     def __call__(self) -> int:
         return self.runner.position()

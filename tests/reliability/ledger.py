@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from api.bootstrap import build_case_service, build_case_views_runner, build_engine
+from api.bootstrap import bootstrap, bootstrap_writer, build_engine
 from api.settings import Settings
 from domain.service import recorded_event
 from projections.caseviews import CaseViews
@@ -205,7 +205,7 @@ class StoreCheck:
 
 def log_event_ids(db_url: str) -> Counter[str]:
     """How many times each event id is in the log itself (not the index, which is unique)."""
-    service = build_case_service(Settings(db_url=db_url))
+    service = bootstrap_writer(Settings(db_url=db_url))
     counts: Counter[str] = Counter()
     try:
         start = 0
@@ -233,7 +233,7 @@ def check_store(
     """Every acknowledged event once, nothing unknown, nothing twice, every chain intact."""
     counts = log_event_ids(db_url)
     sent = set(ledger.acknowledged) | ledger.in_doubt | set(known_before)
-    service = build_case_service(Settings(db_url=db_url))
+    service = bootstrap_writer(Settings(db_url=db_url))
     try:
         report = verify_store(service)
     finally:
@@ -252,8 +252,8 @@ def read_models_match_a_rebuild(db_url: str, fresh_url: str) -> str | None:
     """Catch the store's read models up, rebuild them from the same log into a fresh database,
     and compare every row; None if equal, else which tables differ."""
     settings = Settings(db_url=db_url)
-    service = build_case_service(settings)
-    kept = build_case_views_runner(settings, service)
+    foresight = bootstrap(settings)
+    service, kept = foresight.service, foresight.runner
     rebuilt = CaseViewsRunner(service, CaseViews(build_engine(Settings(db_url=fresh_url))))
     try:
         kept.catch_up_shared()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from api.bootstrap import build_case_service, build_engine
+from api.bootstrap import bootstrap_writer, build_engine
 from api.settings import Settings
 from api.users import add_user
 from tests.backends import (
@@ -52,7 +52,7 @@ def new_store(backend: str) -> Iterator[str]:
 
 def prepare_store(db_url: str, users: list[tuple[str, str, str]]) -> dict[str, str]:
     """Create the store's tables and the users; each user's token by name."""
-    build_case_service(Settings(db_url=db_url)).close()
+    bootstrap_writer(Settings(db_url=db_url)).close()
     engine = build_engine(Settings(db_url=db_url))
     try:
         return {name: add_user(engine, name, role, agency)[1] for name, role, agency in users}
