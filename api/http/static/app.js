@@ -1,6 +1,9 @@
 // The Foresight web page: replays a case as known at any time, through the JSON API only.
 // Every value from the record is written with textContent, never as HTML.
 
+import { describeEntry } from "./describe.js";
+import { setUpRecording } from "./recording.js";
+
 const TOKEN_KEY = "foresight.token";
 const ZONE = "Europe/London";
 const $ = (id) => document.getElementById(id);
@@ -163,6 +166,18 @@ async function openCase(caseId) {
   setUpAgencies(events);
   setUpControls();
   setUpTimeline();
+  // The recording forms (recording.js) live in #recording; after a save they ask for the case
+  // to be drawn again, and they hear which entry was chosen on the timeline or table.
+  setUpRecording({ caseId, me: state.me, token: () => sessionStorage.getItem(TOKEN_KEY) || "", refresh: reload });
+  await render();
+}
+
+async function reload() {
+  // A new entry is known from now: move the replay's stops on, then draw the case as known now.
+  const events = await api(`/cases/${encodeURIComponent(state.caseId)}/events`);
+  state.moments = [...new Set(events.map((e) => e.known_at))].sort();
+  $("known-slider").max = String(state.moments.length);
+  if (!state.asKnownAt) $("known-slider").value = $("known-slider").max;
   await render();
 }
 
@@ -329,31 +344,18 @@ function choose(eventId, focusTimeline) {
   }
   if (focusTimeline && state.timeline) state.timeline.setSelection([eventId], { focus: true, animation: false });
   if (!entry) return;
+  document.dispatchEvent(new CustomEvent("foresight:chosen", { detail: { entry } }));
   if (entry.type === "decision_made") showForesight(entry);
   else showEntry(entry);
 }
 
 function showEntry(entry) {
-  const body = $("panel-body");
+  // The entry in plain words (describe.js); entries it names open here too.
   $("panel-title").textContent = entry.type.replaceAll("_", " ");
-  const facts = el("dl", {},
-    el("dt", {}, "When"), el("dd", {}, shown(entry.occurred_at)),
-    el("dt", {}, "Agency"), el("dd", {}, `${entry.agency}${entry.recorded_by ? " · " + entry.recorded_by : ""}`),
-    el("dt", {}, "Known from"), el("dd", {}, shown(entry.known_at)),
-    el("dt", {}, "Significance"), el("dd", {}, entry.significance),
-    el("dt", {}, "Summary"), el("dd", {}, headline(entry)),
-    entry.impact ? el("dt", {}, "Impact") : null, entry.impact ? el("dd", {}, entry.impact) : null,
-    entry.action ? el("dt", {}, "Action") : null, entry.action ? el("dd", {}, entry.action) : null);
-  const history = el("ol", { class: "history" });
-  for (const amendment of entry.amendments || []) {
-    history.append(el("li", {},
-      `${amendment.type.replaceAll("_", " ")} by ${amendment.agency}, known ${shown(amendment.known_at)}`,
-      amendment.reason ? ` — ${amendment.reason}` : "",
-      amendment.previous ? el("div", { class: "previous" }, `before: ${JSON.stringify(amendment.previous)}`) : null));
-  }
-  body.replaceChildren(facts,
-    (entry.amendments || []).length ? el("h3", {}, "History") : null,
-    (entry.amendments || []).length ? history : null);
+  $("panel-body").replaceChildren(describeEntry(entry, {
+    shown, headline, el, entryById: (id) => state.entries.find((e) => e.event_id === id),
+    choose: (id) => choose(id, true),
+  }));
 }
 
 async function showForesight(decision) {
