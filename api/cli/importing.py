@@ -41,7 +41,8 @@ def import_chronology(
     ] = False,
 ) -> None:
     """Merge an agency's chronology (columns date, time, summary, significance, recorded_date,
-    subjects, impact, action; only date and summary required) into a case as notes."""
+    subjects, impact, action; only date and summary required) into a case as notes. A case not
+    yet in the store is opened by the import, as a first append opens one."""
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -49,9 +50,6 @@ def import_chronology(
         raise typer.Exit(2) from None
     service = bootstrap_writer(get_settings())
     try:
-        if not service.case_exists(case):
-            err.print(f"[red]No case {case!r}.[/red] A chronology is merged into an existing case.")
-            raise typer.Exit(2)
         try:
             rows = read_chronology(
                 text, case_id=case, agency=agency, recorded_by=recorded_by or f"import:{agency}"

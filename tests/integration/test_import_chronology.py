@@ -196,13 +196,38 @@ def test_time_uk_dates_subjects_and_a_date_only_record_date_become_the_event(
     ]
 
 
-def test_an_unknown_case_is_refused_and_nothing_is_created(store: str, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "c.csv", ["date", "summary"], [["2024-03-05", "note"]])
-    result = CliRunner().invoke(
-        app, ["import-chronology", str(path), "--case", "FAM-NONE", "--agency", "school"]
+def test_a_case_not_yet_in_the_store_is_opened_by_the_import(store: str, tmp_path: Path) -> None:
+    """As a first append opens a case, so does a first import; a dry run of it writes nothing,
+    and a row naming a person the new case does not have is refused as in any case."""
+    path = write_csv(
+        tmp_path / "c.csv",
+        ["date", "summary", "subjects"],
+        [["2024-03-05", "Ava late to school", ""], ["2024-03-06", "Ava hungry", "ava"]],
     )
-    assert result.exit_code == 2
-    assert "No case 'FAM-NONE'" in result.stderr
+
+    def import_into_new_case(*options: str) -> Result:
+        arguments = ["import-chronology", str(path), "--case", "FAM-NEW", "--agency", "school"]
+        return CliRunner().invoke(app, [*arguments, *options])
+
+    def new_case_events() -> list[str]:
+        service = bootstrap_writer(Settings(db_url=store))
+        try:
+            if not service.case_exists("FAM-NEW"):
+                return []
+            return [event.summary or "" for event in service.case_events("FAM-NEW")]
+        finally:
+            service.close()
+
+    dry_run = import_into_new_case("--dry-run")
+    assert dry_run.exit_code == 1, dry_run.output
+    assert "1 to write" in " ".join(dry_run.stdout.split())
+    assert "line 3: refused: subjects" in " ".join(dry_run.stderr.split())
+    assert new_case_events() == []
+
+    imported = import_into_new_case("--skip-invalid")
+    assert imported.exit_code == 0, imported.output
+    assert "Imported 1 new event(s) into FAM-NEW" in " ".join(imported.stdout.split())
+    assert new_case_events() == ["Ava late to school"]
 
 
 def test_re_importing_with_another_recorded_by_writes_nothing_and_refuses_nothing(
