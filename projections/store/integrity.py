@@ -370,10 +370,27 @@ def _check(
     )
     problem = next(problems, None)
     if problem is not None:
-        return broken(problem, tip.case_id if tip else None, version, event_id)
+        return broken(problem, _case_named(originator_id, tip, entry, index_row), version, event_id)
     assert tip is not None  # no problem was found, so the case has a chain
     walk.tips[originator_id] = _CaseTip(tip.case_id, version, state["hash"], position)
     return None
+
+
+def _case_named(
+    originator_id: UUID,
+    tip: _CaseTip | None,
+    entry: dict[str, Any],
+    index_row: EventLocation | None,
+) -> str | None:
+    """The case a broken event belongs to, for the report: of the ids the event's copies name
+    (its chain, its entry, its index row), the one the stored case id derives from, so an
+    altered copy is not reported as the case."""
+    named = [tip.case_id if tip else None, entry.get("case_id")]
+    named.append(index_row.case_id if index_row else None)
+    for case_id in named:
+        if isinstance(case_id, str) and case_uuid(case_id) == originator_id:
+            return case_id
+    return tip.case_id if tip else None
 
 
 def _case_event_problems(

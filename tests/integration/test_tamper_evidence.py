@@ -172,6 +172,26 @@ def test_verify_names_the_event_whose_stored_bytes_were_changed(
     assert "altered" in said
 
 
+def test_verify_names_the_real_case_when_its_opening_events_case_id_was_changed(
+    store: tuple[str, list[RecordedEvent]], tamperer: Tamperer
+) -> None:
+    """The opening event's own case id altered: the report names the case the event belongs
+    to (the one its stored case id derives from), not the altered id."""
+    db_url, events = store
+    tamperer.disarm(drop=False)
+    row = row_of(tamperer, events[0])
+    state = decode(row.state)
+    assert state["case_id"] == "FAM-1"
+    state["case_id"] = "FAM-FORGED"
+    tamperer.set_state(row.position, encode(state))
+
+    code, said = run_verify(db_url)
+
+    assert code == 1, said
+    assert "case 'FAM-1' version 1" in said
+    assert "FAM-FORGED" not in said
+
+
 def test_verify_names_a_byte_change_that_decodes_to_the_same_time(
     store: tuple[str, list[RecordedEvent]], tamperer: Tamperer
 ) -> None:
