@@ -3,6 +3,8 @@
 
 import { describeEntry } from "./describe.js";
 import { setUpRecording } from "./recording.js";
+import { setUpPeople } from "./people.js";
+import { setUpImport } from "./importing.js";
 
 const TOKEN_KEY = "foresight.token";
 const ZONE = "Europe/London";
@@ -168,7 +170,10 @@ async function openCase(caseId) {
   setUpTimeline();
   // The recording forms (recording.js) live in #recording; after a save they ask for the case
   // to be drawn again, and they hear which entry was chosen on the timeline or table.
-  setUpRecording({ caseId, me: state.me, token: () => sessionStorage.getItem(TOKEN_KEY) || "", refresh: reload });
+  const context = { caseId, me: state.me, token: () => sessionStorage.getItem(TOKEN_KEY) || "", refresh: reload };
+  setUpRecording(context);
+  setUpPeople(context);  // people and relationships, and the genogram (people.js, #people)
+  setUpImport(context);  // an agency's chronology uploaded (importing.js, #import)
   await render();
 }
 
