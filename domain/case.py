@@ -23,7 +23,7 @@ from events.envelope import (
 )
 from events.fieldpaths import field_path
 from events.timepoints import Timepoint, is_before, parse_timepoint, start_of
-from events.vocabulary import AMENDING_TYPES, DATA_MODELS
+from events.vocabulary import ALLOCATION_TYPES, AMENDING_TYPES, DATA_MODELS
 
 CASE_NAMESPACE = uuid5(NAMESPACE_URL, "urn:foresight:case")
 GENESIS_HASH = "0" * 64
@@ -71,7 +71,8 @@ class Entry(NamedTuple):
     version: int
     digest: str | None
     retracted: bool
-    # What the entry is about (a person, plan or assessment id), for the tracked types.
+    # What the entry is about (a person, plan or assessment id; for an allocation, the agency
+    # and the worker), for the tracked types.
     key: str | None
 
 
@@ -171,7 +172,7 @@ class Case(Aggregate):
         event_id = entry["event_id"]
         event_type = entry["type"]
         data = entry.get("data", {})
-        key = _key_of(event_type, data)
+        key = _key_of(event_type, data, entry["agency"])
         self.entries[event_id] = Entry(event_type, version, entry.get("digest"), False, key)
         self.last_hash = hash
         if key is not None:
@@ -262,9 +263,27 @@ _KEY_FIELDS: dict[str, str] = {
 }
 
 
-def _key_of(event_type: str, data: dict[str, Any]) -> str | None:
+def _key_of(event_type: str, data: dict[str, Any], agency: str) -> str | None:
+    if event_type in ALLOCATION_TYPES:
+        return allocation_key(agency, data["worker"])
     name = _KEY_FIELDS.get(event_type)
     return data.get(name) if name is not None else None
+
+
+def allocation_key(agency: str, worker: str) -> str:
+    """What an allocation is about: a worker holding the case for an agency. An agency name
+    has no space in it, so the two are told apart again."""
+    return f"{agency} {worker}"
+
+
+def is_allocated(entries: dict[str, Entry], key: str) -> bool:
+    """Whether the allocations recorded (in order, retracted ones not counting) leave the
+    worker of `key` holding the case."""
+    allocated = False
+    for entry in entries.values():
+        if entry.key == key and entry.type in ALLOCATION_TYPES and not entry.retracted:
+            allocated = entry.type == "worker_allocated"
+    return allocated
 
 
 class _EmptyCase:
@@ -534,6 +553,38 @@ class _Checks:
             raise InvariantViolation(
                 self.at("data", "other_person_id"), "names the same person as person_id"
             )
+
+    def check_worker_allocated(self) -> None:
+        worker, agency = self.data["worker"], self.envelope.agency
+        if is_allocated(self.case.entries, allocation_key(agency, worker)):
+            raise InvariantViolation(
+                self.at("data", "worker"),
+                f"{worker!r} is already allocated to case {self.case.case_id!r} for {agency}",
+            )
+
+    def check_worker_unallocated(self) -> None:
+        worker, agency = self.data["worker"], self.envelope.agency
+        if not is_allocated(self.case.entries, allocation_key(agency, worker)):
+            raise InvariantViolation(
+                self.at("data", "worker"),
+                f"{worker!r} is not allocated to case {self.case.case_id!r} for {agency} "
+                "(record worker_allocated first)",
+            )
+
+    def check_oversight_recorded(self) -> None:
+        target_id = self.data.get("target_event_id")
+        if target_id is None:
+            return  # oversight of the case as a whole
+        target = self.check_event_exists(str(target_id), field_path("data", "target_event_id"))
+        where = self.at("data", "target_event_id")
+        if target.type != "decision_made":
+            raise InvariantViolation(
+                where,
+                f"targets a {target.type} entry; oversight is of a decision_made of this case, "
+                "or of the case as a whole (no target_event_id)",
+            )
+        if target.retracted:
+            raise InvariantViolation(where, "targets a retracted decision")
 
     def check_case_closed(self) -> None:
         if self.case.closed:

@@ -19,7 +19,7 @@ RECORDING_ROLES = frozenset({"practitioner", "manager", COMMAND_LINE_ROLE})
 MANAGING_ROLES = frozenset({"manager", COMMAND_LINE_ROLE})
 # Management oversight and the allocation of workers are a manager's. Practitioners record
 # decisions, shares and significance marks themselves: no approval step stands between a
-# practitioner and the record. (These types are not in the vocabulary yet; the rule is ready.)
+# practitioner and the record.
 MANAGER_ONLY_TYPES = frozenset({"oversight_recorded", "worker_allocated", "worker_unallocated"})
 # An entry is corrected or retracted only by the agency that recorded it.
 AMENDING_OWN_TYPES = frozenset({"entry_corrected", "entry_retracted"})

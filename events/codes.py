@@ -20,6 +20,8 @@ ConferenceKind = Literal["initial", "review"]
 ConferenceOutcome = Literal["child_protection_plan", "no_plan", "plan_ended"]
 PlanKind = Literal["early_help", "child_in_need", "child_protection", "looked_after"]
 Urgency = Literal["routine", "urgent", "emergency"]
+# A manager's view of a decision or a case, in management oversight.
+OversightView = Literal["agree", "disagree", "agree_with_changes"]
 ActionKind = Literal["service", "visit", "referral_on", "legal", "other"]
 ActionStatus = Literal["planned", "done", "cancelled"]
 SharingBasis = Literal["consent", "vital_interests", "legal_duty", "public_interest"]

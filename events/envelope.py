@@ -44,6 +44,9 @@ EventType = Literal[
     "marked_significant",
     "entry_corrected",
     "entry_retracted",
+    "worker_allocated",
+    "worker_unallocated",
+    "oversight_recorded",
     "case_closed",
     "case_reopened",
 ]

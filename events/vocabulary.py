@@ -298,6 +298,39 @@ class EntryRetracted(EventData):
     reason: Text
 
 
+class WorkerAllocated(EventData):
+    """A worker takes the case for the recording agency: who holds it there, from now on."""
+
+    # Which worker the entry is about: retract and record anew rather than correct it.
+    identity_fields = ("worker",)
+
+    worker: Identifier  # the worker's user name
+    team: ShortText | None = None
+    role: ShortText | None = None
+
+
+class WorkerUnallocated(EventData):
+    """A worker allocated to the case for the recording agency no longer holds it."""
+
+    identity_fields = ("worker",)
+
+    worker: Identifier
+    team: ShortText | None = None
+    role: ShortText | None = None
+
+
+class OversightRecorded(EventData):
+    """A manager's oversight of one decision of the case, or (no target) of the case as a whole."""
+
+    identity_fields = ("target_event_id",)
+    event_reference_fields = ("target_event_id",)
+
+    target_event_id: UUID | None = None
+    view: codes.OversightView
+    reasons: Text | None = None
+    next_steps: Text | None = None
+
+
 class CaseClosed(EventData):
     """The case is closed; later entries are still accepted and flagged."""
 
@@ -332,6 +365,9 @@ DATA_MODELS: dict[str, type[EventData]] = {
     "marked_significant": MarkedSignificant,
     "entry_corrected": EntryCorrected,
     "entry_retracted": EntryRetracted,
+    "worker_allocated": WorkerAllocated,
+    "worker_unallocated": WorkerUnallocated,
+    "oversight_recorded": OversightRecorded,
     "case_closed": CaseClosed,
     "case_reopened": CaseReopened,
 }
@@ -340,3 +376,5 @@ EVENT_TYPES: tuple[str, ...] = tuple(DATA_MODELS)
 
 # Events about other entries rather than entries of the chronology themselves.
 AMENDING_TYPES = frozenset({"entry_corrected", "entry_retracted", "marked_significant"})
+# Who holds a case for an agency: allocations and their undoing, in recording order.
+ALLOCATION_TYPES = frozenset({"worker_allocated", "worker_unallocated"})

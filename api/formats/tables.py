@@ -47,6 +47,15 @@ def headline(entry: ChronologyEntry) -> str:
     data = entry.data
     if entry.type == "person_added":
         return f"{data.get('name') or data['person_id']} ({data['role']}) added to the case"
+    if entry.type in ("worker_allocated", "worker_unallocated"):
+        held_as = ", ".join(str(data[name]) for name in ("role", "team") if data.get(name))
+        verb = "allocated to" if entry.type == "worker_allocated" else "no longer allocated to"
+        return f"{data['worker']}{f' ({held_as})' if held_as else ''} {verb} the case"
+    if entry.type == "oversight_recorded":
+        of = "a decision" if data.get("target_event_id") else "the case"
+        view = str(data["view"]).replace("_", " ")
+        reasons = f": {data['reasons']}" if data.get("reasons") else ""
+        return f"Management oversight of {of}: {view}{reasons}"
     return str(data.get("words") or data.get("decision") or data.get("description") or "")
 
 

@@ -13,6 +13,7 @@ from events.vocabulary import DATA_MODELS
 
 CASE = "FAM-1"
 TARGET_ID = "0b3f7c52-7a8e-4f0e-9d36-2a4c1f5e6d01"  # a child_seen entry other events name
+DECISION_ID = "5c2e9a41-3d7b-4b8e-a0f1-6e9d2c4b7a10"  # a decision_made entry oversight names
 EVENT_ID = "5d2e8a61-3c4b-4f7a-8e9d-1b2c3d4e5f60"  # the event under test, where it sets one
 SHA = "AB" * 32
 
@@ -356,6 +357,39 @@ EXAMPLES = [
         PEOPLE + TARGET,
     ),
     _example(
+        "worker_allocated",
+        {
+            "recorded_by": "tm-2",
+            "data": {"worker": " sw-1 ", "team": "Assessment team", "role": "Social worker"},
+        },
+        {"worker": "sw-1", "team": "Assessment team", "role": "Social worker"},
+    ),
+    _example(
+        "worker_unallocated",
+        {"recorded_by": "tm-2", "data": {"worker": "sw-1", "team": "Assessment team"}},
+        {"worker": "sw-1", "team": "Assessment team"},
+        [{"type": "worker_allocated", "data": {"worker": "sw-1"}}],
+    ),
+    _example(
+        "oversight_recorded",
+        {
+            "recorded_by": "tm-2",
+            "data": {
+                "target_event_id": DECISION_ID,
+                "view": "agree_with_changes",
+                "reasons": "Right to assess; the school should be asked first",
+                "next_steps": "Speak to the school by Friday",
+            },
+        },
+        {
+            "target_event_id": DECISION_ID,
+            "view": "agree_with_changes",
+            "reasons": "Right to assess; the school should be asked first",
+            "next_steps": "Speak to the school by Friday",
+        },
+        [{"type": "decision_made", "event_id": DECISION_ID, "data": {"decision": "Assess"}}],
+    ),
+    _example(
         "case_closed",
         {"occurred_at": "2024-10-01", "data": {"reason_code": "RC1"}},
         {"reason_code": "RC1"},
@@ -382,9 +416,9 @@ def test_the_examples_cover_every_event_type() -> None:
 
 
 def test_the_envelope_type_literal_lists_exactly_the_data_models() -> None:
-    """EventType in the envelope and DATA_MODELS in the vocabulary name the same 23 types."""
+    """EventType in the envelope and DATA_MODELS in the vocabulary name the same 26 types."""
     literal = get_args(EventType)
-    assert len(literal) == len(set(literal)) == 23
+    assert len(literal) == len(set(literal)) == 26
     assert set(literal) == set(DATA_MODELS)
 
 
