@@ -350,17 +350,26 @@ function choose(eventId, focusTimeline) {
   if (focusTimeline && state.timeline) state.timeline.setSelection([eventId], { focus: true, animation: false });
   if (!entry) return;
   document.dispatchEvent(new CustomEvent("foresight:chosen", { detail: { entry } }));
-  if (entry.type === "decision_made") showForesight(entry);
-  else showEntry(entry);
+  showEntry(entry);
 }
 
 function showEntry(entry) {
-  // The entry in plain words (describe.js); entries it names open here too.
-  $("panel-title").textContent = entry.type.replaceAll("_", " ");
-  $("panel-body").replaceChildren(describeEntry(entry, {
+  // The entry in plain words (describe.js); entries it names open here too. A decision's
+  // foresight view follows its own words: its first lines are drawn at once, the rest arrive.
+  const names = new Map(state.entries.filter((e) => e.type === "person_added")
+    .map((e) => [e.data.person_id, e.data.name || e.data.person_id]));
+  const described = describeEntry(entry, {
     shown, headline, el, entryById: (id) => state.entries.find((e) => e.event_id === id),
-    choose: (id) => choose(id, true),
-  }));
+    choose: (id) => choose(id, true), personName: (id) => names.get(id) || id,
+  });
+  if (entry.type === "decision_made") {
+    showForesight(entry);
+    $("panel-title").textContent = "Decision";
+    $("panel-body").append(described);
+    return;
+  }
+  $("panel-title").textContent = entry.type.replaceAll("_", " ");
+  $("panel-body").replaceChildren(described);
 }
 
 async function showForesight(decision) {
