@@ -118,8 +118,8 @@ def page(browser, demo):
 
 def sign_in(page, demo: Demo, user: str, path: str = "/ui/cases/FAM-0042") -> None:
     page.goto(demo.base + path)
-    page.fill("#token", demo.tokens[user])
-    page.click("#login-form button")
+    page.get_by_label("Token", exact=True).fill(demo.tokens[user])
+    page.get_by_role("button", name="Sign in").click()
 
 
 def shown_rows(page) -> list[str]:

@@ -50,8 +50,8 @@ def test_the_case_page_works_under_the_policy_without_a_violation(
     page = watched.page
     response = page.goto(demo.base + "/ui/cases/FAM-0042")
     assert "script-src 'self'" in response.headers["content-security-policy"]
-    page.fill("#token", demo.tokens["reviewer-lee"])
-    page.click("#login-form button")
+    page.get_by_label("Token", exact=True).fill(demo.tokens["reviewer-lee"])
+    page.get_by_role("button", name="Sign in").click()
     entries = [
         entry["event_id"] for entry in demo.api("reviewer-lee", "/cases/FAM-0042/chronology")
     ]
@@ -62,7 +62,7 @@ def test_the_case_page_works_under_the_policy_without_a_violation(
     page.fill("#known-at", "2024-01-16T12:00")
     page.dispatch_event("#known-at", "change")
     page.wait_for_function(
-        "document.querySelector('#known-label').textContent.includes('2024-01-16')"
+        "document.querySelector('#known-label').textContent.includes('16 January 2024')"
     )
     page.goto(demo.base + "/ui/people/ava")
     page.wait_for_selector("#person-entries tbody tr")

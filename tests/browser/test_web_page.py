@@ -25,7 +25,7 @@ def test_replaying_as_known_at_a_date_shows_exactly_what_the_api_says(page, demo
     )
     assert wait_for_rows(page, then) == then
     assert len(then) < len(now)
-    assert page.text_content("#known-label") == "as known at 2024-01-16 12:00"
+    assert page.text_content("#known-label") == "as known at 16 January 2024, 12:00"
 
     page.select_option("#agency", "social_care")
     social_care = ids(

@@ -1,6 +1,7 @@
 // The Foresight web page: replays a case as known at any time, through the JSON API only.
 // Every value from the record is written with textContent, never as HTML.
 
+import { ErrorSummary, initAll } from "./vendor/govuk-frontend/govuk-frontend.min.js";
 import { describeEntry } from "./describe.js";
 import { setUpRecording } from "./recording.js";
 import { setUpPeople } from "./people.js";
@@ -60,11 +61,20 @@ function londonInput(iso) {
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
 }
 
+const ukDay = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "numeric", month: "long", year: "numeric" });
+
+function ukDate(isoDay) {
+  // 2024-03-15 as 15 March 2024, the way the GOV.UK style guide writes dates.
+  return ukDay.format(new Date(`${isoDay.slice(0, 10)}T00:00:00Z`));
+}
+
 function shown(value) {
-  // A date stays a date; an instant is shown in London wall time.
+  // A date stays a date (15 March 2024); an instant is shown in London wall time
+  // (15 March 2024, 10:15).
   if (!value) return "";
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
-  return londonInput(value).replace("T", " ");
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return ukDate(value);
+  const local = londonInput(value);
+  return `${ukDate(local.slice(0, 10))}, ${local.slice(11)}`;
 }
 
 function dayOf(value) {
@@ -89,9 +99,62 @@ function el(tag, attrs = {}, ...children) {
 }
 
 function say(text, isError = false) {
-  const message = $("message");
-  message.textContent = text || "";
-  message.classList.toggle("error", Boolean(isError));
+  // A failure goes to the error summary at the top of the page; anything else is a status line.
+  $("message").textContent = isError ? "" : text || "";
+  if (isError) showProblems([{ text }]);
+  else if (!text) showProblems([]);
+}
+
+function showProblems(problems) {
+  // The GOV.UK error summary: "There is a problem", each problem linking to its field.
+  const place = $("problems");
+  place.replaceChildren();
+  if (!problems.length) return;
+  const list = el("ul", { class: "govuk-list govuk-error-summary__list" });
+  for (const { text, field } of problems) {
+    list.append(el("li", {}, field ? el("a", { href: `#${field}` }, text) : text));
+  }
+  const summary = el("div", { class: "govuk-error-summary", "data-module": "govuk-error-summary" },
+    el("div", { role: "alert" },
+      el("h2", { class: "govuk-error-summary__title" }, "There is a problem"),
+      el("div", { class: "govuk-error-summary__body" }, list)));
+  place.append(summary);
+  new ErrorSummary(summary);  // moves focus to the summary and makes its links focus the field
+}
+
+function fieldError(inputId, text) {
+  // A GOV.UK error message beside the field (or none when text is empty), announced with it.
+  const input = $(inputId);
+  const group = input.closest(".govuk-form-group");
+  const errorId = `${inputId}-error`;
+  document.getElementById(errorId)?.remove();
+  const describedBy = (input.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== errorId);
+  group.classList.toggle("govuk-form-group--error", Boolean(text));
+  input.classList.toggle(input.tagName === "SELECT" ? "govuk-select--error" : "govuk-input--error", Boolean(text));
+  if (text) {
+    const label = group.querySelector(`label[for="${inputId}"]`);
+    const message = el("p", { id: errorId, class: "govuk-error-message" },
+      el("span", { class: "govuk-visually-hidden" }, "Error: "), text);
+    (label?.closest(".govuk-label-wrapper") || label || input).after(message);
+    const hint = group.querySelector(".govuk-hint");
+    if (hint && hint.compareDocumentPosition(message) & Node.DOCUMENT_POSITION_PRECEDING) hint.after(message);
+    describedBy.push(errorId);
+  }
+  if (describedBy.length) input.setAttribute("aria-describedby", describedBy.join(" "));
+  else input.removeAttribute("aria-describedby");
+}
+
+function problemFields(error, fields) {
+  // The problem's errors[] as {text, field} for the error summary, each also shown beside its
+  // field; `fields` maps an API field name (e.g. "q", "query.q") to the input's id.
+  const found = [];
+  for (const item of error.problem?.errors || []) {
+    const name = String(item.field || "").split(".").pop();
+    if (fields[name]) found.push({ text: item.reason || item.message || error.message, field: fields[name] });
+  }
+  if (!found.length) found.push({ text: error.message, field: Object.values(fields)[0] });
+  for (const { text, field } of found) fieldError(field, text);
+  return found;
 }
 
 function headline(entry) {
@@ -108,9 +171,20 @@ function show(sectionId) {
 // ---------------------------------------------------------------- start
 
 async function start() {
+  // govuk-frontend's components (skip link, header, buttons, checkboxes) run from here: the
+  // page allows no inline script.
+  document.body.classList.add("govuk-frontend-supported");
+  initAll();
   $("login-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
+    const token = $("token").value.trim();
+    if (!token) {
+      fieldError("token", "Enter your token");
+      showProblems([{ text: "Enter your token", field: "token" }]);
+      return;
+    }
+    fieldError("token", "");
+    sessionStorage.setItem(TOKEN_KEY, token);
     $("token").value = "";
     await route();
   });
@@ -119,10 +193,7 @@ async function start() {
     state.me = null;
     window.location.assign("/ui");
   });
-  $("open-case").addEventListener("submit", (event) => {
-    event.preventDefault();
-    window.location.assign(`/ui/cases/${encodeURIComponent($("case-id").value.trim())}`);
-  });
+  $("find-form").addEventListener("submit", (event) => { event.preventDefault(); findCases(); });
   $("open-person").addEventListener("submit", (event) => {
     event.preventDefault();
     window.location.assign(`/ui/people/${encodeURIComponent($("person-id").value.trim())}`);
@@ -136,8 +207,11 @@ async function route() {
     state.me = await api("/me");
   } catch (error) {
     sessionStorage.removeItem(TOKEN_KEY);
-    say(error.status === 401 ? "That token was not accepted." : error.message, true);
-    return show("login");
+    const text = error.status === 401 ? "That token was not accepted: check it and sign in again" : error.message;
+    show("login");
+    fieldError("token", text);
+    showProblems([{ text, field: "token" }]);
+    return;
   }
   $("who").textContent = `${state.me.name} · ${state.me.role} · ${state.me.agency}`;
   $("sign-out").hidden = false;
@@ -146,7 +220,83 @@ async function route() {
   const personMatch = path.match(/^\/ui\/people\/(.+)$/);
   if (caseMatch) return openCase(caseMatch[1]);
   if (personMatch) return openPerson(personMatch[1]);
-  return show("home");
+  return openHome();
+}
+
+// ---------------------------------------------------------------- My cases and search
+
+async function openHome() {
+  // Practitioners and managers land on the cases allocated to them; reviewers have no
+  // allocations and find the case they review; auditors are pointed to the audit trail.
+  show("home");
+  const role = state.me.role;
+  const allocated = ["practitioner", "manager"].includes(role);
+  $("mine").hidden = !allocated;
+  $("finding").hidden = !["practitioner", "manager", "reviewer"].includes(role);
+  const note = $("role-note");
+  note.hidden = allocated;
+  if (role === "reviewer") {
+    $("home-title").textContent = "Cases to review";
+    note.textContent = "Reviewers are not allocated cases. Find the case you are reviewing by its id or a child's name, then open it to see the whole record as known at any time.";
+  } else if (role === "auditor") {
+    $("home-title").textContent = "Audit";
+    note.replaceChildren(
+      "Auditors read who recorded and who read what, rather than cases: the recording audit at ",
+      el("a", { class: "govuk-link", href: "/docs#/audit" }, "/audit/recording"),
+      " and the access log at /audit/access, with filters and downloads, in the API (or ",
+      el("code", {}, "foresight audit"), " on the command line).");
+  } else if (!allocated) {
+    $("home-title").textContent = "Foresight";
+    note.textContent = `Signed in as ${role}: this role manages users and tokens with foresight users on the command line, and reads no case.`;
+  }
+  if (!allocated) return;
+  $("home-title").textContent = "My cases";
+  document.title = "My cases · Foresight";
+  $("mine-status").textContent = "Loading your cases…";
+  try {
+    const cases = await api("/me/cases");
+    drawCases($("my-cases"), cases);
+    $("mine-status").textContent = cases.length
+      ? `${cases.length === 1 ? "1 case is" : `${cases.length} cases are`} allocated to you.`
+      : "No cases are allocated to you yet. Find a case below, or ask your manager to allocate you.";
+  } catch (error) {
+    $("my-cases").hidden = true;
+    $("mine-status").textContent = "";
+    say(`Your cases could not be listed: ${error.message}`, true);
+  }
+}
+
+function drawCases(table, cases) {
+  // One row a case: its id as the link to open it, the children, the last entry's date and
+  // how much is new since this user last looked.
+  const body = table.querySelector("tbody");
+  body.replaceChildren(...cases.map((item) => el("tr", { class: "govuk-table__row" },
+    el("th", { scope: "row", class: "govuk-table__header" },
+      el("a", { class: "govuk-link", href: `/ui/cases/${encodeURIComponent(item.case_id)}` }, item.case_id)),
+    el("td", { class: "govuk-table__cell" }, (item.children || []).join(", ") || "none recorded"),
+    el("td", { class: "govuk-table__cell" }, item.last_entry_on ? shown(item.last_entry_on) : "no entries"),
+    el("td", { class: "govuk-table__cell" }, item.new_since_last_look
+      ? el("strong", { class: "govuk-tag govuk-tag--yellow" }, `${item.new_since_last_look} new`)
+      : item.last_looked_at ? "nothing new" : "not opened yet"))));
+  table.hidden = !cases.length;
+}
+
+async function findCases() {
+  const text = $("find").value.trim();
+  fieldError("find", "");
+  showProblems([]);
+  $("found").hidden = false;
+  $("found-status").textContent = "Searching…";
+  try {
+    const cases = await api("/cases", { q: text });
+    drawCases($("found-cases"), cases);
+    $("found-status").textContent = cases.length
+      ? `${cases.length === 1 ? "1 case" : `${cases.length} cases`} found for “${text}”.`
+      : `No case found for “${text}”. Check the case id or the spelling of the child's name.`;
+  } catch (error) {
+    $("found").hidden = true;
+    showProblems(problemFields(error, { q: "find" }));
+  }
 }
 
 // ---------------------------------------------------------------- case page
@@ -243,15 +393,37 @@ function stopFor(localValue) {
 
 function setUpTimeline() {
   if (state.timeline) return;
+  const hour = 60 * 60 * 1000;
+  const weeks = 4 * 7 * 24 * hour;
   state.items = new vis.DataSet();
   state.groups = new vis.DataSet();
+  // Never closer than an hour: entries are recorded to the minute at best, and a window of
+  // milliseconds around one entry says nothing. Never wider than a century.
   state.timeline = new vis.Timeline($("timeline"), state.items, state.groups, {
     stack: true, zoomKey: "ctrlKey", orientation: "top", margin: { item: 4 },
     tooltip: { followMouse: false }, xss: { disabled: false },
+    zoomMin: hour, zoomMax: 100 * 365 * 24 * hour,
   });
   state.timeline.on("select", ({ items }) => {
     if (items.length) choose(items[0], false);
   });
+  // Focusing on a chosen entry (setSelection's focus calls this) centres it and keeps the
+  // width shown, at most four weeks so its neighbours can be read; vis-timeline's own focus
+  // would zoom to the width of the entry itself, a point.
+  state.timeline.focus = (ids) => {
+    const item = state.items.get(Array.isArray(ids) ? ids[0] : ids);
+    if (!item) return;
+    const window = state.timeline.getWindow();
+    const width = Math.min(Math.max(window.end - window.start, hour), weeks);
+    const at = new Date(item.start).getTime();
+    state.timeline.setWindow(at - width / 2, at + width / 2, { animation: false });
+  };
+  // The window shown, as data on the timeline, for the browser tests and anyone inspecting.
+  state.timeline.on("rangechanged", ({ start, end }) => {
+    $("timeline").dataset.windowStart = new Date(start).toISOString();
+    $("timeline").dataset.windowEnd = new Date(end).toISOString();
+  });
+  $("fit").addEventListener("click", () => state.timeline.fit({ animation: false }));
 }
 
 async function render() {
@@ -305,13 +477,13 @@ function drawTable() {
   for (const entry of state.entries) {
     const button = el("button", { type: "button", class: "linkish", onclick: () => choose(entry.event_id, true) },
       headline(entry));
-    const row = el("tr", { class: itemClass(entry), dataset: { eventId: entry.event_id }, id: `row-${entry.event_id}` },
-      el("td", {}, shown(entry.occurred_at) + (entry.date_uncertain ? "?" : "")),
-      el("td", {}, entry.agency),
-      el("td", {}, entry.type.replaceAll("_", " "),
+    const row = el("tr", { class: `govuk-table__row ${itemClass(entry)}`, dataset: { eventId: entry.event_id }, id: `row-${entry.event_id}` },
+      el("td", { class: "govuk-table__cell" }, shown(entry.occurred_at) + (entry.date_uncertain ? "?" : "")),
+      el("td", { class: "govuk-table__cell" }, entry.agency),
+      el("td", { class: "govuk-table__cell" }, entry.type.replaceAll("_", " "),
         entry.corrected ? el("span", { class: "flag" }, " corrected") : null,
         entry.retracted ? el("span", { class: "flag" }, " retracted") : null),
-      el("td", {}, button,
+      el("td", { class: "govuk-table__cell" }, button,
         entry.type === "child_voice_recorded" ? el("blockquote", { class: "words" }, entry.data.words) : null));
     body.append(row);
   }
@@ -320,7 +492,7 @@ function drawTable() {
 
 async function drawPlans() {
   const on = dayOf(state.asKnownAt);
-  $("plans-date").textContent = `${on}, ${state.asKnownAt ? "as known then" : "as known now"}`;
+  $("plans-date").textContent = `${ukDate(on)}, ${state.asKnownAt ? "as known then" : "as known now"}`;
   const list = $("plans-list");
   list.replaceChildren();
   try {
@@ -330,8 +502,8 @@ async function drawPlans() {
       list.append(el("li", { class: plan.review_overdue ? "overdue" : "" },
         `${plan.kind.replaceAll("_", " ")} plan ${plan.plan_id}`,
         plan.category ? ` (${plan.category})` : "",
-        ` since ${plan.started_on}`,
-        plan.review_due ? ` · review due ${plan.review_due}` : "",
+        ` since ${shown(plan.started_on)}`,
+        plan.review_due ? ` · review due ${shown(plan.review_due)}` : "",
         plan.review_overdue ? " · overdue" : ""));
     }
   } catch (error) {
@@ -375,18 +547,21 @@ function showEntry(entry) {
 async function showForesight(decision) {
   $("panel-title").textContent = "Decision: foresight view";
   const body = $("panel-body");
-  body.replaceChildren(el("p", { class: "decision" }, headline(decision)),
-    el("p", {}, `${decision.agency}, ${shown(decision.occurred_at)}`));
+  const fact = (key, value) => el("div", { class: "govuk-summary-list__row" },
+    el("dt", { class: "govuk-summary-list__key" }, key), el("dd", { class: "govuk-summary-list__value" }, value));
+  const facts = el("dl", { class: "govuk-summary-list govuk-summary-list--no-border" },
+    fact("Decision", headline(decision)), fact("Agency", decision.agency), fact("When", shown(decision.occurred_at)));
+  body.replaceChildren(facts);
   let view;
   try {
     view = await api(`/cases/${encodeURIComponent(state.caseId)}/decisions/${decision.event_id}/foresight`);
   } catch (error) {
-    body.append(el("p", { class: "error" }, error.status === 403
+    body.append(el("p", { class: "govuk-body error" }, error.status === 403
       ? "Foresight views show what other agencies held, so they are for reviewers."
       : error.message));
     return;
   }
-  body.append(el("p", {}, `Cutoff: ${shown(view.cutoff)}`));
+  facts.append(fact("Cutoff", shown(view.cutoff)));
   const groups = [
     ["known-to-decider", "Known to the decider", view.known_to_decider],
     ["held-elsewhere", "Held elsewhere", view.held_elsewhere],
@@ -412,6 +587,12 @@ async function showForesight(decision) {
 async function showChanges() {
   const list = $("changes-list");
   list.replaceChildren();
+  fieldError("changes-since", "");
+  fieldError("changes-until", "");
+  if (!$("changes-since").value) {
+    fieldError("changes-since", "Enter the date and time to show changes since");
+    return;
+  }
   try {
     const changes = await api(`/cases/${encodeURIComponent(state.caseId)}/changes`, {
       since: $("changes-since").value, until: $("changes-until").value, agency: state.agency,
@@ -421,32 +602,98 @@ async function showChanges() {
       list.append(el("li", {}, `${shown(event.known_at)} · ${event.agency} · ${event.type.replaceAll("_", " ")} · ${headline(event)}`));
     }
   } catch (error) {
-    list.append(el("li", { class: "error" }, error.message));
+    problemFields(error, { since: "changes-since", until: "changes-until" });
   }
 }
 
 // ---------------------------------------------------------------- person page
 
 async function openPerson(personId) {
+  // One person's chronology across cases, as known now or at a time typed the UK way.
   $("where").textContent = `Person ${personId}`;
-  $("person-title").textContent = `Chronology of ${personId}`;
+  $("person-title").textContent = personId;
   show("person");
-  try {
+  // The UK date reader and the words for types live with the panel's words (describe.js).
+  const { readUkWhen, ukWhen, typeInWords } = await import("./describe.js");
+  const person = encodeURIComponent(personId);
+  let named = false;
+
+  const nameFrom = async (entries) => {
+    // Titled by the name their person_added entry gives: in their own chronology when it
+    // names them, else in the cases it lists; the id when no entry gives a name.
+    const own = entries.find((e) => e.type === "person_added" && e.data.person_id === personId && e.data.name);
+    if (own) return own.data.name;
+    for (const caseId of [...new Set(entries.map((e) => e.case_id))]) {
+      const added = (await api(`/cases/${encodeURIComponent(caseId)}/chronology`).catch(() => []))
+        .find((e) => e.type === "person_added" && e.data.person_id === personId && e.data.name);
+      if (added) return added.data.name;
+    }
+    return null;
+  };
+
+  const draw = async (asKnownAt) => {
+    const on = asKnownAt ? asKnownAt.slice(0, 10) : null;
     const [status, entries] = await Promise.all([
-      api(`/people/${encodeURIComponent(personId)}/status`),
-      api(`/people/${encodeURIComponent(personId)}/chronology`),
+      api(`/people/${person}/status`, { as_known_at: asKnownAt, on }),
+      api(`/people/${person}/chronology`, { as_known_at: asKnownAt }),
     ]);
+    if (!named) {
+      named = true;
+      const name = await nameFrom(entries);
+      if (name) {
+        $("person-title").textContent = name;
+        $("where").textContent = `Person ${name}`;
+        document.title = `${name} · Foresight`;
+      }
+    }
+    const when = asKnownAt ? (asKnownAt.length === 10 ? `the end of ${ukWhen(asKnownAt)}` : ukWhen(asKnownAt)) : null;
+    $("person-known-label").textContent = when ? `As known at ${when}` : "As known now";
+    const day = on ? `on ${ukWhen(on)}, as known then` : "today";
     $("person-status").textContent =
-      (status.on_child_protection_plan ? "On a child protection plan today. "
+      (status.on_child_protection_plan ? `On a child protection plan ${day}. `
         : status.has_been_on_child_protection_plan ? "Has been on a child protection plan. " : "Not known to have been on a child protection plan. ")
-      + (status.looked_after ? "Looked after today." : status.has_been_looked_after ? "Has been looked after." : "");
+      + (status.looked_after ? `Looked after ${day}.` : status.has_been_looked_after ? "Has been looked after." : "");
+    const cell = (...children) => el("td", { class: "govuk-table__cell" }, ...children);
     const body = $("person-entries").querySelector("tbody");
-    body.replaceChildren(...entries.map((entry) => el("tr", { class: itemClass(entry), dataset: { eventId: entry.event_id } },
-      el("td", {}, shown(entry.occurred_at)),
-      el("td", {}, el("a", { href: `/ui/cases/${encodeURIComponent(entry.case_id)}` }, entry.case_id)),
-      el("td", {}, entry.agency),
-      el("td", {}, entry.type.replaceAll("_", " ")),
-      el("td", {}, headline(entry)))));
+    body.replaceChildren(...entries.map((entry) => el("tr",
+      { class: `govuk-table__row ${itemClass(entry)}`, dataset: { eventId: entry.event_id } },
+      cell(ukWhen(entry.occurred_at) + (entry.date_uncertain ? " (date not certain)" : "")),
+      cell(el("a", { class: "govuk-link", href: `/ui/cases/${encodeURIComponent(entry.case_id)}` }, entry.case_id)),
+      cell(entry.agency),
+      cell(typeInWords(entry.type)),
+      cell(headline(entry), entry.type === "child_voice_recorded" && entry.data.words
+        ? el("blockquote", { class: "govuk-inset-text words" }, `“${entry.data.words}”`) : null))));
+  };
+
+  const showTypingError = (text) => {
+    // A GOV.UK error message beside the field, in plain words, and nothing typed is lost.
+    const input = $("person-known-at");
+    document.getElementById("person-known-at-error")?.remove();
+    $("person-known-at-group").classList.toggle("govuk-form-group--error", Boolean(text));
+    input.classList.toggle("govuk-input--error", Boolean(text));
+    input.setAttribute("aria-describedby", text ? "person-known-at-hint person-known-at-error" : "person-known-at-hint");
+    if (text) {
+      input.before(el("p", { id: "person-known-at-error", class: "govuk-error-message" },
+        el("span", { class: "govuk-visually-hidden" }, "Error: "), text));
+    }
+  };
+  const form = $("person-known-form");
+  if (!form.dataset.ready) {
+    form.dataset.ready = "yes";
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const read = readUkWhen($("person-known-at").value);
+      showTypingError(read.error);
+      if (read.error) return;
+      try {
+        await draw(read.value);
+      } catch (error) {
+        say(error.message, true);
+      }
+    });
+  }
+  try {
+    await draw(null);
   } catch (error) {
     say(error.message, true);
   }
