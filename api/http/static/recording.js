@@ -1,9 +1,823 @@
 // Recording on the case page: the light forms a practitioner or manager fills in, each under
 // its own button, posting one event to the JSON API. The forms live in #recording.
+// One form pattern serves every form (RecordingForm): errors beside each field and in a
+// summary, nothing typed lost, one event_id per attempt so a double click saves once.
+// Every value is written with textContent, never as HTML.
+
+const RECORDERS = ["practitioner", "manager"];
+
+// ---------------------------------------------------------------- small DOM helpers
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function words(slug) {
+  const text = String(slug).replaceAll("_", " ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function listInWords(items) {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+function newEventId() {
+  // crypto.randomUUID needs a secure context; a page served over plain HTTP on a LAN is not.
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// ---------------------------------------------------------------- dates the UK way
+
+const MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
+  "September", "October", "November", "December"];
+const MONTHS = Object.fromEntries(MONTH_NAMES.flatMap((name, index) => [
+  [name.toLowerCase(), index + 1], [name.slice(0, 3).toLowerCase(), index + 1],
+]).concat([["sept", 9]]));
+const WHEN_EXAMPLE = "15/03/2024, 15 March 2024 or 2024-03-15";
+
+function pad(number) {
+  return String(number).padStart(2, "0");
+}
+
+function londonToday(offsetDays = 0) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Europe/London", year: "numeric", month: "numeric", day: "numeric",
+  }).formatToParts(new Date(Date.now() + offsetDays * 86400000)).map((p) => [p.type, p.value]));
+  return { year: Number(parts.year), month: Number(parts.month), day: Number(parts.day) };
+}
+
+function londonNowText() {
+  // Now as a person types it in the When field: 05/12/2026 14:30 (London wall time).
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Europe/London", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  }).formatToParts(new Date()).map((p) => [p.type, p.value]));
+  return `${parts.day}/${parts.month}/${parts.year} ${parts.hour}:${parts.minute}`;
+}
+
+// Read what a person typed in When: a UK or ISO date, an optional time. Gives the API's
+// occurred_at (a date, or a local date-time the server reads in Europe/London) and the same
+// in words, or an error in words.
+export function readWhen(typed) {
+  let text = String(typed || "").trim().toLowerCase().replace(/,/g, " ").replace(/\s+/g, " ");
+  if (!text) return { error: `Enter the date it happened, for example ${WHEN_EXAMPLE}` };
+  let time = null;
+  const clock = text.match(/(?:^|[\sT])(?:at )?(\d{1,2})[:.](\d{2})(?::\d{2})?\s?(am|pm)?$/i)
+    || text.match(/(?:^|\s)(?:at )?(\d{1,2})()\s?(am|pm)$/);
+  if (clock) {
+    let hour = Number(clock[1]);
+    const minute = clock[2] ? Number(clock[2]) : 0;
+    const half = clock[3];
+    if (half && (hour < 1 || hour > 12)) return { error: "Enter a real time, like 10:15 or 2:30pm" };
+    if (half === "pm" && hour < 12) hour += 12;
+    if (half === "am" && hour === 12) hour = 0;
+    if (hour > 23 || minute > 59) return { error: "Enter a real time, like 10:15 or 14:30" };
+    time = { hour, minute };
+    text = text.slice(0, clock.index).trim().replace(/ at$/, "");
+  }
+  let day;
+  let month;
+  let year;
+  let found;
+  if (text === "today" || text === "yesterday") {
+    ({ day, month, year } = londonToday(text === "today" ? 0 : -1));
+  } else if ((found = text.match(/^(\d{4})-(\d{1,2})-(\d{1,2})$/))) {
+    [year, month, day] = [Number(found[1]), Number(found[2]), Number(found[3])];
+  } else if ((found = text.match(/^(\d{1,2})[/.-](\d{1,2})[/.-](\d+)$/))) {
+    [day, month, year] = [Number(found[1]), Number(found[2]), Number(found[3])];
+    if (found[3].length !== 4) return { error: "Write the year in full, for example 15/03/2024" };
+  } else if ((found = text.match(/^(\d{1,2})(?:st|nd|rd|th)? ([a-z]+)\.? (\d+)$/))) {
+    month = MONTHS[found[2]];
+    if (!month) return { error: `“${found[2]}” is not a month: write it as March or Mar` };
+    [day, year] = [Number(found[1]), Number(found[3])];
+    if (found[3].length !== 4) return { error: "Write the year in full, for example 15 March 2024" };
+  } else if (!text) {
+    return { error: `Enter the date as well as the time, for example ${WHEN_EXAMPLE}` };
+  } else {
+    return { error: `Enter the date as ${WHEN_EXAMPLE}, with a time like 10:15 if you know it` };
+  }
+  const check = new Date(Date.UTC(year, month - 1, day));
+  if (month < 1 || month > 12 || check.getUTCDate() !== day || check.getUTCMonth() !== month - 1) {
+    return { error: "Enter a real date: that day does not exist" };
+  }
+  if (year < 1900 || year > 2999) return { error: "Enter a year between 1900 and 2999" };
+  const date = `${year}-${pad(month)}-${pad(day)}`;
+  const inWords = `${day} ${MONTH_NAMES[month - 1]} ${year}`;
+  if (!time) return { value: date, words: inWords };
+  const clockText = `${pad(time.hour)}:${pad(time.minute)}`;
+  return { value: `${date}T${clockText}`, words: `${inWords} at ${clockText}` };
+}
+
+// ---------------------------------------------------------------- the fields
+
+const AGENCIES = [
+  ["police", "Police"], ["health", "Health"], ["school", "School"],
+  ["social_care", "Children's social care"], ["early_help", "Early help"],
+  ["education", "Education"], ["probation", "Probation"], ["housing", "Housing"],
+  ["youth_justice", "Youth justice"], ["adult_social_care", "Adult social care"],
+  ["ambulance", "Ambulance service"], ["voluntary_sector", "Voluntary sector"],
+];
+
+function agencyName(value) {
+  return (AGENCIES.find(([slug]) => slug === value) || [value, words(value)])[1];
+}
+
+// Each field kind builds its form-group and answers: read(), focusTarget(), showError(),
+// clearError(). `api` names the API's fields (dotted paths) whose errors belong here.
+class Field {
+  constructor(spec, formKey) {
+    this.spec = spec;
+    this.id = `rec-${formKey}-${spec.name}`;
+    this.errorId = `${this.id}-error`;
+    this.hintId = `${this.id}-hint`;
+    this.group = el("div", { class: "govuk-form-group", id: `${this.id}-group` });
+    this.errorNode = null;
+    this.describedBy = [];
+  }
+
+  hint() {
+    if (!this.spec.hint) return null;
+    this.describedBy.push(this.hintId);
+    const hint = el("div", { class: "govuk-hint", id: this.hintId });
+    hint.append(...[].concat(this.spec.hint).map((part) => (typeof part === "function" ? part() : part)));
+    return hint;
+  }
+
+  label() {
+    return this.spec.required ? this.spec.label : `${this.spec.label} (optional)`;
+  }
+
+  // The element whose aria-describedby names the hint and error (an input, or a fieldset).
+  describedElement() {
+    return this.input;
+  }
+
+  errorAnchor() {
+    // The error message goes after the label and hint, before the input (GOV.UK order).
+    return this.input;
+  }
+
+  showError(message) {
+    this.clearError();
+    this.errorNode = el("p", { class: "govuk-error-message", id: this.errorId },
+      el("span", { class: "govuk-visually-hidden" }, "Error: "), message);
+    const anchor = this.errorAnchor();
+    anchor.parentNode.insertBefore(this.errorNode, anchor);
+    this.group.classList.add("govuk-form-group--error");
+    this.input?.classList?.add(this.errorClass || "govuk-input--error");
+    this.describedElement().setAttribute("aria-describedby", [...this.describedBy, this.errorId].join(" "));
+  }
+
+  clearError() {
+    if (this.errorNode) this.errorNode.remove();
+    this.errorNode = null;
+    this.group.classList.remove("govuk-form-group--error");
+    this.input?.classList?.remove(this.errorClass || "govuk-input--error");
+    const target = this.describedElement();
+    if (this.describedBy.length) target.setAttribute("aria-describedby", this.describedBy.join(" "));
+    else target.removeAttribute("aria-describedby");
+  }
+
+  focusTarget() {
+    return this.input;
+  }
+
+  check(value) {
+    const empty = value === "" || value === null || value === undefined
+      || (Array.isArray(value) && value.length === 0);
+    if (this.spec.required && empty) return this.spec.missing || `Enter ${this.spec.label.toLowerCase()}`;
+    return null;
+  }
+}
+
+class TextField extends Field {
+  constructor(spec, formKey) {
+    super(spec, formKey);
+    const multiline = spec.kind === "textarea";
+    this.errorClass = multiline ? "govuk-textarea--error" : "govuk-input--error";
+    this.input = multiline
+      ? el("textarea", { class: "govuk-textarea", id: this.id, name: spec.name, rows: spec.rows || 3, spellcheck: "true" })
+      : el("input", { class: "govuk-input", id: this.id, name: spec.name, type: "text", autocomplete: "off" });
+    if (spec.value) this.input.value = spec.value();
+    const hint = this.hint();
+    if (this.describedBy.length) this.input.setAttribute("aria-describedby", this.describedBy.join(" "));
+    this.group.append(el("label", { class: "govuk-label govuk-label--s", for: this.id }, this.label()), hint, this.input);
+  }
+
+  read() {
+    return this.input.value.trim();
+  }
+
+  reset() {
+    this.input.value = this.spec.value ? this.spec.value() : "";
+  }
+}
+
+class WhenField extends Field {
+  constructor(spec, formKey) {
+    super(spec, formKey);
+    this.spec = { hint: `For example, ${WHEN_EXAMPLE}. Add a time if you know it, like 10:15.`, ...spec };
+    this.input = el("input", {
+      class: "govuk-input govuk-input--width-20", id: this.id, name: spec.name, type: "text",
+      autocomplete: "off", spellcheck: "false",
+    });
+    if (spec.value) this.input.value = spec.value();
+    const hint = this.hint();
+    this.readback = el("p", { class: "recording-readback", id: `${this.id}-readback`, "aria-live": "polite" });
+    this.describedBy.push(this.readback.id);
+    this.input.setAttribute("aria-describedby", this.describedBy.join(" "));
+    this.input.addEventListener("input", () => this.readBack());
+    this.unsure = el("input", { class: "govuk-checkboxes__input", id: `${this.id}-unsure`, name: `${spec.name}-unsure`, type: "checkbox" });
+    this.group.append(
+      el("label", { class: "govuk-label govuk-label--s", for: this.id }, this.label()), hint, this.input, this.readback,
+      el("div", { class: "govuk-checkboxes govuk-checkboxes--small recording-unsure" },
+        el("div", { class: "govuk-checkboxes__item" }, this.unsure,
+          el("label", { class: "govuk-label govuk-checkboxes__label", for: this.unsure.id }, "Not sure of the date"))));
+    this.readBack();
+  }
+
+  readBack() {
+    const reading = readWhen(this.input.value);
+    this.readback.textContent = this.input.value.trim() && reading.value ? `Read as ${reading.words}` : "";
+  }
+
+  read() {
+    return { typed: this.input.value.trim(), uncertain: this.unsure.checked, ...readWhen(this.input.value) };
+  }
+
+  check(value) {
+    return value.error || null;
+  }
+
+  reset() {
+    this.input.value = this.spec.value ? this.spec.value() : "";
+    this.unsure.checked = false;
+    this.readBack();
+  }
+}
+
+// Radios, checkboxes and the list of people: a fieldset of options.
+class ChoiceField extends Field {
+  constructor(spec, formKey, options) {
+    super(spec, formKey);
+    this.multiple = spec.kind !== "radios";
+    this.fieldset = el("fieldset", { class: "govuk-fieldset" },
+      el("legend", { class: "govuk-fieldset__legend govuk-fieldset__legend--s" }, this.label()));
+    const hint = this.hint();
+    if (hint) this.fieldset.append(hint);
+    this.options = el("div", {
+      class: this.multiple ? "govuk-checkboxes govuk-checkboxes--small" : "govuk-radios govuk-radios--small",
+    });
+    this.inputs = [];
+    this.defaults = [];
+    this.setOptions(options);
+    this.fieldset.append(this.options);
+    if (this.describedBy.length) this.fieldset.setAttribute("aria-describedby", this.describedBy.join(" "));
+    this.group.append(this.fieldset);
+  }
+
+  setOptions(options) {
+    const kind = this.multiple ? "checkboxes" : "radios";
+    this.options.replaceChildren();
+    this.inputs = options.map(([value, text, optionHint, checked], index) => {
+      const id = index === 0 ? this.id : `${this.id}-${index}`;
+      const input = el("input", {
+        class: `govuk-${kind}__input`, id, name: this.spec.name, value,
+        type: this.multiple ? "checkbox" : "radio", checked: Boolean(checked),
+        "aria-describedby": optionHint ? `${id}-hint` : null,
+      });
+      this.options.append(el("div", { class: `govuk-${kind}__item` }, input,
+        el("label", { class: `govuk-label govuk-${kind}__label`, for: id }, text),
+        optionHint ? el("div", { class: `govuk-hint govuk-${kind}__hint`, id: `${id}-hint` }, optionHint) : null));
+      return input;
+    });
+    this.defaults = this.inputs.map((input) => input.checked);
+  }
+
+  describedElement() {
+    return this.fieldset;
+  }
+
+  errorAnchor() {
+    return this.options;
+  }
+
+  focusTarget() {
+    return this.inputs.find((input) => input.checked) || this.inputs[0] || this.fieldset;
+  }
+
+  read() {
+    const chosen = this.inputs.filter((input) => input.checked).map((input) => input.value);
+    return this.multiple ? chosen : chosen[0] || "";
+  }
+
+  reset() {
+    this.inputs.forEach((input, index) => { input.checked = this.defaults[index]; });
+  }
+}
+
+class SelectField extends Field {
+  constructor(spec, formKey, options) {
+    super(spec, formKey);
+    this.errorClass = "govuk-select--error";
+    this.input = el("select", { class: "govuk-select", id: this.id, name: spec.name });
+    this.input.append(el("option", { value: "" }, spec.required ? "Choose" : "Not said"));
+    for (const [value, text] of options) this.input.append(el("option", { value }, text));
+    const hint = this.hint();
+    if (this.describedBy.length) this.input.setAttribute("aria-describedby", this.describedBy.join(" "));
+    this.group.append(el("label", { class: "govuk-label govuk-label--s", for: this.id }, this.label()), hint, this.input);
+  }
+
+  read() {
+    return this.input.value;
+  }
+
+  reset() {
+    this.input.value = this.spec.initial || "";
+  }
+}
+
+// Entries picked by choosing them on the timeline or in the table while the form is open.
+class PickedField extends Field {
+  constructor(spec, formKey, describe) {
+    super(spec, formKey);
+    this.describe = describe;
+    this.picked = [];
+    this.tableLink = el("a", { class: "govuk-link", href: "#entries" }, "the chronology table");
+    this.spec = {
+      ...spec,
+      hint: ["Choose entries on the timeline or in ", () => this.tableLink,
+        "; each one you choose is listed here."],
+    };
+    this.fieldset = el("fieldset", { class: "govuk-fieldset" },
+      el("legend", { class: "govuk-fieldset__legend govuk-fieldset__legend--s" }, this.label()));
+    this.fieldset.append(this.hint());
+    this.list = el("ul", { class: "govuk-list recording-picked", "aria-live": "polite" });
+    this.fieldset.append(this.list);
+    this.fieldset.setAttribute("aria-describedby", this.describedBy.join(" "));
+    this.group.append(this.fieldset);
+    this.draw();
+  }
+
+  add(entry) {
+    if (this.picked.some((e) => e.event_id === entry.event_id)) return;
+    this.picked.push(entry);
+    this.draw();
+  }
+
+  draw() {
+    this.list.replaceChildren();
+    if (!this.picked.length) this.list.append(el("li", { class: "recording-picked__none" }, "None chosen yet."));
+    for (const entry of this.picked) {
+      const text = this.describe(entry);
+      this.list.append(el("li", { class: "recording-picked__item", "data-event-id": entry.event_id },
+        el("span", {}, text),
+        el("button", {
+          type: "button", class: "govuk-button govuk-button--secondary recording-picked__remove",
+          "aria-label": `Remove ${text}`,
+          onclick: () => {
+            this.picked = this.picked.filter((e) => e.event_id !== entry.event_id);
+            this.draw();
+            this.tableLink.focus();
+          },
+        }, "Remove")));
+    }
+  }
+
+  describedElement() {
+    return this.fieldset;
+  }
+
+  errorAnchor() {
+    return this.list;
+  }
+
+  focusTarget() {
+    return this.tableLink;
+  }
+
+  read() {
+    return [...this.picked];
+  }
+
+  reset() {
+    this.picked = [];
+    this.draw();
+  }
+}
+
+// ---------------------------------------------------------------- one form, every form
+
+const STATUS_WORDS = {
+  401: "Your sign-in has expired: sign in again, then save. What you typed is still here.",
+  403: "You may not record this for your agency.",
+  413: "This is too long to save in one go.",
+};
+
+// An API error's field (subjects[0], data.words, [0].summary) as a dotted path without indexes.
+function fieldKey(path) {
+  return String(path || "").replace(/^\[\d+\]\.?/, "").replace(/\[(\d+)\]/g, ".$1")
+    .split(".").filter((part) => !/^\d+$/.test(part)).join(".");
+}
+
+function plainReason(reason, field) {
+  const text = String(reason || "");
+  if (/at least 1 (character|item)/i.test(text) && field) return field.spec.missing || `Enter ${field.spec.label.toLowerCase()}`;
+  if (/more than 24 hours in the future/.test(text)) return "The date cannot be in the future: enter when it happened";
+  if (/has not been added to case/.test(text)) return "Someone chosen is not part of this case as recorded";
+  if (/should match pattern/.test(text)) return `${field ? field.spec.label : "This"} can hold only lower-case letters, digits, dots, hyphens and underscores`;
+  if (/at most \d+ characters/.test(text)) return `${field ? field.spec.label : "This"} is too long: ${text.replace(/^String should have /, "it may have ")}`;
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+class RecordingForm {
+  constructor(spec, context) {
+    this.spec = spec;
+    this.context = context;
+    this.attemptId = null; // one event_id per attempt: reused on a resend, new after a success
+    this.sending = false;
+    this.fields = spec.fields.map((fieldSpec) => this.makeField(fieldSpec));
+    const headingId = `rec-${spec.key}-title`;
+    this.summarySlot = el("div");
+    this.save = el("button", { type: "submit", class: "govuk-button", "data-module": "govuk-button" }, "Save");
+    this.cancel = el("button", { type: "button", class: "govuk-button govuk-button--secondary", onclick: () => context.close() }, "Cancel");
+    const required = this.fields.filter((field) => !field.spec.more).map((field) => field.group);
+    const more = this.fields.filter((field) => field.spec.more).map((field) => field.group);
+    this.form = el("form", {
+      class: "recording-form", id: `rec-${spec.key}`, "aria-labelledby": headingId, novalidate: true,
+      onsubmit: (event) => { event.preventDefault(); this.submit(); },
+      onkeydown: (event) => { if (event.key === "Escape") { event.preventDefault(); context.close(); } },
+    },
+    el("h2", { class: "govuk-heading-m", id: headingId }, spec.title),
+    this.summarySlot,
+    ...required,
+    more.length ? el("details", { class: "govuk-details recording-more" },
+      el("summary", { class: "govuk-details__summary" }, el("span", { class: "govuk-details__summary-text" }, "More")),
+      el("div", { class: "govuk-details__text" }, ...more)) : null,
+    el("div", { class: "govuk-button-group" }, this.save, this.cancel));
+  }
+
+  makeField(fieldSpec) {
+    const key = this.spec.key;
+    switch (fieldSpec.kind) {
+      case "when": return new WhenField(fieldSpec, key);
+      case "text": case "textarea": return new TextField(fieldSpec, key);
+      case "select": return new SelectField(fieldSpec, key, fieldSpec.options);
+      case "picked": return new PickedField(fieldSpec, key, this.context.describeEntry);
+      case "people": {
+        const options = this.context.peopleOptions(fieldSpec.children);
+        const spec = options.length ? fieldSpec : {
+          ...fieldSpec, required: false,
+          hint: "Your agency has no people recorded in this case yet, so this will be about no one in particular.",
+        };
+        return new ChoiceField({ ...spec, kind: "checkboxes" }, key, options);
+      }
+      default: return new ChoiceField(fieldSpec, key, fieldSpec.options);
+    }
+  }
+
+  field(name) {
+    return this.fields.find((field) => field.spec.name === name);
+  }
+
+  picker() {
+    return this.fields.find((field) => field instanceof PickedField) || null;
+  }
+
+  focusFirst() {
+    this.fields[0].focusTarget().focus();
+  }
+
+  values() {
+    return Object.fromEntries(this.fields.map((field) => [field.spec.name, field.read()]));
+  }
+
+  async submit() {
+    if (this.sending) return;
+    const values = this.values();
+    const problems = [];
+    for (const field of this.fields) {
+      const message = field.check(values[field.spec.name]);
+      if (message) problems.push({ field, message });
+    }
+    for (const extra of this.spec.check?.(values, this) || []) problems.push(extra);
+    if (problems.length) return this.showErrors(problems);
+    this.attemptId = this.attemptId || newEventId();
+    const envelope = { event_id: this.attemptId, ...this.spec.toEvent(values, this.context) };
+    this.sending = true;
+    this.save.disabled = true;
+    this.save.setAttribute("aria-disabled", "true");
+    this.save.textContent = "Saving…";
+    try {
+      const outcome = await this.context.post(envelope);
+      if (outcome.ok) {
+        this.attemptId = null;
+        this.clearErrors();
+        this.fields.forEach((field) => field.reset());
+        await this.context.saved(this, this.spec.done(values, this.context), outcome.event);
+        return;
+      }
+      this.showErrors(this.problemsFrom(outcome));
+    } finally {
+      this.sending = false;
+      this.save.disabled = false;
+      this.save.removeAttribute("aria-disabled");
+      this.save.textContent = "Save";
+    }
+  }
+
+  problemsFrom(outcome) {
+    if (outcome.networkError) {
+      return [{ message: "Foresight could not be reached, so this may not have been saved. Save again: it will not be recorded twice." }];
+    }
+    const problem = outcome.problem || {};
+    if (outcome.status === 409 && /event id/i.test(problem.title || "")) {
+      // An earlier try of this form was stored with other content: the next save is a new entry.
+      this.attemptId = null;
+      return [{ message: "An earlier try of this form was already saved. Check the chronology before saving again." }];
+    }
+    const problems = [];
+    for (const error of problem.errors || []) {
+      const key = fieldKey(error.field);
+      const field = this.fields.find((candidate) => (candidate.spec.api || []).some(
+        (path) => key === path || key.startsWith(`${path}.`)));
+      problems.push({ field, message: plainReason(error.reason, field) });
+    }
+    if (!problems.length) {
+      problems.push({ message: STATUS_WORDS[outcome.status] || problem.detail || problem.title || `The record refused this (HTTP ${outcome.status}).` });
+    }
+    return problems;
+  }
+
+  clearErrors() {
+    this.fields.forEach((field) => field.clearError());
+    this.summarySlot.replaceChildren();
+  }
+
+  showErrors(problems) {
+    this.clearErrors();
+    const shown = new Set();
+    const list = el("ul", { class: "govuk-list govuk-error-summary__list" });
+    const ordered = [...problems].sort((a, b) => this.fields.indexOf(a.field) - this.fields.indexOf(b.field));
+    for (const { field, message } of ordered) {
+      if (field && !shown.has(field)) {
+        shown.add(field);
+        field.showError(message);
+        if (field.spec.more) field.group.closest("details").open = true;
+      }
+      const target = field ? field.focusTarget() : null;
+      list.append(el("li", {}, target
+        ? el("a", { href: `#${target.id}`, onclick: (event) => { event.preventDefault(); target.focus(); target.scrollIntoView({ block: "center" }); } }, message)
+        : message));
+    }
+    const summary = el("div", { class: "govuk-error-summary", "data-module": "govuk-error-summary", tabindex: "-1" },
+      el("div", { role: "alert" },
+        el("h2", { class: "govuk-error-summary__title" }, "There is a problem"),
+        el("div", { class: "govuk-error-summary__body" }, list)));
+    this.summarySlot.append(summary);
+    summary.focus();
+  }
+}
+
+// ---------------------------------------------------------------- the forms
+
+const SIGNIFICANCE = [["routine", "Routine"], ["significant", "Significant"], ["key", "Key"]];
+
+function common(values) {
+  // The envelope's shared fields; empty ones are left out.
+  const event = { occurred_at: values.when.value, subjects: values.about || [] };
+  if (values.when.uncertain) event.date_uncertain = true;
+  for (const name of ["summary", "impact", "action"]) if (values[name]) event[name] = values[name];
+  if (values.significance) event.significance = values.significance;
+  return event;
+}
+
+function when(extra = {}) {
+  return { name: "when", kind: "when", label: "When", required: true, api: ["occurred_at", "date_uncertain"], ...extra };
+}
+
+function about(extra = {}) {
+  return { name: "about", kind: "people", label: "About", api: ["subjects"], ...extra };
+}
+
+function compact(data) {
+  return Object.fromEntries(Object.entries(data).filter(([, value]) =>
+    value !== "" && value !== null && value !== undefined && !(Array.isArray(value) && !value.length)));
+}
+
+function aboutWords(values, context) {
+  const names = (values.about || []).map((id) => context.personName(id));
+  return names.length ? `, about ${listInWords(names)}` : "";
+}
+
+const FORMS = [
+  {
+    key: "contact",
+    opener: "Record a contact",
+    title: "Record a contact",
+    fields: [
+      { name: "kind", kind: "radios", label: "What happened", required: true, api: ["data.contact_kind"],
+        missing: "Select what happened: a referral, a concern, a notification or a request for help",
+        options: [["referral", "Referral"], ["concern", "Concern"], ["notification", "Notification"], ["request_for_help", "Request for help"]] },
+      when(),
+      about({ required: true, missing: "Select who the contact is about", hint: "Tick everyone it is about." }),
+      { name: "summary", kind: "textarea", label: "Summary", required: true, api: ["summary"], rows: 4,
+        hint: "What happened, as facts: who said or did what.", missing: "Enter a summary of what happened" },
+      { name: "impact", kind: "textarea", label: "Impact on the child", more: true, api: ["impact"] },
+      { name: "action", kind: "textarea", label: "Action taken, or why none", more: true, api: ["action"] },
+      { name: "significance", kind: "select", label: "Significance of this entry", more: true, api: ["significance"], options: SIGNIFICANCE },
+      { name: "source", kind: "select", label: "Source agency", more: true, api: ["data.source_agency"], options: AGENCIES,
+        hint: "The agency the contact came from." },
+      { name: "concerns", kind: "checkboxes", label: "Concern categories", more: true, api: ["data.concern_categories"],
+        options: [["neglect", "Neglect"], ["physical", "Physical abuse"], ["emotional", "Emotional abuse"], ["sexual", "Sexual abuse"],
+          ["domestic_abuse", "Domestic abuse"], ["exploitation", "Exploitation"], ["other", "Other"]] },
+      { name: "outcome", kind: "select", label: "Outcome", more: true, api: ["data.outcome"],
+        options: [["no_further_action", "No further action"], ["early_help", "Early help"], ["assessment", "Assessment"],
+          ["strategy_discussion", "Strategy discussion"], ["signposted", "Signposted"]] },
+    ],
+    toEvent: (values) => ({
+      type: "contact_received", ...common(values),
+      data: compact({ contact_kind: values.kind, source_agency: values.source, concern_categories: values.concerns, outcome: values.outcome }),
+    }),
+    done: (values, context) => `${words(values.kind)} recorded: ${values.when.words}${aboutWords(values, context)}.`,
+  },
+];
+
+// ---------------------------------------------------------------- the section
+
+class Recording {
+  constructor(place, { caseId, me, token, refresh }) {
+    this.place = place;
+    this.caseId = caseId;
+    this.me = me;
+    this.token = token;
+    this.refresh = refresh;
+    this.people = null;
+    this.forms = new Map();
+    this.openers = new Map();
+    this.current = null;
+    this.status = el("div", { class: "recording-status" });
+    this.slot = el("div", { class: "recording-slot" });
+    const buttons = el("div", { class: "govuk-button-group recording-buttons" });
+    for (const spec of FORMS) {
+      const opener = el("button", {
+        type: "button", class: "govuk-button govuk-button--secondary", "aria-expanded": "false",
+        "aria-controls": `rec-${spec.key}`, onclick: () => this.open(spec),
+      }, spec.opener);
+      this.openers.set(spec.key, opener);
+      buttons.append(opener);
+    }
+    place.replaceChildren(el("h2", { class: "govuk-heading-m recording-title" }, "Record"), this.status, buttons, this.slot);
+    this.onChosen = (event) => this.current?.picker()?.add(event.detail.entry);
+    document.addEventListener("foresight:chosen", this.onChosen);
+  }
+
+  async loadPeople() {
+    if (this.people) return;
+    try {
+      const response = await fetch(`/cases/${encodeURIComponent(this.caseId)}/chronology?types=person_added`, {
+        headers: { Authorization: `Bearer ${this.token()}` },
+      });
+      const entries = response.ok ? await response.json() : [];
+      this.people = entries.map((entry) => entry.data);
+    } catch {
+      this.people = [];
+    }
+  }
+
+  personName(personId) {
+    const person = (this.people || []).find((p) => p.person_id === personId);
+    return person?.name || personId;
+  }
+
+  peopleOptions(childrenOnly) {
+    const people = (this.people || []).filter((p) => !childrenOnly || p.role === "child");
+    const children = (this.people || []).filter((p) => p.role === "child");
+    // Preselect only when the case has one child: in a family case the practitioner chooses.
+    return people.map((p) => [p.person_id, `${p.name || p.person_id} (${p.role})`,
+      p.relationship || null, children.length === 1 && p.role === "child"]);
+  }
+
+  describeEntry(entry) {
+    const headline = entry.summary || entry.data?.words || entry.data?.decision
+      || entry.data?.description || words(entry.type);
+    return `${readableDate(entry.occurred_at)} · ${agencyName(entry.agency)} · ${headline}`;
+  }
+
+  async open(spec) {
+    if (this.current?.spec.key === spec.key) return this.current.focusFirst();
+    this.detach();
+    this.status.replaceChildren();
+    await this.loadPeople();
+    let form = this.forms.get(spec.key);
+    if (!form) {
+      form = new RecordingForm(spec, this.contextFor());
+      this.forms.set(spec.key, form);
+    }
+    this.current = form;
+    this.slot.append(form.form);
+    this.openers.get(spec.key).setAttribute("aria-expanded", "true");
+    form.focusFirst();
+  }
+
+  contextFor() {
+    return {
+      close: () => this.close(),
+      post: (envelope) => this.post(envelope),
+      saved: (form, message, event) => this.saved(form, message, event),
+      peopleOptions: (childrenOnly) => this.peopleOptions(childrenOnly),
+      personName: (id) => this.personName(id),
+      describeEntry: (entry) => this.describeEntry(entry),
+      me: this.me,
+    };
+  }
+
+  detach() {
+    // A closed form keeps what was typed in it (until it is saved): it is only taken out.
+    if (!this.current) return null;
+    const key = this.current.spec.key;
+    this.current.form.remove();
+    this.current = null;
+    const opener = this.openers.get(key);
+    opener.setAttribute("aria-expanded", "false");
+    return opener;
+  }
+
+  close() {
+    this.detach()?.focus();
+  }
+
+  async post(envelope) {
+    let response;
+    try {
+      response = await fetch(`/cases/${encodeURIComponent(this.caseId)}/events`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${this.token()}`, "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(envelope),
+      });
+    } catch {
+      return { ok: false, networkError: true };
+    }
+    const body = await response.json().catch(() => ({}));
+    if (response.ok) return { ok: true, event: Array.isArray(body) ? body[0] : body };
+    return { ok: false, status: response.status, problem: body };
+  }
+
+  async saved(form, message, event) {
+    this.detach();
+    const titleId = "recording-success-title";
+    const banner = el("div", {
+      class: "govuk-notification-banner govuk-notification-banner--success", role: "alert",
+      "aria-labelledby": titleId, tabindex: "-1", "data-module": "govuk-notification-banner",
+    },
+    el("div", { class: "govuk-notification-banner__header" },
+      el("h2", { class: "govuk-notification-banner__title", id: titleId }, "Saved")),
+    el("div", { class: "govuk-notification-banner__content" },
+      el("p", { class: "govuk-notification-banner__heading" }, message),
+      el("p", { class: "govuk-body" }, "It is in the timeline and the chronology table.")));
+    this.status.replaceChildren(banner);
+    banner.focus();
+    await this.refresh();
+    const row = event && document.getElementById(`row-${event.event_id}`);
+    if (row) row.classList.add("recording-new");
+  }
+}
+
+function readableDate(value) {
+  if (!value) return "";
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    const [year, month, day] = value.split("-").map(Number);
+    return `${day} ${MONTH_NAMES[month - 1].slice(0, 3)} ${year}`;
+  }
+  return new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Europe/London", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
+  }).format(new Date(value));
+}
 
 export function setUpRecording({ caseId, me, token, refresh }) {
   const place = document.getElementById("recording");
   if (!place) return;
-  place.hidden = !["practitioner", "manager"].includes(me.role);
-  void caseId; void token; void refresh;
+  if (place.recording) document.removeEventListener("foresight:chosen", place.recording.onChosen);
+  place.recording = null;
+  place.replaceChildren();
+  place.hidden = !RECORDERS.includes(me.role);
+  if (place.hidden) return;
+  place.recording = new Recording(place, { caseId, me, token, refresh });
 }

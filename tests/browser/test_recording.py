@@ -1,0 +1,220 @@
+"""Recording in the browser: the light forms on the case page, filled in as a person would,
+checked against what the API then holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import Demo, sign_in
+
+CASE = "/cases/FAM-0042/events"
+
+
+def stored(demo: Demo, user: str = "sw-jones") -> list[dict[str, Any]]:
+    events = demo.api(user, CASE)
+    assert isinstance(events, list)
+    return events
+
+
+def new_since(demo: Demo, before: list[dict[str, Any]], user: str = "sw-jones") -> list[dict]:
+    known = {event["event_id"] for event in before}
+    return [event for event in stored(demo, user) if event["event_id"] not in known]
+
+
+def open_case(page, demo: Demo, user: str = "sw-jones") -> None:
+    sign_in(page, demo, user)
+    page.get_by_role("button", name="Record a contact").wait_for()
+    page.wait_for_selector("#entries tbody tr")
+
+
+def open_form(page, name: str):
+    """Press a recording button and wait for its form (the case's people load first)."""
+    page.locator("#recording").get_by_role("button", name=name).click()
+    form = page.get_by_role("form", name=name)
+    form.wait_for()
+    return form
+
+
+def saved(page, text: str) -> str:
+    """The success message in the recording section, once shown."""
+    banner = page.locator("#recording").get_by_role("alert").filter(has_text=text)
+    banner.wait_for()
+    return banner.inner_text()
+
+
+def fill_contact(page, summary: str, when: str = "15/03/2024 10:15"):
+    form = open_form(page, "Record a contact")
+    form.get_by_role("radio", name="Concern").check()
+    form.get_by_label("When", exact=True).fill(when)
+    about = form.get_by_role("group", name="About")
+    about.get_by_label("Ava (child)").check()
+    about.get_by_label("Leo (child)").check()
+    form.get_by_label("Summary").fill(summary)
+    return form
+
+
+def test_a_contact_is_recorded_and_shown_without_a_reload(page, demo):
+    """Four fields and Save: one contact_received of social care by sw-jones, in the table."""
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Record a contact")
+    assert page.evaluate("document.activeElement.name") == "kind", "focus moves into the form"
+    about = form.get_by_role("group", name="About")
+    assert about.get_by_role("checkbox", checked=True).count() == 0, "none preselected"
+    page.get_by_role("button", name="Cancel").click()
+    page.evaluate("window.notReloaded = true")
+    form = fill_contact(page, "Neighbour heard a child screaming at 12 Mill Lane")
+    form.get_by_role("button", name="Save").click()
+
+    message = saved(page, "Concern recorded")
+    assert "15 March 2024 at 10:15, about Ava and Leo" in message
+    assert page.get_by_role("form", name="Record a contact").count() == 0, "the form closes"
+    new = new_since(demo, before)
+    assert len(new) == 1
+    event = new[0]
+    assert event["type"] == "contact_received"
+    assert event["agency"] == "social_care"
+    assert event["recorded_by"] == "sw-jones"
+    assert event["subjects"] == ["ava", "leo"]
+    assert event["occurred_at"] == "2024-03-15T10:15:00+00:00"
+    assert event["data"]["contact_kind"] == "concern"
+    assert event["summary"] == "Neighbour heard a child screaming at 12 Mill Lane"
+    page.wait_for_selector(f"#row-{event['event_id']}")
+    assert page.evaluate("window.notReloaded") is True, "no page reload"
+
+
+def test_the_optional_fields_are_behind_more_and_saved(page, demo):
+    """Impact, action, significance, source agency, concern categories and outcome."""
+    open_case(page, demo)
+    before = stored(demo)
+    form = fill_contact(page, "Health visitor rang about Leo's weight", when="2 April 2024")
+    form.get_by_label("Not sure of the date").check()
+    assert not form.get_by_label("Impact on the child").is_visible()
+    form.get_by_text("More", exact=True).click()
+    form.get_by_label("Impact on the child").fill("Leo losing weight")
+    form.get_by_label("Action taken, or why none").fill("Home visit booked")
+    form.get_by_label("Significance of this entry").select_option("significant")
+    form.get_by_label("Source agency").select_option("health")
+    form.get_by_label("Neglect").check()
+    form.get_by_label("Outcome").select_option("assessment")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "Concern recorded")
+    (event,) = new_since(demo, before)
+    assert event["occurred_at"] == "2024-04-02"
+    assert event["date_uncertain"] is True
+    assert event["impact"] == "Leo losing weight"
+    assert event["action"] == "Home visit booked"
+    assert event["significance"] == "significant"
+    assert event["data"] == {
+        "contact_kind": "concern",
+        "source_agency": "health",
+        "concern_categories": ["neglect"],
+        "outcome": "assessment",
+    }
+
+
+def test_a_date_refused_by_the_record_is_shown_beside_when_and_nothing_is_written(page, demo):
+    """A date in 2099: the server's refusal appears at When; what was typed stays."""
+    open_case(page, demo)
+    before = stored(demo)
+    form = fill_contact(page, "Written in the future", when="15/03/2099")
+    form.get_by_role("button", name="Save").click()
+    error = form.locator("#rec-contact-when-group .govuk-error-message")
+    error.wait_for()
+    assert "cannot be in the future" in error.inner_text()
+    when = form.get_by_label("When", exact=True)
+    assert "rec-contact-when-error" in (when.get_attribute("aria-describedby") or "")
+    summary = form.locator(".govuk-error-summary")
+    assert summary.get_by_role("link", name="The date cannot be in the future").count() == 1
+    assert form.get_by_label("Summary").input_value() == "Written in the future"
+    assert form.get_by_role("group", name="About").get_by_label("Leo (child)").is_checked()
+    assert new_since(demo, before) == []
+
+    when.fill("14/03/2024")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "Concern recorded")
+    assert len(new_since(demo, before)) == 1
+
+
+def test_an_empty_form_is_refused_in_the_browser_field_by_field(page, demo):
+    """Every required field says what is missing, beside it and in the summary at the top."""
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Record a contact")
+    form.get_by_label("When", exact=True).fill("31/02/2024")
+    form.get_by_role("button", name="Save").click()
+    summary = form.locator(".govuk-error-summary")
+    summary.wait_for()
+    links = summary.get_by_role("link").all_inner_texts()
+    assert links == [
+        "Select what happened: a referral, a concern, a notification or a request for help",
+        "Enter a real date: that day does not exist",
+        "Select who the contact is about",
+        "Enter a summary of what happened",
+    ]
+    assert page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
+    summary.get_by_role("link", name="Enter a summary of what happened").click()
+    assert page.evaluate("document.activeElement.name") == "summary"
+    assert new_since(demo, before) == []
+
+
+def test_a_double_click_on_save_writes_one_event(page, demo):
+    open_case(page, demo)
+    before = stored(demo)
+    form = fill_contact(page, "Saved twice by an impatient double click")
+    form.get_by_role("button", name="Save").dblclick()
+    saved(page, "Concern recorded")
+    page.wait_for_timeout(500)
+    assert len(new_since(demo, before)) == 1
+
+
+def test_escape_closes_the_form_and_returns_to_its_button_keeping_what_was_typed(page, demo):
+    open_case(page, demo)
+    opener = page.locator("#recording").get_by_role("button", name="Record a contact")
+    opener.focus()
+    page.keyboard.press("Enter")
+    form = page.get_by_role("form", name="Record a contact")
+    form.wait_for()
+    assert opener.get_attribute("aria-expanded") == "true"
+    assert page.evaluate("document.activeElement.value") == "referral"
+    page.keyboard.press("Tab")
+    page.keyboard.type("1/5/2024")
+    assert form.get_by_label("When", exact=True).input_value() == "1/5/2024"
+    assert "Read as 1 May 2024" in form.locator("#rec-contact-when-readback").inner_text()
+    page.keyboard.press("Escape")
+    assert form.count() == 0
+    assert page.evaluate("document.activeElement.textContent") == "Record a contact"
+    assert opener.get_attribute("aria-expanded") == "false"
+    page.keyboard.press("Enter")
+    form.wait_for()
+    assert form.get_by_label("When", exact=True).input_value() == "1/5/2024"
+    form.get_by_role("button", name="Cancel").click()
+    assert form.count() == 0
+
+
+def test_the_form_fits_a_phone(page, demo):
+    """At 390 px wide nothing in the recording section reaches past the screen's edge."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_case(page, demo)
+    form = open_form(page, "Record a contact")
+    form.get_by_text("More", exact=True).click()
+    overflowing = page.evaluate(
+        "[...document.querySelectorAll('#recording *')]"
+        ".filter(e => e.getBoundingClientRect().right > 390).map(e => e.outerHTML.slice(0, 80))"
+    )
+    assert overflowing == []
+
+
+@pytest.mark.parametrize("user", ["reviewer-lee", "auditor-khan"])
+def test_reviewers_and_auditors_see_no_recording_buttons(page, demo, user):
+    sign_in(page, demo, user)
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("button", name="Record a contact").count() == 0
+    assert page.locator("#recording").is_hidden()
+
+
+def test_a_manager_sees_the_recording_buttons(page, demo):
+    open_case(page, demo, "tm-hughes")
+    assert page.locator("#recording").is_visible()
