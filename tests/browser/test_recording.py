@@ -218,3 +218,61 @@ def test_reviewers_and_auditors_see_no_recording_buttons(page, demo, user):
 def test_a_manager_sees_the_recording_buttons(page, demo):
     open_case(page, demo, "tm-hughes")
     assert page.locator("#recording").is_visible()
+
+
+def test_the_childs_own_words_are_recorded_verbatim(page, demo):
+    """Only children are offered; the words are kept exactly as typed."""
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Record the child's words")
+    about = form.get_by_role("group", name="About")
+    offered = about.locator("label").all_inner_texts()
+    assert offered == ["Ava (child)", "Leo (child)"]
+    form.get_by_label("When", exact=True).fill("16 March 2024 08:40")
+    about.get_by_label("Ava (child)").check()
+    form.get_by_label("Words", exact=True).fill("Jay shouts at mummy and  I hide under my bed")
+    form.get_by_label("Where and how it was said").fill("Said to her teacher at breakfast club")
+    form.get_by_role("button", name="Save").click()
+    assert "The words of Ava recorded: 16 March 2024 at 08:40" in saved(page, "words of Ava")
+    (event,) = new_since(demo, before)
+    assert event["type"] == "child_voice_recorded"
+    assert event["agency"] == "social_care"
+    assert event["recorded_by"] == "sw-jones"
+    assert event["subjects"] == ["ava"]
+    assert event["occurred_at"] == "2024-03-16T08:40:00+00:00"
+    assert event["data"] == {"words": "Jay shouts at mummy and  I hide under my bed"}
+    assert event["summary"] == "Said to her teacher at breakfast club"
+    page.wait_for_selector(f"#row-{event['event_id']} blockquote.words")
+
+
+def test_empty_words_are_refused_beside_words(page, demo):
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Record the child's words")
+    form.get_by_label("When", exact=True).fill("16/03/2024")
+    form.get_by_role("group", name="About").get_by_label("Ava (child)").check()
+    form.get_by_role("button", name="Save").click()
+    error = form.locator("#rec-words-words-group .govuk-error-message")
+    error.wait_for()
+    assert "Enter the child's words" in error.inner_text()
+    assert new_since(demo, before) == []
+
+
+def test_the_child_seen_alone_is_recorded(page, demo):
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Record the child was seen")
+    form.get_by_label("When", exact=True).fill("2024-03-18 15:30")
+    form.get_by_role("group", name="About").get_by_label("Leo (child)").check()
+    form.get_by_role("group", name="Seen alone").get_by_label("Yes").check()
+    form.get_by_label("Where (optional)").fill("At nursery")
+    form.get_by_role("button", name="Save").click()
+    assert "Leo seen alone: 18 March 2024 at 15:30" in saved(page, "Leo seen alone")
+    (event,) = new_since(demo, before)
+    assert event["type"] == "child_seen"
+    assert event["agency"] == "social_care"
+    assert event["recorded_by"] == "sw-jones"
+    assert event["subjects"] == ["leo"]
+    assert event["occurred_at"] == "2024-03-18T15:30:00+00:00"
+    assert event["data"] == {"seen_alone": True, "where": "At nursery"}
+    page.wait_for_selector(f"#row-{event['event_id']}")

@@ -658,6 +658,41 @@ const FORMS = [
     }),
     done: (values, context) => `${words(values.kind)} recorded: ${values.when.words}${aboutWords(values, context)}.`,
   },
+  {
+    key: "words",
+    opener: "Record the child's words",
+    title: "Record the child's words",
+    fields: [
+      when(),
+      about({ children: true, required: true, label: "About", missing: "Select the child whose words these are",
+        hint: "The child who said it." }),
+      { name: "words", kind: "textarea", label: "Words", required: true, api: ["data.words"], rows: 4,
+        hint: "Exactly what the child said, in their own words: do not summarise or correct them.",
+        missing: "Enter the child's words, as they said them" },
+      { name: "summary", kind: "textarea", label: "Where and how it was said", api: ["summary"], rows: 2,
+        hint: "For example, Ava spoke to her teacher at morning break." },
+    ],
+    toEvent: (values) => ({ type: "child_voice_recorded", ...common(values), data: { words: values.words } }),
+    done: (values, context) => `The words of ${listInWords(values.about.map((id) => context.personName(id)))} recorded: ${values.when.words}.`,
+  },
+  {
+    key: "seen",
+    opener: "Record the child was seen",
+    title: "Record the child was seen",
+    fields: [
+      when(),
+      about({ children: true, required: true, missing: "Select the child who was seen", hint: "The child or children seen." }),
+      { name: "alone", kind: "radios", label: "Seen alone", required: true, api: ["data.seen_alone"],
+        missing: "Select whether the child was seen alone", options: [["yes", "Yes"], ["no", "No"]] },
+      { name: "where", kind: "text", label: "Where", api: ["data.where"], hint: "For example, at home or at school." },
+      { name: "summary", kind: "textarea", label: "Summary", api: ["summary"], rows: 3 },
+    ],
+    toEvent: (values) => ({
+      type: "child_seen", ...common(values),
+      data: compact({ seen_alone: values.alone === "yes", where: values.where }),
+    }),
+    done: (values, context) => `${listInWords(values.about.map((id) => context.personName(id)))} seen${values.alone === "yes" ? " alone" : ""}: ${values.when.words}.`,
+  },
 ];
 
 // ---------------------------------------------------------------- the section
