@@ -1,0 +1,111 @@
+"""Every screen passes an automated accessibility check: axe-core (vendored from the npm registry
+in tests/browser/vendor/) finds no serious or critical violation on the sign-in page, My cases,
+the case page with its panel open on an entry and on a decision, and the person page, at
+1280 px and at 390 px wide, where the sign-in page and My cases never scroll sideways."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.samples.demo import demo_id
+from tests.browser.conftest import sign_in
+
+AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+SERIOUS = {"serious", "critical"}
+
+# axe runs WCAG 2.2 A and AA rules and its best practices; the page's own CSP forbids inline
+# scripts, so axe is evaluated through the browser's debugging protocol (page.evaluate),
+# which the policy does not govern, instead of as an injected <script>.
+RUN_AXE = """async () => {
+  const results = await axe.run(document, {
+    runOnly: {
+      type: "tag",
+      values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
+    },
+    resultTypes: ["violations"],
+  });
+  return results.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+  }));
+}"""
+
+
+def serious_violations(page: Any) -> list[dict]:
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE)
+    assert page.evaluate("typeof window.axe.run") == "function"
+    return [v for v in page.evaluate(RUN_AXE) if v["impact"] in SERIOUS]
+
+
+@pytest.fixture(params=[1280, 390], ids=["wide", "narrow"])
+def sized(request: Any, browser: Any) -> Iterator[Any]:
+    width = request.param
+    context = browser.new_context(viewport={"width": width, "height": 800 if width > 400 else 844})
+    page = context.new_page()
+    page.width = width
+    yield page
+    context.close()
+
+
+def no_sideways_scroll(page: Any) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth") <= page.width)
+
+
+def test_the_axe_check_finds_a_violation_when_there_is_one(page: Any, demo: Any) -> None:
+    """The control: an unlabelled field added to the page is reported as a serious violation."""
+    page.goto(demo.base + "/ui")
+    page.get_by_label("Token", exact=True).wait_for()
+    page.evaluate("""() => {
+        const input = document.createElement("input");
+        input.type = "text";
+        document.querySelector("#login-form").append(input);
+    }""")
+    assert "label" in [v["id"] for v in serious_violations(page)]
+
+
+def test_the_sign_in_page(sized: Any, demo: Any) -> None:
+    sized.goto(demo.base + "/ui")
+    sized.get_by_label("Token", exact=True).wait_for()
+    assert serious_violations(sized) == []
+    assert no_sideways_scroll(sized)
+    # A refused token: the error summary and the error message beside the field pass too.
+    sized.get_by_label("Token", exact=True).fill("fst_wrong")
+    sized.get_by_role("button", name="Sign in").click()
+    sized.locator("#token-error").wait_for()
+    assert serious_violations(sized) == []
+    assert no_sideways_scroll(sized)
+
+
+def test_my_cases_and_a_refused_search(sized: Any, demo: Any) -> None:
+    sign_in(sized, demo, "sw-jones", "/ui")
+    sized.get_by_role("link", name="FAM-0042", exact=True).wait_for()
+    assert serious_violations(sized) == []
+    assert no_sideways_scroll(sized)
+    sized.get_by_label("Find a case").fill("x")
+    sized.get_by_role("button", name="Search").click()
+    sized.locator("#find-error").wait_for()
+    assert serious_violations(sized) == []
+    assert no_sideways_scroll(sized)
+
+
+def test_the_case_page_with_the_panel_on_an_entry_and_on_a_decision(page: Any, demo: Any) -> None:
+    sign_in(page, demo, "reviewer-lee")
+    page.wait_for_selector("#entries tbody tr")
+    page.wait_for_selector(".vis-item")
+    page.click(f"#row-{demo_id('school-hungry')} button")
+    page.wait_for_selector("#panel-body dl")
+    assert serious_violations(page) == []
+    page.click(f"#row-{demo_id('decision-assess')} button")
+    page.wait_for_selector("#group-learned-later")
+    assert serious_violations(page) == []
+
+
+def test_the_person_page(page: Any, demo: Any) -> None:
+    sign_in(page, demo, "reviewer-lee", "/ui/people/ava")
+    page.wait_for_selector("#person-entries tbody tr")
+    assert serious_violations(page) == []
