@@ -1,0 +1,226 @@
+"""People and relationships on the case page: the genogram, its text alternative and the forms
+that add people and relationships, in Debian's Chromium against `foresight demo`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, sign_in
+
+# Collects every Content Security Policy violation from before the page's own scripts run.
+WATCH_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__violations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+GENOGRAM = re.compile("^Genogram of the case's people")
+
+
+def people_named(page: Any) -> list[str]:
+    table = page.get_by_role("table", name="People in the case")
+    return [text.strip() for text in table.locator("tbody th").all_text_contents()]
+
+
+def relationships_in_words(page: Any) -> list[str]:
+    return [
+        text.strip()
+        for text in page.get_by_role("list", name="Relationships").locator("li").all_text_contents()
+    ]
+
+
+def case_events(demo: Any, event_type: str) -> list[dict[str, Any]]:
+    events = demo.api("sw-jones", "/cases/FAM-0042/events")
+    assert isinstance(events, list)
+    return [event for event in events if event["type"] == event_type]
+
+
+def wait_for_genogram(page: Any) -> None:
+    page.get_by_role("img", name=GENOGRAM).locator("canvas").wait_for()
+    page.get_by_role("table", name="People in the case").locator("tbody th").first.wait_for()
+
+
+@pytest.fixture
+def watched(browser: Any) -> Iterator[tuple[Any, list[str]]]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_init_script(WATCH_VIOLATIONS)
+    page = context.new_page()
+    errors: list[str] = []  # the console's CSP reports and any uncaught script error
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page, errors
+    context.close()
+
+
+def test_the_genogram_draws_the_demo_people_under_the_policy(watched: Any, demo: Any) -> None:
+    """The genogram draws on a canvas with no CSP violation; its text alternative names everyone."""
+    page, errors = watched
+    sign_in(page, demo, "sw-jones")
+    wait_for_genogram(page)
+    assert people_named(page) == ["Ava", "Leo", "Sam", "Jay"]
+    rows = page.get_by_role("table", name="People in the case").locator("tbody tr")
+    assert rows.nth(0).locator("td").all_text_contents() == [
+        "child",
+        "female",
+        "12/09/2016",
+        "daughter of Sam",
+        "12 Mill Lane",
+    ]
+    assert page.get_by_role("list", name="Households by colour").inner_text().strip() == (
+        "Household: 12 Mill Lane"
+    )
+    drawn = page.evaluate(
+        "() => { const c = document.querySelector('#people-genogram canvas');"
+        " return c.width > 0 && c.height > 0; }"
+    )
+    assert drawn
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("window.__violations") == []
+    assert errors == []
+
+
+def test_a_person_and_a_relationship_added_through_the_forms(page: Any, demo: Any) -> None:
+    """Each form saves one event (a double click too), shown in the text alternative at once."""
+    sign_in(page, demo, "sw-jones")
+    wait_for_genogram(page)
+    page.evaluate("window.__notReloaded = true")
+
+    page.get_by_role("button", name="Add a person").click()
+    form = page.get_by_role("form", name="Add a person")
+    form.get_by_label("Name").fill("Kai Morgan")
+    form.get_by_role("radio", name="Child").check()
+    form.get_by_label("Date of birth (optional)").fill("03/04/2019")
+    form.get_by_label("Sex (optional)").select_option(label="Male")
+    form.get_by_label("Relationship to the child (optional)").fill("half-brother")
+    form.get_by_label("Household (optional)").fill("4 Quay Street")
+    page.get_by_role("button", name="Save person").dblclick()
+    page.get_by_role("table", name="People in the case").get_by_role(
+        "rowheader", name="Kai Morgan"
+    ).wait_for()
+    assert people_named(page) == ["Ava", "Leo", "Sam", "Jay", "Kai Morgan"]
+    assert page.get_by_role("status").filter(has_text="Kai Morgan was added").count() == 1
+
+    page.get_by_role("button", name="Record a relationship").click()
+    form = page.get_by_role("form", name="Record a relationship")
+    form.get_by_label("Person", exact=True).select_option(label="Sam")
+    form.get_by_label("Relationship", exact=True).select_option("mother")
+    form.get_by_label("Other person").select_option(label="Kai Morgan")
+    page.get_by_role("button", name="Save relationship").dblclick()
+    page.get_by_role("list", name="Relationships").get_by_text(
+        "Sam is the mother of Kai Morgan"
+    ).wait_for()
+    assert relationships_in_words(page) == ["Sam is the mother of Kai Morgan"]
+    assert page.evaluate("window.__notReloaded") is True
+    assert page.get_by_role("list", name="Households by colour").locator("li").count() == 2
+
+    added = [e for e in case_events(demo, "person_added") if e["data"]["person_id"] == "kai-morgan"]
+    assert len(added) == 1
+    assert added[0]["agency"] == "social_care"
+    assert added[0]["recorded_by"] == "sw-jones"
+    assert added[0]["data"] == {
+        "person_id": "kai-morgan",
+        "role": "child",
+        "name": "Kai Morgan",
+        "date_of_birth": "2019-04-03",
+        "sex": "M",
+        "relationship": "half-brother",
+        "household": "4 Quay Street",
+    }
+    related = case_events(demo, "relationship_recorded")
+    assert len(related) == 1
+    assert related[0]["agency"] == "social_care"
+    assert related[0]["recorded_by"] == "sw-jones"
+    assert related[0]["data"] == {
+        "person_id": "sam",
+        "other_person_id": "kai-morgan",
+        "relationship": "mother",
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.get_by_role("region", name="People and relationships").screenshot(
+        path=str(ARTIFACTS / "people-genogram.png")
+    )
+
+
+def test_a_refused_form_shows_the_error_beside_the_field_and_writes_nothing(
+    page: Any, demo: Any
+) -> None:
+    """The API's refusal (the same person twice) and an empty name: said beside the field."""
+    before = len(demo.api("sw-jones", "/cases/FAM-0042/events"))
+    sign_in(page, demo, "sw-jones")
+    wait_for_genogram(page)
+
+    page.get_by_role("button", name="Record a relationship").click()
+    relate = page.get_by_role("form", name="Record a relationship")
+    relate.get_by_label("Person", exact=True).select_option(label="Ava")
+    relate.get_by_label("Relationship", exact=True).select_option("sibling")
+    relate.get_by_label("Other person").select_option(label="Ava")
+    page.get_by_role("button", name="Save relationship").click()
+    beside = page.locator("#people-relate-other-group .govuk-error-message")
+    beside.wait_for()
+    assert beside.text_content() == "Error: Choose two different people"
+    assert relate.get_by_label("Other person").get_attribute("aria-describedby") == (
+        "people-relate-other-error"
+    )
+    assert page.get_by_role("alert").filter(has_text="There is a problem").count() == 1
+    assert relate.get_by_label("Person", exact=True).input_value() == "ava"  # nothing lost
+    assert relate.get_by_label("Relationship", exact=True).input_value() == "sibling"
+
+    page.get_by_role("button", name="Add a person").click()
+    add = page.get_by_role("form", name="Add a person")
+    add.get_by_role("radio", name="Adult").check()
+    add.get_by_label("Household (optional)").fill("12 Mill Lane")
+    page.get_by_role("button", name="Save person").click()
+    name_error = page.locator("#people-name-group .govuk-error-message")
+    name_error.wait_for()
+    assert name_error.text_content() == "Error: Enter the person's name"
+    assert add.get_by_label("Household (optional)").input_value() == "12 Mill Lane"
+    assert add.get_by_role("radio", name="Adult").is_checked()
+
+    add.get_by_label("Name").fill("Robin")
+    add.get_by_label("Date of birth (optional)").fill("31/02/1990")
+    page.get_by_role("button", name="Save person").click()
+    dob_error = page.locator("#people-dob-group .govuk-error-message")
+    dob_error.wait_for()
+    assert "day/month/year" in (dob_error.text_content() or "")
+    assert page.locator("#people-name-group .govuk-error-message").count() == 0
+
+    assert len(demo.api("sw-jones", "/cases/FAM-0042/events")) == before
+
+
+def test_reviewers_see_the_genogram_without_the_forms(page: Any, demo: Any) -> None:
+    sign_in(page, demo, "reviewer-lee")
+    wait_for_genogram(page)
+    assert "Ava" in people_named(page)
+    assert page.get_by_role("button", name="Add a person").count() == 0
+    assert page.get_by_role("button", name="Record a relationship").count() == 0
+
+
+def test_the_forms_are_usable_390_pixels_wide(browser: Any, demo: Any) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        sign_in(page, demo, "sw-jones")
+        wait_for_genogram(page)
+        page.get_by_role("button", name="Add a person").click()
+        form = page.get_by_role("form", name="Add a person")
+        form.get_by_label("Name").wait_for()
+        width = page.evaluate("document.documentElement.clientWidth")
+        for label in ("Name", "Household (optional)"):
+            box = form.get_by_label(label).bounding_box()
+            assert box is not None
+            assert box["x"] >= 0
+            assert box["x"] + box["width"] <= width
+        assert page.get_by_role("img", name=GENOGRAM).bounding_box()["width"] <= width
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "people-390.png"), full_page=True)
+    finally:
+        context.close()
