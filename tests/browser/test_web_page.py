@@ -88,6 +88,13 @@ def test_the_page_loads_nothing_from_outside_loopback(page, demo):
     outside = [url for url in page.requested if not url.startswith(demo.base)]
     assert outside == []
     assert page.evaluate("typeof vis") == "object"
+    # govuk-frontend is started by app.js, and the GDS Transport font and the crown its CSS
+    # still names (for GOV.UK services only) are never asked for.
+    assert "govuk-frontend-supported" in (page.get_attribute("body", "class") or "")
+    assert page.get_attribute(".govuk-skip-link", "data-govuk-skip-link-init") == ""
+    assert [url for url in page.requested if "/assets/" in url] == []
+    font = page.eval_on_selector("h1", "h => getComputedStyle(h).fontFamily")
+    assert "GDS Transport" not in font
 
 
 def test_a_practitioner_sees_only_their_agency_and_no_foresight_view(page, demo):
