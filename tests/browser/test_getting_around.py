@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from api.samples.demo import demo_id
 from tests.browser.conftest import ARTIFACTS, ids, sign_in
+from tests.browser.test_reading_in_words import serious_violations
 
 HOUR = 3600.0
 
@@ -145,3 +146,23 @@ def test_a_date_that_is_not_a_date_is_said_so_beside_the_field(page, demo):
     assert "not a real date" in page.inner_text("#person-known-at-error")
     assert person.get_by_label("As known at").input_value() == "31/02/2024"
     assert person_rows(page, now) == now
+
+
+def test_the_person_page_has_no_serious_accessibility_violation(browser, demo):
+    """axe-core finds no serious or critical violation on the person page, its as-known-at
+    field in error included, nor in the Fit button (axe is injected in this test's context)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    try:
+        sign_in(page, demo, "reviewer-lee", path="/ui/people/ava")
+        page.wait_for_selector("#person-entries tbody tr")
+        assert serious_violations(page, "#person") == []
+        page.locator("#person").get_by_label("As known at").fill("not a date")
+        page.locator("#person").get_by_role("button", name="Show").click()
+        page.wait_for_selector("#person-known-at-error")
+        assert serious_violations(page, "#person") == []
+        page.goto(demo.base + "/ui/cases/FAM-0042")
+        page.wait_for_selector("#entries tbody tr")
+        assert serious_violations(page, "#fit") == []
+    finally:
+        context.close()

@@ -3,6 +3,8 @@ a correction as "was … / now …", in Debian's Chromium against `foresight dem
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from api.samples.demo import demo_id
 from tests.browser.conftest import ARTIFACTS, sign_in
 
@@ -107,3 +109,35 @@ def test_a_retracted_entry_shows_its_reason(page, demo):
     page.wait_for_selector(f"#row-{demo_id('wrong-case-note')}")
     open_entry(page, "wrong-case-note")
     assert panel_value(page, "Retracted") == "Yes: Recorded on the wrong family's case"
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
+def serious_violations(page, selector: str) -> list[str]:
+    """axe-core's serious and critical violations inside `selector`, as rule: target lines."""
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate(
+        "selector => axe.run(document.querySelector(selector)).then(r => r.violations)", selector
+    )
+    return [
+        f"{violation['id']}: {node['target']}"
+        for violation in results
+        if violation["impact"] in ("serious", "critical")
+        for node in violation["nodes"]
+    ]
+
+
+def test_the_panel_in_words_has_no_serious_accessibility_violation(browser, demo):
+    """axe-core finds no serious or critical violation in the panel describing a decision,
+    the child's words and a corrected entry (the test's context lets axe be injected)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    try:
+        sign_in(page, demo, "reviewer-lee")
+        page.wait_for_selector("#entries tbody tr")
+        for name in ("decision-assess", "ava-voice", "ava-seen"):
+            open_entry(page, name)
+            assert serious_violations(page, "#panel") == [], name
+    finally:
+        context.close()

@@ -530,6 +530,8 @@ function showEntry(entry) {
   // foresight view follows its own words: its first lines are drawn at once, the rest arrive.
   const names = new Map(state.entries.filter((e) => e.type === "person_added")
     .map((e) => [e.data.person_id, e.data.name || e.data.person_id]));
+  // The panel scrolls when an entry is long: keyboard users must be able to reach it to scroll.
+  $("panel").tabIndex = 0;
   const described = describeEntry(entry, {
     shown, headline, el, entryById: (id) => state.entries.find((e) => e.event_id === id),
     choose: (id) => choose(id, true), personName: (id) => names.get(id) || id,

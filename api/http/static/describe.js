@@ -245,8 +245,8 @@ export function describeEntry(entry, helpers) {
   const whole = document.createDocumentFragment();
 
   if (entry.type === "child_voice_recorded" && data.words) {
-    whole.append(el("blockquote", { class: "govuk-inset-text words", "aria-label": "The child's own words" },
-      `“${data.words}”`));
+    whole.append(el("p", { class: "govuk-body govuk-!-margin-bottom-1" }, "In the child's own words:"),
+      el("blockquote", { class: "govuk-inset-text words" }, `“${data.words}”`));
   }
 
   const list = el("dl", { class: "govuk-summary-list" });
