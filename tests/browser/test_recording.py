@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from api.samples.demo import demo_id
 from tests.browser.conftest import Demo, sign_in
 
 CASE = "/cases/FAM-0042/events"
@@ -39,7 +40,7 @@ def open_form(page, name: str):
 
 def saved(page, text: str) -> str:
     """The success message in the recording section, once shown."""
-    banner = page.locator("#recording").get_by_role("alert").filter(has_text=text)
+    banner = page.locator("#recording .govuk-notification-banner").filter(has_text=text)
     banner.wait_for()
     return banner.inner_text()
 
@@ -276,3 +277,67 @@ def test_the_child_seen_alone_is_recorded(page, demo):
     assert event["occurred_at"] == "2024-03-18T15:30:00+00:00"
     assert event["data"] == {"seen_alone": True, "where": "At nursery"}
     page.wait_for_selector(f"#row-{event['event_id']}")
+
+
+def pick_on_the_table(page, event_id: str) -> None:
+    """Choose an entry in the chronology table, as a person clicks its summary."""
+    page.locator(f"#entries tr[data-event-id='{event_id}']").get_by_role("button").first.click()
+
+
+def test_a_decision_cites_two_entries_picked_on_the_table(page, demo):
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Record a decision")
+    cited = [demo_id("s47-done"), demo_id("cp-plan")]
+    dropped = demo_id("da-referral")
+    for event_id in (cited[0], dropped, cited[1]):
+        pick_on_the_table(page, event_id)
+    picked = form.locator(".recording-picked__item")
+    assert picked.count() == 3
+    picked.filter(has_text="domestic abuse outreach").get_by_role("button", name="Remove").click()
+    assert form.locator(".recording-picked__item").count() == 2
+    form.get_by_label("When", exact=True).fill("20/03/2024 16:00")
+    form.get_by_label("Decision", exact=True).fill("Convene a review conference early")
+    form.get_by_label("Rationale").fill("The plan's goals are not being met")
+    form.get_by_role("button", name="Save").click()
+    assert "relying on 2 entries" in saved(page, "Decision recorded")
+    (event,) = new_since(demo, before)
+    assert event["type"] == "decision_made"
+    assert event["agency"] == "social_care"
+    assert event["recorded_by"] == "sw-jones"
+    assert event["occurred_at"] == "2024-03-20T16:00:00+00:00"
+    assert event["data"] == {
+        "decision": "Convene a review conference early",
+        "rationale": "The plan's goals are not being met",
+        "information_relied_on": cited,
+    }
+    page.wait_for_selector(f"#row-{event['event_id']}")
+
+
+def test_a_share_names_the_agency_the_basis_and_the_entries(page, demo):
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Share with an agency")
+    form.get_by_role("button", name="Save").click()
+    error = form.locator("#rec-share-shared-group .govuk-error-message")
+    error.wait_for()
+    assert "Choose at least one entry to share" in error.inner_text()
+    assert new_since(demo, before) == []
+
+    shared = demo_id("cp-plan")
+    pick_on_the_table(page, shared)
+    assert "Children's social care" not in form.get_by_label("Agency").inner_text()
+    form.get_by_label("Agency").select_option("police")
+    form.get_by_role("radio", name="Legal duty").check()
+    form.get_by_label("When", exact=True).fill("21/03/2024 09:00")
+    form.get_by_role("button", name="Save").click()
+    assert "Shared with Police: 1 entry, on the basis of legal duty" in saved(page, "Shared with")
+    (event,) = new_since(demo, before)
+    assert event["type"] == "information_shared"
+    assert event["agency"] == "social_care"
+    assert event["recorded_by"] == "sw-jones"
+    assert event["subjects"] == ["ava", "leo"]
+    assert event["data"] == {"to_agency": "police", "event_ids": [shared], "basis": "legal_duty"}
+    assert shared in {
+        entry["event_id"] for entry in demo.api("pc-1234", "/cases/FAM-0042/chronology")
+    }

@@ -479,7 +479,10 @@ class RecordingForm {
     switch (fieldSpec.kind) {
       case "when": return new WhenField(fieldSpec, key);
       case "text": case "textarea": return new TextField(fieldSpec, key);
-      case "select": return new SelectField(fieldSpec, key, fieldSpec.options);
+      case "select": {
+        const options = fieldSpec.options;
+        return new SelectField(fieldSpec, key, typeof options === "function" ? options(this.context) : options);
+      }
       case "picked": return new PickedField(fieldSpec, key, this.context.describeEntry);
       case "people": {
         const options = this.context.peopleOptions(fieldSpec.children);
@@ -692,6 +695,61 @@ const FORMS = [
       data: compact({ seen_alone: values.alone === "yes", where: values.where }),
     }),
     done: (values, context) => `${listInWords(values.about.map((id) => context.personName(id)))} seen${values.alone === "yes" ? " alone" : ""}: ${values.when.words}.`,
+  },
+  {
+    key: "decision",
+    opener: "Record a decision",
+    title: "Record a decision",
+    fields: [
+      when({ value: londonNowText, hint: `When it was decided. For example, ${WHEN_EXAMPLE}, with a time like 10:15.` }),
+      { name: "decision", kind: "textarea", label: "Decision", required: true, api: ["data.decision"], rows: 2,
+        missing: "Enter the decision" },
+      { name: "rationale", kind: "textarea", label: "Rationale", required: true, api: ["data.rationale"], rows: 4,
+        hint: "Why: what the decision weighed, and what it means for the child.", missing: "Enter why this was decided" },
+      { name: "relied", kind: "picked", label: "Information relied on", api: ["data.information_relied_on"] },
+      about({ more: true, hint: "The people the decision is about." }),
+      { name: "urgency", kind: "select", label: "Urgency", more: true, api: ["data.urgency"],
+        options: [["routine", "Routine"], ["urgent", "Urgent"], ["emergency", "Emergency"]] },
+      { name: "risks", kind: "textarea", label: "Risks", more: true, api: ["data.risks"], rows: 2 },
+      { name: "significance", kind: "select", label: "Significance of this entry", more: true, api: ["significance"], options: SIGNIFICANCE },
+    ],
+    toEvent: (values) => ({
+      type: "decision_made", ...common(values),
+      data: compact({
+        decision: values.decision, rationale: values.rationale, risks: values.risks, urgency: values.urgency,
+        information_relied_on: values.relied.map((entry) => entry.event_id),
+      }),
+    }),
+    done: (values) => `Decision recorded: ${values.when.words}${values.relied.length
+      ? `, relying on ${values.relied.length} ${values.relied.length === 1 ? "entry" : "entries"}` : ""}.`,
+  },
+  {
+    key: "share",
+    opener: "Share with an agency",
+    title: "Share with an agency",
+    fields: [
+      { name: "shared", kind: "picked", label: "What was shared", required: true, api: ["data.event_ids"],
+        missing: "Choose at least one entry to share, on the timeline or in the chronology table" },
+      { name: "agency", kind: "select", label: "Agency", required: true, api: ["data.to_agency"],
+        missing: "Select the agency it was shared with",
+        options: (context) => AGENCIES.filter(([slug]) => slug !== context.me.agency) },
+      { name: "basis", kind: "radios", label: "Basis", required: true, api: ["data.basis"],
+        missing: "Select the basis for sharing",
+        options: [["consent", "Consent", "The person agreed to it being shared."],
+          ["vital_interests", "Vital interests", "To protect someone's life or safety."],
+          ["legal_duty", "Legal duty", "The law requires it to be shared."],
+          ["public_interest", "Public interest", "Sharing is needed in the public interest, such as to safeguard a child."]] },
+      when({ value: londonNowText, hint: `When it was shared. For example, ${WHEN_EXAMPLE}, with a time like 10:15.` }),
+      { name: "summary", kind: "textarea", label: "Summary", more: true, api: ["summary", "data.summary"], rows: 2,
+        hint: "What was shared and how, for example by phone to the duty sergeant." },
+    ],
+    toEvent: (values) => ({
+      type: "information_shared", ...common(values),
+      // A share is about the people of the entries shared.
+      subjects: [...new Set(values.shared.flatMap((entry) => entry.subjects || []))],
+      data: { to_agency: values.agency, event_ids: values.shared.map((entry) => entry.event_id), basis: values.basis },
+    }),
+    done: (values) => `Shared with ${agencyName(values.agency)}: ${values.shared.length} ${values.shared.length === 1 ? "entry" : "entries"}, on the basis of ${words(values.basis).toLowerCase()}, ${values.when.words}.`,
   },
 ];
 
