@@ -535,14 +535,16 @@ function showEntry(entry) {
   const described = describeEntry(entry, {
     shown, headline, el, entryById: (id) => state.entries.find((e) => e.event_id === id),
     choose: (id) => choose(id, true), personName: (id) => names.get(id) || id,
+    leaveOut: new Set(entry.type === "decision_made" ? ["When", "Agency", "Summary"] : []),
   });
   if (entry.type === "decision_made") {
     showForesight(entry);
     $("panel-title").textContent = "Decision";
-    $("panel-body").append(described);
+    $("panel-body").append(el("h3", { class: "govuk-heading-s" }, "What was recorded"), described);
     return;
   }
-  $("panel-title").textContent = entry.type.replaceAll("_", " ");
+  const type = entry.type.replaceAll("_", " ");
+  $("panel-title").textContent = type.charAt(0).toUpperCase() + type.slice(1);
   $("panel-body").replaceChildren(described);
 }
 

@@ -250,14 +250,15 @@ export function describeEntry(entry, helpers) {
   }
 
   const list = el("dl", { class: "govuk-summary-list" });
+  // Rows another part of the panel already shows (a decision's foresight facts) are left out.
+  const leaveOut = helpers.leaveOut || new Set();
   const row = (label, value) => {
-    if (value === null || value === undefined || value === "") return;
+    if (value === null || value === undefined || value === "" || leaveOut.has(label)) return;
     list.append(el("div", { class: "govuk-summary-list__row" },
       el("dt", { class: "govuk-summary-list__key" }, label),
       el("dd", { class: "govuk-summary-list__value" }, value)));
   };
 
-  row("What", typeInWords(entry.type));
   row("When", ukWhen(entry.occurred_at) + (entry.date_uncertain ? " (date not certain)" : ""));
   row("Agency", agencyInWords(entry.agency));
   row("Recorded by", entry.recorded_by);
@@ -305,8 +306,8 @@ function describeAmendment(amendment, helpers) {
   const who = [amendment.recorded_by, amendment.agency ? `(${agencyInWords(amendment.agency)})` : ""]
     .filter(Boolean).join(" ");
   const item = el("li", { class: "amendment" },
-    el("p", { class: "govuk-body" }, `${verb} by ${who}, known from ${ukWhen(amendment.known_at)}`));
-  if (amendment.reason) item.append(el("p", { class: "govuk-body" }, `Reason: ${amendment.reason}`));
+    el("p", { class: "govuk-body-s govuk-!-margin-bottom-1" }, `${verb} by ${who}, known from ${ukWhen(amendment.known_at)}`));
+  if (amendment.reason) item.append(el("p", { class: "govuk-body-s govuk-!-margin-bottom-1" }, `Reason: ${amendment.reason}`));
   const changes = el("dl", { class: "govuk-summary-list govuk-summary-list--no-border changes" });
   for (const [label, was, now] of changedFields(amendment, helpers)) {
     changes.append(el("div", { class: "govuk-summary-list__row" },
