@@ -135,6 +135,8 @@ ROUTES = [
     Route("GET", "/audit/recording", AUDITORS),
     Route("GET", "/audit/access", AUDITORS),
     Route("GET", "/me", frozenset(ROLES)),
+    Route("GET", "/me/cases", APPENDERS),
+    Route("GET", "/cases", READERS, {"q": "FAM"}),
 ]
 # Deliberately public: they carry no case data. Health is for load balancers (counts only);
 # the OpenAPI document and its Swagger page describe the API; the web page is a static shell
