@@ -213,7 +213,7 @@ export function setUpPeople({ caseId, me, token, refresh }) {
     url.searchParams.set("types", "person_added,relationship_recorded");
     const response = await fetch(url, { headers: { Authorization: `Bearer ${token()}` } });
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.detail || body.title || `HTTP ${response.status}`);
+    if (!response.ok) throw Object.assign(new Error(body.detail || body.title || `HTTP ${response.status}`), { status: response.status });
     return body;
   }
 
@@ -222,6 +222,8 @@ export function setUpPeople({ caseId, me, token, refresh }) {
     try {
       entries = await read();
     } catch (error) {
+      // A role that may not read the case's entries has nothing to see here.
+      if (error.status === 403) place.hidden = true;
       status.textContent = `The people of the case could not be read: ${error.message}`;
       return;
     }
