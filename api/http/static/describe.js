@@ -140,7 +140,7 @@ function agencyInWords(name) {
 function inWords(table, withCode = false) {
   return (code) => {
     const words = table[code];
-    if (!words) return String(code).replaceAll("_", " ");
+    if (!words) return labelOf(code);
     return withCode ? `${words} (${code})` : words;
   };
 }
@@ -229,7 +229,7 @@ const FIELDS = {
 const ENTRY_FIELDS = {
   occurred_at: ["When", "date"], date_uncertain: ["Date not certain", "yesno"], summary: ["Summary"],
   subjects: ["About", "person"], significance: ["Significance", inWords(SIGNIFICANCE)], impact: ["Impact"],
-  action: ["Action"],
+  action: ["Action taken"],
 };
 
 function labelOf(name) {
@@ -262,7 +262,7 @@ export function describeEntry(entry, helpers) {
   row("When", ukWhen(entry.occurred_at) + (entry.date_uncertain ? " (date not certain)" : ""));
   row("Agency", agencyInWords(entry.agency));
   row("Recorded by", entry.recorded_by);
-  row("Known from", ukWhen(entry.known_at));
+  row("Known", knownWhen(entry.known_at).replace(/^known /, ""));
   row("Significance", SIGNIFICANCE[entry.significance] || entry.significance);
   row("Summary", entry.summary);
   if ((entry.subjects || []).length) row("About", valueOf(entry.subjects, "person", helpers));
@@ -279,7 +279,7 @@ export function describeEntry(entry, helpers) {
   }
 
   row("Impact", entry.impact);
-  row("Action", entry.action);
+  row("Action taken", entry.action);
   if (entry.recorded_while_closed) row("Recorded while the case was closed", "Yes");
   const retraction = (entry.amendments || []).find((a) => a.type === "entry_retracted");
   if (entry.retracted || retraction) {
@@ -306,7 +306,7 @@ function describeAmendment(amendment, helpers) {
   const who = [amendment.recorded_by, amendment.agency ? `(${agencyInWords(amendment.agency)})` : ""]
     .filter(Boolean).join(" ");
   const item = el("li", { class: "amendment" },
-    el("p", { class: "govuk-body-s govuk-!-margin-bottom-1" }, `${verb} by ${who}, known from ${ukWhen(amendment.known_at)}`));
+    el("p", { class: "govuk-body-s govuk-!-margin-bottom-1" }, `${verb} by ${who}, ${knownWhen(amendment.known_at)}`));
   if (amendment.reason) item.append(el("p", { class: "govuk-body-s govuk-!-margin-bottom-1" }, `Reason: ${amendment.reason}`));
   const changes = el("dl", { class: "govuk-summary-list govuk-summary-list--no-border changes" });
   for (const [label, was, now] of changedFields(amendment, helpers)) {
@@ -317,6 +317,13 @@ function describeAmendment(amendment, helpers) {
   }
   if (changes.childElementCount) item.append(changes);
   return item;
+}
+
+function knownWhen(value) {
+  // "known from 1 February 2024, 09:00", or "known by the end of 15 February 2024" for a source
+  // that gave only the date.
+  const when = ukWhen(value);
+  return when.startsWith("by the end of") ? `known ${when}` : `known from ${when}`;
 }
 
 function changedFields(amendment, helpers) {
