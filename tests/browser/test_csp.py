@@ -59,8 +59,8 @@ def test_the_case_page_works_under_the_policy_without_a_violation(
     page.wait_for_selector(".vis-item")  # the timeline drew its items
     page.click(f"#row-{demo_id('decision-assess')} button")
     page.wait_for_selector("#group-learned-later")
-    page.fill("#known-at", "2024-01-16T12:00")
-    page.dispatch_event("#known-at", "change")
+    page.locator("#case").get_by_label("As known at").fill("16/01/2024 12:00")
+    page.locator("#case").get_by_label("As known at").press("Enter")
     page.wait_for_function(
         "document.querySelector('#known-label').textContent.includes('16 January 2024')"
     )

@@ -2,7 +2,7 @@
 // Every value from the record is written with textContent, never as HTML.
 
 import { ErrorSummary, initAll } from "./vendor/govuk-frontend/govuk-frontend.min.js";
-import { describeEntry } from "./describe.js";
+import { describeEntry, readUkWhen } from "./describe.js";
 import { setUpRecording } from "./recording.js";
 import { setUpPeople } from "./people.js";
 import { setUpImport } from "./importing.js";
@@ -75,6 +75,23 @@ function shown(value) {
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return ukDate(value);
   const local = londonInput(value);
   return `${ukDate(local.slice(0, 10))}, ${local.slice(11)}`;
+}
+
+function ukInput(iso) {
+  // An instant as typed the UK way in a When field: 16/01/2024 12:00, London wall time.
+  const local = londonInput(iso);
+  return `${local.slice(8, 10)}/${local.slice(5, 7)}/${local.slice(0, 4)} ${local.slice(11)}`;
+}
+
+function readWhen(inputId, endOfDay) {
+  // A When field read the UK way (describe.js's reader) as a London wall time to the minute: a
+  // date alone means its start, or its end for an "as known at" or "until". Its problem, in
+  // words, goes beside the field; null when the field is empty, undefined when it is wrong.
+  const read = readUkWhen($(inputId).value);
+  fieldError(inputId, read.error || "");
+  if (read.error) return undefined;
+  if (!read.value) return null;
+  return read.value.length === 10 ? `${read.value}T${endOfDay ? "23:59" : "00:00"}` : read.value;
 }
 
 function dayOf(value) {
@@ -363,17 +380,26 @@ function setUpControls() {
   slider.addEventListener("input", () => {
     const index = Number(slider.value);
     state.asKnownAt = index >= state.moments.length ? null : state.moments[index];
-    $("known-at").value = state.asKnownAt ? londonInput(state.asKnownAt) : "";
+    $("known-at").value = state.asKnownAt ? ukInput(state.asKnownAt) : "";
+    fieldError("known-at", "");
     later();
   });
+  $("controls").addEventListener("submit", (event) => {
+    // Enter in the As known at field applies it rather than sending the form.
+    event.preventDefault();
+    $("known-at").dispatchEvent(new Event("change"));
+  });
   $("known-at").addEventListener("change", () => {
-    state.asKnownAt = $("known-at").value || null;
+    const typed = readWhen("known-at", true);
+    if (typed === undefined) return;
+    state.asKnownAt = typed;
     slider.value = String(stopFor(state.asKnownAt));
     render();
   });
   $("known-now").addEventListener("click", () => {
     state.asKnownAt = null;
     $("known-at").value = "";
+    fieldError("known-at", "");
     slider.value = slider.max;
     render();
   });
@@ -591,15 +617,13 @@ async function showForesight(decision) {
 async function showChanges() {
   const list = $("changes-list");
   list.replaceChildren();
-  fieldError("changes-since", "");
-  fieldError("changes-until", "");
-  if (!$("changes-since").value) {
-    fieldError("changes-since", "Enter the date and time to show changes since");
-    return;
-  }
+  const since = readWhen("changes-since", false);
+  const until = readWhen("changes-until", true);
+  if (since === null) fieldError("changes-since", "Enter the date to show changes since, like 16/01/2024 or 16/01/2024 12:00");
+  if (!since || until === undefined) return;
   try {
     const changes = await api(`/cases/${encodeURIComponent(state.caseId)}/changes`, {
-      since: $("changes-since").value, until: $("changes-until").value, agency: state.agency,
+      since, until, agency: state.agency,
     });
     if (!changes.length) list.append(el("li", {}, "Nothing became known in that time."));
     for (const event of changes) {
