@@ -3,8 +3,10 @@ checked against what the API then holds."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import httpx
 import pytest
 
 from api.samples.demo import demo_id
@@ -341,3 +343,117 @@ def test_a_share_names_the_agency_the_basis_and_the_entries(page, demo):
     assert shared in {
         entry["event_id"] for entry in demo.api("pc-1234", "/cases/FAM-0042/chronology")
     }
+
+
+def test_a_refusal_of_the_words_by_the_record_is_shown_beside_words(page, demo):
+    """The server's limit (20,000 characters): data.words comes back and lands at Words."""
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Record the child's words")
+    form.get_by_label("When", exact=True).fill("16/03/2024")
+    form.get_by_role("group", name="About").get_by_label("Leo (child)").check()
+    form.get_by_label("Words", exact=True).fill("a" * 20_001)
+    form.get_by_role("button", name="Save").click()
+    error = form.locator("#rec-words-words-group .govuk-error-message")
+    error.wait_for()
+    assert "Words is too long" in error.inner_text()
+    assert len(form.get_by_label("Words", exact=True).input_value()) == 20_001
+    assert new_since(demo, before) == []
+
+
+def test_errors_are_placed_by_the_apis_field_paths(page, demo):
+    """subjects[0] lands at About; a field no form shows goes in the summary alone."""
+    open_case(page, demo)
+    before = stored(demo)
+    problem = {
+        "title": "Invalid event",
+        "status": 422,
+        "errors": [
+            {"field": "subjects[0]", "reason": "person 'ava' has not been added to case"},
+            {"field": "recorded_by", "reason": "Something only the server knows"},
+        ],
+    }
+    page.route(
+        "**/cases/FAM-0042/events",
+        lambda route: (
+            route.fulfill(
+                status=422, content_type="application/problem+json", body=json.dumps(problem)
+            )
+            if route.request.method == "POST"
+            else route.continue_()
+        ),
+    )
+    form = fill_contact(page, "Refused on the way")
+    form.get_by_role("button", name="Save").click()
+    about_error = form.locator("#rec-contact-about-group .govuk-error-message")
+    about_error.wait_for()
+    assert "not part of this case" in about_error.inner_text()
+    about = form.get_by_role("group", name="About")
+    assert "rec-contact-about-error" in (about.get_attribute("aria-describedby") or "")
+    summary = form.locator(".govuk-error-summary li")
+    assert summary.all_inner_texts() == [
+        "Someone chosen is not part of this case as recorded",
+        "Something only the server knows",
+    ]
+    assert form.locator(".govuk-error-summary li a").count() == 1
+    assert new_since(demo, before) == []
+
+
+def test_a_save_sent_again_after_a_lost_answer_is_recorded_once(page, demo):
+    """The same attempt keeps its event_id: a resend after a network failure stores one event;
+    the next contact gets a new id."""
+    open_case(page, demo)
+    before = stored(demo)
+    sent: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            sent.append(json.loads(request.post_data or "{}")["event_id"])
+            if request.method == "POST" and request.url.endswith("/events")
+            else None
+        ),
+    )
+
+    def lose_the_answer(route) -> None:
+        # The event reaches the store, but its answer never reaches the page.
+        route.fetch()
+        route.abort()
+
+    page.route("**/cases/FAM-0042/events", lose_the_answer)
+    form = fill_contact(page, "Answer lost on the way back")
+    form.get_by_role("button", name="Save").click()
+    form.locator(".govuk-error-summary").filter(has_text="could not be reached").wait_for()
+    assert len(new_since(demo, before)) == 1
+    page.unroute("**/cases/FAM-0042/events")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "Concern recorded")
+    assert len(new_since(demo, before)) == 1
+    assert sent[0] == sent[1]
+
+    form = fill_contact(page, "A second contact")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "Concern recorded")
+    assert len(new_since(demo, before)) == 2
+    assert sent[2] != sent[1]
+
+
+def test_a_person_added_since_the_form_was_built_is_offered_and_ticks_are_kept(page, demo):
+    open_case(page, demo)
+    form = open_form(page, "Record a contact")
+    form.get_by_role("group", name="About").get_by_label("Sam (adult)").check()
+    form.get_by_role("button", name="Cancel").click()
+    response = httpx.post(
+        demo.base + CASE,
+        headers={"Authorization": f"Bearer {demo.tokens['sw-jones']}"},
+        json={
+            "type": "person_added",
+            "occurred_at": "2024-03-01",
+            "data": {"person_id": "nan", "role": "adult", "name": "Nan"},
+        },
+        timeout=10,
+    )
+    assert response.status_code == 201
+    form = open_form(page, "Record a contact")
+    about = form.get_by_role("group", name="About")
+    about.get_by_label("Nan (adult)").wait_for()
+    assert about.get_by_label("Sam (adult)").is_checked()

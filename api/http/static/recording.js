@@ -293,14 +293,15 @@ class ChoiceField extends Field {
     this.group.append(this.fieldset);
   }
 
-  setOptions(options) {
+  // `keep`: the values to leave ticked when the options are drawn again (people added since).
+  setOptions(options, keep = null) {
     const kind = this.multiple ? "checkboxes" : "radios";
     this.options.replaceChildren();
     this.inputs = options.map(([value, text, optionHint, checked], index) => {
       const id = index === 0 ? this.id : `${this.id}-${index}`;
       const input = el("input", {
         class: `govuk-${kind}__input`, id, name: this.spec.name, value,
-        type: this.multiple ? "checkbox" : "radio", checked: Boolean(checked),
+        type: this.multiple ? "checkbox" : "radio", checked: keep ? keep.has(value) : Boolean(checked),
         "aria-describedby": optionHint ? `${id}-hint` : null,
       });
       this.options.append(el("div", { class: `govuk-${kind}__item` }, input,
@@ -308,7 +309,8 @@ class ChoiceField extends Field {
         optionHint ? el("div", { class: `govuk-hint govuk-${kind}__hint`, id: `${id}-hint` }, optionHint) : null));
       return input;
     });
-    this.defaults = this.inputs.map((input) => input.checked);
+    this.defaults = options.map((option) => Boolean(option[3]));
+    this.optionValues = options.map((option) => option[0]).join(" ");
   }
 
   describedElement() {
@@ -490,7 +492,12 @@ class RecordingForm {
           ...fieldSpec, required: false,
           hint: "Your agency has no people recorded in this case yet, so this will be about no one in particular.",
         };
-        return new ChoiceField({ ...spec, kind: "checkboxes" }, key, options);
+        const field = new ChoiceField({ ...spec, kind: "checkboxes" }, key, options);
+        field.refresh = () => {
+          const fresh = this.context.peopleOptions(fieldSpec.children);
+          if (fresh.map((option) => option[0]).join(" ") !== field.optionValues) field.setOptions(fresh, new Set(field.read()));
+        };
+        return field;
       }
       default: return new ChoiceField(fieldSpec, key, fieldSpec.options);
     }
@@ -502,6 +509,10 @@ class RecordingForm {
 
   picker() {
     return this.fields.find((field) => field instanceof PickedField) || null;
+  }
+
+  refreshPeople() {
+    this.fields.forEach((field) => field.refresh?.());
   }
 
   focusFirst() {
@@ -578,7 +589,9 @@ class RecordingForm {
     this.clearErrors();
     const shown = new Set();
     const list = el("ul", { class: "govuk-list govuk-error-summary__list" });
-    const ordered = [...problems].sort((a, b) => this.fields.indexOf(a.field) - this.fields.indexOf(b.field));
+    // In the order of the form; what no field shows comes last.
+    const place = (problem) => (problem.field ? this.fields.indexOf(problem.field) : this.fields.length);
+    const ordered = [...problems].sort((a, b) => place(a) - place(b));
     for (const { field, message } of ordered) {
       if (field && !shown.has(field)) {
         shown.add(field);
@@ -783,15 +796,15 @@ class Recording {
   }
 
   async loadPeople() {
-    if (this.people) return;
+    // Asked again each time a form opens: people may have been added to the case since.
     try {
       const response = await fetch(`/cases/${encodeURIComponent(this.caseId)}/chronology?types=person_added`, {
         headers: { Authorization: `Bearer ${this.token()}` },
       });
-      const entries = response.ok ? await response.json() : [];
-      this.people = entries.map((entry) => entry.data);
+      const entries = response.ok ? await response.json() : null;
+      this.people = entries ? entries.map((entry) => entry.data) : this.people || [];
     } catch {
-      this.people = [];
+      this.people = this.people || [];
     }
   }
 
@@ -823,6 +836,8 @@ class Recording {
     if (!form) {
       form = new RecordingForm(spec, this.contextFor());
       this.forms.set(spec.key, form);
+    } else {
+      form.refreshPeople();
     }
     this.current = form;
     this.slot.append(form.form);
