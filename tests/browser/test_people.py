@@ -257,3 +257,27 @@ def test_markup_in_a_name_is_shown_as_text(page: Any, demo: Any) -> None:
     assert page.evaluate("window.__pwned") is None
     added = [e for e in case_events(demo, "person_added") if e["data"].get("name") == hostile]
     assert [e["data"]["person_id"] for e in added] == ["img-src-x-onerror-window-pwned-1"]
+
+
+def test_a_person_is_added_with_the_keyboard_alone(page: Any, demo: Any) -> None:
+    """The button opens the form at its first field; Tab, Space and Enter do the rest."""
+    sign_in(page, demo, "sw-jones")
+    wait_for_genogram(page)
+    opener = page.get_by_role("button", name="Add a person")
+    opener.focus()
+    page.keyboard.press("Enter")
+    form = page.get_by_role("form", name="Add a person")
+    assert form.get_by_label("Name").evaluate("field => field === document.activeElement")
+    page.keyboard.type("Noor Khan")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")  # the first radio, Child
+    assert form.get_by_role("radio", name="Child").is_checked()
+    page.keyboard.press("Tab")
+    page.keyboard.type("1/12/2020")
+    page.keyboard.press("Enter")
+    page.get_by_role("table", name="People in the case").get_by_role(
+        "rowheader", name="Noor Khan"
+    ).wait_for()
+    assert opener.evaluate("button => button === document.activeElement")
+    added = [e for e in case_events(demo, "person_added") if e["data"]["person_id"] == "noor-khan"]
+    assert [e["data"]["date_of_birth"] for e in added] == ["2020-12-01"]

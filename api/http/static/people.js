@@ -444,7 +444,8 @@ export function setUpPeople({ caseId, me, token, refresh }) {
       parts.close();
       parts.opener.focus();
       status.textContent = saved(built.envelope);
-      await refresh();
+      // Saved: a failure to redraw from here on is not a failure to save.
+      await Promise.resolve(refresh()).catch(() => {});
       await draw();
     } catch (error) {
       // The request may or may not have reached the record: keep the id, so trying again
