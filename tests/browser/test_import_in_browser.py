@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tests.browser.conftest import ARTIFACTS, Demo, ids, sign_in, wait_for_rows
 
 CHRONOLOGY = "/cases/FAM-0042/chronology"
@@ -93,17 +95,36 @@ def test_a_school_chronology_is_checked_then_imported_and_shown_without_a_reload
         assert summary in shown
 
 
-def test_the_same_file_again_has_nothing_new_to_import(page, demo):
-    """Checked again after it was imported, the file writes nothing: no Import button."""
+def test_a_file_already_imported_has_nothing_new_to_import(page, demo):
+    """Checked after it was imported (here through the API), the file writes nothing: no
+    Import button. At 390 px wide the report fits: nothing scrolls sideways."""
+    text = (
+        "date,summary,subjects\n"
+        "2024-04-08,Ava's PE kit missing again,ava\n"
+        "2024-04-15,Ava's mother called to explain the absence,ava\n"
+    )
+    imported = httpx.post(
+        f"{demo.base}/cases/FAM-0042/imports",
+        params={"dry_run": "false"},
+        content=text,
+        headers={
+            "Authorization": f"Bearer {demo.tokens['dsl-patel']}",
+            "Content-Type": "text/csv",
+        },
+        timeout=10,
+    )
+    assert imported.json()["written"] == 2, imported.text
+    page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, demo, "dsl-patel")
     page.wait_for_selector("#entries tbody tr")
-    choose_and_check(page, "school-chronology.csv", SCHOOL_CSV)
-    counts = page.get_by_role("table", name="3 rows in the file")
+    choose_and_check(page, "already.csv", text)
+    counts = page.get_by_role("table", name="2 rows in the file")
     counts.wait_for()
     assert count_in(counts, "Already in the case") == "2"
     assert count_in(counts, "To write as new entries") == "0"
     assert page.get_by_text("Nothing new to import").is_visible()
     assert page.get_by_role("button", name="Import 0 entries").count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
 def test_a_file_that_is_not_a_chronology_is_said_so_beside_the_picker(page, demo):
