@@ -141,3 +141,19 @@ def test_the_panel_in_words_has_no_serious_accessibility_violation(browser, demo
             assert serious_violations(page, "#panel") == [], name
     finally:
         context.close()
+
+
+def test_an_entry_relied_on_but_not_in_this_view_is_said_so(page, demo):
+    """With key entries only, the second decision's relied-on police notification (significant)
+    is "not in this view", while the child's words and the health visit (key) are links."""
+    sign_in(page, demo, "reviewer-lee")
+    page.wait_for_selector(f"#row-{demo_id('police-notification')}")
+    page.locator("#controls").get_by_label("Significance").select_option("key")
+    page.wait_for_selector(f"#row-{demo_id('police-notification')}", state="detached")
+    open_entry(page, "decision-s47")
+    relied_on = page.locator("#panel-body .govuk-summary-list__row").filter(
+        has=page.locator(".govuk-summary-list__key", has_text="Information relied on")
+    )
+    assert relied_on.locator("li").count() == 3
+    assert relied_on.get_by_role("link").count() == 2
+    assert "not in this view" in relied_on.inner_text()
