@@ -96,6 +96,7 @@ def test_the_optional_fields_are_behind_more_and_saved(page, demo):
     form.get_by_label("Not sure of the date").check()
     assert not form.get_by_label("Impact on the child").is_visible()
     form.get_by_text("More", exact=True).click()
+    assert "null" not in form.inner_text(), "a field without a hint shows no stray text"
     form.get_by_label("Impact on the child").fill("Leo losing weight")
     form.get_by_label("Action taken, or why none").fill("Home visit booked")
     form.get_by_label("Significance of this entry").select_option("significant")

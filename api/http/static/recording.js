@@ -218,7 +218,9 @@ class TextField extends Field {
     if (spec.value) this.input.value = spec.value();
     const hint = this.hint();
     if (this.describedBy.length) this.input.setAttribute("aria-describedby", this.describedBy.join(" "));
-    this.group.append(el("label", { class: "govuk-label govuk-label--s", for: this.id }, this.label()), hint, this.input);
+    // append() would write a missing hint as the text "null": leave it out.
+    this.group.append(...[el("label", { class: "govuk-label govuk-label--s", for: this.id }, this.label()), hint, this.input]
+      .filter(Boolean));
   }
 
   read() {
@@ -344,7 +346,9 @@ class SelectField extends Field {
     for (const [value, text] of options) this.input.append(el("option", { value }, text));
     const hint = this.hint();
     if (this.describedBy.length) this.input.setAttribute("aria-describedby", this.describedBy.join(" "));
-    this.group.append(el("label", { class: "govuk-label govuk-label--s", for: this.id }, this.label()), hint, this.input);
+    // append() would write a missing hint as the text "null": leave it out.
+    this.group.append(...[el("label", { class: "govuk-label govuk-label--s", for: this.id }, this.label()), hint, this.input]
+      .filter(Boolean));
   }
 
   read() {
