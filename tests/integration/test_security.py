@@ -67,9 +67,13 @@ class Route:
     params: dict[str, str] = field(default_factory=dict)
     body: Callable[[str | None], Any] | None = None  # the agency named in the body, if any
     agency_in: str | None = None  # "query" or "body": where another agency can be asked for
+    csv: str | None = None  # a text/csv body instead of JSON (an agency's chronology)
+    answers: int | None = None  # the success status, when not 201 for a POST and 200 otherwise
 
     @property
     def created(self) -> int:
+        if self.answers is not None:
+            return self.answers
         return 201 if self.method == "POST" else 200
 
     def url(self, review_id: str) -> str:
@@ -84,6 +88,14 @@ class Route:
 # Every route needing a token, with the roles the README's table gives it.
 ROUTES = [
     Route("POST", "/cases/{case_id}/events", APPENDERS, body=note, agency_in="body"),
+    Route(
+        "POST",
+        "/cases/{case_id}/imports",
+        APPENDERS,
+        {"dry_run": "true"},
+        csv="date,summary\n2024-03-01,Phone call\n",
+        answers=200,
+    ),
     Route("GET", "/cases/{case_id}/events", READERS, agency_in="query"),
     Route("GET", "/cases/{case_id}/chronology", READERS, agency_in="query"),
     Route("GET", "/cases/{case_id}/plans", READERS),
@@ -180,6 +192,14 @@ class Client:
             params["agency"] = agency
         body = route.body(agency if route.agency_in == "body" else None) if route.body else None
         auth = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        if route.csv is not None:
+            return self.http.request(
+                route.method,
+                route.url(self.review_id),
+                params=params,
+                content=route.csv.encode(),
+                headers={"Content-Type": "text/csv", **auth, **(headers or {})},
+            )
         return self.http.request(
             route.method,
             route.url(self.review_id),
