@@ -458,3 +458,15 @@ def test_a_person_added_since_the_form_was_built_is_offered_and_ticks_are_kept(p
     about = form.get_by_role("group", name="About")
     about.get_by_label("Nan (adult)").wait_for()
     assert about.get_by_label("Sam (adult)").is_checked()
+
+
+def test_an_entry_chosen_on_the_timeline_is_picked_too(page, demo):
+    open_case(page, demo)
+    form = open_form(page, "Share with an agency")
+    item = page.locator("#timeline .vis-item").filter(has_text="Section 47 enquiries completed")
+    item.first.click()
+    picked = form.locator(".recording-picked__item")
+    picked.first.wait_for()
+    assert picked.evaluate_all("items => items.map(i => i.dataset.eventId)") == [
+        demo_id("s47-done")
+    ]
