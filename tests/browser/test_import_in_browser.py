@@ -139,6 +139,7 @@ def test_a_file_that_is_not_a_chronology_is_said_so_beside_the_picker(page, demo
     summary = page.get_by_role("alert").filter(has_text="There is a problem")
     assert "missing column(s) summary" in summary.inner_text()
     assert school_events(demo) == events_before
+    assert serious_accessibility_violations(page) == []
 
 
 def test_only_practitioners_and_managers_are_offered_the_import(page, demo):
