@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.test_accessibility import AXE
 
 # Collects every Content Security Policy violation from before the page's own scripts run.
 WATCH_VIOLATIONS = """
@@ -19,6 +20,20 @@ document.addEventListener("securitypolicyviolation", (event) => {
 });
 """
 GENOGRAM = re.compile("^Genogram of the case's people")
+# axe-core's WCAG 2.2 AA and best-practice rules on the People and relationships section only
+# (the rest of the page is other tests' concern).
+RUN_AXE_ON_PEOPLE = """async () => {
+  const results = await axe.run(document.querySelector("#people"), {
+    runOnly: {
+      type: "tag",
+      values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
+    },
+    resultTypes: ["violations"],
+  });
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => ({ id: v.id, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
+}"""
 
 
 def people_named(page: Any) -> list[str]:
@@ -281,3 +296,36 @@ def test_a_person_is_added_with_the_keyboard_alone(page: Any, demo: Any) -> None
     assert opener.evaluate("button => button === document.activeElement")
     added = [e for e in case_events(demo, "person_added") if e["data"]["person_id"] == "noor-khan"]
     assert [e["data"]["date_of_birth"] for e in added] == ["2020-12-01"]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_section_and_its_forms_pass_the_accessibility_check(
+    browser: Any, demo: Any, width: int
+) -> None:
+    """No serious axe violation in the section, with both forms open and showing errors."""
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    page = context.new_page()
+    try:
+        sign_in(page, demo, "sw-jones")
+        wait_for_genogram(page)
+        page.evaluate(AXE)
+        assert page.evaluate(RUN_AXE_ON_PEOPLE) == []
+        page.get_by_role("button", name="Add a person").click()
+        page.get_by_role("button", name="Save person").click()
+        page.locator("#people-name-group .govuk-error-message").wait_for()
+        assert page.evaluate(RUN_AXE_ON_PEOPLE) == []
+        page.get_by_role("button", name="Record a relationship").click()
+        page.get_by_role("button", name="Save relationship").click()
+        page.locator("#people-relate-person-group .govuk-error-message").wait_for()
+        assert page.evaluate(RUN_AXE_ON_PEOPLE) == []
+        # Nothing in the section reaches past the window's right edge (no sideways scrolling of
+        # the page); the people table scrolls sideways inside its own box on a narrow screen.
+        beyond = page.evaluate(
+            "() => [...document.querySelectorAll('#people *')]"
+            ".filter((n) => !n.parentElement.closest('.people-table-wrap'))"
+            ".filter((n) => n.getBoundingClientRect().right >"
+            " document.documentElement.clientWidth + 0.5).map((n) => n.id || n.tagName)"
+        )
+        assert beyond == []
+    finally:
+        context.close()
