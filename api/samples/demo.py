@@ -467,6 +467,62 @@ def demo_case_events() -> list[dict[str, Any]]:
                 "next_review_due": "2024-11-10",
             },
         ),
+        # After the first review, each agency names who holds the case for it (the web page's
+        # My cases: the social worker by the team manager, the others by themselves), and the
+        # team manager's audit of the case records oversight of the first decision.
+        _event(
+            "allocate-sw-jones",
+            "worker_allocated",
+            "2024-05-13T09:00",
+            "social_care",
+            "tm-hughes",
+            "2024-05-13T09:00",
+            data={"worker": "sw-jones", "team": "Child protection team", "role": "Social worker"},
+        ),
+        _event(
+            "allocate-pc-1234",
+            "worker_allocated",
+            "2024-05-13T10:00",
+            "police",
+            "pc-1234",
+            "2024-05-13T10:00",
+            data={"worker": "pc-1234", "team": "Public protection unit", "role": "Officer"},
+        ),
+        _event(
+            "allocate-dsl-patel",
+            "worker_allocated",
+            "2024-05-13T11:00",
+            "school",
+            "dsl-patel",
+            "2024-05-13T11:00",
+            data={"worker": "dsl-patel", "role": "Designated safeguarding lead"},
+        ),
+        _event(
+            "allocate-hv-okafor",
+            "worker_allocated",
+            "2024-05-13T12:00",
+            "health",
+            "hv-okafor",
+            "2024-05-13T12:00",
+            data={"worker": "hv-okafor", "team": "Health visiting", "role": "Health visitor"},
+        ),
+        _event(
+            "oversight-assess",
+            "oversight_recorded",
+            "2024-05-20T14:00",
+            "social_care",
+            "tm-hughes",
+            "2024-05-20T14:00",
+            significance="significant",
+            data={
+                "target_event_id": demo_id("decision-assess"),
+                "view": "agree_with_changes",
+                "reasons": "A single assessment was proportionate to the one police "
+                "notification known then",
+                "next_steps": "Ask the police for any earlier call-outs to the address before "
+                "deciding; discuss in supervision",
+            },
+        ),
     ]
 
 

@@ -1085,7 +1085,7 @@ def test_changes_list_what_became_known_in_a_window(api: Api) -> None:
     assert demo_id("decision-s47") in ids(record)
     assert all(since < instant(event["known_at"]) <= until for event in record)
     police = api.get("reviewer-lee", path, since="2024-01-01", agency="police").json()
-    assert ids(police) == [demo_id("police-earlier")]
+    assert ids(police) == [demo_id("police-earlier"), demo_id("allocate-pc-1234")]
     social_care = ids(api.get("sw-jones", path, **window).json())
     assert demo_id("hv-visit") in social_care  # shared with social care on 25 January
     assert demo_id("school-shares") not in ids(api.get("sw-jones", path, since="2024-02-01").json())

@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.cli.serving import DEMO_USERS
 from api.http.app import create_app
+from api.samples.demo import DEMO_CASE, demo_case_events, demo_id
 from api.settings import Settings
 from api.users import add_user
+from events.envelope import parse_event
 from replay import caseload
 from tests.integration.test_api import Api, assert_problem, instant, new_case
 
@@ -273,3 +276,26 @@ def test_a_search_needs_its_text(api: Api, team: Team) -> None:
 
 def test_auditors_do_not_search_cases(api: Api) -> None:
     assert_problem(api.get(api.add_user("auditor", "ig"), "/cases", q="FAM"), 403)
+
+
+# -- the demo --------------------------------------------------------------------------------
+
+
+def test_the_demos_workers_each_hold_the_demo_case(api: Api) -> None:
+    """The demo allocates FAM-0042 to its social worker (by the team manager) and to the
+    police officer, teacher and health visitor; each sees it as their own agency knows it."""
+    api.service.append([parse_event(raw) for raw in demo_case_events()])
+    for name, role, agency in DEMO_USERS:
+        if name not in api.tokens:
+            api.tokens[name] = add_user(api.engine, name, role, agency)[1]
+    [social_worker] = my_cases(api, "sw-jones")
+    assert (social_worker["case_id"], social_worker["children"]) == (DEMO_CASE, ["Ava", "Leo"])
+    assert social_worker["last_entry_on"] == "2024-05-20"  # the manager's oversight
+    for worker in ("pc-1234", "dsl-patel", "hv-okafor"):
+        assert [item["case_id"] for item in my_cases(api, worker)] == [DEMO_CASE]
+    assert my_cases(api, "tm-hughes") == []
+    oversight = api.get("tm-hughes", f"/cases/{DEMO_CASE}/events").json()[-1]
+    assert (oversight["type"], oversight["data"]["target_event_id"]) == (
+        "oversight_recorded",
+        demo_id("decision-assess"),
+    )

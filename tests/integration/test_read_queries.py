@@ -232,6 +232,11 @@ _DEMO_EVENT_NAMES = [
     "hv-marked",
     "da-referral",
     "review-1",
+    "allocate-sw-jones",
+    "allocate-pc-1234",
+    "allocate-dsl-patel",
+    "allocate-hv-okafor",
+    "oversight-assess",
 ]
 _HAND_NAMES = {
     SECOND_CASE: [
@@ -779,8 +784,16 @@ def test_the_changes_window_excludes_since_and_includes_until(queries: CaseQueri
 
 
 def test_changes_without_until_run_to_now(queries: CaseQueries) -> None:
-    """Since 1 May: the plan review of 10 May is the only change."""
-    assert names(queries.changes(DEMO_CASE, since=at("2024-05-01"))) == ["review-1"]
+    """Since 1 May: the plan review of 10 May, the allocations of 13 May and the oversight
+    of 20 May."""
+    assert names(queries.changes(DEMO_CASE, since=at("2024-05-01"))) == [
+        "review-1",
+        "allocate-sw-jones",
+        "allocate-pc-1234",
+        "allocate-dsl-patel",
+        "allocate-hv-okafor",
+        "oversight-assess",
+    ]
 
 
 # -- the raw log ----------------------------------------------------------------------------
@@ -807,7 +820,7 @@ def test_the_raw_log_as_known_at_t_holds_events_known_by_then_in_recording_order
 
 
 def test_the_raw_log_now_holds_every_event_including_amendments(queries: CaseQueries) -> None:
-    """As known now the log holds all 28 demo events, in recording order."""
+    """As known now the log holds all 33 demo events, in recording order."""
     assert names(queries.events(DEMO_CASE)) == _DEMO_EVENT_NAMES
 
 
