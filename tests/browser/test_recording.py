@@ -470,3 +470,23 @@ def test_an_entry_chosen_on_the_timeline_is_picked_too(page, demo):
     assert picked.evaluate_all("items => items.map(i => i.dataset.eventId)") == [
         demo_id("s47-done")
     ]
+
+
+def test_a_name_holding_markup_is_shown_as_text(page, demo):
+    response = httpx.post(
+        demo.base + CASE,
+        headers={"Authorization": f"Bearer {demo.tokens['sw-jones']}"},
+        json={
+            "type": "person_added",
+            "occurred_at": "2024-03-01",
+            "data": {"person_id": "mark", "role": "adult", "name": "<img src=x id=injected>"},
+        },
+        timeout=10,
+    )
+    assert response.status_code == 201
+    open_case(page, demo)
+    form = open_form(page, "Record a contact")
+    form.get_by_role("group", name="About").get_by_label(
+        "<img src=x id=injected> (adult)"
+    ).wait_for()
+    assert page.locator("#injected").count() == 0

@@ -906,7 +906,13 @@ class Recording {
       el("p", { class: "govuk-body" }, "It is in the timeline and the chronology table.")));
     this.status.replaceChildren(banner);
     banner.focus();
-    await this.refresh();
+    try {
+      await this.refresh();
+    } catch {
+      banner.querySelector(".govuk-body").textContent =
+        "It was saved, but the case could not be drawn again just now: reload the page to see it.";
+      return;
+    }
     const row = event && document.getElementById(`row-${event.event_id}`);
     if (row) row.classList.add("recording-new");
   }
