@@ -109,3 +109,29 @@ def test_the_person_page(page: Any, demo: Any) -> None:
     sign_in(page, demo, "reviewer-lee", "/ui/people/ava")
     page.wait_for_selector("#person-entries tbody tr")
     assert serious_violations(page) == []
+
+
+def test_signing_in_and_opening_a_case_by_keyboard_alone(page: Any, demo: Any) -> None:
+    """Tab reaches the skip link first, which moves focus to the main content; the token is
+    typed and sent with Enter; Tab reaches the case's link and Enter opens it."""
+    page.goto(demo.base + "/ui")
+    page.get_by_label("Token", exact=True).wait_for()
+    assert page.title() == "Sign in · Foresight"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "token":
+            break
+    page.keyboard.type(demo.tokens["sw-jones"])
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="My cases").wait_for()
+    page.get_by_role("link", name="FAM-0042", exact=True).wait_for()
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "FAM-0042":
+            break
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Case FAM-0042").wait_for()

@@ -219,7 +219,10 @@ async function start() {
 }
 
 async function route() {
-  if (!sessionStorage.getItem(TOKEN_KEY)) return show("login");
+  if (!sessionStorage.getItem(TOKEN_KEY)) {
+    document.title = "Sign in · Foresight";
+    return show("login");
+  }
   try {
     state.me = await api("/me");
   } catch (error) {
@@ -254,9 +257,12 @@ async function openHome() {
   note.hidden = allocated;
   if (role === "reviewer") {
     $("home-title").textContent = "Cases to review";
+    document.title = "Cases to review · Foresight";
+    $("find-hint").textContent = "A case id, or a child's name as any agency knows them";
     note.textContent = "Reviewers are not allocated cases. Find the case you are reviewing by its id or a child's name, then open it to see the whole record as known at any time.";
   } else if (role === "auditor") {
     $("home-title").textContent = "Audit";
+    document.title = "Audit · Foresight";
     note.replaceChildren(
       "Auditors read who recorded and who read what, rather than cases: the recording audit at ",
       el("a", { class: "govuk-link", href: "/docs#/audit" }, "/audit/recording"),
