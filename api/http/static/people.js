@@ -514,9 +514,9 @@ export function setUpPeople({ caseId, me, token, refresh }) {
     const person = select("people-relate-person", []);
     const other = select("people-relate-other", []);
     parts.fields.append(
-      el("p", { class: "govuk-body", id: "people-relate-reading" }, "Read it as: the person is the relationship of the other person, for example Sam is the mother of Ava."),
       group("people-relate-person", "Person", person),
-      group("people-relate-relationship", "Relationship", select("people-relate-relationship", [["", "Choose a relationship"], ...RELATIONSHIPS.map((r) => [r, r])])),
+      group("people-relate-relationship", "Relationship", select("people-relate-relationship", [["", "Choose a relationship"], ...RELATIONSHIPS.map((r) => [r, r])]),
+        "The person is this to the other person: for example, Sam is the mother of Ava"),
       group("people-relate-other", "Other person", other));
     refillers.push(() => {
       for (const list of [person, other]) {
