@@ -276,7 +276,10 @@ class Importing {
           this.showReport();
         }
         button.disabled = false;
-        return this.showError(this.problemInWords(answer.status, answer.body), { besideTheFile: false });
+        const message = answer.body?.report
+          ? "Nothing was written: rows are refused now that were not when the file was checked. The report shows them."
+          : this.problemInWords(answer.status, answer.body);
+        return this.showError(message, { besideTheFile: false });
       }
       this.done(answer.body);
       await this.refresh();
