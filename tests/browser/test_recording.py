@@ -490,3 +490,40 @@ def test_a_name_holding_markup_is_shown_as_text(page, demo):
         "<img src=x id=injected> (adult)"
     ).wait_for()
     assert page.locator("#injected").count() == 0
+
+
+def tab_to(page, label: str, limit: int = 30) -> None:
+    """Press Tab until the focused control is the one labelled `label` (keyboard only)."""
+    for _ in range(limit):
+        focused = page.evaluate(
+            "(() => { const e = document.activeElement;"
+            " const label = e.labels && e.labels[0];"
+            " return (label ? label.textContent : e.textContent) || ''; })()"
+        )
+        if focused.strip() == label:
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {label!r}")
+
+
+def test_a_contact_is_recorded_with_the_keyboard_alone(page, demo):
+    open_case(page, demo)
+    before = stored(demo)
+    page.locator("#recording").get_by_role("button", name="Record a contact").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("form", name="Record a contact").wait_for()
+    page.keyboard.press("ArrowDown")  # from Referral to Concern, as radios move
+    tab_to(page, "When")
+    page.keyboard.type("22 March 2024 9:30")
+    tab_to(page, "Leo (child)")
+    page.keyboard.press("Space")
+    tab_to(page, "Summary")
+    page.keyboard.type("Typed without a mouse")
+    tab_to(page, "Save")
+    page.keyboard.press("Enter")
+    saved(page, "Concern recorded")
+    (event,) = new_since(demo, before)
+    assert event["data"] == {"contact_kind": "concern"}
+    assert event["subjects"] == ["leo"]
+    assert event["occurred_at"] == "2024-03-22T09:30:00+00:00"
+    assert event["summary"] == "Typed without a mouse"
