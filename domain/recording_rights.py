@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from domain.errors import NotPermitted
 from events.envelope import EventEnvelope
@@ -24,9 +25,17 @@ MANAGER_ONLY_TYPES = frozenset({"oversight_recorded", "worker_allocated", "worke
 # An entry is corrected or retracted only by the agency that recorded it.
 AMENDING_OWN_TYPES = frozenset({"entry_corrected", "entry_retracted"})
 
-# The agency that recorded an entry of a case, or None if the case has no such entry:
-# (case_id, event_id) -> agency.
-EntryAgency = Callable[[str, str], str | None]
+
+class EntryOwner(NamedTuple):
+    """Whose an entry of a case is: the agency that recorded it, and its type."""
+
+    agency: str
+    type: str
+
+
+# Whose an entry of a case is, or None if the case has no such entry:
+# (case_id, event_id) -> EntryOwner.
+EntryAgency = Callable[[str, str], EntryOwner | None]
 
 
 @dataclass(frozen=True)
@@ -60,8 +69,9 @@ def check_may_record(
 ) -> None:
     """Whether this recorder may record this event; raises NotPermitted (a 403) if not.
 
-    `entry_agency` is asked only for a correction or retraction, about its target. A target
-    the case does not hold is left to the case's own invariants (an unknown reference).
+    `entry_agency` is asked only for a correction or retraction, about its target: whose it
+    is, and whether it is a manager's type. A target the case does not hold is left to the
+    case's own invariants (an unknown reference).
     """
     check_may_append(recorder)
     if envelope.agency != recorder.agency:
@@ -83,12 +93,22 @@ def check_may_record(
             f"{envelope.type} needs the manager role",
         )
     if envelope.type in AMENDING_OWN_TYPES:
-        target_agency = entry_agency(envelope.case_id, str(envelope.data["target_event_id"]))
-        if target_agency is not None and target_agency != recorder.agency:
+        target = entry_agency(envelope.case_id, str(envelope.data["target_event_id"]))
+        if target is None:
+            return
+        if target.agency != recorder.agency:
             raise NotPermitted(
-                f"Only {target_agency} may correct or retract its own entries",
+                f"Only {target.agency} may correct or retract its own entries",
                 field_path("data", "target_event_id"),
-                f"is an entry of {target_agency}",
+                f"is an entry of {target.agency}",
+            )
+        # Else a practitioner could undo an allocation, or reword a manager's oversight, by
+        # amending it.
+        if target.type in MANAGER_ONLY_TYPES and recorder.role not in MANAGING_ROLES:
+            raise NotPermitted(
+                f"Only a manager may correct or retract a {target.type} entry",
+                field_path("data", "target_event_id"),
+                f"is a {target.type} entry, a manager's",
             )
 
 
@@ -102,9 +122,11 @@ def check_batch_may_be_recorded(
     """`check_may_record` for each event of a batch, before any is written. An amendment may
     target an entry of the same batch, whose agency the batch itself says. A refusal names
     the event by its index when the batch is `numbered` (a list, not one lone event)."""
-    in_this_batch = {str(envelope.event_id): envelope.agency for envelope in envelopes}
+    in_this_batch = {
+        str(envelope.event_id): EntryOwner(envelope.agency, envelope.type) for envelope in envelopes
+    }
 
-    def entry_agency(case_id: str, event_id: str) -> str | None:
+    def entry_agency(case_id: str, event_id: str) -> EntryOwner | None:
         return in_this_batch.get(event_id) or stored_entry_agency(case_id, event_id)
 
     for index, envelope in enumerate(envelopes):

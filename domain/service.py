@@ -24,6 +24,7 @@ from pydantic_core import from_json
 from domain.case import Case, case_uuid, content_digest
 from domain.errors import CaseNotFound, DomainError, EventIdConflict, VersionConflict
 from domain.ports import EventIndex, Located
+from domain.recording_rights import EntryOwner
 from events.envelope import EventEnvelope, FieldError, InvalidEventError
 from events.fieldpaths import field_path
 from events.recorded import AppendOutcome, RecordedEvent
@@ -315,13 +316,14 @@ class CaseService(Application[UUID]):
     def case_exists(self, case_id: str) -> bool:
         return bool(self.index.case_positions(case_id))
 
-    def entry_agency(self, case_id: str, event_id: str) -> str | None:
-        """The agency that recorded an entry of a case, or None if the case holds no such
-        entry (who may amend it: domain/recording_rights.py)."""
+    def entry_agency(self, case_id: str, event_id: str) -> EntryOwner | None:
+        """The agency that recorded an entry of a case, and its type, or None if the case
+        holds no such entry (who may amend it: domain/recording_rights.py)."""
         located = self.index.locate([event_id]).get(event_id)
         if located is None or located.case_id != case_id:
             return None
-        return self._read_back([(case_id, event_id)])[0].agency
+        stored = self._read_back([(case_id, event_id)])[0]
+        return EntryOwner(stored.agency, stored.type)
 
     def case_events(self, case_id: str, *, after_version: int | None = None) -> list[RecordedEvent]:
         """Every stored event of a case in recording order (raises CaseNotFound if none)."""

@@ -171,6 +171,27 @@ def test_an_old_record_imported_after_my_last_look_is_new(api: Api, team: Team) 
     assert (item["new_since_last_look"], item["last_entry_on"]) == (1, "2024-03-02")
 
 
+def test_allocation_is_a_managers_to_record_and_to_undo(api: Api, team: Team) -> None:
+    """A practitioner neither allocates nor, by retracting the allocation, unallocates."""
+    case_id = new_case()
+    with api.writes_nothing(case_id):
+        refused = assert_problem(api.post(team.worker, case_id, allocation(team.worker)), 403)
+    assert refused["errors"][0]["field"] == "type"
+    response = api.post(team.manager, case_id, allocation(team.worker))
+    assert response.status_code == 201, response.text
+    retraction = {
+        "type": "entry_retracted",
+        "occurred_at": "2024-03-03",
+        "data": {"target_event_id": response.json()["event_id"], "reason": "Not mine"},
+    }
+    with api.writes_nothing(case_id):
+        refused = assert_problem(api.post(team.worker, case_id, retraction), 403)
+    assert refused["errors"][0]["field"] == "data.target_event_id"
+    assert [item["case_id"] for item in my_cases(api, team.worker)] == [case_id]
+    record(api, team.manager, case_id, retraction)
+    assert my_cases(api, team.worker) == []
+
+
 def test_my_cases_come_newest_activity_first(api: Api, team: Team) -> None:
     first, second = new_case(), new_case()
     record(api, team.manager, first, allocation(team.worker))

@@ -12,7 +12,9 @@ from domain.recording_rights import (
     AMENDING_OWN_TYPES,
     MANAGER_ONLY_TYPES,
     EntryAgency,
+    EntryOwner,
     Recorder,
+    check_batch_may_be_recorded,
     check_may_append,
     check_may_record,
     command_line_recorder,
@@ -56,15 +58,16 @@ def nobody(case_id: str, event_id: str) -> str | None:
 
 
 class EntriesOf:
-    """Every entry asked about is `agency`'s (None: the case has no such entry)."""
+    """Every entry asked about is `agency`'s, of `entry_type` (None: the case has no such
+    entry)."""
 
-    def __init__(self, agency: str | None):
-        self.agency = agency
+    def __init__(self, agency: str | None, entry_type: str = "note_added"):
+        self.owner = None if agency is None else EntryOwner(agency, entry_type)
         self.asked: list[tuple[str, str]] = []
 
-    def __call__(self, case_id: str, event_id: str) -> str | None:
+    def __call__(self, case_id: str, event_id: str) -> EntryOwner | None:
         self.asked.append((case_id, event_id))
-        return self.agency
+        return self.owner
 
 
 def refusal(
@@ -183,6 +186,44 @@ def test_only_the_entrys_own_agency_corrects_or_retracts_it(kind: str) -> None:
         assert str(refused) == "Only social_care may correct or retract its own entries"
         assert entry_agency.asked == [(CASE, TARGET)]
     check_may_record(PRACTITIONER, amendment(kind), EntriesOf("social_care"))
+
+
+@pytest.mark.parametrize("target_type", sorted(MANAGER_ONLY_TYPES))
+@pytest.mark.parametrize("kind", ["entry_corrected", "entry_retracted"])
+def test_only_a_manager_corrects_or_retracts_a_managers_entry(kind: str, target_type: str) -> None:
+    """A practitioner of the same agency does not undo an allocation or reword oversight by
+    amending it; a manager of the agency, or the command line, may."""
+    refused = refusal(PRACTITIONER, amendment(kind), EntriesOf("social_care", target_type))
+    assert [(error.field, error.reason) for error in refused.errors] == [
+        ("data.target_event_id", f"is a {target_type} entry, a manager's")
+    ]
+    assert str(refused) == f"Only a manager may correct or retract a {target_type} entry"
+    check_may_record(MANAGER, amendment(kind, by=MANAGER), EntriesOf("social_care", target_type))
+    check_may_record(
+        command_line_recorder(amendment(kind)),
+        amendment(kind),
+        EntriesOf("social_care", target_type),
+    )
+
+
+def test_a_batch_amending_its_own_allocation_is_a_managers() -> None:
+    """The type of a target in the same batch is the batch's own event's."""
+    allocated = envelope(
+        "worker_allocated", by=MANAGER, event_id=str(uuid4()), data={"worker": "sw-jones"}
+    )
+    retraction = envelope(
+        "entry_retracted", data={"target_event_id": str(allocated.event_id), "reason": "wrong"}
+    )
+    people = {PRACTITIONER.name: PRACTITIONER, MANAGER.name: MANAGER}
+
+    def recorder_of(event: EventEnvelope) -> Recorder:
+        return people[event.recorded_by or ""]
+
+    with pytest.raises(NotPermitted) as refused:
+        check_batch_may_be_recorded([allocated, retraction], recorder_of, nobody, numbered=True)
+    assert [error.field for error in refused.value.errors] == ["[1].data.target_event_id"]
+    manager_retracts = retraction.model_copy(update={"recorded_by": MANAGER.name})
+    check_batch_may_be_recorded([allocated, manager_retracts], recorder_of, nobody, numbered=True)
 
 
 @pytest.mark.parametrize("kind", ["entry_corrected", "entry_retracted"])
