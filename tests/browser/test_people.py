@@ -4,9 +4,11 @@ that add people and relationships, in Debian's Chromium against `foresight demo`
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, sign_in
@@ -329,3 +331,28 @@ def test_the_section_and_its_forms_pass_the_accessibility_check(
         assert beyond == []
     finally:
         context.close()
+
+
+def test_a_person_added_elsewhere_is_drawn_when_the_case_is_redrawn(page: Any, demo: Any) -> None:
+    """Someone added outside the section (here straight through the API) joins the genogram's
+    text alternative as soon as the page redraws the case as known now."""
+    sign_in(page, demo, "sw-jones")
+    wait_for_genogram(page)
+    response = httpx.post(
+        f"{demo.base}/cases/FAM-0042/events",
+        json={
+            "event_id": str(uuid.uuid4()),
+            "type": "person_added",
+            "occurred_at": "2024-02-01",
+            "data": {"person_id": "ola", "role": "adult", "name": "Ola", "sex": "F"},
+        },
+        headers={"Authorization": f"Bearer {demo.tokens['sw-jones']}"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    assert "Ola" not in people_named(page)
+    page.get_by_role("button", name="Now").click()  # the case drawn again, as known now
+    page.get_by_role("table", name="People in the case").get_by_role(
+        "rowheader", name="Ola"
+    ).wait_for()
+    assert "Ola" in people_named(page)

@@ -180,7 +180,7 @@ export function setUpPeople({ caseId, me, token, refresh }) {
   const place = document.getElementById("people");
   if (!place) return;
   const canRecord = RECORDING_ROLES.includes(me.role);
-  const state = { people: new Map(), relationships: [], network: null, vis: null };
+  const state = { people: new Map(), relationships: [], network: null, vis: null, drawn: new Set() };
   const ids = { genogram: "people-genogram", table: "people-table", words: "people-relationships-title" };
 
   const status = el("p", { class: "govuk-body people-status", role: "status", "aria-live": "polite" });
@@ -228,6 +228,7 @@ export function setUpPeople({ caseId, me, token, refresh }) {
       return;
     }
     ({ people: state.people, relationships: state.relationships } = peopleFrom(entries));
+    state.drawn = new Set(entries.map((entry) => entry.event_id));
     drawWords();
     drawLegend();
     await drawGenogram();
@@ -545,6 +546,21 @@ export function setUpPeople({ caseId, me, token, refresh }) {
       submit(parts, attempt, build, fieldFor, (envelope) => `Recorded: ${sentence(envelope.data, state.people)}.`);
     });
     return parts;
+  }
+
+  // A person or relationship saved elsewhere on the page (the recording forms, an import)
+  // shows up as a new row of the chronology table when the case is redrawn: then draw again.
+  // Rows of the past (as known at an earlier time) are never new, so replaying reads nothing.
+  const rows = document.querySelector("#entries tbody");
+  if (rows) {
+    let pending = null;
+    new MutationObserver(() => {
+      clearTimeout(pending);
+      pending = setTimeout(() => {
+        const shown = rows.querySelectorAll("tr.type-person_added, tr.type-relationship_recorded");
+        if ([...shown].some((row) => row.dataset.eventId && !state.drawn.has(row.dataset.eventId))) draw();
+      }, 200);
+    }).observe(rows, { childList: true });
   }
 
   draw();
