@@ -78,9 +78,15 @@ class Caseload:
         allocations, in the order recorded, each undone by a later unallocation."""
         agency = agency.lower()
         held: dict[str, bool] = {}
-        states = tables.entry_states
+        states, stored = tables.entry_states, tables.events
+        # Only the agency's own allocations are read (and decrypted), not those shared with it.
+        own_allocations = select(stored.c.position).where(
+            stored.c.agency == agency, stored.c.type.in_(sorted(ALLOCATION_TYPES))
+        )
         for case_id, entry in self._current_entries(
-            _viewer(agency), states.c.type.in_(sorted(ALLOCATION_TYPES))
+            _viewer(agency),
+            states.c.type.in_(sorted(ALLOCATION_TYPES)),
+            states.c.position.in_(own_allocations),
         ):
             if entry.agency == agency and entry.data.get("worker") == worker:
                 held[case_id] = entry.type == "worker_allocated"
