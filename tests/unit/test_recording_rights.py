@@ -53,7 +53,7 @@ def unvalidated(event_type: str, by: Recorder) -> EventEnvelope:
     )
 
 
-def nobody(case_id: str, event_id: str) -> str | None:
+def nobody(case_id: str, event_id: str) -> EntryOwner | None:
     raise AssertionError(f"asked whose entry {event_id} of {case_id} is, unneeded")
 
 
