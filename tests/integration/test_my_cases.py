@@ -320,3 +320,10 @@ def test_the_demos_workers_each_hold_the_demo_case(api: Api) -> None:
         "oversight_recorded",
         demo_id("decision-assess"),
     )
+
+
+def test_a_search_takes_its_text_literally(api: Api, team: Team) -> None:
+    """SQL's wildcards in `q` are characters to find, not patterns matching every case."""
+    record(api, team.manager, new_case(), child("c1", "Ava"))
+    assert search(api, team.worker, "%%") == []
+    assert search(api, team.worker, "__") == []
