@@ -356,3 +356,26 @@ def test_a_person_added_elsewhere_is_drawn_when_the_case_is_redrawn(page: Any, d
         "rowheader", name="Ola"
     ).wait_for()
     assert "Ola" in people_named(page)
+
+
+def test_a_name_another_agency_already_gave_an_id_is_refused_beside_the_name(
+    page: Any, demo: Any
+) -> None:
+    """The person_id is unique among the people the reader's agency knows; one another agency
+    added is refused by the API, and the form says so beside the name, writing nothing."""
+    known = demo.api("pc-1234", "/cases/FAM-0042/chronology", types="person_added")
+    assert isinstance(known, list)
+    assert "leo" not in {entry["data"]["person_id"] for entry in known}
+    before = len(demo.api("sw-jones", "/cases/FAM-0042/events"))
+    sign_in(page, demo, "pc-1234")
+    page.get_by_role("img", name=GENOGRAM).locator("canvas").wait_for()
+    page.get_by_role("button", name="Add a person").click()
+    form = page.get_by_role("form", name="Add a person")
+    form.get_by_label("Name").fill("Leo")
+    form.get_by_role("radio", name="Child").check()
+    form.get_by_role("button", name="Save person").click()
+    beside = page.locator("#people-name-group .govuk-error-message")
+    beside.wait_for()
+    assert "already in the case" in (beside.text_content() or "")
+    assert form.get_by_label("Name").input_value() == "Leo"
+    assert len(demo.api("sw-jones", "/cases/FAM-0042/events")) == before
