@@ -83,7 +83,10 @@ def test_the_genogram_draws_the_demo_people_under_the_policy(watched: Any, demo:
     page, errors = watched
     sign_in(page, demo, "sw-jones")
     wait_for_genogram(page)
-    assert people_named(page) == ["Ava", "Leo", "Sam", "Jay"]
+    known = demo.api("sw-jones", "/cases/FAM-0042/chronology", types="person_added")
+    assert isinstance(known, list)
+    assert people_named(page) == [entry["data"]["name"] for entry in known]
+    assert people_named(page)[:4] == ["Ava", "Leo", "Sam", "Jay"]
     rows = page.get_by_role("table", name="People in the case").locator("tbody tr")
     assert rows.nth(0).locator("td").all_text_contents() == [
         "child",
@@ -123,7 +126,7 @@ def test_a_person_and_a_relationship_added_through_the_forms(page: Any, demo: An
     page.get_by_role("table", name="People in the case").get_by_role(
         "rowheader", name="Kai Morgan"
     ).wait_for()
-    assert people_named(page) == ["Ava", "Leo", "Sam", "Jay", "Kai Morgan"]
+    assert people_named(page)[-1] == "Kai Morgan"
     assert page.get_by_role("status").filter(has_text="Kai Morgan was added").count() == 1
 
     page.get_by_role("button", name="Record a relationship").click()
