@@ -265,6 +265,7 @@ class WhenField extends Field {
   }
 
   check(value) {
+    if (!value.typed && this.spec.required === false) return null;
     return value.error || null;
   }
 
@@ -384,7 +385,9 @@ class PickedField extends Field {
 
   add(entry) {
     if (this.picked.some((e) => e.event_id === entry.event_id)) return;
-    this.picked.push(entry);
+    // A form about one entry (a mark, a correction) takes the latest one chosen.
+    if (this.spec.single) this.picked = [entry];
+    else this.picked.push(entry);
     this.draw();
   }
 
@@ -393,8 +396,11 @@ class PickedField extends Field {
     if (!this.picked.length) this.list.append(el("li", { class: "recording-picked__none" }, "None chosen yet."));
     for (const entry of this.picked) {
       const text = this.describe(entry);
+      // Said beside the pick, before sending: why this entry cannot be used here.
+      const notice = this.spec.notice?.(entry);
       this.list.append(el("li", { class: "recording-picked__item", "data-event-id": entry.event_id },
         el("span", {}, text),
+        notice ? el("p", { class: "recording-picked__notice" }, el("strong", {}, "Note: "), notice) : null,
         el("button", {
           type: "button", class: "govuk-button govuk-button--secondary recording-picked__remove",
           "aria-label": `Remove ${text}`,
@@ -447,6 +453,8 @@ function plainReason(reason, field) {
   const text = String(reason || "");
   if (/at least 1 (character|item)/i.test(text) && field) return field.spec.missing || `Enter ${field.spec.label.toLowerCase()}`;
   if (/more than 24 hours in the future/.test(text)) return "The date cannot be in the future: enter when it happened";
+  const owner = text.match(/is an entry of ([a-z_]+)/);
+  if (owner) return `This entry was recorded by ${agencyName(owner[1])}: only ${agencyName(owner[1])} can correct or retract it`;
   if (/has not been added to case/.test(text)) return "Someone chosen is not part of this case as recorded";
   if (/should match pattern/.test(text)) return `${field ? field.spec.label : "This"} can hold only lower-case letters, digits, dots, hyphens and underscores`;
   if (/at most \d+ characters/.test(text)) return `${field ? field.spec.label : "This"} is too long: ${text.replace(/^String should have /, "it may have ")}`;
@@ -489,7 +497,10 @@ class RecordingForm {
         const options = fieldSpec.options;
         return new SelectField(fieldSpec, key, typeof options === "function" ? options(this.context) : options);
       }
-      case "picked": return new PickedField(fieldSpec, key, this.context.describeEntry);
+      case "picked": {
+        const notice = fieldSpec.notice && ((entry) => fieldSpec.notice(entry, this.context));
+        return new PickedField({ ...fieldSpec, notice }, key, this.context.describeEntry);
+      }
       case "people": {
         const options = this.context.peopleOptions(fieldSpec.children);
         const spec = options.length ? fieldSpec : {
@@ -515,6 +526,14 @@ class RecordingForm {
     return this.fields.find((field) => field instanceof PickedField) || null;
   }
 
+  // An entry chosen on the timeline or table: picked, and (a correction) its fields prefilled.
+  choose(entry) {
+    const picker = this.picker();
+    if (!picker) return;
+    picker.add(entry);
+    this.spec.onPick?.(entry, this);
+  }
+
   refreshPeople() {
     this.fields.forEach((field) => field.refresh?.());
   }
@@ -538,7 +557,7 @@ class RecordingForm {
     for (const extra of this.spec.check?.(values, this) || []) problems.push(extra);
     if (problems.length) return this.showErrors(problems);
     this.attemptId = this.attemptId || newEventId();
-    const envelope = { event_id: this.attemptId, ...this.spec.toEvent(values, this.context) };
+    const envelope = { event_id: this.attemptId, ...this.spec.toEvent(values, this.context, this) };
     this.sending = true;
     this.save.disabled = true;
     this.save.setAttribute("aria-disabled", "true");
@@ -645,6 +664,87 @@ function compact(data) {
 function aboutWords(values, context) {
   const names = (values.about || []).map((id) => context.personName(id));
   return names.length ? `, about ${listInWords(names)}` : "";
+}
+
+// The CIN census reasons for closing a case, in words, the code kept for those who know it.
+const CLOSURE_REASONS = [
+  ["RC1", "Adopted"], ["RC2", "Died"], ["RC3", "Child arrangements order"],
+  ["RC4", "Special guardianship order"], ["RC5", "Transferred to services of another local authority"],
+  ["RC6", "Transferred to adult social care services"],
+  ["RC7", "Services ceased for any other reason, including child no longer in need"],
+  ["RC8", "Case closed after assessment, no further action"],
+  ["RC9", "Case closed after assessment, referred to early help"],
+].map(([code, text]) => [code, `${text} (${code})`]);
+
+// Entries only a manager may amend (the API's rule, said before sending).
+const MANAGERS_ENTRIES = ["oversight_recorded", "worker_allocated", "worker_unallocated"];
+
+function nowValue() {
+  return readWhen(londonNowText()).value;
+}
+
+// An event about another entry (a mark, a correction, a retraction): recorded now, about the
+// entry's people.
+function amending(entry, type, data) {
+  return { type, occurred_at: nowValue(), subjects: entry.subjects || [], data: { target_event_id: entry.event_id, ...data } };
+}
+
+// Why the signed-in person may not correct or retract this entry, in words, or null.
+function notOurs(entry, context) {
+  if (entry.agency !== context.me.agency) {
+    return `This entry was recorded by ${agencyName(entry.agency)}: only ${agencyName(entry.agency)} can correct or retract it.`;
+  }
+  if (MANAGERS_ENTRIES.includes(entry.type) && context.me.role !== "manager") {
+    return "Only a manager can correct or retract an allocation or oversight.";
+  }
+  return null;
+}
+
+function ownEntry(values, form) {
+  const message = values.entry.length ? notOurs(values.entry[0], form.context) : null;
+  return message ? [{ field: form.field("entry"), message }] : [];
+}
+
+// An entry's occurred_at as a person types it: 15/03/2024, or 15/03/2024 10:15 (London time).
+function typedWhen(value) {
+  if (!value) return "";
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return value.split("-").reverse().join("/");
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Europe/London", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  }).formatToParts(new Date(value)).map((p) => [p.type, p.value]));
+  return `${parts.day}/${parts.month}/${parts.year} ${parts.hour}:${parts.minute}`;
+}
+
+// The correction's fields, filled in from the entry chosen; what they held is kept to send
+// only what changed.
+function prefillCorrection(entry, form) {
+  const before = {
+    when: typedWhen(entry.occurred_at), uncertain: Boolean(entry.date_uncertain), summary: entry.summary || "",
+    significance: entry.significance || "", about: [...(entry.subjects || [])].sort(),
+  };
+  form.before = before;
+  const when = form.field("when");
+  when.input.value = before.when;
+  when.unsure.checked = before.uncertain;
+  when.readBack();
+  form.field("summary").input.value = before.summary;
+  form.field("significance").input.value = before.significance;
+  const about = form.field("about");
+  about.inputs.forEach((input) => { input.checked = before.about.includes(input.value); });
+}
+
+function changesOf(values, form) {
+  const before = form.before;
+  if (!before) return {};
+  const changes = {};
+  if (values.when.typed && values.when.value !== readWhen(before.when).value) changes.occurred_at = values.when.value;
+  if (values.when.uncertain !== before.uncertain) changes.date_uncertain = values.when.uncertain;
+  if (values.summary && values.summary !== before.summary) changes.summary = values.summary;
+  if (values.significance && values.significance !== before.significance) changes.significance = values.significance;
+  const about = [...values.about].sort();
+  if (about.join(" ") !== before.about.join(" ")) changes.subjects = about;
+  return changes;
 }
 
 const FORMS = [
@@ -768,6 +868,108 @@ const FORMS = [
     }),
     done: (values) => `Shared with ${agencyName(values.agency)}: ${values.shared.length} ${values.shared.length === 1 ? "entry" : "entries"}, on the basis of ${words(values.basis).toLowerCase()}, ${values.when.words}.`,
   },
+  {
+    key: "significance",
+    opener: "Mark significance",
+    title: "Mark significance",
+    fields: [
+      { name: "entry", kind: "picked", label: "Entry", required: true, single: true, api: ["data.target_event_id"],
+        missing: "Choose the entry to mark, on the timeline or in the chronology table" },
+      { name: "significance", kind: "radios", label: "Significance", required: true, api: ["data.significance"],
+        missing: "Select how significant the entry is",
+        options: [["routine", "Routine", "Part of the everyday record."],
+          ["significant", "Significant", "It matters to the child's story."],
+          ["key", "Key", "A turning point: it belongs in every summary of the case."]] },
+      { name: "reason", kind: "textarea", label: "Reason", api: ["data.reason"], rows: 2 },
+    ],
+    toEvent: (values) => amending(values.entry[0], "marked_significant",
+      compact({ significance: values.significance, reason: values.reason })),
+    done: (values, context) => `Marked ${values.significance}: ${context.describeEntry(values.entry[0])}.`,
+  },
+  {
+    key: "correct",
+    opener: "Correct an entry",
+    title: "Correct an entry",
+    fields: [
+      { name: "entry", kind: "picked", label: "Entry", required: true, single: true, api: ["data.target_event_id"],
+        missing: "Choose the entry to correct, on the timeline or in the chronology table", notice: notOurs },
+      when({ required: false, api: ["data.changes.occurred_at", "data.changes.date_uncertain"],
+        hint: `Filled in from the entry chosen: change it only if it was wrong. For example, ${WHEN_EXAMPLE}.` }),
+      { name: "summary", kind: "textarea", label: "Summary", api: ["data.changes.summary"], rows: 3 },
+      { name: "significance", kind: "select", label: "Significance of this entry", api: ["data.changes.significance"], options: SIGNIFICANCE },
+      about({ api: ["data.changes.subjects"], hint: "The people the entry is about." }),
+      { name: "reason", kind: "textarea", label: "Reason", required: true, api: ["data.reason"], rows: 2,
+        hint: "Why it is corrected: the entry stays in the record as it was.", missing: "Enter why the entry is corrected" },
+    ],
+    onPick: prefillCorrection,
+    check: (values, form) => [...ownEntry(values, form), ...(values.entry.length && !Object.keys(changesOf(values, form)).length
+      ? [{ field: form.field("summary"), message: "Change at least one thing: the when, the summary, the significance or the people" }] : [])],
+    toEvent: (values, context, form) => amending(values.entry[0], "entry_corrected",
+      { changes: changesOf(values, form), reason: values.reason }),
+    done: (values, context) => `Corrected: ${context.describeEntry(values.entry[0])}.`,
+  },
+  {
+    key: "retract",
+    opener: "Retract an entry",
+    title: "Retract an entry",
+    fields: [
+      { name: "entry", kind: "picked", label: "Entry", required: true, single: true, api: ["data.target_event_id"],
+        missing: "Choose the entry to retract, on the timeline or in the chronology table", notice: notOurs },
+      { name: "reason", kind: "textarea", label: "Reason", required: true, api: ["data.reason"], rows: 2,
+        hint: "Why it is withdrawn: it leaves the chronology but stays in the record.", missing: "Enter why the entry is retracted" },
+    ],
+    check: (values, form) => ownEntry(values, form),
+    toEvent: (values) => amending(values.entry[0], "entry_retracted", { reason: values.reason }),
+    done: (values, context) => `Retracted: ${context.describeEntry(values.entry[0])}.`,
+  },
+  {
+    key: "oversight",
+    opener: "Record oversight",
+    title: "Record oversight",
+    roles: ["manager"],
+    fields: [
+      { name: "entry", kind: "picked", label: "Decision", single: true, api: ["data.target_event_id"],
+        hint: "Choose a decision on the timeline or in the chronology table; with none chosen, the oversight is of the case as a whole.",
+        notice: (entry) => (entry.type === "decision_made" ? null : "This is not a decision: oversight is of a decision, or of the case as a whole.") },
+      { name: "view", kind: "radios", label: "View", required: true, api: ["data.view"],
+        missing: "Select your view: agree, disagree or agree with changes",
+        options: [["agree", "Agree"], ["disagree", "Disagree"], ["agree_with_changes", "Agree with changes"]] },
+      { name: "reasons", kind: "textarea", label: "Reasons", required: true, api: ["data.reasons"], rows: 3,
+        missing: "Enter the reasons for your view" },
+      { name: "next", kind: "textarea", label: "Next steps", api: ["data.next_steps"], rows: 2 },
+    ],
+    check: (values, form) => (values.entry.length && values.entry[0].type !== "decision_made"
+      ? [{ field: form.field("entry"), message: "Choose a decision, or remove the entry for oversight of the case as a whole" }] : []),
+    toEvent: (values) => ({
+      type: "oversight_recorded", occurred_at: nowValue(), subjects: values.entry[0]?.subjects || [],
+      data: compact({ target_event_id: values.entry[0]?.event_id, view: values.view, reasons: values.reasons, next_steps: values.next }),
+    }),
+    done: (values) => `Oversight recorded: ${words(values.view).toLowerCase()}, ${values.entry.length ? "on the decision chosen" : "on the case as a whole"}.`,
+  },
+  {
+    key: "close",
+    opener: "Close the case",
+    title: "Close the case",
+    fields: [
+      { name: "code", kind: "select", label: "Reason for closing", required: true, api: ["data.reason_code"],
+        missing: "Select the reason for closing", options: CLOSURE_REASONS },
+      when({ value: londonNowText, hint: `When it was closed. For example, ${WHEN_EXAMPLE}, with a time like 10:15.` }),
+      { name: "summary", kind: "textarea", label: "Summary", api: ["summary"], rows: 2 },
+    ],
+    toEvent: (values) => ({ type: "case_closed", ...common(values), data: { reason_code: values.code } }),
+    done: (values) => `Case closed: ${CLOSURE_REASONS.find(([code]) => code === values.code)[1].toLowerCase()}, ${values.when.words}.`,
+  },
+  {
+    key: "reopen",
+    opener: "Reopen the case",
+    title: "Reopen the case",
+    fields: [
+      { name: "reason", kind: "text", label: "Reason", api: ["data.reason"], hint: "For example, a new referral." },
+      when({ value: londonNowText, hint: `When it was reopened. For example, ${WHEN_EXAMPLE}, with a time like 10:15.` }),
+    ],
+    toEvent: (values) => ({ type: "case_reopened", ...common(values), data: compact({ reason: values.reason }) }),
+    done: (values) => `Case reopened: ${values.when.words}.`,
+  },
 ];
 
 // ---------------------------------------------------------------- the section
@@ -786,7 +988,8 @@ class Recording {
     this.status = el("div", { class: "recording-status" });
     this.slot = el("div", { class: "recording-slot" });
     const buttons = el("div", { class: "govuk-button-group recording-buttons" });
-    for (const spec of FORMS) {
+    // Some forms are a manager's alone (oversight): others do not see their buttons.
+    for (const spec of FORMS.filter((form) => !form.roles || form.roles.includes(me.role))) {
       const opener = el("button", {
         type: "button", class: "govuk-button govuk-button--secondary", "aria-expanded": "false",
         "aria-controls": `rec-${spec.key}`, onclick: () => this.open(spec),
@@ -795,7 +998,7 @@ class Recording {
       buttons.append(opener);
     }
     place.replaceChildren(el("h2", { class: "govuk-heading-m recording-title" }, "Record"), this.status, buttons, this.slot);
-    this.onChosen = (event) => this.current?.picker()?.add(event.detail.entry);
+    this.onChosen = (event) => this.current?.choose(event.detail.entry);
     document.addEventListener("foresight:chosen", this.onChosen);
   }
 

@@ -1,0 +1,266 @@
+"""Recording in the browser, the forms about other entries and about the case: marks of
+significance, corrections, retractions, management oversight, closing and reopening."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from api.samples.demo import demo_id
+from tests.browser.test_recording import (
+    new_since,
+    open_case,
+    open_form,
+    pick_on_the_table,
+    saved,
+    stored,
+)
+from tests.browser.test_recording_accessibility import serious_violations_in_recording
+
+
+def the_only_new(demo: Any, before: list[dict[str, Any]], user: str) -> dict[str, Any]:
+    new = new_since(demo, before, user)
+    assert len(new) == 1, new
+    return new[0]
+
+
+def test_an_entry_is_marked_key(page, demo):
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Mark significance")
+    target = demo_id("ava-voice")
+    pick_on_the_table(page, target)
+    form.get_by_role("group", name="Significance").get_by_label("Key").check()
+    form.get_by_label("Reason (optional)").fill("Ava's first disclosure")
+    form.get_by_role("button", name="Save").click()
+    assert "Marked key" in saved(page, "Marked key")
+    event = the_only_new(demo, before, "sw-jones")
+    assert event["type"] == "marked_significant"
+    assert event["agency"] == "social_care"
+    assert event["recorded_by"] == "sw-jones"
+    assert event["data"] == {
+        "target_event_id": target,
+        "significance": "key",
+        "reason": "Ava's first disclosure",
+    }
+    assert page.evaluate("document.getElementById('rec-significance') === null")
+
+
+def test_a_mark_without_an_entry_is_refused_beside_the_entry(page, demo):
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Mark significance")
+    form.get_by_role("group", name="Significance").get_by_label("Significant").check()
+    form.get_by_role("button", name="Save").click()
+    error = form.locator("#rec-significance-entry-group .govuk-error-message")
+    error.wait_for()
+    assert "Choose the entry to mark" in error.inner_text()
+    assert form.get_by_role("group", name="Significance").get_by_label("Significant").is_checked()
+    assert new_since(demo, before) == []
+
+
+def test_a_correction_sends_only_what_changed(page, demo):
+    """The fields are filled in from the entry; only the summary changed is sent."""
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Correct an entry")
+    target = demo_id("ava-seen")
+    pick_on_the_table(page, target)
+    when = form.get_by_label("When", exact=False).first
+    assert when.input_value() == "24/01/2024 15:30"
+    summary = form.get_by_label("Summary")
+    assert summary.input_value() != ""
+    summary.fill("Ava seen alone at school, in the library")
+    form.get_by_label("Reason", exact=True).fill("The room was wrong")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "Corrected")
+    event = the_only_new(demo, before, "sw-jones")
+    assert event["type"] == "entry_corrected"
+    assert event["agency"] == "social_care"
+    assert event["recorded_by"] == "sw-jones"
+    assert event["data"] == {
+        "target_event_id": target,
+        "changes": {"summary": "Ava seen alone at school, in the library"},
+        "reason": "The room was wrong",
+    }
+    row = page.locator(f"#row-{target}")
+    row.filter(has_text="in the library").wait_for()
+
+
+def test_a_correction_changing_nothing_is_refused(page, demo):
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Correct an entry")
+    pick_on_the_table(page, demo_id("decision-assess"))
+    form.get_by_label("Reason", exact=True).fill("No reason really")
+    form.get_by_role("button", name="Save").click()
+    error = form.locator("#rec-correct-summary-group .govuk-error-message")
+    error.wait_for()
+    assert "Change at least one thing" in error.inner_text()
+    assert new_since(demo, before) == []
+
+
+def test_an_entry_of_another_agency_is_named_before_sending_and_not_retracted(page, demo):
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Retract an entry")
+    pick_on_the_table(page, demo_id("hv-visit"))
+    notice = form.locator(".recording-picked__notice")
+    notice.wait_for()
+    assert "recorded by Health: only Health can correct or retract it" in notice.inner_text()
+    form.get_by_label("Reason", exact=True).fill("Not ours to withdraw")
+    form.get_by_role("button", name="Save").click()
+    error = form.locator("#rec-retract-entry-group .govuk-error-message")
+    error.wait_for()
+    assert "only Health can correct or retract it" in error.inner_text()
+    assert form.get_by_label("Reason", exact=True).input_value() == "Not ours to withdraw"
+    assert new_since(demo, before) == []
+
+
+def test_the_api_refusal_of_another_agencys_entry_is_said_too(page, demo):
+    """Were the page's own check passed by, the API's 403 is shown, and nothing written."""
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Retract an entry")
+    pick_on_the_table(page, demo_id("hv-visit"))
+    # The page's own check of the agency, taken away: the API must refuse alone.
+    page.evaluate("document.querySelector('#recording').recording.me.agency = 'health'")
+    form.get_by_label("Reason", exact=True).fill("Not ours to withdraw")
+    form.get_by_role("button", name="Save").click()
+    error = form.locator("#rec-retract-entry-group .govuk-error-message")
+    error.wait_for()
+    assert "recorded by Health: only Health can correct or retract it" in error.inner_text()
+    assert new_since(demo, before) == []
+
+
+def test_one_of_my_agencys_entries_is_retracted_and_leaves_the_table(page, demo):
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Retract an entry")
+    target = demo_id("da-referral")
+    pick_on_the_table(page, target)
+    assert form.locator(".recording-picked__notice").count() == 0
+    form.get_by_label("Reason", exact=True).fill("Recorded on the wrong family")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "Retracted")
+    event = the_only_new(demo, before, "sw-jones")
+    assert event["type"] == "entry_retracted"
+    assert event["agency"] == "social_care"
+    assert event["data"] == {"target_event_id": target, "reason": "Recorded on the wrong family"}
+    page.locator(f"#row-{target}").wait_for(state="detached")
+
+
+def test_practitioners_do_not_see_record_oversight(page, demo):
+    open_case(page, demo)
+    recording = page.locator("#recording")
+    assert recording.get_by_role("button", name="Mark significance").count() == 1
+    assert recording.get_by_role("button", name="Record oversight").count() == 0
+
+
+def test_a_manager_records_oversight_of_a_decision(page, demo):
+    open_case(page, demo, "tm-hughes")
+    before = stored(demo, "tm-hughes")
+    form = open_form(page, "Record oversight")
+    target = demo_id("decision-s47")
+    pick_on_the_table(page, target)
+    form.get_by_role("group", name="View").get_by_label("Agree with changes").check()
+    form.get_by_label("Reasons").fill("Right threshold; visit sooner")
+    form.get_by_label("Next steps (optional)").fill("Visit within 24 hours")
+    form.get_by_role("button", name="Save").click()
+    assert "agree with changes, on the decision chosen" in saved(page, "Oversight recorded")
+    event = the_only_new(demo, before, "tm-hughes")
+    assert event["type"] == "oversight_recorded"
+    assert event["agency"] == "social_care"
+    assert event["recorded_by"] == "tm-hughes"
+    assert event["data"] == {
+        "target_event_id": target,
+        "view": "agree_with_changes",
+        "reasons": "Right threshold; visit sooner",
+        "next_steps": "Visit within 24 hours",
+    }
+    page.wait_for_selector(f"#row-{event['event_id']}")
+
+
+def test_oversight_without_a_view_is_refused_beside_view(page, demo):
+    open_case(page, demo, "tm-hughes")
+    before = stored(demo, "tm-hughes")
+    form = open_form(page, "Record oversight")
+    form.get_by_label("Reasons").fill("The case as a whole is drifting")
+    form.get_by_role("button", name="Save").click()
+    error = form.locator("#rec-oversight-view-group .govuk-error-message")
+    error.wait_for()
+    assert "Select your view" in error.inner_text()
+    assert new_since(demo, before, "tm-hughes") == []
+    form.get_by_role("group", name="View").get_by_label("Disagree").check()
+    form.get_by_role("button", name="Save").click()
+    assert "on the case as a whole" in saved(page, "Oversight recorded")
+    event = the_only_new(demo, before, "tm-hughes")
+    assert event["data"] == {"view": "disagree", "reasons": "The case as a whole is drifting"}
+
+
+def test_oversight_of_what_is_not_a_decision_is_refused_beside_the_pick(page, demo):
+    open_case(page, demo, "tm-hughes")
+    before = stored(demo, "tm-hughes")
+    form = open_form(page, "Record oversight")
+    pick_on_the_table(page, demo_id("ava-voice"))
+    assert "not a decision" in form.locator(".recording-picked__notice").inner_text()
+    form.get_by_role("group", name="View").get_by_label("Agree", exact=True).check()
+    form.get_by_label("Reasons").fill("Fine")
+    form.get_by_role("button", name="Save").click()
+    form.locator("#rec-oversight-entry-group .govuk-error-message").wait_for()
+    assert new_since(demo, before, "tm-hughes") == []
+
+
+def test_the_case_is_closed_and_reopened(page, demo):
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Close the case")
+    form.get_by_role("button", name="Save").click()
+    error = form.locator("#rec-close-code-group .govuk-error-message")
+    error.wait_for()
+    assert "Select the reason for closing" in error.inner_text()
+    assert new_since(demo, before) == []
+    reasons = form.get_by_label("Reason for closing")
+    assert "Case closed after assessment, referred to early help (RC9)" in reasons.inner_text()
+    reasons.select_option("RC8")
+    form.get_by_role("button", name="Save").click()
+    assert "no further action" in saved(page, "Case closed")
+    closed = the_only_new(demo, before, "sw-jones")
+    assert closed["type"] == "case_closed"
+    assert closed["agency"] == "social_care"
+    assert closed["data"] == {"reason_code": "RC8"}
+    page.wait_for_selector(f"#row-{closed['event_id']}")
+
+    before = stored(demo)
+    form = open_form(page, "Reopen the case")
+    form.get_by_label("Reason (optional)").fill("A new referral from the school")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "Case reopened")
+    reopened = the_only_new(demo, before, "sw-jones")
+    assert reopened["type"] == "case_reopened"
+    assert reopened["data"] == {"reason": "A new referral from the school"}
+
+
+@pytest.mark.parametrize(
+    ("user", "form", "pick"),
+    [
+        ("sw-jones", "Mark significance", "ava-voice"),
+        ("sw-jones", "Correct an entry", "hv-visit"),
+        ("sw-jones", "Retract an entry", "hv-visit"),
+        ("tm-hughes", "Record oversight", "ava-voice"),
+        ("sw-jones", "Close the case", None),
+        ("sw-jones", "Reopen the case", None),
+    ],
+)
+def test_each_new_form_passes_axe_with_its_errors_showing(page, demo, user, form, pick):
+    open_case(page, demo, user)
+    opened = open_form(page, form)
+    if pick:
+        pick_on_the_table(page, demo_id(pick))
+    if form == "Reopen the case":
+        # Nothing is required there: a date that does not exist brings the errors out.
+        opened.get_by_label("When", exact=True).fill("31/02/2024")
+    opened.get_by_role("button", name="Save").click()
+    opened.locator(".govuk-error-summary").wait_for()
+    assert serious_violations_in_recording(page) == []
