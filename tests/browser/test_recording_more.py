@@ -86,6 +86,10 @@ def test_a_correction_sends_only_what_changed(page, demo):
     }
     row = page.locator(f"#row-{target}")
     row.filter(has_text="in the library").wait_for()
+    panel = page.locator("#panel-body")
+    panel.locator(".now").filter(has_text="in the library").wait_for()
+    assert panel.locator(".was").count() >= 1, "the history stays in the panel"
+    assert page.evaluate("document.activeElement.closest('#recording') !== null")
 
 
 def test_a_correction_changing_nothing_is_refused(page, demo):

@@ -676,6 +676,9 @@ const CLOSURE_REASONS = [
   ["RC9", "Case closed after assessment, referred to early help"],
 ].map(([code, text]) => [code, `${text} (${code})`]);
 
+// After these are saved, their target is shown again in the panel, as it now stands.
+const SHOWN_AGAIN = ["entry_corrected", "marked_significant"];
+
 // Entries only a manager may amend (the API's rule, said before sending).
 const MANAGERS_ENTRIES = ["oversight_recorded", "worker_allocated", "worker_unallocated"];
 
@@ -1118,6 +1121,14 @@ class Recording {
     }
     const row = event && document.getElementById(`row-${event.event_id}`);
     if (row) row.classList.add("recording-new");
+    // A corrected or marked entry is chosen again, so the panel shows it as it now stands,
+    // with its history (was … / now …), rather than as it was before the save.
+    const target = SHOWN_AGAIN.includes(event?.type) && document.getElementById(`row-${event.data?.target_event_id}`);
+    const choose = target && target.querySelector("button");
+    if (choose) {
+      choose.click();
+      banner.focus();
+    }
   }
 }
 
