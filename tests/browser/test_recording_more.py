@@ -268,3 +268,161 @@ def test_each_new_form_passes_axe_with_its_errors_showing(page, demo, user, form
     opened.get_by_role("button", name="Save").click()
     opened.locator(".govuk-error-summary").wait_for()
     assert serious_violations_in_recording(page) == []
+
+
+def test_a_plan_is_started_reviewed_and_ended(page, demo):
+    """The plan id is made for the person; a started plan is then offered to review and end."""
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Start a plan")
+    form.get_by_role("group", name="Kind of plan").get_by_label("Child in need plan").check()
+    form.get_by_label("When", exact=True).fill("01/03/2024")
+    form.get_by_role("group", name="About").get_by_label("Leo (child)").check()
+    form.get_by_label("Goals (optional)").fill("Leo gains weight\n\nNursery five days a week")
+    form.get_by_label("Review due (optional)").fill("1 June 2024")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "Child in need plan started")
+    started = the_only_new(demo, before, "sw-jones")
+    assert started["type"] == "plan_started"
+    assert started["agency"] == "social_care"
+    assert started["subjects"] == ["leo"]
+    plan_id = started["data"]["plan_id"]
+    assert plan_id.startswith("child-in-need-2024-03-01-")
+    assert started["data"] == {
+        "plan_id": plan_id,
+        "kind": "child_in_need",
+        "goals": ["Leo gains weight", "Nursery five days a week"],
+        "review_due": "2024-06-01",
+    }
+    page.wait_for_selector(f"#row-{started['event_id']}")
+
+    before = stored(demo)
+    form = open_form(page, "Review a plan")
+    form.get_by_role("button", name="Save").click()
+    error = form.locator("#rec-plan-review-plan-group .govuk-error-message")
+    error.wait_for()
+    assert "Select the plan reviewed" in error.inner_text()
+    assert new_since(demo, before) == []
+    form.get_by_label("Plan", exact=True).select_option(plan_id)
+    form.get_by_label("When", exact=True).fill("01/04/2024")
+    form.get_by_label("Progress (optional)").fill("Weight steady")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "reviewed")
+    reviewed = the_only_new(demo, before, "sw-jones")
+    assert reviewed["type"] == "plan_reviewed"
+    assert reviewed["data"] == {"plan_id": plan_id, "progress": "Weight steady"}
+
+    before = stored(demo)
+    form = open_form(page, "End a plan")
+    form.get_by_label("Plan", exact=True).select_option(plan_id)
+    form.get_by_label("When", exact=True).fill("02/04/2024")
+    form.get_by_label("Reason (optional)").fill("Goals met")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "ended")
+    ended = the_only_new(demo, before, "sw-jones")
+    assert ended["type"] == "plan_ended"
+    assert ended["data"] == {"plan_id": plan_id, "reason": "Goals met"}
+    form = open_form(page, "Review a plan")
+    offered = (
+        form.get_by_label("Plan", exact=True)
+        .locator("option")
+        .evaluate_all("options => options.map(o => o.value)")
+    )
+    assert plan_id not in offered, "an ended plan is no longer offered"
+
+
+def test_an_assessment_is_started_and_completed(page, demo):
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Start an assessment")
+    form.get_by_role("group", name="Kind of assessment").get_by_label("Single assessment").check()
+    form.get_by_label("When", exact=True).fill("05/03/2024")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "Single assessment started")
+    started = the_only_new(demo, before, "sw-jones")
+    assert started["type"] == "assessment_started"
+    assessment_id = started["data"]["assessment_id"]
+    assert started["data"] == {"assessment_id": assessment_id, "kind": "single"}
+
+    before = stored(demo)
+    form = open_form(page, "Complete an assessment")
+    form.get_by_label("Assessment", exact=True).select_option(assessment_id)
+    form.get_by_label("When", exact=True).fill("20/03/2024")
+    form.get_by_label("Outcome (optional)").fill("Child in need plan")
+    form.get_by_label("Analysis (optional)").fill("Needs met with support")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "completed")
+    completed = the_only_new(demo, before, "sw-jones")
+    assert completed["type"] == "assessment_completed"
+    assert completed["agency"] == "social_care"
+    assert completed["data"] == {
+        "assessment_id": assessment_id,
+        "outcome": "Child in need plan",
+        "analysis": "Needs met with support",
+    }
+    page.wait_for_selector(f"#row-{completed['event_id']}")
+
+
+def test_a_strategy_discussion_is_recorded(page, demo):
+    open_case(page, demo, "pc-1234")
+    before = stored(demo, "pc-1234")
+    form = open_form(page, "Record a strategy discussion")
+    form.get_by_label("When", exact=True).fill("06/03/2024 11:00")
+    agencies = form.get_by_role("group", name="Agencies taking part")
+    agencies.get_by_label("Police").check()
+    agencies.get_by_label("Children's social care").check()
+    form.get_by_label("Outcome (optional)").select_option("section_47")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "Strategy discussion recorded")
+    event = the_only_new(demo, before, "pc-1234")
+    assert event["type"] == "strategy_discussion_held"
+    assert event["agency"] == "police"
+    assert event["recorded_by"] == "pc-1234"
+    assert event["occurred_at"] == "2024-03-06T11:00:00+00:00"
+    assert event["data"] == {"agencies": ["police", "social_care"], "outcome": "section_47"}
+    page.wait_for_selector(f"#row-{event['event_id']}")
+
+
+def test_a_conference_without_its_kind_is_refused_then_recorded(page, demo):
+    open_case(page, demo)
+    before = stored(demo)
+    form = open_form(page, "Record a conference")
+    form.get_by_label("When", exact=True).fill("07/03/2024 10:00")
+    form.get_by_label("Outcome (optional)").select_option("child_protection_plan")
+    form.get_by_role("button", name="Save").click()
+    error = form.locator("#rec-conference-kind-group .govuk-error-message")
+    error.wait_for()
+    assert "initial or a review" in error.inner_text()
+    assert new_since(demo, before) == []
+    form.get_by_role("group", name="Conference").get_by_label(
+        "Review child protection conference"
+    ).check()
+    form.get_by_label("Category of abuse (optional)").select_option("EMO")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "Review conference recorded")
+    event = the_only_new(demo, before, "sw-jones")
+    assert event["type"] == "conference_held"
+    assert event["data"]["kind"] == "review"
+    assert event["data"]["outcome"] == "child_protection_plan"
+    assert event["data"]["category"] in ("EMO", "emotional")
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "Start a plan",
+        "Review a plan",
+        "End a plan",
+        "Start an assessment",
+        "Complete an assessment",
+        "Record a strategy discussion",
+        "Record a conference",
+    ],
+)
+def test_each_plan_and_assessment_form_passes_axe_with_its_errors_showing(page, demo, form):
+    open_case(page, demo)
+    opened = open_form(page, form)
+    opened.get_by_label("When", exact=True).fill("31/02/2024")
+    opened.get_by_role("button", name="Save").click()
+    opened.locator(".govuk-error-summary").wait_for()
+    assert serious_violations_in_recording(page) == []

@@ -249,7 +249,8 @@ class WhenField extends Field {
     this.unsure = el("input", { class: "govuk-checkboxes__input", id: `${this.id}-unsure`, name: `${spec.name}-unsure`, type: "checkbox" });
     this.group.append(
       el("label", { class: "govuk-label govuk-label--s", for: this.id }, this.label()), hint, this.input, this.readback,
-      el("div", { class: "govuk-checkboxes govuk-checkboxes--small recording-unsure" },
+      // A date due is set, not remembered: it has no "not sure".
+      spec.due ? null : el("div", { class: "govuk-checkboxes govuk-checkboxes--small recording-unsure" },
         el("div", { class: "govuk-checkboxes__item" }, this.unsure,
           el("label", { class: "govuk-label govuk-checkboxes__label", for: this.unsure.id }, "Not sure of the date"))));
     this.readBack();
@@ -343,13 +344,20 @@ class SelectField extends Field {
     super(spec, formKey);
     this.errorClass = "govuk-select--error";
     this.input = el("select", { class: "govuk-select", id: this.id, name: spec.name });
-    this.input.append(el("option", { value: "" }, spec.required ? "Choose" : "Not said"));
-    for (const [value, text] of options) this.input.append(el("option", { value }, text));
+    this.setOptions(options);
     const hint = this.hint();
     if (this.describedBy.length) this.input.setAttribute("aria-describedby", this.describedBy.join(" "));
     // append() would write a missing hint as the text "null": leave it out.
     this.group.append(...[el("label", { class: "govuk-label govuk-label--s", for: this.id }, this.label()), hint, this.input]
       .filter(Boolean));
+  }
+
+  // Drawn again keeping what was chosen, while it is still offered.
+  setOptions(options) {
+    const chosen = this.input.value;
+    this.input.replaceChildren(el("option", { value: "" }, this.spec.required ? "Choose" : "Not said"));
+    for (const [value, text] of options) this.input.append(el("option", { value }, text));
+    if (options.some(([value]) => value === chosen)) this.input.value = chosen;
   }
 
   read() {
@@ -495,7 +503,10 @@ class RecordingForm {
       case "text": case "textarea": return new TextField(fieldSpec, key);
       case "select": {
         const options = fieldSpec.options;
-        return new SelectField(fieldSpec, key, typeof options === "function" ? options(this.context) : options);
+        const field = new SelectField(fieldSpec, key, typeof options === "function" ? options(this.context) : options);
+        // Plans and assessments still open change as the case goes on: asked again on opening.
+        if (fieldSpec.fromCase) field.refresh = () => field.setOptions(options(this.context));
+        return field;
       }
       case "picked": {
         const notice = fieldSpec.notice && ((entry) => fieldSpec.notice(entry, this.context));
@@ -568,7 +579,7 @@ class RecordingForm {
         this.attemptId = null;
         this.clearErrors();
         this.fields.forEach((field) => field.reset());
-        await this.context.saved(this, this.spec.done(values, this.context), outcome.event);
+        await this.context.saved(this, this.spec.done(values, this.context, outcome.event), outcome.event);
         return;
       }
       this.showErrors(this.problemsFrom(outcome));
@@ -748,6 +759,52 @@ function changesOf(values, form) {
   const about = [...values.about].sort();
   if (about.join(" ") !== before.about.join(" ")) changes.subjects = about;
   return changes;
+}
+
+// Plans and assessments: the ones started and not yet ended are offered to review, end or
+// complete; an id for a new one is made for the person recording it.
+const PLAN_TYPES = ["plan_started", "plan_reviewed", "plan_ended"];
+const ASSESSMENT_TYPES = ["assessment_started", "assessment_completed"];
+const PLAN_KINDS = [["early_help", "Early help plan"], ["child_in_need", "Child in need plan"],
+  ["child_protection", "Child protection plan"], ["looked_after", "Looked after (care) plan"]];
+const ASSESSMENT_KINDS = [["single", "Single assessment"], ["section_47", "Section 47 enquiries"],
+  ["early_help", "Early help assessment"], ["other", "Other assessment"]];
+const ABUSE_CATEGORIES = [["NEG", "Neglect"], ["PHY", "Physical abuse"], ["SAB", "Sexual abuse"],
+  ["EMO", "Emotional abuse"], ["MUL", "Multiple categories"]];
+
+function kindWords(kinds, kind) {
+  return (kinds.find(([value]) => value === kind) || [kind, words(kind || "plan")])[1];
+}
+
+// [[id, words]] of the plans (or assessments) started and not ended (or completed).
+function stillOpen(entries, types, idKey) {
+  const open = new Map();
+  for (const entry of entries) {
+    const id = entry.data?.[idKey];
+    if (!id) continue;
+    if (entry.type === types[0]) {
+      const kinds = idKey === "plan_id" ? PLAN_KINDS : ASSESSMENT_KINDS;
+      open.set(id, `${kindWords(kinds, entry.data.kind)}, started ${readableDate(entry.occurred_at)} (${id})`);
+    } else if (entry.type === types[types.length - 1]) {
+      open.delete(id);
+    }
+  }
+  return [...open];
+}
+
+// A new plan's or assessment's id: its kind and day, and a few characters of this attempt's
+// event id so that two started the same day differ and a resend keeps the same id.
+function madeId(kind, values, form) {
+  return `${String(kind || "other").replaceAll("_", "-")}-${values.when.value.slice(0, 10)}-${form.attemptId.slice(0, 4)}`;
+}
+
+function due(name, label, api) {
+  return { name, kind: "when", label, required: false, due: true, api: [api],
+    hint: `For example, ${WHEN_EXAMPLE}.` };
+}
+
+function lines(text) {
+  return String(text || "").split("\n").map((line) => line.trim()).filter(Boolean);
 }
 
 const FORMS = [
@@ -973,6 +1030,133 @@ const FORMS = [
     toEvent: (values) => ({ type: "case_reopened", ...common(values), data: compact({ reason: values.reason }) }),
     done: (values) => `Case reopened: ${values.when.words}.`,
   },
+  {
+    key: "plan-start",
+    opener: "Start a plan",
+    title: "Start a plan",
+    fields: [
+      { name: "kind", kind: "radios", label: "Kind of plan", required: true, api: ["data.kind"],
+        missing: "Select the kind of plan", options: PLAN_KINDS },
+      when({ hint: `When the plan started. For example, ${WHEN_EXAMPLE}.` }),
+      about({ children: true, hint: "The child or children the plan is for." }),
+      { name: "category", kind: "select", label: "Category of abuse", api: ["data.category"], options: ABUSE_CATEGORIES,
+        hint: "For a child protection plan." },
+      { name: "goals", kind: "textarea", label: "Goals", api: ["data.goals"], rows: 3, hint: "One goal a line." },
+      due("review", "Review due", "data.review_due"),
+    ],
+    toEvent: (values, context, form) => ({
+      type: "plan_started", ...common(values),
+      data: compact({ plan_id: madeId(values.kind, values, form), kind: values.kind, category: values.category,
+        goals: lines(values.goals), review_due: values.review.value }),
+    }),
+    done: (values, context, event) => `${kindWords(PLAN_KINDS, values.kind)} started: ${values.when.words}${event?.data?.plan_id ? `, as plan ${event.data.plan_id}` : ""}.`,
+  },
+  {
+    key: "plan-review",
+    opener: "Review a plan",
+    title: "Review a plan",
+    fields: [
+      { name: "plan", kind: "select", label: "Plan", required: true, api: ["data.plan_id"], fromCase: true,
+        missing: "Select the plan reviewed", options: (context) => context.plans(),
+        hint: "The plans of the case started and not yet ended." },
+      when({ hint: `When it was reviewed. For example, ${WHEN_EXAMPLE}.` }),
+      { name: "progress", kind: "textarea", label: "Progress", api: ["data.progress"], rows: 3 },
+      due("next", "Next review due", "data.next_review_due"),
+    ],
+    toEvent: (values) => ({
+      type: "plan_reviewed", ...common(values),
+      data: compact({ plan_id: values.plan, progress: values.progress, next_review_due: values.next.value }),
+    }),
+    done: (values) => `Plan ${values.plan} reviewed: ${values.when.words}.`,
+  },
+  {
+    key: "plan-end",
+    opener: "End a plan",
+    title: "End a plan",
+    fields: [
+      { name: "plan", kind: "select", label: "Plan", required: true, api: ["data.plan_id"], fromCase: true,
+        missing: "Select the plan that ended", options: (context) => context.plans(),
+        hint: "The plans of the case started and not yet ended." },
+      when({ hint: `When it ended. For example, ${WHEN_EXAMPLE}.` }),
+      { name: "reason", kind: "text", label: "Reason", api: ["data.reason"] },
+    ],
+    toEvent: (values) => ({ type: "plan_ended", ...common(values), data: compact({ plan_id: values.plan, reason: values.reason }) }),
+    done: (values) => `Plan ${values.plan} ended: ${values.when.words}.`,
+  },
+  {
+    key: "assessment-start",
+    opener: "Start an assessment",
+    title: "Start an assessment",
+    fields: [
+      { name: "kind", kind: "radios", label: "Kind of assessment", required: true, api: ["data.kind"],
+        missing: "Select the kind of assessment", options: ASSESSMENT_KINDS },
+      when({ hint: `When it started. For example, ${WHEN_EXAMPLE}.` }),
+      about({ children: true, hint: "The child or children assessed." }),
+    ],
+    toEvent: (values, context, form) => ({
+      type: "assessment_started", ...common(values),
+      data: { assessment_id: madeId(values.kind, values, form), kind: values.kind },
+    }),
+    done: (values, context, event) => `${kindWords(ASSESSMENT_KINDS, values.kind)} started: ${values.when.words}${event?.data?.assessment_id ? `, as ${event.data.assessment_id}` : ""}.`,
+  },
+  {
+    key: "assessment-complete",
+    opener: "Complete an assessment",
+    title: "Complete an assessment",
+    fields: [
+      { name: "assessment", kind: "select", label: "Assessment", required: true, api: ["data.assessment_id"], fromCase: true,
+        missing: "Select the assessment completed", options: (context) => context.assessments(),
+        hint: "The assessments of the case started and not yet completed." },
+      when({ hint: `When it was completed. For example, ${WHEN_EXAMPLE}.` }),
+      { name: "outcome", kind: "text", label: "Outcome", api: ["data.outcome"], hint: "For example, child in need plan." },
+      { name: "analysis", kind: "textarea", label: "Analysis", api: ["data.analysis"], rows: 4 },
+    ],
+    toEvent: (values) => ({
+      type: "assessment_completed", ...common(values),
+      data: compact({ assessment_id: values.assessment, outcome: values.outcome, analysis: values.analysis }),
+    }),
+    done: (values) => `Assessment ${values.assessment} completed: ${values.when.words}.`,
+  },
+  {
+    key: "strategy",
+    opener: "Record a strategy discussion",
+    title: "Record a strategy discussion",
+    fields: [
+      when({ hint: `When it was held. For example, ${WHEN_EXAMPLE}, with a time like 10:15.` }),
+      { name: "agencies", kind: "checkboxes", label: "Agencies taking part", api: ["data.agencies"], options: AGENCIES },
+      { name: "outcome", kind: "select", label: "Outcome", api: ["data.outcome"],
+        options: [["section_47", "Section 47 enquiries"], ["child_in_need", "Child in need assessment"],
+          ["early_help", "Early help"], ["no_further_action", "No further action"]] },
+      about({ hint: "The people it was about." }),
+      { name: "summary", kind: "textarea", label: "Summary", api: ["summary"], rows: 3 },
+    ],
+    toEvent: (values) => ({
+      type: "strategy_discussion_held", ...common(values),
+      data: compact({ agencies: values.agencies, outcome: values.outcome }),
+    }),
+    done: (values) => `Strategy discussion recorded: ${values.when.words}.`,
+  },
+  {
+    key: "conference",
+    opener: "Record a conference",
+    title: "Record a conference",
+    fields: [
+      { name: "kind", kind: "radios", label: "Conference", required: true, api: ["data.kind"],
+        missing: "Select whether it was an initial or a review conference",
+        options: [["initial", "Initial child protection conference"], ["review", "Review child protection conference"]] },
+      when({ hint: `When it was held. For example, ${WHEN_EXAMPLE}, with a time like 10:15.` }),
+      { name: "outcome", kind: "select", label: "Outcome", api: ["data.outcome"],
+        options: [["child_protection_plan", "Child protection plan"], ["no_plan", "No plan"], ["plan_ended", "Plan ended"]] },
+      { name: "category", kind: "select", label: "Category of abuse", api: ["data.category"], options: ABUSE_CATEGORIES },
+      about({ children: true, hint: "The child or children the conference was about." }),
+      { name: "summary", kind: "textarea", label: "Summary", api: ["summary"], rows: 3 },
+    ],
+    toEvent: (values) => ({
+      type: "conference_held", ...common(values),
+      data: compact({ kind: values.kind, outcome: values.outcome, category: values.category }),
+    }),
+    done: (values) => `${values.kind === "initial" ? "Initial" : "Review"} conference recorded: ${values.when.words}.`,
+  },
 ];
 
 // ---------------------------------------------------------------- the section
@@ -985,6 +1169,8 @@ class Recording {
     this.token = token;
     this.refresh = refresh;
     this.people = null;
+    this.plans = [];
+    this.assessments = [];
     this.forms = new Map();
     this.openers = new Map();
     this.current = null;
@@ -1008,11 +1194,16 @@ class Recording {
   async loadPeople() {
     // Asked again each time a form opens: people may have been added to the case since.
     try {
-      const response = await fetch(`/cases/${encodeURIComponent(this.caseId)}/chronology?types=person_added`, {
+      const types = ["person_added", ...PLAN_TYPES, ...ASSESSMENT_TYPES].join(",");
+      const response = await fetch(`/cases/${encodeURIComponent(this.caseId)}/chronology?types=${types}`, {
         headers: { Authorization: `Bearer ${this.token()}` },
       });
       const entries = response.ok ? await response.json() : null;
-      this.people = entries ? entries.map((entry) => entry.data) : this.people || [];
+      this.people = entries ? entries.filter((e) => e.type === "person_added").map((entry) => entry.data) : this.people || [];
+      if (entries) {
+        this.plans = stillOpen(entries, PLAN_TYPES, "plan_id");
+        this.assessments = stillOpen(entries, ASSESSMENT_TYPES, "assessment_id");
+      }
     } catch {
       this.people = this.people || [];
     }
@@ -1063,6 +1254,8 @@ class Recording {
       peopleOptions: (childrenOnly) => this.peopleOptions(childrenOnly),
       personName: (id) => this.personName(id),
       describeEntry: (entry) => this.describeEntry(entry),
+      plans: () => this.plans,
+      assessments: () => this.assessments,
       me: this.me,
     };
   }
