@@ -4,16 +4,13 @@ helpers that act on the page as a person would."""
 from __future__ import annotations
 
 import os
-import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.demo_server import Demo, served_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -36,66 +33,10 @@ if not Path(CHROMIUM).exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Demo:
-    """A running `foresight demo`: its base URL and the demo users' tokens."""
-
-    def __init__(self, base: str, tokens: dict[str, str]):
-        self.base = base
-        self.tokens = tokens
-
-    def api(self, user: str, path: str, **params: str) -> list | dict:
-        response = httpx.get(
-            self.base + path,
-            params=params,
-            headers={"Authorization": f"Bearer {self.tokens[user]}"},
-            timeout=10,
-        )
-        response.raise_for_status()
-        return response.json()
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    directory = tmp_path_factory.mktemp("web")
-    port = free_port()
-    env = {**os.environ, "FORESIGHT_DB_URL": f"sqlite:///{directory / 'f.db'}", "COLUMNS": "200"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "demo", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    tokens: dict[str, str] = {}
-    try:
-        deadline = time.monotonic() + 60
-        assert server.stdout is not None
-        while len(tokens) < 7 and time.monotonic() < deadline:
-            line = server.stdout.readline()
-            match = re.match(r"^\s+(\S+)\s+\S+\s+\S+\s+(fst_\S+)\s*$", line)
-            if match:
-                tokens[match.group(1)] = match.group(2)
-        base = f"http://127.0.0.1:{port}"
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        yield Demo(base, tokens)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    with served_demo(tmp_path_factory.mktemp("web")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
