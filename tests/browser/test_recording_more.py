@@ -281,8 +281,9 @@ def test_a_plan_is_started_reviewed_and_ended(page, demo):
     form.get_by_label("Goals (optional)").fill("Leo gains weight\n\nNursery five days a week")
     form.get_by_label("Review due (optional)").fill("1 June 2024")
     form.get_by_role("button", name="Save").click()
-    saved(page, "Child in need plan started")
+    message = saved(page, "Child in need plan started")
     started = the_only_new(demo, before, "sw-jones")
+    assert f"as plan {started['data']['plan_id']}" in message, "the id made is named"
     assert started["type"] == "plan_started"
     assert started["agency"] == "social_care"
     assert started["subjects"] == ["leo"]
