@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from api.samples.demo import demo_id
 from tests.browser.test_recording import (
+    CASE,
     new_since,
     open_case,
     open_form,
@@ -217,7 +219,9 @@ def test_oversight_of_what_is_not_a_decision_is_refused_beside_the_pick(page, de
 
 
 def test_the_case_is_closed_and_reopened(page, demo):
+    """Only the button that applies shows: Close while open, Reopen while closed."""
     open_case(page, demo)
+    assert page.locator("#recording").get_by_role("button", name="Reopen the case").count() == 0
     before = stored(demo)
     form = open_form(page, "Close the case")
     form.get_by_role("button", name="Save").click()
@@ -235,6 +239,9 @@ def test_the_case_is_closed_and_reopened(page, demo):
     assert closed["agency"] == "social_care"
     assert closed["data"] == {"reason_code": "RC8"}
     page.wait_for_selector(f"#row-{closed['event_id']}")
+    recording = page.locator("#recording")
+    assert recording.get_by_role("button", name="Close the case").count() == 0
+    assert recording.get_by_role("button", name="Reopen the case").is_visible()
 
     before = stored(demo)
     form = open_form(page, "Reopen the case")
@@ -244,6 +251,8 @@ def test_the_case_is_closed_and_reopened(page, demo):
     reopened = the_only_new(demo, before, "sw-jones")
     assert reopened["type"] == "case_reopened"
     assert reopened["data"] == {"reason": "A new referral from the school"}
+    recording.get_by_role("button", name="Close the case").wait_for()
+    assert recording.get_by_role("button", name="Reopen the case").count() == 0
 
 
 @pytest.mark.parametrize(
@@ -258,6 +267,27 @@ def test_the_case_is_closed_and_reopened(page, demo):
     ],
 )
 def test_each_new_form_passes_axe_with_its_errors_showing(page, demo, user, form, pick):
+    if form == "Reopen the case":
+        # Reopen shows only while the case is closed: closed here, and opened again after.
+        record(demo, {"type": "case_closed", "occurred_at": "2024-06-01", "data": {}})
+    try:
+        check_form_with_axe(page, demo, user, form, pick)
+    finally:
+        if form == "Reopen the case":
+            record(demo, {"type": "case_reopened", "occurred_at": "2024-06-02", "data": {}})
+
+
+def record(demo: Any, event: dict[str, Any]) -> None:
+    response = httpx.post(
+        demo.base + CASE,
+        headers={"Authorization": f"Bearer {demo.tokens['sw-jones']}"},
+        json=event,
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+
+
+def check_form_with_axe(page: Any, demo: Any, user: str, form: str, pick: str | None) -> None:
     open_case(page, demo, user)
     opened = open_form(page, form)
     if pick:

@@ -687,6 +687,9 @@ const CLOSURE_REASONS = [
   ["RC9", "Case closed after assessment, referred to early help"],
 ].map(([code, text]) => [code, `${text} (${code})`]);
 
+// The entries that open and close the case: the last one recorded says its state.
+const CASE_STATE_TYPES = ["case_closed", "case_reopened"];
+
 // After these are saved, their target is shown again in the panel, as it now stands.
 const SHOWN_AGAIN = ["entry_corrected", "marked_significant"];
 
@@ -1187,6 +1190,8 @@ class Recording {
       buttons.append(opener);
     }
     place.replaceChildren(el("h2", { class: "govuk-heading-m recording-title" }, "Record"), this.status, buttons, this.slot);
+    this.showCaseState(false);
+    this.loadPeople();
     this.onChosen = (event) => this.current?.choose(event.detail.entry);
     document.addEventListener("foresight:chosen", this.onChosen);
   }
@@ -1194,7 +1199,7 @@ class Recording {
   async loadPeople() {
     // Asked again each time a form opens: people may have been added to the case since.
     try {
-      const types = ["person_added", ...PLAN_TYPES, ...ASSESSMENT_TYPES].join(",");
+      const types = ["person_added", ...PLAN_TYPES, ...ASSESSMENT_TYPES, ...CASE_STATE_TYPES].join(",");
       const response = await fetch(`/cases/${encodeURIComponent(this.caseId)}/chronology?types=${types}`, {
         headers: { Authorization: `Bearer ${this.token()}` },
       });
@@ -1203,10 +1208,20 @@ class Recording {
       if (entries) {
         this.plans = stillOpen(entries, PLAN_TYPES, "plan_id");
         this.assessments = stillOpen(entries, ASSESSMENT_TYPES, "assessment_id");
+        // The chronology is in order of when things happened; the case's state is the last recorded.
+        const recorded = (e) => Date.parse(e.recorded_at || e.known_at || e.occurred_at) || 0;
+        const states = entries.filter((e) => CASE_STATE_TYPES.includes(e.type)).sort((a, b) => recorded(a) - recorded(b));
+        this.showCaseState(states.length > 0 && states[states.length - 1].type === "case_closed");
       }
     } catch {
       this.people = this.people || [];
     }
+  }
+
+  // Close the case while it is open, reopen it while it is closed: only one button shows.
+  showCaseState(closed) {
+    this.openers.get("close").hidden = closed;
+    this.openers.get("reopen").hidden = !closed;
   }
 
   personName(personId) {
@@ -1314,6 +1329,7 @@ class Recording {
     }
     const row = event && document.getElementById(`row-${event.event_id}`);
     if (row) row.classList.add("recording-new");
+    if (CASE_STATE_TYPES.includes(event?.type)) this.showCaseState(event.type === "case_closed");
     // A corrected or marked entry is chosen again, so the panel shows it as it now stands,
     // with its history (was … / now …), rather than as it was before the save.
     const target = SHOWN_AGAIN.includes(event?.type) && document.getElementById(`row-${event.data?.target_event_id}`);
