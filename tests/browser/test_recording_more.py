@@ -457,3 +457,27 @@ def test_each_plan_and_assessment_form_passes_axe_with_its_errors_showing(page, 
     opened.get_by_role("button", name="Save").click()
     opened.locator(".govuk-error-summary").wait_for()
     assert serious_violations_in_recording(page) == []
+
+
+def test_a_correction_of_when_and_who_sends_those_alone(page, demo):
+    open_case(page, demo)
+    target = demo_id("police-notification")
+    entry = next(e for e in stored(demo) if e["event_id"] == target)
+    before = stored(demo)
+    form = open_form(page, "Correct an entry")
+    pick_on_the_table(page, target)
+    assert form.locator(".recording-picked__notice").count() == 0
+    form.get_by_label("When", exact=False).first.fill("12/01/2024 23:10")
+    about = form.get_by_role("group", name="About")
+    for name in ("Ava (child)", "Leo (child)", "Sam (adult)", "Jay (adult)"):
+        box = about.get_by_label(name)
+        assert box.is_checked() == (name.split(" ")[0].lower() in entry["subjects"])
+        box.set_checked(name == "Jay (adult)")
+    form.get_by_label("Reason", exact=True).fill("The call was logged at 23:10, about Jay")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "Corrected")
+    event = the_only_new(demo, before, "sw-jones")
+    assert event["data"]["changes"] == {
+        "occurred_at": "2024-01-12T23:10:00+00:00",
+        "subjects": ["jay"],
+    }
