@@ -481,3 +481,17 @@ def test_a_correction_of_when_and_who_sends_those_alone(page, demo):
         "occurred_at": "2024-01-12T23:10:00+00:00",
         "subjects": ["jay"],
     }
+
+
+def test_the_new_forms_fit_a_phone(page, demo):
+    """At 390 px wide the buttons and a correction with its note stay on the screen."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_case(page, demo)
+    form = open_form(page, "Correct an entry")
+    pick_on_the_table(page, demo_id("hv-visit"))
+    form.locator(".recording-picked__notice").wait_for()
+    overflowing = page.evaluate(
+        "[...document.querySelectorAll('#recording *')]"
+        ".filter(e => e.getBoundingClientRect().right > 390).map(e => e.outerHTML.slice(0, 80))"
+    )
+    assert overflowing == []
