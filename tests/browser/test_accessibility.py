@@ -6,40 +6,13 @@ the case page with its panel open on an entry and on a decision, and the person 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from api.samples.demo import demo_id
+from tests.browser.axe import serious_violations
 from tests.browser.conftest import sign_in
-
-AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
-SERIOUS = {"serious", "critical"}
-
-# axe runs WCAG 2.2 A and AA rules and its best practices; the page's own CSP forbids inline
-# scripts, so axe is evaluated through the browser's debugging protocol (page.evaluate),
-# which the policy does not govern, instead of as an injected <script>.
-RUN_AXE = """async () => {
-  const results = await axe.run(document, {
-    runOnly: {
-      type: "tag",
-      values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
-    },
-    resultTypes: ["violations"],
-  });
-  return results.violations.map((v) => ({
-    id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
-  }));
-}"""
-
-
-def serious_violations(page: Any) -> list[dict]:
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE)
-    assert page.evaluate("typeof window.axe.run") == "function"
-    return [v for v in page.evaluate(RUN_AXE) if v["impact"] in SERIOUS]
 
 
 @pytest.fixture(params=[1280, 390], ids=["wide", "narrow"])

@@ -4,15 +4,14 @@ table with the refused line, the rest imported, and the entries in the table and
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.browser.axe import serious_violations
 from tests.browser.conftest import ARTIFACTS, Demo, ids, sign_in, wait_for_rows
 
 CHRONOLOGY = "/cases/FAM-0042/chronology"
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 # Line 3 is not a real date; the other two are the school's notes about Ava.
 SCHOOL_CSV = (
     "Date,Time,Summary,Significance,Subjects\n"
@@ -30,16 +29,6 @@ def school_events(demo: Demo) -> list[dict[str, Any]]:
     events = demo.api("dsl-patel", "/cases/FAM-0042/events")
     assert isinstance(events, list)
     return events
-
-
-def serious_accessibility_violations(page) -> list[str]:
-    """axe-core's serious and critical violations on the page as it is now."""
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    return page.evaluate(
-        """async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
-            .filter((v) => ["serious", "critical"].includes(v.impact))
-            .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)"""
-    )
 
 
 def count_in(counts, row: str) -> str:
@@ -73,7 +62,7 @@ def test_a_school_chronology_is_checked_then_imported_and_shown_without_a_reload
     assert line.get_by_role("rowheader").inner_text() == "3"
     assert "Date: '2024-02-30' is not a real calendar date" in line.inner_text()
     assert school_events(demo) == events_before  # the check wrote nothing
-    assert serious_accessibility_violations(page) == []
+    assert serious_violations(page) == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "import-report.png"), full_page=True)
 
@@ -139,7 +128,7 @@ def test_a_file_that_is_not_a_chronology_is_said_so_beside_the_picker(page, demo
     summary = page.get_by_role("alert").filter(has_text="There is a problem")
     assert "missing column(s) summary" in summary.inner_text()
     assert school_events(demo) == events_before
-    assert serious_accessibility_violations(page) == []
+    assert serious_violations(page) == []
 
 
 def test_only_practitioners_and_managers_are_offered_the_import(page, demo):

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.browser.axe import serious_violations
 from tests.browser.conftest import ARTIFACTS, sign_in
-from tests.browser.test_accessibility import AXE
 
 # Collects every Content Security Policy violation from before the page's own scripts run.
 WATCH_VIOLATIONS = """
@@ -22,20 +22,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
 });
 """
 GENOGRAM = re.compile("^Genogram of the case's people")
-# axe-core's WCAG 2.2 AA and best-practice rules on the People and relationships section only
-# (the rest of the page is other tests' concern).
-RUN_AXE_ON_PEOPLE = """async () => {
-  const results = await axe.run(document.querySelector("#people"), {
-    runOnly: {
-      type: "tag",
-      values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
-    },
-    resultTypes: ["violations"],
-  });
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => ({ id: v.id, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
-}"""
 
 
 def people_named(page: Any) -> list[str]:
@@ -313,16 +299,15 @@ def test_the_section_and_its_forms_pass_the_accessibility_check(
     try:
         sign_in(page, demo, "sw-jones")
         wait_for_genogram(page)
-        page.evaluate(AXE)
-        assert page.evaluate(RUN_AXE_ON_PEOPLE) == []
+        assert serious_violations(page, "#people") == []
         page.get_by_role("button", name="Add a person").click()
         page.get_by_role("button", name="Save person").click()
         page.locator("#people-name-group .govuk-error-message").wait_for()
-        assert page.evaluate(RUN_AXE_ON_PEOPLE) == []
+        assert serious_violations(page, "#people") == []
         page.get_by_role("button", name="Record a relationship").click()
         page.get_by_role("button", name="Save relationship").click()
         page.locator("#people-relate-person-group .govuk-error-message").wait_for()
-        assert page.evaluate(RUN_AXE_ON_PEOPLE) == []
+        assert serious_violations(page, "#people") == []
         # Nothing in the section reaches past the window's right edge (no sideways scrolling of
         # the page); the people table scrolls sideways inside its own box on a narrow screen.
         beyond = page.evaluate(

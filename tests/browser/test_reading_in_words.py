@@ -3,9 +3,8 @@ a correction as "was … / now …", in Debian's Chromium against `foresight dem
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from api.samples.demo import demo_id
+from tests.browser.axe import serious_violations
 from tests.browser.conftest import ARTIFACTS, sign_in
 
 
@@ -109,23 +108,6 @@ def test_a_retracted_entry_shows_its_reason(page, demo):
     page.wait_for_selector(f"#row-{demo_id('wrong-case-note')}")
     open_entry(page, "wrong-case-note")
     assert panel_value(page, "Retracted") == "Yes: Recorded on the wrong family's case"
-
-
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-
-
-def serious_violations(page, selector: str) -> list[str]:
-    """axe-core's serious and critical violations inside `selector`, as rule: target lines."""
-    page.add_script_tag(path=str(AXE))
-    results = page.evaluate(
-        "selector => axe.run(document.querySelector(selector)).then(r => r.violations)", selector
-    )
-    return [
-        f"{violation['id']}: {node['target']}"
-        for violation in results
-        if violation["impact"] in ("serious", "critical")
-        for node in violation["nodes"]
-    ]
 
 
 def test_the_panel_in_words_has_no_serious_accessibility_violation(browser, demo):

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser.axe import serious_violations
 from tests.browser.conftest import ARTIFACTS, sign_in
-from tests.browser.test_accessibility import AXE, SERIOUS
 
 FORMS = [
     "Record a contact",
@@ -17,28 +17,6 @@ FORMS = [
     "Record a decision",
     "Share with an agency",
 ]
-
-# The same rules as the page's own check, run on the recording section only: what other
-# parts of the page hold is their own tests' business.
-RUN_AXE_ON_RECORDING = """async () => {
-  const results = await axe.run("#recording", {
-    runOnly: {
-      type: "tag",
-      values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
-    },
-    resultTypes: ["violations"],
-  });
-  return results.violations.map((v) => ({
-    id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
-  }));
-}"""
-
-
-def serious_violations_in_recording(page: Any) -> list[dict]:
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE)
-    return [v for v in page.evaluate(RUN_AXE_ON_RECORDING) if v["impact"] in SERIOUS]
 
 
 @pytest.fixture(params=[1280, 390], ids=["wide", "narrow"])
@@ -59,7 +37,7 @@ def test_the_check_sees_a_violation_in_the_recording_section(page: Any, demo: An
         "document.getElementById('recording').append(Object.assign("
         "document.createElement('input'), {type: 'text'}))"
     )
-    assert any(v["id"] == "label" for v in serious_violations_in_recording(page))
+    assert any(v["id"] == "label" for v in serious_violations(page, "#recording"))
 
 
 @pytest.mark.parametrize("name", FORMS)
@@ -72,13 +50,13 @@ def test_each_form_open_with_its_errors_passes_axe(sized: Any, demo: Any, name: 
     more = form.get_by_text("More", exact=True)
     if more.count():
         more.click()
-    assert serious_violations_in_recording(page) == []
+    assert serious_violations(page, "#recording") == []
     # Errors for every required field: shown beside them and in the summary.
     for text_field in form.locator("input[type=text]").all():
         text_field.fill("")
     form.get_by_role("button", name="Save").click()
     form.locator(".govuk-error-summary").wait_for()
-    assert serious_violations_in_recording(page) == []
+    assert serious_violations(page, "#recording") == []
     overflowing = page.evaluate(
         "[...document.querySelectorAll('#recording *')]"
         f".filter(e => e.getBoundingClientRect().right > {page.width}).length"
@@ -100,6 +78,6 @@ def test_the_success_message_passes_axe(page: Any, demo: Any) -> None:
     banner = page.locator("#recording .govuk-notification-banner")
     banner.wait_for()
     assert page.evaluate("document.activeElement.classList.contains('govuk-notification-banner')")
-    assert serious_violations_in_recording(page) == []
+    assert serious_violations(page, "#recording") == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator("#recording").screenshot(path=str(ARTIFACTS / "recorded.png"))

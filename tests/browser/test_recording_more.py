@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from api.samples.demo import demo_id
+from tests.browser.axe import serious_violations
 from tests.browser.test_recording import (
     CASE,
     new_since,
@@ -18,7 +19,6 @@ from tests.browser.test_recording import (
     saved,
     stored,
 )
-from tests.browser.test_recording_accessibility import serious_violations_in_recording
 
 
 def the_only_new(demo: Any, before: list[dict[str, Any]], user: str) -> dict[str, Any]:
@@ -297,7 +297,7 @@ def check_form_with_axe(page: Any, demo: Any, user: str, form: str, pick: str | 
         opened.get_by_label("When", exact=True).fill("31/02/2024")
     opened.get_by_role("button", name="Save").click()
     opened.locator(".govuk-error-summary").wait_for()
-    assert serious_violations_in_recording(page) == []
+    assert serious_violations(page, "#recording") == []
 
 
 def test_a_plan_is_started_reviewed_and_ended(page, demo):
@@ -456,7 +456,7 @@ def test_each_plan_and_assessment_form_passes_axe_with_its_errors_showing(page, 
     opened.get_by_label("When", exact=True).fill("31/02/2024")
     opened.get_by_role("button", name="Save").click()
     opened.locator(".govuk-error-summary").wait_for()
-    assert serious_violations_in_recording(page) == []
+    assert serious_violations(page, "#recording") == []
 
 
 def test_a_correction_of_when_and_who_sends_those_alone(page, demo):

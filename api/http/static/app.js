@@ -1,6 +1,7 @@
 // The Foresight web page: replays a case as known at any time, through the JSON API only.
 // Every value from the record is written with textContent, never as HTML.
 
+import { el } from "./dom.js";
 import { ErrorSummary, initAll } from "./vendor/govuk-frontend/govuk-frontend.min.js";
 import { describeEntry, readUkWhen } from "./describe.js";
 import { setUpRecording } from "./recording.js";
@@ -99,21 +100,6 @@ function dayOf(value) {
 }
 
 // ---------------------------------------------------------------- small DOM helpers
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 function say(text, isError = false) {
   // A failure goes to the error summary at the top of the page; anything else is a status line.

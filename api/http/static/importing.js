@@ -3,6 +3,7 @@
 // text that was checked is the text written, through POST /cases/{id}/imports (the rules of
 // `foresight import-chronology`). Every value is written with textContent, never as HTML.
 
+import { el } from "./dom.js";
 import { ErrorSummary } from "./vendor/govuk-frontend/govuk-frontend.min.js";
 
 const IMPORTERS = ["practitioner", "manager"];
@@ -14,21 +15,6 @@ const COLUMN_WORDS = {
 };
 
 // ---------------------------------------------------------------- small DOM helpers
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 function plural(count, one, many) {
   return `${count} ${count === 1 ? one : many}`;

@@ -2,6 +2,8 @@
 // same in words for screen readers, and the forms that add them. Lives in #people.
 // Every value from the record is written with textContent, never as HTML.
 
+import { el } from "./dom.js";
+
 const NETWORK_MODULE = "/static/vendor/vis-network/vis-network.min.js";
 const RECORDING_ROLES = ["practitioner", "manager"];
 
@@ -27,21 +29,6 @@ export const RELATIONSHIPS = [
 ];
 
 // ---------------------------------------------------------------- small helpers
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 function newEventId() {
   if (window.crypto && crypto.randomUUID) return crypto.randomUUID();

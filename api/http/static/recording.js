@@ -4,24 +4,11 @@
 // summary, nothing typed lost, one event_id per attempt so a double click saves once.
 // Every value is written with textContent, never as HTML.
 
+import { el } from "./dom.js";
+
 const RECORDERS = ["practitioner", "manager"];
 
 // ---------------------------------------------------------------- small DOM helpers
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 function words(slug) {
   const text = String(slug).replaceAll("_", " ");
