@@ -188,7 +188,9 @@ LISTS: tuple[ListSpec, ...] = (
     ),
 )
 
-_NO_ALLOCATION = "the vocabulary records no allocation of a team or worker to a child"
+_NO_ALLOCATION = (
+    "allocations are recorded (worker_allocated), but the export does not read them yet"
+)
 _NO_LEGAL = (
     "the vocabulary has no legal status, placement, health or IRO events; "
     "a looked-after plan gives only its dates and reviews"
