@@ -18,8 +18,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_args
 
+from events.codes import Ethnicity
 from events.timepoints import local_date, parse_timepoint
 from projections.fold import ChronologyEntry
 from replay.queries import CaseQueries
@@ -219,32 +220,7 @@ YES, NO, UNKNOWN = "a) Yes", "b) No", "c) Unknown"
 GENDER = {"M": "a) Male", "F": "b) Female", "U": "c) Not stated/recorded"}
 ETHNICITY = {
     code: f"{letter}) {code}"
-    for letter, code in zip(
-        "abcdefghijklmnopqrst",
-        (
-            "WBRI",
-            "WIRI",
-            "WIRT",
-            "WOTH",
-            "WROM",
-            "MWBC",
-            "MWBA",
-            "MWAS",
-            "MOTH",
-            "AIND",
-            "APKN",
-            "ABAN",
-            "AOTH",
-            "BCRB",
-            "BAFR",
-            "BOTH",
-            "CHNE",
-            "OOTH",
-            "REFU",
-            "NOBT",
-        ),
-        strict=True,
-    )
+    for letter, code in zip("abcdefghijklmnopqrst", get_args(Ethnicity), strict=True)
 }
 SOURCE = {
     "1A": "a) 1A: Individual",
