@@ -24,13 +24,13 @@ from api.bootstrap import Foresight
 from api.formats.tables import CHRONOLOGY_COLUMNS, MEDIA_TYPES
 from api.http.app import create_app
 from api.http.middleware import MAX_BODY_BYTES
-from api.samples.demo import DEMO_CASE, demo_case_events, demo_id
+from api.samples.demo import DEMO_CASE, demo_id
 from api.settings import Settings
 from api.users import add_user
 from domain.errors import CaseNotFound
 from domain.service import CaseService
-from events.envelope import parse_event
 from events.timepoints import parse_timepoint, start_of
+from tests.demo_app import demo_app
 
 PROBLEM = "application/problem+json"
 USERS = {
@@ -122,16 +122,8 @@ class Api:
 @pytest.fixture(scope="module")
 def api(store_url: Callable[[], str]) -> Iterator[Api]:
     """The app over a fresh store holding the demo case, with a user of every role."""
-    app = create_app(Settings(db_url=store_url()))
-    foresight = app.state.foresight
-    foresight.service.append([parse_event(raw) for raw in demo_case_events()])
-    tokens = {
-        name: add_user(foresight.queries.engine, name, role, agency)[1]
-        for name, (role, agency) in USERS.items()
-    }
-    with TestClient(app) as client:
+    with demo_app(store_url(), USERS) as (app, client, tokens):
         yield Api(app, client, tokens)
-    foresight.service.close()
 
 
 def new_case() -> str:

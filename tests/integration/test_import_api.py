@@ -12,13 +12,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.http.app import create_app
-from api.samples.demo import DEMO_CASE, demo_case_events
-from api.settings import Settings
-from api.users import add_user
+from api.samples.demo import DEMO_CASE
 from domain.errors import CaseNotFound
 from domain.service import CaseService
 from events.envelope import parse_event
+from tests.demo_app import demo_app
 
 PROBLEM = "application/problem+json"
 USERS = {
@@ -81,16 +79,8 @@ class ImportApi:
 @pytest.fixture(scope="module")
 def api(store_url: Callable[[], str]) -> Iterator[ImportApi]:
     """The app over a fresh store holding the demo case, with a user of each role."""
-    app = create_app(Settings(db_url=store_url()))
-    foresight = app.state.foresight
-    foresight.service.append([parse_event(raw) for raw in demo_case_events()])
-    tokens = {
-        name: add_user(foresight.queries.engine, name, role, agency)[1]
-        for name, (role, agency) in USERS.items()
-    }
-    with TestClient(app) as client:
+    with demo_app(store_url(), USERS) as (app, client, tokens):
         yield ImportApi(app, client, tokens)
-    foresight.service.close()
 
 
 @pytest.fixture
