@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from api.samples.demo import demo_id
+from tests.browser.axe import serious_violations
 from tests.browser.conftest import Demo, sign_in
 
 CASE = "/cases/FAM-0042/events"
@@ -32,8 +33,30 @@ def open_case(page, demo: Demo, user: str = "sw-jones") -> None:
     page.wait_for_selector("#entries tbody tr")
 
 
+# The forms whose buttons are always in sight; the others are under "More ways to record".
+EVERYDAY = [
+    "Record a contact",
+    "Record the child's words",
+    "Record the child was seen",
+    "Record a decision",
+    "Share with an agency",
+]
+
+
+def more_ways_to_record(page):
+    """Open "More ways to record" (the less everyday forms' buttons) unless it is open, and
+    give back the recording section."""
+    recording = page.locator("#recording")
+    more = recording.locator("details").filter(has_text="More ways to record")
+    if more.get_attribute("open") is None:
+        recording.get_by_text("More ways to record", exact=True).click()
+    return recording
+
+
 def open_form(page, name: str):
     """Press a recording button and wait for its form (the case's people load first)."""
+    if name not in EVERYDAY:
+        more_ways_to_record(page)
     page.locator("#recording").get_by_role("button", name=name).click()
     form = page.get_by_role("form", name=name)
     form.wait_for()
@@ -527,3 +550,24 @@ def test_a_contact_is_recorded_with_the_keyboard_alone(page, demo):
     assert event["subjects"] == ["leo"]
     assert event["occurred_at"] == "2024-03-22T09:30:00+00:00"
     assert event["summary"] == "Typed without a mouse"
+
+
+def test_the_everyday_forms_are_in_sight_and_the_rest_behind_more_ways_to_record(page, demo):
+    """Five buttons in sight; the rest are behind a details a keyboard opens, then reaches."""
+    open_case(page, demo)
+    recording = page.locator("#recording")
+    shown = [b.inner_text() for b in recording.get_by_role("button").all() if b.is_visible()]
+    assert shown == EVERYDAY
+    assert recording.get_by_role("button", name="Mark significance").count() == 0
+    # From the last everyday button, Tab reaches the summary; Enter opens it; Tab goes in.
+    recording.get_by_role("button", name="Share with an agency").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "More ways to record"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Mark significance"
+    page.keyboard.press("Enter")
+    page.get_by_role("form", name="Mark significance").wait_for()
+    for name in ["Correct an entry", "Retract an entry", "Close the case", "Start a plan"]:
+        assert recording.get_by_role("button", name=name).is_visible()
+    assert serious_violations(page, "#recording") == []

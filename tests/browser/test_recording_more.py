@@ -12,6 +12,7 @@ from api.samples.demo import demo_id
 from tests.browser.axe import serious_violations
 from tests.browser.test_recording import (
     CASE,
+    more_ways_to_record,
     new_since,
     open_case,
     open_form,
@@ -159,9 +160,10 @@ def test_one_of_my_agencys_entries_is_retracted_and_leaves_the_table(page, demo)
 
 def test_practitioners_do_not_see_record_oversight(page, demo):
     open_case(page, demo)
-    recording = page.locator("#recording")
+    recording = more_ways_to_record(page)
     assert recording.get_by_role("button", name="Mark significance").count() == 1
     assert recording.get_by_role("button", name="Record oversight").count() == 0
+    assert recording.get_by_role("button", name="Allocate a worker").count() == 0
 
 
 def test_a_manager_records_oversight_of_a_decision(page, demo):
@@ -221,6 +223,7 @@ def test_oversight_of_what_is_not_a_decision_is_refused_beside_the_pick(page, de
 def test_the_case_is_closed_and_reopened(page, demo):
     """Only the button that applies shows: Close while open, Reopen while closed."""
     open_case(page, demo)
+    more_ways_to_record(page).get_by_role("button", name="Close the case").wait_for()
     assert page.locator("#recording").get_by_role("button", name="Reopen the case").count() == 0
     before = stored(demo)
     form = open_form(page, "Close the case")

@@ -3,12 +3,19 @@
 
 import { el } from "./dom.js";
 import { ErrorSummary, initAll } from "./vendor/govuk-frontend/govuk-frontend.min.js";
-import { describeEntry, readUkWhen } from "./describe.js";
-import { setUpRecording } from "./recording.js";
+import {
+  ALLOCATION_TYPES, agencyInWords, allocationInWords, currentAllocations, describeEntry, readUkWhen, viewInWords,
+} from "./describe.js";
+import { openRecordingForm, setUpRecording } from "./recording.js";
 import { setUpPeople } from "./people.js";
-import { setUpImport } from "./importing.js";
+import { openImport, setUpImport } from "./importing.js";
 
 const TOKEN_KEY = "foresight.token";
+// The roles that record, and so may start a case not yet in the record.
+const RECORDERS = ["practitioner", "manager"];
+// A search needs this many characters at least (the API's rule for GET /cases?q=).
+const SEARCH_MIN = 2;
+const SEARCH_MAX = 80;
 const ZONE = "Europe/London";
 const $ = (id) => document.getElementById(id);
 
@@ -21,6 +28,9 @@ const state = {
   significance: "",
   showRetracted: false,
   entries: [],
+  newCase: false,   // the case id names no case yet: the page offers to start it
+  panelTurn: 0,     // each choice of an entry takes a turn; answers for an older turn are dropped
+  panelRequests: null,
   timeline: null,
   items: null,
   groups: null,
@@ -36,13 +46,13 @@ class ApiError extends Error {
   }
 }
 
-async function api(path, params = {}) {
+async function api(path, params = {}, { signal } = {}) {
   const url = new URL(path, window.location.origin);
   for (const [key, value] of Object.entries(params)) {
     if (value !== null && value !== undefined && value !== "") url.searchParams.set(key, value);
   }
   const response = await fetch(url, {
-    headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ""}` },
+    headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ""}` }, signal,
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new ApiError(response.status, body);
@@ -147,13 +157,14 @@ function fieldError(inputId, text) {
   else input.removeAttribute("aria-describedby");
 }
 
-function problemFields(error, fields) {
+function problemFields(error, fields, inWords = (reason) => reason) {
   // The problem's errors[] as {text, field} for the error summary, each also shown beside its
-  // field; `fields` maps an API field name (e.g. "q", "query.q") to the input's id.
+  // field; `fields` maps an API field name (e.g. "q", "query.q") to the input's id, and
+  // `inWords` says the API's reason as the page says it.
   const found = [];
   for (const item of error.problem?.errors || []) {
     const name = String(item.field || "").split(".").pop();
-    if (fields[name]) found.push({ text: item.reason || item.message || error.message, field: fields[name] });
+    if (fields[name]) found.push({ text: inWords(item.reason || item.message || error.message), field: fields[name] });
   }
   if (!found.length) found.push({ text: error.message, field: Object.values(fields)[0] });
   for (const { text, field } of found) fieldError(field, text);
@@ -197,6 +208,8 @@ async function start() {
     window.location.assign("/ui");
   });
   $("find-form").addEventListener("submit", (event) => { event.preventDefault(); findCases(); });
+  $("case-new-contact").addEventListener("click", () => openRecordingForm("contact"));
+  $("case-new-import").addEventListener("click", () => openImport());
   $("open-person").addEventListener("submit", (event) => {
     event.preventDefault();
     window.location.assign(`/ui/people/${encodeURIComponent($("person-id").value.trim())}`);
@@ -290,10 +303,32 @@ function drawCases(table, cases) {
   table.hidden = !cases.length;
 }
 
+// What is wrong with a search, in plain words, or null: said before asking the API, and the
+// API's refusal of the same said the same way.
+function searchProblem(text) {
+  if (!text) return "Enter a case id or a child's name to search for";
+  if (text.length < SEARCH_MIN) return `Enter at least ${SEARCH_MIN} characters of a case id or a child's name`;
+  if (text.length > SEARCH_MAX) return `Enter no more than ${SEARCH_MAX} characters`;
+  return null;
+}
+
+function refusedSearch(reason) {
+  if (/at least/i.test(reason)) return searchProblem("x".repeat(SEARCH_MIN - 1));
+  if (/at most/i.test(reason)) return searchProblem("x".repeat(SEARCH_MAX + 1));
+  return reason;
+}
+
 async function findCases() {
   const text = $("find").value.trim();
   fieldError("find", "");
   showProblems([]);
+  const problem = searchProblem(text);
+  if (problem) {
+    $("found").hidden = true;
+    fieldError("find", problem);
+    showProblems([{ text: problem, field: "find" }]);
+    return;
+  }
   $("found").hidden = false;
   $("found-status").textContent = "Searching…";
   try {
@@ -304,7 +339,7 @@ async function findCases() {
       : `No case found for “${text}”. Check the case id or the spelling of the child's name.`;
   } catch (error) {
     $("found").hidden = true;
-    showProblems(problemFields(error, { q: "find" }));
+    showProblems(problemFields(error, { q: "find" }, refusedSearch));
   }
 }
 
@@ -317,12 +352,20 @@ async function openCase(caseId) {
   document.title = `${caseId} · Foresight`;
   show("case");
   let events;
+  state.newCase = false;
   try {
     events = await api(`/cases/${encodeURIComponent(caseId)}/events`);
   } catch (error) {
-    say(error.message, true);
-    return;
+    // A case id nothing is recorded under yet: those who record may start it here (its first
+    // entry saved, or a chronology imported, opens it); anyone else is told it is not there.
+    if (error.status !== 404 || !RECORDERS.includes(state.me.role)) {
+      say(error.status === 404 ? `There is no case ${caseId} in the record.` : error.message, true);
+      return;
+    }
+    events = [];
+    state.newCase = true;
   }
+  $("case-new").hidden = !state.newCase;
   state.moments = [...new Set(events.map((e) => e.known_at))].sort();
   setUpAgencies(events);
   setUpControls();
@@ -339,6 +382,8 @@ async function openCase(caseId) {
 async function reload() {
   // A new entry is known from now: move the replay's stops on, then draw the case as known now.
   const events = await api(`/cases/${encodeURIComponent(state.caseId)}/events`);
+  state.newCase = false;  // its first entry has started it
+  $("case-new").hidden = true;
   state.moments = [...new Set(events.map((e) => e.known_at))].sort();
   $("known-slider").max = String(state.moments.length);
   if (!state.asKnownAt) $("known-slider").value = $("known-slider").max;
@@ -452,8 +497,12 @@ async function render() {
     as_known_at: state.asKnownAt, agency: state.agency, significance: state.significance,
     include_retracted: state.showRetracted ? "true" : "",
   };
+  // The other parts of the page drawn from the record (the genogram) follow the same time.
+  document.dispatchEvent(new CustomEvent("foresight:known-at", {
+    detail: { caseId: state.caseId, asKnownAt: state.asKnownAt, empty: state.newCase },
+  }));
   try {
-    state.entries = await api(`/cases/${encodeURIComponent(state.caseId)}/chronology`, params);
+    state.entries = state.newCase ? [] : await api(`/cases/${encodeURIComponent(state.caseId)}/chronology`, params);
     say("");
   } catch (error) {
     say(error.message, true);
@@ -462,6 +511,7 @@ async function render() {
   drawTimeline();
   drawTable();
   drawPlans();
+  drawAllocations();
 }
 
 function itemClass(entry) {
@@ -514,7 +564,7 @@ async function drawPlans() {
   const list = $("plans-list");
   list.replaceChildren();
   try {
-    const plans = await api(`/cases/${encodeURIComponent(state.caseId)}/plans`, { on, as_known_at: state.asKnownAt });
+    const plans = state.newCase ? [] : await api(`/cases/${encodeURIComponent(state.caseId)}/plans`, { on, as_known_at: state.asKnownAt });
     if (!plans.length) list.append(el("li", {}, "No plan active."));
     for (const plan of plans) {
       list.append(el("li", { class: plan.review_overdue ? "overdue" : "" },
@@ -523,6 +573,25 @@ async function drawPlans() {
         ` since ${shown(plan.started_on)}`,
         plan.review_due ? ` · review due ${shown(plan.review_due)}` : "",
         plan.review_overdue ? " · overdue" : ""));
+    }
+  } catch (error) {
+    list.append(el("li", {}, error.message));
+  }
+}
+
+async function drawAllocations() {
+  // The workers holding the case for each agency the reader sees, as known at the time shown.
+  $("allocations-date").textContent = state.asKnownAt ? `as known at ${shown(state.asKnownAt)}` : "as known now";
+  const list = $("allocations-list");
+  list.replaceChildren();
+  try {
+    const entries = state.newCase ? [] : await api(`/cases/${encodeURIComponent(state.caseId)}/chronology`, {
+      types: ALLOCATION_TYPES.join(","), as_known_at: state.asKnownAt, agency: state.agency,
+    });
+    const held = currentAllocations(entries);
+    if (!held.length) list.append(el("li", {}, "No worker allocated."));
+    for (const allocation of held) {
+      list.append(el("li", {}, `${allocationInWords(allocation)}, ${agencyInWords(allocation.agency)}, since ${shown(allocation.since)}`));
     }
   } catch (error) {
     list.append(el("li", {}, error.message));
@@ -543,9 +612,21 @@ function choose(eventId, focusTimeline) {
   showEntry(entry);
 }
 
+function nextPanelTurn() {
+  // Each entry chosen takes a turn of the panel: the requests of the turn before are stopped,
+  // and an answer that still arrives for it is dropped, so a slow answer about one decision
+  // never shows beside another.
+  state.panelRequests?.abort();
+  state.panelRequests = new AbortController();
+  state.panelTurn += 1;
+  const number = state.panelTurn;
+  return { signal: state.panelRequests.signal, stale: () => number !== state.panelTurn };
+}
+
 function showEntry(entry) {
   // The entry in plain words (describe.js); entries it names open here too. A decision's
   // foresight view follows its own words: its first lines are drawn at once, the rest arrive.
+  const turn = nextPanelTurn();
   const names = new Map(state.entries.filter((e) => e.type === "person_added")
     .map((e) => [e.data.person_id, e.data.name || e.data.person_id]));
   // The panel scrolls when an entry is long: keyboard users must be able to reach it to scroll.
@@ -556,9 +637,19 @@ function showEntry(entry) {
     leaveOut: new Set(entry.type === "decision_made" ? ["When", "Agency", "Summary"] : []),
   });
   if (entry.type === "decision_made") {
-    showForesight(entry);
     $("panel-title").textContent = "Decision";
-    $("panel-body").append(el("h3", { class: "govuk-heading-s" }, "What was recorded"), described);
+    const fact = (key, value) => el("div", { class: "govuk-summary-list__row" },
+      el("dt", { class: "govuk-summary-list__key" }, key), el("dd", { class: "govuk-summary-list__value" }, value));
+    const facts = el("dl", { class: "govuk-summary-list govuk-summary-list--no-border" },
+      fact("Decision", headline(entry)), fact("Agency", entry.agency), fact("When", shown(entry.occurred_at)));
+    const oversight = el("section", { id: "decision-oversight", class: "fs-oversight", "aria-labelledby": "decision-oversight-title" },
+      el("h3", { class: "govuk-heading-s", id: "decision-oversight-title" }, "Management oversight of this decision"),
+      el("p", { class: "govuk-body" }, "Reading…"));
+    const foresight = el("div", { id: "decision-foresight" });
+    $("panel-body").replaceChildren(facts, el("h3", { class: "govuk-heading-s" }, "What was recorded"), described,
+      oversight, foresight);
+    showOversight(entry, oversight, turn);
+    showForesight(entry, facts, fact, foresight, turn);
     return;
   }
   const type = entry.type.replaceAll("_", " ");
@@ -566,23 +657,51 @@ function showEntry(entry) {
   $("panel-body").replaceChildren(described);
 }
 
-async function showForesight(decision) {
-  $("panel-title").textContent = "Decision: foresight view";
-  const body = $("panel-body");
-  const fact = (key, value) => el("div", { class: "govuk-summary-list__row" },
-    el("dt", { class: "govuk-summary-list__key" }, key), el("dd", { class: "govuk-summary-list__value" }, value));
-  const facts = el("dl", { class: "govuk-summary-list govuk-summary-list--no-border" },
-    fact("Decision", headline(decision)), fact("Agency", decision.agency), fact("When", shown(decision.occurred_at)));
-  body.replaceChildren(facts);
+async function showOversight(decision, place, turn) {
+  // The managers' oversight of this decision, as known at the time shown (an oversight
+  // recorded later is not there yet), each in words: the view, reasons, next steps, who, when.
+  let entries;
+  try {
+    entries = await api(`/cases/${encodeURIComponent(state.caseId)}/chronology`, {
+      types: "oversight_recorded", as_known_at: state.asKnownAt, agency: state.agency,
+    }, { signal: turn.signal });
+  } catch (error) {
+    if (turn.stale()) return;
+    place.lastChild.replaceWith(el("p", { class: "govuk-body error" }, error.message));
+    return;
+  }
+  if (turn.stale()) return;
+  const about = entries.filter((entry) => entry.data?.target_event_id === decision.event_id);
+  if (!about.length) {
+    place.lastChild.replaceWith(el("p", { class: "govuk-body" },
+      state.asKnownAt ? "No manager had recorded oversight of this decision by then." : "No manager has recorded oversight of this decision."));
+    return;
+  }
+  const row = (key, value) => (value ? el("div", { class: "govuk-summary-list__row" },
+    el("dt", { class: "govuk-summary-list__key" }, key), el("dd", { class: "govuk-summary-list__value" }, value)) : null);
+  place.lastChild.replaceWith(el("ul", { class: "govuk-list fs-oversight__list" }, ...about.map((item) => el("li", {
+    class: "fs-oversight__item", dataset: { eventId: item.event_id },
+  }, el("dl", { class: "govuk-summary-list govuk-summary-list--no-border" },
+    row("Manager's view", viewInWords(item.data.view)),
+    row("Reasons", item.data.reasons),
+    row("Next steps", item.data.next_steps),
+    row("Recorded by", `${item.recorded_by}, ${agencyInWords(item.agency)}`),
+    row("On", shown(item.occurred_at)))))));
+}
+
+async function showForesight(decision, facts, fact, place, turn) {
   let view;
   try {
-    view = await api(`/cases/${encodeURIComponent(state.caseId)}/decisions/${decision.event_id}/foresight`);
+    view = await api(`/cases/${encodeURIComponent(state.caseId)}/decisions/${decision.event_id}/foresight`, {},
+      { signal: turn.signal });
   } catch (error) {
-    body.append(el("p", { class: "govuk-body error" }, error.status === 403
+    if (turn.stale()) return;
+    place.append(el("p", { class: "govuk-body error" }, error.status === 403
       ? "Foresight views show what other agencies held, so they are for reviewers."
       : error.message));
     return;
   }
+  if (turn.stale()) return;
   facts.append(fact("Cutoff", shown(view.cutoff)));
   const groups = [
     ["known-to-decider", "Known to the decider", view.known_to_decider],
@@ -601,7 +720,7 @@ async function showForesight(decision) {
         item.retracted_later ? el("span", { class: "flag" }, " retracted later") : null));
     }
     if (!items.length) list.append(el("li", { class: "none" }, "nothing"));
-    body.append(el("section", { class: `group ${key}`, id: `group-${key}` },
+    place.append(el("section", { class: `group ${key}`, id: `group-${key}` },
       el("h3", {}, `${title} (${items.length})`), list));
   }
 }

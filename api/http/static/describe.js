@@ -396,3 +396,38 @@ function entryLink(id, { el, entryById, choose, headline }) {
     onclick: (event) => { event.preventDefault(); choose(id); } },
   `${ukWhen(named.occurred_at)} · ${agencyInWords(named.agency)} · ${headline(named)}`);
 }
+
+// ---------------------------------------------------------------- allocations
+
+export const ALLOCATION_TYPES = ["worker_allocated", "worker_unallocated"];
+
+// The workers holding the case: each allocation not undone by a later unallocation of the same
+// worker by the same agency, in the order recorded (as the API's "My cases" reads them).
+export function currentAllocations(entries) {
+  const held = new Map();
+  const recorded = [...entries].sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
+  for (const entry of recorded) {
+    const worker = entry.data?.worker;
+    if (!ALLOCATION_TYPES.includes(entry.type) || !worker) continue;
+    const key = `${entry.agency} ${worker}`;
+    if (entry.type === "worker_allocated") {
+      held.set(key, { ...entry.data, agency: entry.agency, since: entry.occurred_at, by: entry.recorded_by });
+    } else {
+      held.delete(key);
+    }
+  }
+  return [...held.values()];
+}
+
+// "sw-jones (Social worker, Child protection team)".
+export function allocationInWords(held) {
+  const about = [held.role, held.team].filter(Boolean).join(", ");
+  return about ? `${held.worker} (${about})` : held.worker;
+}
+
+// An oversight's view in words: "Agree with changes".
+export function viewInWords(view) {
+  return OVERSIGHT_VIEW[view] || String(view || "").replaceAll("_", " ");
+}
+
+export { agencyInWords };

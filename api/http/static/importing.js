@@ -302,7 +302,13 @@ export function setUpImport({ caseId, me, token, refresh }) {
   const place = document.getElementById("import");
   if (!place) return;
   place.replaceChildren();
+  place.importing = null;
   place.hidden = !IMPORTERS.includes(me.role);
   if (place.hidden) return;
-  new Importing(place, { caseId, me, token, refresh });
+  place.importing = new Importing(place, { caseId, me, token, refresh });
+}
+
+// Opens the import form (the start of a case not yet in the record offers it).
+export function openImport() {
+  document.getElementById("import")?.importing?.open();
 }

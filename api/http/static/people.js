@@ -195,20 +195,32 @@ export function setUpPeople({ caseId, me, token, refresh }) {
     el("h3", { id: ids.words, class: "govuk-heading-s" }, "Relationships"), relationshipList);
   place.hidden = false;
 
-  async function read() {
+  async function read(asKnownAt) {
     const url = new URL(`/cases/${encodeURIComponent(caseId)}/chronology`, window.location.origin);
     url.searchParams.set("types", "person_added,relationship_recorded");
+    if (asKnownAt) url.searchParams.set("as_known_at", asKnownAt);
     const response = await fetch(url, { headers: { Authorization: `Bearer ${token()}` } });
     const body = await response.json().catch(() => ({}));
+    // A case not in the record yet has no one in it (the page offers to start it).
+    if (response.status === 404) return [];
     if (!response.ok) throw Object.assign(new Error(body.detail || body.title || `HTTP ${response.status}`), { status: response.status });
     return body;
   }
 
+  // The people as known at the time the page's "As known at" control shows (null: now). Each
+  // drawing takes a turn, so an older answer arriving late never replaces a newer one.
+  let asKnownAt = null;
+  let turn = 0;
+
   async function draw() {
     let entries;
+    turn += 1;
+    const mine = turn;
     try {
-      entries = await read();
+      entries = await read(asKnownAt);
+      if (mine !== turn) return;
     } catch (error) {
+      if (mine !== turn) return;
       // A role that may not read the case's entries has nothing to see here.
       if (error.status === 403) place.hidden = true;
       status.textContent = `The people of the case could not be read: ${error.message}`;
@@ -216,6 +228,8 @@ export function setUpPeople({ caseId, me, token, refresh }) {
     }
     ({ people: state.people, relationships: state.relationships } = peopleFrom(entries));
     state.drawn = new Set(entries.map((entry) => entry.event_id));
+    // Who is drawn, as data on the genogram, for the browser tests and anyone inspecting.
+    genogram.dataset.people = [...state.people.keys()].join(" ");
     drawWords();
     drawLegend();
     await drawGenogram();
@@ -549,6 +563,14 @@ export function setUpPeople({ caseId, me, token, refresh }) {
       }, 200);
     }).observe(rows, { childList: true });
   }
+
+  if (place.onKnownAt) document.removeEventListener("foresight:known-at", place.onKnownAt);
+  place.onKnownAt = (event) => {
+    if (event.detail.caseId !== caseId || event.detail.asKnownAt === asKnownAt) return;
+    asKnownAt = event.detail.asKnownAt;
+    draw();
+  };
+  document.addEventListener("foresight:known-at", place.onKnownAt);
 
   draw();
 }

@@ -5,8 +5,13 @@
 // Every value is written with textContent, never as HTML.
 
 import { el } from "./dom.js";
+import { ALLOCATION_TYPES, allocationInWords, currentAllocations } from "./describe.js";
 
 const RECORDERS = ["practitioner", "manager"];
+
+// The forms of everyday work, whose buttons are always shown; the others are under "More ways
+// to record".
+const EVERYDAY_FORMS = ["contact", "words", "seen", "decision", "share"];
 
 // ---------------------------------------------------------------- small DOM helpers
 
@@ -997,6 +1002,48 @@ const FORMS = [
     done: (values) => `Oversight recorded: ${words(values.view).toLowerCase()}, ${values.entry.length ? "on the decision chosen" : "on the case as a whole"}.`,
   },
   {
+    key: "allocate",
+    opener: "Allocate a worker",
+    title: "Allocate a worker",
+    roles: ["manager"],
+    fields: [
+      { name: "worker", kind: "text", label: "Worker", required: true, api: ["data.worker"],
+        hint: "Their user name, the one they sign in to Foresight with: for example, sw-jones.",
+        missing: "Enter the user name of the worker to allocate" },
+      { name: "team", kind: "text", label: "Team", api: ["data.team"], hint: "For example, Child protection team." },
+      { name: "role", kind: "text", label: "Role in the case", api: ["data.role"], hint: "For example, Social worker." },
+      when({ value: londonNowText, hint: `When they took the case. For example, ${WHEN_EXAMPLE}, with a time like 10:15.` }),
+    ],
+    check: (values, form) => (form.context.allocations().some((held) => held.worker === values.worker)
+      ? [{ field: form.field("worker"), message: `${values.worker} is already allocated to this case` }] : []),
+    toEvent: (values) => ({
+      type: "worker_allocated", ...common(values), subjects: [],
+      data: compact({ worker: values.worker, team: values.team, role: values.role }),
+    }),
+    done: (values) => `${values.worker} allocated to the case: ${values.when.words}.`,
+  },
+  {
+    key: "unallocate",
+    opener: "End an allocation",
+    title: "End an allocation",
+    roles: ["manager"],
+    fields: [
+      { name: "worker", kind: "select", label: "Worker", required: true, api: ["data.worker"], fromCase: true,
+        missing: "Select the worker who no longer holds the case",
+        options: (context) => context.allocations().map((held) => [held.worker, allocationInWords(held)]),
+        hint: "The workers your agency has allocated to the case." },
+      when({ value: londonNowText, hint: `When they stopped holding the case. For example, ${WHEN_EXAMPLE}, with a time like 10:15.` }),
+    ],
+    toEvent: (values, context) => {
+      const held = context.allocations().find((allocation) => allocation.worker === values.worker) || {};
+      return {
+        type: "worker_unallocated", ...common(values), subjects: [],
+        data: compact({ worker: values.worker, team: held.team, role: held.role }),
+      };
+    },
+    done: (values) => `${values.worker} no longer allocated to the case: ${values.when.words}.`,
+  },
+  {
     key: "close",
     opener: "Close the case",
     title: "Close the case",
@@ -1161,22 +1208,31 @@ class Recording {
     this.people = null;
     this.plans = [];
     this.assessments = [];
+    this.allocations = [];
     this.forms = new Map();
     this.openers = new Map();
     this.current = null;
     this.status = el("div", { class: "recording-status" });
     this.slot = el("div", { class: "recording-slot" });
+    // The everyday forms' buttons are always in sight; the rest wait behind "More ways to
+    // record" (a GOV.UK details: a native <details>, so keyboards reach it), not a wall of them.
     const buttons = el("div", { class: "govuk-button-group recording-buttons" });
-    // Some forms are a manager's alone (oversight): others do not see their buttons.
+    const moreButtons = el("div", { class: "govuk-button-group recording-buttons" });
+    this.moreWays = el("details", { class: "govuk-details recording-more-ways" },
+      el("summary", { class: "govuk-details__summary" },
+        el("span", { class: "govuk-details__summary-text" }, "More ways to record")),
+      el("div", { class: "govuk-details__text" }, moreButtons));
+    // Some forms are a manager's alone (oversight, allocation): others do not see their buttons.
     for (const spec of FORMS.filter((form) => !form.roles || form.roles.includes(me.role))) {
       const opener = el("button", {
         type: "button", class: "govuk-button govuk-button--secondary", "aria-expanded": "false",
         "aria-controls": `rec-${spec.key}`, onclick: () => this.open(spec),
       }, spec.opener);
       this.openers.set(spec.key, opener);
-      buttons.append(opener);
+      (EVERYDAY_FORMS.includes(spec.key) ? buttons : moreButtons).append(opener);
     }
-    place.replaceChildren(el("h2", { class: "govuk-heading-m recording-title" }, "Record"), this.status, buttons, this.slot);
+    place.replaceChildren(el("h2", { class: "govuk-heading-m recording-title" }, "Record"), this.status, buttons,
+      this.moreWays, this.slot);
     this.showCaseState(false);
     this.loadPeople();
     this.onChosen = (event) => this.current?.choose(event.detail.entry);
@@ -1186,7 +1242,7 @@ class Recording {
   async loadPeople() {
     // Asked again each time a form opens: people may have been added to the case since.
     try {
-      const types = ["person_added", ...PLAN_TYPES, ...ASSESSMENT_TYPES, ...CASE_STATE_TYPES].join(",");
+      const types = ["person_added", ...PLAN_TYPES, ...ASSESSMENT_TYPES, ...CASE_STATE_TYPES, ...ALLOCATION_TYPES].join(",");
       const response = await fetch(`/cases/${encodeURIComponent(this.caseId)}/chronology?types=${types}`, {
         headers: { Authorization: `Bearer ${this.token()}` },
       });
@@ -1195,6 +1251,8 @@ class Recording {
       if (entries) {
         this.plans = stillOpen(entries, PLAN_TYPES, "plan_id");
         this.assessments = stillOpen(entries, ASSESSMENT_TYPES, "assessment_id");
+        // Only the signed-in agency's own allocations can be ended by its managers.
+        this.allocations = currentAllocations(entries.filter((e) => e.agency === this.me.agency));
         // The chronology is in order of when things happened; the case's state is the last recorded.
         const recorded = (e) => Date.parse(e.recorded_at || e.known_at || e.occurred_at) || 0;
         const states = entries.filter((e) => CASE_STATE_TYPES.includes(e.type)).sort((a, b) => recorded(a) - recorded(b));
@@ -1258,6 +1316,7 @@ class Recording {
       describeEntry: (entry) => this.describeEntry(entry),
       plans: () => this.plans,
       assessments: () => this.assessments,
+      allocations: () => this.allocations,
       me: this.me,
     };
   }
@@ -1348,4 +1407,14 @@ export function setUpRecording({ caseId, me, token, refresh }) {
   place.hidden = !RECORDERS.includes(me.role);
   if (place.hidden) return;
   place.recording = new Recording(place, { caseId, me, token, refresh });
+}
+
+// Opens one of the forms by its key (the start of a case not yet in the record offers the
+// contact form), showing "More ways to record" first when its button is there.
+export function openRecordingForm(key) {
+  const recording = document.getElementById("recording")?.recording;
+  const spec = FORMS.find((form) => form.key === key);
+  if (!recording || !spec || !recording.openers.has(key)) return;
+  if (!EVERYDAY_FORMS.includes(key)) recording.moreWays.open = true;
+  recording.open(spec);
 }
