@@ -367,3 +367,75 @@ def test_a_name_another_agency_already_gave_an_id_is_refused_beside_the_name(
     assert "already in the case" in (beside.text_content() or "")
     assert form.get_by_label("Name").input_value() == "Leo"
     assert len(demo.api("sw-jones", "/cases/FAM-0042/events")) == before
+
+
+def post_event(demo: Any, case_id: str, event: dict[str, Any]) -> None:
+    response = httpx.post(
+        f"{demo.base}/cases/{case_id}/events",
+        headers={"Authorization": f"Bearer {demo.tokens['sw-jones']}"},
+        json=event,
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+
+
+def drawn(page: Any) -> str:
+    """The people the genogram draws, by id (the genogram says so in data-people)."""
+    return str(page.get_attribute("#people-genogram", "data-people"))
+
+
+def wait_for_drawn(page: Any, expected: str) -> str:
+    for _ in range(100):
+        if drawn(page) == expected:
+            break
+        page.wait_for_timeout(100)
+    return drawn(page)
+
+
+def test_the_genogram_follows_the_as_known_at_control(page: Any, demo: Any) -> None:
+    """A case built here: Mia recorded first, then her father Tom. Replayed to the moment only
+    Mia was known, the genogram draws her alone; at now, both again."""
+    case_id = f"GENO-{uuid.uuid4().hex[:8]}"
+    post_event(
+        demo,
+        case_id,
+        {
+            "type": "person_added",
+            "occurred_at": "2024-02-01",
+            "subjects": [],
+            "data": {"person_id": "mia", "role": "child", "name": "Mia", "sex": "F"},
+        },
+    )
+    post_event(
+        demo,
+        case_id,
+        {
+            "type": "person_added",
+            "occurred_at": "2024-02-01",
+            "subjects": [],
+            "data": {
+                "person_id": "tom",
+                "role": "adult",
+                "name": "Tom",
+                "sex": "M",
+                "relationship": "father",
+            },
+        },
+    )
+    sign_in(page, demo, "sw-jones", f"/ui/cases/{case_id}")
+    wait_for_genogram(page)
+    assert wait_for_drawn(page, "mia tom") == "mia tom"
+    assert people_named(page) == ["Mia", "Tom"]
+
+    # The replay slider's stops are the moments of recording: back one is Tom's, back two Mia's.
+    slider = page.get_by_role("slider", name="Replay the recording")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert wait_for_drawn(page, "mia") == "mia"
+    assert people_named(page) == ["Mia"]
+    assert page.get_by_role("img", name=GENOGRAM).locator("canvas").is_visible()
+
+    page.keyboard.press("End")
+    assert wait_for_drawn(page, "mia tom") == "mia tom"
+    assert people_named(page) == ["Mia", "Tom"]
