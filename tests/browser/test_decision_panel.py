@@ -80,13 +80,13 @@ def test_oversight_is_shown_beside_its_decision_as_known_at_the_time_shown(
 
     # Before the new oversight was recorded (today), it is not there; the demo's, recorded
     # on 20 May 2024, is.
-    known_at(page, "01/06/2024", "June 2024")
+    known_at(page, "01/06/2024", "1 June 2024, 23:59")
     then = open_decision(page, "decision-s47")
     then.get_by_text("No manager had recorded oversight of this decision by then.").wait_for()
     assert then.locator("[data-event-id]").count() == 0
     other = open_decision(page, "decision-assess")
     other.locator(f"[data-event-id='{demo_id('oversight-assess')}']").wait_for()
-    known_at(page, "01/05/2024", "May 2024")
+    known_at(page, "01/05/2024", "1 May 2024, 23:59")
     other = open_decision(page, "decision-assess")
     other.get_by_text("No manager had recorded oversight of this decision by then.").wait_for()
 
@@ -96,12 +96,12 @@ def test_oversight_is_shown_beside_its_decision_as_known_at_the_time_shown(
     now.locator(f"[data-event-id='{oversight_event['event_id']}']").wait_for()
 
 
-def known_at(page: Any, typed: str, month: str) -> None:
+def known_at(page: Any, typed: str, shown: str) -> None:
     """Type a time in As known at and wait for the case to be drawn as known then."""
     field = page.get_by_role("textbox", name="As known at")
     field.fill(typed)
     field.press("Enter")
-    page.locator("#known-label").filter(has_text="as known at").filter(has_text=month).wait_for()
+    page.locator("#known-label").filter(has_text=f"as known at {shown}").wait_for()
     page.wait_for_load_state("networkidle")
 
 

@@ -84,6 +84,9 @@ function shown(value) {
   // (15 March 2024, 10:15).
   if (!value) return "";
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return ukDate(value);
+  // A time typed in an As known at field is London wall time already (no offset): shown as
+  // typed, not read in the browser's own zone.
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(value)) return `${ukDate(value.slice(0, 10))}, ${value.slice(11)}`;
   const local = londonInput(value);
   return `${ukDate(local.slice(0, 10))}, ${local.slice(11)}`;
 }

@@ -63,6 +63,12 @@ function ukShown(iso) {
   return match ? `${match[3]}/${match[2]}/${match[1]}` : "";
 }
 
+// An API error's field as a dotted path, whichever way the API writes it: `subjects[0]`,
+// `[0].subjects[0]` and `0.subjects.0` (an event's place in a batch first) are `subjects.0`.
+function dottedField(field) {
+  return String(field || "").replace(/\[(\d+)\]/g, ".$1").replace(/^\./, "").replace(/^\d+\.(?=[a-z])/, "");
+}
+
 function kindOf(relationship) {
   const word = (relationship || "").trim().toLowerCase();
   if (PARENT_WORDS.has(word)) return "parent";
@@ -435,7 +441,7 @@ export function setUpPeople({ caseId, me, token, refresh }) {
       const outcome = await post({ event_id: attempt.id, occurred_at: new Date().toISOString(), ...built.envelope });
       if (!outcome.ok) {
         const problem = outcome.body || {};
-        const errors = (problem.errors || []).map((e) => ({ id: fieldFor(e.field), message: inWords(e.reason) }));
+        const errors = (problem.errors || []).map((e) => ({ id: fieldFor(dottedField(e.field)), message: inWords(e.reason) }));
         if (!errors.length) errors.push({ id: null, message: problem.detail || problem.title || `The record refused it (HTTP ${outcome.status})` });
         attempt.id = null;  // nothing was written: the next try is a new attempt
         return showErrors(parts, errors);
