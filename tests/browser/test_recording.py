@@ -571,3 +571,9 @@ def test_the_everyday_forms_are_in_sight_and_the_rest_behind_more_ways_to_record
     for name in ["Correct an entry", "Retract an entry", "Close the case", "Start a plan"]:
         assert recording.get_by_role("button", name=name).is_visible()
     assert serious_violations(page, "#recording") == []
+    page.set_viewport_size({"width": 390, "height": 800})
+    overflowing = page.evaluate(
+        "[...document.querySelectorAll('#recording *')]"
+        ".filter(e => e.getBoundingClientRect().right > 390).length"
+    )
+    assert overflowing == 0
