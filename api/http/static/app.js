@@ -7,6 +7,7 @@ import { describeEntry, readUkWhen } from "./describe.js";
 import { setUpRecording } from "./recording.js";
 import { setUpPeople } from "./people.js";
 import { setUpImport } from "./importing.js";
+import { toRoleScreens } from "./screens.js";
 
 const TOKEN_KEY = "foresight.token";
 const ZONE = "Europe/London";
@@ -224,6 +225,8 @@ async function route() {
   const path = decodeURIComponent(window.location.pathname);
   const caseMatch = path.match(/^\/ui\/cases\/(.+)$/);
   const personMatch = path.match(/^\/ui\/people\/(.+)$/);
+  // Auditors and reviewers have screens of their own too (screens.js, audit.js, review.js).
+  if (toRoleScreens(state.me, caseMatch?.[1])) return;
   if (caseMatch) return openCase(caseMatch[1]);
   if (personMatch) return openPerson(personMatch[1]);
   return openHome();
