@@ -157,6 +157,7 @@ async function show() {
   const log = LOGS[state.log];
   $("results-title").textContent = log.title;
   $("results-status").textContent = "Reading the log…";
+  $("message").textContent = "";
   let rows, total;
   try {
     const { body, headers } = await apiWithHeaders(log.path, {
