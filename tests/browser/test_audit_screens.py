@@ -4,6 +4,7 @@ downloads with the token, errors beside their fields, accessibility and 390 px."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -62,7 +63,7 @@ def test_the_downloads_are_the_whole_filtered_log(page: Any, demo: Any, reads: i
         page.get_by_role("button", name="Download CSV").click()
     download = caught.value
     assert download.suggested_filename == "access.csv"
-    lines = open(download.path(), encoding="utf-8").read().splitlines()
+    lines = Path(download.path()).read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1 + reads
     assert all(",reviewer-lee," in line for line in lines[1:])
     with page.expect_download() as caught:
