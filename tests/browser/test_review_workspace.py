@@ -113,7 +113,7 @@ def test_a_reviewer_drives_a_whole_review(page: Any, demo: Any) -> None:
     # The picture in docs/reviews.md (copied from the test artifacts when the screen changes).
     ARTIFACTS.mkdir(exist_ok=True)
     page.emulate_media(media="screen")
-    page.set_viewport_size({"width": 900, "height": 700})
+    page.set_viewport_size({"width": 1100, "height": 700})
     page.locator(".fs-matrix").screenshot(path=str(ARTIFACTS / "review-knowledge-matrix.png"))
 
 

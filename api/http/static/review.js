@@ -510,19 +510,17 @@ async function showMatrix(at) {
     showApiProblem(error, { at: "matrix-at" }, "matrix-at");
     return;
   }
-  const byId = new Map(matrix.rows.map((row) => [row.entry.event_id, row.entry]));
+  // One column per agency: what it knew, those no other agency knew tagged so, in one list.
+  const line = (entry) => `${whenOf(entry)} · ${headline(entry)}`;
   const columns = el("div", { class: "fs-matrix" }, ...matrix.columns.map((column) => {
     const alone = new Set(column.held_alone);
     return el("section", { class: "fs-matrix__agency", "aria-labelledby": `knew-${column.agency}` },
       el("h3", { class: "govuk-heading-s", id: `knew-${column.agency}` }, column.agency),
       el("p", { class: "govuk-body-s" }, `Knew ${column.knew.length}; ${alone.size} that no other agency knew.`),
-      el("h4", { class: "govuk-heading-s fs-matrix__sub" }, "Held alone"),
-      el("ul", { class: "govuk-list fs-matrix__list" }, ...(alone.size
-        ? column.held_alone.map((id) => el("li", { class: "fs-held-alone" }, entryLine(byId.get(id) || column.knew.find((e) => e.event_id === id))))
-        : [el("li", { class: "none" }, "nothing")])),
-      el("h4", { class: "govuk-heading-s fs-matrix__sub" }, "Knew"),
       el("ul", { class: "govuk-list fs-matrix__list" }, ...(column.knew.length
-        ? column.knew.map((entry) => el("li", {}, entryLine(entry)))
+        ? column.knew.map((entry) => alone.has(entry.event_id)
+          ? el("li", { class: "fs-held-alone" }, line(entry), " ", el("strong", { class: "govuk-tag govuk-tag--orange fs-alone-tag" }, "held alone"))
+          : el("li", {}, line(entry)))
         : [el("li", { class: "none" }, "nothing")])));
   }));
   const table = el("table", { class: "govuk-table fs-reach", id: "reach-table" },
