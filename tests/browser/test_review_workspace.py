@@ -203,3 +203,30 @@ def test_no_serious_accessibility_problem_and_no_sideways_scroll_at_390px(
     )
     assert widths[0] <= widths[1]
     assert serious_violations(page) == []
+
+
+def test_a_foresight_view_with_order_uncertain_entries_shows_them_and_their_group(
+    page: Any, demo: Any
+) -> None:
+    """When the foresight view has `order_uncertain` (entries on the decision's own day whose
+    order against it cannot be told), the panel shows them, each with the group it would join
+    if it came first. The API's answer is extended here, as the group's own tests cover it."""
+    open_new_review(page, demo, "Order uncertain")
+
+    def with_order_uncertain(route: Any) -> None:
+        answer = route.fetch()
+        view = answer.json()
+        moved = view["known_to_decider"][0]
+        view["order_uncertain"] = [
+            {**moved, "would_join": "held_elsewhere"},
+        ]
+        route.fulfill(response=answer, json=view)
+
+    page.route("**/foresight", with_order_uncertain)
+    page.get_by_role("button", name="Decision: Single assessment").click()
+    uncertain = page.locator("#panel").get_by_role(
+        "region", name="Order against the decision not known (1)"
+    )
+    uncertain.wait_for()
+    assert "if it came first: held elsewhere" in uncertain.inner_text()
+    assert "Police notification" in uncertain.inner_text()

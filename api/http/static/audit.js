@@ -16,7 +16,7 @@ const LOGS = {
     columns: [
       ["at", "When", "when"], ["user", "User"], ["role", "Role"], ["agency", "Agency"],
       ["endpoint", "What was read"], ["case_id", "Case"], ["person_id", "Person"],
-      ["as_known_at", "As known at", "when"], ["viewed_as", "Viewed as"],
+      ["as_known_at", "As known at", "knownAt"], ["viewed_as", "Viewed as", "viewer"],
     ],
   },
   recording: {
@@ -41,6 +41,9 @@ const SHOWN = {
   days: (value) => (value === null || value === undefined ? "" : Number(value).toFixed(1)),
   yes: (value) => (value ? "Yes" : "No"),
   words: (value) => String(value || "").replaceAll("_", " "),
+  knownAt: (value) => (value ? ukWhen(value) : "now"),
+  // The access log's "*" is a read of the whole record rather than as one agency.
+  viewer: (value) => (!value || value === "*" ? "the whole record" : value),
 };
 
 const state = { log: "access", filters: {}, offset: 0, limit: 50 };
@@ -103,7 +106,7 @@ function filterForm() {
     input("audit-agency", "Agency", null, "govuk-input--width-10"),
     input("audit-since", "From", "Like 01/03/2024 or 01/03/2024 09:00", "govuk-input--width-10"),
     input("audit-until", "Until", "Empty for now", "govuk-input--width-10"),
-    el("div", { class: "govuk-form-group fs-control" },
+    el("div", { class: "govuk-form-group fs-control fs-control--wide" },
       el("div", { class: "govuk-checkboxes govuk-checkboxes--small", "data-module": "govuk-checkboxes" },
         el("div", { class: "govuk-checkboxes__item" },
           el("input", { class: "govuk-checkboxes__input", id: "audit-late", type: "checkbox", "aria-describedby": "audit-late-hint" }),
