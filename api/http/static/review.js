@@ -353,7 +353,8 @@ function choosingSection() {
   episodeForm.addEventListener("submit", (event) => { event.preventDefault(); saveEpisode(); });
 
   const factors = el("div", { class: "govuk-checkboxes govuk-checkboxes--small", "data-module": "govuk-checkboxes" },
-    ...Object.entries(FACTORS).map(([key, words]) => el("div", { class: "govuk-checkboxes__item" },
+    // The review's own vocabulary (events/reviews.py), in words where this page knows them.
+    ...state.view.factor_vocabulary.map((key) => [key, FACTORS[key] || key.replaceAll("_", " ")]).map(([key, words]) => el("div", { class: "govuk-checkboxes__item" },
       el("input", { class: "govuk-checkboxes__input", type: "checkbox", id: `factor-${key}`, name: "factors", value: key }),
       el("label", { class: "govuk-label govuk-checkboxes__label", for: `factor-${key}` }, words))));
   const findingForm = el("form", { id: "finding-form", novalidate: true, class: "fs-review-form" },
