@@ -135,6 +135,14 @@ def test_entries_are_chosen_on_the_timeline_and_by_the_span_shown(page: Any, dem
     page.get_by_role("button", name="Clear the chosen entries").click()
     assert page.text_content("#chosen-count") == "(0)"
 
+    # By keyboard alone: Space ticks an entry in the table, and the timeline follows.
+    page.get_by_role("checkbox", name=f"Choose {FIRST_DECISION}").focus()
+    page.keyboard.press("Space")
+    assert page.text_content("#chosen-count") == "(1)"
+    selected = page.locator(".vis-item.vis-selected .vis-item-content").all_inner_texts()
+    assert len(selected) == 1
+    assert "Single assessment" in selected[0]
+
 
 def test_what_is_wrong_is_said_beside_the_field_and_kept(page: Any, demo: Any) -> None:
     sign_in(page, demo, "reviewer-lee", "/ui/reviews")
