@@ -130,3 +130,17 @@ def test_no_serious_accessibility_problem_and_no_sideways_scroll_at_390px(
     page.get_by_role("button", name="Show").click()
     page.get_by_role("heading", name="There is a problem").wait_for()
     assert serious_violations(page) == []
+
+
+def test_a_refused_token_is_said_beside_the_field_and_a_good_one_opens_the_screen(
+    page: Any, demo: Any
+) -> None:
+    page.goto(demo.base + "/ui/audit")
+    page.get_by_label("Token", exact=True).fill("fst_not-a-token")
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("#token-error").wait_for()
+    assert "not accepted" in page.text_content("#token-error")
+    page.get_by_label("Token", exact=True).fill(demo.tokens["auditor-khan"])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Access log").wait_for()
+    assert page.get_by_label("Token", exact=True).count() == 0
