@@ -34,9 +34,10 @@ const section = (id, title, ...children) => el("section", { id, class: "fs-revie
 const field = (id, label, input, hint) => el("div", { class: "govuk-form-group" },
   el("label", { class: "govuk-label", for: id }, label),
   hint ? el("div", { id: `${id}-hint`, class: "govuk-hint" }, hint) : null, input);
-const textInput = (id, attrs = {}) => el("input", {
+// A text input; `hint: true` when its field has a hint it should be described by.
+const textInput = (id, { hint = false, ...attrs } = {}) => el("input", {
   class: "govuk-input", id, type: "text", spellcheck: "false", autocomplete: "off",
-  "aria-describedby": attrs.hint ? `${id}-hint` : null, ...attrs, hint: null,
+  "aria-describedby": hint ? `${id}-hint` : null, ...attrs,
 });
 const button = (text, onclick, secondary = true, attrs = {}) => el("button", {
   type: attrs.type || "button", class: `govuk-button${secondary ? " govuk-button--secondary" : ""}`,
@@ -74,8 +75,7 @@ async function listReviews() {
   const caseId = new URLSearchParams(window.location.search).get("case") || "";
   const form = el("form", { id: "start-form", novalidate: true },
     field("review-case", "Case", textInput("review-case", { value: caseId, class: "govuk-input govuk-input--width-20" })),
-    field("review-title", "Title", textInput("review-title"),
-      null),
+    field("review-title", "Title", textInput("review-title")),
     field("review-known-at", "Review the case as known at",
       textInput("review-known-at", { class: "govuk-input govuk-input--width-20", hint: true }),
       "The date the panel reviews the record as it stood, like 31/03/2024, with a time if wanted. Leave it empty for the record as known now."),
@@ -93,7 +93,6 @@ async function listReviews() {
     el("div", { class: "govuk-grid-row" }, el("div", { class: "govuk-grid-column-two-thirds" },
       el("h2", { class: "govuk-heading-m" }, "Start a review"), form)),
     status, table);
-  if (!caseId) $("review-case").focus?.();
   try {
     const reviews = await api("/reviews");
     table.querySelector("tbody").replaceChildren(...reviews.map((review) => el("tr", { class: "govuk-table__row" },
