@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Engine
 
 from api.access_log import access_log
@@ -41,6 +42,7 @@ def recording_audit(
     engine: Engine,
     *,
     case_id: str | None = None,
+    person_id: str | None = None,
     agency: str | None = None,
     recorded_by: str | None = None,
     since: datetime | None = None,
@@ -52,6 +54,7 @@ def recording_audit(
 
     `days_to_record` is from when it happened to when the agency recorded it (`known_at`);
     `days_to_store` is to when this store recorded it (`recorded_at`). `late` uses the first.
+    `person_id` keeps the events naming that person as a subject (or adding them).
     """
     stored = tables.events
     query = select(
@@ -79,6 +82,8 @@ def recording_audit(
     records = []
     for row in rows:
         content = json.loads(row.content)
+        if person_id and not _names(content, person_id):
+            continue
         records.append(
             {
                 "position": row.position,
@@ -112,6 +117,19 @@ def recording_audit(
     return frame.reset_index(drop=True)
 
 
+def _names(content: dict[str, Any], person_id: str) -> bool:
+    """The stored event is about the person: a subject, or the person it adds."""
+    return person_id in (content.get("subjects") or []) or (
+        (content.get("data") or {}).get("person_id") == person_id
+    )
+
+
+def a_page(frame: pd.DataFrame, limit: int | None, offset: int) -> pd.DataFrame:
+    """Rows `offset` to `offset + limit` of an audit table (all from `offset` without limit)."""
+    end = None if limit is None else offset + limit
+    return frame.iloc[offset:end].reset_index(drop=True)
+
+
 def access_audit(
     engine: Engine,
     *,
@@ -121,28 +139,65 @@ def access_audit(
     agency: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> pd.DataFrame:
     """Every read of case data: who, in what role and agency, which case or person, as known
-    when."""
-    log = access_log
-    query = select(log)
-    if case_id:
-        query = query.where(log.c.case_id == case_id)
-    if person_id:
-        query = query.where(log.c.person_id == person_id)
-    if user:
-        query = query.where(log.c.user == user)
-    if agency:
-        query = query.where(log.c.agency == agency.lower())
-    if since:
-        query = query.where(log.c.at > since)
-    if until:
-        query = query.where(log.c.at <= until)
-    with engine.connect() as connection:
-        rows = connection.execute(query.order_by(log.c.access_id)).all()
-    return pd.DataFrame(
-        [dict(row._mapping) for row in rows], columns=[column.name for column in log.columns]
+    when; `limit` and `offset` page through it in the order the reads were made."""
+    query = select(access_log).where(
+        *_access_filters(case_id, person_id, user, agency, since, until)
     )
+    query = query.order_by(access_log.c.access_id).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return pd.DataFrame(
+        [dict(row._mapping) for row in rows],
+        columns=[column.name for column in access_log.columns],
+    )
+
+
+def access_count(
+    engine: Engine,
+    *,
+    case_id: str | None = None,
+    person_id: str | None = None,
+    user: str | None = None,
+    agency: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """How many reads the same filters select (the total a page is part of)."""
+    query = select(func.count()).select_from(access_log)
+    query = query.where(*_access_filters(case_id, person_id, user, agency, since, until))
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
+
+
+def _access_filters(
+    case_id: str | None,
+    person_id: str | None,
+    user: str | None,
+    agency: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[ColumnElement[bool]]:
+    log = access_log
+    conditions: list[ColumnElement[bool]] = []
+    if case_id:
+        conditions.append(log.c.case_id == case_id)
+    if person_id:
+        conditions.append(log.c.person_id == person_id)
+    if user:
+        conditions.append(log.c.user == user)
+    if agency:
+        conditions.append(log.c.agency == agency.lower())
+    if since:
+        conditions.append(log.c.at > since)
+    if until:
+        conditions.append(log.c.at <= until)
+    return conditions
 
 
 def actions_per_agency(recording: pd.DataFrame) -> pd.DataFrame:

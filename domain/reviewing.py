@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.utils import get_topic
 
 from domain.errors import CaseNotFound, ReviewNotFound, UnknownReference
 from domain.review import Review, review_uuid
@@ -46,6 +47,25 @@ class ReviewDesk:
             raise ReviewNotFound(review_id) from None
         assert isinstance(review, Review)
         return review
+
+    def opened(self, case_id: str | None = None) -> list[Review.Opened]:
+        """Every review opened (of one case, if given), in the order opened: read from the
+        store's log by the event's topic, a page at a time."""
+        topic = get_topic(Review.Opened)
+        found: list[Review.Opened] = []
+        start: int | None = None
+        while True:
+            page = self.service.recorder.select_notifications(
+                start=start, limit=500, topics=[topic], inclusive_of_start=start is None
+            )
+            for notification in page:
+                event = self.service.mapper.to_domain_event(notification)
+                assert isinstance(event, Review.Opened)
+                if case_id is None or event.case_id == case_id:
+                    found.append(event)
+            if len(page) < 500:
+                return found
+            start = page[-1].id
 
     def select_episode(
         self, review_id: str, selection: EpisodeSelection, reviewer: str

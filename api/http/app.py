@@ -14,6 +14,7 @@ from api.http.problems import PROBLEM_JSON, Problem, install_problem_handlers
 from api.http.routes import annex_a, audit, cases, pages, people, reviews, system
 from api.http.routes import exports as export_routes
 from api.http.routes import imports as import_routes
+from api.http.routes import knowledge as knowledge_routes
 from api.http.routes import mine as my_cases_routes
 from api.http.routes import patterns as pattern_routes
 from api.http.routes import reports as report_routes
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings  # for routes that read settings, e.g. timescales
     install_problem_handlers(app)
     app.include_router(cases.router)
+    app.include_router(knowledge_routes.router)
     app.include_router(my_cases_routes.router)
     app.include_router(import_routes.router)
     app.include_router(pattern_routes.router)

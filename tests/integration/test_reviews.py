@@ -193,3 +193,22 @@ def test_the_review_exports_as_html_and_xlsx_for_the_panel(client, review):
     )
     assert book.sheetnames == ["episodes", "findings", "foresight"]
     assert book["foresight"].max_row > 5
+
+
+def test_the_reviews_are_listed_newest_first_and_by_case(client, review):
+    """The list a reviewer opens a review from: titles and cases, the newest first."""
+    later = client.post(
+        "/reviews",
+        headers=as_(client, "reviewer"),
+        json={"case_id": "OTHER-1", "title": "Another family", "case_as_known_at": "2024-02-01"},
+    ).json()["review_id"]
+    listed = client.get("/reviews", headers=as_(client, "reviewer")).json()
+    assert [item["review_id"] for item in listed][:2] == [later, review]
+    assert listed[0]["case_as_known_at"] == "2024-02-01"
+    assert listed[0]["opened_by"] == "rev-ada"
+    of_demo = client.get(
+        "/reviews", params={"case_id": "FAM-0042"}, headers=as_(client, "reviewer")
+    )
+    assert later not in {item["review_id"] for item in of_demo.json()}
+    assert review in {item["review_id"] for item in of_demo.json()}
+    assert client.get("/reviews", headers=as_(client, "practitioner")).status_code == 403

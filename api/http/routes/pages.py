@@ -61,3 +61,20 @@ me_router = APIRouter(tags=["system"])
 def me(user: CurrentUser) -> Me:
     """The signed-in user's name, role and agency (the page shows them)."""
     return Me(name=user.name, role=user.role, agency=user.agency)
+
+
+# The reviewer's workspace and the auditor's screens: pages of their own (review.js, audit.js)
+# beside the case page, on the same JSON API and the same sign-in.
+@router.get("/ui/reviews")
+def reviews_page() -> FileResponse:
+    return FileResponse(STATIC / "review.html", media_type="text/html")
+
+
+@router.get("/ui/reviews/{review_id}")
+def review_page(review_id: str) -> FileResponse:
+    return FileResponse(STATIC / "review.html", media_type="text/html")
+
+
+@router.get("/ui/audit")
+def audit_page() -> FileResponse:
+    return FileResponse(STATIC / "audit.html", media_type="text/html")

@@ -6,12 +6,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
 
 from api.formats.html import review_html
 from api.formats.tables import MEDIA_TYPES, review_frames, workbook_bytes
 from api.http.deps import ForesightDep, ReviewEditor, ReviewOpener, ReviewReader, log_read
 from domain.reviewing import ReviewDesk
 from events.reviews import EpisodeSelection, FindingRecord, ReviewOpening
+from events.timepoints import InstantField
 from events.vocabulary import IDENTIFIER_PATTERN
 from replay.review_view import ReviewView, review_view
 
@@ -27,6 +29,40 @@ def open_review(
     review = ReviewDesk(foresight.service).open(opening, user.name)
     log_read(foresight, user, request, case_id=opening.case_id)
     return review_view(foresight.caught_up(), review)
+
+
+class ReviewListed(BaseModel):
+    """A review in the list: what it is of, and who opened it when."""
+
+    review_id: str
+    case_id: str
+    title: str
+    case_as_known_at: str | None
+    opened_by: str
+    opened_at: InstantField
+
+
+@router.get("", response_model=list[ReviewListed], summary="The reviews, newest first")
+def list_reviews(
+    user: ReviewReader,
+    foresight: ForesightDep,
+    case_id: Annotated[
+        str | None, Query(pattern=IDENTIFIER_PATTERN, description="Only reviews of this case")
+    ] = None,
+) -> list[ReviewListed]:
+    """Every review opened (of one case, if given), the newest first: titles and cases only,
+    no case data."""
+    return [
+        ReviewListed(
+            review_id=opened.review_id,
+            case_id=opened.case_id,
+            title=opened.title,
+            case_as_known_at=opened.case_as_known_at,
+            opened_by=opened.opened_by,
+            opened_at=opened.timestamp,
+        )
+        for opened in reversed(ReviewDesk(foresight.service).opened(case_id))
+    ]
 
 
 @router.get(

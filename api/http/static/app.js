@@ -9,6 +9,8 @@ import {
 import { openRecordingForm, setUpRecording } from "./recording.js";
 import { setUpPeople } from "./people.js";
 import { openImport, setUpImport } from "./importing.js";
+import { toRoleScreens } from "./screens.js";
+import { caseTimeline, itemClass } from "./timeline.js";
 
 const TOKEN_KEY = "foresight.token";
 // The roles that record, and so may start a case not yet in the record.
@@ -240,6 +242,8 @@ async function route() {
   const path = decodeURIComponent(window.location.pathname);
   const caseMatch = path.match(/^\/ui\/cases\/(.+)$/);
   const personMatch = path.match(/^\/ui\/people\/(.+)$/);
+  // Auditors and reviewers have screens of their own too (screens.js, audit.js, review.js).
+  if (toRoleScreens(state.me, caseMatch?.[1])) return;
   if (caseMatch) return openCase(caseMatch[1]);
   if (personMatch) return openPerson(personMatch[1]);
   return openHome();
@@ -458,37 +462,10 @@ function stopFor(localValue) {
 }
 
 function setUpTimeline() {
+  // The timeline is the shared one (timeline.js), as on the review workspace.
   if (state.timeline) return;
-  const hour = 60 * 60 * 1000;
-  const weeks = 4 * 7 * 24 * hour;
-  state.items = new vis.DataSet();
-  state.groups = new vis.DataSet();
-  // Never closer than an hour: entries are recorded to the minute at best, and a window of
-  // milliseconds around one entry says nothing. Never wider than a century.
-  state.timeline = new vis.Timeline($("timeline"), state.items, state.groups, {
-    stack: true, zoomKey: "ctrlKey", orientation: "top", margin: { item: 4 },
-    tooltip: { followMouse: false }, xss: { disabled: false },
-    zoomMin: hour, zoomMax: 100 * 365 * 24 * hour,
-  });
-  state.timeline.on("select", ({ items }) => {
-    if (items.length) choose(items[0], false);
-  });
-  // Focusing on a chosen entry (setSelection's focus calls this) centres it and keeps the
-  // width shown, at most four weeks so its neighbours can be read; vis-timeline's own focus
-  // would zoom to the width of the entry itself, a point.
-  state.timeline.focus = (ids) => {
-    const item = state.items.get(Array.isArray(ids) ? ids[0] : ids);
-    if (!item) return;
-    const window = state.timeline.getWindow();
-    const width = Math.min(Math.max(window.end - window.start, hour), weeks);
-    const at = new Date(item.start).getTime();
-    state.timeline.setWindow(at - width / 2, at + width / 2, { animation: false });
-  };
-  // The window shown, as data on the timeline, for the browser tests and anyone inspecting.
-  state.timeline.on("rangechanged", ({ start, end }) => {
-    $("timeline").dataset.windowStart = new Date(start).toISOString();
-    $("timeline").dataset.windowEnd = new Date(end).toISOString();
-  });
+  state.drawn = caseTimeline($("timeline"), { onSelect: (ids) => { if (ids.length) choose(ids[0], false); } });
+  ({ timeline: state.timeline, items: state.items, groups: state.groups } = state.drawn);
   $("fit").addEventListener("click", () => state.timeline.fit({ animation: false }));
 }
 
@@ -517,29 +494,8 @@ async function render() {
   drawAllocations();
 }
 
-function itemClass(entry) {
-  const classes = [`sig-${entry.significance}`, `type-${entry.type}`];
-  if (entry.type === "child_voice_recorded") classes.push("child-voice");
-  if (entry.corrected) classes.push("corrected");
-  if (entry.retracted) classes.push("retracted");
-  return classes.join(" ");
-}
-
 function drawTimeline() {
-  const agencies = [...new Set(state.entries.map((e) => e.agency))].sort();
-  state.groups.clear();
-  state.groups.add(agencies.map((agency) => ({ id: agency, content: agency })));
-  state.items.clear();
-  state.items.add(state.entries.map((entry) => {
-    const content = el("span", {},
-      entry.type === "child_voice_recorded" ? "“" + (entry.data.words || "") + "”" : headline(entry),
-      entry.corrected ? el("span", { class: "mark", title: "corrected" }, " ✎") : null);
-    return {
-      id: entry.event_id, group: entry.agency, start: entry.occurred_at, content,
-      className: itemClass(entry),
-    };
-  }));
-  if (state.entries.length) state.timeline.fit({ animation: false });
+  state.drawn.draw(state.entries, headline);
 }
 
 function drawTable() {
