@@ -3,6 +3,8 @@ episodes, emergency protection): their fields, their invariants, who records the
 
 from __future__ import annotations
 
+import itertools
+import uuid
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from tests.conftest import event
 from tests.unit.test_invariants import add_people, record, refuse, retract
 
 CHILD = "child-ava"
+_positions = itertools.count(1)
 
 
 def placement(event_type: str, placement_id: str = "PL1", **data: Any) -> EventEnvelope:
@@ -212,23 +215,31 @@ def test_practitioners_and_managers_record_them_for_their_agency(
 # -- in words --------------------------------------------------------------------------------
 
 
-def _entry(event_type: str, data: dict[str, Any]) -> ChronologyEntry:
+def chronology_entry(
+    event_type: str,
+    data: dict[str, Any],
+    occurred_at: str = "2024-03-01",
+    subjects: tuple[str, ...] = (),
+    case_id: str = "FAM-1",
+) -> ChronologyEntry:
+    """An entry as a chronology shows it, built without a store."""
     stored = parse_event(
         {
             "type": event_type,
-            "case_id": "FAM-1",
-            "occurred_at": "2024-03-01",
+            "case_id": case_id,
+            "occurred_at": occurred_at,
             "agency": "social_care",
+            "subjects": list(subjects),
             "data": data,
         }
     )
     return ChronologyEntry.model_validate(
         {
             **stored.model_dump(mode="json", exclude={"source_recorded_at"}),
-            "event_id": "00000000-0000-0000-0000-000000000001",
+            "event_id": uuid.uuid4(),
             "recorded_at": "2024-03-01T12:00:00+00:00",
             "known_at": "2024-03-01T12:00:00+00:00",
-            "position": 1,
+            "position": next(_positions),
             "version": 1,
             "recorded_while_closed": False,
             "corrected": False,
@@ -262,4 +273,4 @@ def test_each_statutory_entry_has_a_headline_in_plain_words(
     event_type: str, data: dict[str, Any], words: str
 ) -> None:
     """An entry without a summary is still shown as a sentence in tables and pages."""
-    assert headline(_entry(event_type, data)) == words
+    assert headline(chronology_entry(event_type, data)) == words
