@@ -28,10 +28,14 @@ class CareStatus:
 
 
 def care_entries(
-    queries: CaseQueries, person_id: str, *, as_known_at: datetime | None = None
+    queries: CaseQueries,
+    person_id: str,
+    *,
+    as_known_at: datetime | None = None,
+    agency: str | None = None,
 ) -> list[ChronologyEntry]:
     """The legal status and placement entries of every case naming the child as a subject,
-    as known to the record at T, in the order they happened."""
+    as known at T to the record (or to `agency`), in the order they happened."""
     from replay.queries import ChronologyFilter  # here: replay.queries imports this module
 
     subjects = tables.state_subjects
@@ -45,7 +49,9 @@ def care_entries(
     found = [
         entry
         for case_id in case_ids
-        for entry in queries.chronology(case_id, as_known_at=as_known_at, where=where)
+        for entry in queries.chronology(
+            case_id, as_known_at=as_known_at, agency=agency, where=where
+        )
     ]
     return sorted(found, key=lambda entry: (local_date(entry.occurred_at), entry.position))
 

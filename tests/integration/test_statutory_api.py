@@ -4,6 +4,7 @@ field (nothing written), in the chronology in words, and in the child's status."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.http.app import create_app
 from api.settings import Settings
+from replay.looked_after import care_entries
 from tests.integration.test_api import Api, assert_problem, new_case
 
 
@@ -138,3 +140,17 @@ def test_a_refused_statutory_entry_is_a_problem_naming_the_field_and_writes_noth
             event["data"]["person_id"] = child
     assert_problem(api.post(worker, case_id, events), status, field)
     assert api.snapshot(case_id) == before
+
+
+def test_the_care_facts_are_read_as_known_to_an_agency(api: Api) -> None:
+    """Social care's placements are not the police's to read until shared."""
+    worker = api.add_user("practitioner", "social_care")
+    case_id, child = new_case(), f"child-{new_case()}"
+    assert api.post(worker, case_id, looked_after_child(child)).status_code == 201
+    api.foresight.runner.catch_up()
+    queries = api.foresight.queries
+    assert len(care_entries(queries, child)) == 5  # legal status, two starts, two ends
+    assert len(care_entries(queries, child, agency="social_care")) == 5
+    assert care_entries(queries, child, agency="police") == []
+    before = care_entries(queries, child, as_known_at=datetime(2000, 1, 1, tzinfo=UTC))
+    assert before == []
