@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from api.formats.ssda903_csv import ssda903_files
 from projections.fold import ChronologyEntry
 from replay.ssda903 import EpisodeRow, MissingRow, ssda903
 from tests.unit.test_statutory_vocabulary import chronology_entry
@@ -86,3 +87,22 @@ def test_a_placement_without_a_legal_status_is_reported_not_invented() -> None:
     found = ssda903({CASE: without}, year=2025, as_known_at=NOW)
     assert {episode.LS for episode in found.episodes} == {None}
     assert ("ava", "LS") in {(issue.person_id, issue.field) for issue in found.issues}
+
+
+def test_the_tables_are_written_as_the_validators_csv_files() -> None:
+    """Columns in the validator's order, dates as dd/mm/yyyy, blanks empty; byte-identical
+    for the same return."""
+    found = ssda903({CASE: story()}, year=2025, as_known_at=NOW)
+    files = ssda903_files(found)
+    assert sorted(files) == ["episodes.csv", "header.csv", "missing.csv"]
+    assert files["header.csv"].decode() == (
+        "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nava,2,04/03/2012,WBRI,,,\n"
+    )
+    episodes = files["episodes.csv"].decode().splitlines()
+    assert episodes[0] == (
+        "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,"
+        "PL_POST,URN"
+    )
+    assert episodes[2] == "ava,01/07/2024,P,V2,N1,K2,PR4,01/09/2024,X1,CARPL,,LS6 2,SC123456"
+    assert files["missing.csv"].decode().splitlines()[1] == "ava,04/03/2012,M,03/08/2024,04/08/2024"
+    assert ssda903_files(ssda903({CASE: story()}, year=2025, as_known_at=NOW)) == files
