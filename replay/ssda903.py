@@ -42,7 +42,6 @@ SSDA903_TYPES = (
 )
 # The SSDA903 category of need takes N1-N8 only (N0 and N9 are the CIN census's).
 CATEGORIES_OF_NEED = ("N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8")
-SEX_CODES = {"M": "1", "F": "2"}
 MISSING_CODES = {"missing": "M", "away": "A", None: "M"}
 
 
@@ -151,15 +150,22 @@ def ssda903(
         header.append(
             HeaderRow(
                 CHILD=child_id,
-                SEX=SEX_CODES.get(str(child.data.get("sex"))),
+                SEX=child.data.get("sex"),
                 DOB=born,
                 ETHNIC=child.data.get("ethnicity"),
                 UPN=child.data.get("upn"),
             )
         )
-        issues += _header_issues(child, child_id)
+        issues += _header_issues(child, child_id, last)
+        needs = _categories_of_need(child, built)
         for episode in in_year:
-            episodes.append(_row(child, child_id, episode, last))
+            episodes.append(_row(child_id, episode, needs[id(episode)], last))
+            if needs[id(episode)] is None:
+                message = (
+                    "no referral of the child by then records a primary need N1-N8 (N0 and N9 "
+                    "are not SSDA903 categories of need)"
+                )
+                issues.append(_issue(child, episode, "CIN", message))
         issues.append(
             CompletenessIssue(
                 rule=None,
@@ -290,6 +296,9 @@ class _CareFold:
             placement["placement_id"] != before_placement["placement_id"]
         )
         if status_changed or placement_changed:
+            if placement_changed and started_today is not None and self.current is not None:
+                # The DfE records why a placement changed on the episode that ends with it.
+                self.current.reason_place_change = started_today.get("change_reason")
             self._close(day, STILL_LOOKED_AFTER)
             derived = (
                 "T" if status_changed and placement_changed else "L" if status_changed else "P"
@@ -333,11 +342,11 @@ def _start(
         rne="S" if derived == "S" else recorded or derived,
         ls=status,
         placement=placement,
-        reason_place_change=started_today.get("change_reason") if started_today else None,
+        reason_place_change=None,
     )
 
 
-def _row(child: _Child, child_id: str, episode: _Open, last: date) -> EpisodeRow:
+def _row(child_id: str, episode: _Open, need: str | None, last: date) -> EpisodeRow:
     placement = episode.placement
     dec = _shown(episode.dec, last)
     return EpisodeRow(
@@ -345,7 +354,7 @@ def _row(child: _Child, child_id: str, episode: _Open, last: date) -> EpisodeRow
         DECOM=episode.decom,
         RNE=episode.rne,
         LS=episode.ls,
-        CIN=_category_of_need(child, episode.decom),
+        CIN=need,
         PLACE=placement.get("kind"),
         PLACE_PROVIDER=placement.get("provider"),
         DEC=dec,
@@ -355,6 +364,18 @@ def _row(child: _Child, child_id: str, episode: _Open, last: date) -> EpisodeRow
         PL_POST=placement.get("postcode"),
         URN=placement.get("urn"),
     )
+
+
+def _categories_of_need(child: _Child, episodes: Sequence[_Open]) -> dict[int, str | None]:
+    """Each episode's category of need: that of the start of its period of care (an `S`
+    episode), which the DfE's rule 504 holds the period's later episodes to."""
+    found: dict[int, str | None] = {}
+    need: str | None = None
+    for episode in episodes:
+        if episode.rne == "S":
+            need = _category_of_need(child, episode.decom)
+        found[id(episode)] = need
+    return found
 
 
 def _category_of_need(child: _Child, on: date) -> str | None:
@@ -368,16 +389,27 @@ def _category_of_need(child: _Child, on: date) -> str | None:
     return latest if latest in CATEGORIES_OF_NEED else None
 
 
-def _header_issues(child: _Child, child_id: str) -> Iterable[CompletenessIssue]:
-    for name, column in (("sex", "SEX"), ("date_of_birth", "DOB"), ("ethnicity", "ETHNIC")):
+def _header_issues(child: _Child, child_id: str, last: date) -> Iterable[CompletenessIssue]:
+    fields = (("sex", "SEX"), ("date_of_birth", "DOB"), ("ethnicity", "ETHNIC"), ("upn", "UPN"))
+    for name, column in fields:
         if child.data.get(name) is None:
-            yield CompletenessIssue(
-                rule=None,
-                case_id=None,
-                person_id=child.person_id,
-                field=column,
-                message=f"{child_id}: `person_added.{name}` is not recorded",
-            )
+            yield _header_issue(child, column, f"{child_id}: `person_added.{name}` is not recorded")
+    born = _day_of(child.data.get("date_of_birth"))
+    if child.data.get("sex") == "F" and born is not None and _age(born, last) >= 11:
+        message = (
+            f"{child_id}: whether she is a mother is not recorded (the vocabulary has no field)"
+        )
+        yield _header_issue(child, "MOTHER", message)
+
+
+def _header_issue(child: _Child, column: str, message: str) -> CompletenessIssue:
+    return CompletenessIssue(
+        rule=None, case_id=None, person_id=child.person_id, field=column, message=message
+    )
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def _issue(child: _Child, episode: _Open, column: str, message: str) -> CompletenessIssue:

@@ -387,9 +387,11 @@ CATEGORIES = (("NEG", 50), ("EMO", 35), ("PHY", 8), ("SAB", 4), ("MUL", 3))
 CLOSURE_REASONS = (("RC7", 70), ("RC5", 8), ("RC3", 6), ("RC4", 4), ("RC6", 2), ("RC1", 1))
 UPN_LA_CODE = "873"
 # A period of care: how it starts, where children are placed, why they move and why care ends.
-CARE_STATUSES = (("V2", 45), ("C1", 40), ("L1", 5), ("L2", 5), ("J1", 5))
+CARE_STATUSES = (("V2", 50), ("C1", 40), ("L1", 5), ("L2", 5))
 PLACEMENTS = (("U6", 40), ("U4", 15), ("U3", 12), ("U1", 5), ("K2", 15), ("R1", 3), ("S1", 2))
 PROVIDERS = {"U": ("PR1", "PR4", "PR5"), "K": ("PR1", "PR4"), "R": ("PR3",), "S": ("PR4",)}
+# Placements an Ofsted URN is recorded for (a foster placement: the fostering service's).
+WITH_URN = ("U", "K", "S", "A")
 PLACEMENT_POSTCODES = ("LS1 4", "LS6 2", "LS11 5", "LS15 8", "BD3 9", "WF1 2", "HX1 3")
 PLACEMENT_CHANGE_REASONS = ("CARPL", "CHILD", "LAREQ", "PLACE", "STAND", "OTHER")
 CARE_ENDS = (("E4A", 50), ("E13", 20), ("E8", 15), ("E41", 15))
@@ -591,6 +593,17 @@ class _StatutoryFamily:
         )
         placement_id = f"{self.case_id}-{child}-PL1"
         self._placed(child, placement_id, start, {"reason": "S"})
+        if status in ("L1", "L2"):
+            # Police protection lasts at most 72 hours and an order 8 days here (the law's
+            # limit is 21): then the child is accommodated or an interim care order is made.
+            status = rng.choice(("V2", "C1"))
+            self.add(
+                "legal_status_changed",
+                start + timedelta(days=2 if protection == "police_protection" else 8),
+                {"status": status, "person_id": child},
+                "Legal status recorded",
+                subjects=one,
+            )
         moved = self.working(start, rng.randint(20, 90))
         moves = rng.random() < 0.5 and moved < limit
         settled = moved if moves else start
@@ -618,11 +631,15 @@ class _StatutoryFamily:
             placement_id = f"{self.case_id}-{child}-PL2"
             change = {"reason": "P", "change_reason": rng.choice(PLACEMENT_CHANGE_REASONS)}
             self._placed(child, placement_id, moved, change)
-        for _ in range(rng.choices((0, 1, 2, 4), (55, 20, 15, 10))[0]):
-            went = start + timedelta(days=rng.randint(3, 150))
+        returned = start
+        for went in sorted(
+            start + timedelta(days=rng.randint(3, 150))
+            for _ in range(rng.choices((0, 1, 2, 4), (55, 20, 15, 10))[0])
+        ):
             back = went + timedelta(days=rng.choice((0, 1, 1, 2)))
-            if back >= last:
-                continue
+            if went <= returned or back >= last:
+                continue  # periods missing do not overlap, and end while in care
+            returned = back
             self.add(
                 "missing_episode_recorded",
                 went,
@@ -661,6 +678,7 @@ class _StatutoryFamily:
                 "kind": kind,
                 "provider": rng.choice(PROVIDERS[kind[0]]),
                 "postcode": rng.choice(PLACEMENT_POSTCODES),
+                **({"urn": f"SC{rng.randint(100_000, 999_999)}"} if kind[0] in WITH_URN else {}),
                 **why,
             },
             "Placement started",

@@ -21,8 +21,9 @@ def test_a_generated_authoritys_looked_after_children_make_contiguous_episodes(
     tmp_path: Path,
 ) -> None:
     """Every looked-after child of the authority has a header row and episodes that follow
-    one another (an X1 end is the next episode's start); only the home postcode, which the
-    vocabulary does not record, is reported missing; the files are the same twice."""
+    one another (an X1 end is the next episode's start); what is reported missing is only what
+    the vocabulary does not record (the home postcode, whether a girl is a mother), a young
+    child's UPN and a category of need from an N0/N9 referral; the files are the same twice."""
     foresight = bootstrap(Settings(db_url=new_sqlite_url(tmp_path / "store")))
     try:
         families = generate_authority(200, year=2026, seed=11)
@@ -44,5 +45,7 @@ def test_a_generated_authoritys_looked_after_children_make_contiguous_episodes(
             assert (earlier.REC, earlier.DEC) == ("X1", later.DECOM)
             assert later.RNE in ("L", "P", "T")
     assert {episode.LS for episode in found.episodes} <= {"V2", "C1", "C2", "L1", "L2", "J1"}
-    assert {issue.field for issue in found.issues} == {"HOME_POST"}
+    # What the vocabulary does not record, and N0/N9 referrals with no SSDA903 category.
+    assert {issue.field for issue in found.issues} <= {"HOME_POST", "MOTHER", "UPN", "CIN"}
+    assert len([issue for issue in found.issues if issue.field == "HOME_POST"]) == len(by_child)
     assert ssda903_files(found) == ssda903_files(again)
