@@ -17,7 +17,9 @@ from api.samples.generator import generate_authority
 from api.settings import Settings
 from events.envelope import parse_event
 from events.timepoints import parse_instant
+from replay.ssda903 import Ssda903, ssda903
 from tests.backends import new_sqlite_url
+from tests.unit.test_ssda903 import CASE, fact, story
 
 REPO = Path(__file__).resolve().parents[2]
 VALIDATOR_PYTHON = REPO / ".venv-lac-validator" / "bin" / "python"
@@ -28,9 +30,9 @@ import importlib, json, sys
 from lac_validator import lac_validator
 from lac_validator.report import Report
 from lac_validator.utils import process_uploaded_files
-files = process_uploaded_files({"This year": sys.argv[2:]})
+files = process_uploaded_files({"This year": sys.argv[3:]})
 rules = importlib.import_module("lac_validator.rules." + sys.argv[1]).registry
-metadata = {"collectionYear": "2026", "localAuthority": "E08000035"}
+metadata = {"collectionYear": sys.argv[2], "localAuthority": "E08000035"}
 run = lac_validator.LacValidator(metadata=metadata, files=files, registry=rules,
                                  selected_rules=None)
 errors = Report(run.ds_results, rules).error_report
@@ -82,21 +84,47 @@ def test_the_generated_authority_fails_only_rules_its_facts_explain(
         found = ssda903_from_store(foresight.queries, year=2026, as_known_at=NOW)
     finally:
         foresight.service.close()
+    ran, skipped, failed = validate(validator_python, found, tmp_path)
+    print(f"SSDA903 rules: {ran} ran, {skipped} skipped; failed {failed}")
+    assert ran > 100
+    assert set(failed) <= set(EXPLAINED), failed
+
+
+def test_hand_built_facts_that_break_a_rule_are_named_by_it(
+    validator_python: Path, tmp_path: Path
+) -> None:
+    """Police protection recorded as the legal status for five days (361: at most 72 hours)
+    and two missing periods that overlap (574) are each caught by the rule they break."""
+    entries = [
+        *story()[:3],
+        fact("legal_status_changed", "2024-05-01", status="L1", person_id="ava"),
+        *[entry for entry in story()[4:] if entry.type != "legal_status_changed"],
+        fact("legal_status_changed", "2024-05-06", status="V2", person_id="ava"),
+        fact("missing_episode_recorded", "2024-08-03", person_id="ava",
+             started="2024-08-03T21:00", ended="2024-08-06", kind="missing"),
+    ]  # fmt: skip
+    found = ssda903({CASE: entries}, year=2025, as_known_at=NOW)
+    _, _, failed = validate(validator_python, found, tmp_path, year="2025", rules="lac2024_25")
+    assert {"361", "574"} <= set(failed), failed
+    assert set(failed) - {"361", "574"} <= set(EXPLAINED), failed
+
+
+def validate(
+    python: Path, found: Ssda903, directory: Path, *, year: str = "2026", rules: str = "lac2025_26"
+) -> tuple[int, int, dict[str, int]]:
+    """How many rules ran and were skipped, and the failures by rule code."""
     paths = []
     for name, data in ssda903_files(found).items():
-        (tmp_path / name).write_bytes(data)
-        paths.append(str(tmp_path / name))
+        (directory / name).write_bytes(data)
+        paths.append(str(directory / name))
     completed = subprocess.run(
-        [str(validator_python), "-c", RUN, "lac2025_26", *paths],
+        [str(python), "-c", RUN, rules, year, *paths],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
-        cwd=tmp_path,
+        cwd=directory,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     result = json.loads(completed.stdout.strip().splitlines()[-1])
-    ran, skipped, failed = result["ran"], result["skipped"], result["failed"]
-    print(f"SSDA903 rules: {ran} ran, {skipped} skipped; failed {failed}")
-    assert ran > 100
-    assert set(failed) <= set(EXPLAINED), failed
+    return result["ran"], result["skipped"], result["failed"]

@@ -48,7 +48,7 @@ def test_each_change_of_legal_status_or_placement_starts_an_episode() -> None:
     it), a new order (L), and the end of care with its reason; the category of need is the
     referral's primary need."""
     found = ssda903({CASE: story()}, year=2025, as_known_at=NOW)
-    common = {"CHILD": "ava", "CIN": "N1", "HOME_POST": None}
+    common: dict[str, Any] = {"CHILD": "ava", "CIN": "N1", "HOME_POST": None}
     assert found.episodes == (
         EpisodeRow(**common, DECOM=date(2024, 5, 1), RNE="S", LS="V2", PLACE="U6",
                    PLACE_PROVIDER="PR1", DEC=date(2024, 7, 1), REC="X1",
