@@ -260,6 +260,8 @@ _KEY_FIELDS: dict[str, str] = {
     "plan_ended": "plan_id",
     "assessment_started": "assessment_id",
     "assessment_completed": "assessment_id",
+    "placement_started": "placement_id",
+    "placement_ended": "placement_id",
 }
 
 
@@ -284,6 +286,14 @@ def is_allocated(entries: dict[str, Entry], key: str) -> bool:
         if entry.key == key and entry.type in ALLOCATION_TYPES and not entry.retracted:
             allocated = entry.type == "worker_allocated"
     return allocated
+
+
+def recorded_of(entries: dict[str, Entry], event_type: str, key: str) -> bool:
+    """Whether the case holds an entry of this type about `key`, not retracted."""
+    return any(
+        entry.key == key and entry.type == event_type and not entry.retracted
+        for entry in entries.values()
+    )
 
 
 class _EmptyCase:
@@ -481,6 +491,42 @@ class _Checks:
         if plan["ended"]:
             raise InvariantViolation(
                 self.at("data", "plan_id"), f"plan {plan_id!r} has already ended"
+            )
+
+    def check_core_group_held(self) -> None:
+        plan_id = self.data.get("plan_id")
+        if plan_id is not None and plan_id not in self.case.plans:
+            raise InvariantViolation(
+                self.at("data", "plan_id"),
+                f"plan {plan_id!r} was never started (record plan_started first)",
+            )
+
+    def check_placement_started(self) -> None:
+        placement_id = self.data["placement_id"]
+        if recorded_of(self.case.entries, "placement_started", placement_id):
+            raise InvariantViolation(
+                self.at("data", "placement_id"),
+                f"placement {placement_id!r} has already been started",
+            )
+
+    def check_placement_ended(self) -> None:
+        placement_id = self.data["placement_id"]
+        where = self.at("data", "placement_id")
+        if not recorded_of(self.case.entries, "placement_started", placement_id):
+            raise InvariantViolation(
+                where,
+                f"placement {placement_id!r} was never started (record placement_started first)",
+            )
+        if recorded_of(self.case.entries, "placement_ended", placement_id):
+            raise InvariantViolation(where, f"placement {placement_id!r} has already ended")
+
+    def check_missing_episode_recorded(self) -> None:
+        ended = self.data.get("ended")
+        if ended is not None and is_before(
+            parse_timepoint(ended), parse_timepoint(self.data["started"])
+        ):
+            raise InvalidEventError(
+                [FieldError(self.at("data", "ended"), "is before the episode started")]
             )
 
     def check_information_shared(self) -> None:

@@ -98,3 +98,55 @@ Disability = Literal[
 # CIN assessment factor codes have the shape "3A", "21", "24A"; the exact list is
 # checked by the statutory-returns export, which names the events to correct.
 ASSESSMENT_FACTOR_PATTERN = r"^[0-9]{1,2}[A-Z]?$"
+
+# -- looked-after children: the DfE SSDA903 return's code lists (2025-26) --------------------
+
+# SSDA903 legal status (LS). Every one of them is a looked-after status: a child on any of them
+# is looked after until the period of care ends.
+LegalStatus = Literal[
+    "C1", "C2", "D1", "E1", "J1", "J2", "J3", "L1", "L2", "L3", "V2", "V3", "V4"
+]  # fmt: skip
+LEGAL_STATUS_WORDS: dict[str, str] = {
+    "C1": "Interim care order",
+    "C2": "Full care order",
+    "D1": "Freeing order granted",
+    "E1": "Placement order granted",
+    "J1": "Remanded to local authority accommodation or youth detention accommodation",
+    "J2": "Placed in local authority accommodation under PACE",
+    "J3": "Sentenced to a youth rehabilitation order with residence or fostering requirement",
+    "L1": "Under police protection and in local authority accommodation",
+    "L2": "Emergency protection order",
+    "L3": "Child assessment order and in local authority accommodation",
+    "V2": "Single period of accommodation under section 20",
+    "V3": "Accommodated under an agreed series of short-term breaks, episodes recorded",
+    "V4": "Accommodated under an agreed series of short-term breaks, agreements recorded",
+}
+
+# SSDA903 placement type (PL), the 2025-26 list.
+PlacementType = Literal[
+    "A3", "A4", "A5", "A6", "K1", "K2", "K3", "P1", "P3", "R1", "R2", "R3", "R5", "S1",
+    "T0", "T1", "T2", "T3", "T4", "U1", "U2", "U3", "U4", "U5", "U6", "Z11", "Z12", "Z13", "Z14",
+]  # fmt: skip
+
+# SSDA903 placement provider (PLACE_PROVIDER).
+PlacementProvider = Literal["PR0", "PR1", "PR2", "PR3", "PR4", "PR5"]
+
+# SSDA903 reason for new episode (RNE): why a placement began an episode of care.
+EpisodeStartReason = Literal["S", "P", "L", "T", "U", "B"]
+
+# SSDA903 reason episode ceased (REC). X1: the episode ends but the child stays looked after.
+EpisodeEndReason = Literal[
+    "E11", "E12", "E2", "E3", "E4A", "E4B", "E13", "E41", "E45", "E46", "E47", "E48",
+    "E5", "E6", "E7", "E8", "E9", "E14", "E15", "E16", "E17", "X1",
+]  # fmt: skip
+STILL_LOOKED_AFTER = "X1"
+
+# SSDA903 reason for placement change (REASON_PLACE_CHANGE).
+PlacementChangeReason = Literal[
+    "CARPL", "CLOSE", "ALLEG", "STAND", "APPRR", "CREQB", "CREQO", "CHILD", "LAREQ", "PLACE",
+    "CUSTOD", "OTHER",
+]  # fmt: skip
+
+# SSDA903 missing type: missing from placement, or away from placement without authorisation.
+MissingKind = Literal["missing", "away"]
+EmergencyProtectionKind = Literal["police_protection", "epo"]

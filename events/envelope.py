@@ -49,6 +49,12 @@ EventType = Literal[
     "oversight_recorded",
     "case_closed",
     "case_reopened",
+    "core_group_held",
+    "legal_status_changed",
+    "placement_started",
+    "placement_ended",
+    "missing_episode_recorded",
+    "emergency_protection",
 ]
 
 

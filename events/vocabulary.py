@@ -343,6 +343,85 @@ class CaseReopened(EventData):
     reason: ShortText | None = None
 
 
+def _upper(value: object) -> object:
+    return " ".join(value.split()).upper() if isinstance(value, str) else value
+
+
+# The SSDA903 partial postcode: the outward code and the sector digit ("AB1 2"), or the outward
+# code alone; a full postcode says more than the return needs.
+PartialPostcode = Annotated[
+    str,
+    BeforeValidator(_upper),
+    StringConstraints(pattern=r"^[A-Z]{1,2}[0-9][0-9A-Z]?( [0-9])?$"),
+]
+
+
+class CoreGroupHeld(EventData):
+    """The core group of a child protection plan met."""
+
+    plan_id: Identifier | None = None
+    agencies: tuple[AgencyName, ...] | None = None
+    outcome: ShortText | None = None
+
+
+class LegalStatusChanged(EventData):
+    """A child's legal status as a looked-after child (SSDA903 code) changed."""
+
+    person_reference_fields = ("person_id",)
+
+    status: codes.LegalStatus
+    person_id: Identifier | None = None
+
+
+class PlacementStarted(EventData):
+    """A looked-after child's placement began."""
+
+    identity_fields = ("placement_id",)
+    person_reference_fields = ("person_id",)
+
+    placement_id: Identifier
+    person_id: Identifier | None = None
+    kind: codes.PlacementType | None = None  # the SSDA903 placement type
+    provider: codes.PlacementProvider | None = None
+    postcode: PartialPostcode | None = None
+    reason: codes.EpisodeStartReason | None = None
+    change_reason: codes.PlacementChangeReason | None = None
+    urn: Identifier | None = None
+
+
+class PlacementEnded(EventData):
+    """A looked-after child's placement ended."""
+
+    identity_fields = ("placement_id",)
+    person_reference_fields = ("person_id",)
+
+    placement_id: Identifier
+    person_id: Identifier | None = None
+    reason: codes.EpisodeEndReason | None = None
+
+
+class MissingEpisodeRecorded(EventData):
+    """A period when a child was missing, or away without authorisation."""
+
+    person_reference_fields = ("person_id",)
+
+    person_id: Identifier
+    started: WhenField
+    ended: WhenField | None = None
+    kind: codes.MissingKind | None = None
+    return_interview_offered: bool | None = None
+
+
+class EmergencyProtection(EventData):
+    """Police protection or an emergency protection order for a child."""
+
+    person_reference_fields = ("person_id",)
+
+    kind: codes.EmergencyProtectionKind
+    person_id: Identifier | None = None
+    ends: WhenField | None = None
+
+
 DATA_MODELS: dict[str, type[EventData]] = {
     "case_opened": CaseOpened,
     "person_added": PersonAdded,
@@ -370,6 +449,12 @@ DATA_MODELS: dict[str, type[EventData]] = {
     "oversight_recorded": OversightRecorded,
     "case_closed": CaseClosed,
     "case_reopened": CaseReopened,
+    "core_group_held": CoreGroupHeld,
+    "legal_status_changed": LegalStatusChanged,
+    "placement_started": PlacementStarted,
+    "placement_ended": PlacementEnded,
+    "missing_episode_recorded": MissingEpisodeRecorded,
+    "emergency_protection": EmergencyProtection,
 }
 
 EVENT_TYPES: tuple[str, ...] = tuple(DATA_MODELS)
@@ -378,3 +463,5 @@ EVENT_TYPES: tuple[str, ...] = tuple(DATA_MODELS)
 AMENDING_TYPES = frozenset({"entry_corrected", "entry_retracted", "marked_significant"})
 # Who holds a case for an agency: allocations and their undoing, in recording order.
 ALLOCATION_TYPES = frozenset({"worker_allocated", "worker_unallocated"})
+# A looked-after child's legal status and placements: the facts of a period of care.
+CARE_TYPES = frozenset({"legal_status_changed", "placement_started", "placement_ended"})

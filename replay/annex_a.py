@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, get_args
 
-from events.codes import Ethnicity
+from events.codes import STILL_LOOKED_AFTER, Ethnicity
 from events.timepoints import local_date, parse_timepoint
+from events.vocabulary import ALLOCATION_TYPES
 from projections.fold import ChronologyEntry
 from replay.queries import CaseQueries
 from replay.referrals import is_referral
+from replay.timeliness import add_months
 
 Cell = str | int | date | None
 
@@ -33,7 +35,7 @@ DISABILITY = "Does the Child have a Disability"
 ALLOCATED = ("Allocated Team", "Allocated Worker")
 
 
-# List 8 columns the vocabulary has no events for (see BLANK_COLUMNS).
+# List 8 columns, filled from legal status, placements and missing episodes where recorded.
 _LEGAL_STATUS = ("Start date of current legal status", "Child's Legal Status")
 _CARE_RECORD = (
     "What is the permanence plan for this child?",
@@ -54,6 +56,10 @@ _PLACEMENT = (
     "Number of Episodes the Child has been 'Absent' from their Placement in the last 12 months",
     "Was the child offered a Return Interview after their last missing episode (Y/N)?",
     "Did the child accept a Return Interview after their last missing episode (Y/N)?",
+)
+EMERGENCY_PROTECTION = (
+    "Subject to Emergency Protection Order or Protected Under Police Powers in Last Six Months "
+    "(Y/N)"
 )
 
 
@@ -155,10 +161,7 @@ LISTS: tuple[ListSpec, ...] = (
             "Was the Child Seen Alone?",
             "Date of latest review conference",
             "Child Protection Plan End Date",
-            (
-                "Subject to Emergency Protection Order or Protected Under Police Powers in Last "
-                "Six Months (Y/N)"
-            ),
+            EMERGENCY_PROTECTION,
             "Number of Previous Child Protection Plans",
             *ALLOCATED,
         ),
@@ -189,17 +192,10 @@ LISTS: tuple[ListSpec, ...] = (
     ),
 )
 
-_NO_ALLOCATION = (
-    "allocations are recorded (worker_allocated), but the export does not read them yet"
-)
-_NO_LEGAL = (
-    "the vocabulary has no legal status, placement, health or IRO events; "
-    "a looked-after plan gives only its dates and reviews"
-)
+_NO_CARE_RECORD = "the vocabulary has no permanence plan, IRO, health or dental events"
+_NO_LOCATION = "placements record a partial postcode, not whether it is inside the authority"
 # Columns the event vocabulary cannot answer: always blank, never inferred.
 BLANK_COLUMNS: dict[str, str] = {
-    "Allocated Team": _NO_ALLOCATION,
-    "Allocated Worker": _NO_ALLOCATION,
     "Was the child assessed as requiring LA children's social care support?": (
         "`assessment_completed.outcome` is free text, not a coded answer"
     ),
@@ -207,14 +203,25 @@ BLANK_COLUMNS: dict[str, str] = {
         "no event records that a conference was judged unnecessary; answered 'b) No' only "
         "when an initial conference is recorded, blank otherwise"
     ),
-    "Subject to Emergency Protection Order or Protected Under Police Powers in Last Six "
-    "Months (Y/N)": "the vocabulary has no emergency protection order or police protection event",
     "Unaccompanied Asylum Seeking Child (UASC) within the Last 12 Months (Y/N)": (
         "`person_added` has no UASC field"
     ),
-    "Reason Ceased to be Looked After": "`plan_ended.reason` is free text, not an SSDA903 code",
-    **dict.fromkeys((*_LEGAL_STATUS, *_CARE_RECORD, *_PLACEMENT), _NO_LEGAL),
+    **dict.fromkeys(_CARE_RECORD[:4], _NO_CARE_RECORD),
+    "Placement Location": _NO_LOCATION,
+    "LA of Placement": _NO_LOCATION,
+    "Did the child accept a Return Interview after their last missing episode (Y/N)?": (
+        "`missing_episode_recorded` records whether a return interview was offered, not "
+        "whether it was accepted"
+    ),
 }
+# Read from the record, but only for the reporting agency when one is named (else any agency).
+ALLOCATION_NOTE = (
+    "Allocated Team and Worker: the workers allocated to the row's case on the last day of the "
+    "period (worker_allocated), by the reporting agency when one is named; several are joined "
+    "with '; '. Child's Legal Status, placements and missing episodes: from legal_status_changed, "
+    "placement_started/ended and missing_episode_recorded; list 8 rows are still the periods of "
+    "a looked_after plan."
+)
 
 YES, NO, UNKNOWN = "a) Yes", "b) No", "c) Unknown"
 GENDER = {"M": "a) Male", "F": "b) Female", "U": "c) Not stated/recorded"}
@@ -276,6 +283,83 @@ ABUSE = {
     "EMO": "d) Emotional abuse",
     "MUL": "e) Multiple/not recommended",
 }
+# The template's drop-down labels for the SSDA903 codes (codes it has no label for, newer than
+# it, are shown as the bare code).
+LEGAL_STATUS = {
+    "C1": "C1: ICO",
+    "C2": "C2: FCO",
+    "D1": "D1: Freeing order",
+    "E1": "E1: Placement order",
+    "J1": "J1: Remanded to LA or youth detention",
+    "J2": "J2: LA accommodation under PACE",
+    "J3": "J3: Youth rehabilitation order",
+    "L1": "L1: Police protection LA accommodation",
+    "L2": "L2: EPO",
+    "L3": "L3: Child assessment order LA accommodation",
+    "V2": "V2: Single period under S20",
+    "V3": "V3: Short term breaks, episodes recorded",
+    "V4": "V4: Short term breaks, agreements recorded",
+}
+PLACEMENT_TYPE = {
+    "U1": "a) U1: Foster placement - relatives - long term",
+    "U2": "b) U2: Foster placement - relative - FFA",
+    "U3": "c) U3: Foster placement - relative - not FFA",
+    "U4": "d) U4: Foster placement - long term",
+    "U5": "e) U5: Foster placement - FFA",
+    "U6": "f) U6: Foster placement - not FFA",
+    "A3": "g) A3: Placed for adoption - consent - current foster",
+    "A4": "h) A4: Placed for adoption - consent - not foster",
+    "A5": "i) A5: Placed for adoption - order - foster",
+    "A6": "j) A6: Placed for adoption - order - not foster",
+    "P1": "k) P1: Placed with parents",
+    "P3": "m) P3: Residential employment",
+    "K1": "o) K1: Secure Children's Homes",
+    "K2": "p) K2: Children's Homes",
+    "R1": "q) R1: Residential Care Home",
+    "R2": "r) R2: NHS/Health Trust",
+    "R3": "s) R3: Family Centre or Mother and Baby Unit",
+    "R5": "t) R5: Young Offender Institution",
+    "S1": "u) S1: Residential school",
+    "T0": "w) T0: Temporary placement",
+    "T1": "x) T1: Temporary placement - hospital",
+    "T2": "y) T2: Temporary placement - holiday",
+    "T3": "z) T3: Temporary placement - carer holiday",
+    "T4": "zz) T4: Temporary placement - seven days or less",
+}
+PLACEMENT_PROVIDER = {
+    "PR0": "a) PR0: Parents/Parental responsibility",
+    "PR1": "b) PR1: Own provision",
+    "PR2": "c) PR2: Other LA provision",
+    "PR3": "d) PR3: Other public provision",
+    "PR4": "e) PR4: Private provision",
+    "PR5": "f) PR5: Voluntary/third sector",
+}
+REASON_CEASED = {
+    "E11": "a) E11: Adopted - application unopposed",
+    "E12": "b) E12: Adopted - consent dispensed",
+    "E2": "c) E2: Died",
+    "E3": "d) E3: Care taken by another LA",
+    "E4A": "e) E4A: Returned home to live with parents or relatives - part of planning",
+    "E4B": "f) E4B: Returned home to live with parents or relatives - not part of planning",
+    "E13": "g) E13: Parents, relatives or other with no parental responsibility",
+    "E41": "h) E41: Residence order granted",
+    "E45": "i) E45: Special Guardianship Orders - former carer relative/friend",
+    "E46": "j) E46: Special Guardianship Orders - former carer other",
+    "E47": "k) E47: Special Guardianship Orders - relative/friend",
+    "E48": "l) E48: Special Guardianship Orders - other",
+    "E5": "m) E5: Moved into independent living - supported",
+    "E6": "n) E6: Moved into independent living - no support",
+    "E7": "o) E7: Transferred to residential care funded by adult social services",
+    "E9": "p) E9: Sentenced to custody",
+    "E14": "q) E14: Accommodation on remand ended",
+    "E15": "r) E15: Age assessment determined child was 18 or over",
+    "E16": "s) E16: Child moved abroad",
+    "E8": "t) E8: Care ceased for any other reason",
+    "E17": "v) E17: Aged 18+ and remained with current carers",
+}
+# Legal statuses that are themselves police protection or an emergency protection order.
+PROTECTION_STATUSES = ("L1", "L2")
+
 STATUS_LOOKED_AFTER, STATUS_CP, STATUS_CIN = (
     "a) Looked after child",
     "b) Child Protection plan",
@@ -296,10 +380,20 @@ _CHILD_TYPES = (
     "plan_started",
     "child_seen",
 )
+# Facts about one child's care, naming the child in `person_id` (or among the subjects).
+_CARE_TYPES = (
+    "legal_status_changed",
+    "placement_started",
+    "placement_ended",
+    "missing_episode_recorded",
+    "emergency_protection",
+)
 # Every event type the lists read (a case's other entries are not loaded).
 ANNEX_A_TYPES = (
     "person_added",
     *_CHILD_TYPES,
+    *_CARE_TYPES,
+    *ALLOCATION_TYPES,
     "assessment_completed",
     "plan_reviewed",
     "plan_ended",
@@ -426,6 +520,9 @@ class _Record:
         self.assessments: dict[tuple[str, str], _Span] = {}
         self.plans: dict[tuple[str, str], _Span] = {}
         self.closures: dict[str, list[_Fact]] = defaultdict(list)
+        self.allocations: dict[str, list[_Fact]] = defaultdict(list)
+        # (case_id, placement_id) -> the child placed
+        self.placed: dict[tuple[str, str], str] = {}
         self.case_children: dict[str, set[str]] = defaultdict(set)
         self.case_facts: dict[str, list[tuple[str, _Fact]]] = defaultdict(list)
         self.left_out: list[LeftOut] = []
@@ -446,6 +543,9 @@ class _Record:
         data = entry.data
         if entry.type in ("case_closed", "case_reopened"):
             self.closures[case_id].append(fact)
+            return
+        if entry.type in (*ALLOCATION_TYPES, *_CARE_TYPES):
+            self._add_care_or_allocation(fact)
             return
         if entry.type in ("assessment_completed", "plan_reviewed", "plan_ended"):
             spans = self.assessments if entry.type == "assessment_completed" else self.plans
@@ -477,6 +577,46 @@ class _Record:
             self.by_child[child][entry.type].append(fact)
             self.case_facts[case_id].append((child, fact))
 
+    def _add_care_or_allocation(self, fact: _Fact) -> None:
+        if fact.entry.type not in ALLOCATION_TYPES:
+            self._add_care(fact)
+        elif self.agency is None or fact.entry.agency == self.agency:
+            self.allocations[fact.case_id].append(fact)
+
+    def _add_care(self, fact: _Fact) -> None:
+        """A fact of one child's care: the child it names, or (naming none) the one child of
+        the case among its subjects; a placement's end is the child's whose start it was."""
+        data, case_id = fact.entry.data, fact.case_id
+        placement = (case_id, str(data.get("placement_id")))
+        named = data.get("person_id")
+        if named is None and fact.entry.type == "placement_ended":
+            named = self.placed.get(placement)
+        if named is None:
+            among = [p for p in fact.entry.subjects if p in self.case_children[case_id]]
+            named = among[0] if len(among) == 1 else None
+        if named is None or named not in self.case_children[case_id]:
+            self._leave_out(fact, "it names no one child of the case")
+            return
+        if fact.entry.type == "placement_started":
+            self.placed[placement] = named
+        self.by_child[named][fact.entry.type].append(fact)
+
+    def allocated(self, case_id: str, day: date) -> tuple[str | None, str | None]:
+        """The teams and workers holding the case on `day` (allocations in the order they
+        happened), joined with '; '; (None, None) if no one."""
+        holding: dict[tuple[str, str], str | None] = {}
+        for fact in sorted(self.allocations.get(case_id, []), key=_in_order):
+            if fact.on > day:
+                break
+            key = (fact.entry.agency, str(fact.entry.data["worker"]))
+            if fact.entry.type == "worker_allocated":
+                holding[key] = fact.entry.data.get("team")
+            else:
+                holding.pop(key, None)
+        workers = sorted(holding)
+        teams = sorted({team for team in holding.values() if team})
+        return ("; ".join(teams) or None, "; ".join(worker for _, worker in workers) or None)
+
     def _leave_out(self, fact: _Fact, reason: str) -> None:
         self.left_out.append(
             LeftOut(fact.case_id, str(fact.entry.event_id), fact.entry.type, reason)
@@ -498,6 +638,10 @@ class _Record:
             (span for span in spans if child in span.children),
             key=lambda span: (span.start.on, span.case_id, span.reference),
         )
+
+
+def _in_order(fact: _Fact) -> tuple[date, int]:
+    return fact.on, fact.entry.position
 
 
 def year_before(day: date) -> date:
@@ -578,6 +722,11 @@ class _Lists:
             values[column] = value
         return tuple(values.get(column) for column in columns)
 
+    def _allocation(self, case_id: str) -> dict[str, Cell]:
+        """Who holds the row's case on the last day of the period."""
+        team, worker = self.record.allocated(case_id, self.last)
+        return {"allocated_team": team, "allocated_worker": worker}
+
     def contacts(self) -> list[tuple[Cell, ...]]:
         rows = []
         for child in self.record.by_child:
@@ -630,6 +779,7 @@ class _Lists:
                         referral_source=_source(fact),
                         referral_nfa=None if outcome is None else _yes_no(outcome in NFA_OUTCOMES),
                         referrals_last_year=_in_last_year(days, self.last),
+                        **self._allocation(fact.case_id),
                     )
                 )
         return sorted(rows, key=_row_key)
@@ -651,6 +801,7 @@ class _Lists:
                         assessment_start=span.start.on,
                         seen_during_assessment=_yes_no(seen is not None),
                         authorised=authorised,
+                        **self._allocation(span.case_id),
                     )
                 )
         return sorted(rows, key=_row_key)
@@ -701,6 +852,7 @@ class _Lists:
                         conferences_last_year=_in_last_year(
                             [fact.on for fact in initial], self.last
                         ),
+                        **self._allocation(enquiries[index].case_id),
                     )
                 )
         return sorted(rows, key=_row_key)
@@ -725,6 +877,7 @@ class _Lists:
                     cin_closed=closed,
                     closure_reason=CLOSURE.get(episode.reason or "") if closed else None,
                     case_status=STATUS_CLOSED if closed else self._status(episode.child, day),
+                    **self._allocation(episode.case_id),
                 )
             )
         return sorted(rows, key=_row_key)
@@ -828,7 +981,9 @@ class _Lists:
                     seen_alone=_yes_no(visit.entry.data.get("seen_alone")) if visit else None,
                     latest_review=max(review_days) if review_days else None,
                     plan_end=ended,
+                    emergency_protection=_yes_no(self._protected(child, day)),
                     previous_plans=index,
+                    **self._allocation(plan.case_id),
                 )
             )
         return sorted(rows, key=_row_key)
@@ -862,9 +1017,73 @@ class _Lists:
                     latest_statutory_review=max(reviews) if reviews else None,
                     last_social_work_visit=visit.on if visit else None,
                     ceased=ceased,
+                    **self._care(child, period.start.on, day, ceased),
+                    **self._allocation(period.case_id),
                 )
             )
         return sorted(rows, key=_row_key)
+
+    def _protected(self, child: str, day: date) -> bool:
+        """Police protection or an emergency protection order (recorded as such, or as legal
+        status L1 or L2) in the six months up to `day`."""
+        since = add_months(day, -6)
+        facts = [
+            *self.record.facts(child, "emergency_protection"),
+            *(
+                fact
+                for fact in self.record.facts(child, "legal_status_changed")
+                if fact.entry.data.get("status") in PROTECTION_STATUSES
+            ),
+        ]
+        return any(since < fact.on <= day for fact in facts)
+
+    def _care(self, child: str, start: date, day: date, ceased: date | None) -> dict[str, Cell]:
+        """List 8's legal status, placement and missing columns for a period of care from
+        `start`, as they stood on `day` (its end, or the end of the period)."""
+        facts = self.record.facts
+        status = _latest(facts(child, "legal_status_changed"), day)
+        placement = _latest(facts(child, "placement_started"), day)
+        ending = [
+            fact
+            for fact in facts(child, "placement_ended")
+            if start <= fact.on <= day
+            and fact.entry.data.get("reason") not in (None, STILL_LOOKED_AFTER)
+        ]
+        missing = [
+            (local_date(parse_timepoint(fact.entry.data["started"])), fact.entry.data)
+            for fact in facts(child, "missing_episode_recorded")
+        ]
+        missing = [(on, data) for on, data in missing if on <= day]
+        last_missing = max(
+            (item for item in missing if item[1].get("kind") != "away"),
+            key=lambda item: item[0],
+            default=None,
+        )
+        placed = placement.entry.data if placement else {}
+        return {
+            "legal_status_start": status.on if status else None,
+            "legal_status": _label(LEGAL_STATUS, status.entry.data["status"]) if status else None,
+            "placements_last_year": _in_last_year(
+                [fact.on for fact in facts(child, "placement_started")], day
+            ),
+            "reason_ceased": _label(REASON_CEASED, ending[-1].entry.data["reason"])
+            if ceased and ending
+            else None,
+            "placement_start": placement.on if placement else None,
+            "placement_type": _label(PLACEMENT_TYPE, placed.get("kind")),
+            "placement_provider": _label(PLACEMENT_PROVIDER, placed.get("provider")),
+            "placement_postcode": placed.get("postcode"),
+            "placement_urn": placed.get("urn"),
+            "missing_last_year": _in_last_year(
+                [on for on, data in missing if data.get("kind") != "away"], day
+            ),
+            "absent_last_year": _in_last_year(
+                [on for on, data in missing if data.get("kind") == "away"], day
+            ),
+            "return_interview_offered": _yes_no(last_missing[1].get("return_interview_offered"))
+            if last_missing
+            else None,
+        }
 
 
 @dataclass
@@ -922,7 +1141,32 @@ _COLUMN_OF: dict[str, str] = {
     "latest_statutory_review": "Date of Latest Statutory Review",
     "last_social_work_visit": "Date of Last Social Work Visit",
     "ceased": "Date Ceased to be Looked After",
+    "emergency_protection": EMERGENCY_PROTECTION,
+    "legal_status_start": _LEGAL_STATUS[0],
+    "legal_status": _LEGAL_STATUS[1],
+    "placements_last_year": "Number of Placements in the Last 12 months",
+    "reason_ceased": "Reason Ceased to be Looked After",
+    "placement_start": _PLACEMENT[0],
+    "placement_type": _PLACEMENT[1],
+    "placement_provider": _PLACEMENT[2],
+    "placement_postcode": _PLACEMENT[3],
+    "placement_urn": _PLACEMENT[4],
+    "missing_last_year": _PLACEMENT[7],
+    "absent_last_year": _PLACEMENT[8],
+    "return_interview_offered": _PLACEMENT[9],
+    "allocated_team": ALLOCATED[0],
+    "allocated_worker": ALLOCATED[1],
 }
+
+
+def _latest(facts: Iterable[_Fact], day: date) -> _Fact | None:
+    """The last of `facts` that happened on or before `day`."""
+    return max((fact for fact in facts if fact.on <= day), key=_in_order, default=None)
+
+
+def _label(labels: Mapping[str, str], code: object) -> str | None:
+    """The template's label for a code, or the code itself where the template has none."""
+    return None if code is None else labels.get(str(code), str(code))
 
 
 def _source(fact: _Fact) -> str | None:

@@ -15,6 +15,9 @@ Definitions:
   contact are merged into one episode, so each contact is in at most one episode per rule.
 - Runs of "no further action" are consecutive contacts each recorded with that outcome; a
   contact with another outcome, or none recorded, ends the run.
+- Repeated missing episodes: `missing_episode_recorded` entries of one child (`person_id`),
+  dated by the local date the episode `started`, counted in the same rolling windows as
+  contacts ("N in L"), merged the same way; missing and away episodes count alike.
 - A plan ended and restarted: for one child, a plan of a kind ended and a later plan of the same
   kind started on or after the day it ended. A plan counts for each child it names; a plan
   naming no one counts for the case as a whole (`subject` null).
@@ -36,13 +39,19 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from events.timepoints import InstantField, WhenField, local_date, start_of
+from events.timepoints import InstantField, WhenField, local_date, parse_timepoint, start_of
 from projections.fold import ChronologyEntry
 
 NO_FURTHER_ACTION = "no_further_action"
 NOT_RECORDED = "not_recorded"
 # Only the entry types the patterns are built from; callers may narrow their query to them.
-PATTERN_TYPES = ("contact_received", "strategy_discussion_held", "plan_started", "plan_ended")
+PATTERN_TYPES = (
+    "contact_received",
+    "strategy_discussion_held",
+    "plan_started",
+    "plan_ended",
+    "missing_episode_recorded",
+)
 MAX_RULE_CONTACTS = 1000
 MAX_RULE_DAYS = 3650
 MAX_RULE_MONTHS = 120
@@ -236,8 +245,40 @@ class PlanRestart(BaseModel):
     plan_number: int
 
 
+class MissingEpisode(BaseModel):
+    """One missing (or away) episode of a child as the chronology holds it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: UUID
+    person_id: str
+    started_on: date
+    started: WhenField
+    ended: WhenField | None
+    kind: str | None
+    return_interview_offered: bool | None
+
+
+class RepeatedMissing(BaseModel):
+    """One child's missing episodes in windows that meet a rule, merged where they share one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: WindowRule
+    description: str
+    person_id: str
+    first_date: date
+    last_date: date
+    days_first_to_last: int
+    episode_count: int
+    most_episodes_in_one_window: int
+    return_interviews_offered: int
+    episodes: list[MissingEpisode]
+
+
 class CasePatterns(BaseModel):
-    """Repeated contacts, repeated "no further action", plans ended and restarted."""
+    """Repeated contacts, repeated "no further action", plans ended and restarted, repeated
+    missing episodes."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -251,6 +292,8 @@ class CasePatterns(BaseModel):
     no_further_action_runs: list[NoFurtherActionRun]
     strategy_discussions_no_further_action: list[StrategyDiscussionOutcome]
     plans_restarted: list[PlanRestart]
+    missing_episodes: int
+    repeated_missing: list[RepeatedMissing]
 
 
 def case_patterns(
@@ -270,6 +313,15 @@ def case_patterns(
         for entry in entries
         if entry.type == "contact_received" and _names(entry, subject)
     ]
+    missing = sorted(
+        (
+            as_missing_episode(entry)
+            for entry in entries
+            if entry.type == "missing_episode_recorded"
+            and (subject is None or entry.data.get("person_id") == subject)
+        ),
+        key=lambda episode: (episode.person_id, episode.started_on),
+    )
     return CasePatterns(
         case_id=case_id,
         as_known_at=as_known_at,
@@ -287,6 +339,10 @@ def case_patterns(
             and _names(entry, subject)
         ],
         plans_restarted=plans_restarted(entries, subject),
+        missing_episodes=len(missing),
+        repeated_missing=[
+            found for rule in dict.fromkeys(rules) for found in repeated_missing(missing, rule)
+        ],
     )
 
 
@@ -317,12 +373,20 @@ def as_contact(entry: ChronologyEntry) -> Contact:
 
 def episodes(contacts: Sequence[Contact], rule: WindowRule) -> list[ContactEpisode]:
     """The episodes of `rule` among `contacts` (in date order)."""
-    dates = [contact.occurred_on for contact in contacts]
-    found: list[ContactEpisode] = []
-    first = last = -1  # the contacts [first, last] of the episode being built
+    return [
+        _episode(contacts[first : last + 1], most)
+        for first, last, most in _windows([contact.occurred_on for contact in contacts], rule)
+    ]
+
+
+def _windows(dates: Sequence[date], rule: WindowRule) -> list[tuple[int, int, int]]:
+    """Among `dates` (in order), each merged run of windows meeting `rule`: the indexes of its
+    first and last date, and the most dates in one of its windows."""
+    found: list[tuple[int, int, int]] = []
+    first = last = -1  # the dates [first, last] of the run being built
     most = 0
     for start, start_date in enumerate(dates):
-        # Contacts from `start` up to (not including) `end` fall in the window starting here.
+        # Dates from `start` up to (not including) `end` fall in the window starting here.
         end = bisect_left(dates, rule.window_end(start_date), lo=start)
         if end - start < rule.min_contacts:
             continue
@@ -330,10 +394,10 @@ def episodes(contacts: Sequence[Contact], rule: WindowRule) -> list[ContactEpiso
             last, most = max(last, end - 1), max(most, end - start)
             continue
         if first >= 0:
-            found.append(_episode(contacts[first : last + 1], most))
+            found.append((first, last, most))
         first, last, most = start, end - 1, end - start
     if first >= 0:
-        found.append(_episode(contacts[first : last + 1], most))
+        found.append((first, last, most))
     return found
 
 
@@ -446,6 +510,51 @@ def _strategy_discussion(entry: ChronologyEntry) -> StrategyDiscussionOutcome:
         subjects=list(entry.subjects),
         summary=entry.summary,
     )
+
+
+# -- missing episodes --------------------------------------------------------------------------
+
+
+def as_missing_episode(entry: ChronologyEntry) -> MissingEpisode:
+    data = entry.data
+    return MissingEpisode(
+        event_id=entry.event_id,
+        person_id=data["person_id"],
+        started_on=local_date(parse_timepoint(data["started"])),
+        started=data["started"],
+        ended=data.get("ended"),
+        kind=data.get("kind"),
+        return_interview_offered=data.get("return_interview_offered"),
+    )
+
+
+def repeated_missing(missing: Sequence[MissingEpisode], rule: WindowRule) -> list[RepeatedMissing]:
+    """Each child's runs of `rule` among their missing episodes (`missing` by child, then by
+    date)."""
+    found = []
+    description = rule.description.replace("contacts", "missing episodes")
+    children = sorted({episode.person_id for episode in missing})
+    for child in children:
+        theirs = [episode for episode in missing if episode.person_id == child]
+        for first, last, most in _windows([episode.started_on for episode in theirs], rule):
+            run = theirs[first : last + 1]
+            found.append(
+                RepeatedMissing(
+                    rule=rule,
+                    description=description,
+                    person_id=child,
+                    first_date=run[0].started_on,
+                    last_date=run[-1].started_on,
+                    days_first_to_last=(run[-1].started_on - run[0].started_on).days,
+                    episode_count=len(run),
+                    most_episodes_in_one_window=most,
+                    return_interviews_offered=sum(
+                        bool(episode.return_interview_offered) for episode in run
+                    ),
+                    episodes=run,
+                )
+            )
+    return found
 
 
 # -- plans -------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from events.timepoints import local_date, parse_timepoint, utc_now
 from projections import tables
 from projections.fold import ChronologyEntry
 from projections.tables import WHOLE_RECORD
+from replay.looked_after import care_entries, care_status
 
 
 @dataclass(frozen=True)
@@ -352,14 +353,15 @@ class CaseQueries:
 
         cp = [plan for plan in plans if plan["kind"] == "child_protection"]
         lac = [plan for plan in plans if plan["kind"] == "looked_after"]
+        care = care_status(care_entries(self, person_id, as_known_at=as_known_at), person_id, on)
         return PersonStatus(
             person_id=person_id,
             on=on,
             as_known_at=as_known_at,
             on_child_protection_plan=any(active(plan) for plan in cp),
             has_been_on_child_protection_plan=bool(cp),
-            looked_after=any(active(plan) for plan in lac),
-            has_been_looked_after=bool(lac),
+            looked_after=any(active(plan) for plan in lac) or care.looked_after,
+            has_been_looked_after=bool(lac) or care.has_been_looked_after,
             plans=plans,
         )
 

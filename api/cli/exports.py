@@ -7,15 +7,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from api.cli.annex_a import export_annex_a
+from api.cli.completeness import print_issues
 from api.cli.reading import caught_up_queries, export_time, log_cli_read
+from api.cli.ssda903 import export_ssda903
 from api.formats.cin_census_xml import census_from_store, census_parameter_errors, census_xml
-from replay.cin_census import CompletenessIssue
 
 export_app = typer.Typer(help="Statutory returns from the event log.", no_args_is_help=True)
 export_app.command("annex-a")(export_annex_a)
+export_app.command("ssda903")(export_ssda903)
 err = Console(stderr=True)
 
 
@@ -58,19 +59,3 @@ def export_cin_census(
         print_issues(census.issues)
     else:
         Console().print("Completeness: every child's record is complete.")
-
-
-def print_issues(issues: tuple[CompletenessIssue, ...]) -> None:
-    table = Table(title=f"Completeness: {len(issues)} fact(s) to correct or add")
-    for column in ("DfE rule", "case", "person", "field", "what", "events"):
-        table.add_column(column, overflow="fold")
-    for issue in issues:
-        table.add_row(
-            issue.rule or "",
-            issue.case_id or "",
-            issue.person_id,
-            issue.field,
-            issue.message,
-            " ".join(str(event_id) for event_id in issue.event_ids),
-        )
-    Console().print(table)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from api.formats.tables import frame_bytes, workbook_bytes
 from events.timepoints import format_instant
-from replay.annex_a import BLANK_COLUMNS, LISTS, AnnexA
+from replay.annex_a import ALLOCATION_NOTE, BLANK_COLUMNS, LISTS, AnnexA
 
 NOTES_SHEET = "Notes"
 NOTES_STEM = "notes"
@@ -52,6 +52,7 @@ def notes_frame(annex: AnnexA) -> pd.DataFrame:
         ("as known at", format_instant(annex.as_known_at)),
         ("viewed as", annex.viewed_as or "the whole record"),
         ("columns", SOURCE_NOTE),
+        ("read from the record", ALLOCATION_NOTE),
     ]
     notes += [(f"blank: {column}", reason) for column, reason in BLANK_COLUMNS.items()]
     notes += [

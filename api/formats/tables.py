@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from api.formats.statutory_headlines import statutory_headline
 from events.timepoints import format_local
 from projections.fold import ChronologyEntry
 from replay.foresight import ForesightEntry, ForesightView
@@ -56,6 +57,9 @@ def headline(entry: ChronologyEntry) -> str:
         view = str(data["view"]).replace("_", " ")
         reasons = f": {data['reasons']}" if data.get("reasons") else ""
         return f"Management oversight of {of}: {view}{reasons}"
+    statutory = statutory_headline(entry)
+    if statutory is not None:
+        return statutory
     return str(data.get("words") or data.get("decision") or data.get("description") or "")
 
 

@@ -303,6 +303,7 @@ STATUTORY_STAGES = (
     ("repeat_child_protection_plan", 6),
     ("plan_from_last_year", 10),
     ("unborn", 6),
+    ("looked_after", 10),
 )
 ETHNICITIES = (
     ("WBRI", 60),
@@ -385,6 +386,15 @@ FACTORS = (
 CATEGORIES = (("NEG", 50), ("EMO", 35), ("PHY", 8), ("SAB", 4), ("MUL", 3))
 CLOSURE_REASONS = (("RC7", 70), ("RC5", 8), ("RC3", 6), ("RC4", 4), ("RC6", 2), ("RC1", 1))
 UPN_LA_CODE = "873"
+# A period of care: how it starts, where children are placed, why they move and why care ends.
+CARE_STATUSES = (("V2", 50), ("C1", 40), ("L1", 5), ("L2", 5))
+PLACEMENTS = (("U6", 40), ("U4", 15), ("U3", 12), ("U1", 5), ("K2", 15), ("R1", 3), ("S1", 2))
+PROVIDERS = {"U": ("PR1", "PR4", "PR5"), "K": ("PR1", "PR4"), "R": ("PR3",), "S": ("PR4",)}
+# Placements an Ofsted URN is recorded for (a foster placement: the fostering service's).
+WITH_URN = ("U", "K", "S", "A")
+PLACEMENT_POSTCODES = ("LS1 4", "LS6 2", "LS11 5", "LS15 8", "BD3 9", "WF1 2", "HX1 3")
+PLACEMENT_CHANGE_REASONS = ("CARPL", "CHILD", "LAREQ", "PLACE", "STAND", "OTHER")
+CARE_ENDS = (("E4A", 50), ("E13", 20), ("E8", 15), ("E41", 15))
 
 
 class _StatutoryFamily:
@@ -509,8 +519,21 @@ class _StatutoryFamily:
             {"plan_id": plan_id, "kind": "child_protection", "category": category},
             "Child protection plan",
         )
-        review = self.working(start, 60)
         last = end if end is not None else limit
+        # The first core group, usually within the 10 working days, sometimes a little after.
+        core_group = self.working(start, self.rng.randint(5, 13))
+        if core_group < last:
+            self.add(
+                "core_group_held",
+                core_group,
+                {
+                    "plan_id": plan_id,
+                    "agencies": ["social_care", "health", "school"],
+                    "outcome": "Child protection plan agreed in detail",
+                },
+                "First core group",
+            )
+        review = self.working(start, 60)
         while review < last:
             self.add(
                 "plan_reviewed",
@@ -542,6 +565,125 @@ class _StatutoryFamily:
                 {"plan_id": plan_id, "reason": "Needs met"},
                 "Child in need plan ended",
             )
+
+    def care(self, child: str, start: Any, limit: Any) -> None:
+        """One child's period of care from `start`: a legal status (under police protection or
+        an emergency protection order, recorded as such too), a placement, maybe a move (and
+        for an interim care order, the full order), some missing episodes, and maybe the end
+        of care, all before `limit`."""
+        rng = self.rng
+        one = [child]
+        status = _weighted(rng, CARE_STATUSES)
+        if status in ("L1", "L2"):
+            protection = {"L1": "police_protection", "L2": "epo"}[status]
+            ends = {"ends": (start + timedelta(days=8)).isoformat()} if status == "L2" else {}
+            self.add(
+                "emergency_protection",
+                start,
+                {"kind": protection, "person_id": child, **ends},
+                "Emergency protection",
+                subjects=one,
+            )
+        self.add(
+            "legal_status_changed",
+            start,
+            {"status": status, "person_id": child},
+            "Legal status recorded",
+            subjects=one,
+        )
+        placement_id = f"{self.case_id}-{child}-PL1"
+        self._placed(child, placement_id, start, {"reason": "S"})
+        if status in ("L1", "L2"):
+            # Police protection lasts at most 72 hours and an order 8 days here (the law's
+            # limit is 21): then the child is accommodated or an interim care order is made.
+            status = rng.choice(("V2", "C1"))
+            self.add(
+                "legal_status_changed",
+                start + timedelta(days=2 if protection == "police_protection" else 8),
+                {"status": status, "person_id": child},
+                "Legal status recorded",
+                subjects=one,
+            )
+        moved = self.working(start, rng.randint(20, 90))
+        moves = rng.random() < 0.5 and moved < limit
+        settled = moved if moves else start
+        care_ends = self.working(settled, rng.randint(30, 120))
+        until = care_ends if rng.random() < 0.4 and care_ends < limit else None
+        last = until or limit
+        if status == "C1":
+            full_order = self.working(start, rng.randint(60, 130))
+            if full_order < last:
+                self.add(
+                    "legal_status_changed",
+                    full_order,
+                    {"status": "C2", "person_id": child},
+                    "Full care order granted",
+                    subjects=one,
+                )
+        if moves:
+            self.add(
+                "placement_ended",
+                moved,
+                {"placement_id": placement_id, "person_id": child, "reason": "X1"},
+                "Placement ended; the child moves on",
+                subjects=one,
+            )
+            placement_id = f"{self.case_id}-{child}-PL2"
+            change = {"reason": "P", "change_reason": rng.choice(PLACEMENT_CHANGE_REASONS)}
+            self._placed(child, placement_id, moved, change)
+        returned = start
+        for went in sorted(
+            start + timedelta(days=rng.randint(3, 150))
+            for _ in range(rng.choices((0, 1, 2, 4), (55, 20, 15, 10))[0])
+        ):
+            back = went + timedelta(days=rng.choice((0, 1, 1, 2)))
+            if went <= returned or back >= last:
+                continue  # periods missing do not overlap, and end while in care
+            returned = back
+            self.add(
+                "missing_episode_recorded",
+                went,
+                {
+                    "person_id": child,
+                    "started": f"{went.isoformat()}T{rng.randint(18, 22)}:00",
+                    "ended": back.isoformat(),
+                    "kind": rng.choice(("missing", "missing", "away")),
+                    "return_interview_offered": rng.random() < 0.8,
+                },
+                "Missing from placement",
+                subjects=one,
+            )
+        if until is not None:
+            self.add(
+                "placement_ended",
+                until,
+                {
+                    "placement_id": placement_id,
+                    "person_id": child,
+                    "reason": _weighted(rng, CARE_ENDS),
+                },
+                "Care ended",
+                subjects=one,
+            )
+
+    def _placed(self, child: str, placement_id: str, on: Any, why: dict[str, str]) -> None:
+        rng = self.rng
+        kind = _weighted(rng, PLACEMENTS)
+        self.add(
+            "placement_started",
+            on,
+            {
+                "placement_id": placement_id,
+                "person_id": child,
+                "kind": kind,
+                "provider": rng.choice(PROVIDERS[kind[0]]),
+                "postcode": rng.choice(PLACEMENT_POSTCODES),
+                **({"urn": f"SC{rng.randint(100_000, 999_999)}"} if kind[0] in WITH_URN else {}),
+                **why,
+            },
+            "Placement started",
+            subjects=[child],
+        )
 
     def close(self, on: Any, reason: str | None = None) -> None:
         self.add(
@@ -618,7 +760,10 @@ def generate_authority(children: int, *, year: int, seed: int = 1) -> list[list[
             "Parent added",
             subjects=[],
         )
-        _play_stage(family, stage, rng, referral, start, end)
+        if stage == "looked_after":
+            _looked_after(family, rng, referral, end)
+        else:
+            _play_stage(family, stage, rng, referral, start, end)
         families.append(family.events)
     return families
 
@@ -682,6 +827,25 @@ def _play_stage(
         _protection_episode(
             family, rng, earlier, "E1", ended_within=None, closes=rng.random() < 0.4, limit=end
         )
+
+
+def _looked_after(family: _StatutoryFamily, rng: random.Random, referral: Any, end: Any) -> None:
+    """Referral, assessment and a care plan; the eldest child (and maybe the others) looked
+    after from a few working days after the referral."""
+    step = family.working
+    family.referral(referral)
+    accommodated = step(referral, rng.randint(2, 15))
+    family.assessment("A1", step(referral, 1), step(referral, rng.randint(15, 40)))
+    family.add(
+        "plan_started",
+        accommodated,
+        {"plan_id": f"{family.case_id}-LAC1", "kind": "looked_after"},
+        "Care plan",
+    )
+    for child in family.children:
+        if child != family.children[0] and rng.random() < 0.5:
+            continue  # a brother or sister stays at home
+        family.care(child, accommodated, end)
 
 
 def _protection_episode(

@@ -108,7 +108,9 @@ def test_the_workbook_has_a_sheet_per_list_with_annex_a_headers_and_is_reproduci
     ]  # Excel has no dates, only date-times
     assert referrals.max_row == 4  # the late referral was not known on 1 July
     notes = [row[0].value for row in book[NOTES_SHEET].iter_rows(min_row=2)]
-    assert "blank: Allocated Worker" in notes
+    assert "blank: Allocated Worker" not in notes  # read from worker_allocated now
+    assert "read from the record" in notes
+    assert "blank: Placement Location" in notes
 
 
 def test_csv_writes_one_file_per_list_into_a_directory(web, tmp_path: Path) -> None:

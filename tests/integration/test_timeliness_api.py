@@ -140,7 +140,7 @@ def easter_case() -> list[dict[str, Any]]:
     ]
 
 
-ROWS_TL1 = 8  # 2 contacts' decisions, 3 assessment rows, conference, plan, first review
+ROWS_TL1 = 9  # 2 contacts' decisions, 3 assessment rows, conference, plan, core group, review
 ROWS_TL2 = 4  # 1 open decision, 3 assessment rows
 
 
@@ -218,7 +218,14 @@ def test_a_case_shows_each_interval_in_calendar_and_working_days_beside_its_time
     )
     (completion,) = found["contact_to_assessment_completion"]
     assert (completion["working_days"], completion["timescale_date"]) == (26, "2025-02-06")
-    assert "core group" in body["not_measured"][0]
+    (core_group,) = found["initial_conference_to_first_core_group"]
+    assert (core_group["status"], core_group["until"], core_group["working_days"]) == (
+        "open",
+        "2025-03-03",
+        35,
+    )
+    assert core_group["timescale_date"] == "2025-01-27"
+    assert body["not_measured"] == []
 
 
 def test_as_known_before_the_late_conference_record_the_conference_is_still_awaited(store):

@@ -72,7 +72,11 @@ def annex_story() -> list[dict[str, Any]]:
     school referral of 1 March is recorded late (1 August), and so is the plan's end on 30 June
     (5 July). Ben's early help assessment (by the early help service) ended in January; the
     health visitor saw him during the assessment, unshared with social care.
-    AX-2: Cal, looked after in 2023 and again from March 2024; a family contact names no child.
+    Social care allocated the case to a worker on 2 January 2024, the police to theirs on 1
+    March; Ben was taken into police protection on 20 February.
+    AX-2: Cal, looked after in 2023 and again from March 2024 (an interim care order, then a
+    full one; a foster placement, then a children's home; missing twice and away once); held
+    by a worker of the children in care team; a family contact names no child.
     AX-3: Dan, referred in 2023 (closed) and again in February 2024, closed after assessment.
     """
     a, b, c = "AX-1", "AX-2", "AX-3"
@@ -130,6 +134,18 @@ def annex_story() -> list[dict[str, Any]]:
             primary_need="N1",
         ),
         raw(a, "a1", "assessment_started", "2024-01-03", both, assessment_id="A1", kind="single"),
+        raw(a, "ash", "worker_allocated", "2024-01-02", worker="sw-ash", team="Assessment"),
+        raw(a, "pc", "worker_allocated", "2024-03-01", agency="police", worker="pc-1", team="MASH"),
+        raw(
+            a,
+            "ben-pp",
+            "emergency_protection",
+            "2024-02-20",
+            ("ben",),
+            agency="police",
+            kind="police_protection",
+            person_id="ben",
+        ),
         raw(a, "ava-seen-1", "child_seen", "2024-01-10", ("ava",), seen_alone=True),
         raw(
             a,
@@ -237,7 +253,84 @@ def annex_story() -> list[dict[str, Any]]:
             primary_need="N5",
         ),
         raw(b, "lac1", "plan_started", "2023-06-01", ("cal",), plan_id="LAC1", kind="looked_after"),
+        raw(b, "pl0", "placement_started", "2023-06-01", ("cal",), placement_id="PL0", kind="U4"),
         raw(b, "lac1-end", "plan_ended", "2023-09-01", ("cal",), plan_id="LAC1"),
+        raw(
+            b,
+            "pl0-end",
+            "placement_ended",
+            "2023-09-01",
+            ("cal",),
+            placement_id="PL0",
+            reason="E4A",
+        ),
+        raw(b, "old", "worker_allocated", "2024-02-01", worker="sw-old", team="Assessment"),
+        raw(b, "old-end", "worker_unallocated", "2024-05-01", worker="sw-old"),
+        raw(b, "cole", "worker_allocated", "2024-03-01", worker="sw-cole", team="Children in care"),
+        raw(b, "ico", "legal_status_changed", "2024-03-01", ("cal",), status="C1", person_id="cal"),
+        raw(b, "fco", "legal_status_changed", "2024-05-10", ("cal",), status="C2", person_id="cal"),
+        raw(
+            b,
+            "pla",
+            "placement_started",
+            "2024-03-01",
+            ("cal",),
+            placement_id="PLA",
+            person_id="cal",
+            kind="U6",
+            provider="PR1",
+            postcode="LS1 4",
+            reason="S",
+        ),
+        raw(b, "pla-end", "placement_ended", "2024-04-15", placement_id="PLA", reason="X1"),
+        raw(
+            b,
+            "plb",
+            "placement_started",
+            "2024-04-15",
+            ("cal",),
+            placement_id="PLB",
+            person_id="cal",
+            kind="K2",
+            provider="PR4",
+            postcode="LS6 2",
+            urn="SC123456",
+            reason="P",
+            change_reason="CARPL",
+        ),
+        raw(
+            b,
+            "m1",
+            "missing_episode_recorded",
+            "2024-04-20",
+            ("cal",),
+            person_id="cal",
+            started="2024-04-20T22:00",
+            ended="2024-04-21",
+            return_interview_offered=True,
+        ),
+        raw(
+            b,
+            "m2",
+            "missing_episode_recorded",
+            "2024-05-05",
+            ("cal",),
+            person_id="cal",
+            started="2024-05-05T20:00",
+            kind="away",
+        ),
+        raw(
+            b,
+            "m3",
+            "missing_episode_recorded",
+            "2024-06-10",
+            ("cal",),
+            person_id="cal",
+            started="2024-06-10T20:00",
+            ended="2024-06-10T23:00",
+            kind="missing",
+            return_interview_offered=False,
+        ),
         raw(b, "family-contact", "contact_received", "2024-02-02", contact_kind="concern"),
         raw(b, "lac2", "plan_started", "2024-03-01", ("cal",), plan_id="LAC2", kind="looked_after"),
         raw(b, "lac2-review", "plan_reviewed", "2024-04-01", ("cal",), plan_id="LAC2"),
@@ -309,7 +402,10 @@ AVA = ("ava", "b) Female", "a) WBRI", date(2015, 6, 1), 9)
 BEN = ("ben", "a) Male", "f) MWBC", date(2020, 2, 29), 4)
 CAL = ("cal", "c) Not stated/recorded", None, date(2010, 3, 1), 14)
 DAN = ("dan", "a) Male", "t) NOBT", date(2012, 12, 1), 11)
-NO_ONE = (None, None)  # allocated team and worker: the vocabulary has no allocation
+NO_ONE = (None, None)  # allocated team and worker: no one holds the case
+AX1 = ("Assessment; MASH", "pc-1; sw-ash")  # social care's and the police's workers
+AX1_TO_SOCIAL_CARE = ("Assessment", "sw-ash")
+AX2 = ("Children in care", "sw-cole")
 
 
 def test_list_1_contacts_in_the_period_both_days_included_at_local_dates() -> None:
@@ -330,22 +426,22 @@ def test_list_2_early_help_assessments_and_the_organisation_that_completed_them(
 
 def test_list_3_referrals_and_the_late_one_absent_as_known_before_it_was_recorded() -> None:
     before = [
-        (*AVA, date(2024, 1, 1), "q) 6: Police", "b) No", 1, *NO_ONE),
-        (*BEN, date(2024, 1, 1), "q) 6: Police", "b) No", 1, *NO_ONE),
+        (*AVA, date(2024, 1, 1), "q) 6: Police", "b) No", 1, *AX1),
+        (*BEN, date(2024, 1, 1), "q) 6: Police", "b) No", 1, *AX1),
         (*DAN, date(2024, 2, 1), "p1) 5D: LA services", "b) No", 1, *NO_ONE),
     ]
     assert folded(BEFORE_LATE).rows[3] == before
     assert folded(AFTER_LATE).rows[3] == [
-        (*AVA, date(2024, 1, 1), "q) 6: Police", "b) No", 2, *NO_ONE),
-        (*AVA, date(2024, 3, 1), "e) 2A: Schools", "b) No", 2, *NO_ONE),
+        (*AVA, date(2024, 1, 1), "q) 6: Police", "b) No", 2, *AX1),
+        (*AVA, date(2024, 3, 1), "e) 2A: Schools", "b) No", 2, *AX1),
         *before[1:],
     ]
 
 
 def test_list_4_assessments_with_the_child_seen_as_known_to_the_viewer() -> None:
     rows = [
-        (*AVA, "b) No", date(2024, 1, 3), "a) Yes", date(2024, 2, 10), None, *NO_ONE),
-        (*BEN, "a) Yes", date(2024, 1, 3), "a) Yes", date(2024, 2, 10), None, *NO_ONE),
+        (*AVA, "b) No", date(2024, 1, 3), "a) Yes", date(2024, 2, 10), None, *AX1),
+        (*BEN, "a) Yes", date(2024, 1, 3), "a) Yes", date(2024, 2, 10), None, *AX1),
         (*DAN, "c) Unknown", date(2024, 2, 2), "b) No", date(2024, 3, 14), None, *NO_ONE),
     ]
     assert folded(BEFORE_LATE).rows[4] == rows
@@ -358,14 +454,14 @@ def test_list_4_assessments_with_the_child_seen_as_known_to_the_viewer() -> None
         "b) No",
         date(2024, 2, 10),
         None,
-        *NO_ONE,
+        *AX1_TO_SOCIAL_CARE,
     )
 
 
 def test_list_5_section_47_enquiries_from_the_strategy_discussion_to_the_conference() -> None:
     assert folded(BEFORE_LATE).rows[5] == [
-        (*AVA, "b) No", date(2024, 2, 12), "b) No", date(2024, 2, 28), "a) Yes", 1, 1, *NO_ONE),
-        (*BEN, "a) Yes", date(2024, 2, 12), "b) No", date(2024, 2, 28), "a) Yes", 1, 1, *NO_ONE),
+        (*AVA, "b) No", date(2024, 2, 12), "b) No", date(2024, 2, 28), "a) Yes", 1, 1, *AX1),
+        (*BEN, "a) Yes", date(2024, 2, 12), "b) No", date(2024, 2, 28), "a) Yes", 1, 1, *AX1),
     ]
 
 
@@ -380,7 +476,7 @@ def test_list_6_children_in_need_episodes_open_in_the_period() -> None:
             None,
             None,
             "b) Child Protection plan",
-            *NO_ONE,
+            *AX1,
         ),
         (
             *BEN,
@@ -391,7 +487,7 @@ def test_list_6_children_in_need_episodes_open_in_the_period() -> None:
             None,
             None,
             "b) Child Protection plan",
-            *NO_ONE,
+            *AX1,
         ),
         (
             *CAL,
@@ -402,7 +498,7 @@ def test_list_6_children_in_need_episodes_open_in_the_period() -> None:
             None,
             None,
             "a) Looked after child",
-            *NO_ONE,
+            *AX2,
         ),
         (
             *DAN,
@@ -431,9 +527,9 @@ def test_list_7_child_protection_with_the_last_visit_and_whether_seen_alone() ->
                 "b) No",
                 date(2024, 5, 20),
                 ended,
-                None,
+                "b) No",
                 1,
-                *NO_ONE,
+                *AX1,
             ),
             (
                 *BEN,
@@ -445,9 +541,9 @@ def test_list_7_child_protection_with_the_last_visit_and_whether_seen_alone() ->
                 "c) Unknown",
                 date(2024, 5, 20),
                 ended,
-                None,
+                "a) Yes",  # police protection on 20 February
                 0,
-                *NO_ONE,
+                *AX1,
             ),
         ]
 
@@ -470,11 +566,44 @@ def test_list_8_children_looked_after_only_what_the_vocabulary_holds() -> None:
         columns[9]: "a) Yes",  # the second period within 12 months of the first ending
         "Date of Latest Statutory Review": date(2024, 4, 1),
         "Date of Last Social Work Visit": date(2024, 4, 2),
+        "Start date of current legal status": date(2024, 5, 10),
+        "Child's Legal Status": "C2: FCO",
+        "Number of Placements in the Last 12 months": 2,
+        "Start Date of Most Recent Placement": date(2024, 4, 15),
+        "Placement Type": "p) K2: Children's Homes",
+        "Placement Provider": "e) PR4: Private provision",
+        "Placement postcode": "LS6 2",
+        "URN of Placement": "SC123456",
+        columns[-6]: 2,  # missing from the placement in the last 12 months
+        columns[-5]: 1,  # absent (away without authorisation)
+        columns[-4]: "b) No",  # no return interview offered after the last one, 10 June
+        "Allocated Team": "Children in care",
+        "Allocated Worker": "sw-cole",
     }
     blank = {column for column, value in zip(columns, row, strict=True) if value is None}
     # Not recorded for Cal, or not yet happened; every other blank column is one the
     # vocabulary cannot answer.
-    assert blank - set(BLANK_COLUMNS) == {"Ethnicity", "Date Ceased to be Looked After"}
+    assert blank - set(BLANK_COLUMNS) == {
+        "Ethnicity",
+        "Date Ceased to be Looked After",
+        "Reason Ceased to be Looked After",
+    }
+
+
+def test_list_8_a_period_of_care_ceased_gives_the_reason_its_placement_ended_for() -> None:
+    """Cal's 2023 period: the placement ended on the day care ceased, for reason E4A; the
+    row's columns stand as they did that day."""
+    [row] = folded(BEFORE_LATE, period_from=date(2023, 4, 1), period_to=date(2023, 12, 31)).rows[8]
+    given = dict(zip(LISTS[7].columns, row, strict=True))
+    assert given["Date Started to be Looked After"] == date(2023, 6, 1)
+    assert given["Date Ceased to be Looked After"] == date(2023, 9, 1)
+    assert given["Reason Ceased to be Looked After"] == (
+        "e) E4A: Returned home to live with parents or relatives - part of planning"
+    )
+    assert given["Placement Type"] == "d) U4: Foster placement - long term"
+    assert given["Number of Placements in the Last 12 months"] == 1
+    assert given["Child's Legal Status"] is None  # none recorded then
+    assert (given["Allocated Team"], given["Allocated Worker"]) == NO_ONE  # none by 31 December
 
 
 def test_a_period_ending_a_day_earlier_leaves_out_that_day() -> None:

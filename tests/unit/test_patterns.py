@@ -424,3 +424,63 @@ def test_the_patterns_hold_no_score_or_rating() -> None:
     text = case_patterns("FAM-1", [*CONTACTS, *PLANS]).model_dump_json().lower()
     for word in ("score", "risk", "rating", "rag", "red", "amber", "green"):
         assert f'"{word}' not in text
+
+
+def missing(child: str, started: str, ended: str | None = None, **data: Any) -> ChronologyEntry:
+    return entry(
+        "missing_episode_recorded",
+        started[:10],
+        subjects=(child,),
+        person_id=child,
+        started=started,
+        **({"ended": ended} if ended else {}),
+        **data,
+    )
+
+
+MISSING = [
+    missing("ava", "2024-01-05T22:00", "2024-01-06", return_interview_offered=True),
+    missing("ava", "2024-02-10T21:00", kind="away"),
+    missing("ben", "2024-02-11T23:30"),
+    missing("ava", "2024-04-03T20:00", return_interview_offered=False),  # 89 days after the first
+    missing("ava", "2024-07-02T19:00", return_interview_offered=True),  # 90 days after the last
+    missing("ava", "2024-09-20T19:00"),
+]
+
+
+def test_repeated_missing_episodes_are_counted_per_child_in_rolling_windows() -> None:
+    """Three of Ava's episodes within 90 days (5 January to 3 April, 89 days) make one run;
+    the episode of 2 July, 90 days after 3 April, starts no run of three with the later one.
+    Over 12 months her five episodes make one run; Ben's one episode makes none."""
+    patterns = case_patterns("FAM-1", MISSING)
+    assert patterns.missing_episodes == 6
+    in_90, in_12_months = patterns.repeated_missing
+    assert (in_90.rule, in_90.person_id, in_90.description) == (
+        THREE_IN_90,
+        "ava",
+        "3 or more missing episodes within 90 days",
+    )
+    assert (in_90.first_date, in_90.last_date, in_90.days_first_to_last) == (
+        date(2024, 1, 5),
+        date(2024, 4, 3),
+        89,
+    )
+    assert (in_90.episode_count, in_90.most_episodes_in_one_window) == (3, 3)
+    assert in_90.return_interviews_offered == 1
+    assert [episode.kind for episode in in_90.episodes] == [None, "away", None]
+    assert (in_12_months.rule, in_12_months.person_id) == (FIVE_IN_12_MONTHS, "ava")
+    assert (in_12_months.episode_count, in_12_months.most_episodes_in_one_window) == (5, 5)
+    assert in_12_months.return_interviews_offered == 2
+
+
+def test_repeated_missing_episodes_of_one_child_only_when_asked() -> None:
+    """With a subject, only that child's episodes are counted: Ava's 5 January and 10 February
+    (36 days apart) are two within 40 days; Ben's one episode is no run."""
+    two_in_40 = [WindowRule.parse("2:40")]
+    ava = case_patterns("FAM-1", MISSING, subject="ava", rules=two_in_40)
+    assert ava.missing_episodes == 5
+    assert [(run.first_date, run.last_date, run.episode_count) for run in ava.repeated_missing] == [
+        (date(2024, 1, 5), date(2024, 2, 10), 2)
+    ]
+    ben = case_patterns("FAM-1", MISSING, subject="ben", rules=two_in_40)
+    assert (ben.missing_episodes, ben.repeated_missing) == (1, [])

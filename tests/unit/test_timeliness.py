@@ -359,8 +359,72 @@ def test_a_rule_pack_refuses_a_negative_timescale_and_unknown_fields() -> None:
         RulePack.model_validate({"name": "local", "assesment_working_days": 40})
 
 
-def test_an_empty_chronology_has_no_intervals_but_names_what_cannot_be_measured() -> None:
-    """No milestones, no intervals; the first core group is listed as not measured."""
+def test_an_empty_chronology_has_no_intervals_and_every_timescale_is_measured() -> None:
+    """No milestones, no intervals; nothing is listed as not measured any more."""
     result = case_timeliness([], ENGLAND, ENGLISH_DAYS, date(2024, 1, 1))
     assert result.intervals == []
-    assert "core group" in result.not_measured[0]
+    assert result.not_measured == ()
+
+
+def test_the_first_core_group_is_measured_from_the_initial_conference_over_christmas() -> None:
+    """Conference Thursday 19 December 2024 + 10 working days (Christmas Day, Boxing Day and
+    New Year's Day not counted) = 7 January 2025; the core group met on the 8th: 11 working
+    days, 20 calendar days, shown beside the timescale, not judged."""
+    conference = entry(
+        "conference_held", "2024-12-19T10:00", kind="initial", outcome="child_protection_plan"
+    )
+    plan = entry("plan_started", "2024-12-19T11:00", plan_id="CP1", kind="child_protection")
+    early_note = entry("core_group_held", "2024-12-18", plan_id="CP0")  # before: not this one
+    first = entry("core_group_held", "2025-01-08T14:00", plan_id="CP1")
+    second = entry("core_group_held", "2025-02-05T14:00", plan_id="CP1")
+    found = only(
+        intervals([early_note, conference, plan, first, second], "2025-03-01"),
+        "initial_conference_to_first_core_group",
+    )
+    assert (found.from_event_id, found.to_event_id) == (conference.event_id, first.event_id)
+    assert (found.from_date, found.to_date, found.status) == (
+        date(2024, 12, 19),
+        date(2025, 1, 8),
+        "completed",
+    )
+    assert (found.calendar_days, found.working_days) == (20, 11)
+    assert (found.timescale, found.timescale_date) == ("10 working days", date(2025, 1, 7))
+    assert found.reference == "CP1"
+
+
+def test_a_conference_deciding_on_a_plan_waits_open_for_its_first_core_group() -> None:
+    """With the outcome a plan and no core group yet, the interval is open to the date asked
+    about; a conference deciding on no plan waits for none."""
+    decided = entry(
+        "conference_held", "2024-06-03", kind="initial", outcome="child_protection_plan"
+    )
+    found = only(intervals([decided], "2024-06-10"), "initial_conference_to_first_core_group")
+    assert (found.status, found.until, found.working_days) == ("open", date(2024, 6, 10), 5)
+    assert found.timescale_date == date(2024, 6, 17)
+    assert found.note == "child protection plan; no core group yet"
+    no_plan = entry("conference_held", "2024-06-03", kind="initial", outcome="no_plan")
+    assert all(
+        interval.milestone != "initial_conference_to_first_core_group"
+        for interval in intervals([no_plan], "2024-06-10")
+    )
+
+
+def test_a_core_group_of_another_child_or_after_the_next_conference_is_not_the_first() -> None:
+    """Each initial conference takes the first core group naming one of its children before
+    the next initial conference."""
+    ava_conference = entry(
+        "conference_held", "2024-06-03", kind="initial", subjects=("ava",),
+        outcome="child_protection_plan",
+    )  # fmt: skip
+    bens_group = entry("core_group_held", "2024-06-05", subjects=("ben",))
+    ben_conference = entry(
+        "conference_held", "2024-06-10", kind="initial", subjects=("ava", "ben"),
+        outcome="child_protection_plan",
+    )  # fmt: skip
+    avas_group = entry("core_group_held", "2024-06-12", subjects=("ava",))
+    found = intervals([ava_conference, bens_group, ben_conference, avas_group], "2024-07-01")
+    measured = [i for i in found if i.milestone == "initial_conference_to_first_core_group"]
+    assert [(i.from_date, i.to_date) for i in measured] == [
+        (date(2024, 6, 3), None),
+        (date(2024, 6, 10), date(2024, 6, 12)),
+    ]

@@ -223,6 +223,26 @@ const FIELDS = {
   ],
   case_closed: [["reason_code", "Reason for closure", inWords(CLOSURE_REASON, true)]],
   case_reopened: [["reason", "Reason"]],
+  core_group_held: [["plan_id", "Plan"], ["agencies", "Agencies", "agencies"], ["outcome", "Outcome"]],
+  legal_status_changed: [["status", "Legal status (SSDA903 code)"], ["person_id", "Child", "person"]],
+  placement_started: [
+    ["placement_id", "Placement"], ["person_id", "Child", "person"], ["kind", "Placement type (SSDA903 code)"],
+    ["provider", "Placement provider (code)"], ["postcode", "Postcode (partial)"],
+    ["reason", "Reason for new episode (code)"], ["change_reason", "Reason for placement change (code)"],
+    ["urn", "Ofsted URN"],
+  ],
+  placement_ended: [
+    ["placement_id", "Placement"], ["person_id", "Child", "person"], ["reason", "Reason episode ceased (code)"],
+  ],
+  missing_episode_recorded: [
+    ["person_id", "Child", "person"], ["started", "Started", "date"], ["ended", "Ended", "date"],
+    ["kind", "Missing or away", inWords({ missing: "Missing", away: "Away without authorisation" })],
+    ["return_interview_offered", "Return interview offered", "yesno"],
+  ],
+  emergency_protection: [
+    ["kind", "Kind", inWords({ police_protection: "Police protection", epo: "Emergency protection order" })],
+    ["person_id", "Child", "person"], ["ends", "Ends", "date"],
+  ],
 };
 
 // The entry's own fields a correction may change, in words.

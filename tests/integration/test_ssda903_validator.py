@@ -1,0 +1,130 @@
+"""The SSDA903 files of a generated authority through the DfE's validator (csc-validator-be-903,
+in its own environment made by `.ci/lac-validator`): every rule that fails is one the
+recorded facts explain."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from api.bootstrap import bootstrap
+from api.formats.ssda903_csv import ssda903_files, ssda903_from_store
+from api.samples.generator import generate_authority
+from api.settings import Settings
+from events.envelope import parse_event
+from events.timepoints import parse_instant
+from replay.ssda903 import Ssda903, ssda903
+from tests.backends import new_sqlite_url
+from tests.unit.test_ssda903 import CASE, fact, story
+
+REPO = Path(__file__).resolve().parents[2]
+VALIDATOR_PYTHON = REPO / ".venv-lac-validator" / "bin" / "python"
+NOW = parse_instant("2026-11-01T12:00Z")
+# The validator's command line takes two files; its Python API takes them all.
+RUN = """
+import importlib, json, sys
+from lac_validator import lac_validator
+from lac_validator.report import Report
+from lac_validator.utils import process_uploaded_files
+files = process_uploaded_files({"This year": sys.argv[3:]})
+rules = importlib.import_module("lac_validator.rules." + sys.argv[1]).registry
+metadata = {"collectionYear": sys.argv[2], "localAuthority": "E08000035"}
+run = lac_validator.LacValidator(metadata=metadata, files=files, registry=rules,
+                                 selected_rules=None)
+errors = Report(run.ds_results, rules).error_report
+print(json.dumps({"ran": len(run.dones), "skipped": len(run.skips),
+                  "failed": {str(row.Code): int(row.Count) for row in errors.itertuples()}}))
+"""
+# Rules the recorded facts break, and why: nothing else may fail.
+EXPLAINED = {
+    "169": "placement LA: derived from a full postcode; the vocabulary keeps a partial one",
+    "179": "placement location: derived from the full postcode, as 169",
+    "1015": "own provision outside the LA: the LA is derived from the full postcode, as 169",
+    "392b": "no home postcode: the vocabulary has no field for it",
+    "392c": "postcodes invalid: partial postcodes, as the vocabulary records them",
+    "393": "whether a girl of 11 or over is a mother: no field for it",
+    "607": "the same MOTHER field, for a child who ceased care",
+    "442": "UPN: not recorded for young children in the generated authority",
+    "504": "category of need: blank where the referral's primary need is N0 or N9",
+}
+
+
+@pytest.fixture(scope="module")
+def validator_python() -> Path:
+    """The validator's environment (`.ci/lac-validator`); locally it skips with the reason
+    when missing, in CI a missing environment fails."""
+    probe = [str(VALIDATOR_PYTHON), "-c", "import lac_validator.lac_validator"]
+    try:
+        subprocess.run(probe, capture_output=True, timeout=120, check=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        reason = (
+            f"no working SSDA903 validator at {VALIDATOR_PYTHON} ({error}); run .ci/lac-validator"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return VALIDATOR_PYTHON
+
+
+def test_the_generated_authority_fails_only_rules_its_facts_explain(
+    validator_python: Path, tmp_path: Path
+) -> None:
+    """Header, episodes and missing episodes of 500 children (2025-26 rules): the rules that
+    fail are each explained by what the vocabulary records; how many ran and were skipped
+    (for tables not yet exported) is printed."""
+    foresight = bootstrap(Settings(db_url=new_sqlite_url(tmp_path / "store")))
+    try:
+        for family in generate_authority(500, year=2026, seed=11):
+            foresight.service.append([parse_event(event) for event in family])
+        foresight.runner.catch_up()
+        found = ssda903_from_store(foresight.queries, year=2026, as_known_at=NOW)
+    finally:
+        foresight.service.close()
+    ran, skipped, failed = validate(validator_python, found, tmp_path)
+    print(f"SSDA903 rules: {ran} ran, {skipped} skipped; failed {failed}")
+    assert ran > 100
+    assert set(failed) <= set(EXPLAINED), failed
+
+
+def test_hand_built_facts_that_break_a_rule_are_named_by_it(
+    validator_python: Path, tmp_path: Path
+) -> None:
+    """Police protection recorded as the legal status for five days (361: at most 72 hours)
+    and two missing periods that overlap (574) are each caught by the rule they break."""
+    entries = [
+        *story()[:3],
+        fact("legal_status_changed", "2024-05-01", status="L1", person_id="ava"),
+        *[entry for entry in story()[4:] if entry.type != "legal_status_changed"],
+        fact("legal_status_changed", "2024-05-06", status="V2", person_id="ava"),
+        fact("missing_episode_recorded", "2024-08-03", person_id="ava",
+             started="2024-08-03T21:00", ended="2024-08-06", kind="missing"),
+    ]  # fmt: skip
+    found = ssda903({CASE: entries}, year=2025, as_known_at=NOW)
+    _, _, failed = validate(validator_python, found, tmp_path, year="2025", rules="lac2024_25")
+    assert {"361", "574"} <= set(failed), failed
+    assert set(failed) - {"361", "574"} <= set(EXPLAINED), failed
+
+
+def validate(
+    python: Path, found: Ssda903, directory: Path, *, year: str = "2026", rules: str = "lac2025_26"
+) -> tuple[int, int, dict[str, int]]:
+    """How many rules ran and were skipped, and the failures by rule code."""
+    paths = []
+    for name, data in ssda903_files(found).items():
+        (directory / name).write_bytes(data)
+        paths.append(str(directory / name))
+    completed = subprocess.run(
+        [str(python), "-c", RUN, rules, year, *paths],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=directory,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result["ran"], result["skipped"], result["failed"]

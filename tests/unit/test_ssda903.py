@@ -1,0 +1,124 @@
+"""The SSDA903 return's header, episodes and missing episodes from hand-built chronologies."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from api.formats.ssda903_csv import ssda903_files
+from projections.fold import ChronologyEntry
+from replay.ssda903 import EpisodeRow, MissingRow, ssda903
+from tests.unit.test_statutory_vocabulary import chronology_entry
+
+CASE = "LAC-1"
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+def fact(
+    event_type: str, on: str, subjects: tuple[str, ...] = ("ava",), **data: Any
+) -> ChronologyEntry:
+    return chronology_entry(event_type, data, occurred_at=on, subjects=subjects, case_id=CASE)
+
+
+def story() -> list[ChronologyEntry]:
+    """Ava, accommodated under section 20 on 1 May 2024, moved on 1 July, a full care order on
+    1 September, home on 10 January 2025 (E4A); missing once in August. Ben, her brother,
+    stays at home."""
+    return [
+        fact("person_added", "2024-04-01", person_id="ava", role="child", sex="F",
+             date_of_birth="2012-03-04", ethnicity="WBRI"),
+        fact("person_added", "2024-04-01", ("ben",), person_id="ben", role="child"),
+        fact("contact_received", "2024-04-10", ("ava", "ben"), contact_kind="referral",
+             outcome="assessment", primary_need="N1"),
+        fact("legal_status_changed", "2024-05-01", status="V2", person_id="ava"),
+        fact("placement_started", "2024-05-01", placement_id="PL1", person_id="ava", kind="U6",
+             provider="PR1", postcode="LS1 4", reason="S"),
+        fact("placement_ended", "2024-07-01", placement_id="PL1", reason="X1"),
+        fact("placement_started", "2024-07-01", placement_id="PL2", person_id="ava", kind="K2",
+             provider="PR4", postcode="LS6 2", urn="SC123456", change_reason="CARPL"),
+        fact("missing_episode_recorded", "2024-08-03", person_id="ava",
+             started="2024-08-03T21:00", ended="2024-08-04", kind="missing"),
+        fact("legal_status_changed", "2024-09-01", status="C2", person_id="ava"),
+        fact("placement_ended", "2025-01-10", placement_id="PL2", reason="E4A"),
+    ]  # fmt: skip
+
+
+def test_each_change_of_legal_status_or_placement_starts_an_episode() -> None:
+    """Start (S), a move (P; why, on the episode the move ends, as the DfE's rule 225 reads
+    it), a new order (L), and the end of care with its reason; the category of need is the
+    referral's primary need."""
+    found = ssda903({CASE: story()}, year=2025, as_known_at=NOW)
+    common: dict[str, Any] = {"CHILD": "ava", "CIN": "N1", "HOME_POST": None}
+    assert found.episodes == (
+        EpisodeRow(**common, DECOM=date(2024, 5, 1), RNE="S", LS="V2", PLACE="U6",
+                   PLACE_PROVIDER="PR1", DEC=date(2024, 7, 1), REC="X1",
+                   REASON_PLACE_CHANGE="CARPL", PL_POST="LS1 4", URN=None),
+        EpisodeRow(**common, DECOM=date(2024, 7, 1), RNE="P", LS="V2", PLACE="K2",
+                   PLACE_PROVIDER="PR4", DEC=date(2024, 9, 1), REC="X1",
+                   REASON_PLACE_CHANGE=None, PL_POST="LS6 2", URN="SC123456"),
+        EpisodeRow(**common, DECOM=date(2024, 9, 1), RNE="L", LS="C2", PLACE="K2",
+                   PLACE_PROVIDER="PR4", DEC=date(2025, 1, 10), REC="E4A",
+                   REASON_PLACE_CHANGE=None, PL_POST="LS6 2", URN="SC123456"),
+    )  # fmt: skip
+    assert [row.CHILD for row in found.header] == ["ava"]
+    assert found.header[0].model_dump(include={"SEX", "DOB"}) == {
+        "SEX": "F",
+        "DOB": date(2012, 3, 4),
+    }
+    assert found.missing == (
+        MissingRow(CHILD="ava", DOB=date(2012, 3, 4), MISSING="M",
+                   MIS_START=date(2024, 8, 3), MIS_END=date(2024, 8, 4)),
+    )  # fmt: skip
+    # Not recorded: her UPN, whether she (13) is a mother, her home postcode.
+    assert [(issue.person_id, issue.field) for issue in found.issues] == [
+        ("ava", "UPN"),
+        ("ava", "MOTHER"),
+        ("ava", "HOME_POST"),
+    ]
+
+
+def test_a_year_shows_the_episodes_open_in_it_and_blanks_later_dates() -> None:
+    """In 2023-24 (to 31 March 2024) Ava was not yet looked after; a year ending before care
+    ended leaves the end blank."""
+    assert ssda903({CASE: story()}, year=2024, as_known_at=NOW).episodes == ()
+    cut = [entry for entry in story() if entry.type != "placement_ended" or
+           entry.data["reason"] == "X1"]  # fmt: skip
+    last = ssda903({CASE: cut}, year=2025, as_known_at=NOW).episodes[-1]
+    assert (last.DEC, last.REC) == (None, None)
+
+
+def test_every_episode_of_a_period_keeps_the_category_of_need_it_started_with() -> None:
+    """A referral with another primary need during care does not change the later episodes'
+    CIN (the DfE's rule 504)."""
+    later = fact("contact_received", "2024-08-01", contact_kind="referral", outcome="assessment",
+                 primary_need="N4")  # fmt: skip
+    found = ssda903({CASE: [*story(), later]}, year=2025, as_known_at=NOW)
+    assert {episode.CIN for episode in found.episodes} == {"N1"}
+
+
+def test_a_placement_without_a_legal_status_is_reported_not_invented() -> None:
+    """The LS column stays blank and the completeness report names it."""
+    without = [entry for entry in story() if entry.type != "legal_status_changed"]
+    found = ssda903({CASE: without}, year=2025, as_known_at=NOW)
+    assert {episode.LS for episode in found.episodes} == {None}
+    assert ("ava", "LS") in {(issue.person_id, issue.field) for issue in found.issues}
+
+
+def test_the_tables_are_written_as_the_validators_csv_files() -> None:
+    """Columns in the validator's order, dates as dd/mm/yyyy, blanks empty; byte-identical
+    for the same return."""
+    found = ssda903({CASE: story()}, year=2025, as_known_at=NOW)
+    files = ssda903_files(found)
+    assert sorted(files) == ["episodes.csv", "header.csv", "missing.csv"]
+    assert files["header.csv"].decode() == (
+        "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nava,F,04/03/2012,WBRI,,,\n"
+    )
+    episodes = files["episodes.csv"].decode().splitlines()
+    assert episodes[0] == (
+        "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,"
+        "PL_POST,URN"
+    )
+    assert episodes[1] == "ava,01/05/2024,S,V2,N1,U6,PR1,01/07/2024,X1,CARPL,,LS1 4,"
+    assert episodes[2] == "ava,01/07/2024,P,V2,N1,K2,PR4,01/09/2024,X1,,,LS6 2,SC123456"
+    assert files["missing.csv"].decode().splitlines()[1] == "ava,04/03/2012,M,03/08/2024,04/08/2024"
+    assert ssda903_files(ssda903({CASE: story()}, year=2025, as_known_at=NOW)) == files
