@@ -1014,6 +1014,17 @@ def test_plans_active_on_a_date_as_known_at_a_time(api: Api) -> None:
     assert api.get("sw-jones", path, on="2024-03-01", as_known_at="2024-02-13").json() == []
 
 
+def test_plans_are_known_to_an_agency_like_any_entry(api: Api) -> None:
+    """Police were never sent the plan: no plan for them, and another agency's view is a 403
+    (a reviewer may view as police, and sees what police knew)."""
+    path = f"/cases/{DEMO_CASE}/plans"
+    assert api.get("pc-1234", path, on="2024-06-01").json() == []
+    assert_problem(api.get("pc-1234", path, on="2024-06-01", agency="social_care"), 403)
+    assert api.get("reviewer-lee", path, on="2024-06-01", agency="police").json() == []
+    viewed = api.get("reviewer-lee", path, on="2024-06-01", agency="social_care").json()
+    assert [plan["plan_id"] for plan in viewed] == ["CP-0042-1"]
+
+
 def test_a_persons_status_signposts_the_child_protection_plan(api: Api) -> None:
     """Ava is on a child protection plan on 1 March as known now, not as known on 1 February."""
     now = api.get("pc-1234", "/people/ava/status", on="2024-03-01").json()
@@ -1021,7 +1032,24 @@ def test_a_persons_status_signposts_the_child_protection_plan(api: Api) -> None:
     assert now["on_child_protection_plan"] is True
     assert now["has_been_on_child_protection_plan"] is True
     assert now["looked_after"] is False
-    assert [plan["plan_id"] for plan in now["plans"]] == ["CP-0042-1"]
+    assert now["periods"] == [
+        {
+            "kind": "child_protection",
+            "started_on": "2024-02-14",
+            "ended_on": None,
+            "contact": {"agency": "social_care", "team": "Child protection team"},
+        }
+    ]
+    assert set(now) == {
+        "person_id",
+        "on",
+        "as_known_at",
+        "on_child_protection_plan",
+        "has_been_on_child_protection_plan",
+        "looked_after",
+        "has_been_looked_after",
+        "periods",
+    }
     before = api.get(
         "pc-1234", "/people/ava/status", on="2024-03-01", as_known_at="2024-02-01"
     ).json()
