@@ -292,8 +292,8 @@ def test_a_batch_with_one_bad_event_writes_none_of_it(api: Api, existing: bool) 
         {"type": "plan_ended", "occurred_at": "2024-03-01", "data": {"plan_id": "never-started"}},
     ]
     with api.writes_nothing(case_id):
-        assert_problem(api.post("sw-jones", case_id, invalid), 422, "[1].data.plan_id")
-        assert_problem(api.post("sw-jones", case_id, refused), 409, "[1].data.plan_id")
+        assert_problem(api.post("sw-jones", case_id, invalid), 422, "1.data.plan_id")
+        assert_problem(api.post("sw-jones", case_id, refused), 409, "1.data.plan_id")
     if not existing:
         assert_problem(api.get("reviewer-lee", f"/cases/{case_id}/chronology"), 404, "case_id")
 
@@ -310,9 +310,9 @@ INVALID_BODIES = {
     "case_id other than the URL": ({**note(), "case_id": "SOMEONE-ELSE"}, "case_id"),
     "case_id other than the URL in a batch": (
         [note(), {**note(), "case_id": "X-1"}],
-        "[1].case_id",
+        "1.case_id",
     ),
-    "items that are not objects": ([note(), 42], "[1]"),
+    "items that are not objects": ([note(), 42], "1"),
     "a body that is not an object": ("just text", "(body)"),
     "an empty batch": ([], "(body)"),
     "an unknown field": ({**note(), "colour": "blue"}, "colour"),
@@ -396,7 +396,7 @@ def test_a_body_that_is_not_json_is_refused_as_a_problem_and_writes_nothing(api:
 FORBIDDEN_BODIES = {
     "another agency": ({**note(), "agency": "police"}, "agency"),
     "another recorder": ({**note(), "recorded_by": "someone-else"}, "recorded_by"),
-    "another agency in a batch": ([note(), {**note(), "agency": "health"}], "[1].agency"),
+    "another agency in a batch": ([note(), {**note(), "agency": "health"}], "1.agency"),
 }
 
 
@@ -482,7 +482,7 @@ def test_a_refused_amendment_in_a_batch_is_named_by_its_index_and_nothing_is_wri
 
     with api.writes_nothing(case_id):
         refused = api.post("pc-1234", case_id, [own_note, retraction(target)])
-        assert_problem(refused, 403, "[1].data.target_event_id")
+        assert_problem(refused, 403, "1.data.target_event_id")
     accepted = api.post("pc-1234", case_id, [own_note, retraction(own_note["event_id"])])
     assert accepted.status_code == 201, accepted.text
 
