@@ -95,12 +95,15 @@ class CaseQueries:
 
     # -- cases ------------------------------------------------------------------------------
 
-    def case_exists(self, case_id: str) -> bool:
+    def case_exists(self, case_id: str, *, agency: str | None = None) -> bool:
+        """Whether the record holds the case, or (an agency) whether the agency knows any of
+        it: a case an agency neither recorded on nor was sent anything of is, to that agency,
+        not there."""
         with self.engine.connect() as connection:
             return (
                 connection.execute(
                     select(tables.events.c.position)
-                    .where(tables.events.c.case_id == case_id)
+                    .where(tables.events.c.case_id == case_id, known_to(agency, None))
                     .limit(1)
                 ).first()
                 is not None

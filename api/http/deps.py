@@ -155,12 +155,18 @@ def get_viewing_agency(user: Reader, agency: AgencyParam = None) -> str | None:
 ViewingAgency = Annotated[str | None, Depends(get_viewing_agency)]
 
 
-def get_known_case(case_id: CaseId, user: Reader, foresight: ForesightDep) -> str:
-    """The case id from the path, once the reader may read cases (403 first) and the caught-up
-    read models know the case (404 otherwise); the route then reads `foresight.queries`.
+def get_known_case(
+    case_id: CaseId, user: Reader, viewer: ViewingAgency, foresight: ForesightDep
+) -> str:
+    """The case id from the path, once the reader may read cases as this agency (403 first)
+    and the caught-up read models hold the case as the reader's agency knows it (404
+    otherwise, the same answer as for a case that does not exist: an agency learns nothing of
+    a case it was never told of); the route then reads `foresight.queries`. A reviewer reads
+    the whole record, so any case in it, viewed as any agency (which may have known nothing).
 
     `user` is here so the role is checked before the case is looked up."""
-    if not foresight.caught_up().case_exists(case_id):
+    readers_agency = None if user.role in WHOLE_RECORD_ROLES else viewer
+    if not foresight.caught_up().case_exists(case_id, agency=readers_agency):
         raise CaseNotFound(case_id)
     return case_id
 

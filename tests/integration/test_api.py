@@ -1025,6 +1025,30 @@ def test_plans_are_known_to_an_agency_like_any_entry(api: Api) -> None:
     assert [plan["plan_id"] for plan in viewed] == ["CP-0042-1"]
 
 
+def test_a_case_an_agency_was_never_told_of_is_not_found_to_it(api: Api) -> None:
+    """A case of social care's alone is a 404 to police, as a case that does not exist is,
+    until social care shares something of it; a reviewer finds it, viewed as police or not."""
+    case_id = new_case()
+    written = api.post("sw-jones", case_id, note("Home visit"))
+    assert written.status_code == 201, written.text
+    for tail in ("chronology", "events", "plans", "decisions", "patterns", "timeliness"):
+        assert_problem(api.get("pc-1234", f"/cases/{case_id}/{tail}"), 404)
+        assert_problem(api.get("pc-1234", f"/cases/NO-SUCH-{case_id}/{tail}"), 404)
+    assert api.get("reviewer-lee", f"/cases/{case_id}/chronology", agency="police").json() == []
+    shared = api.post(
+        "sw-jones",
+        case_id,
+        {
+            "type": "information_shared",
+            "occurred_at": "2024-03-02",
+            "data": {"to_agency": "police", "event_ids": [written.json()["event_id"]]},
+        },
+    )
+    assert shared.status_code == 201, shared.text
+    chronology = api.get("pc-1234", f"/cases/{case_id}/chronology").json()
+    assert [entry["summary"] for entry in chronology][:1] == ["Home visit"]
+
+
 def test_a_persons_status_signposts_the_child_protection_plan(api: Api) -> None:
     """Ava is on a child protection plan on 1 March as known now, not as known on 1 February."""
     now = api.get("pc-1234", "/people/ava/status", on="2024-03-01").json()
