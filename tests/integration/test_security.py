@@ -26,6 +26,7 @@ from starlette.routing import Mount
 
 from api import users
 from api.bootstrap import Foresight
+from api.http import app as app_module
 from api.http.app import create_app
 from api.http.middleware import PAGE_POLICY
 from api.samples.demo import DEMO_CASE, demo_case_events, demo_id
@@ -348,6 +349,25 @@ def test_the_token_is_checked_before_any_body_is_read(
             assert response.json()["status"] == 401
             assert response.headers["www-authenticate"] == "Bearer"
     assert client.counts() == before
+
+
+def test_a_database_that_cannot_check_the_token_is_a_503_not_a_401(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token is checked against the users table first: while the database is locked the
+    answer is a 503 with Retry-After (try again), not a 401 (a bad token) or a 500."""
+
+    def locked(engine: sqlalchemy.Engine, token: str) -> None:
+        raise sqlalchemy.exc.OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(app_module, "authenticate", locked)
+    app = create_app(Settings(db_url=db_url))
+    with TestClient(app) as http:
+        response = http.get(f"/cases/{DEMO_CASE}/chronology", headers={"Authorization": "Bearer x"})
+    assert_problem(response, 503)
+    assert response.headers["retry-after"] == "2"
+    assert response.json()["reason"] == "database_locked"
+    app.state.foresight.service.close()
 
 
 def test_only_the_public_pages_answer_without_a_token(client: Client) -> None:
