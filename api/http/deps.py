@@ -142,8 +142,9 @@ def refuse_another_agencys_view(request: Request) -> None:
     answer with more than was asked for). An auditor's `agency` filters the audit trail of every
     agency, which is theirs to read."""
     user: User | None = getattr(request.state, "user", None)
-    agency = request.query_params.get("agency")
-    if user is not None and agency and user.role not in AUDIT_ROLES:
+    if user is None or user.role in AUDIT_ROLES:
+        return
+    for agency in request.query_params.getlist("agency"):  # each, if it is given twice
         viewing_agency(user, agency)
 
 

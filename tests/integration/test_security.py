@@ -518,6 +518,14 @@ def test_another_agency_is_refused_on_every_route_even_one_that_ignores_agency(
             headers={"Authorization": f"Bearer {client.tokens[role]}"},
         )
         assert_problem(response, 403)
+        twice = client.http.request(
+            route.method,
+            route.url(client.review_id),
+            params=[("agency", OTHER_AGENCY), ("agency", USERS[role][1])],
+            json=route.body(None) if route.body else None,
+            headers={"Authorization": f"Bearer {client.tokens[role]}"},
+        )
+        assert_problem(twice, 403)
         assert client.counts() == before
 
 
