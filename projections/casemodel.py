@@ -192,7 +192,7 @@ class CaseModel:
         known = self._known_to(WHOLE_RECORD, involved)
         periods = []
         for known_from, known_until in _intervals(known, start=min(known.values(), default=None)):
-            period = _plan_as_folded(
+            period = plan_as_folded(
                 plan_id, fold_entries(involved, known, known_from), known_from, known_until
             )
             if period is not None:
@@ -220,12 +220,14 @@ def _intervals(
     ]
 
 
-def _plan_as_folded(
+def plan_as_folded(
     plan_id: str,
     entries: list[ChronologyEntry],
     known_from: datetime,
     known_until: datetime | None,
 ) -> PlanPeriod | None:
+    """The plan as these entries of it show it (None while its start is unknown or retracted):
+    the read model folds the whole record's, and a query one agency's."""
     live = [entry for entry in entries if not entry.retracted]
     started = next((entry for entry in live if entry.type == "plan_started"), None)
     if started is None:

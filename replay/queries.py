@@ -30,7 +30,9 @@ from sqlalchemy.engine import Connection, Engine
 from events.codes import SIGNIFICANCE_RANK
 from events.recorded import RecordedEvent
 from events.timepoints import local_date, parse_timepoint, utc_now
+from events.vocabulary import ALLOCATION_TYPES
 from projections import tables
+from projections.casemodel import PLAN_TYPES, PlanPeriod, plan_as_folded
 from projections.fold import ChronologyEntry
 from projections.tables import WHOLE_RECORD
 from replay.looked_after import care_entries, care_status
@@ -94,12 +96,15 @@ class CaseQueries:
 
     # -- cases ------------------------------------------------------------------------------
 
-    def case_exists(self, case_id: str) -> bool:
+    def case_exists(self, case_id: str, *, agency: str | None = None) -> bool:
+        """Whether the record holds the case, or (an agency) whether the agency knows any of
+        it: a case an agency neither recorded on nor was sent anything of is, to that agency,
+        not there."""
         with self.engine.connect() as connection:
             return (
                 connection.execute(
                     select(tables.events.c.position)
-                    .where(tables.events.c.case_id == case_id)
+                    .where(tables.events.c.case_id == case_id, known_to(agency, None))
                     .limit(1)
                 ).first()
                 is not None
@@ -304,22 +309,50 @@ class CaseQueries:
     # -- plans and status -----------------------------------------------------------------
 
     def plans(
-        self, case_id: str, *, on: date | None = None, as_known_at: datetime | None = None
+        self,
+        case_id: str,
+        *,
+        on: date | None = None,
+        as_known_at: datetime | None = None,
+        agency: str | None = None,
     ) -> list[PlanOnDate]:
-        """Plans of a case active on date D, as known at T."""
-        periods = tables.plan_periods
+        """Plans of a case active on date D, as known at T to the record or to one agency.
+
+        A plan is known like any entry: each plan is folded from the plan entries (start,
+        reviews, end) the viewer's chronology holds at T, so an agency sees a plan it started
+        or was sent, and of it only the reviews and ending it recorded or was sent.
+        """
+        states = tables.entry_states
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(periods)
-                .where(periods.c.case_id == case_id, holds_at(periods, as_known_at))
-                .order_by(periods.c.started_on, periods.c.plan_id)
-            )
-            return _active_plans(rows, on or local_date(utc_now()))
+                select(states.c.entry, states.c.known_from)
+                .where(
+                    states.c.case_id == case_id,
+                    states.c.type.in_(sorted(PLAN_TYPES)),
+                    seen_by(states, _viewer(agency)),
+                    holds_at(states, as_known_at),
+                )
+                .order_by(states.c.position)
+            ).all()
+        entries: dict[str, list[ChronologyEntry]] = {}
+        since: dict[str, datetime] = {}
+        for row in rows:
+            entry = ChronologyEntry.model_validate_json(row.entry)
+            plan_id = str(entry.data["plan_id"])
+            entries.setdefault(plan_id, []).append(entry)
+            since[plan_id] = max(since.get(plan_id, row.known_from), row.known_from)
+        periods = [
+            period
+            for plan_id, plan_entries in entries.items()
+            if (period := plan_as_folded(plan_id, plan_entries, since[plan_id], None)) is not None
+        ]
+        periods.sort(key=lambda period: (period.started_on, period.plan_id))
+        return _active_plans(periods, on or local_date(utc_now()))
 
     def person_plans(
         self, person_id: str, *, as_known_at: datetime | None = None
     ) -> list[dict[str, Any]]:
-        """Every plan naming the person, as known at T (any dates)."""
+        """Every plan naming the person, as known at T to the whole record (any dates)."""
         periods, subjects = tables.plan_periods, tables.plan_subjects
         with self.engine.connect() as connection:
             rows = connection.execute(
@@ -340,30 +373,85 @@ class CaseQueries:
     def person_status(
         self, person_id: str, *, on: date | None = None, as_known_at: datetime | None = None
     ) -> PersonStatus:
-        """Signposting: is, or has the child been, on a child protection plan or looked after."""
+        """Signposting, for every agency alike: is, or has the child been, on a child
+        protection plan or looked after, when, and whom to contact. Read from the whole
+        record by design, so it carries nothing else (no goals, categories, reviews or
+        entries)."""
         on = on or local_date(utc_now())
-        plans = [
-            plan
-            for plan in self.person_plans(person_id, as_known_at=as_known_at)
-            if date.fromisoformat(plan["started_on"]) <= on
+        periods = [
+            period
+            for period in self._signposted_periods(person_id, as_known_at)
+            if period.started_on <= on
         ]
 
-        def active(plan: dict[str, Any]) -> bool:
-            return plan["ended_on"] is None or date.fromisoformat(plan["ended_on"]) >= on
+        def active(period: SignpostedPeriod) -> bool:
+            return period.ended_on is None or period.ended_on >= on
 
-        cp = [plan for plan in plans if plan["kind"] == "child_protection"]
-        lac = [plan for plan in plans if plan["kind"] == "looked_after"]
+        protection = [period for period in periods if period.kind == "child_protection"]
+        looked_after = [period for period in periods if period.kind == "looked_after"]
         care = care_status(care_entries(self, person_id, as_known_at=as_known_at), person_id, on)
         return PersonStatus(
             person_id=person_id,
             on=on,
             as_known_at=as_known_at,
-            on_child_protection_plan=any(active(plan) for plan in cp),
-            has_been_on_child_protection_plan=bool(cp),
-            looked_after=any(active(plan) for plan in lac) or care.looked_after,
-            has_been_looked_after=bool(lac) or care.has_been_looked_after,
-            plans=plans,
+            on_child_protection_plan=any(active(period) for period in protection),
+            has_been_on_child_protection_plan=bool(protection),
+            looked_after=any(active(period) for period in looked_after) or care.looked_after,
+            has_been_looked_after=bool(looked_after) or care.has_been_looked_after,
+            periods=periods,
         )
+
+    def _signposted_periods(
+        self, person_id: str, as_known_at: datetime | None
+    ) -> list[SignpostedPeriod]:
+        """The child's child protection and looked-after plans as signposting shows them: the
+        dates, and the agency that started the plan with the team allocated for it there."""
+        plans = [
+            plan
+            for plan in self.person_plans(person_id, as_known_at=as_known_at)
+            if plan["kind"] in SIGNPOSTED_KINDS
+        ]
+        stored = tables.events
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(stored.c.event_id, stored.c.agency).where(
+                    stored.c.event_id.in_([plan["started_event_id"] for plan in plans])
+                )
+            )
+            starters = {row.event_id: row.agency for row in rows}
+        periods = []
+        for plan in plans:
+            agency = starters.get(plan["started_event_id"], "")
+            periods.append(
+                SignpostedPeriod(
+                    kind=plan["kind"],
+                    started_on=date.fromisoformat(plan["started_on"]),
+                    ended_on=date.fromisoformat(plan["ended_on"]) if plan["ended_on"] else None,
+                    contact=Contact(
+                        agency=agency,
+                        team=self._allocated_team(plan["case_id"], agency, as_known_at),
+                    ),
+                )
+            )
+        return periods
+
+    def _allocated_team(
+        self, case_id: str, agency: str, as_known_at: datetime | None
+    ) -> str | None:
+        """The team of the worker who holds the case for the agency at T (the latest
+        allocation not undone), as the record knew it; None if no one does or no team given."""
+        held: dict[str, str | None] = {}
+        allocations = self.chronology(
+            case_id, as_known_at=as_known_at, where=ChronologyFilter(types=sorted(ALLOCATION_TYPES))
+        )
+        for entry in sorted(allocations, key=lambda entry: entry.position):
+            if entry.agency != agency:
+                continue
+            worker = str(entry.data["worker"])
+            held.pop(worker, None)
+            if entry.type == "worker_allocated":
+                held[worker] = entry.data.get("team")
+        return list(held.values())[-1] if held else None
 
     # -- decisions and changes ------------------------------------------------------------
 
@@ -441,8 +529,34 @@ class PlanOnDate(BaseModel):
     known_from: datetime
 
 
+# The plans signposting tells every agency about (SPEC §5: as CP-IS does).
+SIGNPOSTED_KINDS = frozenset({"child_protection", "looked_after"})
+
+
+class Contact(BaseModel):
+    """Whom to contact about a child: the agency that holds the plan, and its team (when the
+    case is allocated there with a team named)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agency: str
+    team: str | None
+
+
+class SignpostedPeriod(BaseModel):
+    """One period on a child protection plan or looked after: its dates and whom to contact."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    started_on: date
+    ended_on: date | None
+    contact: Contact
+
+
 class PersonStatus(BaseModel):
-    """Signposting for one child on a date, as known at a time."""
+    """Signposting for one child on a date, as known at a time: nothing but the flags, the
+    periods' dates and whom to contact."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -453,7 +567,7 @@ class PersonStatus(BaseModel):
     has_been_on_child_protection_plan: bool
     looked_after: bool
     has_been_looked_after: bool
-    plans: list[dict[str, Any]]
+    periods: list[SignpostedPeriod]
 
 
 def _plan_dict(row: Row[Any]) -> dict[str, Any]:
@@ -466,13 +580,13 @@ def _plan_dict(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _active_plans(rows: Iterable[Row[Any]], on: date) -> list[PlanOnDate]:
+def _active_plans(periods: Iterable[PlanPeriod], on: date) -> list[PlanOnDate]:
     """Plans active on `on`, each as it stood that day: only reviews held by then count."""
     found = []
-    for row in rows:
-        if row.started_on > on or (row.ended_on is not None and row.ended_on < on):
+    for period in periods:
+        if period.started_on > on or (period.ended_on is not None and period.ended_on < on):
             continue
-        detail = row.plan
+        detail = period.detail
         held = [
             review
             for review in detail.get("review_history", [])
@@ -484,18 +598,18 @@ def _active_plans(rows: Iterable[Row[Any]], on: date) -> list[PlanOnDate]:
         review_due = local_date(parse_timepoint(due_text)) if due_text else None
         found.append(
             PlanOnDate(
-                plan_id=row.plan_id,
-                kind=row.kind,
+                plan_id=period.plan_id,
+                kind=period.kind,
                 category=detail.get("category"),
                 goals=detail.get("goals") or [],
-                subjects=detail.get("subjects") or [],
-                started_on=row.started_on,
-                ended_on=row.ended_on,
+                subjects=list(period.subjects),
+                started_on=period.started_on,
+                ended_on=period.ended_on,
                 review_due=review_due,
                 review_overdue=review_due is not None and review_due < on,
                 last_review=held[-1] if held else None,
                 reviews=len(held),
-                known_from=row.known_from,
+                known_from=period.known_from,
             )
         )
     return found

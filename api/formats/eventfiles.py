@@ -107,7 +107,7 @@ _FILE_LABEL = re.compile(r"(?:line|item) \d+")
 def relabel(field: str, sources: list[EventSource]) -> str:
     """Name a field by where it is in the file: `line 4: data.plan_id`.
 
-    The service names an event of a batch by its index (`[3].data.plan_id`); parsing
+    The service names an event of a batch by its index (`3.data.plan_id`); parsing
     names it by its file label (`line 4.data.plan_id`).
     """
     first, rest = split_first(field)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from api.bootstrap import build_foresight
-from api.http.middleware import BodySizeLimit, SecurityHeaders
+from api.http.deps import refuse_another_agencys_view
+from api.http.middleware import Authentication, BodySizeLimit, SecurityHeaders
 from api.http.problems import PROBLEM_JSON, Problem, install_problem_handlers
 from api.http.routes import annex_a, audit, cases, pages, people, reviews, system
 from api.http.routes import exports as export_routes
@@ -20,6 +22,7 @@ from api.http.routes import patterns as pattern_routes
 from api.http.routes import reports as report_routes
 from api.http.routes import timeliness as timeliness_routes
 from api.settings import Settings, get_settings
+from api.users import authenticate
 from events.envelope import EventEnvelope
 
 PROBLEM_RESPONSES = {
@@ -84,6 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The HTTP API over the store the settings name."""
     settings = settings or get_settings()
     app = ForesightApp(
+        # One agency rule for every route, whatever its own parameters (api/http/deps.py).
+        dependencies=[Depends(refuse_another_agencys_view)],
         docs_url=None,  # served below from vendored assets: no CDN at run time
         redoc_url=None,
         title="Foresight",
@@ -114,6 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
 
+    # The last added runs first: headers on every answer, then the token, before the body.
+    engine = app.state.foresight.queries.engine
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(Authentication, authenticate=partial(authenticate, engine))
     app.add_middleware(SecurityHeaders)
     return app

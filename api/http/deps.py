@@ -14,7 +14,7 @@ from api.bootstrap import Foresight
 from api.http.params import AgencyParam, CaseId, PersonId
 from api.http.problems import ProblemError
 from api.settings import Settings
-from api.users import User, authenticate
+from api.users import User
 from domain.errors import CaseNotFound
 
 READ_CASE_ROLES = frozenset({"practitioner", "manager", "reviewer"})
@@ -41,25 +41,19 @@ bearer = HTTPBearer(auto_error=False, description="A token made with `foresight 
 
 def get_current_user(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    foresight: Annotated[Foresight, Depends(get_foresight)],
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    """The user the `Authentication` middleware found for the token (api/http/middleware.py),
+    before any of the request was read. `_scheme` declares the bearer scheme in the OpenAPI
+    document; the token itself was checked there."""
+    user: User | None = getattr(request.state, "user", None)
+    if user is None:  # a public path's route asking for a user: none was authenticated
         raise ProblemError(
             401,
             "Not authenticated",
             "Send Authorization: Bearer <token>",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    user = authenticate(foresight.queries.engine, credentials.credentials)
-    if user is None:
-        raise ProblemError(
-            401,
-            "Not authenticated",
-            "The token is not valid",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    request.state.user = user
     return user
 
 
@@ -127,9 +121,10 @@ WholeRecordReporter = Annotated[User, Depends(whole_record_report("read authorit
 CensusReporter = Annotated[User, Depends(whole_record_report("read the CIN census"))]
 
 
-def get_viewing_agency(user: Reader, agency: AgencyParam = None) -> str | None:
-    """Whose knowledge a reader sees: reviewers any (default the whole record, None), others
-    their own."""
+def viewing_agency(user: User, agency: str | None) -> str | None:
+    """The scoping rule every read goes through: whose knowledge a reader sees. Reviewers any
+    agency's (by default the whole record, None); everyone else their own agency's, and asking
+    for another agency's is a 403, never a silent widening."""
     if user.role in WHOLE_RECORD_ROLES:
         return agency.lower() if agency else None
     if agency and agency.lower() != user.agency:
@@ -141,15 +136,38 @@ def get_viewing_agency(user: Reader, agency: AgencyParam = None) -> str | None:
     return user.agency
 
 
+def refuse_another_agencys_view(request: Request) -> None:
+    """An app-wide dependency: `agency` names another agency than the reader's on any route, one
+    that reads it or one that ignores it, and the answer is 403 (a route that ignored it would
+    answer with more than was asked for). An auditor's `agency` filters the audit trail of every
+    agency, which is theirs to read."""
+    user: User | None = getattr(request.state, "user", None)
+    if user is None or user.role in AUDIT_ROLES:
+        return
+    for agency in request.query_params.getlist("agency"):  # each, if it is given twice
+        viewing_agency(user, agency)
+
+
+def get_viewing_agency(user: Reader, agency: AgencyParam = None) -> str | None:
+    """Whose knowledge a reader sees (`viewing_agency`)."""
+    return viewing_agency(user, agency)
+
+
 ViewingAgency = Annotated[str | None, Depends(get_viewing_agency)]
 
 
-def get_known_case(case_id: CaseId, user: Reader, foresight: ForesightDep) -> str:
-    """The case id from the path, once the reader may read cases (403 first) and the caught-up
-    read models know the case (404 otherwise); the route then reads `foresight.queries`.
+def get_known_case(
+    case_id: CaseId, user: Reader, viewer: ViewingAgency, foresight: ForesightDep
+) -> str:
+    """The case id from the path, once the reader may read cases as this agency (403 first)
+    and the caught-up read models hold the case as the reader's agency knows it (404
+    otherwise, the same answer as for a case that does not exist: an agency learns nothing of
+    a case it was never told of); the route then reads `foresight.queries`. A reviewer reads
+    the whole record, so any case in it, viewed as any agency (which may have known nothing).
 
     `user` is here so the role is checked before the case is looked up."""
-    if not foresight.caught_up().case_exists(case_id):
+    readers_agency = None if user.role in WHOLE_RECORD_ROLES else viewer
+    if not foresight.caught_up().case_exists(case_id, agency=readers_agency):
         raise CaseNotFound(case_id)
     return case_id
 

@@ -1,12 +1,90 @@
-"""ASGI middleware for every response: a body size limit and the security headers."""
+"""ASGI middleware for every request: authentication first, a body size limit, and the security
+headers."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http.problems import PROBLEM_JSON
+from api.http.problems import PROBLEM_JSON, Problem, unavailable_reason
+from api.users import User
+
+# What answers without a token: no case data. Health is for load balancers (counts only); the
+# OpenAPI document and its Swagger page describe the API; the web page (with its sign-in) is a
+# static shell that asks the API, with the user's token, for everything it shows.
+PUBLIC_PATHS = frozenset({"/", "/health", "/openapi.json", "/docs", "/ui"})
+PUBLIC_PREFIXES = ("/ui/", "/static/")
+
+
+def is_public(path: str) -> bool:
+    """Whether a path answers without a token."""
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+def bearer_token(scope: Scope) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    header = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+class Authentication:
+    """The token is checked before anything else: before routing, body parsing, validation or
+    any handler. A request for anything but the public pages without a valid token is a 401
+    problem whatever its body (which is never read); a valid one puts its user on the
+    request's state for the routes (`api.http.deps.get_current_user`)."""
+
+    def __init__(self, app: ASGIApp, authenticate: Callable[[str], User | None]):
+        self.app = app
+        self.authenticate = authenticate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or is_public(scope.get("path", "")):
+            await self.app(scope, receive, send)
+            return
+        token = bearer_token(scope)
+        try:
+            user = None if token is None else await run_in_threadpool(self.authenticate, token)
+        except Exception as error:
+            found = unavailable_reason(error)
+            if found is None:
+                raise
+            await send_problem(
+                send,
+                {
+                    "type": "about:blank",
+                    "title": "Service unavailable",
+                    "status": 503,
+                    "detail": found.detail,
+                    "instance": scope.get("path", ""),
+                    "reason": found.reason,
+                },
+                headers={"Retry-After": str(found.retry_after)},
+            )
+            return
+        if user is None:
+            await send_problem(
+                send,
+                {
+                    "type": "about:blank",
+                    "title": "Not authenticated",
+                    "status": 401,
+                    "detail": "Send Authorization: Bearer <token>"
+                    if token is None
+                    else "The token is not valid",
+                    "instance": scope.get("path", ""),
+                },
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+            return
+        scope.setdefault("state", {})["user"] = user
+        await self.app(scope, receive, send)
+
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -68,9 +146,12 @@ class BodySizeLimit:
         )
 
 
-async def send_problem(send: Send, problem: dict[str, object]) -> None:
+async def send_problem(
+    send: Send, problem: dict[str, object], headers: dict[str, str] | None = None
+) -> None:
     """A whole problem+json response, sent at the ASGI level (outside FastAPI's handlers)."""
-    body = json.dumps(problem).encode()
+    body = json.dumps(Problem.model_validate(problem).model_dump(exclude_none=True)).encode()
+    extra = headers or {}
     await send(
         {
             "type": "http.response.start",
@@ -78,6 +159,7 @@ async def send_problem(send: Send, problem: dict[str, object]) -> None:
             "headers": [
                 (b"content-type", PROBLEM_JSON.encode()),
                 (b"content-length", str(len(body)).encode()),
+                *((name.lower().encode(), value.encode()) for name, value in extra.items()),
             ],
         }
     )

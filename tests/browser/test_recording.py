@@ -386,14 +386,14 @@ def test_a_refusal_of_the_words_by_the_record_is_shown_beside_words(page, demo):
 
 
 def test_errors_are_placed_by_the_apis_field_paths(page, demo):
-    """subjects[0] lands at About; a field no form shows goes in the summary alone."""
+    """subjects.0 lands at About; a field no form shows goes in the summary alone."""
     open_case(page, demo)
     before = stored(demo)
     problem = {
         "title": "Invalid event",
         "status": 422,
         "errors": [
-            {"field": "subjects[0]", "reason": "person 'ava' has not been added to case"},
+            {"field": "subjects.0", "reason": "person 'ava' has not been added to case"},
             {"field": "recorded_by", "reason": "Something only the server knows"},
         ],
     }

@@ -292,8 +292,8 @@ def test_a_batch_with_one_bad_event_writes_none_of_it(api: Api, existing: bool) 
         {"type": "plan_ended", "occurred_at": "2024-03-01", "data": {"plan_id": "never-started"}},
     ]
     with api.writes_nothing(case_id):
-        assert_problem(api.post("sw-jones", case_id, invalid), 422, "[1].data.plan_id")
-        assert_problem(api.post("sw-jones", case_id, refused), 409, "[1].data.plan_id")
+        assert_problem(api.post("sw-jones", case_id, invalid), 422, "1.data.plan_id")
+        assert_problem(api.post("sw-jones", case_id, refused), 409, "1.data.plan_id")
     if not existing:
         assert_problem(api.get("reviewer-lee", f"/cases/{case_id}/chronology"), 404, "case_id")
 
@@ -310,9 +310,9 @@ INVALID_BODIES = {
     "case_id other than the URL": ({**note(), "case_id": "SOMEONE-ELSE"}, "case_id"),
     "case_id other than the URL in a batch": (
         [note(), {**note(), "case_id": "X-1"}],
-        "[1].case_id",
+        "1.case_id",
     ),
-    "items that are not objects": ([note(), 42], "[1]"),
+    "items that are not objects": ([note(), 42], "1"),
     "a body that is not an object": ("just text", "(body)"),
     "an empty batch": ([], "(body)"),
     "an unknown field": ({**note(), "colour": "blue"}, "colour"),
@@ -396,7 +396,7 @@ def test_a_body_that_is_not_json_is_refused_as_a_problem_and_writes_nothing(api:
 FORBIDDEN_BODIES = {
     "another agency": ({**note(), "agency": "police"}, "agency"),
     "another recorder": ({**note(), "recorded_by": "someone-else"}, "recorded_by"),
-    "another agency in a batch": ([note(), {**note(), "agency": "health"}], "[1].agency"),
+    "another agency in a batch": ([note(), {**note(), "agency": "health"}], "1.agency"),
 }
 
 
@@ -482,7 +482,7 @@ def test_a_refused_amendment_in_a_batch_is_named_by_its_index_and_nothing_is_wri
 
     with api.writes_nothing(case_id):
         refused = api.post("pc-1234", case_id, [own_note, retraction(target)])
-        assert_problem(refused, 403, "[1].data.target_event_id")
+        assert_problem(refused, 403, "1.data.target_event_id")
     accepted = api.post("pc-1234", case_id, [own_note, retraction(own_note["event_id"])])
     assert accepted.status_code == 201, accepted.text
 
@@ -1014,6 +1014,41 @@ def test_plans_active_on_a_date_as_known_at_a_time(api: Api) -> None:
     assert api.get("sw-jones", path, on="2024-03-01", as_known_at="2024-02-13").json() == []
 
 
+def test_plans_are_known_to_an_agency_like_any_entry(api: Api) -> None:
+    """Police were never sent the plan: no plan for them, and another agency's view is a 403
+    (a reviewer may view as police, and sees what police knew)."""
+    path = f"/cases/{DEMO_CASE}/plans"
+    assert api.get("pc-1234", path, on="2024-06-01").json() == []
+    assert_problem(api.get("pc-1234", path, on="2024-06-01", agency="social_care"), 403)
+    assert api.get("reviewer-lee", path, on="2024-06-01", agency="police").json() == []
+    viewed = api.get("reviewer-lee", path, on="2024-06-01", agency="social_care").json()
+    assert [plan["plan_id"] for plan in viewed] == ["CP-0042-1"]
+
+
+def test_a_case_an_agency_was_never_told_of_is_not_found_to_it(api: Api) -> None:
+    """A case of social care's alone is a 404 to police, as a case that does not exist is,
+    until social care shares something of it; a reviewer finds it, viewed as police or not."""
+    case_id = new_case()
+    written = api.post("sw-jones", case_id, note("Home visit"))
+    assert written.status_code == 201, written.text
+    for tail in ("chronology", "events", "plans", "decisions", "patterns", "timeliness"):
+        assert_problem(api.get("pc-1234", f"/cases/{case_id}/{tail}"), 404)
+        assert_problem(api.get("pc-1234", f"/cases/NO-SUCH-{case_id}/{tail}"), 404)
+    assert api.get("reviewer-lee", f"/cases/{case_id}/chronology", agency="police").json() == []
+    shared = api.post(
+        "sw-jones",
+        case_id,
+        {
+            "type": "information_shared",
+            "occurred_at": "2024-03-02",
+            "data": {"to_agency": "police", "event_ids": [written.json()["event_id"]]},
+        },
+    )
+    assert shared.status_code == 201, shared.text
+    chronology = api.get("pc-1234", f"/cases/{case_id}/chronology").json()
+    assert [entry["summary"] for entry in chronology][:1] == ["Home visit"]
+
+
 def test_a_persons_status_signposts_the_child_protection_plan(api: Api) -> None:
     """Ava is on a child protection plan on 1 March as known now, not as known on 1 February."""
     now = api.get("pc-1234", "/people/ava/status", on="2024-03-01").json()
@@ -1021,7 +1056,24 @@ def test_a_persons_status_signposts_the_child_protection_plan(api: Api) -> None:
     assert now["on_child_protection_plan"] is True
     assert now["has_been_on_child_protection_plan"] is True
     assert now["looked_after"] is False
-    assert [plan["plan_id"] for plan in now["plans"]] == ["CP-0042-1"]
+    assert now["periods"] == [
+        {
+            "kind": "child_protection",
+            "started_on": "2024-02-14",
+            "ended_on": None,
+            "contact": {"agency": "social_care", "team": "Child protection team"},
+        }
+    ]
+    assert set(now) == {
+        "person_id",
+        "on",
+        "as_known_at",
+        "on_child_protection_plan",
+        "has_been_on_child_protection_plan",
+        "looked_after",
+        "has_been_looked_after",
+        "periods",
+    }
     before = api.get(
         "pc-1234", "/people/ava/status", on="2024-03-01", as_known_at="2024-02-01"
     ).json()

@@ -121,7 +121,7 @@ def test_a_dry_run_reports_every_row_and_writes_nothing(api: ImportApi, case_id:
         "refused": report["refused"],
         "written": 0,
     }
-    assert refused_lines(report) == {3: ["date"], 6: ["subjects[0]"]}
+    assert refused_lines(report) == {3: ["date"], 6: ["subjects.0"]}
     assert "not a real calendar date" in report["refused"][0]["errors"][0]["reason"]
     assert api.stored(case_id) == before
     assert api.log_position() == position
@@ -135,9 +135,9 @@ def test_refused_rows_without_skip_invalid_are_a_422_naming_each_line_and_nothin
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
     problem = response.json()
-    assert [error["field"] for error in problem["errors"]] == ["line 3.date", "line 6.subjects[0]"]
+    assert [error["field"] for error in problem["errors"]] == ["line 3.date", "line 6.subjects.0"]
     assert "skip_invalid" in problem["detail"]
-    assert refused_lines(problem["report"]) == {3: ["date"], 6: ["subjects[0]"]}
+    assert refused_lines(problem["report"]) == {3: ["date"], 6: ["subjects.0"]}
     assert problem["report"]["written"] == 0
     assert api.stored(case_id) == before
     assert api.log_position() == position

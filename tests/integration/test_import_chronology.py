@@ -282,7 +282,7 @@ def test_a_repeated_bad_row_is_refused_on_each_line_and_a_future_date_is_refused
     assert dry.exit_code == 1
     refused = sorted(line for line in dry.stderr.splitlines() if ": refused: " in line)
     unknown = (
-        "subjects[0] person 'zed' has not been added to case 'FAM-IMP' (record person_added first)"
+        "subjects.0 person 'zed' has not been added to case 'FAM-IMP' (record person_added first)"
     )
     assert refused == [
         f"line 2: refused: {unknown}",

@@ -37,7 +37,7 @@ def test_invariants_hold_after_a_snapshot_and_a_reload(db_url: str) -> None:
     try:
         assert reloaded.case_version(CASE) == 57
         refuse(reloaded, [plan("plan_started")], InvariantViolation, "data.plan_id")
-        refuse(reloaded, [note(subjects=["c2"])], UnknownReference, "subjects[0]")
+        refuse(reloaded, [note(subjects=["c2"])], UnknownReference, "subjects.0")
         assert reloaded.append([plan("plan_ended")]).events[0].version == 58
     finally:
         reloaded.close()

@@ -691,7 +691,38 @@ def test_a_child_whose_plan_ended_has_been_but_is_not_on_a_plan(queries: CaseQue
     status = queries.person_status("noor", on=date(2023, 12, 1))
     assert status.on_child_protection_plan is False
     assert status.has_been_on_child_protection_plan is True
-    assert [plan["plan_id"] for plan in status.plans] == ["P-1", "EH-1"]
+    assert [(p.kind, p.started_on, p.ended_on) for p in status.periods] == [
+        ("child_protection", date(2023, 2, 1), date(2023, 9, 30))
+    ]
+
+
+def test_signposting_says_when_and_whom_to_contact_and_nothing_more(queries: CaseQueries) -> None:
+    """Ava's status names the plan's dates, social care and its allocated team; not the plan's
+    id, goals, category or reviews, which are for those who know the plan."""
+    status = queries.person_status("ava", on=date(2024, 6, 1))
+    [period] = status.periods
+    assert period.model_dump() == {
+        "kind": "child_protection",
+        "started_on": date(2024, 2, 14),
+        "ended_on": None,
+        "contact": {"agency": "social_care", "team": "Child protection team"},
+    }
+    before_allocation = queries.person_status(
+        "ava", on=date(2024, 6, 1), as_known_at=at("2024-05-01")
+    )
+    assert before_allocation.periods[0].contact.team is None
+    text = status.model_dump_json()
+    for detail in ("CP-0042-1", "EMO", "goals", "review", "category", "event_id"):
+        assert detail not in text, detail
+
+
+def test_a_plan_is_known_to_an_agency_only_as_its_entries_are(queries: CaseQueries) -> None:
+    """Social care sees its plan; police and school, never sent the plan's entries, see none."""
+    assert plan_ids(queries.plans(DEMO_CASE, on=date(2024, 6, 1), agency="social_care")) == [
+        "CP-0042-1"
+    ]
+    assert queries.plans(DEMO_CASE, on=date(2024, 6, 1), agency="police") == []
+    assert queries.plans(DEMO_CASE, on=date(2024, 6, 1), agency="school") == []
 
 
 def test_a_child_has_not_been_on_a_plan_before_it_started(queries: CaseQueries) -> None:

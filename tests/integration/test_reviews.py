@@ -131,7 +131,7 @@ def test_a_finding_citing_an_event_that_is_not_in_the_case_is_refused(client, re
             json={"text": "Rests on another record", "event_ids": [outsider]},
         )
         assert refused.status_code == 422
-        assert refused.json()["errors"][0]["field"] == "event_ids[0]"
+        assert refused.json()["errors"][0]["field"] == "event_ids.0"
     after = client.get(f"/reviews/{review}", headers=as_(client, "reviewer")).json()
     assert after["findings"] == before["findings"]
 

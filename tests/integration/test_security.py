@@ -26,6 +26,7 @@ from starlette.routing import Mount
 
 from api import users
 from api.bootstrap import Foresight
+from api.http import app as app_module
 from api.http.app import create_app
 from api.http.middleware import PAGE_POLICY
 from api.samples.demo import DEMO_CASE, demo_case_events, demo_id
@@ -98,14 +99,14 @@ ROUTES = [
     ),
     Route("GET", "/cases/{case_id}/events", READERS, agency_in="query"),
     Route("GET", "/cases/{case_id}/chronology", READERS, agency_in="query"),
-    Route("GET", "/cases/{case_id}/plans", READERS),
+    Route("GET", "/cases/{case_id}/plans", READERS, agency_in="query"),
     Route("GET", "/cases/{case_id}/decisions", READERS, agency_in="query"),
     Route("GET", "/cases/{case_id}/decisions/{event_id}/foresight", REVIEWERS),
     Route("GET", "/cases/{case_id}/changes", READERS, {"since": "2024-01-01"}, agency_in="query"),
     Route("GET", "/cases/{case_id}/patterns", READERS, agency_in="query"),
     Route("GET", "/cases/{case_id}/timeliness", READERS, agency_in="query"),
     Route("GET", "/people/{person_id}/chronology", READERS, agency_in="query"),
-    Route("GET", "/people/{person_id}/status", READERS),
+    Route("GET", "/people/{person_id}/status", READERS, agency_in="query"),
     Route("GET", "/reports/timeliness", REPORT_READERS, agency_in="query"),
     Route("GET", "/reports/children-on-plans", REPORT_READERS),
     Route(
@@ -298,6 +299,89 @@ def test_every_route_refuses_a_missing_or_bad_token_with_401_and_writes_nothing(
     assert client.counts() == before
 
 
+MALFORMED_BODIES = {
+    "bad JSON": b"{not json",
+    "an unclosed list": b"[1, 2",
+    "the wrong type": b'"a string, not an event"',
+    "a number": b"42",
+    "an empty object": b"{}",
+    "an empty list": b"[]",
+    "empty": b"",
+    "not UTF-8": b"\xff\xfe\x00{",
+    "nested too deep": b'{"a":' * 5000 + b"1" + b"}" * 5000,
+    "huge": b'{"summary": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+}
+CONTENT_TYPES = {
+    "no Content-Type": None,
+    "application/json": "application/json",
+    "text/csv": "text/csv",
+    "multipart": "multipart/form-data; boundary=x",
+}
+WRITE_ROUTES = [route for route in ROUTES if route.method in WRITE_METHODS]
+
+
+@pytest.mark.parametrize("route", WRITE_ROUTES, ids=str)
+@pytest.mark.parametrize("credentials", ["no token", "a bad token"])
+def test_the_token_is_checked_before_any_body_is_read(
+    client: Client, route: Route, credentials: str
+) -> None:
+    """Every malformed body (bad JSON, wrong type, empty, huge, too deep, not UTF-8), with any
+    Content-Type or none, to every write endpoint without a valid token: 401 problem each time,
+    never a 413 or 422 from a body parser or validator that ran first, and nothing stored."""
+    auth = (
+        {}
+        if credentials == "no token"
+        else {"Authorization": f"Bearer {TOKEN_PREFIX}{uuid.uuid4().hex}"}
+    )
+    before = client.counts()
+    for body_name, body in MALFORMED_BODIES.items():
+        for type_name, content_type in CONTENT_TYPES.items():
+            headers = {**auth, **({"Content-Type": content_type} if content_type else {})}
+            response = client.http.request(
+                route.method,
+                route.url(client.review_id),
+                params={**route.params, "as_known_at": "not-a-time"},
+                content=body,
+                headers=headers,
+            )
+            assert response.status_code == 401, (body_name, type_name, response.text[:200])
+            assert response.headers["content-type"].startswith(PROBLEM)
+            assert response.json()["status"] == 401
+            assert response.headers["www-authenticate"] == "Bearer"
+    assert client.counts() == before
+
+
+def test_a_database_that_cannot_check_the_token_is_a_503_not_a_401(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token is checked against the users table first: while the database is locked the
+    answer is a 503 with Retry-After (try again), not a 401 (a bad token) or a 500."""
+
+    def locked(engine: sqlalchemy.Engine, token: str) -> None:
+        raise sqlalchemy.exc.OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(app_module, "authenticate", locked)
+    app = create_app(Settings(db_url=db_url))
+    with TestClient(app) as http:
+        response = http.get(f"/cases/{DEMO_CASE}/chronology", headers={"Authorization": "Bearer x"})
+    assert_problem(response, 503)
+    assert response.headers["retry-after"] == "2"
+    assert response.json()["reason"] == "database_locked"
+    app.state.foresight.service.close()
+
+
+def test_only_the_public_pages_answer_without_a_token(client: Client) -> None:
+    """What the middleware lets through without a token is exactly the public set above (and
+    the static files); any other path, even one no route has, is a 401, so a caller without a
+    token cannot even learn which paths exist."""
+    for method, path in PUBLIC:
+        url = Route(method, path, frozenset()).url(client.review_id)
+        assert client.http.request(method, url).status_code in (200, 307), path
+    assert client.http.get("/static/app.js").status_code == 200
+    for path in ("/no-such-path", "/cases", "/uix", "/statics/app.js", "/healthz"):
+        assert_problem(client.http.get(path), 401)
+
+
 # -- roles and agencies -----------------------------------------------------------------------
 
 
@@ -415,6 +499,34 @@ def test_another_agencys_view_is_refused_before_the_case_is_looked_up(
         headers={"Authorization": f"Bearer {client.tokens['practitioner']}"},
     )
     assert_problem(response, 403)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+def test_another_agency_is_refused_on_every_route_even_one_that_ignores_agency(
+    client: Client, route: Route
+) -> None:
+    """`agency` naming another agency than a practitioner's or manager's is a 403 on every
+    route, those that read it and those that do not (a route that ignored it would answer with
+    more than was asked for); nothing is stored and no read logged."""
+    for role in ("practitioner", "manager"):
+        before = client.counts()
+        response = client.http.request(
+            route.method,
+            route.url(client.review_id),
+            params={**route.params, "agency": OTHER_AGENCY},
+            json=route.body(None) if route.body else None,
+            headers={"Authorization": f"Bearer {client.tokens[role]}"},
+        )
+        assert_problem(response, 403)
+        twice = client.http.request(
+            route.method,
+            route.url(client.review_id),
+            params=[("agency", OTHER_AGENCY), ("agency", USERS[role][1])],
+            json=route.body(None) if route.body else None,
+            headers={"Authorization": f"Bearer {client.tokens[role]}"},
+        )
+        assert_problem(twice, 403)
+        assert client.counts() == before
 
 
 @pytest.mark.parametrize("role", ["reviewer", "auditor", "admin"])
@@ -632,13 +744,14 @@ def test_whole_record_reports_are_for_reviewers_and_the_returns_agencys_managers
 
 def test_an_unexpected_error_is_a_500_problem_with_the_security_headers(db_url: str) -> None:
     app = create_app(Settings(db_url=db_url))
+    token = add_user(app.state.foresight.queries.engine, "err-rev", "reviewer", "review")[1]
 
     @app.get("/fails")
     def fails() -> None:
         raise RuntimeError("a bug that names FAM-0042")
 
     with TestClient(app, raise_server_exceptions=False) as http:
-        response = http.get("/fails")
+        response = http.get("/fails", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"
     assert_security_headers(response)

@@ -93,7 +93,7 @@ def test_allocation_is_per_case(service: CaseService) -> None:
 def test_a_batch_allocating_twice_is_refused_whole(service: CaseService) -> None:
     """In one batch the second allocation meets the first; nothing of the batch is written."""
     record(service, note())
-    refuse(service, [note(), allocate(), allocate()], InvariantViolation, "[2].data.worker")
+    refuse(service, [note(), allocate(), allocate()], InvariantViolation, "2.data.worker")
 
 
 def test_a_retracted_allocation_no_longer_holds(service: CaseService) -> None:

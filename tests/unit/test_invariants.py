@@ -231,8 +231,8 @@ REFERRING = [
         lambda target: correct(target, summary="x"), "data.target_event_id", id="entry_corrected"
     ),
     pytest.param(retract, "data.target_event_id", id="entry_retracted"),
-    pytest.param(share, "data.event_ids[0]", id="information_shared"),
-    pytest.param(decide, "data.information_relied_on[0]", id="decision_made"),
+    pytest.param(share, "data.event_ids.0", id="information_shared"),
+    pytest.param(decide, "data.information_relied_on.0", id="decision_made"),
 ]
 
 
@@ -268,7 +268,7 @@ def test_a_first_event_cannot_refer_to_another_case(
 def test_every_shared_event_id_is_checked(service: CaseService) -> None:
     """The second of two shared ids is named by its index when unknown."""
     held = record(service, note())
-    refuse(service, [share(held, new_id())], UnknownReference, "data.event_ids[1]")
+    refuse(service, [share(held, new_id())], UnknownReference, "data.event_ids.1")
 
 
 def test_a_decision_can_rely_on_events_of_its_case(service: CaseService) -> None:
@@ -284,15 +284,15 @@ def test_a_decision_can_rely_on_events_of_its_case(service: CaseService) -> None
 def test_a_subject_must_be_added_before_it_is_named(service: CaseService) -> None:
     """Naming a person the case has not added is refused on subjects[i]."""
     add_people(service, "c1")
-    refuse(service, [note(subjects=["c1", "c2"])], UnknownReference, "subjects[1]")
-    refuse(service, [note(subjects=["c9"])], UnknownReference, "subjects[0]")
+    refuse(service, [note(subjects=["c1", "c2"])], UnknownReference, "subjects.1")
+    refuse(service, [note(subjects=["c9"])], UnknownReference, "subjects.0")
 
 
 def test_a_person_of_another_case_is_not_a_person_of_this_case(service: CaseService) -> None:
     """People are added per case; a person of FAM-2 cannot be a subject in FAM-1."""
     add_people(service, "c1", case_id=OTHER)
     record(service, note())
-    refuse(service, [note(subjects=["c1"])], UnknownReference, "subjects[0]")
+    refuse(service, [note(subjects=["c1"])], UnknownReference, "subjects.0")
 
 
 def test_events_may_have_no_subjects(service: CaseService) -> None:
@@ -310,7 +310,7 @@ def test_a_person_may_be_the_subject_of_their_own_addition(service: CaseService)
         service,
         [event("person_added", subjects=["c2", "c3"], data={"person_id": "c2", "role": "child"})],
         UnknownReference,
-        "subjects[1]",
+        "subjects.1",
     )
 
 
@@ -573,7 +573,7 @@ def test_a_correction_cannot_name_a_subject_not_added(service: CaseService) -> N
         service,
         [correct(target_id, subjects=["c1", "c2"])],
         UnknownReference,
-        "data.changes.subjects[1]",
+        "data.changes.subjects.1",
     )
 
 
@@ -598,7 +598,7 @@ def test_a_correction_cannot_make_a_decision_rely_on_an_unknown_event(
         service,
         [correct(target_id, data={"information_relied_on": [new_id()]})],
         UnknownReference,
-        "data.changes.data.information_relied_on[0]",
+        "data.changes.data.information_relied_on.0",
     )
 
 
@@ -697,14 +697,14 @@ def test_a_batch_whose_third_event_breaks_an_invariant_writes_nothing(
         plan("plan_started"),
         plan("plan_started"),
     ]
-    refuse(service, batch, InvariantViolation, "[2].data.plan_id")
+    refuse(service, batch, InvariantViolation, "2.data.plan_id")
 
 
 def test_a_failed_batch_on_an_existing_case_leaves_it_unchanged(service: CaseService) -> None:
     """Earlier events of a refused batch are not written to an existing case."""
     record(service, note())
     batch = [plan("plan_started"), note(), plan("plan_ended", "P2")]
-    refuse(service, batch, InvariantViolation, "[2].data.plan_id")
+    refuse(service, batch, InvariantViolation, "2.data.plan_id")
 
 
 def test_a_failed_batch_leaves_no_trace_for_later_appends(service: CaseService) -> None:
@@ -714,7 +714,7 @@ def test_a_failed_batch_leaves_no_trace_for_later_appends(service: CaseService) 
         service,
         [plan("plan_started"), plan("plan_reviewed", "P9")],
         InvariantViolation,
-        "[1].data.plan_id",
+        "1.data.plan_id",
     )
     stored = service.append([plan("plan_started")]).events[0]
     assert stored.version == 2
@@ -724,12 +724,12 @@ def test_a_batch_across_cases_is_all_or_nothing(service: CaseService) -> None:
     """A refusal in one case's part of a batch writes nothing to the other case either."""
     record(service, note())
     batch = [note(), event("plan_ended", case_id=OTHER, data={"plan_id": "P1"})]
-    refuse(service, batch, InvariantViolation, "[1].data.plan_id")
+    refuse(service, batch, InvariantViolation, "1.data.plan_id")
 
 
 def test_a_batch_field_error_names_the_event_index(service: CaseService) -> None:
-    """A refused subject in the second event of a batch is named [1].subjects[0]."""
-    refuse(service, [note(), note(subjects=["c1"])], UnknownReference, "[1].subjects[0]")
+    """A refused subject in the second event of a batch is named 1.subjects.0."""
+    refuse(service, [note(), note(subjects=["c1"])], UnknownReference, "1.subjects.0")
 
 
 def test_a_batch_may_refer_to_its_own_earlier_events(service: CaseService) -> None:
@@ -755,7 +755,7 @@ def test_an_event_id_repeated_within_a_batch_is_refused(service: CaseService) ->
         service,
         [note(event_id=event_id), note(event_id=event_id)],
         InvalidEventError,
-        "[1].event_id",
+        "1.event_id",
     )
 
 
@@ -850,7 +850,7 @@ def test_an_event_id_conflict_in_a_batch_names_the_index(service: CaseService) -
     event_id = new_id()
     record(service, note(event_id=event_id))
     refuse(
-        service, [note(), note(event_id=event_id, summary="Other")], EventIdConflict, "[1].event_id"
+        service, [note(), note(event_id=event_id, summary="Other")], EventIdConflict, "1.event_id"
     )
 
 
@@ -910,7 +910,7 @@ def test_retracting_a_person_added_means_they_must_be_added_again(service: CaseS
     """A retracted person_added no longer lets other events name the person."""
     added = record(service, event("person_added", data={"person_id": "c9", "role": "child"}))
     record(service, retract(added))
-    refuse(service, [event("note_added", subjects=["c9"])], UnknownReference, "subjects[0]")
+    refuse(service, [event("note_added", subjects=["c9"])], UnknownReference, "subjects.0")
 
 
 def test_a_plan_end_dated_before_its_start_is_accepted(service: CaseService) -> None:

@@ -296,20 +296,22 @@ def case_chronology(
 @router.get(
     "/{case_id}/plans",
     response_model=list[PlanOnDate],
-    summary="Plans active on a date, as known at a time",
+    summary="Plans active on a date, as known at a time to the reader's agency",
 )
 def case_plans(
     request: Request,
     user: Reader,
+    viewer: ViewingAgency,
     case_id: KnownCase,
     foresight: ForesightDep,
     on: OnDate = None,
     as_known_at: AsKnownAt = None,
 ) -> list[PlanOnDate]:
-    """Each plan active `on` a date as known at `as_known_at`, with goals, last review and
-    due date."""
-    log_read(foresight, user, request, case_id=case_id, as_known_at=as_known_at)
-    return foresight.queries.plans(case_id, on=on, as_known_at=as_known_at)
+    """Each plan active `on` a date as known at `as_known_at` to the reader's agency (or, for a
+    reviewer, the whole record or `agency`), with goals, last review and due date: a plan is
+    known like any entry, by starting it or being sent its start."""
+    log_read(foresight, user, request, case_id=case_id, as_known_at=as_known_at, viewed_as=viewer)
+    return foresight.queries.plans(case_id, on=on, as_known_at=as_known_at, agency=viewer)
 
 
 @router.get(

@@ -40,11 +40,15 @@ def person_chronology(
 def person_status(
     request: Request,
     user: Reader,
+    _viewer: ViewingAgency,  # another agency than the reader's is refused here too
     person_id: KnownPerson,
     foresight: ForesightDep,
     on: OnDate = None,
     as_known_at: AsKnownAt = None,
 ) -> PersonStatus:
-    """Signposting on a date, as known at a time (from the plans naming the child)."""
+    """Signposting on a date, as known at a time, for every agency alike (the one deliberate
+    exception to agency scoping): whether the child is or has been on a child protection plan or
+    looked after, the dates, and whom to contact. Nothing else: no goals, categories, reviews or
+    entries."""
     log_read(foresight, user, request, person_id=person_id, as_known_at=as_known_at)
     return foresight.queries.person_status(person_id, on=on, as_known_at=as_known_at)

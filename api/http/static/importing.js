@@ -20,9 +20,9 @@ function plural(count, one, many) {
   return `${count} ${count === 1 ? one : many}`;
 }
 
-// A refused cell in words: `subjects[0]` is the Subjects column.
+// A refused cell in words: `subjects.0` is the Subjects column.
 function reasonInWords({ field, reason }) {
-  const column = String(field).replace(/[[.].*$/, "");
+  const column = String(field).split(".")[0];
   return `${COLUMN_WORDS[column] || column}: ${reason}`;
 }
 

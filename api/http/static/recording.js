@@ -443,10 +443,10 @@ const STATUS_WORDS = {
   413: "This is too long to save in one go.",
 };
 
-// An API error's field (subjects[0], data.words, [0].summary) as a dotted path without indexes.
+// An API error's field, a dotted path (subjects.0, data.words, 0.summary in a batch), without
+// its indexes: the form field it belongs to.
 function fieldKey(path) {
-  return String(path || "").replace(/^\[\d+\]\.?/, "").replace(/\[(\d+)\]/g, ".$1")
-    .split(".").filter((part) => !/^\d+$/.test(part)).join(".");
+  return String(path || "").split(".").filter((part) => !/^\d+$/.test(part)).join(".");
 }
 
 function plainReason(reason, field) {
