@@ -102,6 +102,7 @@ ROUTES = [
     Route("GET", "/cases/{case_id}/plans", READERS, agency_in="query"),
     Route("GET", "/cases/{case_id}/decisions", READERS, agency_in="query"),
     Route("GET", "/cases/{case_id}/decisions/{event_id}/foresight", REVIEWERS),
+    Route("GET", "/cases/{case_id}/knowledge", REVIEWERS),
     Route("GET", "/cases/{case_id}/changes", READERS, {"since": "2024-01-01"}, agency_in="query"),
     Route("GET", "/cases/{case_id}/patterns", READERS, agency_in="query"),
     Route("GET", "/cases/{case_id}/timeliness", READERS, agency_in="query"),
@@ -123,6 +124,7 @@ ROUTES = [
         REVIEWERS,
         body=lambda _: {"case_id": DEMO_CASE, "title": "Rapid review"},
     ),
+    Route("GET", "/reviews", REVIEWERS),
     Route("GET", "/reviews/{review_id}", REVIEWERS),
     Route(
         "POST",
@@ -162,6 +164,9 @@ PUBLIC = {
     ("GET", "/ui"),
     ("GET", "/ui/cases/{case_id}"),
     ("GET", "/ui/people/{person_id}"),
+    ("GET", "/ui/reviews"),
+    ("GET", "/ui/reviews/{review_id}"),
+    ("GET", "/ui/audit"),
 }
 STATIC_MOUNT = "/static"  # the page's scripts, styles and vendored libraries; no case data
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
