@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from domain.errors import CaseNotFound, DomainError
 from events.timepoints import InstantField, Timepoint, end_of, is_before, start_of
 from projections.fold import ChronologyEntry
-from replay.queries import CaseQueries
+from replay.queries import CaseQueries, ChronologyFilter
 
 
 class NotADecision(DomainError):
@@ -93,7 +93,13 @@ def foresight_view(queries: CaseQueries, case_id: str, decision_id: str) -> Fore
 
     decision_span = _span(decision.occurred_at, cutoff)
     # An entry cannot have happened after the record knew it.
-    record_known = {str(entry.event_id): entry.known_at for entry in record}
+    # (The decider may still see as live an entry another agency retracted.)
+    record_known = {
+        str(entry.event_id): entry.known_at
+        for entry in queries.chronology(
+            case_id, as_known_at=cutoff, where=ChronologyFilter(include_retracted=True)
+        )
+    }
     known_to_decider: list[ForesightEntry] = []
     held_elsewhere: list[ForesightEntry] = []
     order_uncertain: list[OrderUncertainEntry] = []

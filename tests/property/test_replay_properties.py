@@ -55,7 +55,13 @@ SHARED_AND_AMENDED = ("entry", "entry", "correct", "retract", "mark", "share", "
 
 
 @st.composite
-def stories(draw: st.DrawFn, kinds: tuple[str, ...] = EVERY_KIND) -> Story:
+def stories(
+    draw: st.DrawFn,
+    kinds: tuple[str, ...] = EVERY_KIND,
+    entry_types: tuple[str, ...] = ("note_added", "contact_received", "child_seen"),
+    days: int = 400,
+) -> Story:
+    """A case recorded over `days` days, its entries of `entry_types`, its events of `kinds`."""
     story = Story()
     person = {
         "event_id": _id(0),
@@ -76,7 +82,7 @@ def stories(draw: st.DrawFn, kinds: tuple[str, ...] = EVERY_KIND) -> Story:
         if not live:
             kind = "entry"
         known = START + timedelta(
-            days=draw(st.integers(min_value=0, max_value=400)),
+            days=draw(st.integers(min_value=0, max_value=days)),
             minutes=draw(st.integers(min_value=0, max_value=1439)),
         )
         agency = draw(st.sampled_from(AGENCIES))
@@ -88,9 +94,11 @@ def stories(draw: st.DrawFn, kinds: tuple[str, ...] = EVERY_KIND) -> Story:
             "occurred_at": known.isoformat(),
         }
         if kind == "entry":
-            occurred = known - timedelta(days=draw(st.integers(min_value=0, max_value=60)))
+            occurred = known - timedelta(
+                days=draw(st.integers(min_value=0, max_value=min(60, days)))
+            )
             raw.update(
-                type=draw(st.sampled_from(["note_added", "contact_received", "child_seen"])),
+                type=draw(st.sampled_from(entry_types)),
                 occurred_at=occurred.date().isoformat()
                 if draw(st.booleans())
                 else occurred.isoformat(),
@@ -98,6 +106,8 @@ def stories(draw: st.DrawFn, kinds: tuple[str, ...] = EVERY_KIND) -> Story:
                 significance=draw(st.sampled_from(["routine", "significant", "key"])),
                 subjects=["c1"] if draw(st.booleans()) else [],
             )
+            if raw["type"] == "decision_made":
+                raw["data"] = {"decision": f"decision {index}"}
             story.entries.append(raw["event_id"])
         elif kind == "correct":
             target = draw(st.sampled_from(live))
