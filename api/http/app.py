@@ -16,6 +16,7 @@ from api.http.routes import exports as export_routes
 from api.http.routes import imports as import_routes
 from api.http.routes import mine as my_cases_routes
 from api.http.routes import patterns as pattern_routes
+from api.http.routes import practice_quality as practice_quality_routes
 from api.http.routes import reports as report_routes
 from api.http.routes import timeliness as timeliness_routes
 from api.settings import Settings, get_settings
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(import_routes.router)
     app.include_router(pattern_routes.router)
     app.include_router(timeliness_routes.router)
+    app.include_router(practice_quality_routes.router)
     app.include_router(report_routes.router)
     app.include_router(export_routes.router)
     app.include_router(annex_a.router)
