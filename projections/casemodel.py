@@ -15,7 +15,13 @@ from uuid import UUID
 from events.recorded import RecordedEvent
 from events.timepoints import local_date, parse_timepoint, start_of
 from events.vocabulary import AMENDING_TYPES
-from projections.fold import ChronologyEntry, fold_entries
+from projections.fold import (
+    FOLLOWING_TYPES,
+    ChronologyEntry,
+    amended_entry,
+    fold_entries,
+    follows_entry,
+)
 from projections.tables import WHOLE_RECORD
 
 PLAN_TYPES = frozenset({"plan_started", "plan_reviewed", "plan_ended"})
@@ -87,6 +93,9 @@ class CaseModel:
             root = self.root_of(UUID(str(event.data["target_event_id"])))
             self.related.setdefault(root, set()).add(event.event_id)
             self._touch(root, changes)
+            if event.type in FOLLOWING_TYPES and root in self.events:
+                for viewer, when in list(self.knowledge.get(root, {}).items()):
+                    self._follow(event, root, viewer, when, changes, learned)
         else:
             self.related.setdefault(event.event_id, set())
             if event.type in PLAN_TYPES:
@@ -118,6 +127,26 @@ class CaseModel:
             learned.append((event_id, viewer, when))
         if event_id in self.events:
             self._touch(self.root_of(event_id), changes)
+            if viewer != WHOLE_RECORD:
+                for related in self.related.get(event_id, ()):
+                    self._follow(self.events[related], event_id, viewer, when, changes, learned)
+
+    def _follow(
+        self,
+        amendment: RecordedEvent,
+        entry_id: UUID,
+        viewer: str,
+        entry_known: datetime,
+        changes: Changes,
+        learned: list[tuple[UUID, str, datetime]] | None,
+    ) -> None:
+        """The viewer knows the entry from `entry_known`: a correction or retraction by the
+        entry's own agency reaches it too, from when both are known (SPEC section 2)."""
+        if viewer == WHOLE_RECORD or not follows_entry(amendment, self.events[entry_id]):
+            return
+        self._learn(
+            amendment.event_id, viewer, max(amendment.known_at, entry_known), changes, learned
+        )
 
     def _touch(self, entry_id: UUID, changes: Changes) -> None:
         changes.entries.add(entry_id)
@@ -127,13 +156,7 @@ class CaseModel:
 
     def root_of(self, event_id: UUID) -> UUID:
         """The chronology entry an event is about (itself, or what it amends)."""
-        seen = 0
-        while event_id in self.events and self.events[event_id].type in AMENDING_TYPES:
-            event_id = UUID(str(self.events[event_id].data["target_event_id"]))
-            seen += 1
-            if seen > 3:  # amendments target entries or amendments of entries, never deeper
-                break
-        return event_id
+        return amended_entry(event_id, self.events)
 
     # -- computing rows -------------------------------------------------------------------
 

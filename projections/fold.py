@@ -67,6 +67,27 @@ class ChronologyEntry(BaseModel):
     retracted: bool
 
 
+# Amendments that follow an entry to whoever was told of it, when its own agency made them: a
+# recall must reach everyone who was told. A mark of significance stays with its maker.
+FOLLOWING_TYPES = frozenset({"entry_corrected", "entry_retracted"})
+
+
+def amended_entry(event_id: UUID, events: Mapping[UUID, RecordedEvent]) -> UUID:
+    """The chronology entry an event is about: itself, or what it amends (through an
+    amendment of an amendment)."""
+    for _ in range(4):  # amendments target entries or amendments of entries, never deeper
+        event = events.get(event_id)
+        if event is None or event.type not in AMENDING_TYPES:
+            break
+        event_id = UUID(str(event.data["target_event_id"]))
+    return event_id
+
+
+def follows_entry(amendment: RecordedEvent, entry: RecordedEvent) -> bool:
+    """Whether the amendment reaches every agency the entry reaches (SPEC section 2)."""
+    return amendment.type in FOLLOWING_TYPES and amendment.agency == entry.agency
+
+
 def knowledge_times(
     events: Iterable[RecordedEvent], agency: str | None = None
 ) -> dict[UUID, datetime]:
@@ -74,7 +95,9 @@ def knowledge_times(
 
     An event is known to its own agency from its `known_at`, and to another agency from
     the `known_at` of an `information_shared` addressed to it that names the event (never
-    earlier than the event's own `known_at`).
+    earlier than the event's own `known_at`). A correction or retraction by the entry's own
+    agency is known wherever the entry is, from the later of its `known_at` and when the
+    entry became known there.
     """
     events = list(events)
     if agency is None:
@@ -95,6 +118,15 @@ def knowledge_times(
                 shared_id = UUID(str(shared))
                 if shared_id in own_time:
                     learn(shared_id, max(event.known_at, own_time[shared_id]))
+    # Entries are learned only from their agency or a share, never through an amendment, so
+    # what is known of them is complete here.
+    by_id = {event.event_id: event for event in events}
+    for event in events:
+        if event.type not in FOLLOWING_TYPES:
+            continue
+        entry_id = amended_entry(event.event_id, by_id)
+        if entry_id in known and follows_entry(event, by_id[entry_id]):
+            learn(event.event_id, max(event.known_at, known[entry_id]))
     return known
 
 

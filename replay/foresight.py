@@ -1,18 +1,29 @@
-"""The foresight view of one decision: what its maker knew, what others held, what came later.
+"""The foresight view of one decision: what its maker knew, what others held, what came later,
+and what cannot be put before or after it.
 
 Cutoff: the decision's `occurred_at` (the end of that day if it is a date), but never after
 the decision's own `known_at`. Entries known at the cutoff appear as they stood then, and
 are flagged where a later correction or retraction changed them.
+
+Order uncertain: a date-only side leaves a span of moments the thing may have happened in.
+The decision's span is its moment if timed, else its day up to the cutoff; an entry's is its
+moment if timed, else its day up to when the record knew it (it cannot have happened after it
+was recorded). An entry whose span and the decision's overlap, with at least one side a date,
+cannot be ordered against the decision: it goes to `order_uncertain` alone, saying which
+group it would join if it came first. Two timed sides are always ordered.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal, NamedTuple
+
 from pydantic import BaseModel, ConfigDict
 
 from domain.errors import CaseNotFound, DomainError
-from events.timepoints import InstantField, end_of, is_before, start_of
+from events.timepoints import InstantField, Timepoint, end_of, is_before, start_of
 from projections.fold import ChronologyEntry
-from replay.queries import CaseQueries
+from replay.queries import CaseQueries, ChronologyFilter
 
 
 class NotADecision(DomainError):
@@ -30,8 +41,18 @@ class ForesightEntry(BaseModel):
     now: ChronologyEntry | None
 
 
+ForesightGroup = Literal["known_to_decider", "held_elsewhere", "learned_later"]
+
+
+class OrderUncertainEntry(ForesightEntry):
+    """An entry that cannot be put before or after the decision at its precision, and the
+    group it would join if it came first."""
+
+    would_join: ForesightGroup
+
+
 class ForesightView(BaseModel):
-    """The three groups of SPEC section 5 for one decision."""
+    """The four groups of SPEC section 5 for one decision."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -42,6 +63,7 @@ class ForesightView(BaseModel):
     known_to_decider: list[ForesightEntry]
     held_elsewhere: list[ForesightEntry]
     learned_later: list[ForesightEntry]
+    order_uncertain: list[OrderUncertainEntry]
 
 
 def foresight_view(queries: CaseQueries, case_id: str, decision_id: str) -> ForesightView:
@@ -69,30 +91,83 @@ def foresight_view(queries: CaseQueries, case_id: str, decision_id: str) -> Fore
             now=current if current is not None and _content(current) != _content(entry) else None,
         )
 
-    learned_later = [
-        entry
-        for key, entry in now.items()
-        if key not in record_ids
-        and key != decision_id
-        and is_before(entry.occurred_at, decision.occurred_at)
-    ]
+    decision_span = _span(decision.occurred_at, cutoff)
+    # An entry cannot have happened after the record knew it.
+    # (The decider may still see as live an entry another agency retracted.)
+    record_known = {
+        str(entry.event_id): entry.known_at
+        for entry in queries.chronology(
+            case_id, as_known_at=cutoff, where=ChronologyFilter(include_retracted=True)
+        )
+    }
+    known_to_decider: list[ForesightEntry] = []
+    held_elsewhere: list[ForesightEntry] = []
+    order_uncertain: list[OrderUncertainEntry] = []
+    at_cutoff: list[tuple[ChronologyEntry, ForesightGroup]] = [
+        (entry, "known_to_decider") for entry in decider
+    ] + [(entry, "held_elsewhere") for entry in record if str(entry.event_id) not in known_ids]
+    for entry, group in at_cutoff:
+        key = str(entry.event_id)
+        if key == decision_id:
+            continue
+        if _order_uncertain(_span(entry.occurred_at, record_known[key]), decision_span):
+            order_uncertain.append(OrderUncertainEntry(**dict(flagged(entry)), would_join=group))
+        else:
+            (known_to_decider if group == "known_to_decider" else held_elsewhere).append(
+                flagged(entry)
+            )
+    learned_later: list[ForesightEntry] = []
+    for key, entry in now.items():
+        if key in record_ids or key == decision_id:
+            continue
+        unchanged = ForesightEntry(
+            entry=entry, changed_later=False, retracted_later=False, now=None
+        )
+        if _order_uncertain(_span(entry.occurred_at, entry.known_at), decision_span):
+            order_uncertain.append(
+                OrderUncertainEntry(**dict(unchanged), would_join="learned_later")
+            )
+        elif is_before(entry.occurred_at, decision.occurred_at):
+            learned_later.append(unchanged)
     return ForesightView(
         case_id=case_id,
         decision=decision,
         deciding_agency=agency,
         cutoff=cutoff,
-        known_to_decider=[
-            flagged(entry) for entry in decider if str(entry.event_id) != decision_id
-        ],
-        held_elsewhere=[
-            flagged(entry)
-            for entry in record
-            if str(entry.event_id) not in known_ids and str(entry.event_id) != decision_id
-        ],
-        learned_later=[
-            ForesightEntry(entry=entry, changed_later=False, retracted_later=False, now=None)
-            for entry in sorted(learned_later, key=lambda e: (start_of(e.occurred_at), e.position))
-        ],
+        known_to_decider=known_to_decider,
+        held_elsewhere=held_elsewhere,
+        learned_later=sorted(learned_later, key=_in_order),
+        order_uncertain=sorted(order_uncertain, key=_in_order),
+    )
+
+
+def _in_order(item: ForesightEntry) -> tuple[datetime, int]:
+    return start_of(item.entry.occurred_at), item.entry.position
+
+
+class _Span(NamedTuple):
+    """The moments a thing may have happened in, and whether it is known only to the day."""
+
+    earliest: datetime
+    latest: datetime
+    dated: bool
+
+
+def _span(occurred_at: Timepoint, latest: datetime) -> _Span:
+    """A timed thing happened at its moment; a dated one some time that day, and no later
+    than `latest` (nothing happens after it is recorded)."""
+    if isinstance(occurred_at, datetime):
+        return _Span(start_of(occurred_at), start_of(occurred_at), dated=False)
+    earliest = start_of(occurred_at)
+    return _Span(earliest, max(earliest, min(end_of(occurred_at), latest)), dated=True)
+
+
+def _order_uncertain(entry: _Span, decision: _Span) -> bool:
+    """Whether the entry may have come before the decision and may have come after it."""
+    return (
+        (entry.dated or decision.dated)
+        and entry.earliest <= decision.latest
+        and decision.earliest <= entry.latest
     )
 
 

@@ -28,6 +28,20 @@ def known_from(events: list[RecordedEvent], agency: str | None) -> dict[str, dat
                 candidates.append(max(share.known_at, by_id[str(event.event_id)].known_at))
         if candidates:
             known[str(event.event_id)] = min(candidates)
+    if agency is None:
+        return known
+    # A correction or retraction by the entry's own agency reaches whoever knows the entry.
+    for event in events:
+        if event.type not in {"entry_corrected", "entry_retracted"}:
+            continue
+        entry = by_id[str(event.data["target_event_id"])]
+        while entry.type in AMENDING:
+            entry = by_id[str(entry.data["target_event_id"])]
+        entry_id = str(entry.event_id)
+        if entry.agency == event.agency and entry_id in known:
+            follows = max(event.known_at, known[entry_id])
+            own = known.get(str(event.event_id), follows)
+            known[str(event.event_id)] = min(own, follows)
     return known
 
 

@@ -15,7 +15,14 @@ from rich.text import Text
 from api.bootstrap import bootstrap_writer
 from api.cli.reading import caught_up_queries, log_cli_read
 from api.formats.eventfiles import parse_events, relabel, split_events
-from api.formats.tables import chronology_frame, entry_flags, frame_bytes, headline, when_shown
+from api.formats.tables import (
+    chronology_frame,
+    entry_flags,
+    frame_bytes,
+    headline,
+    when_shown,
+    would_join,
+)
 from api.settings import get_settings
 from domain.errors import DomainError
 from domain.recording_rights import check_batch_may_be_recorded, command_line_recorder
@@ -178,6 +185,11 @@ def foresight_command(
         ("Known to the decider", view.known_to_decider),
         ("Held elsewhere (known to the record, not to the deciding agency)", view.held_elsewhere),
         ("Learned later (happened before, known only after)", view.learned_later),
+        (
+            "Order uncertain (a date-only side on the decision's day; 'since' says the group "
+            "it would join if it came first)",
+            view.order_uncertain,
+        ),
     )
     for title, items in groups:
         table = Table(title=title, title_justify="left")
@@ -191,6 +203,8 @@ def foresight_command(
                 if item.retracted_later
                 else ("changed later" if item.changed_later else "")
             )
+            if group := would_join(item):
+                since = ", ".join(filter(None, (f"if first: {group.replace('_', ' ')}", since)))
             cells = (
                 format_local(entry.occurred_at),
                 entry.agency,

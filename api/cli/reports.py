@@ -1,4 +1,5 @@
-"""`foresight report`: reports across every case (timeliness), as information, not targets."""
+"""`foresight report`: reports across every case (timeliness, practice quality), as
+information, not targets."""
 
 from __future__ import annotations
 
@@ -22,7 +23,12 @@ from api.formats.timeliness import (
     timeliness_report,
 )
 from api.settings import get_settings
-from events.timepoints import parse_instant
+from events.timepoints import format_local, local_date, parse_instant, utc_now
+from replay.practice_quality import (
+    CasePracticeQuality,
+    practice_quality,
+    practice_quality_report,
+)
 from replay.timeliness import Interval, MilestoneSummary
 
 report_app = typer.Typer(help="Reports across every case.", no_args_is_help=True)
@@ -168,3 +174,118 @@ def _print_tables(
 
 def _shown(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
+
+
+@report_app.command("practice-quality")
+def report_practice_quality(
+    case_id: Annotated[
+        str | None, typer.Option("--case", help="One case: each child, and each decision")
+    ] = None,
+    as_known_at: Annotated[str | None, typer.Option(help="As known at this time")] = None,
+    on: Annotated[
+        str | None,
+        typer.Option(help="Count days since to this date (default: as-known-at date, or today)"),
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """How often and when children were seen, seen alone and their words recorded, the gaps
+    between, and management oversight of decisions: facts, never a score (the whole record)."""
+    if output_format not in ("table", "json"):
+        err.print("--format must be one of table, json")
+        raise typer.Exit(2)
+    try:
+        known = parse_instant(as_known_at) if as_known_at else None
+    except ValueError as error:
+        err.print(f"--as-known-at: {error}")
+        raise typer.Exit(2) from None
+    measured_on = date_option(on, "--on") or local_date(known or utc_now())
+    queries = caught_up_queries()
+    if case_id is not None:
+        if not queries.case_exists(case_id):
+            err.print(f"No case {case_id!r}")
+            raise typer.Exit(1)
+        case = practice_quality(queries, case_id, on=measured_on, as_known_at=known)
+        log_cli_read(queries, "report practice-quality", case_id=case_id, as_known_at=known)
+        if output_format == "json":
+            sys.stdout.write(case.model_dump_json(indent=2) + "\n")
+        else:
+            _print_case_practice(case)
+        return
+    report = practice_quality_report(queries, on=measured_on, as_known_at=known)
+    log_cli_read(queries, "report practice-quality", as_known_at=known)
+    if output_format == "json":
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        return
+    out = Console()
+    out.print(
+        f"Practice quality on {report.on}: {report.cases} cases, {report.children} children; "
+        f"{report.children_seen} seen, {report.children_seen_alone} seen alone, "
+        f"{report.children_with_words_recorded} with their words recorded; median gap between "
+        f"visits: {_days(report.median_gap_days)}; {report.decisions_with_oversight} of "
+        f"{report.decisions} decisions with management oversight (median "
+        f"{_days(report.median_days_to_first_oversight)} after)",
+        highlight=False,
+    )
+    table = Table(title="By case")
+    for column in PRACTICE_ROW_COLUMNS:
+        table.add_column(column.replace("_", " "), overflow="fold")
+    for row in report.rows:
+        values = row.model_dump()
+        table.add_row(*("" if values[c] is None else str(values[c]) for c in PRACTICE_ROW_COLUMNS))
+    out.print(table)
+
+
+PRACTICE_ROW_COLUMNS = (
+    "case_id",
+    "children",
+    "children_seen",
+    "children_seen_alone",
+    "children_with_words_recorded",
+    "visits",
+    "visits_alone",
+    "longest_gap_days",
+    "longest_since_seen_days",
+    "decisions",
+    "decisions_with_oversight",
+)
+
+
+def _days(value: float | None) -> str:
+    return "none yet" if value is None else f"{value:g} days"
+
+
+def _print_case_practice(case: CasePracticeQuality) -> None:
+    out = Console()
+    children = Table(title=f"Children of {case.case_id}, on {case.on}")
+    for column in (
+        "child",
+        "seen",
+        "seen alone",
+        "words recorded",
+        "last seen",
+        "longest gap (days)",
+        "days since seen",
+    ):
+        children.add_column(column, overflow="fold")
+    for child in case.children:
+        children.add_row(
+            child.name or child.person_id,
+            str(len(child.seen_on)),
+            str(len(child.seen_alone_on)),
+            str(len(child.words_recorded_on)),
+            format_local(child.seen_on[-1]) if child.seen_on else "never",
+            _shown(child.longest_gap_days),
+            _shown(child.days_since_seen),
+        )
+    out.print(children)
+    decisions = Table(title="Decisions and management oversight")
+    for column in ("decided", "decision", "oversight", "days after"):
+        decisions.add_column(column, overflow="fold")
+    for decision in case.decisions:
+        decisions.add_row(
+            format_local(decision.decided_on),
+            decision.summary or "",
+            ", ".join(item.view or "recorded" for item in decision.oversight) or "none",
+            _shown(decision.days_to_first_oversight),
+        )
+    out.print(decisions)

@@ -6,16 +6,23 @@ import html
 from collections.abc import Sequence
 from datetime import datetime
 
-from api.formats.tables import entry_flags, foresight_groups, headline, when_shown
+from api.formats.tables import entry_flags, foresight_groups, headline, when_shown, would_join
 from events.timepoints import format_local
 from projections.fold import ChronologyEntry
+from replay.foresight import ForesightEntry
 from replay.review_view import ReviewView
 
 GROUP_TITLES = {
     "known_to_decider": "Known to the decider",
     "held_elsewhere": "Held elsewhere",
     "learned_later": "Learned later",
+    "order_uncertain": "Order uncertain (a date-only side on the decision's day)",
 }
+
+
+def _if_first(item: ForesightEntry) -> str:
+    group = would_join(item)
+    return f" (if it came first: {_e(GROUP_TITLES[group].lower())})" if group else ""
 
 
 def chronology_html(
@@ -107,7 +114,8 @@ def review_html(view: ReviewView) -> str:
                     + "".join(
                         f"<li>{_e(when_shown(item.entry))} · {_e(item.entry.agency)} · "
                         f"{_e(headline(item.entry))}"
-                        f"{' (changed later)' if item.changed_later else ''}</li>"
+                        f"{' (changed later)' if item.changed_later else ''}"
+                        f"{_if_first(item)}</li>"
                         for item in items
                     )
                     + "</ul>"

@@ -10,7 +10,7 @@ import pandas as pd
 from api.formats.statutory_headlines import statutory_headline
 from events.timepoints import format_local
 from projections.fold import ChronologyEntry
-from replay.foresight import ForesightEntry, ForesightView
+from replay.foresight import ForesightEntry, ForesightView, OrderUncertainEntry
 from replay.review_view import ReviewView
 
 MEDIA_TYPES = {
@@ -123,12 +123,19 @@ def _excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def foresight_groups(decision: ForesightView) -> tuple[tuple[str, list[ForesightEntry]], ...]:
-    """A decision's three foresight groups, each with its name, in the order a panel reads them."""
+    """A decision's four foresight groups, each with its name, in the order a panel reads them."""
+    uncertain: list[ForesightEntry] = list(decision.order_uncertain)
     return (
         ("known_to_decider", decision.known_to_decider),
         ("held_elsewhere", decision.held_elsewhere),
         ("learned_later", decision.learned_later),
+        ("order_uncertain", uncertain),
     )
+
+
+def would_join(item: ForesightEntry) -> str | None:
+    """For an entry of uncertain order, the group it would join if it came first."""
+    return item.would_join if isinstance(item, OrderUncertainEntry) else None
 
 
 def review_frames(view: ReviewView) -> dict[str, pd.DataFrame]:
@@ -188,6 +195,7 @@ def review_frames(view: ReviewView) -> dict[str, pd.DataFrame]:
                             "entry": headline(item.entry),
                             "changed_later": item.changed_later,
                             "retracted_later": item.retracted_later,
+                            "would_join_if_first": (would_join(item) or "").replace("_", " "),
                         }
                     )
     foresight = pd.DataFrame(
@@ -201,6 +209,7 @@ def review_frames(view: ReviewView) -> dict[str, pd.DataFrame]:
             "entry",
             "changed_later",
             "retracted_later",
+            "would_join_if_first",
         ],
     )
     return {"episodes": episodes, "findings": findings, "foresight": foresight}

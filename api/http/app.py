@@ -19,6 +19,7 @@ from api.http.routes import imports as import_routes
 from api.http.routes import knowledge as knowledge_routes
 from api.http.routes import mine as my_cases_routes
 from api.http.routes import patterns as pattern_routes
+from api.http.routes import practice_quality as practice_quality_routes
 from api.http.routes import reports as report_routes
 from api.http.routes import timeliness as timeliness_routes
 from api.settings import Settings, get_settings
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(import_routes.router)
     app.include_router(pattern_routes.router)
     app.include_router(timeliness_routes.router)
+    app.include_router(practice_quality_routes.router)
     app.include_router(report_routes.router)
     app.include_router(export_routes.router)
     app.include_router(annex_a.router)

@@ -15,7 +15,13 @@ from api.settings import Settings
 from domain.errors import CaseNotFound
 from events.envelope import parse_event
 from events.timepoints import start_of
-from replay.foresight import ForesightEntry, ForesightView, NotADecision, foresight_view
+from replay.foresight import (
+    ForesightEntry,
+    ForesightView,
+    NotADecision,
+    OrderUncertainEntry,
+    foresight_view,
+)
 from replay.queries import CaseQueries
 
 HAND_CASE = "FAM-FS"
@@ -223,7 +229,7 @@ def find(view: ForesightView, event_id: str) -> tuple[str, ForesightEntry] | Non
     """The group an event is in, and its foresight entry, or None if in no group."""
     found = [
         (name, item)
-        for name in ("known_to_decider", "held_elsewhere", "learned_later")
+        for name in ("known_to_decider", "held_elsewhere", "learned_later", "order_uncertain")
         for item in getattr(view, name)
         if str(item.entry.event_id) == event_id
     ]
@@ -288,9 +294,23 @@ def test_no_decision_appears_in_its_own_foresight_view(
 def test_entries_known_only_after_the_first_cutoff_and_occurring_after_it_are_in_no_group(
     assess: ForesightView,
 ) -> None:
-    """The assessment started that day (known 12:00) and later events belong to no group."""
-    for name in ("assessment-1", "ava-voice", "ava-seen", "decision-s47", "cp-plan"):
+    """Events after the decision (11:00) and known after it belong to no group."""
+    for name in ("ava-voice", "ava-seen", "decision-s47", "cp-plan"):
         assert group_of(assess, demo_id(name)) is None, name
+
+
+def test_the_assessment_dated_only_to_the_decisions_day_is_order_uncertain(
+    assess: ForesightView,
+) -> None:
+    """The assessment started on 16 January (no time), recorded at 12:00: it may have started
+    before the 11:00 decision or after it. Had it come first it was learned later."""
+    group, item = find(assess, demo_id("assessment-1"))  # type: ignore[misc]
+    assert group == "order_uncertain"
+    assert isinstance(item, OrderUncertainEntry)
+    assert item.would_join == "learned_later"
+    assert [str(entry.entry.event_id) for entry in assess.order_uncertain] == [
+        demo_id("assessment-1")
+    ]
 
 
 def test_no_amending_event_appears_as_an_entry_in_any_group(
@@ -447,8 +467,13 @@ def test_a_date_only_decision_recorded_later_is_cut_off_at_the_end_of_its_local_
 def test_entries_known_before_the_end_of_the_local_day_are_known_and_after_it_are_not(
     late_decision: ForesightView,
 ) -> None:
-    """Known at 23:30 BST on 3 July: known; known at 00:30 BST on 4 July: in no group."""
-    assert group_of(late_decision, hand_id("sc-late-evening")) == "known_to_decider"
+    """Known at 23:30 BST on 3 July: known (though, on the decision's own day, it may have come
+    after a decision dated by day only: order uncertain, would have been known); known at
+    00:30 BST on 4 July: in no group."""
+    group, item = find(late_decision, hand_id("sc-late-evening"))  # type: ignore[misc]
+    assert group == "order_uncertain"
+    assert isinstance(item, OrderUncertainEntry)
+    assert item.would_join == "known_to_decider"
     assert group_of(late_decision, hand_id("sc-evening")) == "known_to_decider"
     assert group_of(late_decision, hand_id("sc-after-midnight")) is None
 

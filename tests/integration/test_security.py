@@ -106,9 +106,11 @@ ROUTES = [
     Route("GET", "/cases/{case_id}/changes", READERS, {"since": "2024-01-01"}, agency_in="query"),
     Route("GET", "/cases/{case_id}/patterns", READERS, agency_in="query"),
     Route("GET", "/cases/{case_id}/timeliness", READERS, agency_in="query"),
+    Route("GET", "/cases/{case_id}/practice-quality", READERS, agency_in="query"),
     Route("GET", "/people/{person_id}/chronology", READERS, agency_in="query"),
     Route("GET", "/people/{person_id}/status", READERS, agency_in="query"),
     Route("GET", "/reports/timeliness", REPORT_READERS, agency_in="query"),
+    Route("GET", "/reports/practice-quality", REPORT_READERS, agency_in="query"),
     Route("GET", "/reports/children-on-plans", REPORT_READERS),
     Route(
         "GET",

@@ -19,8 +19,8 @@ from events.envelope import parse_event
 from events.recorded import RecordedEvent
 from projections import tables
 from projections.batch_writes import REBUILD_CHUNK
+from projections.fold import ChronologyEntry, knowledge_times
 from projections.fold import chronology as fold_chronology
-from projections.fold import knowledge_times
 from replay.queries import CaseQueries, ChronologyFilter
 from tests.conftest import StoreMaker
 from tests.reference_model import as_seen, chronology_as_known_at
@@ -39,14 +39,29 @@ class Story:
     corrections: list[str] = field(default_factory=list)
     retracted: set[str] = field(default_factory=set)
     all_ids: list[str] = field(default_factory=list)
+    # event id -> the agency that recorded it, and the entry it is about (itself, or the
+    # entry an amendment amends)
+    agency_of: dict[str, str] = field(default_factory=dict)
+    entry_of: dict[str, str] = field(default_factory=dict)
 
 
 def _id(index: int) -> str:
     return f"00000000-0000-4000-8000-{index:012d}"
 
 
+EVERY_KIND = ("entry", "entry", "entry", "correct", "retract", "mark", "share")
+# Stories where entries are shared and then amended often, to exercise what follows a share.
+SHARED_AND_AMENDED = ("entry", "entry", "correct", "retract", "mark", "share", "share", "share")
+
+
 @st.composite
-def stories(draw: st.DrawFn) -> Story:
+def stories(
+    draw: st.DrawFn,
+    kinds: tuple[str, ...] = EVERY_KIND,
+    entry_types: tuple[str, ...] = ("note_added", "contact_received", "child_seen"),
+    days: int = 400,
+) -> Story:
+    """A case recorded over `days` days, its entries of `entry_types`, its events of `kinds`."""
     story = Story()
     person = {
         "event_id": _id(0),
@@ -59,15 +74,15 @@ def stories(draw: st.DrawFn) -> Story:
     }
     pending = [person]
     story.all_ids.append(_id(0))
+    story.agency_of[_id(0)] = "social_care"
+    story.entry_of[_id(0)] = _id(0)
     for index in range(1, draw(st.integers(min_value=3, max_value=16)) + 1):
-        kind = draw(
-            st.sampled_from(["entry", "entry", "entry", "correct", "retract", "mark", "share"])
-        )
+        kind = draw(st.sampled_from(kinds))
         live = [event_id for event_id in story.entries if event_id not in story.retracted]
         if not live:
             kind = "entry"
         known = START + timedelta(
-            days=draw(st.integers(min_value=0, max_value=400)),
+            days=draw(st.integers(min_value=0, max_value=days)),
             minutes=draw(st.integers(min_value=0, max_value=1439)),
         )
         agency = draw(st.sampled_from(AGENCIES))
@@ -79,9 +94,11 @@ def stories(draw: st.DrawFn) -> Story:
             "occurred_at": known.isoformat(),
         }
         if kind == "entry":
-            occurred = known - timedelta(days=draw(st.integers(min_value=0, max_value=60)))
+            occurred = known - timedelta(
+                days=draw(st.integers(min_value=0, max_value=min(60, days)))
+            )
             raw.update(
-                type=draw(st.sampled_from(["note_added", "contact_received", "child_seen"])),
+                type=draw(st.sampled_from(entry_types)),
                 occurred_at=occurred.date().isoformat()
                 if draw(st.booleans())
                 else occurred.isoformat(),
@@ -89,8 +106,13 @@ def stories(draw: st.DrawFn) -> Story:
                 significance=draw(st.sampled_from(["routine", "significant", "key"])),
                 subjects=["c1"] if draw(st.booleans()) else [],
             )
+            if raw["type"] == "decision_made":
+                raw["data"] = {"decision": f"decision {index}"}
             story.entries.append(raw["event_id"])
         elif kind == "correct":
+            target = draw(st.sampled_from(live))
+            if draw(st.booleans()):  # mostly by the entry's own agency, as the API insists
+                raw["agency"] = story.agency_of[target]
             changes: dict[str, Any] = {"summary": f"corrected by {index}"}
             if draw(st.booleans()):
                 changes["occurred_at"] = (
@@ -101,7 +123,7 @@ def stories(draw: st.DrawFn) -> Story:
             raw.update(
                 type="entry_corrected",
                 data={
-                    "target_event_id": draw(st.sampled_from(live)),
+                    "target_event_id": target,
                     "changes": changes,
                     "reason": "typo",
                 },
@@ -110,6 +132,8 @@ def stories(draw: st.DrawFn) -> Story:
         elif kind == "retract":
             candidates = live + [c for c in story.corrections if c not in story.retracted]
             target = draw(st.sampled_from(candidates))
+            if draw(st.booleans()):
+                raw["agency"] = story.agency_of[story.entry_of[target]]
             raw.update(type="entry_retracted", data={"target_event_id": target, "reason": "wrong"})
             story.retracted.add(target)
         elif kind == "mark":
@@ -122,16 +146,24 @@ def stories(draw: st.DrawFn) -> Story:
             )
         else:
             shared = draw(
-                st.lists(st.sampled_from(story.all_ids), min_size=1, max_size=3, unique=True)
+                st.lists(
+                    st.sampled_from(story.all_ids) | st.sampled_from(story.entries),
+                    min_size=1,
+                    max_size=3,
+                    unique=True,
+                )
             )
             raw.update(
                 type="information_shared",
                 data={
-                    "to_agency": draw(st.sampled_from([a for a in AGENCIES if a != agency])),
+                    "to_agency": draw(st.sampled_from([a for a in AGENCIES if a != raw["agency"]])),
                     "event_ids": shared,
                 },
             )
         story.all_ids.append(raw["event_id"])
+        story.agency_of[raw["event_id"]] = raw["agency"]
+        target = raw.get("data", {}).get("target_event_id")
+        story.entry_of[raw["event_id"]] = story.entry_of[target] if target else raw["event_id"]
         pending.append(raw)
         if draw(st.integers(min_value=0, max_value=3)) == 0:
             story.batches.append(pending)
@@ -307,6 +339,95 @@ def test_a_correction_or_retraction_known_after_t_never_shows_at_t(story, fresh_
                     amendment.data["target_event_id"]
                 ):
                     assert not entry.retracted
+
+
+def _shared_to(events: list[RecordedEvent], agency: str, event: RecordedEvent) -> list[datetime]:
+    """When each share of `event` addressed to `agency` let it know the event."""
+    return [
+        max(share.known_at, event.known_at)
+        for share in events
+        if share.type == "information_shared"
+        and share.data["to_agency"] == agency
+        and str(event.event_id) in {str(shared) for shared in share.data["event_ids"]}
+    ]
+
+
+def _views_at(
+    loaded: Loaded, as_known_at: datetime, agency: str
+) -> list[dict[str, ChronologyEntry]]:
+    """What the agency sees at T, retracted entries included: from the read models and from
+    the direct fold, by event id."""
+    everything = ChronologyFilter(include_retracted=True)
+    return [
+        {str(entry.event_id): entry for entry in entries}
+        for entries in (
+            loaded.queries.chronology(
+                CASE, as_known_at=as_known_at, agency=agency, where=everything
+            ),
+            fold_chronology(
+                loaded.events, as_known_at=as_known_at, agency=agency, include_retracted=True
+            ),
+        )
+    ]
+
+
+@PROPERTY_SETTINGS
+@given(story=stories(SHARED_AND_AMENDED), data=st.data())
+def test_corrections_and_retractions_by_the_owner_follow_the_entry_marks_stay(
+    story, data, fresh_store
+):
+    """SPEC section 2: an entry its own agency retracted by T is never shown as live at T to an
+    agency it was shared with; a correction by its own agency known by T shows at T wherever
+    the entry was shared by T; a mark by another agency never reaches the owner unshared."""
+    with loaded_story(story, fresh_store) as loaded:
+        events = loaded.events
+        by_id = {str(event.event_id): event for event in events}
+        times = data.draw(
+            st.lists(st.sampled_from([m for m in moments(events) if m]), min_size=3, max_size=6)
+        )
+        for as_known_at in times:
+            for agency in AGENCIES:
+                live = loaded.queries.chronology(CASE, as_known_at=as_known_at, agency=agency)
+                for entry in live:
+                    recalled = [
+                        event
+                        for event in events
+                        if event.type == "entry_retracted"
+                        and str(event.data["target_event_id"]) == str(entry.event_id)
+                        and event.agency == entry.agency
+                        and event.known_at <= as_known_at
+                    ]
+                    assert not recalled, (entry.event_id, agency, as_known_at)
+                for seen in _views_at(loaded, as_known_at, agency):
+                    for amendment in events:
+                        if amendment.type not in ("entry_corrected", "marked_significant"):
+                            continue
+                        target = by_id[str(amendment.data["target_event_id"])]
+                        entry = seen.get(str(target.event_id))
+                        shares = _shared_to(events, agency, target)
+                        if any(when <= as_known_at for when in shares):
+                            assert entry is not None, (target.event_id, agency, as_known_at)
+                        if entry is None:
+                            continue
+                        carried = amendment.event_id in {a.event_id for a in entry.amendments}
+                        undone = any(
+                            event.type == "entry_retracted"
+                            and str(event.data["target_event_id"]) == str(amendment.event_id)
+                            and event.known_at <= as_known_at
+                            for event in events
+                        )
+                        by_owner = amendment.agency == target.agency
+                        if amendment.type == "entry_corrected" and by_owner:
+                            if amendment.known_at <= as_known_at and not undone:
+                                assert carried, (amendment.event_id, agency, as_known_at)
+                        elif agency == target.agency and amendment.agency != agency:
+                            # Someone else's mark (or correction) reaches the owner only shared.
+                            told = any(
+                                when <= as_known_at
+                                for when in _shared_to(events, agency, amendment)
+                            )
+                            if not undone:
+                                assert carried == told, (amendment.event_id, as_known_at)
 
 
 def dump(engine: Any) -> dict[str, list[tuple[Any, ...]]]:

@@ -1,0 +1,81 @@
+"""Practice quality as information: a case's, and the authority-wide report (never a score)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Request
+
+from api.access_log import EVERY_CASE
+from api.http.deps import ForesightDep, KnownCase, Reader, Reporter, ViewingAgency, log_read
+from api.http.params import AsKnownAt, OnDate
+from events.timepoints import local_date, utc_now
+from replay.practice_quality import (
+    CasePracticeQuality,
+    PracticeQualityReport,
+    practice_quality,
+    practice_quality_report,
+)
+
+router = APIRouter()
+
+
+def _on(on: date | None, as_known_at: datetime | None) -> date:
+    return on or local_date(as_known_at or utc_now())
+
+
+@router.get(
+    "/cases/{case_id}/practice-quality",
+    tags=["cases"],
+    response_model=CasePracticeQuality,
+    summary="How often and when each child was seen, seen alone and heard; oversight of decisions",
+)
+def case_practice_quality_view(
+    request: Request,
+    user: Reader,
+    viewer: ViewingAgency,
+    case_id: KnownCase,
+    foresight: ForesightDep,
+    as_known_at: AsKnownAt = None,
+    on: OnDate = None,
+) -> CasePracticeQuality:
+    """Per child: the dates seen, seen alone and their words recorded, the gaps between visits
+    and the days since each (to `on`, default the as-known-at date or today); per decision: the
+    management oversight recorded on it and how many days after. Facts, not a score."""
+    result = practice_quality(
+        foresight.queries,
+        case_id,
+        on=_on(on, as_known_at),
+        as_known_at=as_known_at,
+        agency=viewer,
+    )
+    log_read(foresight, user, request, case_id=case_id, as_known_at=as_known_at, viewed_as=viewer)
+    return result
+
+
+@router.get(
+    "/reports/practice-quality",
+    tags=["reports"],
+    response_model=PracticeQualityReport,
+    summary="Practice quality across every case: children seen, seen alone, heard; oversight",
+)
+def practice_quality_report_view(
+    request: Request,
+    user: Reporter,
+    viewer: ViewingAgency,
+    foresight: ForesightDep,
+    as_known_at: AsKnownAt = None,
+    on: OnDate = None,
+) -> PracticeQualityReport:
+    """For managers (their agency's knowledge) and reviewers (the record, or one agency): one
+    row per case with a child, and the totals. Facts beside the timeliness report, not a score."""
+    report = practice_quality_report(
+        foresight.caught_up(),
+        on=_on(on, as_known_at),
+        as_known_at=as_known_at,
+        agency=viewer,
+    )
+    log_read(
+        foresight, user, request, case_id=EVERY_CASE, as_known_at=as_known_at, viewed_as=viewer
+    )
+    return report
