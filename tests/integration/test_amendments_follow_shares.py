@@ -86,6 +86,7 @@ def test_a_recall_and_a_correction_reach_everyone_told_and_a_mark_stays_with_its
     assert seen(api, teacher, case_id)[incident]["significance"] == "key"
     assert seen(api, police, case_id)[incident]["significance"] == "routine"
     assert seen(api, social_worker, case_id)[incident]["significance"] == "routine"
-    # Health was never told: neither the entries nor their amendments reach it.
-    assert seen(api, nurse, case_id, include_retracted="true") == {}
-    assert api.get(nurse, f"/cases/{case_id}/events").json() == []
+    # Health was never told: neither the entries nor their amendments reach it, and a case an
+    # agency was never told of is, to it, no case at all.
+    for path in ("chronology", "events"):
+        assert api.get(nurse, f"/cases/{case_id}/{path}").status_code == 404
