@@ -98,13 +98,15 @@ def rekey_targets(
     with engine.connect() as connection:
         if rebuild_head(connection, application_name) is not None:
             raise RekeyRefused("a rebuild of the read models is under way; rekey after it")
-    stores = [
-        _StoreTable(recorder, name, cipher, batch_size)
+    targets = [
+        _StoreTable(recorder, name, cipher, batch_size).target()
         for name in (recorder.events_table_name, recorder.snapshots_table_name)
         if recorder._table_exists(name)
     ]
-    columns = [_ReadModel(engine, column, cipher, batch_size) for column in READ_MODEL_COLUMNS]
-    return [RekeyTarget(part.label, part.count, part.batches) for part in [*stores, *columns]]
+    targets += [
+        _ReadModel(engine, column, cipher, batch_size).target() for column in READ_MODEL_COLUMNS
+    ]
+    return targets
 
 
 def rekeyed(cipher: KeyRingCipher, ciphertext: bytes) -> bytes:
@@ -136,6 +138,9 @@ class _StoreTable:
             self.qualified = table
             self.prefix_of_state = "substr(state, 1, {})"
         self.not_current = f"{self.prefix_of_state.format(len(cipher.current_prefix))} <> {self.p}"
+
+    def target(self) -> RekeyTarget:
+        return RekeyTarget(self.label, self.count, self.batches)
 
     def count(self) -> int:
         rows = self.recorder._select(
@@ -209,33 +214,37 @@ class _ReadModel:
     """A read model's encrypted column, rewritten through SQLAlchemy, keyed by its primary key."""
 
     def __init__(
-        self, engine: Engine, target: ReadModelColumn, cipher: KeyRingCipher, batch_size: int
+        self, engine: Engine, read_model: ReadModelColumn, cipher: KeyRingCipher, batch_size: int
     ):
         self.engine = engine
-        self.target = target
+        self.read_model = read_model
         self.cipher = cipher
         self.batch_size = batch_size
-        self.label = f"{target.table.name}.{target.column}"
-        self.keys = list(target.table.primary_key.columns)
-        column = target.table.c[target.column]
-        self.raw_type = JSON() if target.is_json else Text()
+        self.label = f"{read_model.table.name}.{read_model.column}"
+        self.keys = list(read_model.table.primary_key.columns)
+        column = read_model.table.c[read_model.column]
+        # Read and written as stored (ciphertext), bypassing the column's own encryption.
+        self.raw_type = JSON() if read_model.is_json else Text()
         self.raw = type_coerce(column, self.raw_type)
         stored_prefix = CIPHERTEXT_MARK + b64encode(cipher.current_prefix).decode()
-        if target.is_json:
+        if read_model.is_json:
             stored_prefix = json.dumps(stored_prefix)[:-1]  # a JSON string's opening
         as_text: ColumnElement[Any] = (
-            cast(column, Text) if target.is_json else type_coerce(column, Text)
+            cast(column, Text) if read_model.is_json else type_coerce(column, Text)
         )
         self.not_current = func.substr(as_text, 1, len(stored_prefix)) != stored_prefix
 
+    def target(self) -> RekeyTarget:
+        return RekeyTarget(self.label, self.count, self.batches)
+
     def count(self) -> int:
         with self.engine.connect() as connection:
-            query = select(func.count()).select_from(self.target.table).where(self.not_current)
+            query = select(func.count()).select_from(self.read_model.table).where(self.not_current)
             return int(connection.execute(query).scalar_one())
 
     def batches(self) -> Iterator[int]:
         after: Sequence[Any] | None = None
-        table = self.target.table
+        table = self.read_model.table
         while True:
             with self.engine.begin() as connection:
                 query = select(*self.keys, self.raw).where(self.not_current)
@@ -251,7 +260,9 @@ class _ReadModel:
                         .where(
                             *(column == part for column, part in zip(self.keys, key, strict=True))
                         )
-                        .values({self.target.column: literal(self._rekeyed(value), self.raw_type)})
+                        .values(
+                            {self.read_model.column: literal(self._rekeyed(value), self.raw_type)}
+                        )
                     )
                     connection.execute(statement)
                 after = tuple(rows[-1][: len(self.keys)])

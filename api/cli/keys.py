@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -72,8 +71,7 @@ def _run(targets: list[RekeyTarget], counts: dict[str, int]) -> int:
     with Progress(console=err) as progress:
         for target in targets:
             task = progress.add_task(f"Rekeying {target.label}", total=counts[target.label])
-            advance: Callable[[int], None] = lambda count, task=task: progress.advance(task, count)  # noqa: E731
             for rewritten in target.batches():
-                advance(rewritten)
+                progress.advance(task, rewritten)
                 done += rewritten
     return done

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from base64 import b64decode
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 import api.bootstrap
+import projections.rekey
 from api.bootstrap import bootstrap, build_foresight, store_cipher
 from api.cli import app as cli
 from api.http.app import create_app
@@ -160,7 +160,7 @@ def verified(settings: Settings) -> Any:
 
 
 @pytest.fixture
-def two_key_store(db_url: str) -> Iterator[str]:
+def two_key_store(db_url: str) -> str:
     """The first half of the case written under key A, then A rotated out for key B (A kept as
     an old key) and the rest written under B."""
     events = case_events()
@@ -366,3 +366,37 @@ def test_the_command_line_rekeys_and_a_lost_key_is_one_line(
     chronology = runner.invoke(cli, ["chronology", DEMO_CASE])
     assert chronology.exit_code == 0
     assert SURNAME in chronology.output
+
+
+def test_a_crash_inside_a_batch_rolls_the_batch_back_trigger_included(
+    two_key_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure in the middle of a batch's transaction (as a kill would) leaves nothing of it:
+    no record rewritten, the append-only trigger in force; the next run does the whole job."""
+    both = keyed(two_key_store, KEY_B, KEY_A)
+    before = stored_states(two_key_store)
+    calls = 0
+    original = projections.rekey.rekeyed
+
+    def failing_on_the_third(cipher: KeyRingCipher, ciphertext: bytes) -> bytes:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise KeyboardInterrupt("killed inside a batch")
+        return original(cipher, ciphertext)
+
+    monkeypatch.setattr(projections.rekey, "rekeyed", failing_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        run_rekey(both, batch_size=5)
+    assert stored_states(two_key_store) == before
+    report = verified(both)
+    assert report.ok, (report.missing_triggers, report.broken)
+    monkeypatch.setattr(projections.rekey, "rekeyed", original)
+    assert run_rekey(both, batch_size=5) == sum(
+        1 for states in before.values() for state in states if key_id_in(state) != _id(KEY_B)
+    )
+    assert all(found == {key_id_of(KEY_B)} for found in key_ids_in(two_key_store).values() if found)
+
+
+def _id(key: str) -> bytes:
+    return bytes.fromhex(key_id_of(key))
