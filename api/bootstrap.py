@@ -24,7 +24,12 @@ from projections.encrypted_columns import StoreKeyError, use_cipher
 from projections.keyring import CURRENT_KEY, OLD_KEYS, KeyRingCipher, LostKeyError, key_ring
 from projections.rebuild_mark import RebuildUnderWay
 from projections.runner import CaseViewsRunner
-from projections.store.recorders import ForesightPostgresRecorder, ForesightSQLiteRecorder
+from projections.store.key_registry import register_and_check
+from projections.store.recorders import (
+    EventIndexQueries,
+    ForesightPostgresRecorder,
+    ForesightSQLiteRecorder,
+)
 from replay.queries import CaseQueries
 
 OPEN_ATTEMPTS = 5
@@ -93,26 +98,27 @@ def store_cipher(settings: Settings) -> KeyRingCipher | None:
 
 
 def check_store_key(service: CaseService, settings: Settings) -> None:
-    """Read the first and the newest stored event, so a missing, wrong or lost key stops the
-    process at once with a reason, rather than failing on some later read."""
+    """Read the first and the newest stored event, and check that every key id registered for
+    the store is configured (registering the current one), so a missing, wrong or lost key
+    stops the process at once with a reason, rather than failing on some later read."""
     recorder = service.recorder
-    newest = recorder.max_notification_id()
-    for start in dict.fromkeys((None, newest)):
+    where = f"the events in {make_url(settings.db_url)!r}"
+    for start in dict.fromkeys((None, recorder.max_notification_id())):
         stored = recorder.select_notifications(start=start, limit=1)
         if not stored:
-            return
+            break
         try:
             service.mapper.to_domain_event(stored[0])
         except LostKeyError as lost:
-            raise LostKeyError(
-                lost.key_id, f"the events in {make_url(settings.db_url)!r}"
-            ) from None
+            raise LostKeyError(lost.key_id, where) from None
         except Exception as error:  # noqa: BLE001 - any failure to decode the event
             state = "does not decrypt" if cipher_key(settings) else "is not set, but is needed for"
             raise StoreKeyError(
-                f"FORESIGHT_CIPHER_KEY {state} the events in {make_url(settings.db_url)!r} "
-                f"({error.__cause__ or error})"
+                f"FORESIGHT_CIPHER_KEY {state} {where} ({error.__cause__ or error})"
             ) from None
+    cipher = service.mapper.cipher
+    if isinstance(cipher, KeyRingCipher) and isinstance(recorder, EventIndexQueries):
+        register_and_check(recorder, cipher, where)
 
 
 def build_case_service(settings: Settings, check_key: bool = True) -> CaseService:

@@ -34,6 +34,7 @@ from projections.keyring import KeyRingCipher, StoreKeyError
 from projections.rebuild_mark import rebuild_head
 from projections.store.append_only import trigger_names
 from projections.store.append_only import trigger_statements as append_only_statements
+from projections.store.key_registry import forget_other_keys
 from projections.store.recorders import EventIndexQueries
 
 BATCH_SIZE = 500
@@ -107,6 +108,28 @@ def rekey_targets(
         _ReadModel(engine, column, cipher, batch_size).target() for column in READ_MODEL_COLUMNS
     ]
     return targets
+
+
+def rekey_store(
+    recorder: EventIndexQueries,
+    cipher: KeyRingCipher,
+    targets: list[RekeyTarget],
+    on_batch: Callable[[RekeyTarget, int], None] | None = None,
+) -> int:
+    """Rewrite every target's records not under the current key; how many were rewritten.
+
+    When nothing is left under an older key, the store's key registry forgets the older ids,
+    so that removing those keys from the settings is not taken for a lost key.
+    """
+    done = 0
+    for target in targets:
+        for rewritten in target.batches():
+            done += rewritten
+            if on_batch is not None:
+                on_batch(target, rewritten)
+    if not any(target.count() for target in targets):
+        forget_other_keys(recorder, cipher)
+    return done
 
 
 def rekeyed(cipher: KeyRingCipher, ciphertext: bytes) -> bytes:

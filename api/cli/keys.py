@@ -11,7 +11,7 @@ from rich.progress import Progress
 from api.bootstrap import bootstrap, store_cipher
 from api.settings import get_settings
 from projections.keyring import KeyRingCipher
-from projections.rekey import BATCH_SIZE, RekeyRefused, RekeyTarget, rekey_targets
+from projections.rekey import BATCH_SIZE, RekeyRefused, rekey_store, rekey_targets
 
 out = Console()
 err = Console(stderr=True)
@@ -54,7 +54,17 @@ def rekey(
         for label, left in counts.items():
             out.print(f"{label}: {left} record(s) not under the current key")
         raise typer.Exit(1 if any(counts.values()) else 0)
-    done = _run(targets, counts)
+    with Progress(console=err) as progress:
+        tasks = {
+            target.label: progress.add_task(f"Rekeying {target.label}", total=counts[target.label])
+            for target in targets
+        }
+        done = rekey_store(
+            foresight.service.recorder,  # type: ignore[arg-type]
+            cipher,
+            targets,
+            lambda target, count: progress.advance(tasks[target.label], count),
+        )
     out.print(
         f"Rekeyed {done} record(s): every record is under key id {cipher.current_id.hex()}. "
         "The old keys can be removed from FORESIGHT_CIPHER_OLD_KEYS."
@@ -64,14 +74,3 @@ def rekey(
 def _say_keys(cipher: KeyRingCipher) -> None:
     current, *old = cipher.key_ids
     err.print(f"Current key id {current}; old key id(s) read: {', '.join(old) or 'none'}")
-
-
-def _run(targets: list[RekeyTarget], counts: dict[str, int]) -> int:
-    done = 0
-    with Progress(console=err) as progress:
-        for target in targets:
-            task = progress.add_task(f"Rekeying {target.label}", total=counts[target.label])
-            for rewritten in target.batches():
-                progress.advance(task, rewritten)
-                done += rewritten
-    return done
