@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from projections.keyring import KeyRingCipher, LostKeyError
-from projections.store.recorders import EventIndexQueries
+from projections.store.recorders import SCHEMA_LOCK_ID, EventIndexQueries
 
 KEY_REGISTRY_TABLE = "foresight_cipher_keys"
 
@@ -34,19 +34,30 @@ def registered_key_ids(recorder: EventIndexQueries) -> list[str]:
 
 
 def register_and_check(recorder: EventIndexQueries, cipher: KeyRingCipher, where: str) -> None:
-    """Register the current key's id; LostKeyError for a registered id no key here has."""
-    current = cipher.current_id.hex()
+    """Register the current key's id; LostKeyError for a registered id no key here has.
+
+    A store that has records but no registry yet was written before key ids: its records are
+    under one of the configured keys, so all of them are registered.
+    """
     registered = registered_key_ids(recorder)
-    if current not in registered:
+    new_ids = [cipher.current_id.hex()]
+    has_records = recorder.max_notification_id()  # type: ignore[attr-defined]
+    if has_records and not recorder._table_exists(KEY_REGISTRY_TABLE):
+        new_ids = cipher.key_ids
+    new_ids = [key_id for key_id in new_ids if key_id not in registered]
+    if new_ids:
         p = recorder.placeholder
         with _transaction(recorder) as cursor:
+            if recorder.dialect == "postgresql":
+                # Processes starting at once would race on CREATE TABLE IF NOT EXISTS.
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEMA_LOCK_ID])
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {_qualified(recorder)} (key_id TEXT PRIMARY KEY)"
             )
-            cursor.execute(
+            cursor.executemany(
                 f"INSERT INTO {_qualified(recorder)} (key_id) VALUES ({p}) "
                 "ON CONFLICT (key_id) DO NOTHING",
-                [current],
+                [[key_id] for key_id in new_ids],
             )
     for key_id in registered:
         if key_id not in cipher.key_ids:

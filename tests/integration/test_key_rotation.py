@@ -31,6 +31,7 @@ from projections.encrypted_columns import CIPHERTEXT_MARK
 from projections.keyring import KeyRingCipher, LostKeyError, StoreKeyError, key_id_in, key_id_of
 from projections.rekey import RekeyRefused, RekeyTarget, rekey_store, rekey_targets
 from projections.store.integrity import verify_store
+from projections.store.key_registry import registered_key_ids
 from projections.store.recorders import EventIndexQueries
 from tests.backends import new_sqlite_url
 
@@ -414,3 +415,27 @@ def test_a_key_lost_in_the_middle_of_the_log_is_caught_at_start_up(db_url: str) 
     append_and_read(keyed(db_url, KEY_B, KEY_A), events[20:])
     with pytest.raises(LostKeyError, match=key_id_of(KEY_A)):
         create_app(keyed(db_url, KEY_B))
+
+
+def test_a_store_from_before_key_ids_registers_every_configured_key_at_its_first_start(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its records are under one of the keys it is first opened with, so each is registered:
+    removing the old one before a complete rekey is then refused at start-up."""
+    with monkeypatch.context() as old_code:
+        old_code.setattr(api.bootstrap, "KeyRingCipher", AESCipher)
+        old_code.setattr(api.bootstrap, "register_and_check", lambda *_: None)
+        old_code.setattr(
+            api.bootstrap,
+            "key_ring",
+            lambda current, old: AESCipher(Environment(env={"CIPHER_KEY": current})),
+        )
+        append_and_read(keyed(db_url, KEY_A), case_events()[:6])
+    foresight = bootstrap(keyed(db_url, KEY_B, KEY_A))
+    try:
+        recorder = foresight.service.recorder
+        assert isinstance(recorder, EventIndexQueries)
+        assert set(registered_key_ids(recorder)) == {key_id_of(KEY_A), key_id_of(KEY_B)}
+    finally:
+        foresight.service.close()
+        foresight.queries.engine.dispose()
