@@ -4,6 +4,7 @@ what the log says, and a lost key stops the service with one line naming its id.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -32,7 +33,7 @@ from events.envelope import parse_event
 from projections.encrypted_columns import CIPHERTEXT_MARK
 from projections.keyring import KeyRingCipher, LostKeyError, StoreKeyError, key_id_in, key_id_of
 from projections.rekey import RekeyRefused, RekeyTarget, rekey_store, rekey_targets
-from projections.store.integrity import verify_store
+from projections.store.integrity import Anchor, verify_store
 from projections.store.key_registry import registered_key_ids
 from projections.store.recorders import EventIndexQueries
 from tests.backends import new_sqlite_url
@@ -475,3 +476,49 @@ def test_rekey_runs_while_cases_are_appended_and_read(two_key_store: str) -> Non
     report = verified(keyed(two_key_store, KEY_B))
     assert report.ok, report.broken
     assert report.cases_checked == 1 + len(families)
+
+
+def test_an_anchor_of_the_stored_bytes_from_before_rotation_still_verifies(
+    two_key_store: str,
+) -> None:
+    """An auditor's anchor of format 1 (a digest of the stored bytes, as before key rotation)
+    still matches the store it was taken of; after a rekey it no longer can (so format 2)."""
+    both = keyed(two_key_store, KEY_B, KEY_A)
+    report = verified(both)
+    assert report.anchor is not None
+    foresight = bootstrap(both)
+    try:
+        digest = "0" * 64
+        for notification in foresight.service.recorder.select_notifications(
+            start=None, limit=10_000
+        ):
+            row = (
+                f"|{notification.id}|{notification.originator_id}|"
+                f"{notification.originator_version}|{notification.topic}|"
+            ).encode() + hashlib.sha256(notification.state).hexdigest().encode()
+            digest = hashlib.sha256(digest.encode() + row).hexdigest()
+    finally:
+        foresight.service.close()
+        foresight.queries.engine.dispose()
+    assert digest != report.anchor.log_digest  # the store is encrypted: the two differ
+    stored_bytes_anchor = Anchor(
+        report.anchor.position,
+        report.anchor.events,
+        digest,
+        report.anchor.heads,
+        format="foresight-anchor/1",
+    )
+    assert Anchor.from_json(stored_bytes_anchor.to_json()) == stored_bytes_anchor
+
+    def verify_against(anchor: Anchor) -> bool:
+        foresight = bootstrap(both, check_key=False)
+        try:
+            return verify_store(foresight.service, anchor=anchor).ok
+        finally:
+            foresight.service.close()
+            foresight.queries.engine.dispose()
+
+    assert verify_against(stored_bytes_anchor)
+    run_rekey(both)
+    assert not verify_against(stored_bytes_anchor)
+    assert verify_against(report.anchor)
