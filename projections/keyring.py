@@ -140,7 +140,7 @@ def key_ring(current: str | None, old: str | None) -> KeyRingCipher | None:
 
 
 def key_id_of(key: str) -> str:
-    """The id of a base64 key as configured (for `foresight rekey --keys`)."""
+    """The id of a base64 key as configured (what `foresight rekey` and a lost key name)."""
     try:
         return key_id_of_key(b64decode(key.encode(), validate=True)).hex()
     except binascii.Error as error:

@@ -522,3 +522,30 @@ def test_an_anchor_of_the_stored_bytes_from_before_rotation_still_verifies(
     run_rekey(both)
     assert not verify_against(stored_bytes_anchor)
     assert verify_against(report.anchor)
+
+
+@pytest.mark.sqlite
+def test_foresight_serve_with_a_key_lost_in_the_middle_of_the_log_exits_with_one_line(
+    tmp_path: Path,
+) -> None:
+    """The server process itself (not only the app factory) stops before serving."""
+    db_url = new_sqlite_url(tmp_path)
+    events = case_events()
+    append_and_read(keyed(db_url, KEY_B), events[:10])
+    append_and_read(keyed(db_url, KEY_A, KEY_B), events[10:20])
+    append_and_read(keyed(db_url, KEY_B, KEY_A), events[20:])
+    env = {**os.environ, "FORESIGHT_DB_URL": db_url, "FORESIGHT_CIPHER_KEY": KEY_B}
+    env.pop("FORESIGHT_CIPHER_OLD_KEYS", None)
+    served = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--port", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,  # it must fail: the exit status is what is tested
+    )
+    assert served.returncode == 1
+    assert served.stderr.strip().splitlines() == [served.stderr.strip()]
+    assert key_id_of(KEY_A) in served.stderr
+    assert "Uvicorn running" not in served.stderr + served.stdout
