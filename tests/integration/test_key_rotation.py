@@ -356,10 +356,14 @@ def test_the_command_line_rekeys_and_a_lost_key_is_one_line(
 
     point_cli_at(db_url)
     monkeypatch.setenv("FORESIGHT_CIPHER_KEY", KEY_B)
-    monkeypatch.setenv("FORESIGHT_CIPHER_OLD_KEYS", KEY_A)
     monkeypatch.setenv("FORESIGHT_SNAPSHOT_INTERVAL", str(SNAPSHOT_INTERVAL))
     get_settings.cache_clear()
     runner = CliRunner()
+    unverified = runner.invoke(cli, ["verify"])  # verify reports it as a broken link
+    assert unverified.exit_code == 1
+    assert key_id_of(KEY_A) in " ".join(unverified.output.split())
+    monkeypatch.setenv("FORESIGHT_CIPHER_OLD_KEYS", KEY_A)
+    get_settings.cache_clear()
     left = runner.invoke(cli, ["rekey", "--check"])
     assert left.exit_code == 1, left.output
     assert "not under the current key" in left.output
