@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from base64 import b64decode
 from datetime import date
 from pathlib import Path
@@ -553,3 +555,67 @@ def test_foresight_serve_with_a_key_lost_in_the_middle_of_the_log_exits_with_one
     assert served.stderr.strip().splitlines() == [served.stderr.strip()]
     assert key_id_of(KEY_A) in served.stderr
     assert "Uvicorn running" not in served.stderr + served.stdout
+
+
+def test_rekey_killed_outright_is_finished_by_a_second_run(db_url: str) -> None:
+    """kill -9 in the middle of `foresight rekey`: the store is whole (triggers in force,
+    verified), some records already moved, and a second run moves exactly the rest."""
+    old_settings = keyed(db_url, KEY_A)
+    foresight = build_foresight(old_settings)
+    try:
+        families = list(generate_cases(6, None, 5))
+        for family in families:
+            foresight.service.append([parse_event(raw) for raw in family])
+        foresight.caught_up()
+    finally:
+        foresight.service.close()
+        foresight.queries.engine.dispose()
+    both = keyed(db_url, KEY_B, KEY_A)
+    total = sum(len(states) for states in stored_states(db_url).values())
+    env = {
+        **os.environ,
+        "FORESIGHT_DB_URL": db_url,
+        "FORESIGHT_CIPHER_KEY": KEY_B,
+        "FORESIGHT_CIPHER_OLD_KEYS": KEY_A,
+    }
+    rekeying = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "rekey", "--batch-size", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        moved = 0
+        deadline = time.monotonic() + 60
+        while moved < 20 and time.monotonic() < deadline and rekeying.poll() is None:
+            time.sleep(0.05)
+            moved = sum(
+                1
+                for states in stored_states(db_url).values()
+                for state in states
+                if key_id_in(state) == _id(KEY_B)
+            )
+    finally:
+        rekeying.send_signal(signal.SIGKILL)
+        rekeying.wait(timeout=30)
+    assert rekeying.returncode == -signal.SIGKILL, "rekey ended before it could be killed"
+    left = sum(
+        1
+        for states in stored_states(db_url).values()
+        for state in states
+        if key_id_in(state) != _id(KEY_B)
+    )
+    assert 0 < left < total
+    report = verified(both)
+    assert report.ok, (report.missing_triggers, report.broken)
+    assert run_rekey(both, batch_size=50) == left
+    assert verified(keyed(db_url, KEY_B)).ok
+    foresight = build_foresight(keyed(db_url, KEY_B))
+    try:
+        for family in families:
+            assert len(foresight.service.case_events(family[0]["case_id"])) == len(family)
+            assert foresight.caught_up().chronology_json(family[0]["case_id"]).startswith("[{")
+    finally:
+        foresight.service.close()
+        foresight.queries.engine.dispose()
