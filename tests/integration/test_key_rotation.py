@@ -619,3 +619,19 @@ def test_rekey_killed_outright_is_finished_by_a_second_run(db_url: str) -> None:
     finally:
         foresight.service.close()
         foresight.queries.engine.dispose()
+
+
+def test_key_settings_that_cannot_work_are_refused_naming_the_setting() -> None:
+    """A malformed old key names its place in FORESIGHT_CIPHER_OLD_KEYS; old keys without a
+    current key are refused (nothing could be written); neither message shows a key."""
+    for current, old, reason in (
+        (KEY_B, f"{KEY_A}, c2hvcnQ=", r"FORESIGHT_CIPHER_OLD_KEYS \(key 2\) must be base64"),
+        (None, KEY_A, "FORESIGHT_CIPHER_KEY is not set, but FORESIGHT_CIPHER_OLD_KEYS is"),
+    ):
+        with pytest.raises(StoreKeyError, match=reason) as refused:
+            store_cipher(keyed("sqlite:///unused.db", current, old))
+        assert KEY_A not in str(refused.value)
+        assert KEY_B not in str(refused.value)
+    ring = store_cipher(keyed("sqlite:///unused.db", KEY_B, f" {KEY_A} ,{KEY_B},"))
+    assert ring is not None
+    assert ring.key_ids == [key_id_of(KEY_B), key_id_of(KEY_A)]
