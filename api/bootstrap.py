@@ -3,7 +3,6 @@ HTTP app, every CLI command and the tests alike."""
 
 from __future__ import annotations
 
-import binascii
 import os
 import time
 from contextlib import suppress
@@ -11,9 +10,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import OperationalError
-from eventsourcing.utils import Environment, get_topic
+from eventsourcing.utils import get_topic
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
@@ -23,9 +21,15 @@ from api.settings import Settings
 from domain.service import CaseService
 from projections.caseviews import CaseViews
 from projections.encrypted_columns import StoreKeyError, use_cipher
+from projections.keyring import CURRENT_KEY, OLD_KEYS, KeyRingCipher, LostKeyError, key_ring
 from projections.rebuild_mark import RebuildUnderWay
 from projections.runner import CaseViewsRunner
-from projections.store.recorders import ForesightPostgresRecorder, ForesightSQLiteRecorder
+from projections.store.key_registry import register_and_check
+from projections.store.recorders import (
+    EventIndexQueries,
+    ForesightPostgresRecorder,
+    ForesightSQLiteRecorder,
+)
 from replay.queries import CaseQueries
 
 OPEN_ATTEMPTS = 5
@@ -83,33 +87,38 @@ def cipher_key(settings: Settings) -> str | None:
     return settings.cipher_key.get_secret_value() if settings.cipher_key else None
 
 
-def store_cipher(settings: Settings) -> AESCipher | None:
-    """The cipher for encryption at rest (FORESIGHT_CIPHER_KEY), or None to store plain text."""
-    key = cipher_key(settings)
-    if not key:
-        return None
-    try:
-        return AESCipher(Environment(env={AESCipher.CIPHER_KEY: key}))
-    except (ValueError, binascii.Error) as error:
-        raise StoreKeyError(
-            f"FORESIGHT_CIPHER_KEY must be base64 of 16, 24 or 32 bytes ({error})"
-        ) from None
+def old_cipher_keys(settings: Settings) -> str | None:
+    return settings.cipher_old_keys.get_secret_value() if settings.cipher_old_keys else None
+
+
+def store_cipher(settings: Settings) -> KeyRingCipher | None:
+    """The cipher for encryption at rest (FORESIGHT_CIPHER_KEY for new records, and
+    FORESIGHT_CIPHER_OLD_KEYS still read), or None to store plain text."""
+    return key_ring(cipher_key(settings), old_cipher_keys(settings))
 
 
 def check_store_key(service: CaseService, settings: Settings) -> None:
-    """Read the first stored event, so a missing or wrong key stops the process at once with a
-    reason, rather than failing on some later read."""
-    first = service.recorder.select_notifications(start=None, limit=1)
-    if not first:
-        return
-    try:
-        service.mapper.to_domain_event(first[0])
-    except Exception as error:  # noqa: BLE001 - any failure to decode the first event
-        state = "does not decrypt" if cipher_key(settings) else "is not set, but is needed for"
-        raise StoreKeyError(
-            f"FORESIGHT_CIPHER_KEY {state} the events in {make_url(settings.db_url)!r} "
-            f"({error.__cause__ or error})"
-        ) from None
+    """Read the first and the newest stored event, and check that every key id registered for
+    the store is configured (registering the current one), so a missing, wrong or lost key
+    stops the process at once with a reason, rather than failing on some later read."""
+    recorder = service.recorder
+    where = f"the events in {make_url(settings.db_url)!r}"
+    for start in dict.fromkeys((None, recorder.max_notification_id())):
+        stored = recorder.select_notifications(start=start, limit=1)
+        if not stored:
+            break
+        try:
+            service.mapper.to_domain_event(stored[0])
+        except LostKeyError as lost:
+            raise LostKeyError(lost.key_id, where) from None
+        except Exception as error:  # noqa: BLE001 - any failure to decode the event
+            state = "does not decrypt" if cipher_key(settings) else "is not set, but is needed for"
+            raise StoreKeyError(
+                f"FORESIGHT_CIPHER_KEY {state} {where} ({error.__cause__ or error})"
+            ) from None
+    cipher = service.mapper.cipher
+    if isinstance(cipher, KeyRingCipher) and isinstance(recorder, EventIndexQueries):
+        register_and_check(recorder, cipher, where)
 
 
 def build_case_service(settings: Settings, check_key: bool = True) -> CaseService:
@@ -121,8 +130,9 @@ def build_case_service(settings: Settings, check_key: bool = True) -> CaseServic
     os.environ["FORESIGHT_TIMEZONE"] = settings.timezone
     env = library_environment(settings.db_url, settings.lock_timeout)
     if store_cipher(settings) is not None:
-        env["CIPHER_TOPIC"] = get_topic(AESCipher)
-        env["CIPHER_KEY"] = cipher_key(settings) or ""
+        env["CIPHER_TOPIC"] = get_topic(KeyRingCipher)
+        env[CURRENT_KEY] = cipher_key(settings) or ""
+        env[OLD_KEYS] = old_cipher_keys(settings) or ""
     for attempt in range(OPEN_ATTEMPTS):
         try:
             service = CaseService(env=env, snapshot_interval=settings.snapshot_interval)

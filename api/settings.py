@@ -20,8 +20,12 @@ class Settings(BaseSettings):
     db_url: str = DEFAULT_DB_URL
     timezone: str = DEFAULT_ZONE
     # FORESIGHT_CIPHER_KEY: encryption at rest (AES-GCM) of the stored events, snapshots and
-    # read models' text; base64 of 16, 24 or 32 bytes (see README).
+    # read models' text; base64 of 16, 24 or 32 bytes (docs/security.md). New records are
+    # written under it.
     cipher_key: SecretStr | None = None
+    # FORESIGHT_CIPHER_OLD_KEYS: earlier keys, comma-separated, still read (each record names
+    # its key's id) until `foresight rekey` has moved every record to the current key.
+    cipher_old_keys: SecretStr | None = None
     # Events between snapshots of a case's invariant state (see domain/service.py).
     snapshot_interval: int = Field(default=500, ge=2)
     # FORESIGHT_LOCK_TIMEOUT: seconds a writer waits for the database's write lock before the

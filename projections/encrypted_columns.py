@@ -3,8 +3,9 @@
 The read models sit in the same database as the events and hold the same summaries, names and
 data, so with a cipher key configured their text and JSON columns are encrypted with the very
 cipher the `eventsourcing` library uses for the stored events (AES-GCM, a fresh nonce per
-value). Only columns that no query filters or sorts on are encrypted: identifiers, agencies,
-types and times stay in clear for the indexes.
+value, marked with the key's id: projections/keyring.py). Only columns that no query filters
+or sorts on are encrypted: identifiers, agencies, types and times stay in clear for the
+indexes.
 
 The cipher belongs to an engine (its dialect object), not to the process, so two stores open
 in one process can have different keys, or none.
@@ -22,6 +23,8 @@ from sqlalchemy import JSON, Text
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 
+from projections.keyring import StoreKeyError
+
 # Marks a value as ciphertext, so a store read with no key (or a plain one read with a key)
 # is refused with a reason instead of being shown as base64 or parsed as garbage.
 CIPHERTEXT_MARK = "fse1:"
@@ -31,12 +34,9 @@ PLAIN_UNDER_KEY = (
     "`foresight rebuild` under the key, or unset it."
 )
 
+__all__ = ["CIPHERTEXT_MARK", "EncryptedJSON", "EncryptedText", "StoreKeyError", "use_cipher"]
+
 _ciphers: WeakKeyDictionary[Dialect, Cipher] = WeakKeyDictionary()
-
-
-class StoreKeyError(SystemExit):
-    """The cipher key does not fit the store: missing, wrong, malformed, or given for a plain
-    store. A SystemExit, so a command or server stops with this message and no traceback."""
 
 
 def use_cipher(engine: Engine, cipher: Cipher | None) -> None:

@@ -8,6 +8,7 @@ from api.cli.audit import audit_app
 from api.cli.cases import append, chronology_command, foresight_command
 from api.cli.exports import export_app
 from api.cli.importing import import_chronology
+from api.cli.keys import rekey
 from api.cli.operations import generate, project, rebuild, verify
 from api.cli.reports import report_app
 from api.cli.serving import demo, serve
@@ -26,6 +27,7 @@ app.command()(generate)
 app.command()(project)
 app.command()(rebuild)
 app.command()(verify)
+app.command()(rekey)
 app.command(name="import-chronology")(import_chronology)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")

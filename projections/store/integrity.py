@@ -11,7 +11,8 @@ What is checked, streaming the log once in position order:
 - missing positions (deletions) and index rows naming events that are not in the log;
 - after the walk, every snapshot against the aggregate folded from the verified events;
 - against an anchor taken earlier (`Anchor`), that every anchored case still has its anchored
-  head and that the log up to the anchored position is byte for byte what it was.
+  head and that the log up to the anchored position is byte for byte what it was (its
+  plaintext: re-encryption under a new key is not a change).
 """
 
 from __future__ import annotations
@@ -31,10 +32,14 @@ from domain.case import GENESIS_HASH, Case, canonical_json, case_uuid, chain_has
 from domain.ports import Located as EventLocation
 from domain.review import Review, review_uuid
 from domain.service import CaseService
+from projections.keyring import LostKeyError
 from projections.store.recorders import EventIndexQueries
 
 PAGE_SIZE = 1_000
-ANCHOR_FORMAT = "foresight-anchor/1"
+# Format 2 digests each row's plaintext, so re-encryption under a new key (`foresight rekey`)
+# keeps an anchor valid; format 1 digested the stored bytes (the same on a plain store).
+ANCHOR_FORMAT = "foresight-anchor/2"
+STORED_BYTES_ANCHOR_FORMAT = "foresight-anchor/1"
 CASE_TOPIC = get_topic(Case)
 OPENED_TOPIC = get_topic(Case.Opened)
 RECORDED_TOPIC = get_topic(Case.EntryRecorded)
@@ -102,10 +107,11 @@ class Anchor:
     events: int
     log_digest: str
     heads: dict[str, tuple[int, str]]  # case id -> (version, hash of that event)
+    format: str = ANCHOR_FORMAT
 
     def body(self) -> dict[str, Any]:
         return {
-            "format": ANCHOR_FORMAT,
+            "format": self.format,
             "position": self.position,
             "events": self.events,
             "log_digest": self.log_digest,
@@ -125,7 +131,7 @@ class Anchor:
         """Read an anchor file; ValueError if it is not one or does not match its own digest."""
         try:
             raw = json.loads(text)
-            if raw.get("format") != ANCHOR_FORMAT:
+            if raw.get("format") not in (ANCHOR_FORMAT, STORED_BYTES_ANCHOR_FORMAT):
                 raise ValueError(f"not a Foresight anchor (format {raw.get('format')!r})")
             anchor = cls(
                 position=int(raw["position"]),
@@ -134,6 +140,7 @@ class Anchor:
                 heads={
                     str(case): (int(head[0]), str(head[1])) for case, head in raw["cases"].items()
                 },
+                format=raw["format"],
             )
         except (KeyError, TypeError, IndexError, AttributeError, json.JSONDecodeError) as error:
             raise ValueError(f"not a Foresight anchor: {error}") from None
@@ -177,8 +184,12 @@ class _Walk:
     review_versions: dict[UUID, int] = field(default_factory=dict)
     checked: int = 0
     log_digest: str = GENESIS_HASH
+    # Of the stored bytes, for an anchor of format 1 only.
+    stored_digest: str = GENESIS_HASH
     last_position: int = 0
     anchored_digest: str | None = None
+    # The decrypted bytes of the row just checked (the digest covers them, not the ciphertext).
+    plaintext: bytes = b""
 
     def fold_into_log_digest(self, notification: Notification) -> None:
         """Chain every stored row, whatever its kind, in position order (for anchors)."""
@@ -187,13 +198,25 @@ class _Walk:
             and self.anchored_digest is None
             and (notification.id > self.anchor.position)
         ):
-            self.anchored_digest = self.log_digest
+            self.anchored_digest = (
+                self.stored_digest
+                if self.anchor.format == STORED_BYTES_ANCHOR_FORMAT
+                else self.log_digest
+            )
         row = (
             f"|{notification.id}|{UUID(str(notification.originator_id))}|"
             f"{notification.originator_version}|{notification.topic}|"
-        ).encode() + hashlib.sha256(notification.state).hexdigest().encode()
-        self.log_digest = hashlib.sha256(self.log_digest.encode() + row).hexdigest()
+        ).encode()
+        self.log_digest = _chained(self.log_digest, row, self.plaintext)
+        if self.anchor is not None and self.anchor.format == STORED_BYTES_ANCHOR_FORMAT:
+            self.stored_digest = _chained(self.stored_digest, row, notification.state)
         self.last_position = notification.id
+
+
+def _chained(digest: str, row: bytes, content: bytes) -> str:
+    return hashlib.sha256(
+        digest.encode() + row + hashlib.sha256(content).hexdigest().encode()
+    ).hexdigest()
 
 
 def verify_store(
@@ -344,8 +367,9 @@ def _check(
         return BrokenLink(position, case_id, version, event_id, reason)
 
     try:
-        state = _decode(walk.service, notification.state)
-    except Exception as error:  # noqa: BLE001 - any undecodable row is tampering to report
+        walk.plaintext = _plaintext(walk.service, notification.state)
+        state = _decode_plaintext(walk.service, walk.plaintext)
+    except (Exception, LostKeyError) as error:  # noqa: BLE001 - any undecodable row is tampering to report
         where = (index_row.case_id, index_row.version, index_row.event_id) if index_row else ()
         return broken(
             f"stored event cannot be read (altered, or not this store's cipher key): "
@@ -493,7 +517,10 @@ def _against_anchor(walk: _Walk) -> BrokenLink | None:
             f"the log ends before the anchored position {anchor.position} "
             "(events removed from its end)",
         )
-    digest = walk.anchored_digest or walk.log_digest
+    whole_log = (
+        walk.stored_digest if anchor.format == STORED_BYTES_ANCHOR_FORMAT else walk.log_digest
+    )
+    digest = walk.anchored_digest or whole_log
     if digest != anchor.log_digest:
         return BrokenLink(
             anchor.position,
@@ -516,7 +543,7 @@ def _check_snapshots(
     """
     try:
         return _fold_and_compare_snapshots(service, recorder, walk)
-    except Exception as error:  # noqa: BLE001 - a snapshot row the library cannot read
+    except (Exception, LostKeyError) as error:  # noqa: BLE001 - a snapshot row the library cannot read
         return 0, BrokenLink(
             None, None, None, None, f"a snapshot cannot be read (altered): {error}"
         )
@@ -568,7 +595,7 @@ def _compare_snapshot(
         return forged(f"has an unexpected topic {stored.topic!r} (forged)")
     try:
         found = _decode(service, stored.state)
-    except Exception as error:  # noqa: BLE001 - any undecodable snapshot is tampering
+    except (Exception, LostKeyError) as error:  # noqa: BLE001 - any undecodable snapshot is tampering
         return forged(f"cannot be read (altered): {error}")
     expected = _decode(service, service.mapper.to_stored_event(Snapshot.take(folded)).state)
     found.pop("timestamp", None)
@@ -584,12 +611,22 @@ def _decode(service: CaseService, stored_state: bytes) -> dict[str, Any]:
     Raises ValueError if the bytes are not the library's own encoding of what they decode to
     (a changed byte that still decodes to the same content, such as `-00:00` for `+00:00`).
     """
+    return _decode_plaintext(service, _plaintext(service, stored_state))
+
+
+def _plaintext(service: CaseService, stored_state: bytes) -> bytes:
+    """The stored state decrypted (under whichever configured key it names) and decompressed."""
     mapper = service.mapper
     state = stored_state
     if mapper.cipher:
         state = mapper.cipher.decrypt(state)
     if mapper.compressor:
         state = mapper.compressor.decompress(state)
+    return state
+
+
+def _decode_plaintext(service: CaseService, state: bytes) -> dict[str, Any]:
+    mapper = service.mapper
     decoded = mapper.transcoder.decode(state)
     if not isinstance(decoded, dict):
         raise TypeError("not an object")
