@@ -183,7 +183,8 @@ def test_the_case_page_as_a_reviewer_first_sees_it(browser, demo):
     page.wait_for_load_state("networkidle")
     assert page.get_by_role("textbox", name="As known at").is_visible()
     timeline = page.locator("#timeline").bounding_box()
-    assert timeline and timeline["height"] > 200
+    assert timeline is not None
+    assert timeline["height"] > 200
     ARTIFACTS.mkdir(exist_ok=True)
     # Down to the timeline's first lanes: enough to see it, small enough a file (under 150 KB).
     page.screenshot(
