@@ -167,3 +167,58 @@ def test_a_slow_foresight_answer_for_one_decision_never_shows_beside_another(
         .count()
         == 1
     )
+
+
+def test_an_open_decision_is_drawn_again_when_the_time_shown_moves(page: Any, demo: Demo) -> None:
+    """The panel follows As known at without choosing the decision again: the demo's oversight
+    of the assessment decision (20 May 2024) goes when the case is shown as known on 1 May
+    2024, and comes back as known now; an entry not known then is said so."""
+    sign_in(page, demo, "sw-jones")
+    page.wait_for_selector(f"#row-{demo_id('decision-assess')}")
+    oversight = open_decision(page, "decision-assess")
+    oversight.locator(f"[data-event-id='{demo_id('oversight-assess')}']").wait_for()
+
+    known_at(page, "01/05/2024", "1 May 2024, 23:59")
+    oversight = page.get_by_role("region", name="Management oversight of this decision")
+    oversight.get_by_text("No manager had recorded oversight of this decision by then.").wait_for()
+    assert page.locator(f"#row-{demo_id('decision-assess')}.chosen").count() == 1
+
+    page.get_by_role("button", name="Now").click()
+    page.get_by_text("as known now").first.wait_for()
+    oversight = page.get_by_role("region", name="Management oversight of this decision")
+    oversight.locator(f"[data-event-id='{demo_id('oversight-assess')}']").wait_for()
+
+    known_at(page, "01/12/2023", "1 December 2023, 23:59")
+    page.locator("#panel-body").get_by_text(
+        "The entry you chose is not in the chronology as shown"
+    ).wait_for()
+    assert page.text_content("#panel-title") == "Details"
+
+
+def test_the_case_page_shows_entries_whose_order_against_the_decision_is_not_known(
+    page: Any, demo: Demo
+) -> None:
+    """The fourth group of the foresight view, drawn by the renderer the review workspace
+    shares. The API's answer is extended here, as the group's own tests cover it."""
+
+    def with_order_uncertain(route: Any) -> None:
+        answer = route.fetch()
+        view = answer.json()
+        moved = view["held_elsewhere"][0]
+        view["order_uncertain"] = [{**moved, "would_join": "learned_later"}]
+        route.fulfill(response=answer, json=view)
+
+    page.route("**/foresight", with_order_uncertain)
+    sign_in(page, demo, "reviewer-lee")
+    page.wait_for_selector(f"#row-{demo_id('decision-assess')}")
+    page.click(f"#row-{demo_id('decision-assess')} button")
+    uncertain = page.get_by_role("region", name="Order against the decision not known (1)")
+    uncertain.wait_for()
+    assert "if it came first: learned later" in uncertain.inner_text()
+    assert page.locator("#panel-body section.group").count() == 4
+    # Its entry opens in the panel, as the other groups' entries do.
+    link = uncertain.get_by_role("link").first
+    chosen = link.get_attribute("data-event-id")
+    link.click()
+    page.locator(f"#row-{chosen}.chosen").wait_for()
+    assert serious_violations(page, "#panel") == []

@@ -103,3 +103,35 @@ def test_a_reviewer_is_told_there_is_no_such_case(page: Any, demo: Demo) -> None
     assert f"There is no case {case_id} in the record." in page.text_content("#problems")
     assert page.get_by_role("heading", name=NOT_YET).is_hidden()
     assert page.get_by_role("button", name="Start with a first contact").count() == 0
+
+
+def test_a_new_case_shows_no_replay_controls_or_empty_strips_until_started(
+    page: Any, demo: Demo
+) -> None:
+    case_id = fresh_case_id()
+    sign_in(page, demo, "sw-jones", f"/ui/cases/{case_id}")
+    page.get_by_role("heading", name=NOT_YET).wait_for()
+    for hidden in (
+        "#controls",
+        "#plans",
+        "#allocations",
+        "#timeline",
+        "#fit",
+        "#case-columns",
+        "#changes",
+    ):
+        assert page.locator(hidden).is_hidden(), hidden
+    assert page.get_by_role("textbox", name="As known at").count() == 0
+
+    page.get_by_role("button", name="Start with a first contact").click()
+    form = page.get_by_role("form", name="Record a contact")
+    form.get_by_role("radio", name="Referral").check()
+    form.get_by_label("When", exact=True).fill("02/04/2024 09:30")
+    form.get_by_label("Summary").fill("Referral from the GP: Mia has lost weight")
+    form.get_by_role("button", name="Save").click()
+    saved(page, "Referral recorded")
+    page.get_by_role("textbox", name="As known at").wait_for()
+    for shown in ("#controls", "#plans", "#timeline", "#case-columns", "#changes"):
+        assert page.locator(shown).is_visible(), shown
+    # The timeline, drawn while hidden, is drawn again at its width once shown.
+    page.locator("#timeline").get_by_text("Referral from the GP: Mia has lost weight").wait_for()

@@ -165,3 +165,30 @@ def test_the_page_is_served_with_a_policy_forbidding_inline_scripts(demo):
     assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
     assert response.headers["cache-control"] == "no-store"
     assert shutil.which("chromium") or Path(CHROMIUM).exists()
+
+
+def test_the_case_page_as_a_reviewer_first_sees_it(browser, demo):
+    """The picture of the case page in the docs (docs/images/case-page.png is this one): the
+    replay controls, the plans and allocations strips and the timeline, at three quarters of
+    the pixels so that the file stays small."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 1500}, device_scale_factor=0.75
+    )
+    page = context.new_page()
+    sign_in(page, demo, "reviewer-lee")
+    page.wait_for_selector("#entries tbody tr")
+    page.get_by_role("button", name="Start a review").wait_for()
+    page.locator("#allocations-list li").first.wait_for()
+    page.locator("#timeline .vis-item").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("textbox", name="As known at").is_visible()
+    timeline = page.locator("#timeline").bounding_box()
+    assert timeline is not None
+    assert timeline["height"] > 200
+    ARTIFACTS.mkdir(exist_ok=True)
+    # Down to the timeline's first lanes: enough to see it, small enough a file (under 150 KB).
+    page.screenshot(
+        path=str(ARTIFACTS / "case-page.png"),
+        clip={"x": 0, "y": 0, "width": 1280, "height": timeline["y"] + 480},
+    )
+    context.close()

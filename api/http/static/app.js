@@ -10,7 +10,8 @@ import { openRecordingForm, setUpRecording } from "./recording.js";
 import { setUpPeople } from "./people.js";
 import { openImport, setUpImport } from "./importing.js";
 import { toRoleScreens } from "./screens.js";
-import { caseTimeline, itemClass } from "./timeline.js";
+import { caseTimeline, headline, itemClass } from "./timeline.js";
+import { foresightGroups } from "./foresight.js";
 
 const TOKEN_KEY = "foresight.token";
 // The roles that record, and so may start a case not yet in the record.
@@ -30,6 +31,7 @@ const state = {
   significance: "",
   showRetracted: false,
   entries: [],
+  chosenId: null,   // the entry open in the panel, shown again when the time shown moves
   newCase: false,   // the case id names no case yet: the page offers to start it
   panelTurn: 0,     // each choice of an entry takes a turn; answers for an older turn are dropped
   panelRequests: null,
@@ -176,13 +178,6 @@ function problemFields(error, fields, inWords = (reason) => reason) {
   return found;
 }
 
-function headline(entry) {
-  if (entry.summary) return entry.summary;
-  const data = entry.data || {};
-  if (entry.type === "person_added") return `${data.name || data.person_id} (${data.role}) added to the case`;
-  return data.words || data.decision || data.description || entry.type.replaceAll("_", " ");
-}
-
 function show(sectionId) {
   for (const id of ["login", "home", "case", "person"]) $(id).hidden = id !== sectionId;
 }
@@ -253,7 +248,7 @@ async function route() {
 
 async function openHome() {
   // Practitioners and managers land on the cases allocated to them; reviewers have no
-  // allocations and find the case they review; auditors are pointed to the audit trail.
+  // allocations and find the case they review (auditors have their own screens: screens.js).
   show("home");
   const role = state.me.role;
   const allocated = ["practitioner", "manager"].includes(role);
@@ -266,14 +261,6 @@ async function openHome() {
     document.title = "Cases to review · Foresight";
     $("find-hint").textContent = "A case id, or a child's name as any agency knows them";
     note.textContent = "Reviewers are not allocated cases. Find the case you are reviewing by its id or a child's name, then open it to see the whole record as known at any time.";
-  } else if (role === "auditor") {
-    $("home-title").textContent = "Audit";
-    document.title = "Audit · Foresight";
-    note.replaceChildren(
-      "Auditors read who recorded and who read what, rather than cases: the recording audit at ",
-      el("a", { class: "govuk-link", href: "/docs#/audit" }, "/audit/recording"),
-      " and the access log at /audit/access, with filters and downloads, in the API (or ",
-      el("code", {}, "foresight audit"), " on the command line).");
   } else if (!allocated) {
     $("home-title").textContent = "Foresight";
     note.textContent = `Signed in as ${role}: this role manages users and tokens with foresight users on the command line, and reads no case.`;
@@ -372,7 +359,7 @@ async function openCase(caseId) {
     events = [];
     state.newCase = true;
   }
-  $("case-new").hidden = !state.newCase;
+  showCaseParts();
   state.moments = [...new Set(events.map((e) => e.known_at))].sort();
   setUpAgencies(events);
   setUpControls();
@@ -386,11 +373,20 @@ async function openCase(caseId) {
   await render();
 }
 
+// A case not yet in the record has nothing to replay: its replay controls, the empty strips
+// and the empty timeline and table wait until its first entry is saved.
+const CASE_PARTS = ["controls", "plans", "allocations", "timeline", "fit", "case-columns", "changes"];
+
+function showCaseParts() {
+  $("case-new").hidden = !state.newCase;
+  for (const id of CASE_PARTS) $(id).hidden = state.newCase;
+}
+
 async function reload() {
   // A new entry is known from now: move the replay's stops on, then draw the case as known now.
   const events = await api(`/cases/${encodeURIComponent(state.caseId)}/events`);
   state.newCase = false;  // its first entry has started it
-  $("case-new").hidden = true;
+  showCaseParts();
   state.moments = [...new Set(events.map((e) => e.known_at))].sort();
   $("known-slider").max = String(state.moments.length);
   if (!state.asKnownAt) $("known-slider").value = $("known-slider").max;
@@ -492,10 +488,27 @@ async function render() {
   drawTable();
   drawPlans();
   drawAllocations();
+  redrawPanel();
+}
+
+function redrawPanel() {
+  // The entry open in the panel is shown again as known at the time now shown (a decision's
+  // oversight recorded later is not there yet), or said not to be known then.
+  if (!state.chosenId) return;
+  const entry = state.entries.find((e) => e.event_id === state.chosenId);
+  if (entry) {
+    document.getElementById(`row-${entry.event_id}`)?.classList.add("chosen");
+    showEntry(entry);
+    return;
+  }
+  nextPanelTurn();
+  $("panel-title").textContent = "Details";
+  $("panel-body").replaceChildren(el("p", { class: "govuk-body" },
+    "The entry you chose is not in the chronology as shown: it was not known then, or it is left out by the choices above."));
 }
 
 function drawTimeline() {
-  state.drawn.draw(state.entries, headline);
+  state.drawn.draw(state.entries);
 }
 
 function drawTable() {
@@ -559,6 +572,7 @@ async function drawAllocations() {
 
 function choose(eventId, focusTimeline) {
   const entry = state.entries.find((e) => e.event_id === eventId);
+  state.chosenId = entry ? eventId : state.chosenId;
   document.querySelectorAll("#entries tr.chosen").forEach((row) => row.classList.remove("chosen"));
   const row = document.getElementById(`row-${eventId}`);
   if (row) {
@@ -662,26 +676,10 @@ async function showForesight(decision, facts, fact, place, turn) {
   }
   if (turn.stale()) return;
   facts.append(fact("Cutoff", shown(view.cutoff)));
-  const groups = [
-    ["known-to-decider", "Known to the decider", view.known_to_decider],
-    ["held-elsewhere", "Held elsewhere", view.held_elsewhere],
-    ["learned-later", "Learned later", view.learned_later],
-  ];
-  for (const [key, title, items] of groups) {
-    const list = el("ul", { class: "group-list" });
-    for (const item of items) {
-      const entry = item.entry;
-      list.append(el("li", {},
-        el("a", { href: `#row-${entry.event_id}`, dataset: { eventId: entry.event_id },
-          onclick: (event) => { event.preventDefault(); choose(entry.event_id, true); } },
-          `${shown(entry.occurred_at)} · ${entry.agency} · ${headline(entry)}`),
-        item.changed_later ? el("span", { class: "flag" }, " changed later") : null,
-        item.retracted_later ? el("span", { class: "flag" }, " retracted later") : null));
-    }
-    if (!items.length) list.append(el("li", { class: "none" }, "nothing"));
-    place.append(el("section", { class: `group ${key}`, id: `group-${key}` },
-      el("h3", {}, `${title} (${items.length})`), list));
-  }
+  place.append(...foresightGroups(view, {
+    line: (entry) => `${shown(entry.occurred_at)} · ${entry.agency} · ${headline(entry)}`,
+    choose: (eventId) => choose(eventId, true), ids: true,
+  }));
 }
 
 async function showChanges() {

@@ -1,6 +1,11 @@
 // An entry in plain words for the details panel: every recorded field, the entries it names
 // as links, and its history of corrections. Values are written as text, never as HTML.
 
+import {
+  EMERGENCY_PROTECTION_KIND, EPISODE_END_REASON, EPISODE_START_REASON, LEGAL_STATUS, MISSING_KIND,
+  PLACEMENT_CHANGE_REASON, PLACEMENT_PROVIDER, PLACEMENT_TYPE, codeInWords,
+} from "./codes.js";
+
 const ZONE = "Europe/London";
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
   "September", "October", "November", "December"];
@@ -224,23 +229,26 @@ const FIELDS = {
   case_closed: [["reason_code", "Reason for closure", inWords(CLOSURE_REASON, true)]],
   case_reopened: [["reason", "Reason"]],
   core_group_held: [["plan_id", "Plan"], ["agencies", "Agencies", "agencies"], ["outcome", "Outcome"]],
-  legal_status_changed: [["status", "Legal status (SSDA903 code)"], ["person_id", "Child", "person"]],
+  legal_status_changed: [["status", "Legal status", codeInWords(LEGAL_STATUS)], ["person_id", "Child", "person"]],
   placement_started: [
-    ["placement_id", "Placement"], ["person_id", "Child", "person"], ["kind", "Placement type (SSDA903 code)"],
-    ["provider", "Placement provider (code)"], ["postcode", "Postcode (partial)"],
-    ["reason", "Reason for new episode (code)"], ["change_reason", "Reason for placement change (code)"],
+    ["placement_id", "Placement"], ["person_id", "Child", "person"],
+    ["kind", "Placement type", codeInWords(PLACEMENT_TYPE)],
+    ["provider", "Placement provider", codeInWords(PLACEMENT_PROVIDER)], ["postcode", "Postcode (partial)"],
+    ["reason", "Reason for new episode", codeInWords(EPISODE_START_REASON)],
+    ["change_reason", "Reason for placement change", codeInWords(PLACEMENT_CHANGE_REASON)],
     ["urn", "Ofsted URN"],
   ],
   placement_ended: [
-    ["placement_id", "Placement"], ["person_id", "Child", "person"], ["reason", "Reason episode ceased (code)"],
+    ["placement_id", "Placement"], ["person_id", "Child", "person"],
+    ["reason", "Reason episode ceased", codeInWords(EPISODE_END_REASON)],
   ],
   missing_episode_recorded: [
     ["person_id", "Child", "person"], ["started", "Started", "date"], ["ended", "Ended", "date"],
-    ["kind", "Missing or away", inWords({ missing: "Missing", away: "Away without authorisation" })],
+    ["kind", "Missing or away", inWords(MISSING_KIND)],
     ["return_interview_offered", "Return interview offered", "yesno"],
   ],
   emergency_protection: [
-    ["kind", "Kind", inWords({ police_protection: "Police protection", epo: "Emergency protection order" })],
+    ["kind", "Kind", inWords(EMERGENCY_PROTECTION_KIND)],
     ["person_id", "Child", "person"], ["ends", "Ends", "date"],
   ],
 };

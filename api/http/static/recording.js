@@ -6,6 +6,10 @@
 
 import { el } from "./dom.js";
 import { ALLOCATION_TYPES, allocationInWords, currentAllocations } from "./describe.js";
+import {
+  EMERGENCY_PROTECTION_KIND, EPISODE_END_REASON, EPISODE_START_REASON, LEGAL_STATUS, PLACEMENT_CHANGE_REASON,
+  PLACEMENT_PROVIDER, PLACEMENT_TYPE, codeInWords, codeOptions,
+} from "./codes.js";
 
 const RECORDERS = ["practitioner", "manager"];
 
@@ -517,6 +521,15 @@ class RecordingForm {
         };
         return field;
       }
+      case "child": {
+        // One child of the case, chosen by radios; preselected when the case has one child.
+        const field = new ChoiceField({ ...fieldSpec, kind: "radios" }, key, this.context.peopleOptions(true));
+        field.refresh = () => {
+          const fresh = this.context.peopleOptions(true);
+          if (fresh.map((option) => option[0]).join(" ") !== field.optionValues) field.setOptions(fresh, new Set([field.read()]));
+        };
+        return field;
+      }
       default: return new ChoiceField(fieldSpec, key, fieldSpec.options);
     }
   }
@@ -771,20 +784,25 @@ function kindWords(kinds, kind) {
   return (kinds.find(([value]) => value === kind) || [kind, words(kind || "plan")])[1];
 }
 
-// [[id, words]] of the plans (or assessments) started and not ended (or completed).
-function stillOpen(entries, types, idKey) {
+// [[id, words]] of the plans (or assessments, or placements) started and not ended (or
+// completed); `inWords(start)` says what a start was.
+function stillOpen(entries, types, idKey, inWords = planInWords(idKey)) {
   const open = new Map();
   for (const entry of entries) {
     const id = entry.data?.[idKey];
     if (!id) continue;
     if (entry.type === types[0]) {
-      const kinds = idKey === "plan_id" ? PLAN_KINDS : ASSESSMENT_KINDS;
-      open.set(id, `${kindWords(kinds, entry.data.kind)}, started ${readableDate(entry.occurred_at)} (${id})`);
+      open.set(id, `${inWords(entry)}, started ${readableDate(entry.occurred_at)} (${id})`);
     } else if (entry.type === types[types.length - 1]) {
       open.delete(id);
     }
   }
   return [...open];
+}
+
+function planInWords(idKey) {
+  const kinds = idKey === "plan_id" ? PLAN_KINDS : ASSESSMENT_KINDS;
+  return (entry) => kindWords(kinds, entry.data.kind);
 }
 
 // A new plan's or assessment's id: its kind and day, and a few characters of this attempt's
@@ -800,6 +818,36 @@ function due(name, label, api) {
 
 function lines(text) {
   return String(text || "").split("\n").map((line) => line.trim()).filter(Boolean);
+}
+
+// Placements: the ones started and not yet ended are offered to end, each with its child.
+const PLACEMENT_TYPES = ["placement_started", "placement_ended"];
+
+// [{ id, words, personId }] of the placements started and not ended.
+function currentPlacements(entries, personName) {
+  const starts = new Map(entries.filter((e) => e.type === "placement_started").map((e) => [e.data.placement_id, e]));
+  const inWords = (entry) => {
+    const kind = entry.data.kind ? codeInWords(PLACEMENT_TYPE)(entry.data.kind) : "Placement";
+    return entry.data.person_id ? `${kind} for ${personName(entry.data.person_id)}` : kind;
+  };
+  return stillOpen(entries, PLACEMENT_TYPES, "placement_id", inWords)
+    .map(([id, text]) => ({ id, words: text, personId: starts.get(id)?.data.person_id || null }));
+}
+
+// A child chosen for an entry about one child: its data's person_id and the entry's subject.
+function child(extra = {}) {
+  return { name: "child", kind: "child", label: "Child", required: true, api: ["data.person_id", "subjects"],
+    missing: "Select the child", ...extra };
+}
+
+function childWords(values, context) {
+  return values.child ? ` for ${context.personName(values.child)}` : "";
+}
+
+const YES_NO = [["yes", "Yes"], ["no", "No"]];
+
+function yesNo(value) {
+  return value === "" ? undefined : value === "yes";
 }
 
 const FORMS = [
@@ -1194,6 +1242,143 @@ const FORMS = [
     }),
     done: (values) => `${values.kind === "initial" ? "Initial" : "Review"} conference recorded: ${values.when.words}.`,
   },
+  {
+    key: "core-group",
+    opener: "Record a core group",
+    title: "Record a core group",
+    fields: [
+      when({ hint: `When it met. For example, ${WHEN_EXAMPLE}, with a time like 10:15.` }),
+      { name: "plan", kind: "select", label: "Plan", api: ["data.plan_id"], fromCase: true,
+        options: (context) => context.plans(), hint: "The child protection plan the core group works to." },
+      { name: "agencies", kind: "checkboxes", label: "Agencies taking part", api: ["data.agencies"], options: AGENCIES },
+      { name: "outcome", kind: "text", label: "Outcome", api: ["data.outcome"],
+        hint: "For example, plan updated; next core group in four weeks." },
+      about({ more: true, children: true, hint: "The child or children the plan is for." }),
+      { name: "summary", kind: "textarea", label: "Summary", more: true, api: ["summary"], rows: 3 },
+    ],
+    toEvent: (values) => ({
+      type: "core_group_held", ...common(values),
+      data: compact({ plan_id: values.plan, agencies: values.agencies, outcome: values.outcome }),
+    }),
+    done: (values) => `Core group recorded: ${values.when.words}${values.plan ? `, for plan ${values.plan}` : ""}.`,
+  },
+  {
+    key: "legal-status",
+    opener: "Record a legal status",
+    title: "Record a legal status",
+    fields: [
+      child({ hint: "The child whose legal status it is." }),
+      { name: "status", kind: "select", label: "Legal status", required: true, api: ["data.status"],
+        missing: "Select the legal status", options: codeOptions(LEGAL_STATUS),
+        hint: "The child's legal status as a looked-after child, from this date." },
+      when({ hint: `From when. For example, ${WHEN_EXAMPLE}.` }),
+      { name: "summary", kind: "textarea", label: "Summary", more: true, api: ["summary"], rows: 2 },
+    ],
+    toEvent: (values) => ({
+      type: "legal_status_changed", ...common(values), subjects: [values.child],
+      data: { status: values.status, person_id: values.child },
+    }),
+    done: (values, context) => `Legal status${childWords(values, context)}: ${codeInWords(LEGAL_STATUS)(values.status)}, from ${values.when.words}.`,
+  },
+  {
+    key: "placement-start",
+    opener: "Start a placement",
+    title: "Start a placement",
+    fields: [
+      child({ hint: "The child placed." }),
+      when({ hint: `When the placement started. For example, ${WHEN_EXAMPLE}.` }),
+      { name: "kind", kind: "select", label: "Placement type", api: ["data.kind"], options: codeOptions(PLACEMENT_TYPE) },
+      { name: "provider", kind: "select", label: "Provider", api: ["data.provider"], options: codeOptions(PLACEMENT_PROVIDER) },
+      { name: "postcode", kind: "text", label: "Postcode of the placement, in part", api: ["data.postcode"],
+        hint: "Only the first part and the next digit, for example LS1 4: never the full postcode." },
+      { name: "reason", kind: "select", label: "Reason for new episode", more: true, api: ["data.reason"],
+        options: codeOptions(EPISODE_START_REASON) },
+      { name: "change", kind: "select", label: "Reason for placement change", more: true, api: ["data.change_reason"],
+        options: codeOptions(PLACEMENT_CHANGE_REASON), hint: "When the child moved from another placement." },
+      { name: "urn", kind: "text", label: "Ofsted URN", more: true, api: ["data.urn"],
+        hint: "The unique reference number of the provider, if Ofsted registers it." },
+      { name: "summary", kind: "textarea", label: "Summary", more: true, api: ["summary"], rows: 2 },
+    ],
+    toEvent: (values, context, form) => ({
+      type: "placement_started", ...common(values), subjects: [values.child],
+      data: compact({
+        placement_id: madeId("placement", values, form), person_id: values.child, kind: values.kind,
+        provider: values.provider, postcode: values.postcode.toUpperCase(), reason: values.reason,
+        change_reason: values.change, urn: values.urn,
+      }),
+    }),
+    done: (values, context, event) => `Placement started${childWords(values, context)}: ${values.when.words}${event?.data?.placement_id ? `, as ${event.data.placement_id}` : ""}.`,
+  },
+  {
+    key: "placement-end",
+    opener: "End a placement",
+    title: "End a placement",
+    fields: [
+      { name: "placement", kind: "select", label: "Placement", required: true, api: ["data.placement_id"], fromCase: true,
+        missing: "Select the placement that ended: a placement must be started before it can end",
+        options: (context) => context.placements().map(({ id, words: text }) => [id, text]),
+        hint: "The placements of the case started and not yet ended." },
+      when({ hint: `When it ended. For example, ${WHEN_EXAMPLE}.` }),
+      { name: "reason", kind: "select", label: "Reason", api: ["data.reason"], options: codeOptions(EPISODE_END_REASON),
+        hint: "Choose “Placement changed” when the child moves to another placement and stays looked after." },
+      { name: "summary", kind: "textarea", label: "Summary", more: true, api: ["summary"], rows: 2 },
+    ],
+    toEvent: (values, context) => {
+      const placement = context.placements().find(({ id }) => id === values.placement);
+      const person = placement?.personId;
+      return {
+        type: "placement_ended", ...common(values), subjects: person ? [person] : [],
+        data: compact({ placement_id: values.placement, person_id: person, reason: values.reason }),
+      };
+    },
+    done: (values) => `Placement ${values.placement} ended: ${values.when.words}.`,
+  },
+  {
+    key: "missing",
+    opener: "Record a missing episode",
+    title: "Record a missing episode",
+    fields: [
+      child({ hint: "The child who was missing or away." }),
+      when({ label: "Started", api: ["occurred_at", "date_uncertain", "data.started"],
+        hint: `When they went missing. For example, ${WHEN_EXAMPLE}, with a time like 22:30.` }),
+      { name: "ended", kind: "when", label: "Ended", required: false, due: true, api: ["data.ended"],
+        hint: `When they came back, if they have. For example, ${WHEN_EXAMPLE}, with a time like 08:00.` },
+      { name: "kind", kind: "radios", label: "Missing or away", api: ["data.kind"],
+        options: [["missing", "Missing", "Not at the placement and whereabouts not known."],
+          ["away", "Away without authorisation", "Not where they should be, but whereabouts known."]] },
+      { name: "interview", kind: "radios", label: "Return interview offered", api: ["data.return_interview_offered"],
+        options: YES_NO },
+      { name: "summary", kind: "textarea", label: "Summary", more: true, api: ["summary"], rows: 2 },
+    ],
+    toEvent: (values) => ({
+      type: "missing_episode_recorded", ...common(values), subjects: [values.child],
+      data: compact({
+        person_id: values.child, started: values.when.value, ended: values.ended.value, kind: values.kind,
+        return_interview_offered: yesNo(values.interview),
+      }),
+    }),
+    done: (values, context) => `${values.kind === "away" ? "Away without authorisation" : "Missing episode"}${childWords(values, context)} recorded: from ${values.when.words}${values.ended.value ? ` to ${values.ended.words}` : ""}.`,
+  },
+  {
+    key: "emergency-protection",
+    opener: "Record emergency protection",
+    title: "Record emergency protection",
+    fields: [
+      { name: "kind", kind: "radios", label: "Kind", required: true, api: ["data.kind"],
+        missing: "Select police protection or an emergency protection order",
+        options: Object.entries(EMERGENCY_PROTECTION_KIND) },
+      child({ hint: "The child protected." }),
+      when({ hint: `When it began. For example, ${WHEN_EXAMPLE}, with a time like 18:00.` }),
+      { name: "ends", kind: "when", label: "Ends", required: false, due: true, api: ["data.ends"],
+        hint: `When it ends or ended. For example, ${WHEN_EXAMPLE}, with a time like 18:00.` },
+      { name: "summary", kind: "textarea", label: "Summary", more: true, api: ["summary"], rows: 2 },
+    ],
+    toEvent: (values) => ({
+      type: "emergency_protection", ...common(values), subjects: [values.child],
+      data: compact({ kind: values.kind, person_id: values.child, ends: values.ends.value }),
+    }),
+    done: (values, context) => `${EMERGENCY_PROTECTION_KIND[values.kind]}${childWords(values, context)} recorded: ${values.when.words}.`,
+  },
 ];
 
 // ---------------------------------------------------------------- the section
@@ -1207,6 +1392,7 @@ class Recording {
     this.refresh = refresh;
     this.people = null;
     this.plans = [];
+    this.placements = [];
     this.assessments = [];
     this.allocations = [];
     this.forms = new Map();
@@ -1242,7 +1428,8 @@ class Recording {
   async loadPeople() {
     // Asked again each time a form opens: people may have been added to the case since.
     try {
-      const types = ["person_added", ...PLAN_TYPES, ...ASSESSMENT_TYPES, ...CASE_STATE_TYPES, ...ALLOCATION_TYPES].join(",");
+      const types = ["person_added", ...PLAN_TYPES, ...ASSESSMENT_TYPES, ...PLACEMENT_TYPES, ...CASE_STATE_TYPES,
+        ...ALLOCATION_TYPES].join(",");
       const response = await fetch(`/cases/${encodeURIComponent(this.caseId)}/chronology?types=${types}`, {
         headers: { Authorization: `Bearer ${this.token()}` },
       });
@@ -1250,6 +1437,7 @@ class Recording {
       this.people = entries ? entries.filter((e) => e.type === "person_added").map((entry) => entry.data) : this.people || [];
       if (entries) {
         this.plans = stillOpen(entries, PLAN_TYPES, "plan_id");
+        this.placements = currentPlacements(entries, (id) => this.personName(id));
         this.assessments = stillOpen(entries, ASSESSMENT_TYPES, "assessment_id");
         // Only the signed-in agency's own allocations can be ended by its managers.
         this.allocations = currentAllocations(entries.filter((e) => e.agency === this.me.agency));
@@ -1315,6 +1503,7 @@ class Recording {
       personName: (id) => this.personName(id),
       describeEntry: (entry) => this.describeEntry(entry),
       plans: () => this.plans,
+      placements: () => this.placements,
       assessments: () => this.assessments,
       allocations: () => this.allocations,
       me: this.me,

@@ -10,6 +10,7 @@ import {
 } from "./session.js";
 import { describeEntry, readUkWhen, typeInWords, ukWhen } from "./describe.js";
 import { caseTimeline, headline, itemClass } from "./timeline.js";
+import { foresightGroups } from "./foresight.js";
 
 // SCIE "Learning Together" underlying patterns (SPEC §8), in words.
 const FACTORS = {
@@ -20,12 +21,6 @@ const FACTORS = {
   family_professional_interaction: "Family–professional interaction",
   human_reasoning: "Human reasoning",
 };
-const GROUPS = [
-  ["known_to_decider", "Known to the decider"],
-  ["held_elsewhere", "Held elsewhere"],
-  ["learned_later", "Learned later"],
-];
-const GROUP_WORDS = Object.fromEntries(GROUPS.map(([key, title]) => [key, title.toLowerCase()]));
 
 const content = () => $("content");
 const say = (text) => { $("message").textContent = text || ""; };
@@ -226,7 +221,7 @@ function drawEntries() {
       if (shown) showEntry(shown);
     },
   });
-  state.timeline.draw(state.entries, headline);
+  state.timeline.draw(state.entries);
   $("review-entries").querySelector("tbody").replaceChildren(...state.entries.map((entry) => {
     const boxId = `choose-${entry.event_id}`;
     return el("tr", { class: `govuk-table__row ${itemClass(entry)}`, dataset: { eventId: entry.event_id }, id: `row-${entry.event_id}` },
@@ -308,8 +303,7 @@ async function showForesight(decision) {
   }
 }
 
-// One decision's foresight view: its facts, then each group; `order_uncertain` (entries whose
-// order against the decision cannot be told at their precision) when the view has it.
+// One decision's foresight view: its facts, then each group (foresight.js).
 function foresightView(view) {
   const decision = view.decision;
   const whole = el("div", { class: "fs-foresight" },
@@ -317,22 +311,7 @@ function foresightView(view) {
       ...[["Decision", headline(decision)], ["Agency", view.deciding_agency], ["When", whenOf(decision)], ["Cutoff", ukWhen(view.cutoff)]]
         .map(([key, value]) => el("div", { class: "govuk-summary-list__row" },
           el("dt", { class: "govuk-summary-list__key" }, key), el("dd", { class: "govuk-summary-list__value" }, value)))));
-  const groups = [...GROUPS];
-  if (Array.isArray(view.order_uncertain)) groups.push(["order_uncertain", "Order against the decision not known"]);
-  for (const [key, title] of groups) {
-    const items = view[key] || [];
-    const list = el("ul", { class: "group-list" });
-    for (const item of items) {
-      list.append(el("li", {}, entryLine(item.entry),
-        item.changed_later ? el("span", { class: "flag" }, " · changed later") : null,
-        item.retracted_later ? el("span", { class: "flag" }, " · retracted later") : null,
-        key === "order_uncertain" && item.would_join
-          ? el("span", { class: "flag" }, ` · if it came first: ${GROUP_WORDS[item.would_join] || item.would_join}`) : null));
-    }
-    if (!items.length) list.append(el("li", { class: "none" }, "nothing"));
-    whole.append(el("section", { class: `group ${key.replaceAll("_", "-")}`, "aria-label": `${title} (${items.length})` },
-      el("h3", { class: "govuk-heading-s" }, `${title} (${items.length})`), list));
-  }
+  whole.append(...foresightGroups(view, { line: entryLine }));
   return whole;
 }
 

@@ -27,7 +27,7 @@ export function itemClass(entry) {
 
 // A timeline in `container`. `onSelect(ids)` hears the entries chosen on it; `multiselect` lets
 // several be chosen (Ctrl or Shift and click, or a long press). Gives { timeline, items, groups,
-// draw(entries, headline) }; the window shown is kept as data on the container
+// draw(entries) }; the window shown is kept as data on the container
 // (data-window-start, data-window-end) for the browser tests and anyone inspecting it.
 export function caseTimeline(container, { onSelect, multiselect = false } = {}) {
   const items = new vis.DataSet();
@@ -56,7 +56,7 @@ export function caseTimeline(container, { onSelect, multiselect = false } = {}) 
     container.dataset.windowEnd = new Date(end).toISOString();
   });
 
-  function draw(entries, headline) {
+  function draw(entries) {
     const agencies = [...new Set(entries.map((e) => e.agency))].sort();
     groups.clear();
     groups.add(agencies.map((agency) => ({ id: agency, content: agency })));
