@@ -9,15 +9,16 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from api.bootstrap import build_foresight
-from api.http.middleware import BodySizeLimit, SecurityHeaders
+from api.http.middleware import SecurityHeaders
 from api.http.problems import PROBLEM_JSON, Problem, install_problem_handlers
-from api.http.routes import annex_a, audit, cases, pages, people, reviews, system
+from api.http.routes import annex_a, audit, cases, documents, pages, people, reviews, system
 from api.http.routes import exports as export_routes
 from api.http.routes import imports as import_routes
 from api.http.routes import mine as my_cases_routes
 from api.http.routes import patterns as pattern_routes
 from api.http.routes import reports as report_routes
 from api.http.routes import timeliness as timeliness_routes
+from api.http.upload_limit import BodySizeLimits
 from api.settings import Settings, get_settings
 from events.envelope import EventEnvelope
 
@@ -26,7 +27,7 @@ PROBLEM_RESPONSES = {
     "403": "The role or agency may not do this",
     "404": "Unknown case or person",
     "409": "Version conflict, event id reused, or refused by the case",
-    "413": "Request larger than 1 MiB",
+    "413": "Request larger than 1 MiB (a document: FORESIGHT_MAX_DOCUMENT_BYTES)",
     "422": "Invalid request; the problem names each field",
     "503": "The database is locked, full or unreachable just now, or the read models are "
     "being rebuilt (`reason`); nothing was written or read: send the same request "
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings  # for routes that read settings, e.g. timescales
     install_problem_handlers(app)
     app.include_router(cases.router)
+    app.include_router(documents.router)
     app.include_router(my_cases_routes.router)
     app.include_router(import_routes.router)
     app.include_router(pattern_routes.router)
@@ -112,6 +114,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
 
-    app.add_middleware(BodySizeLimit)
+    app.add_middleware(BodySizeLimits, max_document_bytes=settings.max_document_bytes)
     app.add_middleware(SecurityHeaders)
     return app
