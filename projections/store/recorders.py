@@ -223,7 +223,7 @@ class ForesightSQLiteRecorder(EventIndexQueries, SQLiteApplicationRecorder):
             row[0]: " ".join(str(row[1]).split())
             for row in self._select("SELECT name, sql FROM sqlite_master WHERE type='trigger'")
         }
-        tables = [*self.append_only_tables, ACCESS_LOG_TABLE]
+        tables = [*self.append_only_tables, ACCESS_LOG_TABLE, *BLOB_TABLES]
         expected = {
             name: " ".join(statement.replace(" IF NOT EXISTS", "").split())
             for table in tables

@@ -27,7 +27,7 @@ from api.http.params import AsKnownAt, CaseId
 from api.http.problems import ProblemError
 from api.settings import Settings
 from api.users import User
-from domain.errors import CaseNotFound
+from domain.errors import CaseNotFound, InvariantViolation, UnknownReference
 from domain.recording_rights import Recorder, check_may_append
 from events.envelope import EventEnvelope, FieldError, InvalidEventError, parse_event
 from events.recorded import RecordedEvent
@@ -148,14 +148,17 @@ def _check_signature(source: IO[bytes], media_type: str) -> None:
         raise _invalid("file", f"the content is not {media_type}, as the upload says")
 
 
+def _form_field(field: str) -> str:
+    """The form field behind a field of the event."""
+    if field.startswith(("subjects[", "subjects.")):
+        return "subjects"
+    return _FORM_FIELDS.get(field, field)
+
+
 def _form_field_errors(error: InvalidEventError) -> InvalidEventError:
-    renamed = []
-    for found in error.errors:
-        field = _FORM_FIELDS.get(found.field, found.field)
-        if field.startswith("subjects."):
-            field = "subjects"
-        renamed.append(FieldError(field, found.reason))
-    return InvalidEventError(renamed)
+    return InvalidEventError(
+        [FieldError(_form_field(found.field), found.reason) for found in error.errors]
+    )
 
 
 def _size_problem(settings: Settings) -> ProblemError:
@@ -270,6 +273,8 @@ def _checked_draft(
         if check.error is not None:
             if isinstance(check.error, InvalidEventError):
                 raise _form_field_errors(check.error)
+            if isinstance(check.error, UnknownReference | InvariantViolation):
+                raise type(check.error)(_form_field(check.error.field), check.error.reason)
             raise check.error
     return envelope
 
