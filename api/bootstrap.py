@@ -145,13 +145,20 @@ def build_engine(settings: Settings) -> Engine:
 
     Foresight's tables are brought to the newest migration first.
     """
+    engine = open_engine(settings)
+    upgrade_schema(engine)
+    return engine
+
+
+def open_engine(settings: Settings) -> Engine:
+    """The same engine, its tables as they are (`verify` reports a store, it does not change
+    it)."""
     url = make_url(settings.db_url)
     if url.get_backend_name() == "sqlite":
         engine = create_engine(settings.db_url, connect_args={"timeout": settings.lock_timeout})
     else:
         engine = create_engine(settings.db_url, pool_size=5, max_overflow=10, pool_pre_ping=True)
     use_cipher(engine, store_cipher(settings))
-    upgrade_schema(engine)
     return engine
 
 

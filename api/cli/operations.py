@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from api.bootstrap import bootstrap, bootstrap_writer, build_blob_store, build_engine
+from api.bootstrap import bootstrap, bootstrap_writer, build_blob_store, open_engine
 from api.samples.generator import generate_authority, generate_cases
 from api.settings import get_settings
 from events.envelope import parse_event
@@ -176,7 +176,7 @@ def verify(
             raise typer.Exit(2) from None
     settings = get_settings()
     service = bootstrap_writer(settings, check_key=False)
-    blobs = build_blob_store(settings, build_engine(settings))
+    blobs = build_blob_store(settings, open_engine(settings))
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("Verifying", total=None)
         report = verify_store(service, lambda count: progress.advance(task, count), kept, blobs)
