@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.bootstrap import Foresight
 from api.http.deps import (
@@ -196,7 +197,16 @@ async def upload_document(
     check_may_append(Recorder(name=user.name, role=user.role, agency=user.agency))
     if not await run_in_threadpool(foresight.caught_up().case_exists, case_id):
         raise CaseNotFound(case_id)
-    async with request.form(max_files=1, max_fields=20) as form:
+    try:
+        form = await request.form(max_files=1, max_fields=20)
+    except StarletteHTTPException as error:
+        raise ProblemError(
+            400,
+            "Bad request",
+            f"The body is not a multipart form: {error.detail}",
+            [FieldError("(body)", "expected multipart/form-data with the document as 'file'")],
+        ) from None
+    try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise _invalid("file", "send the document as the multipart field 'file'")
@@ -206,6 +216,8 @@ async def upload_document(
         await run_in_threadpool(
             foresight.blobs.put, read_chunks(upload.file), envelope.data["sha256"]
         )
+    finally:
+        await form.close()  # the spooled upload
     outcome = await run_in_threadpool(foresight.service.append, [envelope])
     recorded = outcome.events[0]
     location = (
