@@ -218,7 +218,7 @@ def test_the_same_content_twice_is_stored_once(docs: Documents) -> None:
     assert not again.new
 
 
-# -- refusals: nothing stored -----------------------------------------------------------------------
+# -- refusals: nothing stored ---------------------------------------------------------------------
 
 
 @contextmanager
@@ -287,7 +287,7 @@ def test_the_token_and_role_are_checked_before_the_upload(docs: Documents) -> No
         assert_problem(docs.upload(content, case_id="NO-SUCH-CASE"), 404)
 
 
-# -- who sees what ----------------------------------------------------------------------------------
+# -- who sees what --------------------------------------------------------------------------------
 
 
 def test_another_agency_reads_a_document_only_once_it_is_shared(docs: Documents) -> None:
@@ -333,7 +333,7 @@ def test_reads_of_documents_are_in_the_access_log(docs: Documents) -> None:
     assert all(row["as_known_at"].startswith("2099-01-01") for row in rows)
 
 
-# -- tampering --------------------------------------------------------------------------------------
+# -- tampering ------------------------------------------------------------------------------------
 
 
 def _overwrite_blob(docs: Documents, sha256: str, content: bytes) -> None:
@@ -434,7 +434,7 @@ def test_blobs_are_encrypted_at_rest_with_the_stores_key(db_url: str) -> None:
         assert docs.get("sw-jones", location).content == content
 
 
-# -- the case's rules -------------------------------------------------------------------------------
+# -- the case's rules -----------------------------------------------------------------------------
 
 
 def _version(case_id: str, document_id: str, **fields: Any) -> Any:

@@ -35,7 +35,6 @@ from events.recorded import RecordedEvent
 from events.timepoints import format_timepoint, utc_now
 from events.vocabulary import IDENTIFIER_PATTERN
 from projections.store.blobs import (
-    CHUNK_BYTES,
     BlobError,
     read_chunks,
     sha256_of,
@@ -44,6 +43,9 @@ from projections.store.blobs import (
 from replay.documents import Document, DocumentVersion, case_document, case_documents
 
 router = APIRouter(prefix="/cases", tags=["documents"])
+
+# The bytes are sent in pieces this size: the server's send buffer stays small.
+STREAM_BYTES = 64 * 1024
 
 DocumentId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, examples=["doc-3f1c2a9e"])]
 
@@ -356,7 +358,7 @@ def content_disposition(version: DocumentVersion) -> str:
 
 def _streamed(copy: IO[bytes]) -> Iterator[bytes]:
     try:
-        yield from read_chunks(copy, CHUNK_BYTES)
+        yield from read_chunks(copy, STREAM_BYTES)
     finally:
         copy.close()
 
