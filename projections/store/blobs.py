@@ -32,7 +32,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from events.timepoints import utc_now
-from projections.encrypted_columns import StoreKeyError
 from projections.tables import UtcDateTime
 
 CHUNK_BYTES = 1024 * 1024
@@ -140,7 +139,7 @@ def blob_problem(store: BlobStore, sha256: str, size: int | None) -> str | None:
         _check(sha256, found, size, found_size)
     except BlobError as error:
         return str(error)
-    except (StoreKeyError, ValueError) as error:
+    except ValueError as error:
         return f"the blob {sha256} cannot be read: {error}"
     return None
 
@@ -160,7 +159,7 @@ def encrypt_chunk(chunk: bytes, cipher: Cipher | None) -> bytes:
 
 def decrypt_chunk(chunk: bytes, sha256: str, cipher: Cipher | None) -> bytes:
     if cipher is None:
-        raise StoreKeyError(
+        raise BlobError(
             f"the blob {sha256} is encrypted: set FORESIGHT_CIPHER_KEY to the store's key"
         )
     try:

@@ -3,7 +3,7 @@
 An object's key is the prefix and the content's SHA-256. Encrypted, an object is a run of
 frames, each a 4-byte big-endian length and one chunk encrypted by the store's cipher; plain,
 it is the content itself. An object is uploaded only once its content has matched its SHA-256,
-and never over one that exists.
+and never over one that exists (a conditional PUT, `If-None-Match: *`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlparse
 
+import boto3
+from botocore.exceptions import ClientError
 from eventsourcing.persistence import Cipher
 
 from projections.store.blobs import (
@@ -34,6 +36,13 @@ _FRAME_LENGTH = struct.Struct(">I")
 FRAME_OVERHEAD = 64
 
 
+MISSING_CODES = ("404", "NoSuchKey", "NotFound")
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
 def parse_blobs_url(url: str) -> tuple[str, str]:
     """The bucket and key prefix of an s3://bucket/prefix URL (ValueError if it is not one)."""
     parsed = urlparse(url)
@@ -47,8 +56,6 @@ class S3Blobs:
     """Blobs as objects of an S3-compatible bucket."""
 
     def __init__(self, url: str, *, endpoint_url: str | None = None, cipher: Cipher | None = None):
-        import boto3
-
         self.bucket, self.prefix = parse_blobs_url(url)
         self.cipher = cipher
         self.client: Any = boto3.client("s3", endpoint_url=endpoint_url)
@@ -57,12 +64,10 @@ class S3Blobs:
         return f"{self.prefix}{sha256}"
 
     def exists(self, sha256: str) -> bool:
-        from botocore.exceptions import ClientError
-
         try:
             self.client.head_object(Bucket=self.bucket, Key=self.key(sha256))
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _code(error) in MISSING_CODES:
                 return False
             raise
         return True
@@ -88,24 +93,27 @@ class S3Blobs:
                     f"the content hashes to {digest.hexdigest()}, not {sha256}; not stored"
                 )
             spool.seek(0)
-            self.client.upload_fileobj(
-                spool,
-                self.bucket,
-                self.key(sha256),
-                ExtraArgs={
-                    "Metadata": {ENCRYPTED_METADATA: "1" if self.cipher else "0"},
-                    "ContentType": "application/octet-stream",
-                },
-            )
+            try:
+                # One PUT, streamed from the spool, that S3 refuses over an existing object.
+                self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=self.key(sha256),
+                    Body=spool,
+                    IfNoneMatch="*",
+                    Metadata={ENCRYPTED_METADATA: "1" if self.cipher else "0"},
+                    ContentType="application/octet-stream",
+                )
+            except ClientError as error:
+                if _code(error) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                    return StoredBlob(sha256, size, new=False)  # stored by another writer
+                raise
         return StoredBlob(sha256, size, new=True)
 
     def chunks(self, sha256: str) -> Iterator[bytes]:
-        from botocore.exceptions import ClientError
-
         try:
             found = self.client.get_object(Bucket=self.bucket, Key=self.key(sha256))
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _code(error) in MISSING_CODES:
                 raise BlobMissing(f"no blob {sha256} is stored") from None
             raise
         body = found["Body"]

@@ -22,7 +22,7 @@ from api.cli import app as cli
 from api.samples.demo import DEMO_CASE
 from api.settings import get_settings
 from domain.errors import InvariantViolation, UnknownReference
-from projections.store.blobs import BLOB_CHUNKS_TABLE, BLOBS_TABLE
+from projections.store.blobs import BLOB_CHUNKS_TABLE, BLOBS_TABLE, BlobMismatch
 from projections.store.integrity import verify_store
 from tests.conftest import event
 from tests.demo_app import demo_app
@@ -416,22 +416,50 @@ def test_the_database_refuses_to_change_or_delete_blobs(db_url: str, statement: 
             conn.execute(sqlalchemy.text(statement))
 
 
-def test_blobs_are_encrypted_at_rest_with_the_stores_key(db_url: str) -> None:
-    """With a cipher key the stored chunks are not the document's bytes, and read back whole."""
-    key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
-    content = unique("A confidential report") * 50
-    with demo_app(db_url, USERS, cipher_key=key) as (app, client, tokens):
-        docs = Documents(app, client, tokens, db_url, {})
-        location = docs.upload(content).headers["Location"]
+def _stored_bytes(docs: Documents, sha256: str) -> bytes:
+    """What the blob store holds for this content, as it holds it."""
+    if not docs.blob_settings:
         with docs.foresight.queries.engine.connect() as connection:
-            stored = b"".join(
-                bytes(row.data)
-                for row in connection.execute(
-                    sqlalchemy.text(f"SELECT data FROM {BLOB_CHUNKS_TABLE}")
-                )
+            rows = connection.execute(
+                sqlalchemy.text(
+                    f"SELECT data FROM {BLOB_CHUNKS_TABLE} WHERE sha256 = :sha ORDER BY chunk_index"
+                ),
+                {"sha": sha256},
             )
+            return b"".join(bytes(row.data) for row in rows)
+    bucket = docs.blob_settings["blobs_url"].removeprefix("s3://").split("/")[0]
+    found = (
+        S3Server(docs.blob_settings["s3_endpoint_url"])
+        .client()
+        .get_object(Bucket=bucket, Key=f"documents/{sha256}")
+    )
+    return bytes(found["Body"].read())
+
+
+@pytest.mark.parametrize("kind", ["database", "s3"])
+def test_blobs_are_encrypted_at_rest_with_the_stores_key(
+    db_url: str, kind: str, request: pytest.FixtureRequest
+) -> None:
+    """With a cipher key the stored bytes are not the document's, and read back whole."""
+    key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+    content = unique("A confidential report") * 50_000  # more than one chunk
+    blob_settings = _blob_settings(kind, request)
+    with demo_app(db_url, USERS, cipher_key=key, **blob_settings) as (app, client, tokens):
+        docs = Documents(app, client, tokens, db_url, blob_settings)
+        response = docs.upload(content)
+        assert response.status_code == 201, response.text
+        stored = _stored_bytes(docs, response.json()["data"]["sha256"])
+        assert len(stored) > len(content)
         assert content[:40] not in stored
-        assert docs.get("sw-jones", location).content == content
+        assert docs.get("sw-jones", response.headers["Location"]).content == content
+
+
+def test_content_that_does_not_match_its_sha256_is_not_stored(docs: Documents) -> None:
+    """The store checks the SHA-256 as it writes: a mismatch stores nothing."""
+    claimed = hashlib.sha256(unique()).hexdigest()
+    with pytest.raises(BlobMismatch, match="not stored"):
+        docs.foresight.blobs.put([unique("other content")], claimed)
+    assert not docs.foresight.blobs.exists(claimed)
 
 
 # -- the case's rules -----------------------------------------------------------------------------
