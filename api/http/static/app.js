@@ -8,6 +8,7 @@ import {
 } from "./describe.js";
 import { openRecordingForm, setUpRecording } from "./recording.js";
 import { setUpPeople } from "./people.js";
+import { setUpDocuments } from "./documents.js";
 import { openImport, setUpImport } from "./importing.js";
 
 const TOKEN_KEY = "foresight.token";
@@ -379,6 +380,7 @@ async function openCase(caseId) {
   setUpRecording(context);
   setUpPeople(context);  // people and relationships, and the genogram (people.js, #people)
   setUpImport(context);  // an agency's chronology uploaded (importing.js, #import)
+  setUpDocuments(context);  // documents and their versions, and uploading them (documents.js)
   await render();
 }
 
