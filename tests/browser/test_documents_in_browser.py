@@ -74,7 +74,8 @@ def test_a_drawing_is_uploaded_shown_and_given_a_new_version(page, demo):
 
 def test_a_refused_upload_is_said_beside_the_field(page, demo):
     """A web page (not an accepted type) is refused: the error summary and the field say why,
-    and nothing is stored."""
+    and nothing is stored; on a 390 px phone the section fits the screen."""
+    page.set_viewport_size({"width": 390, "height": 800})
     sign_in(page, demo, "sw-jones")
     documents = page.locator("#documents")
     documents.get_by_role("heading", name="Documents").wait_for()
@@ -89,3 +90,5 @@ def test_a_refused_upload_is_said_beside_the_field(page, demo):
     assert documents.locator("#documents-file-group .govuk-error-message").is_visible()
     assert demo.api("sw-jones", DOCUMENTS) == before
     assert serious_violations(page, "#documents") == []
+    fits = "() => document.querySelector('#documents').scrollWidth <= window.innerWidth"
+    assert page.evaluate(fits)

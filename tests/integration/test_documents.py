@@ -194,6 +194,30 @@ def test_a_new_version_supersedes_and_the_old_one_stays_readable(docs: Documents
     assert document_id in [found["document_id"] for found in listed]
 
 
+def test_a_retracted_version_is_no_longer_listed_or_served(docs: Documents) -> None:
+    """Retracting version 2 leaves version 1 the latest; the next version is 3, not 2 again."""
+    created = docs.upload(unique()).json()
+    document_id = created["data"]["document_id"]
+    second = docs.upload(unique(), document_id=document_id).json()
+    retracted = docs.client.post(
+        f"/cases/{DEMO_CASE}/events",
+        json={
+            "type": "entry_retracted",
+            "occurred_at": second["occurred_at"],
+            "data": {"target_event_id": second["event_id"], "reason": "Wrong family's letter"},
+        },
+        headers=docs.auth("sw-jones"),
+    )
+    assert retracted.status_code == 201, retracted.text
+    path = f"/cases/{DEMO_CASE}/documents/{document_id}"
+    assert docs.get("sw-jones", path).json()["latest_version"] == 1
+    assert_problem(docs.get("sw-jones", f"{path}/versions/2"), 404)
+    third = docs.upload(unique(), document_id=document_id)
+    assert third.status_code == 201, third.text
+    assert third.json()["data"]["version_number"] == 3
+    assert docs.get("sw-jones", path).json()["latest_version"] == 3
+
+
 def test_a_document_is_listed_only_as_known_at_a_time(docs: Documents) -> None:
     """Asked as known before the upload, the document is not there."""
     document_id = docs.upload(unique()).json()["data"]["document_id"]

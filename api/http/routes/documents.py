@@ -183,7 +183,7 @@ def _size_problem(settings: Settings) -> ProblemError:
     responses={
         413: {"description": "Document larger than FORESIGHT_MAX_DOCUMENT_BYTES"},
         415: {"description": "Media type not accepted"},
-        409: {"description": "Refused by the case (a version recorded meanwhile)"},
+        409: {"description": "Refused by the case"},
     },
 )
 async def upload_document(
@@ -250,8 +250,11 @@ def _checked_draft(
     if size > settings.max_document_bytes:
         raise _size_problem(settings)
     document_id = _text(form, "document_id")
+    # A new document is version 1; a new version is numbered by the case (the next after every
+    # version recorded, retracted ones and those the uploader's agency does not know included).
+    version_number: int | None = 1
     if document_id is None:
-        document_id, version_number = f"doc-{uuid4()}", 1
+        document_id = f"doc-{uuid4()}"
     else:
         known = case_document(foresight.queries, case_id, document_id, agency=user.agency)
         if known is None:
@@ -261,7 +264,7 @@ def _checked_draft(
                 f"Case {case_id!r} has no document {document_id!r} known to {user.agency}",
                 [FieldError("document_id", "names no document of this case")],
             )
-        version_number = known.latest_version + 1
+        version_number = None
     raw = {
         "type": "document_version_added",
         "case_id": case_id,
@@ -272,7 +275,7 @@ def _checked_draft(
         "summary": _text(form, "summary"),
         "data": {
             "document_id": document_id,
-            "version_number": version_number,
+            **({"version_number": version_number} if version_number else {}),
             "name": _text(form, "name") or upload.filename or "document",
             "sha256": sha256,
             "media_type": media_type,
