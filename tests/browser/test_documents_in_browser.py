@@ -30,8 +30,9 @@ DOCUMENTS = "/cases/FAM-0042/documents"
 
 
 def test_a_drawing_is_uploaded_shown_and_given_a_new_version(page, demo):
-    """As the social worker: the file picker uploads Ava's drawing, Show puts it in the page,
-    a second file dropped on the form becomes version 2, and the history lists both."""
+    """As the social worker: the file picker uploads Ava's drawing, its timeline entry shows a
+    thumbnail, Show puts it in the page, a second file dropped on the form becomes version 2,
+    and the history lists both."""
     sign_in(page, demo, "sw-jones")
     documents = page.locator("#documents")
     documents.get_by_role("heading", name="Documents").wait_for()
@@ -43,6 +44,12 @@ def test_a_drawing_is_uploaded_shown_and_given_a_new_version(page, demo):
     documents.get_by_role("status").filter(has_text="my-house.png uploaded as version 1").wait_for()
     [stored] = demo.api("sw-jones", DOCUMENTS)
     assert stored["versions"][0]["sha256"] == hashlib.sha256(PNG).hexdigest()
+
+    # Its entry on the timeline carries a thumbnail of the drawing.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#timeline .documents-thumbnail')]"
+        ".some((picture) => picture.complete && picture.naturalWidth === 1)"
+    )
 
     documents.get_by_role("button", name="Show my-house.png, version 1").click()
     picture = documents.get_by_role("img", name="my-house.png: Ava's drawing of her home")

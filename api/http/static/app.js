@@ -8,7 +8,7 @@ import {
 } from "./describe.js";
 import { openRecordingForm, setUpRecording } from "./recording.js";
 import { setUpPeople } from "./people.js";
-import { setUpDocuments } from "./documents.js";
+import { setUpDocuments, thumbnail } from "./documents.js";
 import { openImport, setUpImport } from "./importing.js";
 
 const TOKEN_KEY = "foresight.token";
@@ -533,7 +533,7 @@ function drawTimeline() {
   state.groups.add(agencies.map((agency) => ({ id: agency, content: agency })));
   state.items.clear();
   state.items.add(state.entries.map((entry) => {
-    const content = el("span", {},
+    const content = el("span", {}, thumbnail(entry),
       entry.type === "child_voice_recorded" ? "“" + (entry.data.words || "") + "”" : headline(entry),
       entry.corrected ? el("span", { class: "mark", title: "corrected" }, " ✎") : null);
     return {

@@ -11,6 +11,31 @@ const RECORDERS = ["practitioner", "manager"];
 const SHOWN_IN_PAGE = ["image/png", "image/jpeg", "image/gif", "image/webp"];
 const FIELD_INPUTS = { file: "documents-file", name: "documents-name", summary: "documents-summary", document_id: "documents-of" };
 
+// The signed-in user's token, for the timeline's thumbnails (set by setUpDocuments).
+let tokenOf = () => "";
+// Each image's bytes fetched once per page: sha256 -> a promise of its object URL (or null).
+const thumbnailUrls = new Map();
+
+// A small picture of an image document's version for its entry on the timeline, or null for
+// any other entry. Its text alternative is empty: the entry's words beside it say what it is.
+export function thumbnail(entry) {
+  const data = entry.data || {};
+  if (entry.type !== "document_version_added" || !SHOWN_IN_PAGE.includes(data.media_type)) return null;
+  const picture = el("img", { class: "documents-thumbnail", alt: "", width: "32", height: "32" });
+  if (!thumbnailUrls.has(data.sha256)) {
+    const path = `/cases/${encodeURIComponent(entry.case_id)}/documents/${encodeURIComponent(data.document_id)}/versions/${data.version_number}`;
+    thumbnailUrls.set(data.sha256, fetch(path, { headers: { Authorization: `Bearer ${tokenOf()}` } })
+      .then((response) => (response.ok ? response.blob() : null))
+      .then((blob) => (blob ? URL.createObjectURL(blob) : null))
+      .catch(() => null));
+  }
+  thumbnailUrls.get(data.sha256).then((url) => {
+    if (url) picture.src = url;
+    else picture.remove();
+  });
+  return picture;
+}
+
 function size(bytes) {
   if (bytes < 1024) return `${bytes} bytes`;
   if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
@@ -25,6 +50,7 @@ export function setUpDocuments({ caseId, me, token, refresh }) {
   const place = document.getElementById("documents");
   if (!place) return;
   const base = `/cases/${encodeURIComponent(caseId)}/documents`;
+  tokenOf = token;
   const auth = () => ({ Authorization: `Bearer ${token()}` });
   let asKnownAt = null;
   let documents = [];
