@@ -302,6 +302,29 @@ def test_bad_form_fields_are_named(docs: Documents) -> None:
     assert_problem(response, 422, "file")
 
 
+def test_a_version_sent_as_a_plain_event_must_name_stored_content(docs: Documents) -> None:
+    """Through POST /events a document_version_added of bytes never uploaded is refused naming
+    data.sha256; one naming stored content (uploaded before) is recorded."""
+    stored = docs.upload(unique()).json()["data"]
+    before = docs.stored_events()
+    data = {key: stored[key] for key in ("name", "media_type", "size")}
+
+    def send(sha256: str) -> httpx.Response:
+        return docs.client.post(
+            f"/cases/{DEMO_CASE}/events",
+            json={
+                "type": "document_version_added",
+                "occurred_at": "2024-03-01",
+                "data": {**data, "document_id": f"doc-{uuid.uuid4()}", "sha256": sha256},
+            },
+            headers=docs.auth("sw-jones"),
+        )
+
+    assert_problem(send(hashlib.sha256(unique()).hexdigest()), 422, "data.sha256")
+    assert docs.stored_events() == before
+    assert send(stored["sha256"]).status_code == 201
+
+
 def test_the_token_and_role_are_checked_before_the_upload(docs: Documents) -> None:
     """No token: 401; a reviewer may read but not record: 403; an unknown case: 404."""
     content = unique()
