@@ -24,6 +24,7 @@ from projections.encrypted_columns import StoreKeyError, use_cipher
 from projections.keyring import CURRENT_KEY, OLD_KEYS, KeyRingCipher, LostKeyError, key_ring
 from projections.rebuild_mark import RebuildUnderWay
 from projections.runner import CaseViewsRunner
+from projections.store.blobs import BlobStore, DatabaseBlobs
 from projections.store.key_registry import register_and_check
 from projections.store.recorders import (
     EventIndexQueries,
@@ -154,13 +155,20 @@ def build_engine(settings: Settings) -> Engine:
 
     Foresight's tables are brought to the newest migration first.
     """
+    engine = open_engine(settings)
+    upgrade_schema(engine)
+    return engine
+
+
+def open_engine(settings: Settings) -> Engine:
+    """The same engine, its tables as they are (`verify` reports a store, it does not change
+    it)."""
     url = make_url(settings.db_url)
     if url.get_backend_name() == "sqlite":
         engine = create_engine(settings.db_url, connect_args={"timeout": settings.lock_timeout})
     else:
         engine = create_engine(settings.db_url, pool_size=5, max_overflow=10, pool_pre_ping=True)
     use_cipher(engine, store_cipher(settings))
-    upgrade_schema(engine)
     return engine
 
 
@@ -176,6 +184,17 @@ def open_store(settings: Settings) -> tuple[CaseService, CaseViews]:
     return build_case_service(settings), CaseViews(build_engine(settings))
 
 
+def build_blob_store(settings: Settings, engine: Engine) -> BlobStore:
+    """Where documents' bytes are kept: the store's own database, or an S3-compatible bucket
+    (FORESIGHT_BLOBS_URL); encrypted with the store's key when it has one."""
+    cipher = store_cipher(settings)
+    if settings.blobs_url:
+        from projections.store.s3_blobs import S3Blobs
+
+        return S3Blobs(settings.blobs_url, endpoint_url=settings.s3_endpoint_url, cipher=cipher)
+    return DatabaseBlobs(engine, cipher)
+
+
 @dataclass
 class Foresight:
     """The application: the write side, the read models with their runner, the queries and the
@@ -187,6 +206,7 @@ class Foresight:
     access: AccessLog
     store_kind: str
     returns_agency: str  # FORESIGHT_RETURNS_AGENCY (api/settings.py)
+    blobs: BlobStore  # documents' bytes (FORESIGHT_BLOBS_URL)
 
     def caught_up(self) -> CaseQueries:
         """Queries after applying anything the read models have not seen (read your writes)."""
@@ -212,6 +232,7 @@ def bootstrap(settings: Settings, *, check_key: bool = True) -> Foresight:
         access=AccessLog(engine),
         store_kind=make_url(settings.db_url).get_backend_name(),
         returns_agency=settings.returns_agency.lower(),
+        blobs=build_blob_store(settings, engine),
     )
 
 

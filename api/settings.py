@@ -10,6 +10,27 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from events.timepoints import DEFAULT_ZONE
 
 DEFAULT_DB_URL = "sqlite:///./foresight.db"
+# Photographs, letters, reports, the child's own drawings, and audio and video for digital
+# stories. Not HTML or SVG: a browser would run their scripts.
+DEFAULT_DOCUMENT_MEDIA_TYPES = (
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.oasis.opendocument.text",
+    "audio/mpeg",
+    "audio/mp4",
+    "audio/ogg",
+    "audio/wav",
+    "audio/webm",
+    "video/mp4",
+    "video/webm",
+    "video/quicktime",
+)
 
 
 class Settings(BaseSettings):
@@ -35,6 +56,16 @@ class Settings(BaseSettings):
     # FORESIGHT_RETURNS_AGENCY: the agency that makes the statutory returns (children's social
     # care); besides reviewers, only its managers read the whole-record authority reports.
     returns_agency: str = Field(default="social_care", min_length=1, max_length=64)
+
+    # Documents (docs/documents.md). FORESIGHT_BLOBS_URL: where their bytes are kept, unset for
+    # the store's own database, or s3://bucket/prefix for an S3-compatible bucket (boto3's
+    # usual AWS_* credentials; FORESIGHT_S3_ENDPOINT_URL for a server other than AWS).
+    blobs_url: str | None = Field(default=None, pattern=r"^s3://[^/]+(/.*)?$")
+    s3_endpoint_url: str | None = None
+    # FORESIGHT_MAX_DOCUMENT_BYTES: the largest document accepted (default 25 MiB).
+    max_document_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    # FORESIGHT_DOCUMENT_MEDIA_TYPES: the media types accepted, comma-separated.
+    document_media_types: str = ",".join(DEFAULT_DOCUMENT_MEDIA_TYPES)
 
     @field_validator("db_url")
     @classmethod

@@ -121,6 +121,8 @@ class Case(Aggregate):
         self.plans: dict[str, PlanState] = {}
         # assessment_id -> completed?
         self.assessments: dict[str, bool] = {}
+        # document_id -> versions recorded (retracted ones too: a number is never reused)
+        self.documents: dict[str, int] = {}
         self.closed = False
         self.last_hash = GENESIS_HASH
         # The base class has already set self.version to this first event's version.
@@ -197,6 +199,8 @@ class Case(Aggregate):
             self.assessments[key] = False
         elif event_type == "assessment_completed":
             self.assessments[key] = True
+        elif event_type == "document_version_added":
+            self.documents[key] = self.documents.get(key, 0) + 1
 
     def _withdraw(self, target_id: str) -> None:
         """A retracted entry no longer counts for the invariants: its plan, person or
@@ -250,6 +254,7 @@ class Case(Aggregate):
         state["entries"] = {
             event_id: Entry(*fields) for event_id, fields in state["entries"].items()
         }
+        state.setdefault("documents", {})  # a snapshot taken before documents were kept
 
 
 # The data field that names what an entry is about, for the types the invariants track.
@@ -262,6 +267,7 @@ _KEY_FIELDS: dict[str, str] = {
     "assessment_completed": "assessment_id",
     "placement_started": "placement_id",
     "placement_ended": "placement_id",
+    "document_version_added": "document_id",
 }
 
 
@@ -306,6 +312,7 @@ class _EmptyCase:
         self.persons: dict[str, int] = {}
         self.plans: dict[str, PlanState] = {}
         self.assessments: dict[str, bool] = {}
+        self.documents: dict[str, int] = {}
         self.closed = False
 
 
@@ -322,6 +329,8 @@ def decide(
     entry["digest"] = content_digest(envelope)
     if checks.normalised_changes is not None:
         entry["data"]["changes"]["data"] = checks.normalised_changes
+    if envelope.type == "document_version_added":
+        entry["data"]["version_number"] = checks.document_version
     if case.closed and envelope.type != "case_reopened":
         entry["recorded_while_closed"] = True
     return entry
@@ -370,6 +379,7 @@ class _Checks:
         self.prefix = prefix
         self.data = envelope.data
         self.normalised_changes: dict[str, Any] | None = None
+        self.document_version = 0
 
     def at(self, *parts: str | int) -> str:
         return field_path(self.prefix, *parts)
@@ -631,6 +641,23 @@ class _Checks:
             )
         if target.retracted:
             raise InvariantViolation(where, "targets a retracted decision")
+
+    def check_document_version_added(self) -> None:
+        document_id = self.data["document_id"]
+        recorded = self.case.documents.get(document_id, 0)
+        wanted = self.data.get("version_number") or recorded + 1
+        if recorded == 0 and wanted > 1:
+            raise UnknownReference(
+                self.at("data", "document_id"),
+                f"case {self.case.case_id!r} holds no document {document_id!r}: a new version "
+                "names a document of this case",
+            )
+        if wanted != recorded + 1:
+            raise InvariantViolation(
+                self.at("data", "version_number"),
+                f"document {document_id!r} has {recorded} version(s): the next is {recorded + 1}",
+            )
+        self.document_version = wanted
 
     def check_case_closed(self) -> None:
         if self.case.closed:

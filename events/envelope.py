@@ -41,6 +41,7 @@ EventType = Literal[
     "information_shared",
     "note_added",
     "document_attached",
+    "document_version_added",
     "marked_significant",
     "entry_corrected",
     "entry_retracted",

@@ -251,6 +251,29 @@ class DocumentAttached(EventData):
     size: Annotated[int, Field(ge=0)] | None = None
 
 
+class DocumentVersionAdded(EventData):
+    """A version of a document of the case (docs/documents.md); the store keeps its bytes.
+
+    Versions of one `document_id` are numbered 1, 2, … in recording order; the case assigns
+    the next number when `version_number` is not given.
+    """
+
+    identity_fields = ("document_id", "version_number", "sha256", "media_type", "size")
+
+    document_id: Identifier
+    name: ShortText
+    sha256: Annotated[str, BeforeValidator(_lowered), StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    media_type: Annotated[
+        str,
+        BeforeValidator(_lowered),
+        StringConstraints(
+            pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$"
+        ),
+    ]
+    size: Annotated[int, Field(ge=0)]
+    version_number: Annotated[int, Field(ge=1)] | None = None
+
+
 class MarkedSignificant(EventData):
     """A professional's mark of how significant another entry is."""
 
@@ -441,6 +464,7 @@ DATA_MODELS: dict[str, type[EventData]] = {
     "information_shared": InformationShared,
     "note_added": NoteAdded,
     "document_attached": DocumentAttached,
+    "document_version_added": DocumentVersionAdded,
     "marked_significant": MarkedSignificant,
     "entry_corrected": EntryCorrected,
     "entry_retracted": EntryRetracted,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -17,10 +18,11 @@ from events.envelope import parse_event
 
 @contextmanager
 def demo_app(
-    db_url: str, users: Mapping[str, tuple[str, str]]
+    db_url: str, users: Mapping[str, tuple[str, str]], **settings: Any
 ) -> Iterator[tuple[FastAPI, TestClient, dict[str, str]]]:
-    """The app, a client on it and each user's token (users: name -> (role, agency))."""
-    app = create_app(Settings(db_url=db_url))
+    """The app, a client on it and each user's token (users: name -> (role, agency)); other
+    settings as given."""
+    app = create_app(Settings(db_url=db_url, **settings))
     foresight = app.state.foresight
     foresight.service.append([parse_event(raw) for raw in demo_case_events()])
     tokens = {

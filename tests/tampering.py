@@ -24,7 +24,7 @@ from api.cli import app
 from api.settings import get_settings
 from domain.case import chain_hash
 from projections.store.append_only import postgres_trigger_statements, sqlite_trigger_statements
-from projections.store.recorders import ACCESS_LOG_TABLE, INDEX_TABLE
+from projections.store.recorders import ACCESS_LOG_TABLE, BLOB_TABLES, INDEX_TABLE
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class Tamperer:
     @property
     def tables(self) -> list[str]:
         """The append-only tables of this store (the access log only once migrations made it)."""
-        candidates = (self.events, INDEX_TABLE, self.snapshots, ACCESS_LOG_TABLE)
+        candidates = (self.events, INDEX_TABLE, self.snapshots, ACCESS_LOG_TABLE, *BLOB_TABLES)
         return [table for table in candidates if self._exists(table)]
 
     def rows(self) -> list[StoredRow]:

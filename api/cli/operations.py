@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from api.bootstrap import bootstrap, bootstrap_writer
+from api.bootstrap import bootstrap, bootstrap_writer, build_blob_store, open_engine
 from api.samples.generator import generate_authority, generate_cases
 from api.settings import get_settings
 from events.envelope import parse_event
@@ -174,20 +174,25 @@ def verify(
         except (OSError, ValueError) as error:
             err.print(f"[red]Cannot use the anchor[/red] {anchor}: {error}", highlight=False)
             raise typer.Exit(2) from None
-    service = bootstrap_writer(get_settings(), check_key=False)
+    settings = get_settings()
+    service = bootstrap_writer(settings, check_key=False)
+    blobs = build_blob_store(settings, open_engine(settings))
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("Verifying", total=None)
-        report = verify_store(service, lambda count: progress.advance(task, count), kept)
+        report = verify_store(service, lambda count: progress.advance(task, count), kept, blobs)
     for trigger in report.missing_triggers:
         err.print(f"[red]Append-only trigger missing:[/red] {trigger}")
     if report.broken is not None:
         err.print(f"[red]Broken link[/red] at {report.broken}", highlight=False)
+    for problem in report.blob_problems:
+        err.print(f"[red]Document not as recorded:[/red] {problem}", highlight=False)
     if not report.ok:
         raise typer.Exit(1)
     summary = (
         f"Verified {report.events_checked} event(s) in {report.cases_checked} case(s) and "
-        f"{report.snapshots_checked} snapshot(s): every hash chain intact, stored events "
-        "append-only" + (f", matching the anchor of position {kept.position}." if kept else ".")
+        f"{report.snapshots_checked} snapshot(s), and {report.blobs_checked} document blob(s) "
+        "against their SHA-256: every hash chain intact, stored events append-only"
+        + (f", matching the anchor of position {kept.position}." if kept else ".")
     )
     if print_anchor and report.anchor is not None:
         err.print(summary)

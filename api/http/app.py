@@ -11,9 +11,9 @@ from fastapi.staticfiles import StaticFiles
 
 from api.bootstrap import build_foresight
 from api.http.deps import refuse_another_agencys_view
-from api.http.middleware import Authentication, BodySizeLimit, SecurityHeaders
+from api.http.middleware import Authentication, SecurityHeaders
 from api.http.problems import PROBLEM_JSON, Problem, install_problem_handlers
-from api.http.routes import annex_a, audit, cases, pages, people, reviews, system
+from api.http.routes import annex_a, audit, cases, documents, pages, people, reviews, system
 from api.http.routes import exports as export_routes
 from api.http.routes import imports as import_routes
 from api.http.routes import knowledge as knowledge_routes
@@ -22,6 +22,7 @@ from api.http.routes import patterns as pattern_routes
 from api.http.routes import practice_quality as practice_quality_routes
 from api.http.routes import reports as report_routes
 from api.http.routes import timeliness as timeliness_routes
+from api.http.upload_limit import BodySizeLimits
 from api.settings import Settings, get_settings
 from api.users import authenticate
 from events.envelope import EventEnvelope
@@ -31,7 +32,7 @@ PROBLEM_RESPONSES = {
     "403": "The role or agency may not do this",
     "404": "Unknown case or person",
     "409": "Version conflict, event id reused, or refused by the case",
-    "413": "Request larger than 1 MiB",
+    "413": "Request larger than 1 MiB (a document: FORESIGHT_MAX_DOCUMENT_BYTES)",
     "422": "Invalid request; the problem names each field",
     "503": "The database is locked, full or unreachable just now, or the read models are "
     "being rebuilt (`reason`); nothing was written or read: send the same request "
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(cases.router)
     app.include_router(knowledge_routes.router)
+    app.include_router(documents.router)
     app.include_router(my_cases_routes.router)
     app.include_router(import_routes.router)
     app.include_router(pattern_routes.router)
@@ -123,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # The last added runs first: headers on every answer, then the token, before the body.
     engine = app.state.foresight.queries.engine
-    app.add_middleware(BodySizeLimit)
+    app.add_middleware(BodySizeLimits, max_document_bytes=settings.max_document_bytes)
     app.add_middleware(Authentication, authenticate=partial(authenticate, engine))
     app.add_middleware(SecurityHeaders)
     return app

@@ -12,11 +12,14 @@ What is checked, streaming the log once in position order:
 - after the walk, every snapshot against the aggregate folded from the verified events;
 - against an anchor taken earlier (`Anchor`), that every anchored case still has its anchored
   head and that the log up to the anchored position is byte for byte what it was (its
-  plaintext: re-encryption under a new key is not a change).
+  plaintext: re-encryption under a new key is not a change);
+- given the blob store, that every document version the log names has its bytes there,
+  matching its SHA-256 and size.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +36,7 @@ from domain.ports import Located as EventLocation
 from domain.review import Review, review_uuid
 from domain.service import CaseService
 from projections.keyring import LostKeyError
+from projections.store.blobs import BlobStore, blob_problem
 from projections.store.recorders import EventIndexQueries
 
 PAGE_SIZE = 1_000
@@ -150,6 +154,32 @@ class Anchor:
 
 
 @dataclass(frozen=True)
+class DocumentBlob:
+    """A document version as the log names it: where it is and what its bytes must be."""
+
+    case_id: str
+    document_id: str
+    version_number: int
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class BlobProblem:
+    """A document version whose bytes are missing from the blob store or not what they were."""
+
+    document: DocumentBlob
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.document
+        return (
+            f"case {where.case_id!r} document {where.document_id!r} version "
+            f"{where.version_number}: {self.reason}"
+        )
+
+
+@dataclass(frozen=True)
 class VerifyReport:
     """What `verify` checked and the first problem found, if any."""
 
@@ -160,10 +190,12 @@ class VerifyReport:
     # The store's anchor as verified (None when a link is broken).
     anchor: Anchor | None = None
     snapshots_checked: int = 0
+    blobs_checked: int = 0
+    blob_problems: tuple[BlobProblem, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.broken is None and not self.missing_triggers
+        return self.broken is None and not self.missing_triggers and not self.blob_problems
 
 
 @dataclass
@@ -190,6 +222,7 @@ class _Walk:
     anchored_digest: str | None = None
     # The decrypted bytes of the row just checked (the digest covers them, not the ciphertext).
     plaintext: bytes = b""
+    documents: list[DocumentBlob] = field(default_factory=list)
 
     def fold_into_log_digest(self, notification: Notification) -> None:
         """Chain every stored row, whatever its kind, in position order (for anchors)."""
@@ -223,8 +256,10 @@ def verify_store(
     service: CaseService,
     progress: Callable[[int], None] | None = None,
     anchor: Anchor | None = None,
+    blobs: BlobStore | None = None,
 ) -> VerifyReport:
-    """Walk the whole log in position order, streaming, and stop at the first broken link."""
+    """Walk the whole log in position order, streaming, and stop at the first broken link;
+    then, given the blob store, check the bytes of every document version the log names."""
     recorder = service.recorder
     assert isinstance(recorder, EventIndexQueries)
     missing = tuple(recorder.missing_append_only_triggers())
@@ -270,7 +305,28 @@ def verify_store(
     if problem is not None:
         return report(problem)
     snapshots, problem = _check_snapshots(service, recorder, walk)
-    return report(problem, snapshots)
+    verified = report(problem, snapshots)
+    if blobs is None or problem is not None:
+        return verified
+    checked, problems = _check_blobs(blobs, walk.documents)
+    return dataclasses.replace(verified, blobs_checked=checked, blob_problems=problems)
+
+
+def _check_blobs(
+    blobs: BlobStore, documents: Sequence[DocumentBlob]
+) -> tuple[int, tuple[BlobProblem, ...]]:
+    """Each distinct blob read once, whole, against its SHA-256; each version naming a bad one
+    reported."""
+    reasons: dict[tuple[str, int], str | None] = {}
+    problems = []
+    for document in documents:
+        key = (document.sha256, document.size)
+        if key not in reasons:
+            reasons[key] = blob_problem(blobs, document.sha256, document.size)
+        reason = reasons[key]
+        if reason is not None:
+            problems.append(BlobProblem(document, reason))
+    return len(reasons), tuple(problems)
 
 
 def _check_page(
@@ -397,6 +453,17 @@ def _check(
         return broken(problem, _case_named(originator_id, tip, entry, index_row), version, event_id)
     assert tip is not None  # no problem was found, so the case has a chain
     walk.tips[originator_id] = _CaseTip(tip.case_id, version, state["hash"], position)
+    if entry.get("type") == "document_version_added":
+        data = entry["data"]
+        walk.documents.append(
+            DocumentBlob(
+                tip.case_id,
+                data["document_id"],
+                data["version_number"],
+                data["sha256"],
+                data["size"],
+            )
+        )
     return None
 
 

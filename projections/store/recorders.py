@@ -29,10 +29,13 @@ from projections.store.append_only import (
     sqlite_trigger_statements,
     trigger_names,
 )
+from projections.store.blobs import BLOB_CHUNKS_TABLE, BLOBS_TABLE
 
 INDEX_TABLE = "foresight_event_index"
 # Created by Alembic (api/migrations), append-only by trigger since revision 0001.
 ACCESS_LOG_TABLE = "foresight_access_log"
+# Created by Alembic since revision 0008: documents' bytes.
+BLOB_TABLES = (BLOBS_TABLE, BLOB_CHUNKS_TABLE)
 CREATE_ATTEMPTS = 10
 # One PostgreSQL advisory lock for "someone is creating or changing Foresight's tables": the
 # event store's creation here and Alembic's upgrades (api/migrations/runner.py) take turns.
@@ -112,8 +115,7 @@ class EventIndexQueries:
 
     def expected_trigger_names(self) -> list[str]:
         tables = list(self.append_only_tables)
-        if self._table_exists(ACCESS_LOG_TABLE):
-            tables.append(ACCESS_LOG_TABLE)
+        tables += [table for table in (ACCESS_LOG_TABLE, *BLOB_TABLES) if self._table_exists(table)]
         return [name for table in tables for name in trigger_names(table, self.dialect)]
 
     def missing_append_only_triggers(self) -> list[str]:
@@ -221,7 +223,7 @@ class ForesightSQLiteRecorder(EventIndexQueries, SQLiteApplicationRecorder):
             row[0]: " ".join(str(row[1]).split())
             for row in self._select("SELECT name, sql FROM sqlite_master WHERE type='trigger'")
         }
-        tables = [*self.append_only_tables, ACCESS_LOG_TABLE]
+        tables = [*self.append_only_tables, ACCESS_LOG_TABLE, *BLOB_TABLES]
         expected = {
             name: " ".join(statement.replace(" IF NOT EXISTS", "").split())
             for table in tables

@@ -2,7 +2,7 @@
 
 Run: python -m tests.benchmarks [--events 1000000] [--case-events 2000] [--saves 50]
         [--backend sqlite|postgresql] [--store-cache DIR]
-        [--only append,chronology,rebuild,recording]
+        [--document-mib 10] [--only append,chronology,rebuild,recording,documents]
 
 Each benchmark runs in a process of its own so that its peak memory (max RSS) is its own: the
 store the rebuild reads is filled first, in another process, so appending is not counted.
@@ -47,6 +47,7 @@ from projections.runner import CASE_TOPICS
 from replay.authority import AuthorityQueries
 from replay.queries import CaseQueries
 from tests.backends import drop_postgres_database, new_postgres_database, new_sqlite_url
+from tests.benchmarks import bench_documents
 from tests.benchmarks.bench_web import bench_recording
 
 console = Console(width=220)
@@ -392,7 +393,7 @@ def run_in_process(target: Callable[..., Any], *args: Any) -> None:
         raise RuntimeError(f"{target.__name__} failed (exit code {process.exitcode})")
 
 
-BENCHMARKS = ("append", "chronology", "rebuild", "recording")
+BENCHMARKS = ("append", "chronology", "rebuild", "recording", "documents")
 
 
 def main() -> None:
@@ -406,6 +407,7 @@ def main() -> None:
     parser.add_argument("--append-events", type=int, default=100_000)
     parser.add_argument("--case-events", type=int, default=2_000)
     parser.add_argument("--saves", type=int, default=50, help="contacts recorded in the browser")
+    parser.add_argument("--document-mib", type=int, default=10, help="the document's size")
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
         "--store-cache",
@@ -449,6 +451,10 @@ def main() -> None:
     if "recording" in chosen:
         console.print("running bench_recording (Debian's Chromium) …")
         for row in run_isolated(bench_recording, arguments.saves):
+            table.add_row(*row)
+    if "documents" in chosen:
+        console.print("running bench_documents …")
+        for row in run_isolated(bench_documents.run, arguments.backend, arguments.document_mib):
             table.add_row(*row)
     console.print(table)
 

@@ -32,11 +32,13 @@ from api.http.middleware import PAGE_POLICY
 from api.samples.demo import DEMO_CASE, demo_case_events, demo_id
 from api.settings import Settings
 from api.users import ROLES, TOKEN_PREFIX, add_user, authenticate, issue_token
-from events.envelope import parse_event
+from events.envelope import EventEnvelope, parse_event
 
 PROBLEM = "application/problem+json"
 FIRST_DECISION = demo_id("decision-assess")
 OTHER_AGENCY = "police"
+DOCUMENT_ID = "doc-minutes"
+DOCUMENT_EVENT = "5b0e4f3c-1d2a-4e8b-9c7d-6a5f4e3d2c1b"
 # One user per role; practitioners and managers of social care, so `police` is another agency.
 USERS = {
     "practitioner": ("sec-sw", "social_care"),
@@ -69,6 +71,7 @@ class Route:
     body: Callable[[str | None], Any] | None = None  # the agency named in the body, if any
     agency_in: str | None = None  # "query" or "body": where another agency can be asked for
     csv: str | None = None  # a text/csv body instead of JSON (an agency's chronology)
+    upload: bytes | None = None  # a multipart upload of this file instead of JSON (a document)
     answers: int | None = None  # the success status, when not 201 for a POST and 200 otherwise
 
     @property
@@ -79,7 +82,12 @@ class Route:
 
     def url(self, review_id: str) -> str:
         return self.path.format(
-            case_id=DEMO_CASE, person_id="ava", event_id=FIRST_DECISION, review_id=review_id
+            case_id=DEMO_CASE,
+            person_id="ava",
+            event_id=FIRST_DECISION,
+            review_id=review_id,
+            document_id=DOCUMENT_ID,
+            version_number=1,
         )
 
     def __str__(self) -> str:
@@ -98,6 +106,15 @@ ROUTES = [
         answers=200,
     ),
     Route("GET", "/cases/{case_id}/events", READERS, agency_in="query"),
+    Route("POST", "/cases/{case_id}/documents", APPENDERS, upload=b"A letter from school"),
+    Route("GET", "/cases/{case_id}/documents", READERS, agency_in="query"),
+    Route("GET", "/cases/{case_id}/documents/{document_id}", READERS, agency_in="query"),
+    Route(
+        "GET",
+        "/cases/{case_id}/documents/{document_id}/versions/{version_number}",
+        READERS,
+        agency_in="query",
+    ),
     Route("GET", "/cases/{case_id}/chronology", READERS, agency_in="query"),
     Route("GET", "/cases/{case_id}/plans", READERS, agency_in="query"),
     Route("GET", "/cases/{case_id}/decisions", READERS, agency_in="query"),
@@ -200,6 +217,14 @@ class Client:
             params["agency"] = agency
         body = route.body(agency if route.agency_in == "body" else None) if route.body else None
         auth = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        if route.upload is not None:
+            return self.http.request(
+                route.method,
+                route.url(self.review_id),
+                params=params,
+                files={"file": ("letter.txt", route.upload, "text/plain")},
+                headers={**auth, **(headers or {})},
+            )
         if route.csv is not None:
             return self.http.request(
                 route.method,
@@ -232,6 +257,7 @@ def client(store_url: Callable[[], str]) -> Iterator[Client]:
     app = create_app(Settings(db_url=store_url()))
     foresight = app.state.foresight
     foresight.service.append([parse_event(raw) for raw in demo_case_events()])
+    foresight.service.append(shared_document(foresight))
     tokens = {
         role: add_user(foresight.queries.engine, name, role, agency)[1]
         for role, (name, agency) in USERS.items()
@@ -245,6 +271,36 @@ def client(store_url: Callable[[], str]) -> Iterator[Client]:
         assert opened.status_code == 201, opened.text
         yield Client(app, http, tokens, opened.json()["review_id"])
     foresight.service.close()
+
+
+def shared_document(foresight: Foresight) -> list[EventEnvelope]:
+    """A document of social care's, stored and shared with the other agency and the reviewers'
+    (so each may read it, as their own agency's view)."""
+    content = b"Minutes of the strategy discussion"
+    sha256 = hashlib.sha256(content).hexdigest()
+    foresight.blobs.put([content], sha256)
+    recorded = {"case_id": DEMO_CASE, "occurred_at": "2024-03-01", "agency": "social_care"}
+    data = {"name": "minutes.txt", "sha256": sha256, "media_type": "text/plain"}
+    return [
+        parse_event(
+            {
+                **recorded,
+                "type": "document_version_added",
+                "event_id": DOCUMENT_EVENT,
+                "data": {**data, "document_id": DOCUMENT_ID, "size": len(content)},
+            }
+        ),
+        *(
+            parse_event(
+                {
+                    **recorded,
+                    "type": "information_shared",
+                    "data": {"to_agency": agency, "event_ids": [DOCUMENT_EVENT]},
+                }
+            )
+            for agency in (OTHER_AGENCY, USERS["reviewer"][1])
+        ),
+    ]
 
 
 def assert_problem(response: httpx.Response, status: int) -> None:
@@ -428,7 +484,12 @@ def test_each_role_may_use_exactly_the_routes_the_readme_gives_it(
 def unknown_url(route: Route) -> str:
     """The route's address naming a case, person and review that do not exist."""
     return route.path.format(
-        case_id="NO-SUCH-CASE", person_id="nobody", event_id=FIRST_DECISION, review_id="REV-none"
+        case_id="NO-SUCH-CASE",
+        person_id="nobody",
+        event_id=FIRST_DECISION,
+        review_id="REV-none",
+        document_id=DOCUMENT_ID,
+        version_number=1,
     )
 
 
@@ -802,7 +863,10 @@ def test_the_html_exports_have_no_script_at_all(client: Client) -> None:
 def test_the_policy_allows_nothing_from_elsewhere() -> None:
     for directive in PAGE_POLICY.split(";"):
         sources = directive.split()[1:]
-        assert all(source.startswith("'") or source == "data:" for source in sources), directive
+        # blob: is the page's own: a document it fetched with the token, shown as an image.
+        assert all(source.startswith("'") or source in ("data:", "blob:") for source in sources), (
+            directive
+        )
     assert "'unsafe-inline'" not in next(d for d in PAGE_POLICY.split(";") if "script-src" in d)
 
 

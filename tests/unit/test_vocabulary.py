@@ -310,6 +310,26 @@ EXAMPLES = [
         },
     ),
     _example(
+        "document_version_added",
+        {
+            "data": {
+                "document_id": "doc-ava-drawing",
+                "name": "My house.png",
+                "sha256": SHA,
+                "media_type": "Image/PNG",
+                "size": 20480,
+            },
+        },
+        {
+            "document_id": "doc-ava-drawing",
+            "name": "My house.png",
+            "sha256": SHA.lower(),
+            "media_type": "image/png",
+            "size": 20480,
+            "version_number": 1,
+        },
+    ),
+    _example(
         "marked_significant",
         {
             "recorded_by": "tm-2",
@@ -484,9 +504,9 @@ def test_the_examples_cover_every_event_type() -> None:
 
 
 def test_the_envelope_type_literal_lists_exactly_the_data_models() -> None:
-    """EventType in the envelope and DATA_MODELS in the vocabulary name the same 32 types."""
+    """EventType in the envelope and DATA_MODELS in the vocabulary name the same 33 types."""
     literal = get_args(EventType)
-    assert len(literal) == len(set(literal)) == 32
+    assert len(literal) == len(set(literal)) == 33
     assert set(literal) == set(DATA_MODELS)
 
 

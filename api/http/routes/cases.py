@@ -29,6 +29,7 @@ from api.http.params import (
     Until,
 )
 from api.http.problems import ProblemError
+from api.http.routes.documents import check_blobs_stored
 from api.users import User
 from domain.recording_rights import Recorder, check_batch_may_be_recorded, check_may_append
 from events.envelope import EventEnvelope, FieldError, InvalidEventError, parse_event
@@ -177,6 +178,7 @@ def append_events(
         foresight.service.entry_agency,
         numbered=isinstance(body, list),
     )
+    check_blobs_stored(envelopes, foresight.blobs, numbered=isinstance(body, list))
     expected = _expected_version(if_match)
     outcome = foresight.service.append(
         envelopes, expected_versions={case_id: expected} if expected is not None else None

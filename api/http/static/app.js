@@ -8,6 +8,7 @@ import {
 } from "./describe.js";
 import { openRecordingForm, setUpRecording } from "./recording.js";
 import { setUpPeople } from "./people.js";
+import { setUpDocuments, thumbnail } from "./documents.js";
 import { openImport, setUpImport } from "./importing.js";
 import { toRoleScreens } from "./screens.js";
 import { caseTimeline, headline, itemClass } from "./timeline.js";
@@ -370,6 +371,7 @@ async function openCase(caseId) {
   setUpRecording(context);
   setUpPeople(context);  // people and relationships, and the genogram (people.js, #people)
   setUpImport(context);  // an agency's chronology uploaded (importing.js, #import)
+  setUpDocuments(context);  // documents and their versions, and uploading them (documents.js)
   await render();
 }
 
@@ -460,7 +462,10 @@ function stopFor(localValue) {
 function setUpTimeline() {
   // The timeline is the shared one (timeline.js), as on the review workspace.
   if (state.timeline) return;
-  state.drawn = caseTimeline($("timeline"), { onSelect: (ids) => { if (ids.length) choose(ids[0], false); } });
+  state.drawn = caseTimeline($("timeline"), {
+    onSelect: (ids) => { if (ids.length) choose(ids[0], false); },
+    decorate: thumbnail,
+  });
   ({ timeline: state.timeline, items: state.items, groups: state.groups } = state.drawn);
   $("fit").addEventListener("click", () => state.timeline.fit({ animation: false }));
 }

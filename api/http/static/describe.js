@@ -214,6 +214,10 @@ const FIELDS = {
   document_attached: [
     ["name", "Document"], ["media_type", "Kind of file"], ["size", "Size in bytes"], ["sha256", "SHA-256"],
   ],
+  document_version_added: [
+    ["name", "Document"], ["version_number", "Version"], ["document_id", "Document id"],
+    ["media_type", "Kind of file"], ["size", "Size in bytes"], ["sha256", "SHA-256"],
+  ],
   marked_significant: [
     ["target_event_id", "Entry marked", "entry"], ["significance", "Marked as", inWords(SIGNIFICANCE)],
     ["reason", "Reason"],

@@ -26,10 +26,11 @@ export function itemClass(entry) {
 }
 
 // A timeline in `container`. `onSelect(ids)` hears the entries chosen on it; `multiselect` lets
-// several be chosen (Ctrl or Shift and click, or a long press). Gives { timeline, items, groups,
+// several be chosen (Ctrl or Shift and click, or a long press); `decorate(entry)` may give a node
+// drawn before an entry's words (a document's thumbnail). Gives { timeline, items, groups,
 // draw(entries) }; the window shown is kept as data on the container
 // (data-window-start, data-window-end) for the browser tests and anyone inspecting it.
-export function caseTimeline(container, { onSelect, multiselect = false } = {}) {
+export function caseTimeline(container, { onSelect, multiselect = false, decorate = () => null } = {}) {
   const items = new vis.DataSet();
   const groups = new vis.DataSet();
   // Never closer than an hour: entries are recorded to the minute at best, and a window of
@@ -63,7 +64,7 @@ export function caseTimeline(container, { onSelect, multiselect = false } = {}) 
     items.clear();
     items.add(entries.map((entry) => ({
       id: entry.event_id, group: entry.agency, start: entry.occurred_at, className: itemClass(entry),
-      content: el("span", {},
+      content: el("span", {}, decorate(entry),
         entry.type === "child_voice_recorded" ? "“" + (entry.data.words || "") + "”" : headline(entry),
         entry.corrected ? el("span", { class: "mark", title: "corrected" }, " ✎") : null),
     })));
