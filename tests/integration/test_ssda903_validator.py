@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from api.bootstrap import bootstrap
-from api.formats.ssda903_csv import ssda903_files, ssda903_from_store
+from api.formats.ssda903_csv import METADATA_FILE, ssda903_files, ssda903_from_store
 from api.samples.generator import generate_authority
 from api.settings import Settings
 from events.envelope import parse_event
@@ -24,6 +24,7 @@ from tests.unit.test_ssda903 import CASE, fact, story
 REPO = Path(__file__).resolve().parents[2]
 VALIDATOR_PYTHON = REPO / ".venv-lac-validator" / "bin" / "python"
 NOW = parse_instant("2026-11-01T12:00Z")
+LA = "E08000035"  # Leeds
 # The validator's command line takes two files; its Python API takes them all.
 RUN = """
 import importlib, json, sys
@@ -32,7 +33,8 @@ from lac_validator.report import Report
 from lac_validator.utils import process_uploaded_files
 files = process_uploaded_files({"This year": sys.argv[3:]})
 rules = importlib.import_module("lac_validator.rules." + sys.argv[1]).registry
-metadata = {"collectionYear": sys.argv[2], "localAuthority": "E08000035"}
+with open(sys.argv[2]) as metadata_file:  # metadata.json: the year and the authority
+    metadata = json.load(metadata_file)
 run = lac_validator.LacValidator(metadata=metadata, files=files, registry=rules,
                                  selected_rules=None)
 errors = Report(run.ds_results, rules).error_report
@@ -114,11 +116,13 @@ def validate(
 ) -> tuple[int, int, dict[str, int]]:
     """How many rules ran and were skipped, and the failures by rule code."""
     paths = []
-    for name, data in ssda903_files(found).items():
+    for name, data in ssda903_files(found, la=LA).items():
         (directory / name).write_bytes(data)
-        paths.append(str(directory / name))
+        if name != METADATA_FILE:
+            paths.append(str(directory / name))
+    assert json.loads((directory / METADATA_FILE).read_text())["collectionYear"] == year
     completed = subprocess.run(
-        [str(python), "-c", RUN, rules, year, *paths],
+        [str(python), "-c", RUN, rules, str(directory / METADATA_FILE), *paths],
         capture_output=True,
         text=True,
         timeout=600,
