@@ -32,6 +32,15 @@ XML_MEDIA_TYPE = "application/xml"
 ZIP_MEDIA_TYPE = "application/zip"
 ISSUES_HEADER = "Foresight-Completeness-Issues"
 KNOWN_AT_HEADER = "Foresight-As-Known-At"
+CollectionYear = Annotated[
+    int,
+    Query(
+        ge=FIRST_YEAR,
+        le=LAST_YEAR,
+        description="Collection year, named by the 31 March it ends on: 2026 is 1 April 2025 "
+        "to 31 March 2026",
+    ),
+]
 
 
 class CinCensusReport(BaseModel):
@@ -61,15 +70,7 @@ def export_cin_census(
     request: Request,
     user: CensusReporter,
     foresight: ForesightDep,
-    year: Annotated[
-        int,
-        Query(
-            ge=FIRST_YEAR,
-            le=LAST_YEAR,
-            description="Collection year, named by the 31 March it ends on: 2026 is 1 April 2025 "
-            "to 31 March 2026",
-        ),
-    ],
+    year: CollectionYear,
     la: Annotated[
         str, Query(pattern=LA_CODE.pattern, description="The DfE three-digit local authority code")
     ],
@@ -126,15 +127,7 @@ def export_ssda903(
     request: Request,
     user: Ssda903Reporter,
     foresight: ForesightDep,
-    year: Annotated[
-        int,
-        Query(
-            ge=FIRST_YEAR,
-            le=LAST_YEAR,
-            description="Collection year, named by the 31 March it ends on: 2026 is 1 April 2025 "
-            "to 31 March 2026",
-        ),
-    ],
+    year: CollectionYear,
     la: Annotated[
         str,
         Query(
