@@ -192,6 +192,8 @@ class PlanReviewed(EventData):
     plan_id: Identifier
     progress: Text | None = None
     next_review_due: WhenField | None = None
+    # A looked-after child's review: how the child took part (the SSDA903 REVIEW_CODE).
+    participation: codes.ReviewParticipation | None = None
 
 
 class PlanEnded(EventData):

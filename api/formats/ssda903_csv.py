@@ -12,7 +12,20 @@ from pydantic import BaseModel
 
 from api.formats.annex_a import files_zip
 from replay.queries import CaseQueries
-from replay.ssda903 import SSDA903_TYPES, EpisodeRow, HeaderRow, MissingRow, Ssda903, ssda903
+from replay.ssda903 import (
+    SSDA903_TYPES,
+    AdoptionRow,
+    EpisodeRow,
+    HeaderRow,
+    MissingRow,
+    OutcomesRow,
+    PlacedForAdoptionRow,
+    PreviousPermanenceRow,
+    ReviewRow,
+    SocialWorkerRow,
+    Ssda903,
+    ssda903,
+)
 
 # The authority as the DfE's validator names it: the ONS code of an upper-tier authority in
 # England ("E08000035", Leeds), from which it tells placements inside the authority from those
@@ -27,13 +40,22 @@ TABLES: dict[str, tuple[str, type[BaseModel]]] = {
     "header.csv": ("header", HeaderRow),
     "episodes.csv": ("episodes", EpisodeRow),
     "missing.csv": ("missing", MissingRow),
+    "reviews.csv": ("reviews", ReviewRow),
+    "social_worker_episodes.csv": ("social_workers", SocialWorkerRow),
+    "previous_permanence.csv": ("previous_permanence", PreviousPermanenceRow),
+    "placed_for_adoption.csv": ("placed_for_adoption", PlacedForAdoptionRow),
+    "ad1.csv": ("adoptions", AdoptionRow),
+    "oc2.csv": ("outcomes", OutcomesRow),
 }
 
 
-def ssda903_from_store(queries: CaseQueries, *, year: int, as_known_at: datetime) -> Ssda903:
-    """The return for collection `year` from every case holding one of its events known at T."""
+def ssda903_from_store(
+    queries: CaseQueries, *, year: int, as_known_at: datetime, agency: str | None = None
+) -> Ssda903:
+    """The return for collection `year` from every case holding one of its events known at T;
+    social workers are those `agency` allocated (any agency's when None)."""
     chronologies = dict(queries.chronologies_of_cases_with(SSDA903_TYPES, as_known_at=as_known_at))
-    return ssda903(chronologies, year=year, as_known_at=as_known_at)
+    return ssda903(chronologies, year=year, as_known_at=as_known_at, agency=agency)
 
 
 def ssda903_files(found: Ssda903, *, la: str) -> dict[str, bytes]:

@@ -35,8 +35,9 @@ def test_a_generated_authoritys_looked_after_children_make_contiguous_episodes(
 ) -> None:
     """Every looked-after child of the authority has a header row and episodes that follow
     one another (an X1 end is the next episode's start); what is reported missing is only what
-    the vocabulary does not record (the home postcode, whether a girl is a mother), a young
-    child's UPN and a category of need from an N0/N9 referral; the files are the same twice."""
+    the vocabulary does not record (the home postcode, whether a girl is a mother, previous
+    permanence), a young child's UPN and a category of need from an N0/N9 referral; the files
+    are the same twice."""
     foresight = bootstrap(Settings(db_url=new_sqlite_url(tmp_path / "store")))
     try:
         families = generate_authority(200, year=2026, seed=11)
@@ -59,7 +60,10 @@ def test_a_generated_authoritys_looked_after_children_make_contiguous_episodes(
             assert later.RNE in ("L", "P", "T")
     assert {episode.LS for episode in found.episodes} <= {"V2", "C1", "C2", "L1", "L2", "J1"}
     # What the vocabulary does not record, and N0/N9 referrals with no SSDA903 category.
-    assert {issue.field for issue in found.issues} <= {"HOME_POST", "MOTHER", "UPN", "CIN"}
+    expected = {"HOME_POST", "MOTHER", "UPN", "CIN", "PREV_PERM"}
+    assert {issue.field for issue in found.issues} <= expected
+    # Every child started care in the year: each has a PrevPerm row, its permanence blank.
+    assert [row.CHILD for row in found.previous_permanence] == sorted(by_child)
     assert len([issue for issue in found.issues if issue.field == "HOME_POST"]) == len(by_child)
     assert ssda903_files(found, la=LA) == ssda903_files(again, la=LA)
 
@@ -85,7 +89,11 @@ def test_the_cli_writes_the_csv_files_and_prints_the_completeness_report(
     assert "HOME_POST" in first.stdout
     assert runner.invoke(app, [*arguments, "-o", str(tmp_path / "b")]).exit_code == 0
     names = sorted(path.name for path in (tmp_path / "a").iterdir())
-    assert names == ["episodes.csv", "header.csv", "metadata.json", "missing.csv"]
+    assert names == [
+        *("ad1.csv", "episodes.csv", "header.csv", "metadata.json", "missing.csv", "oc2.csv"),
+        *("placed_for_adoption.csv", "previous_permanence.csv", "reviews.csv"),
+        "social_worker_episodes.csv",
+    ]
     metadata = json.loads((tmp_path / "a" / "metadata.json").read_text())
     assert metadata == {"collectionYear": "2026", "localAuthority": LA}
     for name in names:

@@ -63,6 +63,7 @@ def invalid_fields(raw_data: dict[str, Any], event_type: str) -> list[str]:
         ),
         ("emergency_protection", {"kind": "section_47"}, "data.kind"),
         ("emergency_protection", {}, "data.kind"),
+        ("plan_reviewed", {"plan_id": "LAC", "participation": "PN8"}, "data.participation"),
     ],
 )
 def test_statutory_codes_outside_the_dfe_lists_are_refused(
@@ -82,6 +83,9 @@ def test_the_dfe_codes_are_accepted_and_a_partial_postcode_is_kept_in_capitals()
         data={"placement_id": "PL1", "kind": "U6", "provider": "PR1", "postcode": " ab1  2 "},
     )
     assert started.data["postcode"] == "AB1 2"
+    for code in ("PN0", "PN1", "PN2", "PN3", "PN4", "PN5", "PN6", "PN7"):
+        reviewed = event("plan_reviewed", data={"plan_id": "LAC", "participation": code})
+        assert reviewed.data["participation"] == code
 
 
 # -- invariants ------------------------------------------------------------------------------

@@ -144,7 +144,9 @@ def export_ssda903(
     issues (facts the return needs that the record lacks) is in
     `Foresight-Completeness-Issues`; `foresight export ssda903` prints them."""
     known = as_known_at or utc_now().replace(microsecond=0)
-    found = ssda903_from_store(foresight.caught_up(), year=year, as_known_at=known)
+    found = ssda903_from_store(
+        foresight.caught_up(), year=year, as_known_at=known, agency=foresight.returns_agency
+    )
     log_read(foresight, user, request, case_id=EVERY_CASE, as_known_at=known)
     headers = {
         ISSUES_HEADER: str(len(found.issues)),
