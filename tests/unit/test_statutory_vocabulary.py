@@ -16,14 +16,19 @@ from domain.service import CaseService
 from events.envelope import EventEnvelope, InvalidEventError, parse_event
 from projections.fold import ChronologyEntry
 from tests.conftest import event
-from tests.unit.test_invariants import add_people, record, refuse, retract
+from tests.unit.test_invariants import add_people, correct, record, refuse, retract
 
 CHILD = "child-ava"
 _positions = itertools.count(1)
 
 
-def placement(event_type: str, placement_id: str = "PL1", **data: Any) -> EventEnvelope:
-    return event(event_type, data={"placement_id": placement_id, "person_id": CHILD, **data})
+def placement(
+    event_type: str, placement_id: str = "PL1", occurred_at: str | None = None, **data: Any
+) -> EventEnvelope:
+    when = {"occurred_at": occurred_at} if occurred_at else {}
+    return event(
+        event_type, data={"placement_id": placement_id, "person_id": CHILD, **data}, **when
+    )
 
 
 def missing(started: str, ended: str | None = None, **data: Any) -> EventEnvelope:
@@ -142,6 +147,54 @@ def test_a_missing_episode_cannot_end_before_it_started(service: CaseService) ->
     refuse(service, [missing("2024-03-02", "2024-03-01")], InvalidEventError, "data.ended")
     assert service.append([missing("2024-03-02T21:00", "2024-03-02")]).new_count == 1
     assert service.append([missing("2024-03-03T21:00")]).new_count == 1
+
+
+def test_a_placement_cannot_end_before_it_started(service: CaseService) -> None:
+    """An end dated before its placement's start is a 422 naming occurred_at; the same day
+    (or a date on the start's day) is accepted."""
+    add_people(service, CHILD)
+    record(service, placement("placement_started", occurred_at="2024-03-05T10:00"))
+    early = placement("placement_ended", occurred_at="2024-03-04", reason="E13")
+    error = refuse(service, [early], InvalidEventError, "occurred_at")
+    assert "before placement 'PL1' started" in error.errors[0].reason
+    earlier_that_day = placement("placement_ended", occurred_at="2024-03-05T09:00", reason="E13")
+    refuse(service, [earlier_that_day], InvalidEventError, "occurred_at")
+    same_day = placement("placement_ended", occurred_at="2024-03-05", reason="E13")
+    assert service.append([same_day]).new_count == 1
+
+
+def test_a_correction_cannot_move_a_missing_episodes_end_before_its_start(
+    service: CaseService,
+) -> None:
+    """The corrected episode is checked as its type is: `ended` corrected to before `started`
+    (or `started` to after `ended`) is a 422 naming the corrected field, and a later
+    correction is checked against the episode as corrected so far."""
+    add_people(service, CHILD)
+    episode = record(service, missing("2024-03-02T21:00", "2024-03-03T08:00"))
+    where = "data.changes.data"
+    refuse(service, [correct(episode, data={"ended": "2024-03-01"})], InvalidEventError,
+           f"{where}.ended")  # fmt: skip
+    refuse(service, [correct(episode, data={"started": "2024-03-04"})], InvalidEventError,
+           f"{where}.started")  # fmt: skip
+    record(service, correct(episode, data={"ended": "2024-03-05"}))
+    assert service.append([correct(episode, data={"started": "2024-03-04"})]).new_count == 1
+    refuse(service, [correct(episode, data={"ended": "2024-03-03"})], InvalidEventError,
+           f"{where}.ended")  # fmt: skip
+
+
+def test_a_correction_cannot_move_a_placements_end_before_its_start(
+    service: CaseService,
+) -> None:
+    """Correcting an end's occurred_at to before the start, or the start's to after the end,
+    is a 422 naming data.changes.occurred_at; a correction keeping the order is accepted."""
+    add_people(service, CHILD)
+    started = record(service, placement("placement_started", occurred_at="2024-03-05"))
+    ended = record(service, placement("placement_ended", occurred_at="2024-04-01", reason="E13"))
+    where = "data.changes.occurred_at"
+    refuse(service, [correct(ended, occurred_at="2024-03-01")], InvalidEventError, where)
+    refuse(service, [correct(started, occurred_at="2024-04-02")], InvalidEventError, where)
+    assert service.append([correct(started, occurred_at="2024-03-20")]).new_count == 1
+    refuse(service, [correct(ended, occurred_at="2024-03-10")], InvalidEventError, where)
 
 
 @pytest.mark.parametrize(
