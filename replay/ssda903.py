@@ -219,6 +219,7 @@ class _Open:
     reason_place_change: str | None
     dec: date | None = None
     rec: str | None = None
+    home_post: str | None = None
 
 
 @dataclass
@@ -278,16 +279,13 @@ def ssda903(
                     "are not SSDA903 categories of need)"
                 )
                 issues.append(_issue(child, episode, "CIN", message))
-        issues.append(
-            CompletenessIssue(
-                rule=None,
-                case_id=in_year[0].case_id,
-                person_id=person_id,
-                field="HOME_POST",
-                message="the child's home postcode is not recorded: the vocabulary has no "
-                "field for it",
+        homeless = [episode for episode in in_year if episode.home_post is None]
+        if homeless:
+            message = (
+                f"the child's home postcode (`placement_started.home_postcode`) is not recorded "
+                f"on a placement of the period of care ({len(homeless)} episodes in the year)"
             )
-        )
+            issues.append(_issue(child, homeless[0], "HOME_POST", message))
         year_of_care = _YearOfCare(child, child_id, born, in_year, first, last)
         tables["missing"] += year_of_care.missing()
         tables["reviews"] += year_of_care.reviews()
@@ -567,29 +565,35 @@ class _CareFold:
         self.in_care = False  # between a first placement and the end of care
         self.status: str | None = None
         self.placement: dict[str, Any] | None = None
+        # The child's home postcode for this period of care, from its placements.
+        self.home: str | None = None
 
     def day(self, day: date, entries: list[ChronologyEntry]) -> None:
         before_status, before_placement = self.status, self.placement
         started_today: dict[str, Any] | None = None
         care_ended: str | None = None
+        home_today: str | None = None
         for entry in entries:
             data = entry.data
             if entry.type == "legal_status_changed":
                 self.status = data["status"]
             elif entry.type == "placement_started":
                 self.placement = started_today = {**data, "case_id": entry.case_id}
+                home_today = data.get("home_postcode") or home_today
             elif entry.type == "placement_ended":
                 care_ended = self._placement_ended(data) or care_ended
         if self.current is not None and (care_ended is not None or self.placement is None):
             self._close(day, care_ended)
         if care_ended is not None:
-            self.in_care = False
+            self.in_care, self.home = False, None
+        self.home = home_today or self.home
         placement = self.placement
         if placement is None:
             return
         if self.current is None:
             derived = "P" if self.in_care else "S"
             self.current = _start(placement, day, derived, self.status, started_today)
+            self.current.home_post = self.home
             self.in_care = True
             return
         status_changed = self.status != before_status
@@ -605,6 +609,7 @@ class _CareFold:
                 "T" if status_changed and placement_changed else "L" if status_changed else "P"
             )
             self.current = _start(placement, day, derived, self.status, started_today)
+            self.current.home_post = self.home
 
     def _placement_ended(self, data: dict[str, Any]) -> str | None:
         """Close the placement; the reason care ended, if it did."""
@@ -661,7 +666,7 @@ def _row(child_id: str, episode: _Open, need: str | None, last: date) -> Episode
         DEC=dec,
         REC=episode.rec if dec is not None else None,
         REASON_PLACE_CHANGE=episode.reason_place_change,
-        HOME_POST=None,
+        HOME_POST=episode.home_post,
         PL_POST=placement.get("postcode"),
         URN=placement.get("urn"),
     )

@@ -197,3 +197,22 @@ def test_placed_for_adoption_adopted_and_looked_after_for_a_year_have_their_rows
     assert found.adoptions[0].DATE_INT is None
     assert found.outcomes == ()  # no longer looked after on 31 March
     assert {"DATE_PLACED", "DATE_INT"} <= {issue.field for issue in found.issues}
+
+
+def test_the_home_postcode_of_the_first_placement_stands_for_the_period_of_care() -> None:
+    """HOME_POST: the `home_postcode` recorded on a placement, for every later episode of
+    that period of care; full postcodes go into the return whole; none recorded is blank and
+    reported once for the child."""
+    entries = [
+        entry.model_copy(update={"data": {**entry.data, "home_postcode": "LS6 2AA",
+                                          "postcode": "LS1 4AP"}})
+        if entry.type == "placement_started" and entry.data["placement_id"] == "PL1"
+        else entry
+        for entry in story()
+    ]  # fmt: skip
+    found = ssda903({CASE: entries}, year=2025, as_known_at=NOW)
+    assert [episode.HOME_POST for episode in found.episodes] == ["LS6 2AA"] * 3
+    assert found.episodes[0].PL_POST == "LS1 4AP"
+    assert "HOME_POST" not in {issue.field for issue in found.issues}
+    without = ssda903({CASE: story()}, year=2025, as_known_at=NOW)
+    assert [issue.field for issue in without.issues].count("HOME_POST") == 1

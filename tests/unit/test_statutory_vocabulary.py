@@ -57,7 +57,13 @@ def invalid_fields(raw_data: dict[str, Any], event_type: str) -> list[str]:
         ("placement_started", {"placement_id": "PL1", "kind": "H5"}, "data.kind"),
         ("placement_started", {"placement_id": "PL1", "reason": "X"}, "data.reason"),
         ("placement_started", {"placement_id": "PL1", "provider": "PR9"}, "data.provider"),
-        ("placement_started", {"placement_id": "PL1", "postcode": "AB1 2CD"}, "data.postcode"),
+        ("placement_started", {"placement_id": "PL1", "postcode": "AB1 2C"}, "data.postcode"),
+        ("placement_started", {"placement_id": "PL1", "postcode": "1AB 2CD"}, "data.postcode"),
+        (
+            "placement_started",
+            {"placement_id": "PL1", "home_postcode": "LS1 AP"},
+            "data.home_postcode",
+        ),
         ("placement_started", {"kind": "U6"}, "data.placement_id"),
         ("placement_ended", {"placement_id": "PL1", "reason": "E1"}, "data.reason"),
         ("missing_episode_recorded", {"person_id": CHILD}, "data.started"),
@@ -79,8 +85,8 @@ def test_statutory_codes_outside_the_dfe_lists_are_refused(
     assert invalid_fields(data, event_type) == [field]
 
 
-def test_the_dfe_codes_are_accepted_and_a_partial_postcode_is_kept_in_capitals() -> None:
-    """Every legal status code reads; a partial postcode is normalised, not refused."""
+def test_the_dfe_codes_are_accepted_and_a_postcode_is_kept_in_capitals() -> None:
+    """Every legal status code reads; a partial or full postcode is normalised, not refused."""
     for status in ("C1", "C2", "D1", "E1", "J1", "J2", "J3", "L1", "L2", "L3", "V2", "V3", "V4"):
         assert event("legal_status_changed", data={"status": status}).data["status"] == status
     started = event(
@@ -88,6 +94,11 @@ def test_the_dfe_codes_are_accepted_and_a_partial_postcode_is_kept_in_capitals()
         data={"placement_id": "PL1", "kind": "U6", "provider": "PR1", "postcode": " ab1  2 "},
     )
     assert started.data["postcode"] == "AB1 2"
+    # A full postcode is kept whole (the DfE's return wants it), with its space.
+    for given, kept in (("ls1 4ap", "LS1 4AP"), ("LS14AP", "LS1 4AP"), ("sw1a 1aa", "SW1A 1AA")):
+        full = event("placement_started", data={"placement_id": "PL1", "postcode": given,
+                                                "home_postcode": given})  # fmt: skip
+        assert full.data["postcode"] == full.data["home_postcode"] == kept
     for code in ("PN0", "PN1", "PN2", "PN3", "PN4", "PN5", "PN6", "PN7"):
         reviewed = event("plan_reviewed", data={"plan_id": "LAC", "participation": code})
         assert reviewed.data["participation"] == code
