@@ -11,7 +11,7 @@ from rich.console import Console
 from api.cli.completeness import print_issues
 from api.cli.reading import caught_up_queries, export_time, log_cli_read
 from api.formats.ssda903_csv import LA_CODE, ssda903_files, ssda903_from_store
-from api.settings import Settings
+from api.settings import get_settings
 
 err = Console(stderr=True)
 FIRST_YEAR, LAST_YEAR = 2010, 2100
@@ -50,7 +50,7 @@ def export_ssda903(
         raise typer.Exit(2)
     known = export_time(as_known_at)
     queries = caught_up_queries()
-    agency = Settings().returns_agency.lower()
+    agency = get_settings().returns_agency.lower()
     found = ssda903_from_store(queries, year=year, as_known_at=known, agency=agency)
     log_cli_read(queries, "export ssda903", as_known_at=known)
     output.mkdir(parents=True, exist_ok=True)

@@ -114,7 +114,7 @@ def test_managers_of_the_returns_agency_get_the_files_as_a_zip_from_the_api(
     """`GET /exports/ssda903`: a zip of the CSV files, metadata.json naming the authority and
     the completeness report, the same bytes as the command's files and the same zip twice;
     the read is in the access log; a practitioner is refused (403) and a bad LA code is a 422
-    naming `query.la`, with nothing logged."""
+    naming `query.la`, with nothing logged; no token is a 401."""
     application = create_app(Settings(db_url=new_sqlite_url(tmp_path / "store")))
     foresight = application.state.foresight
     for family in generate_authority(60, year=2026, seed=5):
@@ -151,6 +151,7 @@ def test_managers_of_the_returns_agency_get_the_files_as_a_zip_from_the_api(
             assert files == ssda903_files(found, la=LA)
             assert int(response.headers["Foresight-Completeness-Issues"]) == len(found.issues)
             assert get("sw-lac", **params).status_code == 403
+            assert client.get("/exports/ssda903", params=params).status_code == 401
             refused = get("tm-lac", **{**params, "la": "873"})
             assert refused.status_code == 422
             assert "query.la" in [error["field"] for error in refused.json()["errors"]]

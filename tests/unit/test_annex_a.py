@@ -640,13 +640,20 @@ def test_a_year_before(day: date, expected: date) -> None:
     assert year_before(day) == expected
 
 
-def folded_from(raws: list[dict[str, Any]], as_known_at: datetime, **period: date) -> AnnexA:
+def folded_from(
+    raws: list[dict[str, Any]],
+    as_known_at: datetime,
+    period_from: date = PERIOD["period_from"],
+    period_to: date = PERIOD["period_to"],
+) -> AnnexA:
     events = stored(raws)
     chronologies = {
         case: chronology([e for e in events if e.case_id == case], as_known_at=as_known_at)
         for case in sorted({event.case_id for event in events})
     }
-    return annex_a(chronologies, as_known_at=as_known_at, **(period or PERIOD))
+    return annex_a(
+        chronologies, as_known_at=as_known_at, period_from=period_from, period_to=period_to
+    )
 
 
 def test_list_8_a_child_in_care_with_no_looked_after_plan_has_a_row_per_period() -> None:
