@@ -76,6 +76,28 @@ class Entry(NamedTuple):
     key: str | None
 
 
+class DatedEntry(TypedDict):
+    """An entry whose dates the invariants compare: its type, when and data, as corrected."""
+
+    type: str
+    occurred_at: str
+    data: dict[str, Any]
+
+
+# Entries with dates that must keep their order: a missing episode's start and end, a
+# placement's start and its end.
+DATED_TYPES = frozenset({"missing_episode_recorded", "placement_started", "placement_ended"})
+
+
+def corrected(dated: DatedEntry, changes: dict[str, Any]) -> DatedEntry:
+    """The entry as a correction leaves it: a new occurred_at, data fields set."""
+    return {
+        "type": dated["type"],
+        "occurred_at": changes.get("occurred_at") or dated["occurred_at"],
+        "data": {**dated["data"], **(changes.get("data") or {})},
+    }
+
+
 class PlanState(TypedDict):
     """What the invariants know of one plan of a case."""
 
@@ -123,6 +145,9 @@ class Case(Aggregate):
         self.assessments: dict[str, bool] = {}
         # document_id -> versions recorded (retracted ones too: a number is never reused)
         self.documents: dict[str, int] = {}
+        # event_id -> the type, occurred_at and data (corrections applied) of each entry whose
+        # dates are checked against each other: a correction is checked as the corrected entry.
+        self.dated: dict[str, DatedEntry] = {}
         self.closed = False
         self.last_hash = GENESIS_HASH
         # The base class has already set self.version to this first event's version.
@@ -177,6 +202,16 @@ class Case(Aggregate):
         key = _key_of(event_type, data, entry["agency"])
         self.entries[event_id] = Entry(event_type, version, entry.get("digest"), False, key)
         self.last_hash = hash
+        if event_type in DATED_TYPES:
+            self.dated[event_id] = {
+                "type": event_type,
+                "occurred_at": entry["occurred_at"],
+                "data": data,
+            }
+        elif event_type == "entry_corrected" and data["target_event_id"] in self.dated:
+            self.dated[data["target_event_id"]] = corrected(
+                self.dated[data["target_event_id"]], data["changes"]
+            )
         if key is not None:
             self._track(event_type, key, version, entry)
         elif event_type == "entry_retracted":
@@ -255,6 +290,8 @@ class Case(Aggregate):
             event_id: Entry(*fields) for event_id, fields in state["entries"].items()
         }
         state.setdefault("documents", {})  # a snapshot taken before documents were kept
+        # Snapshots taken before dates were kept: those entries' dates are not checked.
+        state.setdefault("dated", {})
 
 
 # The data field that names what an entry is about, for the types the invariants track.
@@ -313,6 +350,7 @@ class _EmptyCase:
         self.plans: dict[str, PlanState] = {}
         self.assessments: dict[str, bool] = {}
         self.documents: dict[str, int] = {}
+        self.dated: dict[str, DatedEntry] = {}
         self.closed = False
 
 
@@ -361,6 +399,13 @@ def check_data(envelope: EventEnvelope, prefix: str = "") -> None:
         DATA_MODELS[envelope.type].model_validate(envelope.data)
     except ValidationError as error:
         raise InvalidEventError(field_errors(error, field_path(prefix, "data"))) from None
+
+
+def _check_missing_order(data: dict[str, Any], where: str) -> None:
+    """A missing episode does not end before it started."""
+    ended = data.get("ended")
+    if ended is not None and is_before(parse_timepoint(ended), parse_timepoint(data["started"])):
+        raise InvalidEventError([FieldError(where, "is before the episode started")])
 
 
 def _in_far_future(when: Timepoint, recorded_at: datetime) -> bool:
@@ -529,15 +574,33 @@ class _Checks:
             )
         if recorded_of(self.case.entries, "placement_ended", placement_id):
             raise InvariantViolation(where, f"placement {placement_id!r} has already ended")
+        self._check_placement_order(
+            placement_id, self.envelope.occurred_at, "placement_ended", self.at("occurred_at")
+        )
+
+    def _check_placement_order(
+        self, placement_id: str, occurred_at: Timepoint, event_type: str, where: str
+    ) -> None:
+        """A placement's end (`event_type` placement_ended at `occurred_at`) not before its
+        start, or its start (placement_started) not after its end."""
+        other_type = "placement_started" if event_type == "placement_ended" else "placement_ended"
+        for event_id, dated in self.case.dated.items():
+            if (
+                dated["type"] != other_type
+                or dated["data"].get("placement_id") != placement_id
+                or self.case.entries[event_id].retracted
+            ):
+                continue
+            other = parse_timepoint(dated["occurred_at"])
+            if event_type == "placement_ended" and is_before(occurred_at, other):
+                message = f"is before placement {placement_id!r} started ({dated['occurred_at']})"
+                raise InvalidEventError([FieldError(where, message)])
+            if event_type == "placement_started" and is_before(other, occurred_at):
+                message = f"is after placement {placement_id!r} ended ({dated['occurred_at']})"
+                raise InvalidEventError([FieldError(where, message)])
 
     def check_missing_episode_recorded(self) -> None:
-        ended = self.data.get("ended")
-        if ended is not None and is_before(
-            parse_timepoint(ended), parse_timepoint(self.data["started"])
-        ):
-            raise InvalidEventError(
-                [FieldError(self.at("data", "ended"), "is before the episode started")]
-            )
+        _check_missing_order(self.data, self.at("data", "ended"))
 
     def check_information_shared(self) -> None:
         if self.data["to_agency"] == self.envelope.agency:
@@ -603,6 +666,26 @@ class _Checks:
                     self.check_person_exists(
                         self.normalised_changes[name], field_path("data", "changes", "data", name)
                     )
+        self._check_corrected_dates(str(self.data["target_event_id"]), changes)
+
+    def _check_corrected_dates(self, target_id: str, changes: dict[str, Any]) -> None:
+        """The entry as corrected keeps its type's order of dates: a missing episode's end
+        not before its start, a placement's end not before its start."""
+        dated = self.case.dated.get(target_id)
+        if dated is None:
+            return
+        after = corrected(dated, {**changes, "data": self.normalised_changes})
+        data_changes = self.normalised_changes or {}
+        if after["type"] == "missing_episode_recorded":
+            named = "ended" if "ended" in data_changes else "started"
+            _check_missing_order(after["data"], self.at("data", "changes", "data", named))
+        elif changes.get("occurred_at") is not None:
+            self._check_placement_order(
+                after["data"]["placement_id"],
+                parse_timepoint(after["occurred_at"]),
+                after["type"],
+                self.at("data", "changes", "occurred_at"),
+            )
 
     def check_relationship_recorded(self) -> None:
         if self.data["person_id"] == self.data["other_person_id"]:

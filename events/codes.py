@@ -141,6 +141,12 @@ EpisodeEndReason = Literal[
 ]  # fmt: skip
 STILL_LOOKED_AFTER = "X1"
 
+# SSDA903 participation in a looked-after child's review (REVIEW_CODE): PN0 the child was under
+# 4; PN1 in person, speaking for themselves; PN2 an advocate spoke for them; PN3 views conveyed
+# symbolically (non-verbally); PN4 a briefing given by someone else; PN5 views sent in
+# writing or otherwise; PN6 no views given; PN7 no participation at all.
+ReviewParticipation = Literal["PN0", "PN1", "PN2", "PN3", "PN4", "PN5", "PN6", "PN7"]
+
 # SSDA903 reason for placement change (REASON_PLACE_CHANGE).
 PlacementChangeReason = Literal[
     "CARPL", "CLOSE", "ALLEG", "STAND", "APPRR", "CREQB", "CREQO", "CHILD", "LAREQ", "PLACE",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
@@ -192,6 +193,8 @@ class PlanReviewed(EventData):
     plan_id: Identifier
     progress: Text | None = None
     next_review_due: WhenField | None = None
+    # A looked-after child's review: how the child took part (the SSDA903 REVIEW_CODE).
+    participation: codes.ReviewParticipation | None = None
 
 
 class PlanEnded(EventData):
@@ -370,12 +373,21 @@ def _upper(value: object) -> object:
     return " ".join(value.split()).upper() if isinstance(value, str) else value
 
 
-# The SSDA903 partial postcode: the outward code and the sector digit ("AB1 2"), or the outward
-# code alone; a full postcode says more than the return needs.
-PartialPostcode = Annotated[
+def _postcode(value: object) -> object:
+    """Capitals, single spaces, and a full postcode written without its space given one."""
+    value = _upper(value)
+    if isinstance(value, str):
+        return re.sub(r"^([A-Z]{1,2}[0-9][0-9A-Z]?)([0-9][A-Z]{2})$", r"\1 \2", value)
+    return value
+
+
+# A UK postcode, full ("LS1 4AP": the SSDA903 returns full home and placement postcodes to the
+# DfE, which derives the placement's authority and distance from them) or partial ("LS1 4",
+# the outward code and sector digit, or the outward code alone) where only that is known.
+Postcode = Annotated[
     str,
-    BeforeValidator(_upper),
-    StringConstraints(pattern=r"^[A-Z]{1,2}[0-9][0-9A-Z]?( [0-9])?$"),
+    BeforeValidator(_postcode),
+    StringConstraints(pattern=r"^[A-Z]{1,2}[0-9][0-9A-Z]?( [0-9]([A-Z]{2})?)?$"),
 ]
 
 
@@ -406,7 +418,9 @@ class PlacementStarted(EventData):
     person_id: Identifier | None = None
     kind: codes.PlacementType | None = None  # the SSDA903 placement type
     provider: codes.PlacementProvider | None = None
-    postcode: PartialPostcode | None = None
+    postcode: Postcode | None = None  # the placement's
+    # The child's home postcode when this period of care began (the SSDA903 HOME_POST).
+    home_postcode: Postcode | None = None
     reason: codes.EpisodeStartReason | None = None
     change_reason: codes.PlacementChangeReason | None = None
     urn: Identifier | None = None

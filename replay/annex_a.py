@@ -22,8 +22,9 @@ from typing import Any, get_args
 
 from events.codes import STILL_LOOKED_AFTER, Ethnicity
 from events.timepoints import local_date, parse_timepoint
-from events.vocabulary import ALLOCATION_TYPES
+from events.vocabulary import ALLOCATION_TYPES, CARE_TYPES
 from projections.fold import ChronologyEntry
+from replay.looked_after import care_periods
 from replay.queries import CaseQueries
 from replay.referrals import is_referral
 from replay.timeliness import add_months
@@ -219,8 +220,8 @@ ALLOCATION_NOTE = (
     "Allocated Team and Worker: the workers allocated to the row's case on the last day of the "
     "period (worker_allocated), by the reporting agency when one is named; several are joined "
     "with '; '. Child's Legal Status, placements and missing episodes: from legal_status_changed, "
-    "placement_started/ended and missing_episode_recorded; list 8 rows are still the periods of "
-    "a looked_after plan."
+    "placement_started/ended and missing_episode_recorded; list 8 has a row per looked_after "
+    "plan and per period of care read from legal status and placements with no such plan."
 )
 
 YES, NO, UNKNOWN = "a) Yes", "b) No", "c) Unknown"
@@ -989,6 +990,8 @@ class _Lists:
         return sorted(rows, key=_row_key)
 
     def looked_after(self) -> list[tuple[Cell, ...]]:
+        """A row per looked-after plan open in the period, and per period of care from legal
+        status and placements alone (no looked-after plan of the child during it)."""
         rows = []
         needs: dict[str, list[tuple[date, str]]] = defaultdict(list)
         for episode in self._episodes():
@@ -997,31 +1000,79 @@ class _Lists:
         for child, periods, index, ceased in self._plans_in_period("looked_after"):
             period = periods[index]
             day = ceased or self.last
-            need = max(
-                (item for item in needs[child] if item[0] <= period.start.on), default=(None, None)
-            )[1]
-            again = any(
-                earlier.end is not None
-                and year_before(period.start.on) < earlier.end.on <= period.start.on
-                for earlier in periods[:index]
-            )
+            ended = [earlier.end.on for earlier in periods[:index] if earlier.end is not None]
             reviews = [review for review in period.reviews if review <= day]
-            visit = self._last_seen(child, period.start.on, day)
             rows.append(
-                self._row(
-                    8,
+                self._looked_after_row(
                     child,
-                    looked_after_start=period.start.on,
-                    category_of_need=NEED.get(need or ""),
-                    second_period=_yes_no(again),
+                    period.case_id,
+                    period.start.on,
+                    ceased,
+                    needs[child],
+                    ended,
                     latest_statutory_review=max(reviews) if reviews else None,
-                    last_social_work_visit=visit.on if visit else None,
-                    ceased=ceased,
-                    **self._care(child, period.start.on, day, ceased),
-                    **self._allocation(period.case_id),
                 )
             )
+        for child in sorted(self.record.by_child):
+            plans = self.record.child_spans(
+                (span for span in self.record.plans.values() if span.kind == "looked_after"), child
+            )
+            care = sorted(
+                (fact for type_ in sorted(CARE_TYPES) for fact in self.record.facts(child, type_)),
+                key=_in_order,
+            )
+            periods_of_care = care_periods([fact.entry for fact in care], child)
+            for index, care_period in enumerate(periods_of_care):
+                end = care_period.end
+                if care_period.start > self.last or (end is not None and end < self.first):
+                    continue
+                if any(plan.overlaps(care_period.start, end or self.last) for plan in plans):
+                    continue  # the plan's row answers for it
+                ended = [
+                    *(plan.end.on for plan in plans if plan.end is not None),
+                    *(earlier.end for earlier in periods_of_care[:index] if earlier.end),
+                ]
+                rows.append(
+                    self._looked_after_row(
+                        child,
+                        care_period.case_id,
+                        care_period.start,
+                        self._shown(end),
+                        needs[child],
+                        [day for day in ended if day <= care_period.start],
+                        latest_statutory_review=None,
+                    )
+                )
         return sorted(rows, key=_row_key)
+
+    def _looked_after_row(
+        self,
+        child: str,
+        case_id: str,
+        start: date,
+        ceased: date | None,
+        needs: list[tuple[date, str]],
+        earlier_ends: list[date],
+        **cells: Cell,
+    ) -> tuple[Cell, ...]:
+        """List 8's row for a period of care from `start`: `earlier_ends`, the days the child's
+        earlier periods of care ended (a second period within 12 months)."""
+        day = ceased or self.last
+        need = max((item for item in needs if item[0] <= start), default=(None, None))[1]
+        again = any(year_before(start) < end <= start for end in earlier_ends)
+        visit = self._last_seen(child, start, day)
+        return self._row(
+            8,
+            child,
+            looked_after_start=start,
+            category_of_need=NEED.get(need or ""),
+            second_period=_yes_no(again),
+            last_social_work_visit=visit.on if visit else None,
+            ceased=ceased,
+            **cells,
+            **self._care(child, start, day, ceased),
+            **self._allocation(case_id),
+        )
 
     def _protected(self, child: str, day: date) -> bool:
         """Police protection or an emergency protection order (recorded as such, or as legal

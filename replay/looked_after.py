@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import groupby
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -56,6 +57,16 @@ def care_entries(
     return sorted(found, key=lambda entry: (local_date(entry.occurred_at), entry.position))
 
 
+@dataclass(frozen=True)
+class CarePeriod:
+    """A period of care from the facts: the first day looked after and the day care ended
+    (None: not ended)."""
+
+    case_id: str  # the case of the fact that began it
+    start: date
+    end: date | None
+
+
 def care_status(entries: Iterable[ChronologyEntry], person_id: str, on: date) -> CareStatus:
     """Looked after on `on`: a placement open that day, or a legal status recorded with no
     end of care since. A period of care ends with a placement ended for a reason other than
@@ -64,31 +75,70 @@ def care_status(entries: Iterable[ChronologyEntry], person_id: str, on: date) ->
     `entries` are in the order they happened; each names the child in `person_id`, or (with
     no `person_id`) among its subjects; a placement's end is the child's if its start was.
     """
-    open_placements: set[tuple[str, str]] = set()
-    theirs: set[tuple[str, str]] = set()
-    by_legal_status = has_been = False
+    fold = _CareFold(person_id)
     for entry in entries:
         if local_date(entry.occurred_at) > on:
             break
+        fold.take(entry)
+    return CareStatus(fold.looked_after, fold.has_been)
+
+
+def care_periods(entries: Iterable[ChronologyEntry], person_id: str) -> list[CarePeriod]:
+    """The child's periods of care, read as `care_status` reads a day: looked after at the end
+    of a day begins a period, no longer looked after at the end of a day ends it (so a move
+    with an X1 end and a new placement the same day does not break it)."""
+    fold = _CareFold(person_id)
+    periods: list[CarePeriod] = []
+    began: tuple[str, date] | None = None
+    for day, same_day in groupby(entries, key=lambda entry: local_date(entry.occurred_at)):
+        first_case = None
+        for entry in same_day:
+            if fold.take(entry) and first_case is None:
+                first_case = entry.case_id
+        if fold.looked_after and began is None:
+            began = (first_case or "", day)
+        elif not fold.looked_after and began is not None:
+            periods.append(CarePeriod(began[0], began[1], day))
+            began = None
+    if began is not None:
+        periods.append(CarePeriod(began[0], began[1], None))
+    return periods
+
+
+class _CareFold:
+    """One child's legal status and placements, taken in the order they happened."""
+
+    def __init__(self, person_id: str):
+        self.person_id = person_id
+        self.open_placements: set[tuple[str, str]] = set()
+        self.theirs: set[tuple[str, str]] = set()
+        self.by_legal_status = self.has_been = False
+
+    @property
+    def looked_after(self) -> bool:
+        return bool(self.open_placements) or self.by_legal_status
+
+    def take(self, entry: ChronologyEntry) -> bool:
+        """Apply a fact; whether it was about the child."""
         data = entry.data
         placement = (entry.case_id, str(data.get("placement_id")))
         if entry.type == "placement_ended" and "person_id" not in data:
-            if placement not in theirs:
-                continue
-        elif not _names(entry, person_id):
-            continue
+            if placement not in self.theirs:
+                return False
+        elif not _names(entry, self.person_id):
+            return False
         if entry.type == "legal_status_changed":
-            by_legal_status = has_been = True
+            self.by_legal_status = self.has_been = True
         elif entry.type == "placement_started":
-            open_placements.add(placement)
-            theirs.add(placement)
-            has_been = True
+            self.open_placements.add(placement)
+            self.theirs.add(placement)
+            self.has_been = True
         elif entry.type == "placement_ended":
-            open_placements.discard(placement)
+            self.open_placements.discard(placement)
             if data.get("reason") not in (None, STILL_LOOKED_AFTER):
-                open_placements.clear()
-                by_legal_status = False
-    return CareStatus(bool(open_placements) or by_legal_status, has_been)
+                self.open_placements.clear()
+                self.by_legal_status = False
+        return True
 
 
 def _names(entry: ChronologyEntry, person_id: str) -> bool:

@@ -2,8 +2,12 @@
 
 Pure, like the CIN census: it reads each case's chronology (corrections applied, retractions
 left out, as known at the chosen time) and returns the return's tables as plain data, with a
-completeness report naming what the recorded facts leave missing. So far the header, the
-episodes and the missing episodes; the other tables the DfE validator reads are not built yet.
+completeness report naming what the recorded facts leave missing: the header, episodes,
+reviews, missing episodes and social worker episodes from the facts themselves; previous
+permanence, placed for adoption, adoption (AD1) and the outcomes of children looked after for
+a year (OC2) as a row per child the facts put in the table, with what the vocabulary does
+not record left blank and reported. UASC and care leavers (OC3) are not exported: no fact
+says who they are.
 
 An episode is a stretch of care with one legal status and one placement: a child's care facts
 (`legal_status_changed`, `placement_started`, `placement_ended`) are applied a day at a time,
@@ -22,11 +26,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import groupby
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 from events.codes import STILL_LOOKED_AFTER
 from events.timepoints import local_date, parse_timepoint
+from events.vocabulary import ALLOCATION_TYPES
 from projections.fold import ChronologyEntry
 from replay.cin_census import CompletenessIssue, collection_period, la_child_id_of
 from replay.referrals import is_referral
@@ -39,10 +45,19 @@ SSDA903_TYPES = (
     "placement_started",
     "placement_ended",
     "missing_episode_recorded",
+    "plan_started",
+    "plan_reviewed",
+    "worker_allocated",
+    "worker_unallocated",
 )
 # The SSDA903 category of need takes N1-N8 only (N0 and N9 are the CIN census's).
 CATEGORIES_OF_NEED = ("N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8")
 MISSING_CODES = {"missing": "M", "away": "A", None: "M"}
+# Placed for adoption (PLACE A3-A6), or a placement or freeing order (LS E1, D1): the DfE
+# expects the date of the decision that the child should be placed for adoption.
+ADOPTION_PLACEMENTS = frozenset({"A3", "A4", "A5", "A6"})
+ADOPTION_ORDERS = frozenset({"E1", "D1"})
+ADOPTED = frozenset({"E11", "E12"})  # care ended by an adoption order
 
 
 class HeaderRow(BaseModel):
@@ -91,6 +106,88 @@ class MissingRow(BaseModel):
     MIS_END: date | None
 
 
+class ReviewRow(BaseModel):
+    """One review of a looked-after child (the Reviews table)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    CHILD: str
+    DOB: date | None
+    REVIEW: date
+    REVIEW_CODE: str | None
+
+
+class SocialWorkerRow(BaseModel):
+    """One social worker's allocation to a looked-after child (the SWEpisodes table)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    CHILD: str
+    DOB: date | None
+    SW_ID: str
+    SW_DECOM: date
+    SW_DEC: date | None
+    SW_REASON: str | None = None
+
+
+class PreviousPermanenceRow(BaseModel):
+    """A child who started care in the year: their previous permanence (the PrevPerm table)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    CHILD: str
+    DOB: date | None
+    PREV_PERM: str | None = None
+    LA_PERM: str | None = None
+    DATE_PERM: date | None = None
+
+
+class PlacedForAdoptionRow(BaseModel):
+    """A child placed for adoption or under a placement order (the PlacedAdoption table)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    CHILD: str
+    DOB: date | None
+    DATE_PLACED: date | None = None
+    DATE_PLACED_CEASED: date | None = None
+    REASON_PLACED_CEASED: str | None = None
+
+
+class AdoptionRow(BaseModel):
+    """A child adopted from care in the year (the AD1 table)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    CHILD: str
+    DOB: date | None
+    DATE_INT: date | None = None
+    DATE_MATCH: date | None = None
+    FOSTER_CARE: str | None = None
+    NB_ADOPTR: str | None = None
+    SEX_ADOPTR: str | None = None
+    LS_ADOPTR: str | None = None
+
+
+class OutcomesRow(BaseModel):
+    """A child looked after for the whole year to 31 March (the OC2 table)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    CHILD: str
+    DOB: date | None
+    SDQ_SCORE: str | None = None
+    SDQ_REASON: str | None = None
+    CONVICTED: str | None = None
+    HEALTH_CHECK: str | None = None
+    IMMUNISATIONS: str | None = None
+    TEETH_CHECK: str | None = None
+    HEALTH_ASSESSMENT: str | None = None
+    SUBSTANCE_MISUSE: str | None = None
+    INTERVENTION_RECEIVED: str | None = None
+    INTERVENTION_OFFERED: str | None = None
+
+
 class Ssda903(BaseModel):
     """The return's tables for a collection year as known at a time, and what is missing."""
 
@@ -101,6 +198,12 @@ class Ssda903(BaseModel):
     header: tuple[HeaderRow, ...]
     episodes: tuple[EpisodeRow, ...]
     missing: tuple[MissingRow, ...]
+    reviews: tuple[ReviewRow, ...] = ()
+    social_workers: tuple[SocialWorkerRow, ...] = ()
+    previous_permanence: tuple[PreviousPermanenceRow, ...] = ()
+    placed_for_adoption: tuple[PlacedForAdoptionRow, ...] = ()
+    adoptions: tuple[AdoptionRow, ...] = ()
+    outcomes: tuple[OutcomesRow, ...] = ()
     issues: tuple[CompletenessIssue, ...]
 
 
@@ -116,6 +219,7 @@ class _Open:
     reason_place_change: str | None
     dec: date | None = None
     rec: str | None = None
+    home_post: str | None = None
 
 
 @dataclass
@@ -125,15 +229,24 @@ class _Child:
     care: list[ChronologyEntry] = field(default_factory=list)
     missing: list[ChronologyEntry] = field(default_factory=list)
     referrals: list[ChronologyEntry] = field(default_factory=list)
+    reviews: list[ChronologyEntry] = field(default_factory=list)
+    allocations: list[ChronologyEntry] = field(default_factory=list)
 
 
 def ssda903(
-    chronologies: Mapping[str, Sequence[ChronologyEntry]], *, year: int, as_known_at: datetime
+    chronologies: Mapping[str, Sequence[ChronologyEntry]],
+    *,
+    year: int,
+    as_known_at: datetime,
+    agency: str | None = None,
 ) -> Ssda903:
-    """The return for collection year `year` from chronologies already cut at `as_known_at`."""
+    """The return for collection `year` from chronologies already cut at `as_known_at`; its
+    social workers are those allocated by `agency` (the authority's children's social care),
+    or by any agency when None."""
     first, last = collection_period(year)
-    children = _children(chronologies)
-    header, episodes, missing, issues = [], [], [], []
+    children = _children(chronologies, agency)
+    tables: dict[str, list[Any]] = defaultdict(list)
+    issues: list[CompletenessIssue] = []
     for person_id in sorted(children):
         child = children[person_id]
         built, problems = _episodes(child)
@@ -147,7 +260,7 @@ def ssda903(
         issues += problems
         child_id = la_child_id_of(person_id)
         born = _day_of(child.data.get("date_of_birth"))
-        header.append(
+        tables["header"].append(
             HeaderRow(
                 CHILD=child_id,
                 SEX=child.data.get("sex"),
@@ -159,47 +272,197 @@ def ssda903(
         issues += _header_issues(child, child_id, last)
         needs = _categories_of_need(child, built)
         for episode in in_year:
-            episodes.append(_row(child_id, episode, needs[id(episode)], last))
+            tables["episodes"].append(_row(child_id, episode, needs[id(episode)], last))
             if needs[id(episode)] is None:
                 message = (
                     "no referral of the child by then records a primary need N1-N8 (N0 and N9 "
                     "are not SSDA903 categories of need)"
                 )
                 issues.append(_issue(child, episode, "CIN", message))
-        issues.append(
-            CompletenessIssue(
-                rule=None,
-                case_id=in_year[0].case_id,
-                person_id=person_id,
-                field="HOME_POST",
-                message="the child's home postcode is not recorded: the vocabulary has no "
-                "field for it",
+        homeless = [episode for episode in in_year if episode.home_post is None]
+        if homeless:
+            message = (
+                f"the child's home postcode (`placement_started.home_postcode`) is not recorded "
+                f"on a placement of the period of care ({len(homeless)} episodes in the year)"
             )
-        )
-        for entry in child.missing:
-            started = local_date(parse_timepoint(entry.data["started"]))
-            if first <= started <= last:
-                missing.append(
-                    MissingRow(
-                        CHILD=child_id,
-                        DOB=born,
-                        MISSING=MISSING_CODES.get(entry.data.get("kind"), "M"),
-                        MIS_START=started,
-                        MIS_END=_shown(_day_of(entry.data.get("ended")), last),
-                    )
-                )
+            issues.append(_issue(child, homeless[0], "HOME_POST", message))
+        year_of_care = _YearOfCare(child, child_id, born, in_year, first, last)
+        tables["missing"] += year_of_care.missing()
+        tables["reviews"] += year_of_care.reviews()
+        tables["social_workers"] += year_of_care.social_workers()
+        for name, row in year_of_care.cohorts(built):
+            tables[name].append(row)
+        issues += year_of_care.issues
     return Ssda903(
         year=year,
         as_known_at=as_known_at,
-        header=tuple(header),
-        episodes=tuple(episodes),
-        missing=tuple(sorted(missing, key=lambda row: (row.CHILD, row.MIS_START))),
+        header=tuple(tables["header"]),
+        episodes=tuple(tables["episodes"]),
+        missing=tuple(sorted(tables["missing"], key=lambda row: (row.CHILD, row.MIS_START))),
+        reviews=tuple(tables["reviews"]),
+        social_workers=tuple(tables["social_workers"]),
+        previous_permanence=tuple(tables["previous_permanence"]),
+        placed_for_adoption=tuple(tables["placed_for_adoption"]),
+        adoptions=tuple(tables["adoptions"]),
+        outcomes=tuple(tables["outcomes"]),
         issues=tuple(issues),
     )
 
 
-def _children(chronologies: Mapping[str, Sequence[ChronologyEntry]]) -> dict[str, _Child]:
-    """Each child of every case with their care facts, missing episodes and referrals."""
+class _YearOfCare:
+    """The rows of a looked-after child's year beyond the header and episodes, and what the
+    facts leave blank in them."""
+
+    def __init__(
+        self,
+        child: _Child,
+        child_id: str,
+        born: date | None,
+        in_year: Sequence[_Open],
+        first: date,
+        last: date,
+    ):
+        self.child, self.child_id, self.born = child, child_id, born
+        self.in_year, self.first, self.last = in_year, first, last
+        self.case_id = in_year[0].case_id
+        self.issues: list[CompletenessIssue] = []
+
+    def missing(self) -> list[MissingRow]:
+        """`missing_episode_recorded` started in the year."""
+        rows = []
+        for entry in self.child.missing:
+            started = local_date(parse_timepoint(entry.data["started"]))
+            if self.first <= started <= self.last:
+                rows.append(
+                    MissingRow(
+                        CHILD=self.child_id,
+                        DOB=self.born,
+                        MISSING=MISSING_CODES.get(entry.data.get("kind"), "M"),
+                        MIS_START=started,
+                        MIS_END=_shown(_day_of(entry.data.get("ended")), self.last),
+                    )
+                )
+        return rows
+
+    def reviews(self) -> list[ReviewRow]:
+        """`plan_reviewed` of the child's looked-after plan, on a day of the year when the
+        child was looked after; REVIEW_CODE its `participation`."""
+        rows = []
+        for entry in self.child.reviews:
+            day = local_date(entry.occurred_at)
+            if not self._looked_after_on(day):
+                continue
+            participation = entry.data.get("participation")
+            rows.append(
+                ReviewRow(CHILD=self.child_id, DOB=self.born, REVIEW=day, REVIEW_CODE=participation)
+            )
+            if participation is None:
+                self._blank(
+                    "REVIEW_CODE",
+                    f"review of {day.isoformat()}: `plan_reviewed.participation` is not recorded",
+                    entry.event_id,
+                )
+        return sorted(rows, key=lambda row: row.REVIEW)
+
+    def social_workers(self) -> list[SocialWorkerRow]:
+        """A row per `worker_allocated` on the child's cases, ended by the same worker's
+        `worker_unallocated`, overlapping the year; SW_ID the worker's user name."""
+        rows: list[SocialWorkerRow] = []
+        open_rows: dict[str, int] = {}
+        facts = sorted(
+            self.child.allocations, key=lambda e: (local_date(e.occurred_at), e.position)
+        )
+        for entry in facts:
+            worker, day = str(entry.data["worker"]), local_date(entry.occurred_at)
+            if entry.type == "worker_allocated" and worker not in open_rows:
+                open_rows[worker] = len(rows)
+                rows.append(
+                    SocialWorkerRow(
+                        CHILD=self.child_id, DOB=self.born, SW_ID=worker, SW_DECOM=day, SW_DEC=None
+                    )
+                )
+            elif entry.type == "worker_unallocated" and worker in open_rows:
+                index = open_rows.pop(worker)
+                rows[index] = rows[index].model_copy(update={"SW_DEC": day})
+        shown = [
+            row.model_copy(update={"SW_DEC": _shown(row.SW_DEC, self.last)})
+            for row in rows
+            if self.last >= row.SW_DECOM and (row.SW_DEC is None or self.first <= row.SW_DEC)
+        ]
+        if shown:
+            self._blank(
+                "SW_ID",
+                "the social workers' Social Work England numbers and the reasons for a change "
+                "of social worker (SW_REASON) are not recorded: SW_ID is the user name",
+            )
+        return sorted(shown, key=lambda row: (row.SW_DECOM, row.SW_ID))
+
+    def cohorts(self, built: Sequence[_Open]) -> Iterable[tuple[str, BaseModel]]:
+        """A row in each table whose children the facts identify, the rest of it blank."""
+        if any(episode.rne == "S" and episode.decom >= self.first for episode in self.in_year):
+            yield "previous_permanence", PreviousPermanenceRow(CHILD=self.child_id, DOB=self.born)
+            self._blank("PREV_PERM", "previous permanence is not recorded (no field)")
+        if any(
+            episode.placement.get("kind") in ADOPTION_PLACEMENTS or episode.ls in ADOPTION_ORDERS
+            for episode in self.in_year
+        ):
+            yield "placed_for_adoption", PlacedForAdoptionRow(CHILD=self.child_id, DOB=self.born)
+            self._blank(
+                "DATE_PLACED",
+                "the date of the decision that the child should be placed for adoption is not "
+                "recorded (no field)",
+            )
+        if any(
+            episode.rec in ADOPTED and episode.dec is not None and episode.dec >= self.first
+            for episode in self.in_year
+        ):
+            yield "adoptions", AdoptionRow(CHILD=self.child_id, DOB=self.born)
+            self._blank("DATE_INT", "the adoption's dates and adopters are not recorded")
+        if _looked_after_for_the_year(built, self.first, self.last):
+            yield "outcomes", OutcomesRow(CHILD=self.child_id, DOB=self.born)
+            self._blank(
+                "HEALTH_CHECK",
+                "the outcomes of a child looked after for a year (health, dental checks, "
+                "SDQ, convictions, substance misuse) are not recorded",
+            )
+
+    def _looked_after_on(self, day: date) -> bool:
+        return self.first <= day <= self.last and any(
+            episode.decom <= day and (episode.dec is None or day <= episode.dec)
+            for episode in self.in_year
+        )
+
+    def _blank(self, column: str, message: str, *event_ids: UUID) -> None:
+        self.issues.append(
+            CompletenessIssue(
+                rule=None,
+                case_id=self.case_id,
+                person_id=self.child.person_id,
+                field=column,
+                message=f"{self.child_id}: {message}",
+                event_ids=event_ids,
+            )
+        )
+
+
+def _looked_after_for_the_year(built: Sequence[_Open], first: date, last: date) -> bool:
+    """Looked after without a break from a year before the year's end to its end (the DfE's
+    OC2 cohort): one period of care (episodes joined by X1) from before the year's first day
+    to its last."""
+    since: date | None = None
+    for episode in built:
+        if episode.rne == "S" or since is None:
+            since = episode.decom
+        if episode.dec is not None and episode.dec <= last and episode.rec != STILL_LOOKED_AFTER:
+            since = None
+    return since is not None and since < first
+
+
+def _children(
+    chronologies: Mapping[str, Sequence[ChronologyEntry]], agency: str | None
+) -> dict[str, _Child]:
+    """Each child of every case with their care facts, missing episodes, referrals, reviews
+    of their looked-after plan and the case's allocations (of `agency`, if given)."""
     children: dict[str, _Child] = {}
     case_children: dict[str, set[str]] = defaultdict(set)
     for case_id in sorted(chronologies):
@@ -210,9 +473,29 @@ def _children(chronologies: Mapping[str, Sequence[ChronologyEntry]]) -> dict[str
                 child.data.update({k: v for k, v in entry.data.items() if v is not None})
                 case_children[case_id].add(person_id)
     for case_id in sorted(chronologies):
-        placed: dict[str, str] = {}
-        for entry in chronologies[case_id]:
-            for person_id in _named(entry, case_children[case_id], placed):
+        _file_case_facts(chronologies[case_id], children, case_children[case_id], agency)
+    return children
+
+
+def _file_case_facts(
+    entries: Sequence[ChronologyEntry],
+    children: dict[str, _Child],
+    case_children: set[str],
+    agency: str | None,
+) -> None:
+    """Give each fact of one case to the children of the case it is about."""
+    placed: dict[str, str] = {}
+    looked_after_plans: dict[str, tuple[str, ...]] = {}
+    for entry in entries:
+        if entry.type in ALLOCATION_TYPES:
+            if agency is None or entry.agency == agency:
+                for person_id in sorted(case_children):
+                    children[person_id].allocations.append(entry)
+        elif entry.type in ("plan_started", "plan_reviewed"):
+            for person_id in _plan_children(entry, case_children, looked_after_plans):
+                children[person_id].reviews.append(entry)
+        else:
+            for person_id in _named(entry, case_children, placed):
                 child = children[person_id]
                 if entry.type == "missing_episode_recorded":
                     child.missing.append(entry)
@@ -221,7 +504,23 @@ def _children(chronologies: Mapping[str, Sequence[ChronologyEntry]]) -> dict[str
                         child.referrals.append(entry)
                 elif entry.type != "person_added":
                     child.care.append(entry)
-    return children
+
+
+def _plan_children(
+    entry: ChronologyEntry, case_children: set[str], plans: dict[str, tuple[str, ...]]
+) -> list[str]:
+    """For a review of a looked-after plan, the children it is about: its subjects, else the
+    plan's (a `plan_started` only records the plan's children)."""
+    plan_id = str(entry.data.get("plan_id"))
+    subjects = tuple(person for person in entry.subjects if person in case_children)
+    if entry.type == "plan_started":
+        if entry.data.get("kind") == "looked_after":
+            plans[plan_id] = subjects
+        return []
+    if plan_id not in plans:
+        return []
+    only_child = tuple(case_children) if len(case_children) == 1 else ()
+    return list(subjects or plans[plan_id] or only_child)
 
 
 def _named(entry: ChronologyEntry, case_children: set[str], placed: dict[str, str]) -> list[str]:
@@ -266,29 +565,35 @@ class _CareFold:
         self.in_care = False  # between a first placement and the end of care
         self.status: str | None = None
         self.placement: dict[str, Any] | None = None
+        # The child's home postcode for this period of care, from its placements.
+        self.home: str | None = None
 
     def day(self, day: date, entries: list[ChronologyEntry]) -> None:
         before_status, before_placement = self.status, self.placement
         started_today: dict[str, Any] | None = None
         care_ended: str | None = None
+        home_today: str | None = None
         for entry in entries:
             data = entry.data
             if entry.type == "legal_status_changed":
                 self.status = data["status"]
             elif entry.type == "placement_started":
                 self.placement = started_today = {**data, "case_id": entry.case_id}
+                home_today = data.get("home_postcode") or home_today
             elif entry.type == "placement_ended":
                 care_ended = self._placement_ended(data) or care_ended
         if self.current is not None and (care_ended is not None or self.placement is None):
             self._close(day, care_ended)
         if care_ended is not None:
-            self.in_care = False
+            self.in_care, self.home = False, None
+        self.home = home_today or self.home
         placement = self.placement
         if placement is None:
             return
         if self.current is None:
             derived = "P" if self.in_care else "S"
             self.current = _start(placement, day, derived, self.status, started_today)
+            self.current.home_post = self.home
             self.in_care = True
             return
         status_changed = self.status != before_status
@@ -304,6 +609,7 @@ class _CareFold:
                 "T" if status_changed and placement_changed else "L" if status_changed else "P"
             )
             self.current = _start(placement, day, derived, self.status, started_today)
+            self.current.home_post = self.home
 
     def _placement_ended(self, data: dict[str, Any]) -> str | None:
         """Close the placement; the reason care ended, if it did."""
@@ -360,7 +666,7 @@ def _row(child_id: str, episode: _Open, need: str | None, last: date) -> Episode
         DEC=dec,
         REC=episode.rec if dec is not None else None,
         REASON_PLACE_CHANGE=episode.reason_place_change,
-        HOME_POST=None,
+        HOME_POST=episode.home_post,
         PL_POST=placement.get("postcode"),
         URN=placement.get("urn"),
     )

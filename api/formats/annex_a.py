@@ -78,10 +78,16 @@ def annex_a_csv_files(annex: AnnexA) -> dict[str, bytes]:
 
 def annex_a_csv_zip(annex: AnnexA) -> bytes:
     """The CSV files in one zip archive (for a single HTTP response)."""
+    return files_zip(annex_a_csv_files(annex), annex.as_known_at)
+
+
+def files_zip(files: dict[str, bytes], when: datetime) -> bytes:
+    """Files in one zip archive, every entry dated `when`: the same files and time give the
+    same bytes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in annex_a_csv_files(annex).items():
-            archive.writestr(_entry(name, annex.as_known_at), data)
+        for name, data in files.items():
+            archive.writestr(_entry(name, when), data)
     return buffer.getvalue()
 
 

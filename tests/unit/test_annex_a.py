@@ -638,3 +638,57 @@ def test_every_row_has_every_column_of_its_list() -> None:
 )
 def test_a_year_before(day: date, expected: date) -> None:
     assert year_before(day) == expected
+
+
+def folded_from(
+    raws: list[dict[str, Any]],
+    as_known_at: datetime,
+    period_from: date = PERIOD["period_from"],
+    period_to: date = PERIOD["period_to"],
+) -> AnnexA:
+    events = stored(raws)
+    chronologies = {
+        case: chronology([e for e in events if e.case_id == case], as_known_at=as_known_at)
+        for case in sorted({event.case_id for event in events})
+    }
+    return annex_a(
+        chronologies, as_known_at=as_known_at, period_from=period_from, period_to=period_to
+    )
+
+
+def test_list_8_a_child_in_care_with_no_looked_after_plan_has_a_row_per_period() -> None:
+    """Eve: accommodated (V2) with a placement from 1 February 2024, no care plan recorded;
+    home on 1 March (E4A), in care again from 20 April: two rows, the second a period within
+    12 months of the first; a move (X1 and a new placement the same day) does not split it."""
+    e = "FAM-E"
+    eve = [
+        child(e, "eve", "2014-01-05", "2024-01-20", sex="F"),
+        raw(e, "v2", "legal_status_changed", "2024-02-01", ("eve",), status="V2", person_id="eve"),
+        raw(e, "p1", "placement_started", "2024-02-01", ("eve",), placement_id="P1", kind="U6"),
+        raw(e, "p1-end", "placement_ended", "2024-03-01", placement_id="P1", reason="E4A"),
+        raw(e, "p2", "placement_started", "2024-04-20", ("eve",), placement_id="P2", kind="U6"),
+        raw(e, "p2-end", "placement_ended", "2024-05-02", placement_id="P2", reason="X1"),
+        raw(e, "p3", "placement_started", "2024-05-02", ("eve",), placement_id="P3", kind="K2"),
+    ]  # fmt: skip
+    rows = folded_from(eve, BEFORE_LATE).rows[8]
+    columns = LISTS[7].columns
+    found = [dict(zip(columns, row, strict=True)) for row in rows]
+    assert [
+        (row["Date Started to be Looked After"], row["Date Ceased to be Looked After"])
+        for row in found
+    ] == [(date(2024, 2, 1), date(2024, 3, 1)), (date(2024, 4, 20), None)]
+    assert found[0]["Reason Ceased to be Looked After"] == (
+        "e) E4A: Returned home to live with parents or relatives - part of planning"
+    )
+    assert [row[columns[9]] for row in found] == ["b) No", "a) Yes"]
+    assert found[1]["Placement Type"] == "p) K2: Children's Homes"
+    assert found[1]["Date of Latest Statutory Review"] is None  # no plan, no review
+    # Before her first placement, and with a looked-after plan covering the period: no row of
+    # her own period (the plan's row answers for it).
+    assert folded_from(eve, BEFORE_LATE, period_from=date(2024, 1, 1),
+                       period_to=date(2024, 1, 31)).rows[8] == []  # fmt: skip
+    planned = [*eve, raw(e, "lac", "plan_started", "2024-04-20", ("eve",), plan_id="L",
+                         kind="looked_after")]  # fmt: skip
+    starts = [row[columns.index("Date Started to be Looked After")]
+              for row in folded_from(planned, BEFORE_LATE).rows[8]]  # fmt: skip
+    assert starts == [date(2024, 2, 1), date(2024, 4, 20)]

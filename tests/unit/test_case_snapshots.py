@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import pytest
 from eventsourcing.domain import Snapshot
 
 from domain.case import Case, Entry, case_uuid
 from domain.errors import InvariantViolation
 from domain.service import CaseService
+from events.envelope import InvalidEventError
 from tests.conftest import event
 
 CASE = "FAM-1"
@@ -67,3 +71,22 @@ def test_a_case_read_from_its_snapshot_retracts_and_refuses_as_before(
     assert "P1" not in restored.plans
     with pytest.raises(InvariantViolation, match="already retracted"):
         restored.record(event("entry_retracted", data=retraction), recorded_at=started.recorded_at)
+
+
+def test_a_case_read_from_its_snapshot_keeps_the_dates_it_checks(service: CaseService) -> None:
+    """A placement's start survives the snapshot: its end before the start is still refused;
+    a snapshot from before dates were kept reads with none (and checks none)."""
+    service.append(
+        [
+            event("person_added", data={"person_id": "c1", "role": "child"}),
+            event("placement_started", occurred_at="2024-03-05", data={"placement_id": "PL1"}),
+        ]
+    )
+    restored = snapshot_of(service, CASE).mutate(None)
+    assert isinstance(restored, Case)
+    early = event("placement_ended", occurred_at="2024-03-01", data={"placement_id": "PL1"})
+    with pytest.raises(InvalidEventError, match="before placement 'PL1' started"):
+        restored.record(early, recorded_at=datetime(2024, 3, 6, tzinfo=UTC))
+    older: dict[str, Any] = {"entries": {}}
+    Case.revive(older)
+    assert older["dated"] == {}

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from projections.fold import ChronologyEntry
-from replay.looked_after import CareStatus, care_status
+from replay.looked_after import CarePeriod, CareStatus, care_periods, care_status
 from tests.unit.test_statutory_vocabulary import chronology_entry
 
 AVA, BEN = "child-ava", "child-ben"
@@ -57,3 +57,23 @@ def test_another_childs_care_is_not_this_childs() -> None:
     assert status_on(entries, "2024-04-02") == CareStatus(False, False)
     assert status_on(entries, "2024-04-02", BEN) == CareStatus(True, True)
     assert status_on(entries, "2024-04-06", BEN) == CareStatus(True, True)  # V2 still stands
+
+
+def test_periods_of_care_run_from_the_first_day_looked_after_to_the_end_of_care() -> None:
+    """A placement that ends X1 and another that starts the same day is one period; a
+    placement ended E4A ends it; a legal status alone opens the next, still open. Another
+    child's facts are not Ava's."""
+    entries = [
+        fact("placement_started", "2024-02-01", placement_id="PL1", person_id=AVA),
+        fact("placement_ended", "2024-03-01", placement_id="PL1", reason="X1"),
+        fact("placement_started", "2024-03-01", placement_id="PL2", person_id=AVA),
+        fact("placement_ended", "2024-04-01", placement_id="PL2", reason="E4A"),
+        fact("placement_started", "2024-04-10", placement_id="PL3", person_id=BEN),
+        fact("legal_status_changed", "2024-05-01", status="C1", person_id=AVA),
+    ]
+    case_id = entries[0].case_id
+    assert care_periods(entries, AVA) == [
+        CarePeriod(case_id, date(2024, 2, 1), date(2024, 4, 1)),
+        CarePeriod(case_id, date(2024, 5, 1), None),
+    ]
+    assert care_periods(entries, BEN) == [CarePeriod(case_id, date(2024, 4, 10), None)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
+
 from api.formats.ssda903_csv import ssda903_files
 from projections.fold import ChronologyEntry
 from replay.ssda903 import EpisodeRow, MissingRow, ssda903
@@ -12,6 +14,7 @@ from tests.unit.test_statutory_vocabulary import chronology_entry
 
 CASE = "LAC-1"
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
+LA = "E08000035"
 
 
 def fact(
@@ -69,12 +72,17 @@ def test_each_change_of_legal_status_or_placement_starts_an_episode() -> None:
         MissingRow(CHILD="ava", DOB=date(2012, 3, 4), MISSING="M",
                    MIS_START=date(2024, 8, 3), MIS_END=date(2024, 8, 4)),
     )  # fmt: skip
-    # Not recorded: her UPN, whether she (13) is a mother, her home postcode.
+    # Not recorded: her UPN, whether she (13) is a mother, her home postcode, what permanence
+    # she had before care (PrevPerm has a row for her: she started care in the year).
     assert [(issue.person_id, issue.field) for issue in found.issues] == [
         ("ava", "UPN"),
         ("ava", "MOTHER"),
         ("ava", "HOME_POST"),
+        ("ava", "PREV_PERM"),
     ]
+    assert [row.CHILD for row in found.previous_permanence] == ["ava"]
+    assert found.reviews == found.social_workers == found.outcomes == ()
+    assert found.placed_for_adoption == found.adoptions == ()
 
 
 def test_a_year_shows_the_episodes_open_in_it_and_blanks_later_dates() -> None:
@@ -108,8 +116,12 @@ def test_the_tables_are_written_as_the_validators_csv_files() -> None:
     """Columns in the validator's order, dates as dd/mm/yyyy, blanks empty; byte-identical
     for the same return."""
     found = ssda903({CASE: story()}, year=2025, as_known_at=NOW)
-    files = ssda903_files(found)
-    assert sorted(files) == ["episodes.csv", "header.csv", "missing.csv"]
+    files = ssda903_files(found, la=LA)
+    assert sorted(files) == [
+        *("ad1.csv", "episodes.csv", "header.csv", "metadata.json", "missing.csv", "oc2.csv"),
+        *("placed_for_adoption.csv", "previous_permanence.csv", "reviews.csv"),
+        "social_worker_episodes.csv",
+    ]
     assert files["header.csv"].decode() == (
         "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nava,F,04/03/2012,WBRI,,,\n"
     )
@@ -121,4 +133,86 @@ def test_the_tables_are_written_as_the_validators_csv_files() -> None:
     assert episodes[1] == "ava,01/05/2024,S,V2,N1,U6,PR1,01/07/2024,X1,CARPL,,LS1 4,"
     assert episodes[2] == "ava,01/07/2024,P,V2,N1,K2,PR4,01/09/2024,X1,,,LS6 2,SC123456"
     assert files["missing.csv"].decode().splitlines()[1] == "ava,04/03/2012,M,03/08/2024,04/08/2024"
-    assert ssda903_files(ssda903({CASE: story()}, year=2025, as_known_at=NOW)) == files
+    assert ssda903_files(ssda903({CASE: story()}, year=2025, as_known_at=NOW), la=LA) == files
+    assert files["oc2.csv"].decode().startswith("CHILD,DOB,SDQ_SCORE,SDQ_REASON,CONVICTED,")
+    assert files["previous_permanence.csv"].decode() == (
+        "CHILD,DOB,PREV_PERM,LA_PERM,DATE_PERM\nava,04/03/2012,,,\n"
+    )
+    with pytest.raises(ValueError, match="la"):
+        ssda903_files(found, la="873")
+
+
+def test_reviews_of_the_care_plan_and_social_workers_while_looked_after() -> None:
+    """A `plan_reviewed` of her looked-after plan while she is in care is a review (REVIEW_CODE
+    its participation; none recorded is reported); a child protection plan's review is not.
+    Each social worker allocated by the returns agency is an episode to their unallocation;
+    another agency's allocation is not."""
+    extra = [
+        fact("plan_started", "2024-05-01", plan_id="LAC", kind="looked_after"),
+        fact("plan_started", "2024-04-20", plan_id="CP", kind="child_protection"),
+        fact("plan_reviewed", "2024-05-20", (), plan_id="LAC", participation="PN1"),
+        fact("plan_reviewed", "2024-06-01", plan_id="CP"),
+        fact("plan_reviewed", "2024-11-10", plan_id="LAC"),
+        fact("worker_allocated", "2024-04-12", (), worker="sw-khan"),
+        fact("worker_unallocated", "2024-09-30", (), worker="sw-khan"),
+        fact("worker_allocated", "2024-09-30", (), worker="sw-okoro"),
+    ]
+    health = fact("worker_allocated", "2024-05-02", (), worker="hv-lee")
+    entries = [*story(), *extra, health.model_copy(update={"agency": "health"})]
+    found = ssda903({CASE: entries}, year=2025, as_known_at=NOW, agency="social_care")
+    assert [(row.CHILD, row.REVIEW, row.REVIEW_CODE) for row in found.reviews] == [
+        ("ava", date(2024, 5, 20), "PN1"),
+        ("ava", date(2024, 11, 10), None),
+    ]
+    assert [(row.SW_ID, row.SW_DECOM, row.SW_DEC) for row in found.social_workers] == [
+        ("sw-khan", date(2024, 4, 12), date(2024, 9, 30)),
+        ("sw-okoro", date(2024, 9, 30), None),
+    ]
+    fields = [issue.field for issue in found.issues]
+    assert fields.count("REVIEW_CODE") == 1
+    assert "SW_ID" in fields
+
+
+def test_placed_for_adoption_adopted_and_looked_after_for_a_year_have_their_rows() -> None:
+    """Ava placed for adoption (A5) under a placement order (E1) and adopted (E11) in
+    2024-25: a PlacedAdoption and an AD1 row with the unrecorded dates blank and reported.
+    Looked after from 2023 to 31 March 2025 she is in OC2 for 2024-25."""
+    adopted = [
+        *story()[:3],
+        fact("legal_status_changed", "2023-02-01", status="C2", person_id="ava"),
+        fact("placement_started", "2023-02-01", placement_id="PL1", person_id="ava", kind="U6",
+             provider="PR1", reason="S"),
+        fact("legal_status_changed", "2024-06-01", status="E1", person_id="ava"),
+        fact("placement_ended", "2024-06-01", placement_id="PL1", reason="X1"),
+        fact("placement_started", "2024-06-01", placement_id="PL2", person_id="ava", kind="A5",
+             provider="PR1"),
+    ]  # fmt: skip
+    still = ssda903({CASE: adopted}, year=2025, as_known_at=NOW)
+    assert [row.CHILD for row in still.outcomes] == ["ava"]
+    assert [row.CHILD for row in still.placed_for_adoption] == ["ava"]
+    assert still.adoptions == still.previous_permanence == ()
+    ended = fact("placement_ended", "2025-02-01", placement_id="PL2", reason="E11")
+    found = ssda903({CASE: [*adopted, ended]}, year=2025, as_known_at=NOW)
+    assert [row.CHILD for row in found.adoptions] == ["ava"]
+    assert found.adoptions[0].DATE_INT is None
+    assert found.outcomes == ()  # no longer looked after on 31 March
+    assert {"DATE_PLACED", "DATE_INT"} <= {issue.field for issue in found.issues}
+
+
+def test_the_home_postcode_of_the_first_placement_stands_for_the_period_of_care() -> None:
+    """HOME_POST: the `home_postcode` recorded on a placement, for every later episode of
+    that period of care; full postcodes go into the return whole; none recorded is blank and
+    reported once for the child."""
+    entries = [
+        entry.model_copy(update={"data": {**entry.data, "home_postcode": "LS6 2AA",
+                                          "postcode": "LS1 4AP"}})
+        if entry.type == "placement_started" and entry.data["placement_id"] == "PL1"
+        else entry
+        for entry in story()
+    ]  # fmt: skip
+    found = ssda903({CASE: entries}, year=2025, as_known_at=NOW)
+    assert [episode.HOME_POST for episode in found.episodes] == ["LS6 2AA"] * 3
+    assert found.episodes[0].PL_POST == "LS1 4AP"
+    assert "HOME_POST" not in {issue.field for issue in found.issues}
+    without = ssda903({CASE: story()}, year=2025, as_known_at=NOW)
+    assert [issue.field for issue in without.issues].count("HOME_POST") == 1

@@ -16,14 +16,19 @@ from domain.service import CaseService
 from events.envelope import EventEnvelope, InvalidEventError, parse_event
 from projections.fold import ChronologyEntry
 from tests.conftest import event
-from tests.unit.test_invariants import add_people, record, refuse, retract
+from tests.unit.test_invariants import add_people, correct, record, refuse, retract
 
 CHILD = "child-ava"
 _positions = itertools.count(1)
 
 
-def placement(event_type: str, placement_id: str = "PL1", **data: Any) -> EventEnvelope:
-    return event(event_type, data={"placement_id": placement_id, "person_id": CHILD, **data})
+def placement(
+    event_type: str, placement_id: str = "PL1", occurred_at: str | None = None, **data: Any
+) -> EventEnvelope:
+    when = {"occurred_at": occurred_at} if occurred_at else {}
+    return event(
+        event_type, data={"placement_id": placement_id, "person_id": CHILD, **data}, **when
+    )
 
 
 def missing(started: str, ended: str | None = None, **data: Any) -> EventEnvelope:
@@ -52,7 +57,13 @@ def invalid_fields(raw_data: dict[str, Any], event_type: str) -> list[str]:
         ("placement_started", {"placement_id": "PL1", "kind": "H5"}, "data.kind"),
         ("placement_started", {"placement_id": "PL1", "reason": "X"}, "data.reason"),
         ("placement_started", {"placement_id": "PL1", "provider": "PR9"}, "data.provider"),
-        ("placement_started", {"placement_id": "PL1", "postcode": "AB1 2CD"}, "data.postcode"),
+        ("placement_started", {"placement_id": "PL1", "postcode": "AB1 2C"}, "data.postcode"),
+        ("placement_started", {"placement_id": "PL1", "postcode": "1AB 2CD"}, "data.postcode"),
+        (
+            "placement_started",
+            {"placement_id": "PL1", "home_postcode": "LS1 AP"},
+            "data.home_postcode",
+        ),
         ("placement_started", {"kind": "U6"}, "data.placement_id"),
         ("placement_ended", {"placement_id": "PL1", "reason": "E1"}, "data.reason"),
         ("missing_episode_recorded", {"person_id": CHILD}, "data.started"),
@@ -63,6 +74,7 @@ def invalid_fields(raw_data: dict[str, Any], event_type: str) -> list[str]:
         ),
         ("emergency_protection", {"kind": "section_47"}, "data.kind"),
         ("emergency_protection", {}, "data.kind"),
+        ("plan_reviewed", {"plan_id": "LAC", "participation": "PN8"}, "data.participation"),
     ],
 )
 def test_statutory_codes_outside_the_dfe_lists_are_refused(
@@ -73,8 +85,8 @@ def test_statutory_codes_outside_the_dfe_lists_are_refused(
     assert invalid_fields(data, event_type) == [field]
 
 
-def test_the_dfe_codes_are_accepted_and_a_partial_postcode_is_kept_in_capitals() -> None:
-    """Every legal status code reads; a partial postcode is normalised, not refused."""
+def test_the_dfe_codes_are_accepted_and_a_postcode_is_kept_in_capitals() -> None:
+    """Every legal status code reads; a partial or full postcode is normalised, not refused."""
     for status in ("C1", "C2", "D1", "E1", "J1", "J2", "J3", "L1", "L2", "L3", "V2", "V3", "V4"):
         assert event("legal_status_changed", data={"status": status}).data["status"] == status
     started = event(
@@ -82,6 +94,14 @@ def test_the_dfe_codes_are_accepted_and_a_partial_postcode_is_kept_in_capitals()
         data={"placement_id": "PL1", "kind": "U6", "provider": "PR1", "postcode": " ab1  2 "},
     )
     assert started.data["postcode"] == "AB1 2"
+    # A full postcode is kept whole (the DfE's return wants it), with its space.
+    for given, kept in (("ls1 4ap", "LS1 4AP"), ("LS14AP", "LS1 4AP"), ("sw1a 1aa", "SW1A 1AA")):
+        full = event("placement_started", data={"placement_id": "PL1", "postcode": given,
+                                                "home_postcode": given})  # fmt: skip
+        assert full.data["postcode"] == full.data["home_postcode"] == kept
+    for code in ("PN0", "PN1", "PN2", "PN3", "PN4", "PN5", "PN6", "PN7"):
+        reviewed = event("plan_reviewed", data={"plan_id": "LAC", "participation": code})
+        assert reviewed.data["participation"] == code
 
 
 # -- invariants ------------------------------------------------------------------------------
@@ -138,6 +158,54 @@ def test_a_missing_episode_cannot_end_before_it_started(service: CaseService) ->
     refuse(service, [missing("2024-03-02", "2024-03-01")], InvalidEventError, "data.ended")
     assert service.append([missing("2024-03-02T21:00", "2024-03-02")]).new_count == 1
     assert service.append([missing("2024-03-03T21:00")]).new_count == 1
+
+
+def test_a_placement_cannot_end_before_it_started(service: CaseService) -> None:
+    """An end dated before its placement's start is a 422 naming occurred_at; the same day
+    (or a date on the start's day) is accepted."""
+    add_people(service, CHILD)
+    record(service, placement("placement_started", occurred_at="2024-03-05T10:00"))
+    early = placement("placement_ended", occurred_at="2024-03-04", reason="E13")
+    error = refuse(service, [early], InvalidEventError, "occurred_at")
+    assert "before placement 'PL1' started" in error.errors[0].reason
+    earlier_that_day = placement("placement_ended", occurred_at="2024-03-05T09:00", reason="E13")
+    refuse(service, [earlier_that_day], InvalidEventError, "occurred_at")
+    same_day = placement("placement_ended", occurred_at="2024-03-05", reason="E13")
+    assert service.append([same_day]).new_count == 1
+
+
+def test_a_correction_cannot_move_a_missing_episodes_end_before_its_start(
+    service: CaseService,
+) -> None:
+    """The corrected episode is checked as its type is: `ended` corrected to before `started`
+    (or `started` to after `ended`) is a 422 naming the corrected field, and a later
+    correction is checked against the episode as corrected so far."""
+    add_people(service, CHILD)
+    episode = record(service, missing("2024-03-02T21:00", "2024-03-03T08:00"))
+    where = "data.changes.data"
+    refuse(service, [correct(episode, data={"ended": "2024-03-01"})], InvalidEventError,
+           f"{where}.ended")  # fmt: skip
+    refuse(service, [correct(episode, data={"started": "2024-03-04"})], InvalidEventError,
+           f"{where}.started")  # fmt: skip
+    record(service, correct(episode, data={"ended": "2024-03-05"}))
+    assert service.append([correct(episode, data={"started": "2024-03-04"})]).new_count == 1
+    refuse(service, [correct(episode, data={"ended": "2024-03-03"})], InvalidEventError,
+           f"{where}.ended")  # fmt: skip
+
+
+def test_a_correction_cannot_move_a_placements_end_before_its_start(
+    service: CaseService,
+) -> None:
+    """Correcting an end's occurred_at to before the start, or the start's to after the end,
+    is a 422 naming data.changes.occurred_at; a correction keeping the order is accepted."""
+    add_people(service, CHILD)
+    started = record(service, placement("placement_started", occurred_at="2024-03-05"))
+    ended = record(service, placement("placement_ended", occurred_at="2024-04-01", reason="E13"))
+    where = "data.changes.occurred_at"
+    refuse(service, [correct(ended, occurred_at="2024-03-01")], InvalidEventError, where)
+    refuse(service, [correct(started, occurred_at="2024-04-02")], InvalidEventError, where)
+    assert service.append([correct(started, occurred_at="2024-03-20")]).new_count == 1
+    refuse(service, [correct(ended, occurred_at="2024-03-10")], InvalidEventError, where)
 
 
 @pytest.mark.parametrize(

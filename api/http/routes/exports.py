@@ -1,11 +1,12 @@
-"""`GET /exports/cin-census`: the DfE Children in Need census XML and its completeness report."""
+"""`GET /exports/cin-census` and `GET /exports/ssda903`: the DfE's Children in Need census
+(XML) and looked-after children return (a zip of CSV files), with their completeness reports."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from api.access_log import EVERY_CASE
@@ -17,16 +18,29 @@ from api.formats.cin_census_xml import (
     census_xml,
     schema_errors,
 )
-from api.http.deps import CensusReporter, ForesightDep, log_read
+from api.formats.ssda903_csv import LA_CODE as ONS_LA_CODE
+from api.formats.ssda903_csv import ssda903_from_store, ssda903_zip
+from api.http.deps import CensusReporter, ForesightDep, log_read, whole_record_report
 from api.http.params import AsKnownAt
+from api.users import User
 from events.timepoints import utc_now
 from replay.cin_census import CompletenessIssue
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
 XML_MEDIA_TYPE = "application/xml"
+ZIP_MEDIA_TYPE = "application/zip"
 ISSUES_HEADER = "Foresight-Completeness-Issues"
 KNOWN_AT_HEADER = "Foresight-As-Known-At"
+CollectionYear = Annotated[
+    int,
+    Query(
+        ge=FIRST_YEAR,
+        le=LAST_YEAR,
+        description="Collection year, named by the 31 March it ends on: 2026 is 1 April 2025 "
+        "to 31 March 2026",
+    ),
+]
 
 
 class CinCensusReport(BaseModel):
@@ -56,15 +70,7 @@ def export_cin_census(
     request: Request,
     user: CensusReporter,
     foresight: ForesightDep,
-    year: Annotated[
-        int,
-        Query(
-            ge=FIRST_YEAR,
-            le=LAST_YEAR,
-            description="Collection year, named by the 31 March it ends on: 2026 is 1 April 2025 "
-            "to 31 March 2026",
-        ),
-    ],
+    year: CollectionYear,
     la: Annotated[
         str, Query(pattern=LA_CODE.pattern, description="The DfE three-digit local authority code")
     ],
@@ -105,3 +111,46 @@ def export_cin_census(
         xml=xml.decode("utf-8"),
     )
     return Response(report.model_dump_json(), media_type="application/json", headers=headers)
+
+
+Ssda903Reporter = Annotated[User, Depends(whole_record_report("read the SSDA903 return"))]
+
+
+@router.get(
+    "/ssda903",
+    summary="The DfE looked-after children return (SSDA903) for a collection year, as known "
+    "at a time: a zip of its CSV files (managers, reviewers)",
+    response_class=Response,
+    responses={200: {"content": {ZIP_MEDIA_TYPE: {}}}},
+)
+def export_ssda903(
+    request: Request,
+    user: Ssda903Reporter,
+    foresight: ForesightDep,
+    year: CollectionYear,
+    la: Annotated[
+        str,
+        Query(
+            pattern=ONS_LA_CODE.pattern,
+            description="The authority's ONS code as the DfE's validator names it (E08000035)",
+        ),
+    ],
+    as_known_at: AsKnownAt = None,
+) -> Response:
+    """The CSV files the DfE's validator reads and `metadata.json` (the year and `la`, as the
+    validator takes them), from the whole record as known at `as_known_at` (default now, to
+    the second; in the `Foresight-As-Known-At` header and as every file's time in the zip).
+    The same log and `as_known_at` give byte-identical zips. The number of completeness
+    issues (facts the return needs that the record lacks) is in
+    `Foresight-Completeness-Issues`; `foresight export ssda903` prints them."""
+    known = as_known_at or utc_now().replace(microsecond=0)
+    found = ssda903_from_store(
+        foresight.caught_up(), year=year, as_known_at=known, agency=foresight.returns_agency
+    )
+    log_read(foresight, user, request, case_id=EVERY_CASE, as_known_at=known)
+    headers = {
+        ISSUES_HEADER: str(len(found.issues)),
+        KNOWN_AT_HEADER: known.isoformat(),
+        "Content-Disposition": f'attachment; filename="ssda903-{year}-{la}.zip"',
+    }
+    return Response(ssda903_zip(found, la=la), media_type=ZIP_MEDIA_TYPE, headers=headers)
