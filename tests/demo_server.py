@@ -48,9 +48,10 @@ class Demo:
 
 
 @contextmanager
-def served_demo(directory: Path) -> Iterator[Demo]:
-    """The demo loaded into a new SQLite store in `directory` and served until the block ends."""
-    port = free_port()
+def served_demo(directory: Path, port: int | None = None) -> Iterator[Demo]:
+    """The demo loaded into a new SQLite store in `directory` and served until the block ends
+    (on `port`, or a free one)."""
+    port = port or free_port()
     env = {**os.environ, "FORESIGHT_DB_URL": f"sqlite:///{directory / 'f.db'}", "COLUMNS": "200"}
     server = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "demo", "--port", str(port)],
