@@ -11,6 +11,7 @@ import { setUpPeople } from "./people.js";
 import { openImport, setUpImport } from "./importing.js";
 import { toRoleScreens } from "./screens.js";
 import { caseTimeline, itemClass } from "./timeline.js";
+import { forgetSession, hasSession, offerOrganisationSignIn, signOut } from "./session.js";
 
 const TOKEN_KEY = "foresight.token";
 // The roles that record, and so may start a case not yet in the record.
@@ -208,9 +209,8 @@ async function start() {
     await route();
   });
   $("sign-out").addEventListener("click", () => {
-    sessionStorage.removeItem(TOKEN_KEY);
     state.me = null;
-    window.location.assign("/ui");
+    signOut();  // session.js: ends an organisation sign-in's session on the server too
   });
   $("find-form").addEventListener("submit", (event) => { event.preventDefault(); findCases(); });
   $("case-new-contact").addEventListener("click", () => openRecordingForm("contact"));
@@ -223,14 +223,17 @@ async function start() {
 }
 
 async function route() {
-  if (!sessionStorage.getItem(TOKEN_KEY)) {
+  if (!sessionStorage.getItem(TOKEN_KEY) && !hasSession()) {
     document.title = "Sign in · Foresight";
+    offerOrganisationSignIn($("login-form").parentElement);
     return show("login");
   }
   try {
     state.me = await api("/me");
   } catch (error) {
     sessionStorage.removeItem(TOKEN_KEY);
+    forgetSession();
+    offerOrganisationSignIn($("login-form").parentElement);
     const text = error.status === 401 ? "That token was not accepted: check it and sign in again" : error.message;
     show("login");
     fieldError("token", text);
