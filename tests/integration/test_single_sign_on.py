@@ -17,7 +17,11 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
+from api.http.app import create_app
+from api.settings import Settings
 from tests.demo_server import Demo
 from tests.oidc.provider import Provider, demo_with_single_sign_on
 
@@ -195,3 +199,20 @@ def test_a_code_is_exchanged_only_with_its_pkce_verifier(served) -> None:
 def test_options_say_whether_the_organisation_sign_in_is_offered(served) -> None:
     demo, _, _ = served
     assert httpx.get(demo.base + "/auth/options").json() == {"organisation_sign_in": True}
+
+
+def test_without_an_issuer_there_is_no_organisation_sign_in(tmp_path: Path) -> None:
+    app = create_app(Settings(db_url=f"sqlite:///{tmp_path / 'f.db'}"))
+    with TestClient(app) as http:
+        assert http.get("/auth/options").json() == {"organisation_sign_in": False}
+        login = http.get("/auth/login", follow_redirects=False)
+        assert (login.status_code, login.headers["location"]) == (303, "/ui")
+        # A cookie that no sign-in made authenticates nothing.
+        http.cookies.set("foresight_session", "made-up")
+        assert http.get("/me").status_code == 401
+    app.state.foresight.service.close()
+
+
+def test_an_issuer_needs_a_client_and_a_session_secret() -> None:
+    with pytest.raises(ValidationError, match="FORESIGHT_OIDC_CLIENT_ID"):
+        Settings(oidc_issuer="https://login.example.gov.uk")

@@ -109,8 +109,5 @@ def demo_with_single_sign_on(directory: Path) -> Iterator[tuple[Demo, Provider]]
             "FORESIGHT_SESSION_SECRET": secrets.token_urlsafe(32),
             "FORESIGHT_SESSION_COOKIE_INSECURE": "true",  # served on http://127.0.0.1
         }
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in settings.items():
-                patch.setenv(name, value)
-            with served_demo(directory, port=port) as demo:
-                yield demo, provider
+        with served_demo(directory, port=port, settings=settings) as demo:
+            yield demo, provider

@@ -24,7 +24,6 @@ from joserfc.jwk import KeySet
 from pydantic import BaseModel
 
 from api.http.deps import ForesightDep, SettingsDep
-from api.http.problems import ProblemError
 from api.sessions import CSRF_COOKIE, SESSION_COOKIE, end_session, start_session
 from api.settings import Settings
 from api.users import User, UserError, checked_identity, mapped_subject
@@ -91,16 +90,12 @@ def _serializer(settings: Settings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.session_secret.get_secret_value(), "foresight-sign-in")
 
 
-def _require_single_sign_on(settings: Settings) -> None:
-    if not settings.single_sign_on:
-        raise ProblemError(404, "Not found", "Single sign-on is not configured here")
-
-
 @router.get("/login")
 def auth_login(request: Request, settings: SettingsDep) -> Response:
     """Off to the provider, with a fresh state, nonce and PKCE verifier kept in a signed,
-    short-lived cookie for the return."""
-    _require_single_sign_on(settings)
+    short-lived cookie for the return. Without single sign-on: back to the token sign-in."""
+    if not settings.single_sign_on:
+        return RedirectResponse("/ui", status_code=303)
     try:
         provider = _provider(request, settings)
     except (requests.RequestException, ValueError, SignInRefused):
@@ -126,7 +121,8 @@ def auth_login(request: Request, settings: SettingsDep) -> Response:
 def auth_callback(request: Request, foresight: ForesightDep, settings: SettingsDep) -> Response:
     """Back from the provider: the code exchanged (with the PKCE verifier), the ID token
     verified, the person mapped to a Foresight user, and a session started."""
-    _require_single_sign_on(settings)
+    if not settings.single_sign_on:
+        return RedirectResponse("/ui", status_code=303)
     response: Response
     try:
         user = _signed_in_user(request, foresight.queries.engine, settings)
