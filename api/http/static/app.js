@@ -228,14 +228,16 @@ async function route() {
     offerOrganisationSignIn($("login-form").parentElement);
     return show("login");
   }
+  const bySession = !sessionStorage.getItem(TOKEN_KEY);
   try {
     state.me = await api("/me");
   } catch (error) {
     sessionStorage.removeItem(TOKEN_KEY);
     forgetSession();
     offerOrganisationSignIn($("login-form").parentElement);
-    const text = error.status === 401 ? "That token was not accepted: check it and sign in again" : error.message;
     show("login");
+    if (bySession && error.status === 401) return showProblems([{ text: "Your session has ended: sign in again" }]);
+    const text = error.status === 401 ? "That token was not accepted: check it and sign in again" : error.message;
     fieldError("token", text);
     showProblems([{ text, field: "token" }]);
     return;
