@@ -22,6 +22,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from pydantic import BaseModel
+from sqlalchemy.engine import Engine
 
 from api.http.deps import ForesightDep, SettingsDep
 from api.sessions import CSRF_COOKIE, SESSION_COOKIE, end_session, start_session
@@ -145,7 +146,7 @@ def auth_callback(request: Request, foresight: ForesightDep, settings: SettingsD
     return response
 
 
-def _signed_in_user(request: Request, engine: Any, settings: Settings) -> User:
+def _signed_in_user(request: Request, engine: Engine, settings: Settings) -> User:
     try:
         saved = _serializer(settings).loads(
             request.cookies.get(SIGN_IN_COOKIE, ""), max_age=SIGN_IN_SECONDS
@@ -211,20 +212,21 @@ def _with_userinfo(
     wanted = (settings.oidc_agency_claim, settings.oidc_role_claim)
     if all(name in claims for name in wanted) or not provider.get("userinfo_endpoint"):
         return claims
-    response = requests.get(
-        provider["userinfo_endpoint"],
-        headers={"Authorization": f"Bearer {access_token}"},
-        timeout=PROVIDER_TIMEOUT,
-    )
-    if response.status_code != 200:
-        return claims
-    userinfo = response.json()
-    if userinfo.get("sub") != claims["sub"]:
+    try:
+        response = requests.get(
+            provider["userinfo_endpoint"],
+            headers={"Authorization": f"Bearer {access_token}"},
+            timeout=PROVIDER_TIMEOUT,
+        )
+        userinfo = response.json() if response.status_code == 200 else {"sub": claims["sub"]}
+    except (requests.RequestException, ValueError) as error:
+        raise SignInRefused(502, f"The sign-in could not be completed: {error}") from None
+    if not isinstance(userinfo, dict) or userinfo.get("sub") != claims["sub"]:
         raise SignInRefused(403, "The sign-in service described another person.")
     return {**userinfo, **claims}
 
 
-def _foresight_user(engine: Any, claims: dict[str, Any], settings: Settings) -> User:
+def _foresight_user(engine: Engine, claims: dict[str, Any], settings: Settings) -> User:
     subject = str(claims["sub"])
     mapped = mapped_subject(engine, subject)
     if mapped is not None:
