@@ -115,3 +115,19 @@ def test_a_person_the_authority_has_not_set_up_is_told_why(page: Any, demo: Demo
     assert serious_violations(page) == []
     page.get_by_role("link", name="Back to sign in").click()
     page.get_by_role("heading", name="Sign in").wait_for()
+
+
+def test_the_audit_screens_work_with_the_session_and_sign_out_ends_it(
+    page: Any, demo: Demo
+) -> None:
+    """An auditor lands on the audit screens (session.js's own sign-in), which read with the
+    session cookie; their Sign out ends the session on the server too."""
+    sign_in_with_the_organisations_account(page, demo, "auditor-khan")
+    page.get_by_role("heading", name="Access log").wait_for()
+    assert page.url.startswith(demo.base + "/ui/audit")
+    assert "auditor-khan" in page.locator("#who").inner_text()
+    cookies = {c["name"]: c["value"] for c in page.context.cookies(demo.base)}
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("heading", name="Sign in").wait_for()
+    old = {"foresight_session": cookies["foresight_session"]}
+    assert httpx.get(demo.base + "/me", cookies=old).status_code == 401

@@ -104,6 +104,8 @@ def test_sign_in_reads_with_the_cookie_and_writes_only_with_its_csrf_token(serve
     assert made.status_code == 201, made.text
     assert made.json()["recorded_by"] == "sw-jones"
 
+    assert client.post(demo.base + "/auth/logout").status_code == 403  # its CSRF token too
+    assert client.get(demo.base + "/me").status_code == 200
     assert client.post(demo.base + "/auth/logout", headers=csrf).status_code == 204
     after = httpx.get(demo.base + "/me", cookies=cookies)
     assert after.status_code == 401

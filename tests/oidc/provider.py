@@ -24,10 +24,15 @@ from tests.demo_server import Demo, free_port, served_demo
 
 HERE = Path(__file__).resolve().parent
 CLIENT_ID = "foresight-web"
-# Who the provider knows: sw-jones comes with agency and role claims; sam-unmapped has none
-# until an admin maps the subject (`foresight users map`).
+# Who the provider knows: sw-jones and auditor-khan come with agency and role claims;
+# sam-unmapped has none until an admin maps the subject (`foresight users map`).
 ACCOUNTS = {
     "sw-jones": {"preferred_username": "sw-jones", "agency": "social_care", "role": "practitioner"},
+    "auditor-khan": {
+        "preferred_username": "auditor-khan",
+        "agency": "information_governance",
+        "role": "auditor",
+    },
     "sam-unmapped": {"preferred_username": "sam-unmapped"},
 }
 
