@@ -41,8 +41,9 @@ class Settings(BaseSettings):
     # mapped with `foresight users map` needs neither.
     oidc_agency_claim: str = "agency"
     oidc_role_claim: str = "role"
-    # Signs the short-lived sign-in cookie (state, nonce, PKCE verifier); 32 random bytes.
-    session_secret: SecretStr | None = None
+    # Signs the short-lived sign-in cookie (state, nonce, PKCE verifier); at least 32
+    # random characters.
+    session_secret: SecretStr | None = Field(default=None, min_length=32)
     session_hours: int = Field(default=8, ge=1, le=24)
     # Only for a demo or test served on http://127.0.0.1: the session cookie without Secure.
     session_cookie_insecure: bool = False

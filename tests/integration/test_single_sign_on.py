@@ -18,11 +18,11 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from api.http.app import create_app
 from api.settings import Settings
-from tests.demo_server import Demo
+from tests.demo_server import Demo, free_port
 from tests.oidc.provider import Provider, demo_with_single_sign_on
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,3 +218,25 @@ def test_without_an_issuer_there_is_no_organisation_sign_in(tmp_path: Path) -> N
 def test_an_issuer_needs_a_client_and_a_session_secret() -> None:
     with pytest.raises(ValidationError, match="FORESIGHT_OIDC_CLIENT_ID"):
         Settings(oidc_issuer="https://login.example.gov.uk")
+
+
+def test_a_secret_too_short_to_sign_with_is_refused() -> None:
+    with pytest.raises(ValidationError, match="session_secret"):
+        Settings(
+            oidc_issuer="https://x.example", oidc_client_id="c", session_secret=SecretStr("short")
+        )
+
+
+def test_a_provider_that_does_not_answer_is_a_page_saying_so(tmp_path: Path) -> None:
+    settings = Settings(
+        db_url=f"sqlite:///{tmp_path / 'f.db'}",
+        oidc_issuer=f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        oidc_client_id="foresight-web",
+        session_secret=SecretStr("s" * 32),
+    )
+    app = create_app(settings)
+    with TestClient(app) as http:
+        login = http.get("/auth/login", follow_redirects=False)
+    assert login.status_code == 502
+    assert "sign-in service did not answer" in login.text
+    app.state.foresight.service.close()

@@ -11,12 +11,15 @@ from typing import Any
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
+from pydantic import SecretStr
 
 from api.http.routes.auth import SignInRefused, verified_id_token
 from api.settings import Settings
 
 ISSUER = "https://login.example.gov.uk"
-SETTINGS = Settings(oidc_issuer=ISSUER, oidc_client_id="foresight-web", session_secret="s" * 32)  # type: ignore[arg-type]
+SETTINGS = Settings(
+    oidc_issuer=ISSUER, oidc_client_id="foresight-web", session_secret=SecretStr("s" * 32)
+)
 PROVIDER_KEY = RSAKey.generate_key(2048, parameters={"kid": "provider"})
 PUBLISHED = KeySet.import_key_set(KeySet([PROVIDER_KEY]).as_dict(private=False))
 
