@@ -233,7 +233,7 @@ async function route() {
     state.me = await api("/me");
   } catch (error) {
     sessionStorage.removeItem(TOKEN_KEY);
-    forgetSession();
+    if (error.status === 401) forgetSession();  // not on a 503: the session may be fine
     offerOrganisationSignIn($("login-form").parentElement);
     show("login");
     if (bySession && error.status === 401) return showProblems([{ text: "Your session has ended: sign in again" }]);

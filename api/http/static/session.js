@@ -152,7 +152,7 @@ export async function signOut() {
   sessionStorage.removeItem(TOKEN_KEY);
   if (hasSession()) {
     await fetch("/auth/logout", { method: "POST" }).catch(() => undefined);
-    document.cookie = `${CSRF_COOKIE}=; Max-Age=0; path=/`;
+    forgetSession();
   }
   window.location.assign("/ui");
 }
@@ -203,8 +203,8 @@ export async function signedIn() {
         return me;
       } catch (error) {
         sessionStorage.removeItem(TOKEN_KEY);
-        forgetSession();
         if (error.status !== 401) throw error;
+        forgetSession();  // only when refused: on a 503 the session may be fine
       }
     }
     await askForToken(Boolean($("login")));
