@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.timepoints import DEFAULT_ZONE
@@ -66,6 +66,34 @@ class Settings(BaseSettings):
     max_document_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     # FORESIGHT_DOCUMENT_MEDIA_TYPES: the media types accepted, comma-separated.
     document_media_types: str = ",".join(DEFAULT_DOCUMENT_MEDIA_TYPES)
+
+    # Single sign-on (OpenID Connect, docs/security.md): off unless the issuer is set.
+    oidc_issuer: str | None = None  # e.g. https://login.example.gov.uk/realms/council
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid profile"
+    # The ID token's (or userinfo's) claims that name the user's agency and role; a subject
+    # mapped with `foresight users map` needs neither.
+    oidc_agency_claim: str = "agency"
+    oidc_role_claim: str = "role"
+    # Signs the short-lived sign-in cookie (state, nonce, PKCE verifier); at least 32
+    # random characters.
+    session_secret: SecretStr | None = Field(default=None, min_length=32)
+    session_hours: int = Field(default=8, ge=1, le=24)
+    # Only for a demo or test served on http://127.0.0.1: the session cookie without Secure.
+    session_cookie_insecure: bool = False
+
+    @property
+    def single_sign_on(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    @model_validator(mode="after")
+    def _single_sign_on_complete(self) -> Settings:
+        if self.oidc_issuer and not (self.oidc_client_id and self.session_secret):
+            raise ValueError(
+                "FORESIGHT_OIDC_ISSUER needs FORESIGHT_OIDC_CLIENT_ID and FORESIGHT_SESSION_SECRET"
+            )
+        return self
 
     @field_validator("db_url")
     @classmethod

@@ -48,10 +48,18 @@ class Demo:
 
 
 @contextmanager
-def served_demo(directory: Path) -> Iterator[Demo]:
-    """The demo loaded into a new SQLite store in `directory` and served until the block ends."""
-    port = free_port()
-    env = {**os.environ, "FORESIGHT_DB_URL": f"sqlite:///{directory / 'f.db'}", "COLUMNS": "200"}
+def served_demo(
+    directory: Path, port: int | None = None, settings: dict[str, str] | None = None
+) -> Iterator[Demo]:
+    """The demo loaded into a new SQLite store in `directory` and served until the block ends
+    (on `port`, or a free one; with more FORESIGHT_* `settings`, if given)."""
+    port = port or free_port()
+    env = {
+        **os.environ,
+        **(settings or {}),
+        "FORESIGHT_DB_URL": f"sqlite:///{directory / 'f.db'}",
+        "COLUMNS": "200",
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "demo", "--port", str(port)],
         cwd=ROOT,

@@ -13,7 +13,17 @@ from api.bootstrap import build_foresight
 from api.http.deps import refuse_another_agencys_view
 from api.http.middleware import Authentication, SecurityHeaders
 from api.http.problems import PROBLEM_JSON, Problem, install_problem_handlers
-from api.http.routes import annex_a, audit, cases, documents, pages, people, reviews, system
+from api.http.routes import (
+    annex_a,
+    audit,
+    auth,
+    cases,
+    documents,
+    pages,
+    people,
+    reviews,
+    system,
+)
 from api.http.routes import exports as export_routes
 from api.http.routes import imports as import_routes
 from api.http.routes import knowledge as knowledge_routes
@@ -23,6 +33,7 @@ from api.http.routes import practice_quality as practice_quality_routes
 from api.http.routes import reports as report_routes
 from api.http.routes import timeliness as timeliness_routes
 from api.http.upload_limit import BodySizeLimits
+from api.sessions import find_session
 from api.settings import Settings, get_settings
 from api.users import authenticate
 from events.envelope import EventEnvelope
@@ -120,12 +131,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(system.router)
     app.include_router(pages.me_router)
+    app.include_router(auth.router)  # single sign-on for the web page
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
 
     # The last added runs first: headers on every answer, then the token, before the body.
     engine = app.state.foresight.queries.engine
     app.add_middleware(BodySizeLimits, max_document_bytes=settings.max_document_bytes)
-    app.add_middleware(Authentication, authenticate=partial(authenticate, engine))
+    app.add_middleware(
+        Authentication,
+        authenticate=partial(authenticate, engine),
+        find_session=partial(find_session, engine),
+    )
     app.add_middleware(SecurityHeaders)
     return app

@@ -10,12 +10,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.problems import PROBLEM_JSON, Problem, unavailable_reason
+from api.sessions import CSRF_HEADER, SESSION_COOKIE, Session, csrf_matches
 from api.users import User
 
 # What answers without a token: no case data. Health is for load balancers (counts only); the
 # OpenAPI document and its Swagger page describe the API; the web page (with its sign-in) is a
 # static shell that asks the API, with the user's token, for everything it shows.
-PUBLIC_PATHS = frozenset({"/", "/health", "/openapi.json", "/docs", "/ui"})
+# Single sign-on's start and return (api/http/routes/auth.py) come before any session.
+PUBLIC_PATHS = frozenset({"/", "/health", "/openapi.json", "/docs", "/ui"}) | {
+    "/auth/login",
+    "/auth/callback",
+    "/auth/options",
+}
+# Requests that change nothing; any other made with a session cookie must carry its CSRF token.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_PREFIXES = ("/ui/", "/static/")
 
 
@@ -33,23 +41,65 @@ def bearer_token(scope: Scope) -> str | None:
     return token.strip()
 
 
+def session_cookie(scope: Scope) -> str | None:
+    """The session id of a `foresight_session` cookie, or None."""
+    header = dict(scope.get("headers", [])).get(b"cookie", b"").decode("latin-1")
+    for pair in header.split(";"):
+        name, _, value = pair.strip().partition("=")
+        if name == SESSION_COOKIE and value:
+            return value
+    return None
+
+
 class Authentication:
     """The token is checked before anything else: before routing, body parsing, validation or
     any handler. A request for anything but the public pages without a valid token is a 401
     problem whatever its body (which is never read); a valid one puts its user on the
-    request's state for the routes (`api.http.deps.get_current_user`)."""
+    request's state for the routes (`api.http.deps.get_current_user`).
 
-    def __init__(self, app: ASGIApp, authenticate: Callable[[str], User | None]):
+    Without a bearer token, the web page's session cookie (single sign-on) is the credential;
+    a browser sends it by itself, so a state-changing request with it must also carry the
+    session's CSRF token in `X-CSRF-Token` (403 otherwise, before the body is read). A bearer
+    token is never sent by itself, so it needs none."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticate: Callable[[str], User | None],
+        find_session: Callable[[str], Session | None] | None = None,
+    ):
         self.app = app
         self.authenticate = authenticate
+        self.find_session = find_session
+
+    def _identify(self, scope: Scope) -> tuple[User | None, tuple[int, str]]:
+        """The user, or None and why not (the problem's status and detail)."""
+        token = bearer_token(scope)
+        if token is not None:
+            user = self.authenticate(token)
+            return user, (401, "The token is not valid")
+        session_id = session_cookie(scope) if self.find_session else None
+        if session_id is None or self.find_session is None:
+            return None, (401, "Send Authorization: Bearer <token>")
+        session = self.find_session(session_id)
+        if session is None:
+            return None, (401, "The session has ended or expired: sign in again")
+        if scope.get("method", "GET") not in SAFE_METHODS:
+            presented = dict(scope.get("headers", [])).get(CSRF_HEADER.encode())
+            if not csrf_matches(session, None if presented is None else presented.decode()):
+                return None, (
+                    403,
+                    "A change made with a session cookie must send the session's "
+                    "CSRF token in X-CSRF-Token",
+                )
+        return session.user, (200, "")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or is_public(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
-        token = bearer_token(scope)
         try:
-            user = None if token is None else await run_in_threadpool(self.authenticate, token)
+            user, refusal = await run_in_threadpool(self._identify, scope)
         except Exception as error:
             found = unavailable_reason(error)
             if found is None:
@@ -68,18 +118,17 @@ class Authentication:
             )
             return
         if user is None:
+            status, detail = refusal
             await send_problem(
                 send,
                 {
                     "type": "about:blank",
-                    "title": "Not authenticated",
-                    "status": 401,
-                    "detail": "Send Authorization: Bearer <token>"
-                    if token is None
-                    else "The token is not valid",
+                    "title": "Not authenticated" if status == 401 else "Forbidden",
+                    "status": status,
+                    "detail": detail,
                     "instance": scope.get("path", ""),
                 },
-                headers={"WWW-Authenticate": "Bearer"},
+                headers={"WWW-Authenticate": "Bearer"} if status == 401 else None,
             )
             return
         scope.setdefault("state", {})["user"] = user

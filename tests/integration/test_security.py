@@ -171,6 +171,8 @@ ROUTES = [
     Route("GET", "/me", frozenset(ROLES)),
     Route("GET", "/me/cases", APPENDERS),
     Route("GET", "/cases", READERS, {"q": "FAM"}),
+    # Ends a single sign-on session (with a bearer token there is none to end).
+    Route("POST", "/auth/logout", frozenset(ROLES), answers=204),
 ]
 # Deliberately public: they carry no case data. Health is for load balancers (counts only);
 # the OpenAPI document and its Swagger page describe the API; the web page is a static shell
@@ -186,6 +188,11 @@ PUBLIC = {
     ("GET", "/ui/reviews"),
     ("GET", "/ui/reviews/{review_id}"),
     ("GET", "/ui/audit"),
+    # Single sign-on: whether it is offered, and the way to the provider and back (each
+    # back to the token sign-in, with 303, where single sign-on is not configured).
+    ("GET", "/auth/options"),
+    ("GET", "/auth/login"),
+    ("GET", "/auth/callback"),
 }
 STATIC_MOUNT = "/static"  # the page's scripts, styles and vendored libraries; no case data
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -439,7 +446,7 @@ def test_only_the_public_pages_answer_without_a_token(client: Client) -> None:
     token cannot even learn which paths exist."""
     for method, path in PUBLIC:
         url = Route(method, path, frozenset()).url(client.review_id)
-        assert client.http.request(method, url).status_code in (200, 307), path
+        assert client.http.request(method, url).status_code in (200, 303, 307), path
     assert client.http.get("/static/app.js").status_code == 200
     for path in ("/no-such-path", "/cases", "/uix", "/statics/app.js", "/healthz"):
         assert_problem(client.http.get(path), 401)

@@ -13,6 +13,7 @@ import { openImport, setUpImport } from "./importing.js";
 import { toRoleScreens } from "./screens.js";
 import { caseTimeline, headline, itemClass } from "./timeline.js";
 import { foresightGroups } from "./foresight.js";
+import { forgetSession, hasSession, offerOrganisationSignIn, signOut } from "./session.js";
 
 const TOKEN_KEY = "foresight.token";
 // The roles that record, and so may start a case not yet in the record.
@@ -204,9 +205,8 @@ async function start() {
     await route();
   });
   $("sign-out").addEventListener("click", () => {
-    sessionStorage.removeItem(TOKEN_KEY);
     state.me = null;
-    window.location.assign("/ui");
+    signOut();  // session.js: ends an organisation sign-in's session on the server too
   });
   $("find-form").addEventListener("submit", (event) => { event.preventDefault(); findCases(); });
   $("case-new-contact").addEventListener("click", () => openRecordingForm("contact"));
@@ -219,16 +219,21 @@ async function start() {
 }
 
 async function route() {
-  if (!sessionStorage.getItem(TOKEN_KEY)) {
+  if (!sessionStorage.getItem(TOKEN_KEY) && !hasSession()) {
     document.title = "Sign in · Foresight";
+    offerOrganisationSignIn($("login-form").parentElement);
     return show("login");
   }
+  const bySession = !sessionStorage.getItem(TOKEN_KEY);
   try {
     state.me = await api("/me");
   } catch (error) {
     sessionStorage.removeItem(TOKEN_KEY);
-    const text = error.status === 401 ? "That token was not accepted: check it and sign in again" : error.message;
+    if (error.status === 401) forgetSession();  // not on a 503: the session may be fine
+    offerOrganisationSignIn($("login-form").parentElement);
     show("login");
+    if (bySession && error.status === 401) return showProblems([{ text: "Your session has ended: sign in again" }]);
+    const text = error.status === 401 ? "That token was not accepted: check it and sign in again" : error.message;
     fieldError("token", text);
     showProblems([{ text, field: "token" }]);
     return;

@@ -115,6 +115,61 @@ export function showApiProblem(error, fields, fallback) {
   showProblems(found.length ? found : [{ text: error.message, field: fallback }]);
 }
 
+// ---------------------------------------------------------------- single sign-on
+
+// Signed in with the organisation's account, the browser sends the session cookie by itself
+// (fetch's default credentials: "same-origin") and no bearer token is kept. Every change
+// must then carry the session's CSRF token, which the server put in a cookie this script may
+// read: one wrapper of fetch adds it to every same-origin POST, PUT, PATCH and DELETE, for
+// this page's modules and every other's alike.
+const CSRF_COOKIE = "foresight_csrf";
+const CHANGES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+function csrfToken() {
+  const pair = document.cookie.split("; ").find((item) => item.startsWith(`${CSRF_COOKIE}=`));
+  return pair ? decodeURIComponent(pair.slice(CSRF_COOKIE.length + 1)) : "";
+}
+
+const plainFetch = window.fetch.bind(window);
+window.fetch = (resource, init = {}) => {
+  const method = String(init.method || (resource instanceof Request ? resource.method : "GET")).toUpperCase();
+  const url = new URL(resource instanceof Request ? resource.url : String(resource), window.location.href);
+  const token = csrfToken();
+  if (!token || !CHANGES.has(method) || url.origin !== window.location.origin) return plainFetch(resource, init);
+  const headers = new Headers(init.headers || (resource instanceof Request ? resource.headers : undefined));
+  headers.set("X-CSRF-Token", token);
+  return plainFetch(resource, { ...init, headers });
+};
+
+// Whether this browser holds a session from the organisation's sign-in (its CSRF cookie).
+export function hasSession() {
+  return Boolean(csrfToken());
+}
+
+// Sign out: the session ends on the server (its cookie is refused from then on) and the
+// bearer token, if any, is forgotten by this tab.
+export async function signOut() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  if (hasSession()) {
+    await fetch("/auth/logout", { method: "POST" }).catch(() => undefined);
+    forgetSession();
+  }
+  window.location.assign("/ui");
+}
+
+// A session the server no longer knows (ended or expired): forget its CSRF cookie.
+export function forgetSession() {
+  document.cookie = `${CSRF_COOKIE}=; Max-Age=0; path=/`;
+}
+
+// "Sign in with your organisation's account" under the token form, when the server offers it.
+export async function offerOrganisationSignIn(place) {
+  const options = await fetch("/auth/options").then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
+  if (!options.organisation_sign_in || document.getElementById("organisation-sign-in")) return;
+  place.append(el("p", { id: "organisation-sign-in", class: "govuk-body" },
+    el("a", { class: "govuk-link", href: "/auth/login" }, "Sign in with your organisation's account")));
+}
+
 // ---------------------------------------------------------------- signing in
 
 function signInForm() {
@@ -136,12 +191,9 @@ function signInForm() {
 export async function signedIn() {
   document.body.classList.add("govuk-frontend-supported");
   initAll();
-  $("sign-out").addEventListener("click", () => {
-    sessionStorage.removeItem(TOKEN_KEY);
-    window.location.assign("/ui");
-  });
+  $("sign-out").addEventListener("click", signOut);
   for (;;) {
-    if (sessionStorage.getItem(TOKEN_KEY)) {
+    if (sessionStorage.getItem(TOKEN_KEY) || hasSession()) {
       try {
         const me = await api("/me");
         $("who").textContent = `${me.name} · ${me.role} · ${me.agency}`;
@@ -152,6 +204,7 @@ export async function signedIn() {
       } catch (error) {
         sessionStorage.removeItem(TOKEN_KEY);
         if (error.status !== 401) throw error;
+        forgetSession();  // only when refused: on a 503 the session may be fine
       }
     }
     await askForToken(Boolean($("login")));
@@ -161,7 +214,10 @@ export async function signedIn() {
 function askForToken(refused) {
   const main = $("content");
   main.hidden = true;
-  if (!$("login")) main.before(signInForm());
+  if (!$("login")) {
+    main.before(signInForm());
+    offerOrganisationSignIn($("login"));
+  }
   document.title = "Sign in · Foresight";
   if (refused) {
     const text = "That token was not accepted: check it and sign in again";
