@@ -66,6 +66,15 @@ def as_(client: ReviewClient, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {client.tokens[role]}"}
 
 
+# The episode around the first decision.
+FIRST_REFERRAL = {
+    "title": "The first referral",
+    "starts": "2024-01-12",
+    "ends": "2024-01-16",
+    "event_ids": [demo_id("police-notification"), demo_id("decision-assess")],
+}
+
+
 @pytest.fixture(scope="module")
 def review(client):
     """A review of the demo case with one episode around the first decision and a finding."""
@@ -79,12 +88,7 @@ def review(client):
     episode = client.post(
         f"/reviews/{review_id}/episodes",
         headers=as_(client, "reviewer"),
-        json={
-            "title": "The first referral",
-            "starts": "2024-01-12",
-            "ends": "2024-01-16",
-            "event_ids": [demo_id("police-notification"), demo_id("decision-assess")],
-        },
+        json=FIRST_REFERRAL,
     )
     assert episode.status_code == 201, episode.text
     finding = client.post(
@@ -293,12 +297,7 @@ def review_of_first_decision(client: ReviewClient, as_known_at: str | None) -> s
     client.post(
         f"/reviews/{review_id}/episodes",
         headers=as_(client, "reviewer"),
-        json={
-            "title": "The first referral",
-            "starts": "2024-01-12",
-            "ends": "2024-01-16",
-            "event_ids": [demo_id("police-notification"), demo_id("decision-assess")],
-        },
+        json=FIRST_REFERRAL,
     ).raise_for_status()
     return str(review_id)
 
