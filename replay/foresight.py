@@ -11,6 +11,11 @@ moment if timed, else its day up to when the record knew it (it cannot have happ
 was recorded). An entry whose span and the decision's overlap, with at least one side a date,
 cannot be ordered against the decision: it goes to `order_uncertain` alone, saying which
 group it would join if it came first. Two timed sides are always ordered.
+
+Oversight: the managers' oversight of the decision (`oversight_recorded` entries targeting it)
+comes after the decision by its nature, so it is not read at the cutoff but as known at
+`oversight_as_known_at` (a review's date; None: now), each with its own `known_at`. The
+groups stay as they are: read at the cutoff, with what was learned later as known now.
 """
 
 from __future__ import annotations
@@ -64,10 +69,20 @@ class ForesightView(BaseModel):
     held_elsewhere: list[ForesightEntry]
     learned_later: list[ForesightEntry]
     order_uncertain: list[OrderUncertainEntry]
+    # Oversight of the decision as known at `oversight_as_known_at` (None: now), in order.
+    oversight: list[ChronologyEntry] = []
+    oversight_as_known_at: InstantField | None = None
 
 
-def foresight_view(queries: CaseQueries, case_id: str, decision_id: str) -> ForesightView:
-    """Build the foresight view of `decision_id` from the read models."""
+def foresight_view(
+    queries: CaseQueries,
+    case_id: str,
+    decision_id: str,
+    *,
+    oversight_as_known_at: datetime | None = None,
+) -> ForesightView:
+    """Build the foresight view of `decision_id` from the read models, with the oversight of
+    the decision as known at `oversight_as_known_at` (None: now)."""
     if not queries.case_exists(case_id):
         raise CaseNotFound(case_id)
     decision = queries.entry(case_id, decision_id)
@@ -138,7 +153,19 @@ def foresight_view(queries: CaseQueries, case_id: str, decision_id: str) -> Fore
         held_elsewhere=held_elsewhere,
         learned_later=sorted(learned_later, key=_in_order),
         order_uncertain=sorted(order_uncertain, key=_in_order),
+        oversight=_oversight_of(queries, case_id, decision_id, oversight_as_known_at),
+        oversight_as_known_at=oversight_as_known_at,
     )
+
+
+def _oversight_of(
+    queries: CaseQueries, case_id: str, decision_id: str, as_known_at: datetime | None
+) -> list[ChronologyEntry]:
+    """The managers' oversight of one decision, as the record knew it at `as_known_at`."""
+    recorded = queries.chronology(
+        case_id, as_known_at=as_known_at, where=ChronologyFilter(types=("oversight_recorded",))
+    )
+    return [entry for entry in recorded if entry.data.get("target_event_id") == decision_id]
 
 
 def _in_order(item: ForesightEntry) -> tuple[datetime, int]:

@@ -59,7 +59,9 @@ def review_view(queries: CaseQueries, review: Review) -> ReviewView:
             if (entry := queries.entry(review.case_id, event_id, as_known_at=as_known_at))
         ]
         decisions = [
-            foresight_view(queries, review.case_id, str(entry.event_id))
+            foresight_view(
+                queries, review.case_id, str(entry.event_id), oversight_as_known_at=as_known_at
+            )
             for entry in entries
             if entry.type == "decision_made"
         ]

@@ -6,10 +6,17 @@ import html
 from collections.abc import Sequence
 from datetime import datetime
 
-from api.formats.tables import entry_flags, foresight_groups, headline, when_shown, would_join
+from api.formats.tables import (
+    entry_flags,
+    foresight_groups,
+    headline,
+    oversight_view_in_words,
+    when_shown,
+    would_join,
+)
 from events.timepoints import format_local
 from projections.fold import ChronologyEntry
-from replay.foresight import ForesightEntry
+from replay.foresight import ForesightEntry, ForesightView
 from replay.review_view import ReviewView
 
 GROUP_TITLES = {
@@ -84,6 +91,30 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+def _oversight_html(decision: ForesightView, as_known_at: str | None) -> str:
+    """The managers' oversight of a decision: the view in words, reasons, next steps, who and
+    when, as known at the review's date `as_known_at` (None: now)."""
+    title = f"<h4>Management oversight of this decision ({len(decision.oversight)})</h4>"
+    if not decision.oversight:
+        return title + (
+            f"<p>No manager had recorded oversight of this decision by {_e(as_known_at)}.</p>"
+            if as_known_at
+            else "<p>No manager has recorded oversight of this decision.</p>"
+        )
+    items = []
+    for item in decision.oversight:
+        reasons = item.data.get("reasons")
+        next_steps = item.data.get("next_steps")
+        items.append(
+            f"<li><strong>{_e(oversight_view_in_words(item))}</strong>"
+            + (f". Reasons: {_e(reasons)}" if reasons else "")
+            + (f". Next steps: {_e(next_steps)}" if next_steps else "")
+            + f". Recorded by {_e(item.recorded_by)}, {_e(item.agency)}, {_e(when_shown(item))}"
+            f" (known {_e(format_local(item.known_at))}).</li>"
+        )
+    return title + "<ul>" + "".join(items) + "</ul>"
+
+
 def review_html(view: ReviewView) -> str:
     """A printable review for the panel; every value escaped."""
     parts = [
@@ -120,6 +151,7 @@ def review_html(view: ReviewView) -> str:
                     )
                     + "</ul>"
                 )
+            parts.append(_oversight_html(decision, view.case_as_known_at))
     parts.append(
         "<h2>Findings</h2><ol>"
         + "".join(

@@ -133,13 +133,41 @@ def foresight_groups(decision: ForesightView) -> tuple[tuple[str, list[Foresight
     )
 
 
+# A manager's view of a decision, in words (as the web page says it, describe.js).
+OVERSIGHT_VIEW_WORDS = {
+    "agree": "Agree",
+    "disagree": "Disagree",
+    "agree_with_changes": "Agree with changes",
+}
+
+
+def oversight_view_in_words(entry: ChronologyEntry) -> str:
+    """An oversight's view: "Agree with changes"."""
+    view = str(entry.data.get("view") or "")
+    return OVERSIGHT_VIEW_WORDS.get(view, view.replace("_", " "))
+
+
 def would_join(item: ForesightEntry) -> str | None:
     """For an entry of uncertain order, the group it would join if it came first."""
     return item.would_join if isinstance(item, OrderUncertainEntry) else None
 
 
+OVERSIGHT_COLUMNS = (
+    "episode",
+    "decision",
+    "view",
+    "reasons",
+    "next_steps",
+    "recorded_by",
+    "agency",
+    "when",
+    "known_at",
+)
+
+
 def review_frames(view: ReviewView) -> dict[str, pd.DataFrame]:
-    """A review as tables for the panel: episodes, findings, and every foresight group entry."""
+    """A review as tables for the panel: episodes, findings, every foresight group entry, and
+    the managers' oversight of each decision (as known at the review's date)."""
     episodes = pd.DataFrame(
         [
             {
@@ -212,7 +240,31 @@ def review_frames(view: ReviewView) -> dict[str, pd.DataFrame]:
             "would_join_if_first",
         ],
     )
-    return {"episodes": episodes, "findings": findings, "foresight": foresight}
+    oversight = pd.DataFrame(
+        [
+            {
+                "episode": episode.episode_id,
+                "decision": headline(decision.decision),
+                "view": oversight_view_in_words(item),
+                "reasons": item.data.get("reasons"),
+                "next_steps": item.data.get("next_steps"),
+                "recorded_by": item.recorded_by,
+                "agency": item.agency,
+                "when": when_shown(item),
+                "known_at": format_local(item.known_at),
+            }
+            for episode in view.episodes
+            for decision in episode.decisions
+            for item in decision.oversight
+        ],
+        columns=list(OVERSIGHT_COLUMNS),
+    )
+    return {
+        "episodes": episodes,
+        "findings": findings,
+        "foresight": foresight,
+        "oversight": oversight,
+    }
 
 
 def workbook_bytes(frames: dict[str, pd.DataFrame]) -> bytes:

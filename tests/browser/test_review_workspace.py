@@ -1,7 +1,8 @@
 """The reviewer's workspace in Debian's Chromium against `foresight demo`: a whole review driven
 as a panel would (open it from the case, pick an episode, read a decision's foresight view and
 what each agency knew, record a finding, print), the timeline's own ways of choosing, errors
-beside their fields, accessibility and 390 px."""
+beside their fields, accessibility and 390 px, and the managers' oversight beside each
+decision's foresight view."""
 
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ from typing import Any
 from api.samples.demo import demo_id
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.test_decision_panel import record_oversight, rows_of
 
 POLICE_NOTIFICATION = "12 January 2024, 23:40"
 FIRST_DECISION = "16 January 2024, 11:00"
 SCHOOL_HUNGRY = "4 December 2023, 08:50"
 
 
-def open_new_review(page: Any, demo: Any, title: str) -> str:
+def open_new_review(page: Any, demo: Any, title: str, known_at: str = "31/03/2024") -> str:
     """From the case page, as the reviewer (signing in if this tab has not): Start a review of
-    FAM-0042 as known at 31/03/2024."""
+    FAM-0042 as known at 31/03/2024 (or `known_at`; empty: now)."""
     page.goto(demo.base + "/ui/cases/FAM-0042")
     if page.evaluate("() => !sessionStorage.getItem('foresight.token')"):
         sign_in(page, demo, "reviewer-lee", "/ui/cases/FAM-0042")
@@ -26,7 +28,7 @@ def open_new_review(page: Any, demo: Any, title: str) -> str:
     page.get_by_role("heading", name="Start a review").wait_for()
     assert page.get_by_label("Case", exact=True).input_value() == "FAM-0042"
     page.get_by_label("Title").fill(title)
-    page.get_by_label("Review the case as known at").fill("31/03/2024")
+    page.get_by_label("Review the case as known at").fill(known_at)
     page.get_by_role("button", name="Start a review").click()
     page.get_by_role("heading", name=title).wait_for()
     page.get_by_role("checkbox", name=f"Choose {POLICE_NOTIFICATION}").wait_for()
@@ -230,7 +232,7 @@ def test_a_foresight_view_with_order_uncertain_entries_shows_them_and_their_grou
         ]
         route.fulfill(response=answer, json=view)
 
-    page.route("**/foresight", with_order_uncertain)
+    page.route("**/foresight*", with_order_uncertain)  # with or without as_known_at
     page.get_by_role("button", name="Decision: Single assessment").click()
     uncertain = page.locator("#panel").get_by_role(
         "region", name="Order against the decision not known (1)"
@@ -238,3 +240,63 @@ def test_a_foresight_view_with_order_uncertain_entries_shows_them_and_their_grou
     uncertain.wait_for()
     assert "if it came first: held elsewhere" in uncertain.inner_text()
     assert "Police notification" in uncertain.inner_text()
+
+
+def test_a_managers_oversight_shows_beside_the_decisions_foresight_view(
+    page: Any, demo: Any
+) -> None:
+    """A manager records oversight of the first decision; the reviewer's workspace (the record
+    as known now) shows it, and the demo's, beside that decision's foresight view in the panel
+    and in its episode; a review of the record as known at 31/03/2024 shows none."""
+    recorded = record_oversight(demo, "decision-assess")
+    open_new_review(page, demo, "Oversight of the first decision", known_at="")
+    page.get_by_role("button", name="Decision: Single assessment").click()
+    panel = page.locator("#panel")
+    panel.get_by_role("heading", name="Held elsewhere (2)").wait_for()
+    oversight = panel.get_by_role("region", name="Management oversight of this decision")
+    demo_item = oversight.locator(f"[data-event-id='{demo_id('oversight-assess')}']")
+    assert rows_of(demo_item) == {
+        "Manager's view": "Agree with changes",
+        "Reasons": "A single assessment was proportionate to the one police notification "
+        "known then",
+        "Next steps": "Ask the police for any earlier call-outs to the address before deciding; "
+        "discuss in supervision",
+        "Recorded by": "tm-hughes, Social care",
+        "On": "20 May 2024, 14:00",
+        "Known to the record": "20 May 2024, 14:00",
+    }
+    new_item = oversight.locator(f"[data-event-id='{recorded['event_id']}']")
+    new_rows = rows_of(new_item)
+    assert new_rows.pop("Known to the record")  # today, when it was recorded
+    assert new_rows == {
+        "Manager's view": "Agree with changes",
+        "Reasons": "Right threshold, but the visit should be sooner",
+        "Next steps": "Visit within 24 hours",
+        "Recorded by": "tm-hughes, Social care",
+        "On": "20 May 2024, 10:00",
+    }
+    # In the order things happened: the new one (20 May 2024, 10:00) before the demo's (14:00).
+    assert oversight.locator("[data-event-id]").evaluate_all(
+        "items => items.map(item => item.dataset.eventId)"
+    ) == [recorded["event_id"], demo_id("oversight-assess")]
+    assert serious_violations(page, "#panel") == []
+
+    # The episode holding the decision shows the same beside its foresight view.
+    page.get_by_role("checkbox", name=f"Choose {FIRST_DECISION}").check()
+    page.get_by_label("Episode title").fill("The first decision")
+    page.get_by_role("button", name="Save episode").click()
+    episode = page.get_by_role("article", name="E1. The first decision")
+    episode.wait_for()
+    in_episode = episode.get_by_role("region", name="Management oversight of this decision")
+    in_episode.locator(f"[data-event-id='{recorded['event_id']}']").wait_for()
+    assert in_episode.locator("[data-event-id]").count() == 2
+    assert serious_violations(page, "#episodes") == []
+
+    # Reviewing the record as known at 31/03/2024, no manager had recorded oversight yet.
+    open_new_review(page, demo, "Oversight not yet recorded")
+    page.get_by_role("button", name="Decision: Single assessment").click()
+    panel.get_by_role("heading", name="Held elsewhere (2)").wait_for()
+    panel.get_by_role("region", name="Management oversight of this decision").get_by_text(
+        "No manager had recorded oversight of this decision by the end of 31 March 2024."
+    ).wait_for()
+    assert panel.locator(".fs-oversight [data-event-id]").count() == 0

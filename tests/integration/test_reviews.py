@@ -1,4 +1,5 @@
-"""Systems-approach reviews over the demo case: episodes, foresight groups, findings, exports."""
+"""Systems-approach reviews over the demo case: episodes, foresight groups, findings, exports,
+and the managers' oversight of each decision beside its foresight view."""
 
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ def client(store_url: Callable[[], str]) -> ReviewClient:
         ("rev-ada", "reviewer", "review"),
         ("sw-bo", "practitioner", "social_care"),
         ("aud-cy", "auditor", "ig"),
+        ("tm-di", "manager", "social_care"),
     ):
         tokens[role] = add_user(foresight.queries.engine, name, role, agency)[1]
     client.tokens = tokens
@@ -62,6 +64,15 @@ def client(store_url: Callable[[], str]) -> ReviewClient:
 
 def as_(client: ReviewClient, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {client.tokens[role]}"}
+
+
+# The episode around the first decision.
+FIRST_REFERRAL = {
+    "title": "The first referral",
+    "starts": "2024-01-12",
+    "ends": "2024-01-16",
+    "event_ids": [demo_id("police-notification"), demo_id("decision-assess")],
+}
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +88,7 @@ def review(client):
     episode = client.post(
         f"/reviews/{review_id}/episodes",
         headers=as_(client, "reviewer"),
-        json={
-            "title": "The first referral",
-            "starts": "2024-01-12",
-            "ends": "2024-01-16",
-            "event_ids": [demo_id("police-notification"), demo_id("decision-assess")],
-        },
+        json=FIRST_REFERRAL,
     )
     assert episode.status_code == 201, episode.text
     finding = client.post(
@@ -191,7 +197,7 @@ def test_the_review_exports_as_html_and_xlsx_for_the_panel(client, review):
             ).content
         )
     )
-    assert book.sheetnames == ["episodes", "findings", "foresight"]
+    assert book.sheetnames == ["episodes", "findings", "foresight", "oversight"]
     assert book["foresight"].max_row > 5
 
 
@@ -212,3 +218,173 @@ def test_the_reviews_are_listed_newest_first_and_by_case(client, review):
     assert later not in {item["review_id"] for item in of_demo.json()}
     assert review in {item["review_id"] for item in of_demo.json()}
     assert client.get("/reviews", headers=as_(client, "practitioner")).status_code == 403
+
+
+# The demo's own oversight of the first decision (tm-hughes, known 20 May 2024 14:00).
+DEMO_OVERSIGHT_REASONS = (
+    "A single assessment was proportionate to the one police notification known then"
+)
+
+
+@pytest.fixture(scope="module")
+def overseen(client: ReviewClient, review: str) -> dict[str, str]:
+    """A manager's oversight recorded now: of the first decision, of the later section 47
+    decision, and of the case as a whole (the last two never show on the first decision)."""
+    ids = {}
+    for key, target, view in (
+        ("assess", demo_id("decision-assess"), "disagree"),
+        ("s47", demo_id("decision-s47"), "agree"),
+        ("case", None, "agree"),
+    ):
+        data = {"view": view, "reasons": f"Reasons ({key})", "next_steps": f"Next ({key})"}
+        if target:
+            data["target_event_id"] = target
+        response = client.post(
+            "/cases/FAM-0042/events",
+            headers=as_(client, "manager"),
+            json={"type": "oversight_recorded", "occurred_at": "2024-06-03T10:00", "data": data},
+        )
+        assert response.status_code == 201, response.text
+        ids[key] = response.json()["event_id"]
+    return ids
+
+
+def foresight_oversight(client: ReviewClient, decision: str, **params: str) -> list[str]:
+    response = client.get(
+        f"/cases/FAM-0042/decisions/{demo_id(decision)}/foresight",
+        params=params,
+        headers=as_(client, "reviewer"),
+    )
+    assert response.status_code == 200, response.text
+    return [item["event_id"] for item in response.json()["oversight"]]
+
+
+def test_a_foresight_view_shows_the_oversight_of_its_decision_as_known_then(client, overseen):
+    """Oversight recorded after T is not there at T; another decision's or the case's never."""
+    demo_oversight = demo_id("oversight-assess")
+    assert foresight_oversight(client, "decision-assess") == [demo_oversight, overseen["assess"]]
+    assert foresight_oversight(client, "decision-assess", as_known_at="2024-05-20T14:00") == [
+        demo_oversight
+    ]
+    assert foresight_oversight(client, "decision-assess", as_known_at="2024-05-20T13:59") == []
+    assert foresight_oversight(client, "decision-s47") == [overseen["s47"]]
+    assert foresight_oversight(client, "decision-s47", as_known_at="2024-05-31") == []
+
+    view = client.get(
+        f"/cases/FAM-0042/decisions/{demo_id('decision-assess')}/foresight",
+        params={"as_known_at": "2024-05-31"},
+        headers=as_(client, "reviewer"),
+    ).json()
+    [item] = view["oversight"]
+    assert item["data"]["view"] == "agree_with_changes"
+    assert item["data"]["reasons"] == DEMO_OVERSIGHT_REASONS
+    assert item["recorded_by"] == "tm-hughes"
+    assert item["known_at"].startswith("2024-05-20T1")
+    assert view["oversight_as_known_at"].startswith("2024-05-31T")
+    # The groups are read at the cutoff whatever the oversight is read at.
+    assert {i["entry"]["event_id"] for i in view["learned_later"]} == {demo_id("police-earlier")}
+
+
+def review_of_first_decision(client: ReviewClient, as_known_at: str | None) -> str:
+    """A review of the case as known at `as_known_at` (None: now) with the first decision's
+    episode."""
+    opening: dict[str, str] = {"case_id": "FAM-0042", "title": f"Oversight as at {as_known_at}"}
+    if as_known_at:
+        opening["case_as_known_at"] = as_known_at
+    review_id = client.post("/reviews", headers=as_(client, "reviewer"), json=opening).json()[
+        "review_id"
+    ]
+    client.post(
+        f"/reviews/{review_id}/episodes",
+        headers=as_(client, "reviewer"),
+        json=FIRST_REFERRAL,
+    ).raise_for_status()
+    return str(review_id)
+
+
+def test_a_review_shows_each_decisions_oversight_as_known_at_its_date(client, overseen):
+    """The review's JSON: the first decision's oversight as known at the review's date."""
+
+    def oversight(review_id: str) -> list[str]:
+        body = client.get(f"/reviews/{review_id}", headers=as_(client, "reviewer")).json()
+        [decision] = body["episodes"][0]["decisions"]
+        return [item["event_id"] for item in decision["oversight"]]
+
+    assert oversight(review_of_first_decision(client, None)) == [
+        demo_id("oversight-assess"),
+        overseen["assess"],
+    ]
+    assert oversight(review_of_first_decision(client, "2024-05-31")) == [
+        demo_id("oversight-assess")
+    ]
+    assert oversight(review_of_first_decision(client, "2024-03-31")) == []
+
+
+def test_the_printed_review_and_its_workbook_show_the_oversight(client, overseen):
+    """Printable HTML: the view in words, reasons, next steps, who and when; the workbook's
+    oversight sheet one row per oversight."""
+    review_id = review_of_first_decision(client, "2024-05-31")
+    page = client.get(
+        f"/reviews/{review_id}", params={"format": "html"}, headers=as_(client, "reviewer")
+    ).text
+    assert (
+        "<h4>Management oversight of this decision (1)</h4><ul><li><strong>Agree with changes"
+        f"</strong>. Reasons: {DEMO_OVERSIGHT_REASONS}. Next steps: Ask the police for any "
+        "earlier call-outs to the address before deciding; discuss in supervision. Recorded by "
+        "tm-hughes, social_care, 2024-05-20 14:00 (known 2024-05-20 14:00).</li></ul>"
+    ) in page
+    assert "Reasons (assess)" not in page
+    before = client.get(
+        f"/reviews/{review_of_first_decision(client, '2024-03-31')}",
+        params={"format": "html"},
+        headers=as_(client, "reviewer"),
+    ).text
+    assert (
+        "<h4>Management oversight of this decision (0)</h4>"
+        "<p>No manager had recorded oversight of this decision by 2024-03-31.</p>"
+    ) in before
+
+    book = openpyxl.load_workbook(
+        io.BytesIO(
+            client.get(
+                f"/reviews/{review_of_first_decision(client, None)}",
+                params={"format": "xlsx"},
+                headers=as_(client, "reviewer"),
+            ).content
+        )
+    )
+    rows = [list(row) for row in book["oversight"].iter_rows(values_only=True)]
+    assert rows[0] == [
+        "episode",
+        "decision",
+        "view",
+        "reasons",
+        "next_steps",
+        "recorded_by",
+        "agency",
+        "when",
+        "known_at",
+    ]
+    assert [row[:7] for row in rows[1:]] == [
+        [
+            "E1",
+            "Single assessment; no strategy discussion at this point",
+            "Agree with changes",
+            DEMO_OVERSIGHT_REASONS,
+            "Ask the police for any earlier call-outs to the address before deciding; "
+            "discuss in supervision",
+            "tm-hughes",
+            "social_care",
+        ],
+        [
+            "E1",
+            "Single assessment; no strategy discussion at this point",
+            "Disagree",
+            "Reasons (assess)",
+            "Next (assess)",
+            "tm-di",
+            "social_care",
+        ],
+    ]
+    assert rows[1][7:] == ["2024-05-20 14:00", "2024-05-20 14:00"]
+    assert rows[2][7] == "2024-06-03 10:00"

@@ -4,7 +4,7 @@
 import { el } from "./dom.js";
 import { ErrorSummary, initAll } from "./vendor/govuk-frontend/govuk-frontend.min.js";
 import {
-  ALLOCATION_TYPES, agencyInWords, allocationInWords, currentAllocations, describeEntry, readUkWhen, viewInWords,
+  ALLOCATION_TYPES, agencyInWords, allocationInWords, currentAllocations, describeEntry, readUkWhen,
 } from "./describe.js";
 import { openRecordingForm, setUpRecording } from "./recording.js";
 import { setUpPeople } from "./people.js";
@@ -12,7 +12,7 @@ import { setUpDocuments, thumbnail } from "./documents.js";
 import { openImport, setUpImport } from "./importing.js";
 import { toRoleScreens } from "./screens.js";
 import { caseTimeline, headline, itemClass } from "./timeline.js";
-import { foresightGroups } from "./foresight.js";
+import { foresightGroups, oversightList } from "./foresight.js";
 import { forgetSession, hasSession, offerOrganisationSignIn, signOut } from "./session.js";
 
 const TOKEN_KEY = "foresight.token";
@@ -655,21 +655,10 @@ async function showOversight(decision, place, turn) {
   }
   if (turn.stale()) return;
   const about = entries.filter((entry) => entry.data?.target_event_id === decision.event_id);
-  if (!about.length) {
-    place.lastChild.replaceWith(el("p", { class: "govuk-body" },
-      state.asKnownAt ? "No manager had recorded oversight of this decision by then." : "No manager has recorded oversight of this decision."));
-    return;
-  }
-  const row = (key, value) => (value ? el("div", { class: "govuk-summary-list__row" },
-    el("dt", { class: "govuk-summary-list__key" }, key), el("dd", { class: "govuk-summary-list__value" }, value)) : null);
-  place.lastChild.replaceWith(el("ul", { class: "govuk-list fs-oversight__list" }, ...about.map((item) => el("li", {
-    class: "fs-oversight__item", dataset: { eventId: item.event_id },
-  }, el("dl", { class: "govuk-summary-list govuk-summary-list--no-border" },
-    row("Manager's view", viewInWords(item.data.view)),
-    row("Reasons", item.data.reasons),
-    row("Next steps", item.data.next_steps),
-    row("Recorded by", `${item.recorded_by}, ${agencyInWords(item.agency)}`),
-    row("On", shown(item.occurred_at)))))));
+  place.lastChild.replaceWith(oversightList(about, {
+    shown,
+    none: state.asKnownAt ? "No manager had recorded oversight of this decision by then." : "No manager has recorded oversight of this decision.",
+  }));
 }
 
 async function showForesight(decision, facts, fact, place, turn) {

@@ -2,8 +2,10 @@
 // review workspace (review.js): what its maker knew, what other agencies held, what was
 // learned later and, when the API gives it, the entries whose order against the decision
 // cannot be told at their precision, each with the group it would join if it came first.
+// Beside it, the managers' oversight of the decision (which by its nature came after it).
 
 import { el } from "./dom.js";
+import { agencyInWords, viewInWords } from "./describe.js";
 
 export const FORESIGHT_GROUPS = [
   ["known_to_decider", "Known to the decider"],
@@ -39,4 +41,39 @@ export function foresightGroups(view, { line, choose = null, ids = false }) {
     return el("section", { class: `group ${slug}`, id: ids ? `group-${slug}` : null, "aria-label": heading },
       el("h3", { class: "govuk-heading-s" }, heading), list);
   });
+}
+
+// The managers' oversight of a decision (`oversight_recorded` entries targeting it), each an
+// item (data-event-id) with the view in words, reasons, next steps, who and when; `none` says
+// there is none yet; `knownAt` adds when the record learned of each. `shown(when)` writes a
+// time the UK way.
+export function oversightList(items, { shown, none, knownAt = false }) {
+  if (!items.length) return el("p", { class: "govuk-body" }, none);
+  const row = (key, value) => (value ? el("div", { class: "govuk-summary-list__row" },
+    el("dt", { class: "govuk-summary-list__key" }, key), el("dd", { class: "govuk-summary-list__value" }, value)) : null);
+  return el("ul", { class: "govuk-list fs-oversight__list" }, ...items.map((item) => el("li", {
+    class: "fs-oversight__item", dataset: { eventId: item.event_id },
+  }, el("dl", { class: "govuk-summary-list govuk-summary-list--no-border" },
+    row("Manager's view", viewInWords(item.data.view)),
+    row("Reasons", item.data.reasons),
+    row("Next steps", item.data.next_steps),
+    row("Recorded by", `${item.recorded_by}, ${agencyInWords(item.agency)}`),
+    row("On", shown(item.occurred_at)),
+    knownAt ? row("Known to the record", shown(item.known_at)) : null))));
+}
+
+// A foresight view's oversight (the API's `oversight`, as known at `oversight_as_known_at`)
+// as a region of its own.
+export function foresightOversight(view, { shown }) {
+  // shown() says the end of a day as "by the end of 31 March 2024", a moment without "by".
+  const then = view.oversight_as_known_at ? shown(view.oversight_as_known_at) : "";
+  const by = then.startsWith("by ") ? then : `by ${then}`;
+  return el("section", { class: "fs-oversight", "aria-label": "Management oversight of this decision" },
+    el("h3", { class: "govuk-heading-s" }, "Management oversight of this decision"),
+    oversightList(view.oversight || [], {
+      shown,
+      knownAt: true,
+      none: then ? `No manager had recorded oversight of this decision ${by}.`
+        : "No manager has recorded oversight of this decision.",
+    }));
 }

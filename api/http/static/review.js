@@ -10,7 +10,7 @@ import {
 } from "./session.js";
 import { describeEntry, readUkWhen, typeInWords, ukWhen } from "./describe.js";
 import { caseTimeline, headline, itemClass } from "./timeline.js";
-import { foresightGroups } from "./foresight.js";
+import { foresightGroups, foresightOversight } from "./foresight.js";
 
 // SCIE "Learning Together" underlying patterns (SPEC §8), in words.
 const FACTORS = {
@@ -295,7 +295,10 @@ async function showForesight(decision) {
   const body = $("panel-body");
   body.replaceChildren(el("p", { class: "govuk-body" }, headline(decision)));
   try {
-    const view = await api(`/cases/${encodeURIComponent(state.view.case_id)}/decisions/${decision.event_id}/foresight`);
+    // The groups are read at the decision's cutoff; its oversight as known at the review's date.
+    const view = await api(`/cases/${encodeURIComponent(state.view.case_id)}/decisions/${decision.event_id}/foresight`, {
+      params: { as_known_at: state.view.case_as_known_at },
+    });
     body.replaceChildren(foresightView(view),
       button("What each agency knew then", () => showMatrix(view.cutoff)));
   } catch (error) {
@@ -303,7 +306,8 @@ async function showForesight(decision) {
   }
 }
 
-// One decision's foresight view: its facts, then each group (foresight.js).
+// One decision's foresight view: its facts, each group, then the managers' oversight of it
+// (foresight.js).
 function foresightView(view) {
   const decision = view.decision;
   const whole = el("div", { class: "fs-foresight" },
@@ -311,7 +315,7 @@ function foresightView(view) {
       ...[["Decision", headline(decision)], ["Agency", view.deciding_agency], ["When", whenOf(decision)], ["Cutoff", ukWhen(view.cutoff)]]
         .map(([key, value]) => el("div", { class: "govuk-summary-list__row" },
           el("dt", { class: "govuk-summary-list__key" }, key), el("dd", { class: "govuk-summary-list__value" }, value)))));
-  whole.append(...foresightGroups(view, { line: entryLine }));
+  whole.append(...foresightGroups(view, { line: entryLine }), foresightOversight(view, { shown: ukWhen }));
   return whole;
 }
 
