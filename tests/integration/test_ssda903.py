@@ -34,10 +34,11 @@ def test_a_generated_authoritys_looked_after_children_make_contiguous_episodes(
     tmp_path: Path,
 ) -> None:
     """Every looked-after child of the authority has a header row and episodes that follow
-    one another (an X1 end is the next episode's start); what is reported missing is only what
-    the vocabulary does not record (the home postcode, whether a girl is a mother, previous
-    permanence), a young child's UPN and a category of need from an N0/N9 referral; the files
-    are the same twice."""
+    one another (an X1 end is the next episode's start), full home and placement postcodes,
+    reviews with the child's participation and a social worker; what is reported missing is
+    only what the vocabulary does not record (whether a girl is a mother, previous
+    permanence, a social worker's registration number) and a young child's UPN; the files are
+    the same twice."""
     foresight = bootstrap(Settings(db_url=new_sqlite_url(tmp_path / "store")))
     try:
         families = generate_authority(200, year=2026, seed=11)
@@ -59,12 +60,15 @@ def test_a_generated_authoritys_looked_after_children_make_contiguous_episodes(
             assert (earlier.REC, earlier.DEC) == ("X1", later.DECOM)
             assert later.RNE in ("L", "P", "T")
     assert {episode.LS for episode in found.episodes} <= {"V2", "C1", "C2", "L1", "L2", "J1"}
-    # What the vocabulary does not record, and N0/N9 referrals with no SSDA903 category.
-    expected = {"HOME_POST", "MOTHER", "UPN", "CIN", "PREV_PERM"}
-    assert {issue.field for issue in found.issues} <= expected
-    # Every child started care in the year: each has a PrevPerm row, its permanence blank.
+    # What the vocabulary does not record, and no UPN before school age.
+    assert {issue.field for issue in found.issues} == {"MOTHER", "UPN", "PREV_PERM", "SW_ID"}
+    assert all(episode.HOME_POST and " " in str(episode.PL_POST) for episode in found.episodes)
+    assert all(episode.CIN for episode in found.episodes)
+    # Every child started care in the year: each has a PrevPerm row, its permanence blank,
+    # a review with how they took part and an allocated social worker.
     assert [row.CHILD for row in found.previous_permanence] == sorted(by_child)
-    assert len([issue for issue in found.issues if issue.field == "HOME_POST"]) == len(by_child)
+    assert {row.CHILD for row in found.reviews if row.REVIEW_CODE} == set(by_child)
+    assert {row.CHILD for row in found.social_workers} == set(by_child)
     assert ssda903_files(found, la=LA) == ssda903_files(again, la=LA)
 
 
@@ -72,7 +76,7 @@ def test_the_cli_writes_the_csv_files_and_prints_the_completeness_report(
     db_url: str, point_cli_at: Callable[[str], None], tmp_path: Path
 ) -> None:
     """`foresight export ssda903` over a generated authority: the three files, the same bytes
-    twice, and the completeness report naming the home postcode; a year out of range is
+    twice, and the completeness report naming previous permanence; a year out of range is
     refused with exit code 2 and nothing written."""
     point_cli_at(db_url)
     runner = CliRunner()
@@ -86,7 +90,7 @@ def test_the_cli_writes_the_csv_files_and_prints_the_completeness_report(
     ]
     first = runner.invoke(app, [*arguments, "-o", str(tmp_path / "a")], env={"COLUMNS": "250"})
     assert first.exit_code == 0, first.output
-    assert "HOME_POST" in first.stdout
+    assert "PREV_PERM" in first.stdout
     assert runner.invoke(app, [*arguments, "-o", str(tmp_path / "b")]).exit_code == 0
     names = sorted(path.name for path in (tmp_path / "a").iterdir())
     assert names == [
