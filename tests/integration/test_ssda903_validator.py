@@ -102,9 +102,13 @@ def test_the_generated_authority_fails_only_rules_its_facts_explain(
     finally:
         foresight.service.close()
     ran, skipped, failed = validate(validator_python, found, tmp_path, previous=last_year)
-    print(f"SSDA903 rules: {ran} ran, {skipped} skipped; failed {failed}")
+    print(f"SSDA903 rules: {ran} ran, {len(skipped)} skipped; failed {failed}")
     assert ran > 250  # of 309: UASC, care leavers (OC3) and rules needing them skipped
     assert set(failed) == set(UNEXPRESSED), failed
+    # The rules its postcodes, needs, reviews and social workers once failed run, and pass.
+    now_passing = {"169", "179", "1015", "392b", "392c", "392d", "504", "167", "440", "441",
+                   "SW12STG2", "SW14STG2", "SW17STG2"}  # fmt: skip
+    assert not now_passing & set(skipped)
 
 
 def test_hand_built_facts_that_break_a_rule_are_named_by_it(
@@ -129,7 +133,9 @@ def test_hand_built_facts_that_break_a_rule_are_named_by_it(
     ran, skipped, failed = validate(
         validator_python, found, tmp_path, year="2025", rules="lac2024_25"
     )
-    print(f"SSDA903 rules (hand-built, 2024-25): {ran} ran, {skipped} skipped; failed {failed}")
+    print(
+        f"SSDA903 rules (hand-built, 2024-25): {ran} ran, {len(skipped)} skipped; failed {failed}"
+    )
     assert {"361", "574"} <= set(failed), failed
     assert set(failed) - {"361", "574"} <= set(UNEXPRESSED) | set(HAND_BUILT_GAPS), failed
 
@@ -165,8 +171,8 @@ def validate(
     year: str = "2026",
     rules: str = "lac2025_26",
     previous: Ssda903 | None = None,
-) -> tuple[int, int, dict[str, int]]:
-    """How many rules ran and were skipped, and the failures by rule code; `previous`, the
+) -> tuple[int, list[str], dict[str, int]]:
+    """How many rules ran, which were skipped, and the failures by rule code; `previous`, the
     return of the year before, is given as last year's files (rules comparing the years)."""
     paths = []
     returns = [(directory, found)]
@@ -190,4 +196,4 @@ def validate(
     assert completed.returncode == 0, completed.stderr[-3000:]
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     print("skipped:", " ".join(result["skipped"]))
-    return result["ran"], len(result["skipped"]), result["failed"]
+    return result["ran"], result["skipped"], result["failed"]
