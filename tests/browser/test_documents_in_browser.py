@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import zlib
+from pathlib import Path
 
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import ARTIFACTS, sign_in
@@ -115,7 +116,7 @@ def test_a_pdf_is_shown_in_the_page_with_a_download_link(page, demo):
     frame from a blob: URL (the page's policy lets it load: no violation), with a Download link
     of that URL giving exactly the uploaded bytes; the keyboard reaches Download and
     Close, and Close gives focus back to Show. A browser without a PDF viewer is told so and
-    keeps the Download link."""
+    keeps the Download link, and Escape closes the viewer."""
     page.set_viewport_size({"width": 390, "height": 800})
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
@@ -151,7 +152,7 @@ def test_a_pdf_is_shown_in_the_page_with_a_download_link(page, demo):
     with page.expect_download() as downloading:
         download_link.click()
     assert downloading.value.suggested_filename == "letter.pdf"
-    assert open(downloading.value.path(), "rb").read() == PDF
+    assert Path(downloading.value.path()).read_bytes() == PDF
 
     assert serious_violations(page, "#documents") == []
     fits = "() => document.documentElement.scrollWidth <= window.innerWidth"
@@ -169,7 +170,7 @@ def test_a_pdf_is_shown_in_the_page_with_a_download_link(page, demo):
     viewer.wait_for(state="hidden")
     assert show.evaluate("(node) => node === document.activeElement")
 
-    # A browser with no PDF viewer (most phones): words instead of the frame, and Download.
+    # A browser with no PDF viewer (Chrome on Android): words instead of the frame, and Download.
     page.evaluate("() => Object.defineProperty(navigator, 'pdfViewerEnabled', { value: false })")
     page.keyboard.press("Enter")
     viewer.get_by_text("This browser cannot show a PDF in the page.").wait_for()

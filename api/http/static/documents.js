@@ -161,7 +161,9 @@ export function setUpDocuments({ caseId, me, token, refresh }) {
     shown.replaceChildren(isPdf ? pdfFrame(shownUrl, named) : el("img", {
       class: "documents-picture", src: shownUrl, alt: version.summary ? `${version.name}: ${version.summary}` : version.name,
     }));
-    caption.textContent = `Recorded ${ukWhen(version.recorded_at)}${version.summary ? `: ${version.summary}` : ""}`;
+    // An image's summary is already its text alternative: said once, not twice.
+    const about = isPdf && version.summary ? `: ${version.summary}` : "";
+    caption.textContent = `Recorded ${ukWhen(version.recorded_at)}${about}`;
     download.href = shownUrl;
     download.download = version.name;
     download.textContent = `Download ${named}`;
@@ -173,7 +175,8 @@ export function setUpDocuments({ caseId, me, token, refresh }) {
   }
 
   // A PDF in a frame the browser's own viewer fills; a browser that says it has no PDF viewer
-  // (navigator.pdfViewerEnabled, false on most phones) gets words instead, and the Download link.
+  // (navigator.pdfViewerEnabled, false in Chrome on Android) gets words instead, beside the
+  // Download link.
   function pdfFrame(objectUrl, named) {
     if (navigator.pdfViewerEnabled === false) {
       return el("p", { class: "govuk-inset-text documents-no-pdf" },
