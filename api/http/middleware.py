@@ -215,10 +215,13 @@ async def send_problem(
     await send({"type": "http.response.body", "body": body})
 
 
+# frame-src blob: is for a PDF document shown in the page: its bytes are fetched with the
+# token and framed from a blob: URL of this page's own (Chromium's viewer needs nothing more,
+# so object-src stays 'none').
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "img-src 'self' data: blob:; frame-src blob:; connect-src 'self'; font-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import zlib
+from pathlib import Path
 
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import ARTIFACTS, sign_in
@@ -99,3 +100,81 @@ def test_a_refused_upload_is_said_beside_the_field(page, demo):
     assert serious_violations(page, "#documents") == []
     fits = "() => document.querySelector('#documents').scrollWidth <= window.innerWidth"
     assert page.evaluate(fits)
+
+
+# A one-page PDF (blank, 200 points square): enough for Chromium's viewer to open it.
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/MediaBox[0 0 200 200]/Parent 2 0 R>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def test_a_pdf_is_shown_in_the_page_with_a_download_link(page, demo):
+    """On a 390 px phone, as the social worker: a letter uploaded as a PDF is shown in a titled
+    frame from a blob: URL (the page's policy lets it load: no violation), with a Download link
+    of that URL giving exactly the uploaded bytes; the keyboard reaches Download and
+    Close, and Close gives focus back to Show. A browser without a PDF viewer is told so and
+    keeps the Download link, and Escape closes the viewer."""
+    page.set_viewport_size({"width": 390, "height": 800})
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    sign_in(page, demo, "sw-jones")
+    documents = page.locator("#documents")
+    documents.get_by_role("heading", name="Documents").wait_for()
+    documents.get_by_label("File", exact=True).set_input_files(
+        files=[{"name": "letter.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    documents.get_by_role("button", name="Upload").click()
+    documents.get_by_role("status").filter(has_text="letter.pdf uploaded as version 1").wait_for()
+
+    show = documents.get_by_role("button", name="Show letter.pdf, version 1")
+    show.click()
+    frame = documents.get_by_title("letter.pdf, version 1 (PDF)")
+    frame.wait_for()
+    assert frame.evaluate("(node) => node.tagName") == "IFRAME"
+    source = frame.get_attribute("src")
+    assert source.startswith("blob:" + demo.base)
+    # The frame loaded its blob: document (a frame the policy blocks shows an error page).
+    page.wait_for_function(
+        "(src) => document.querySelector('.documents-pdf').contentDocument?.URL === src", arg=source
+    )
+    assert frame.element_handle().content_frame().url == source
+    assert [text for text in console if "Content Security Policy" in text] == []
+
+    viewer = documents.get_by_role("region", name="letter.pdf, version 1")
+    assert viewer.evaluate("(node) => node === document.activeElement")
+    download_link = viewer.get_by_role("link", name="Download letter.pdf, version 1")
+    # The link is the frame's own blob: URL (the policy's connect-src keeps fetch() off blob:,
+    # so its bytes are read back by downloading them): both hold exactly the uploaded PDF.
+    assert download_link.get_attribute("href") == source
+    with page.expect_download() as downloading:
+        download_link.click()
+    assert downloading.value.suggested_filename == "letter.pdf"
+    assert Path(downloading.value.path()).read_bytes() == PDF
+
+    assert serious_violations(page, "#documents") == []
+    fits = "() => document.documentElement.scrollWidth <= window.innerWidth"
+    assert page.evaluate(fits)
+    ARTIFACTS.mkdir(exist_ok=True)
+    viewer.screenshot(path=str(ARTIFACTS / "documents-pdf.png"))
+
+    viewer.focus()
+    page.keyboard.press("Tab")
+    assert download_link.evaluate("(node) => node === document.activeElement")
+    page.keyboard.press("Tab")
+    close = viewer.get_by_role("button", name="Close letter.pdf, version 1")
+    assert close.evaluate("(node) => node === document.activeElement")
+    page.keyboard.press("Enter")
+    viewer.wait_for(state="hidden")
+    assert show.evaluate("(node) => node === document.activeElement")
+
+    # A browser with no PDF viewer (Chrome on Android): words instead of the frame, and Download.
+    page.evaluate("() => Object.defineProperty(navigator, 'pdfViewerEnabled', { value: false })")
+    page.keyboard.press("Enter")
+    viewer.get_by_text("This browser cannot show a PDF in the page.").wait_for()
+    assert documents.locator("iframe").count() == 0
+    assert viewer.get_by_role("link", name="Download letter.pdf, version 1").is_visible()
+    page.keyboard.press("Escape")
+    viewer.wait_for(state="hidden")

@@ -1,6 +1,7 @@
 // Documents of the case (docs/documents.md): those known at the time shown, each with its
-// version history; an image shown in the page, anything else downloaded; and, for those who
-// record, an upload (a file chosen or dropped here) of a new document or a new version of one.
+// version history; an image or a PDF shown in the page (with a Download link beside it),
+// anything else downloaded; and, for those who record, an upload (a file chosen or dropped
+// here) of a new document or a new version of one.
 // Lives in #documents. Every value is written with textContent, never as HTML.
 
 import { el } from "./dom.js";
@@ -9,6 +10,7 @@ import { ErrorSummary } from "./vendor/govuk-frontend/govuk-frontend.min.js";
 
 const RECORDERS = ["practitioner", "manager"];
 const SHOWN_IN_PAGE = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+const PDF = "application/pdf";
 const FIELD_INPUTS = { file: "documents-file", name: "documents-name", summary: "documents-summary", document_id: "documents-of" };
 
 // The signed-in user's token, for the timeline's thumbnails (set by setUpDocuments).
@@ -55,12 +57,22 @@ export function setUpDocuments({ caseId, me, token, refresh }) {
   let asKnownAt = null;
   let documents = [];
   let shownUrl = null;
+  let opener = null;  // the Show button that opened the viewer: focus goes back to it on Close
 
   const status = el("p", { class: "govuk-body documents-status", role: "status", "aria-live": "polite" });
   const list = el("div", { class: "documents-list" });
-  const picture = el("img", { class: "documents-picture", alt: "" });
-  const caption = el("figcaption", { class: "govuk-body-s" });
-  const viewer = el("figure", { class: "documents-viewer", hidden: true, tabindex: "-1" }, picture, caption);
+  const viewerHeading = el("h3", { class: "govuk-heading-s", id: "documents-viewer-heading" });
+  const shown = el("div", { class: "documents-shown" });
+  const caption = el("p", { class: "govuk-body-s" });
+  const download = el("a", { class: "govuk-link documents-download" });
+  const close = el("button", {
+    type: "button", class: "govuk-button govuk-button--secondary govuk-!-margin-bottom-0", onclick: () => closeViewer(),
+  });
+  const viewer = el("section", { class: "documents-viewer", hidden: true, tabindex: "-1", "aria-labelledby": "documents-viewer-heading" },
+    // Download and Close come before the file, so a keyboard or screen reader user reaches them
+    // without passing through a long PDF and the browser's own controls inside its frame.
+    viewerHeading, el("div", { class: "documents-viewer-actions" }, download, close), shown, caption);
+  viewer.addEventListener("keydown", (event) => { if (event.key === "Escape") closeViewer(); });
   place.replaceChildren(el("h2", { class: "govuk-heading-m" }, "Documents"), status);
   if (RECORDERS.includes(me.role)) place.append(uploadForm());
   place.append(list, viewer);
@@ -104,8 +116,8 @@ export function setUpDocuments({ caseId, me, token, refresh }) {
       el("td", { class: "govuk-table__cell" }, size(version.size)),
       el("td", { class: "govuk-table__cell" }, el("button", {
         type: "button", class: "govuk-button govuk-button--secondary govuk-!-margin-bottom-0",
-        onclick: () => open(doc, version),
-      }, SHOWN_IN_PAGE.includes(version.media_type) ? "Show" : "Download",
+        onclick: (event) => open(doc, version, event.currentTarget),
+      }, SHOWN_IN_PAGE.includes(version.media_type) || version.media_type === PDF ? "Show" : "Download",
       el("span", { class: "govuk-visually-hidden" }, ` ${version.name}, version ${version.version_number}`)))));
     return el("div", { class: "documents-document" },
       el("h3", { id: headingId, class: "govuk-heading-s" }, doc.name),
@@ -117,7 +129,7 @@ export function setUpDocuments({ caseId, me, token, refresh }) {
           el("tbody", { class: "govuk-table__body" }, ...rows))));
   }
 
-  async function open(doc, version) {
+  async function open(doc, version, button) {
     const url = new URL(`${base}/${encodeURIComponent(doc.document_id)}/versions/${version.version_number}`, window.location.origin);
     if (asKnownAt) url.searchParams.set("as_known_at", asKnownAt);
     status.textContent = `Opening ${version.name} …`;
@@ -127,23 +139,62 @@ export function setUpDocuments({ caseId, me, token, refresh }) {
       status.textContent = `${version.name} could not be opened: ${body.detail || body.title || response.status}`;
       return;
     }
-    const blob = await response.blob();
-    if (shownUrl) URL.revokeObjectURL(shownUrl);
-    shownUrl = URL.createObjectURL(blob);
-    if (SHOWN_IN_PAGE.includes(version.media_type)) {
-      picture.src = shownUrl;
-      picture.alt = version.summary ? `${version.name}: ${version.summary}` : version.name;
-      caption.textContent = `${version.name}, version ${version.version_number}, recorded ${ukWhen(version.recorded_at)}`;
-      viewer.hidden = false;
-      viewer.focus();
-      status.textContent = `Showing ${version.name}, version ${version.version_number}.`;
+    const fetched = await response.blob();
+    const isPdf = version.media_type === PDF;
+    if (!isPdf && !SHOWN_IN_PAGE.includes(version.media_type)) {
+      const objectUrl = URL.createObjectURL(fetched);
+      const link = el("a", { href: objectUrl, download: version.name, hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(objectUrl), 60000);  // once the download has begun
+      status.textContent = `${version.name} downloaded.`;
       return;
     }
-    const link = el("a", { href: shownUrl, download: version.name, hidden: true });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    status.textContent = `${version.name} downloaded.`;
+    // The blob: URL is of this page's origin, so only the types the server checked (an image,
+    // or a PDF by its %PDF- start) are shown, the PDF typed as one whatever the response said.
+    const blob = isPdf ? new Blob([fetched], { type: PDF }) : fetched;
+    if (shownUrl) URL.revokeObjectURL(shownUrl);
+    shownUrl = URL.createObjectURL(blob);
+    const named = `${version.name}, version ${version.version_number}`;
+    viewerHeading.textContent = named;
+    shown.replaceChildren(isPdf ? pdfFrame(shownUrl, named) : el("img", {
+      class: "documents-picture", src: shownUrl, alt: version.summary ? `${version.name}: ${version.summary}` : version.name,
+    }));
+    // An image's summary is already its text alternative: said once, not twice.
+    const about = isPdf && version.summary ? `: ${version.summary}` : "";
+    caption.textContent = `Recorded ${ukWhen(version.recorded_at)}${about}`;
+    download.href = shownUrl;
+    download.download = version.name;
+    download.textContent = `Download ${named}`;
+    close.replaceChildren("Close", el("span", { class: "govuk-visually-hidden" }, ` ${named}`));
+    opener = button;
+    viewer.hidden = false;
+    viewer.focus();
+    status.textContent = `Showing ${named}.`;
+  }
+
+  // A PDF in a frame the browser's own viewer fills; a browser that says it has no PDF viewer
+  // (navigator.pdfViewerEnabled, false in Chrome on Android) gets words instead, beside the
+  // Download link.
+  function pdfFrame(objectUrl, named) {
+    if (navigator.pdfViewerEnabled === false) {
+      return el("p", { class: "govuk-inset-text documents-no-pdf" },
+        `This browser cannot show a PDF in the page. Use the Download link to open ${named}.`);
+    }
+    return el("iframe", { class: "documents-pdf", src: objectUrl, title: `${named} (PDF)` });
+  }
+
+  function closeViewer() {
+    if (viewer.hidden) return;
+    viewer.hidden = true;
+    shown.replaceChildren();
+    download.removeAttribute("href");
+    if (shownUrl) URL.revokeObjectURL(shownUrl);
+    shownUrl = null;
+    status.textContent = "";
+    if (opener && opener.isConnected) opener.focus();
+    opener = null;
   }
 
   function uploadForm() {
