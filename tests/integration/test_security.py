@@ -137,6 +137,7 @@ ROUTES = [
         agency_in="query",
     ),
     Route("GET", "/exports/cin-census", REPORT_READERS, {"year": "2024", "la": "123"}),
+    Route("GET", "/exports/ssda903", REPORT_READERS, {"year": "2024", "la": "E08000035"}),
     Route(
         "POST",
         "/reviews",
@@ -801,7 +802,12 @@ def test_every_export_format_is_sent_with_no_store(
 
 
 @pytest.mark.parametrize(
-    "path", ["/reports/children-on-plans", "/exports/cin-census?year=2024&la=873"]
+    "path",
+    [
+        "/reports/children-on-plans",
+        "/exports/cin-census?year=2024&la=873",
+        "/exports/ssda903?year=2024&la=E08000035",
+    ],
 )
 def test_whole_record_reports_are_for_reviewers_and_the_returns_agencys_managers(
     db_url: str,
