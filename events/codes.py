@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import StringConstraints
 
 Significance = Literal["routine", "significant", "key"]
 SIGNIFICANCE_RANK: dict[str, int] = {"routine": 0, "significant": 1, "key": 2}
@@ -156,3 +158,28 @@ PlacementChangeReason = Literal[
 # SSDA903 missing type: missing from placement, or away from placement without authorisation.
 MissingKind = Literal["missing", "away"]
 EmergencyProtectionKind = Literal["police_protection", "epo"]
+
+# The DfE's reason a child has no UPN (UN1 under 6 and not at school, UN2 never at a maintained
+# school in England, UN3 educated outside England, UN4 newly looked after and the UPN not yet
+# obtained, UN5 sources collating UPNs reflect a discrepancy; UN6-UN10 the CIN census's own).
+UpnUnknownReason = Literal["UN1", "UN2", "UN3", "UN4", "UN5", "UN6", "UN7", "UN8", "UN9", "UN10"]
+# The codes the SSDA903 accepts in its UPN column.
+SSDA903_UPN_UNKNOWN = frozenset({"UN1", "UN2", "UN3", "UN4", "UN5"})
+
+# SSDA903 reason for a change of social worker (SW_REASON): MANAGE management decision, FCONTA
+# first contact, LEFTRL the worker left the role, ORGRST organisational restructure, TSPROC
+# transfer between teams or processes, ABSENC the worker's absence, CHCHAN the child asked,
+# PCCHAN the parent or carer asked, SWDIED the worker died, OTHERS other.
+SocialWorkerChangeReason = Literal[
+    "MANAGE", "FCONTA", "LEFTRL", "ORGRST", "TSPROC", "ABSENC", "CHCHAN", "PCCHAN", "SWDIED",
+    "OTHERS",
+]  # fmt: skip
+FIRST_CONTACT = "FCONTA"
+
+# SSDA903 previous permanence (PREV_PERM) before a period of care: P1 adoption, P2 special
+# guardianship order, P3 a residence or child arrangements order (with whom the child lives),
+# P4 the DfE guide's fourth option; Z1 none, or not known. LA_PERM: the DfE's three-digit code
+# of the authority that arranged it (or WAL, SCO, NIR, NUK outside England).
+PreviousPermanence = Literal["P1", "P2", "P3", "P4", "Z1"]
+NO_PREVIOUS_PERMANENCE = "Z1"
+PermanenceAuthority = Annotated[str, StringConstraints(pattern=r"^([0-9]{3}|WAL|SCO|NIR|NUK)$")]

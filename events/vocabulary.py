@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    model_validator,
 )
 
 from events import codes
@@ -91,9 +92,17 @@ class PersonAdded(EventData):
     relationship: ShortText | None = None
     household: ShortText | None = None
     upn: Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9]{11}[0-9A-Z]$")] | None = None
+    # Why the child has no UPN (the DfE's UN codes): only when `upn` is absent.
+    upn_unknown_reason: codes.UpnUnknownReason | None = None
     sex: codes.Sex | None = None
     ethnicity: codes.Ethnicity | None = None
     disabilities: tuple[codes.Disability, ...] | None = None
+
+    @model_validator(mode="after")
+    def _upn_or_its_absence(self) -> PersonAdded:
+        if self.upn is not None and self.upn_unknown_reason is not None:
+            raise ValueError("upn_unknown_reason: only when no upn is recorded")
+        return self
 
 
 class RelationshipRecorded(EventData):
@@ -333,6 +342,8 @@ class WorkerAllocated(EventData):
     worker: Identifier  # the worker's user name
     team: ShortText | None = None
     role: ShortText | None = None
+    # The worker's Social Work England registration number (the SSDA903 SW_ID).
+    registration_number: Annotated[str, StringConstraints(pattern=r"^SW[0-9]{1,10}$")] | None = None
 
 
 class WorkerUnallocated(EventData):
@@ -343,6 +354,8 @@ class WorkerUnallocated(EventData):
     worker: Identifier
     team: ShortText | None = None
     role: ShortText | None = None
+    # Why the worker no longer holds it (the SSDA903 SW_REASON of the next worker's episode).
+    reason: codes.SocialWorkerChangeReason | None = None
 
 
 class OversightRecorded(EventData):
@@ -424,6 +437,20 @@ class PlacementStarted(EventData):
     reason: codes.EpisodeStartReason | None = None
     change_reason: codes.PlacementChangeReason | None = None
     urn: Identifier | None = None
+    # On the placement that begins a period of care: the child's previous permanence (the
+    # SSDA903 PrevPerm table), the date of its order and the authority that arranged it.
+    previous_permanence: codes.PreviousPermanence | None = None
+    permanence_date: WhenField | None = None
+    permanence_authority: codes.PermanenceAuthority | None = None
+
+    @model_validator(mode="after")
+    def _permanence_details(self) -> PlacementStarted:
+        details = self.permanence_date is not None or self.permanence_authority is not None
+        if details and self.previous_permanence in (None, codes.NO_PREVIOUS_PERMANENCE):
+            raise ValueError(
+                "permanence_date, permanence_authority: only with a previous_permanence P1-P4"
+            )
+        return self
 
 
 class PlacementEnded(EventData):

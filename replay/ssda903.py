@@ -30,7 +30,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from events.codes import STILL_LOOKED_AFTER
+from events.codes import FIRST_CONTACT, SSDA903_UPN_UNKNOWN, STILL_LOOKED_AFTER
 from events.timepoints import local_date, parse_timepoint
 from events.vocabulary import ALLOCATION_TYPES
 from projections.fold import ChronologyEntry
@@ -49,7 +49,12 @@ SSDA903_TYPES = (
     "plan_reviewed",
     "worker_allocated",
     "worker_unallocated",
+    "relationship_recorded",
 )
+# How a `relationship_recorded` says its `person_id` is the mother of its `other_person_id`, or
+# (the other way round) her child: the facts the SSDA903 MOTHER and MC_DOB are derived from.
+MOTHER_WORDS = frozenset({"mother", "birth mother"})
+CHILD_WORDS = frozenset({"child", "son", "daughter"})
 # The SSDA903 category of need takes N1-N8 only (N0 and N9 are the CIN census's).
 CATEGORIES_OF_NEED = ("N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8")
 MISSING_CODES = {"missing": "M", "away": "A", None: "M"}
@@ -231,6 +236,8 @@ class _Child:
     referrals: list[ChronologyEntry] = field(default_factory=list)
     reviews: list[ChronologyEntry] = field(default_factory=list)
     allocations: list[ChronologyEntry] = field(default_factory=list)
+    # The dates of birth of the child's own children, from relationships recorded.
+    own_children_born: list[date] = field(default_factory=list)
 
 
 def ssda903(
@@ -260,13 +267,16 @@ def ssda903(
         issues += problems
         child_id = la_child_id_of(person_id)
         born = _day_of(child.data.get("date_of_birth"))
+        mother, first_born = _motherhood(child, last)
         tables["header"].append(
             HeaderRow(
                 CHILD=child_id,
                 SEX=child.data.get("sex"),
                 DOB=born,
                 ETHNIC=child.data.get("ethnicity"),
-                UPN=child.data.get("upn"),
+                UPN=child.data.get("upn") or _upn_unknown(child),
+                MOTHER=mother,
+                MC_DOB=first_born,
             )
         )
         issues += _header_issues(child, child_id, last)
@@ -366,42 +376,76 @@ class _YearOfCare:
 
     def social_workers(self) -> list[SocialWorkerRow]:
         """A row per `worker_allocated` on the child's cases, ended by the same worker's
-        `worker_unallocated`, overlapping the year; SW_ID the worker's user name."""
+        `worker_unallocated`, overlapping the year; SW_ID the worker's Social Work England
+        `registration_number`, else the user name; SW_REASON FCONTA (first contact) for the
+        child's first worker, else the `reason` of the latest `worker_unallocated` before."""
         rows: list[SocialWorkerRow] = []
         open_rows: dict[str, int] = {}
         facts = sorted(
             self.child.allocations, key=lambda e: (local_date(e.occurred_at), e.position)
         )
+        change_reason: str | None = None
         for entry in facts:
             worker, day = str(entry.data["worker"]), local_date(entry.occurred_at)
             if entry.type == "worker_allocated" and worker not in open_rows:
                 open_rows[worker] = len(rows)
                 rows.append(
                     SocialWorkerRow(
-                        CHILD=self.child_id, DOB=self.born, SW_ID=worker, SW_DECOM=day, SW_DEC=None
+                        CHILD=self.child_id,
+                        DOB=self.born,
+                        SW_ID=entry.data.get("registration_number") or worker,
+                        SW_DECOM=day,
+                        SW_DEC=None,
+                        SW_REASON=change_reason if rows else FIRST_CONTACT,
                     )
                 )
             elif entry.type == "worker_unallocated" and worker in open_rows:
                 index = open_rows.pop(worker)
                 rows[index] = rows[index].model_copy(update={"SW_DEC": day})
+                change_reason = entry.data.get("reason")
         shown = [
             row.model_copy(update={"SW_DEC": _shown(row.SW_DEC, self.last)})
             for row in rows
             if self.last >= row.SW_DECOM and (row.SW_DEC is None or self.first <= row.SW_DEC)
         ]
-        if shown:
-            self._blank(
-                "SW_ID",
-                "the social workers' Social Work England numbers and the reasons for a change "
-                "of social worker (SW_REASON) are not recorded: SW_ID is the user name",
-            )
+        for row in shown:
+            if not row.SW_ID.startswith("SW"):
+                self._blank(
+                    "SW_ID",
+                    f"{row.SW_ID}: `worker_allocated.registration_number` (Social Work England) "
+                    "is not recorded: SW_ID is the user name",
+                )
+            if row.SW_REASON is None:
+                self._blank(
+                    "SW_REASON",
+                    f"worker from {row.SW_DECOM.isoformat()}: the reason for the change "
+                    "(`worker_unallocated.reason` of the worker before) is not recorded",
+                )
         return sorted(shown, key=lambda row: (row.SW_DECOM, row.SW_ID))
 
     def cohorts(self, built: Sequence[_Open]) -> Iterable[tuple[str, BaseModel]]:
         """A row in each table whose children the facts identify, the rest of it blank."""
-        if any(episode.rne == "S" and episode.decom >= self.first for episode in self.in_year):
-            yield "previous_permanence", PreviousPermanenceRow(CHILD=self.child_id, DOB=self.born)
-            self._blank("PREV_PERM", "previous permanence is not recorded (no field)")
+        started = [e for e in self.in_year if e.rne == "S" and e.decom >= self.first]
+        if started:
+            # The latest period of care begun in the year: its first placement's record.
+            placement = started[-1].placement
+            permanence = placement.get("previous_permanence")
+            yield (
+                "previous_permanence",
+                PreviousPermanenceRow(
+                    CHILD=self.child_id,
+                    DOB=self.born,
+                    PREV_PERM=permanence,
+                    LA_PERM=placement.get("permanence_authority"),
+                    DATE_PERM=_day_of(placement.get("permanence_date")),
+                ),
+            )
+            if permanence is None:
+                self._blank(
+                    "PREV_PERM",
+                    "`placement_started.previous_permanence` is not recorded on the placement "
+                    f"that began care on {started[-1].decom.isoformat()}",
+                )
         if any(
             episode.placement.get("kind") in ADOPTION_PLACEMENTS or episode.ls in ADOPTION_ORDERS
             for episode in self.in_year
@@ -466,6 +510,7 @@ def _children(
     children: dict[str, _Child] = {}
     case_children: dict[str, set[str]] = defaultdict(set)
     for case_id in sorted(chronologies):
+        _own_children(chronologies[case_id], children)
         for entry in chronologies[case_id]:
             if entry.type == "person_added" and entry.data.get("role") == "child":
                 person_id = entry.data["person_id"]
@@ -695,27 +740,56 @@ def _category_of_need(child: _Child, on: date) -> str | None:
     return latest if latest in CATEGORIES_OF_NEED else None
 
 
+def _own_children(entries: Sequence[ChronologyEntry], children: dict[str, _Child]) -> None:
+    """Each mother's children's dates of birth, from the case's relationships and people."""
+    born = {
+        entry.data["person_id"]: _day_of(entry.data.get("date_of_birth"))
+        for entry in entries
+        if entry.type == "person_added"
+    }
+    for entry in entries:
+        if entry.type != "relationship_recorded":
+            continue
+        words = str(entry.data["relationship"]).strip().lower()
+        one, other = entry.data["person_id"], entry.data["other_person_id"]
+        mother, baby = (one, other) if words in MOTHER_WORDS else (other, one)
+        baby_born = born.get(baby)
+        if words in MOTHER_WORDS | CHILD_WORDS and baby_born is not None:
+            children.setdefault(mother, _Child(mother)).own_children_born.append(baby_born)
+
+
+def _motherhood(child: _Child, last: date) -> tuple[str | None, date | None]:
+    """MOTHER and MC_DOB for a girl: 1 and her first child's date of birth when a relationship
+    records a child of hers born by the year's end, else 0 (none recorded); blank for a boy."""
+    if child.data.get("sex") != "F":
+        return None, None
+    born = sorted(day for day in child.own_children_born if day <= last)
+    return ("1", born[0]) if born else ("0", None)
+
+
+def _upn_unknown(child: _Child) -> str | None:
+    """The reason for no UPN, when one the SSDA903 accepts (UN1-UN5)."""
+    reason = child.data.get("upn_unknown_reason")
+    return reason if reason in SSDA903_UPN_UNKNOWN else None
+
+
 def _header_issues(child: _Child, child_id: str, last: date) -> Iterable[CompletenessIssue]:
-    fields = (("sex", "SEX"), ("date_of_birth", "DOB"), ("ethnicity", "ETHNIC"), ("upn", "UPN"))
+    fields = (("sex", "SEX"), ("date_of_birth", "DOB"), ("ethnicity", "ETHNIC"))
     for name, column in fields:
         if child.data.get(name) is None:
             yield _header_issue(child, column, f"{child_id}: `person_added.{name}` is not recorded")
-    born = _day_of(child.data.get("date_of_birth"))
-    if child.data.get("sex") == "F" and born is not None and _age(born, last) >= 11:
+    if child.data.get("upn") is None and _upn_unknown(child) is None:
         message = (
-            f"{child_id}: whether she is a mother is not recorded (the vocabulary has no field)"
+            f"{child_id}: neither `person_added.upn` nor an `upn_unknown_reason` the SSDA903 "
+            "takes (UN1-UN5) is recorded"
         )
-        yield _header_issue(child, "MOTHER", message)
+        yield _header_issue(child, "UPN", message)
 
 
 def _header_issue(child: _Child, column: str, message: str) -> CompletenessIssue:
     return CompletenessIssue(
         rule=None, case_id=None, person_id=child.person_id, field=column, message=message
     )
-
-
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def _issue(child: _Child, episode: _Open, column: str, message: str) -> CompletenessIssue:

@@ -425,6 +425,11 @@ PARTICIPATION = (
     ("PN7", 10),
 )
 PLACEMENT_CHANGE_REASONS = ("CARPL", "CHILD", "LAREQ", "PLACE", "STAND", "OTHER")
+# Previous permanence before care (most children none); not drawn from the random stream.
+PREVIOUS_PERMANENCE = ("Z1", "Z1", "Z1", "Z1", "P2", "Z1", "Z1", "P3")
+PERMANENCE_AUTHORITY = "383"  # Leeds, in the DfE's three-digit authority codes
+# Why a social worker stopped holding a looked-after child's case (SSDA903 SW_REASON).
+WORKER_CHANGE_REASONS = ("LEFTRL", "MANAGE", "ORGRST", "TSPROC", "ABSENC", "CHCHAN")
 CARE_ENDS = (("E4A", 50), ("E13", 20), ("E8", 15), ("E41", 15))
 
 
@@ -632,7 +637,10 @@ class _StatutoryFamily:
         )
         placement_id = f"{self.case_id}-{child}-PL1"
         self._placed(
-            child, placement_id, start, {"reason": "S", "home_postcode": self.home_postcode}
+            child,
+            placement_id,
+            start,
+            {"reason": "S", "home_postcode": self.home_postcode, **self._permanence(start)},
         )
         if status in ("L1", "L2"):
             # Police protection lasts at most 72 hours and an order 8 days here (the law's
@@ -709,6 +717,20 @@ class _StatutoryFamily:
             )
         return until
 
+    def _permanence(self, start: Any) -> dict[str, str]:
+        """The child's previous permanence, drawn from the family's sequence (not the random
+        stream, which the census stages share): mostly none, sometimes a special guardianship
+        or child arrangements order this authority arranged years before."""
+        option = PREVIOUS_PERMANENCE[self.sequence % len(PREVIOUS_PERMANENCE)]
+        if option == "Z1":
+            return {"previous_permanence": option}
+        ordered = start - timedelta(days=400 + 97 * (self.sequence % 11))
+        return {
+            "previous_permanence": option,
+            "permanence_date": ordered.isoformat(),
+            "permanence_authority": PERMANENCE_AUTHORITY,
+        }
+
     def _reviews(self, child: str, start: Any, last: Any, plan_id: str) -> None:
         """The child's looked-after reviews before `last`: the first within 20 working days of
         `start`, the second within three months, then every six months; how the child took
@@ -760,6 +782,11 @@ class _StatutoryFamily:
             {"reason_code": reason or _weighted(self.rng, CLOSURE_REASONS)},
             "Case closed",
         )
+
+
+def _registration(worker_number: int) -> str:
+    """A worker's Social Work England registration number (SW and digits), one per worker."""
+    return f"SW{70_000 + worker_number}"
 
 
 def _years_between(born: Any, on: Any) -> int:
@@ -825,6 +852,8 @@ def generate_authority(children: int, *, year: int, seed: int = 1) -> list[list[
                 )
                 if born <= date(year - 6, 8, 31):
                     data["upn"] = _upn(UPN_LA_CODE, seed * 100_000 + index * 10 + number)
+                else:
+                    data["upn_unknown_reason"] = "UN1"  # under 6, not yet at school
             family.add("person_added", opened, data, "Child added", subjects=[])
         family.add(
             "person_added",
@@ -913,8 +942,14 @@ def _looked_after(family: _StatutoryFamily, rng: random.Random, referral: Any, e
     family.add(
         "plan_started", accommodated, {"plan_id": plan_id, "kind": "looked_after"}, "Care plan"
     )
-    worker = f"social_care-{rng.randint(1, 40)}"
-    family.add("worker_allocated", accommodated, {"worker": worker}, "Social worker allocated")
+    number = rng.randint(1, 40)
+    worker = f"social_care-{number}"
+    family.add(
+        "worker_allocated",
+        accommodated,
+        {"worker": worker, "registration_number": _registration(number)},
+        "Social worker allocated",
+    )
     ends = []
     for child in family.children:
         if child != family.children[0] and rng.random() < 0.5:
@@ -924,9 +959,23 @@ def _looked_after(family: _StatutoryFamily, rng: random.Random, referral: Any, e
     # allocation stays open (the case does not close here).
     changed = step(accommodated, rng.randint(20, 120))
     if rng.random() < 0.3 and changed < min((day for day in ends if day), default=end):
-        successor = f"social_care-{rng.randint(41, 60)}"
-        family.add("worker_unallocated", changed, {"worker": worker}, "Social worker changed")
-        family.add("worker_allocated", changed, {"worker": successor}, "Social worker allocated")
+        successor_number = rng.randint(41, 60)
+        reason = WORKER_CHANGE_REASONS[family.sequence % len(WORKER_CHANGE_REASONS)]
+        family.add(
+            "worker_unallocated",
+            changed,
+            {"worker": worker, "reason": reason},
+            "Social worker changed",
+        )
+        family.add(
+            "worker_allocated",
+            changed,
+            {
+                "worker": f"social_care-{successor_number}",
+                "registration_number": _registration(successor_number),
+            },
+            "Social worker allocated",
+        )
 
 
 def _protection_episode(

@@ -72,11 +72,12 @@ def test_each_change_of_legal_status_or_placement_starts_an_episode() -> None:
         MissingRow(CHILD="ava", DOB=date(2012, 3, 4), MISSING="M",
                    MIS_START=date(2024, 8, 3), MIS_END=date(2024, 8, 4)),
     )  # fmt: skip
-    # Not recorded: her UPN, whether she (13) is a mother, her home postcode, what permanence
-    # she had before care (PrevPerm has a row for her: she started care in the year).
+    # Not recorded: her UPN (or why she has none), her home postcode, what permanence she had
+    # before care (PrevPerm has a row for her: she started care in the year). No child of hers
+    # is recorded: MOTHER 0.
+    assert found.header[0].MOTHER == "0"
     assert [(issue.person_id, issue.field) for issue in found.issues] == [
         ("ava", "UPN"),
-        ("ava", "MOTHER"),
         ("ava", "HOME_POST"),
         ("ava", "PREV_PERM"),
     ]
@@ -123,7 +124,7 @@ def test_the_tables_are_written_as_the_validators_csv_files() -> None:
         "social_worker_episodes.csv",
     ]
     assert files["header.csv"].decode() == (
-        "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nava,F,04/03/2012,WBRI,,,\n"
+        "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nava,F,04/03/2012,WBRI,,0,\n"
     )
     episodes = files["episodes.csv"].decode().splitlines()
     assert episodes[0] == (
@@ -170,7 +171,11 @@ def test_reviews_of_the_care_plan_and_social_workers_while_looked_after() -> Non
     ]
     fields = [issue.field for issue in found.issues]
     assert fields.count("REVIEW_CODE") == 1
-    assert "SW_ID" in fields
+    # No registration numbers: SW_ID the user names, reported; the first worker's SW_REASON
+    # is first contact, the next one's unrecorded (sw-khan's unallocation gives no reason).
+    assert fields.count("SW_ID") == 2
+    assert [row.SW_REASON for row in found.social_workers] == ["FCONTA", None]
+    assert fields.count("SW_REASON") == 1
 
 
 def test_placed_for_adoption_adopted_and_looked_after_for_a_year_have_their_rows() -> None:
