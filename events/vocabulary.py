@@ -13,7 +13,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
 
 from events import codes
@@ -98,11 +99,12 @@ class PersonAdded(EventData):
     ethnicity: codes.Ethnicity | None = None
     disabilities: tuple[codes.Disability, ...] | None = None
 
-    @model_validator(mode="after")
-    def _upn_or_its_absence(self) -> PersonAdded:
-        if self.upn is not None and self.upn_unknown_reason is not None:
-            raise ValueError("upn_unknown_reason: only when no upn is recorded")
-        return self
+    @field_validator("upn_unknown_reason")
+    @classmethod
+    def _only_without_upn(cls, reason: str | None, info: ValidationInfo) -> str | None:
+        if reason is not None and info.data.get("upn") is not None:
+            raise ValueError("only when no upn is recorded")
+        return reason
 
 
 class RelationshipRecorded(EventData):
@@ -443,14 +445,13 @@ class PlacementStarted(EventData):
     permanence_date: WhenField | None = None
     permanence_authority: codes.PermanenceAuthority | None = None
 
-    @model_validator(mode="after")
-    def _permanence_details(self) -> PlacementStarted:
-        details = self.permanence_date is not None or self.permanence_authority is not None
-        if details and self.previous_permanence in (None, codes.NO_PREVIOUS_PERMANENCE):
-            raise ValueError(
-                "permanence_date, permanence_authority: only with a previous_permanence P1-P4"
-            )
-        return self
+    @field_validator("permanence_date", "permanence_authority")
+    @classmethod
+    def _only_with_permanence(cls, value: object, info: ValidationInfo) -> object:
+        option = info.data.get("previous_permanence")
+        if value is not None and option in (None, codes.NO_PREVIOUS_PERMANENCE):
+            raise ValueError("only with a previous_permanence P1-P4")
+        return value
 
 
 class PlacementEnded(EventData):

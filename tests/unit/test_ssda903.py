@@ -221,3 +221,41 @@ def test_the_home_postcode_of_the_first_placement_stands_for_the_period_of_care(
     assert "HOME_POST" not in {issue.field for issue in found.issues}
     without = ssda903({CASE: story()}, year=2025, as_known_at=NOW)
     assert [issue.field for issue in without.issues].count("HOME_POST") == 1
+
+
+def test_recorded_motherhood_upn_reason_permanence_and_social_workers_are_returned() -> None:
+    """Ava's baby (a relationship of mother and child) makes MOTHER 1 with the baby's date of
+    birth; Ben's reason for no UPN fills the UPN column; the first placement's previous
+    permanence fills PrevPerm; registration numbers are SW_ID and the reason one worker left
+    is the next one's SW_REASON, the first being first contact. Nothing is reported for them."""
+    entries = [
+        *story(),
+        fact("person_added", "2024-04-01", (), person_id="baby", role="adult",
+             date_of_birth="2024-10-02"),
+        fact("relationship_recorded", "2024-10-03", (), person_id="ava",
+             other_person_id="baby", relationship="Mother"),
+        fact("worker_allocated", "2024-04-12", (), worker="sw-khan", registration_number="SW1"),
+        fact("worker_unallocated", "2024-09-30", (), worker="sw-khan", reason="LEFTRL"),
+        fact("worker_allocated", "2024-09-30", (), worker="sw-okoro", registration_number="SW2"),
+    ]  # fmt: skip
+    entries = [
+        entry.model_copy(update={"data": {**entry.data, "upn_unknown_reason": "UN3"}})
+        if entry.type == "person_added" and entry.data["person_id"] == "ava"
+        else entry.model_copy(
+            update={"data": {**entry.data, "previous_permanence": "P2",
+                             "permanence_date": "2019-06-01", "permanence_authority": "383"}}
+        )
+        if entry.type == "placement_started" and entry.data["placement_id"] == "PL1"
+        else entry
+        for entry in entries
+    ]  # fmt: skip
+    found = ssda903({CASE: entries}, year=2025, as_known_at=NOW)
+    header = found.header[0]
+    assert ("UN3", "1", date(2024, 10, 2)) == (header.UPN, header.MOTHER, header.MC_DOB)
+    assert found.previous_permanence[0].model_dump(exclude={"CHILD", "DOB"}) == {
+        "PREV_PERM": "P2", "LA_PERM": "383", "DATE_PERM": date(2019, 6, 1)
+    }  # fmt: skip
+    assert [(row.SW_ID, row.SW_REASON) for row in found.social_workers] == [
+        ("SW1", "FCONTA"), ("SW2", "LEFTRL")
+    ]  # fmt: skip
+    assert [issue.field for issue in found.issues] == ["HOME_POST"]

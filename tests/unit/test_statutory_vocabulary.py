@@ -75,6 +75,56 @@ def invalid_fields(raw_data: dict[str, Any], event_type: str) -> list[str]:
         ("emergency_protection", {"kind": "section_47"}, "data.kind"),
         ("emergency_protection", {}, "data.kind"),
         ("plan_reviewed", {"plan_id": "LAC", "participation": "PN8"}, "data.participation"),
+        (
+            "person_added",
+            {"person_id": "a", "role": "child", "upn_unknown_reason": "UN11"},
+            "data.upn_unknown_reason",
+        ),
+        (
+            "person_added",
+            {
+                "person_id": "a",
+                "role": "child",
+                "upn": "A123456789012",
+                "upn_unknown_reason": "UN1",
+            },
+            "data.upn_unknown_reason",
+        ),
+        (
+            "worker_allocated",
+            {"worker": "w", "registration_number": "12345"},
+            "data.registration_number",
+        ),
+        (
+            "worker_allocated",
+            {"worker": "w", "registration_number": "SW12A"},
+            "data.registration_number",
+        ),
+        ("worker_unallocated", {"worker": "w", "reason": "BORED"}, "data.reason"),
+        (
+            "placement_started",
+            {"placement_id": "PL1", "previous_permanence": "P5"},
+            "data.previous_permanence",
+        ),
+        (
+            "placement_started",
+            {"placement_id": "PL1", "previous_permanence": "Z1", "permanence_date": "2020-01-01"},
+            "data.permanence_date",
+        ),
+        (
+            "placement_started",
+            {"placement_id": "PL1", "permanence_authority": "383"},
+            "data.permanence_authority",
+        ),
+        (
+            "placement_started",
+            {
+                "placement_id": "PL1",
+                "previous_permanence": "P2",
+                "permanence_authority": "E08000035",
+            },
+            "data.permanence_authority",
+        ),
     ],
 )
 def test_statutory_codes_outside_the_dfe_lists_are_refused(
@@ -99,6 +149,20 @@ def test_the_dfe_codes_are_accepted_and_a_postcode_is_kept_in_capitals() -> None
         full = event("placement_started", data={"placement_id": "PL1", "postcode": given,
                                                 "home_postcode": given})  # fmt: skip
         assert full.data["postcode"] == full.data["home_postcode"] == kept
+    child = {"person_id": "a", "role": "child"}
+    assert (
+        event("person_added", data={**child, "upn_unknown_reason": "UN1"}).data[
+            "upn_unknown_reason"
+        ]
+        == "UN1"
+    )
+    allocated = event("worker_allocated", data={"worker": "w", "registration_number": "SW70012"})
+    assert allocated.data["registration_number"] == "SW70012"
+    assert event("worker_unallocated", data={"worker": "w", "reason": "LEFTRL"}).data["reason"]
+    permanence = {"previous_permanence": "P2", "permanence_date": "2019-06-01",
+                  "permanence_authority": "383"}  # fmt: skip
+    started = event("placement_started", data={"placement_id": "PL1", **permanence})
+    assert started.data["permanence_authority"] == "383"
     for code in ("PN0", "PN1", "PN2", "PN3", "PN4", "PN5", "PN6", "PN7"):
         reviewed = event("plan_reviewed", data={"plan_id": "LAC", "participation": code})
         assert reviewed.data["participation"] == code
