@@ -5,17 +5,32 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    exists,
+    select,
+)
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from domain.case import GENESIS_HASH
 from events.timepoints import utc_now
 from events.vocabulary import AgencyName, Identifier
+from projections.store.integrity import user_record_hash
+from projections.store.recorders import USERS_HISTORY_TABLE
 from projections.tables import UtcDateTime
 
 Role = Literal["practitioner", "manager", "reviewer", "auditor", "admin"]
@@ -23,28 +38,38 @@ ROLES: tuple[str, ...] = get_args(Role)
 TOKEN_PREFIX = "fst_"
 
 metadata = MetaData()
-users_table = Table(
-    "foresight_users",
+# The users' record, append-only by trigger and hash-chained like a case's events (checked by
+# `foresight verify`): a row per user added, token issued or subject mapped. The current state
+# is the newest row: a user's token row, a subject's mapping row (the views `foresight_users`
+# and `foresight_users_subjects`, migration 0010, show it).
+history_table = Table(
+    USERS_HISTORY_TABLE,
     metadata,
-    Column("name", String(80), primary_key=True),
-    Column("role", String(20), nullable=False),
-    Column("agency", String(64), nullable=False),
-    Column("token_sha256", String(64), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-
-# Single sign-on (api/http/routes/auth.py): a provider's subject (`sub`) mapped by an admin to
-# the name, role and agency it acts as here, for providers that send no agency or role claims.
-subjects_table = Table(
-    "foresight_users_subjects",
-    metadata,
-    Column("subject", String(255), primary_key=True),
+    Column(
+        "seq",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("kind", String(20), nullable=False),
     Column("name", String(80), nullable=False),
     Column("role", String(20), nullable=False),
     Column("agency", String(64), nullable=False),
-    Column("created_at", UtcDateTime(), nullable=False),
+    # A token is issued once: its digest names one row (NULL on a subject's rows).
+    Column("token_sha256", String(64), nullable=True, unique=True),
+    # The provider's `sub` (single sign-on, api/http/routes/auth.py) on a mapping's rows.
+    Column("subject", String(255), nullable=True),
+    Column("at", UtcDateTime(), nullable=False),
+    # Unique: two writers appending after the same row cannot both succeed (no fork).
+    Column("prev_hash", String(64), nullable=False, unique=True),
+    Column("hash", String(64), nullable=False),
+    Index("foresight_users_history_name", "name", "seq"),
+    Index("foresight_users_history_subject", "subject", "seq"),
 )
+ADDED, TOKEN_ISSUED, SUBJECT_MAPPED = "added", "token_issued", "subject_mapped"
+APPEND_ATTEMPTS = 10
+# Run before an append, in its transaction: raises UserError to refuse it.
+Refusal = Callable[[Connection], None]
 
 
 class UserError(ValueError):
@@ -77,79 +102,117 @@ def checked_identity(name: str, role: str, agency: str) -> tuple[str, str, str]:
     return name, role, agency
 
 
+def _append(engine: Engine, record: dict[str, Any], refuse: Refusal | None = None) -> datetime:
+    """Append one row to the users' record, chained to the newest; `refuse`, run in the same
+    transaction, may raise UserError first. A writer that lost the race for the same
+    predecessor (the unique `prev_hash`) reads the new newest row and tries again."""
+    for attempt in range(APPEND_ATTEMPTS):
+        at = utc_now()
+        try:
+            with engine.begin() as connection:
+                if refuse is not None:
+                    refuse(connection)
+                prev_hash = connection.execute(
+                    select(history_table.c.hash).order_by(history_table.c.seq.desc()).limit(1)
+                ).scalar_one_or_none()
+                prev_hash = prev_hash or GENESIS_HASH
+                row = {**record, "at": at, "prev_hash": prev_hash}
+                row["hash"] = user_record_hash(prev_hash, row)
+                connection.execute(history_table.insert().values(**row))
+            return at
+        except IntegrityError:
+            if attempt == APPEND_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _new_token(name: str, role: str, agency: str, kind: str) -> tuple[dict[str, Any], str]:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = {"kind": kind, "name": name, "role": role, "agency": agency, "subject": None}
+    return {**record, "token_sha256": _digest(token)}, token
+
+
+def _user_exists(connection: Connection, name: str) -> bool:
+    token_rows = history_table.c.token_sha256.is_not(None)
+    found = select(history_table.c.seq).where(history_table.c.name == name, token_rows).limit(1)
+    return connection.execute(found).first() is not None
+
+
 def add_user(engine: Engine, name: str, role: str, agency: str) -> tuple[User, str]:
     """Create a user and return it with its new token (the only time the token exists in clear)."""
     name, role, agency = checked_identity(name, role, agency)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    user = User(name=name, role=role, agency=agency, created_at=utc_now())
-    try:
-        with engine.begin() as connection:
-            connection.execute(
-                users_table.insert().values(
-                    name=name,
-                    role=role,
-                    agency=agency,
-                    token_sha256=_digest(token),
-                    created_at=user.created_at,
-                )
-            )
-    except IntegrityError:
-        raise UserError(f"a user named {name!r} already exists") from None
-    return user, token
+    record, token = _new_token(name, role, agency, ADDED)
+
+    def refuse_an_existing_name(connection: Connection) -> None:
+        if _user_exists(connection, name):
+            raise UserError(f"a user named {name!r} already exists")
+
+    at = _append(engine, record, refuse_an_existing_name)
+    return User(name=name, role=role, agency=agency, created_at=at), token
 
 
 def issue_token(engine: Engine, name: str, role: str, agency: str) -> tuple[User, str]:
-    """A user with a fresh token: added if new, otherwise their old token stops working."""
-    try:
-        return add_user(engine, name, role, agency)
-    except UserError:
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with engine.begin() as connection:
-            connection.execute(
-                users_table.update()
-                .where(users_table.c.name == name)
-                .values(role=role, agency=agency, token_sha256=_digest(token))
-            )
-        return User(name=name, role=role, agency=agency, created_at=utc_now()), token
+    """A user with a fresh token: added if new, otherwise a new row whose token supersedes
+    the old one (which stops working; its row remains)."""
+    name, role, agency = checked_identity(name, role, agency)
+    with engine.connect() as connection:
+        kind = TOKEN_ISSUED if _user_exists(connection, name) else ADDED
+    record, token = _new_token(name, role, agency, kind)
+    at = _append(engine, record)
+    return User(name=name, role=role, agency=agency, created_at=at), token
 
 
 def authenticate(engine: Engine, token: str) -> User | None:
-    """The user a token belongs to, or None; the stored digest is compared in constant time."""
+    """The user a token belongs to, or None: the row with its digest, if no later token was
+    issued to that user (one query on two indexes); the digest is compared in constant time."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     presented = _digest(token)
+    issued = history_table
+    later = history_table.alias("later")
+    superseded = exists().where(
+        and_(
+            later.c.name == issued.c.name,
+            later.c.seq > issued.c.seq,
+            later.c.token_sha256.is_not(None),
+        )
+    )
     with engine.connect() as connection:
         row = connection.execute(
-            select(users_table).where(users_table.c.token_sha256 == presented)
+            select(issued).where(issued.c.token_sha256 == presented, ~superseded)
         ).first()
     if row is None or not hmac.compare_digest(row.token_sha256, presented):
         return None
-    return User(name=row.name, role=row.role, agency=row.agency, created_at=row.created_at)
+    return User(name=row.name, role=row.role, agency=row.agency, created_at=row.at)
 
 
 def map_subject(engine: Engine, subject: str, name: str, role: str, agency: str) -> User:
-    """Who the provider's `subject` acts as when signed in by single sign-on (replacing any
-    earlier mapping of it)."""
+    """Who the provider's `subject` acts as when signed in by single sign-on (superseding any
+    earlier mapping of it, whose row remains)."""
     if not subject.strip() or len(subject) > 255:
         raise UserError("the subject must be the provider's `sub`, 1 to 255 characters")
     name, role, agency = checked_identity(name, role, agency)
-    user = User(name=name, role=role, agency=agency, created_at=utc_now())
-    with engine.begin() as connection:
-        connection.execute(subjects_table.delete().where(subjects_table.c.subject == subject))
-        connection.execute(
-            subjects_table.insert().values(
-                subject=subject, name=name, role=role, agency=agency, created_at=user.created_at
-            )
-        )
-    return user
+    record = {
+        "kind": SUBJECT_MAPPED,
+        "name": name,
+        "role": role,
+        "agency": agency,
+        "token_sha256": None,
+        "subject": subject,
+    }
+    at = _append(engine, record)
+    return User(name=name, role=role, agency=agency, created_at=at)
 
 
 def mapped_subject(engine: Engine, subject: str) -> User | None:
-    """The user a provider's subject was mapped to, or None."""
+    """The user a provider's subject was last mapped to, or None."""
     with engine.connect() as connection:
         row = connection.execute(
-            select(subjects_table).where(subjects_table.c.subject == subject)
+            select(history_table)
+            .where(history_table.c.subject == subject)
+            .order_by(history_table.c.seq.desc())
+            .limit(1)
         ).first()
     if row is None:
         return None
-    return User(name=row.name, role=row.role, agency=row.agency, created_at=row.created_at)
+    return User(name=row.name, role=row.role, agency=row.agency, created_at=row.at)

@@ -19,7 +19,7 @@ from api.settings import get_settings
 from events.envelope import parse_event
 from projections.batch_writes import REBUILD_CHUNK
 from projections.rebuild_mark import RebuildUnderWay
-from projections.store.integrity import Anchor, verify_store
+from projections.store.integrity import Anchor, verify_store, verify_users_record
 
 out = Console()
 err = Console(stderr=True)
@@ -166,7 +166,8 @@ def verify(
         ),
     ] = False,
 ) -> None:
-    """Recompute every case's hash chain, check snapshots and the append-only triggers."""
+    """Recompute every case's hash chain and the users' record's, check snapshots and the
+    append-only triggers."""
     kept = None
     if anchor is not None:
         try:
@@ -176,22 +177,27 @@ def verify(
             raise typer.Exit(2) from None
     settings = get_settings()
     service = bootstrap_writer(settings, check_key=False)
-    blobs = build_blob_store(settings, open_engine(settings))
+    engine = open_engine(settings)
+    blobs = build_blob_store(settings, engine)
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("Verifying", total=None)
         report = verify_store(service, lambda count: progress.advance(task, count), kept, blobs)
+    users = verify_users_record(engine)
     for trigger in report.missing_triggers:
         err.print(f"[red]Append-only trigger missing:[/red] {trigger}")
     if report.broken is not None:
         err.print(f"[red]Broken link[/red] at {report.broken}", highlight=False)
     for problem in report.blob_problems:
         err.print(f"[red]Document not as recorded:[/red] {problem}", highlight=False)
-    if not report.ok:
+    if users.broken is not None:
+        err.print(f"[red]Broken link[/red] at {users.broken}", highlight=False)
+    if not report.ok or users.broken is not None:
         raise typer.Exit(1)
     summary = (
         f"Verified {report.events_checked} event(s) in {report.cases_checked} case(s) and "
-        f"{report.snapshots_checked} snapshot(s), and {report.blobs_checked} document blob(s) "
-        "against their SHA-256: every hash chain intact, stored events append-only"
+        f"{report.snapshots_checked} snapshot(s), {users.rows_checked} row(s) of the users' "
+        f"record, and {report.blobs_checked} document blob(s) against their SHA-256: every "
+        "hash chain intact, stored events and the users' record append-only"
         + (f", matching the anchor of position {kept.position}." if kept else ".")
     )
     if print_anchor and report.anchor is not None:

@@ -15,6 +15,9 @@ What is checked, streaming the log once in position order:
   plaintext: re-encryption under a new key is not a change);
 - given the blob store, that every document version the log names has its bytes there,
   matching its SHA-256 and size.
+
+The users' record (users, their tokens and subject mappings) is a chain of its own, checked by
+`verify_users_record`.
 """
 
 from __future__ import annotations
@@ -24,12 +27,15 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.utils import get_topic
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
 
 from domain.case import GENESIS_HASH, Case, canonical_json, case_uuid, chain_hash
 from domain.ports import Located as EventLocation
@@ -37,7 +43,8 @@ from domain.review import Review, review_uuid
 from domain.service import CaseService
 from projections.keyring import LostKeyError
 from projections.store.blobs import BlobStore, blob_problem
-from projections.store.recorders import EventIndexQueries
+from projections.store.recorders import USERS_HISTORY_TABLE, EventIndexQueries
+from projections.tables import UtcDateTime
 
 PAGE_SIZE = 1_000
 # Format 2 digests each row's plaintext, so re-encryption under a new key (`foresight rekey`)
@@ -700,3 +707,61 @@ def _decode_plaintext(service: CaseService, state: bytes) -> dict[str, Any]:
     if mapper.transcoder.encode(decoded) != state:
         raise ValueError("stored bytes are not the canonical encoding of their content")
     return decoded
+
+
+# -- the users' record ------------------------------------------------------------------------
+
+USER_RECORD_FIELDS = ("kind", "name", "role", "agency", "token_sha256", "subject", "at")
+
+
+def user_record_hash(prev_hash: str, record: dict[str, Any]) -> str:
+    """The hash of one row of the users' record, chained to the row before it (the first
+    row's predecessor is GENESIS_HASH): its fields, the instant to the microsecond in UTC."""
+    at: datetime = record["at"]
+    body = {name: record[name] for name in USER_RECORD_FIELDS if name != "at"}
+    body["at"] = at.astimezone(UTC).isoformat(timespec="microseconds")
+    return hashlib.sha256(canonical_json({**body, "prev_hash": prev_hash})).hexdigest()
+
+
+@dataclass(frozen=True)
+class BrokenUserRecord:
+    """The first row of the users' record that is not what was appended."""
+
+    seq: int
+    name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"users' record row {self.seq} (user {self.name!r}): {self.reason}"
+
+
+@dataclass(frozen=True)
+class UsersRecordReport:
+    rows_checked: int
+    broken: BrokenUserRecord | None
+
+
+def verify_users_record(engine: Engine) -> UsersRecordReport:
+    """Walk the users' record in order: each row links to its predecessor's hash and matches
+    its own. A row changed, removed or inserted in the middle breaks a link; the newest rows
+    removed are not seen (as with the events, only an anchor kept elsewhere could show it)."""
+    if not inspect(engine).has_table(USERS_HISTORY_TABLE):
+        return UsersRecordReport(0, None)
+    statement = text(
+        f"SELECT seq, prev_hash, hash, {', '.join(USER_RECORD_FIELDS)} "
+        f"FROM {USERS_HISTORY_TABLE} ORDER BY seq"
+    ).columns(at=UtcDateTime())
+    previous = GENESIS_HASH
+    checked = 0
+    with engine.connect() as connection:
+        for row in connection.execute(statement).mappings():
+            reason = None
+            if row["prev_hash"] != previous:
+                reason = "link to the previous row's hash is broken (a row deleted or inserted)"
+            elif user_record_hash(previous, dict(row)) != row["hash"]:
+                reason = "content does not match its hash (altered)"
+            if reason is not None:
+                return UsersRecordReport(checked, BrokenUserRecord(row["seq"], row["name"], reason))
+            previous = row["hash"]
+            checked += 1
+    return UsersRecordReport(checked, None)

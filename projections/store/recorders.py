@@ -36,6 +36,10 @@ INDEX_TABLE = "foresight_event_index"
 ACCESS_LOG_TABLE = "foresight_access_log"
 # Created by Alembic since revision 0008: documents' bytes.
 BLOB_TABLES = (BLOBS_TABLE, BLOB_CHUNKS_TABLE)
+# Created by Alembic since revision 0010: users, their tokens and subject mappings, chained.
+USERS_HISTORY_TABLE = "foresight_users_history"
+# The append-only tables Alembic creates (the others come with the event store).
+MIGRATED_APPEND_ONLY_TABLES = (ACCESS_LOG_TABLE, USERS_HISTORY_TABLE, *BLOB_TABLES)
 CREATE_ATTEMPTS = 10
 # One PostgreSQL advisory lock for "someone is creating or changing Foresight's tables": the
 # event store's creation here and Alembic's upgrades (api/migrations/runner.py) take turns.
@@ -115,7 +119,7 @@ class EventIndexQueries:
 
     def expected_trigger_names(self) -> list[str]:
         tables = list(self.append_only_tables)
-        tables += [table for table in (ACCESS_LOG_TABLE, *BLOB_TABLES) if self._table_exists(table)]
+        tables += [table for table in MIGRATED_APPEND_ONLY_TABLES if self._table_exists(table)]
         return [name for table in tables for name in trigger_names(table, self.dialect)]
 
     def missing_append_only_triggers(self) -> list[str]:
@@ -223,7 +227,7 @@ class ForesightSQLiteRecorder(EventIndexQueries, SQLiteApplicationRecorder):
             row[0]: " ".join(str(row[1]).split())
             for row in self._select("SELECT name, sql FROM sqlite_master WHERE type='trigger'")
         }
-        tables = [*self.append_only_tables, ACCESS_LOG_TABLE, *BLOB_TABLES]
+        tables = [*self.append_only_tables, *MIGRATED_APPEND_ONLY_TABLES]
         expected = {
             name: " ".join(statement.replace(" IF NOT EXISTS", "").split())
             for table in tables
