@@ -26,14 +26,14 @@ depends_on = None
 
 HISTORY = "foresight_users_history"
 # A user as they are now: their newest token row (when it was issued is `created_at`).
-USERS_VIEW = f"""CREATE VIEW foresight_users AS
+USERS_VIEW = f"""foresight_users AS
 SELECT issued.name, issued.role, issued.agency, issued.token_sha256, issued.at AS created_at
 FROM {HISTORY} issued
 WHERE issued.token_sha256 IS NOT NULL AND NOT EXISTS (
     SELECT 1 FROM {HISTORY} later WHERE later.name = issued.name
     AND later.token_sha256 IS NOT NULL AND later.seq > issued.seq)"""
 # A subject as mapped now: its newest mapping row.
-SUBJECTS_VIEW = f"""CREATE VIEW foresight_users_subjects AS
+SUBJECTS_VIEW = f"""foresight_users_subjects AS
 SELECT mapped.subject, mapped.name, mapped.role, mapped.agency, mapped.at AS created_at
 FROM {HISTORY} mapped
 WHERE mapped.subject IS NOT NULL AND NOT EXISTS (
@@ -99,8 +99,15 @@ def upgrade() -> None:
         ]
         op.drop_table("foresight_users_subjects")
     _append(bind, history, records)
-    op.execute(USERS_VIEW)
-    op.execute(SUBJECTS_VIEW)
+    # Idempotent, like the other revisions: a store may run them again (0004 is re-run over
+    # stores older than their snapshot triggers).
+    create = (
+        "CREATE OR REPLACE VIEW"
+        if bind.dialect.name == "postgresql"
+        else "CREATE VIEW IF NOT EXISTS"
+    )
+    for view in (USERS_VIEW, SUBJECTS_VIEW):
+        op.execute(f"{create} {view}")
     for statement in trigger_statements(HISTORY, bind.dialect.name):
         op.execute(statement)
 
