@@ -17,7 +17,14 @@ from api.bootstrap import build_engine
 from api.http.app import create_app
 from api.migrations.runner import alembic_config, current_revision, head_revision, upgrade_schema
 from api.settings import Settings, get_settings
-from api.users import add_user, authenticate, issue_token, map_subject, mapped_subject
+from api.users import (
+    UserError,
+    add_user,
+    authenticate,
+    issue_token,
+    map_subject,
+    mapped_subject,
+)
 from projections.store.append_only import trigger_names, trigger_statements
 from projections.store.recorders import USERS_HISTORY_TABLE
 from tests.tampering import run_verify
@@ -215,3 +222,14 @@ def test_users_and_mappings_of_a_store_at_0009_sign_in_after_the_migration(
     code, said = run_verify(db_url)
     assert code == 0, said
     assert "3 row(s) of the users' record" in said
+
+
+def test_a_refused_user_adds_no_row_and_a_taken_name_is_refused(engine: sqlalchemy.Engine) -> None:
+    """Refusals write nothing to the record: an unknown role, and a name already taken."""
+    with pytest.raises(UserError, match="role must be one of"):
+        add_user(engine, "sw-hale", "superuser", "social_care")
+    assert _history(engine) == []
+    add_user(engine, "sw-hale", "practitioner", "social_care")
+    with pytest.raises(UserError, match="already exists"):
+        add_user(engine, "sw-hale", "manager", "social_care")
+    assert _history(engine) == [("added", "sw-hale", "practitioner")]
