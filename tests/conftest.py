@@ -28,6 +28,16 @@ from tests.backends import (
     postgres_server_url,
 )
 
+PROPERTY_TESTS = Path(__file__).parent / "property"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The property tests' PostgreSQL runs are in the slow tier (CI runs it after the default
+    run): their examples are the same as on SQLite, and each costs a database round trip."""
+    for item in items:
+        if item.path.is_relative_to(PROPERTY_TESTS) and item.get_closest_marker("postgresql"):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(
     scope="session",

@@ -95,6 +95,7 @@ def big_file(tmp_path: Path) -> Path:
     return write_csv(tmp_path / "school.csv", header, rows)
 
 
+@pytest.mark.slow
 def test_a_10000_row_chronology_with_bad_rows_is_checked_refused_then_imported_once(
     store: str, big_file: Path
 ) -> None:

@@ -35,6 +35,8 @@ from events.envelope import parse_event
 from tests.backends import new_sqlite_url
 from tests.fuzz.strategies import hostile_text
 
+pytestmark = pytest.mark.slow  # every operation, for every role: in the slow tier
+
 EXAMPLES = int(os.environ.get("FORESIGHT_FUZZ_EXAMPLES", "0")) or None
 TOKENS: dict[str, str] = {}
 
