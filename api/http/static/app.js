@@ -2,7 +2,7 @@
 // Every value from the record is written with textContent, never as HTML.
 
 import { el } from "./dom.js";
-import { ErrorSummary, initAll } from "./vendor/govuk-frontend/govuk-frontend.min.js";
+import { initAll } from "./vendor/govuk-frontend/govuk-frontend.min.js";
 import {
   ALLOCATION_TYPES, agencyInWords, allocationInWords, currentAllocations, describeEntry, readUkWhen,
 } from "./describe.js";
@@ -13,7 +13,7 @@ import { openImport, setUpImport } from "./importing.js";
 import { toRoleScreens } from "./screens.js";
 import { caseTimeline, headline, itemClass } from "./timeline.js";
 import { foresightGroups, oversightList } from "./foresight.js";
-import { forgetSession, hasSession, offerOrganisationSignIn, signOut } from "./session.js";
+import { forgetSession, hasSession, offerOrganisationSignIn, showProblems, signOut } from "./session.js";
 
 const TOKEN_KEY = "foresight.token";
 // The roles that record, and so may start a case not yet in the record.
@@ -127,22 +127,6 @@ function say(text, isError = false) {
   else if (!text) showProblems([]);
 }
 
-function showProblems(problems) {
-  // The GOV.UK error summary: "There is a problem", each problem linking to its field.
-  const place = $("problems");
-  place.replaceChildren();
-  if (!problems.length) return;
-  const list = el("ul", { class: "govuk-list govuk-error-summary__list" });
-  for (const { text, field } of problems) {
-    list.append(el("li", {}, field ? el("a", { href: `#${field}` }, text) : text));
-  }
-  const summary = el("div", { class: "govuk-error-summary", "data-module": "govuk-error-summary" },
-    el("div", { role: "alert" },
-      el("h2", { class: "govuk-error-summary__title" }, "There is a problem"),
-      el("div", { class: "govuk-error-summary__body" }, list)));
-  place.append(summary);
-  new ErrorSummary(summary);  // moves focus to the summary and makes its links focus the field
-}
 
 function fieldError(inputId, text) {
   // A GOV.UK error message beside the field (or none when text is empty), announced with it.
