@@ -197,16 +197,23 @@ class CaseQueries:
             )
         return [ChronologyEntry.model_validate_json(text) for text in texts]
 
-    def person_exists(self, person_id: str) -> bool:
+    def person_exists(self, person_id: str, *, agency: str | None = None) -> bool:
+        """Whether some entry of the record names the person, or (an agency) some entry the
+        agency has known at any time: a person an agency was never told of is, to it, not
+        there."""
+        subjects, states = tables.state_subjects, tables.entry_states
+        query = select(subjects.c.person_id).where(subjects.c.person_id == person_id)
+        if agency is not None:
+            query = query.join(
+                states,
+                and_(
+                    states.c.position == subjects.c.position,
+                    states.c.viewer == subjects.c.viewer,
+                    states.c.known_from == subjects.c.known_from,
+                ),
+            ).where(seen_by(states, _viewer(agency)))
         with self.engine.connect() as connection:
-            return (
-                connection.execute(
-                    select(tables.state_subjects.c.person_id)
-                    .where(tables.state_subjects.c.person_id == person_id)
-                    .limit(1)
-                ).first()
-                is not None
-            )
+            return connection.execute(query.limit(1)).first() is not None
 
     def _entry_texts(
         self,

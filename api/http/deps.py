@@ -177,13 +177,28 @@ KnownCase = Annotated[str, Depends(get_known_case)]
 
 def get_known_person(person_id: PersonId, user: Reader, foresight: ForesightDep) -> str:
     """The person id from the path, once the reader may read cases (403 first) and some case
-    names the person (404 otherwise); the route then reads `foresight.queries`."""
-    if not foresight.caught_up().person_exists(person_id):
+    names the person (404 otherwise): for signposting, which every agency may read."""
+    return _known_person(person_id, None, foresight)
+
+
+def get_person_known_to_reader(
+    person_id: PersonId, user: Reader, viewer: ViewingAgency, foresight: ForesightDep
+) -> str:
+    """The person id from the path, once the reader may read cases as this agency (403 first)
+    and that agency has known some entry naming the person (404 otherwise, as for a case it
+    was never told of); a reviewer reads the whole record."""
+    readers_agency = None if user.role in WHOLE_RECORD_ROLES else viewer
+    return _known_person(person_id, readers_agency, foresight)
+
+
+def _known_person(person_id: str, agency: str | None, foresight: Foresight) -> str:
+    if not foresight.caught_up().person_exists(person_id, agency=agency):
         raise ProblemError(404, "Person not found", f"No case names a person {person_id!r}")
     return person_id
 
 
 KnownPerson = Annotated[str, Depends(get_known_person)]
+PersonKnownToReader = Annotated[str, Depends(get_person_known_to_reader)]
 
 
 def log_read(

@@ -1049,6 +1049,45 @@ def test_a_case_an_agency_was_never_told_of_is_not_found_to_it(api: Api) -> None
     assert [entry["summary"] for entry in chronology][:1] == ["Home visit"]
 
 
+def test_a_child_an_agency_was_never_told_of_is_not_found_to_it(api: Api) -> None:
+    """A child named only in social care's entries is a 404 to police in their own chronology,
+    until social care shares an entry naming them; signposting answers every agency; a
+    reviewer finds the child."""
+    case_id = new_case()
+    child = f"child-{case_id}"
+    added = api.post(
+        "sw-jones",
+        case_id,
+        {
+            "type": "person_added",
+            "occurred_at": "2024-03-01",
+            "data": {"person_id": child, "role": "child"},
+        },
+    )
+    assert added.status_code == 201, added.text
+    named = {**note("Visit to the child at home"), "subjects": [child]}
+    written = api.post("sw-jones", case_id, named)
+    assert written.status_code == 201, written.text
+    path = f"/people/{child}/chronology"
+    assert_problem(api.get("pc-1234", path), 404)
+    assert api.get("pc-1234", f"/people/{child}/status").status_code == 200
+    whole_record = [entry["summary"] for entry in api.get("reviewer-lee", path).json()]
+    assert "Visit to the child at home" in whole_record
+    assert api.get("reviewer-lee", path, agency="police").json() == []
+    shared = api.post(
+        "sw-jones",
+        case_id,
+        {
+            "type": "information_shared",
+            "occurred_at": "2024-03-02",
+            "data": {"to_agency": "police", "event_ids": [written.json()["event_id"]]},
+        },
+    )
+    assert shared.status_code == 201, shared.text
+    summaries = [entry["summary"] for entry in api.get("pc-1234", path).json()]
+    assert summaries == ["Visit to the child at home"]
+
+
 def test_a_persons_status_signposts_the_child_protection_plan(api: Api) -> None:
     """Ava is on a child protection plan on 1 March as known now, not as known on 1 February."""
     now = api.get("pc-1234", "/people/ava/status", on="2024-03-01").json()

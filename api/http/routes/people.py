@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from api.http.deps import ForesightDep, KnownPerson, Reader, ViewingAgency, log_read
+from api.http.deps import (
+    ForesightDep,
+    KnownPerson,
+    PersonKnownToReader,
+    Reader,
+    ViewingAgency,
+    log_read,
+)
 from api.http.params import AsKnownAt, OnDate
 from projections.fold import ChronologyEntry
 from replay.queries import PersonStatus
@@ -21,7 +28,7 @@ def person_chronology(
     request: Request,
     user: Reader,
     viewer: ViewingAgency,
-    person_id: KnownPerson,
+    person_id: PersonKnownToReader,
     foresight: ForesightDep,
     as_known_at: AsKnownAt = None,
 ) -> list[ChronologyEntry]:
