@@ -65,6 +65,16 @@ def seen_by(states: Table, viewer: str) -> ColumnElement[bool]:
     )
 
 
+def of_the_state(subjects: Table) -> ColumnElement[bool]:
+    """Joins a state-subject row to the entry state it names a person of."""
+    states = tables.entry_states
+    return and_(
+        subjects.c.position == states.c.position,
+        subjects.c.viewer == states.c.viewer,
+        subjects.c.known_from == states.c.known_from,
+    )
+
+
 def known_to(agency: str | None, as_known_at: datetime | None) -> ColumnElement[bool]:
     """The raw-log events (rows of rm_events) known at T to the record or to one agency: by
     recording them, or (an agency) by a share."""
@@ -204,14 +214,9 @@ class CaseQueries:
         subjects, states = tables.state_subjects, tables.entry_states
         query = select(subjects.c.person_id).where(subjects.c.person_id == person_id)
         if agency is not None:
-            query = query.join(
-                states,
-                and_(
-                    states.c.position == subjects.c.position,
-                    states.c.viewer == subjects.c.viewer,
-                    states.c.known_from == subjects.c.known_from,
-                ),
-            ).where(seen_by(states, _viewer(agency)))
+            query = query.join(states, of_the_state(subjects)).where(
+                seen_by(states, _viewer(agency))
+            )
         with self.engine.connect() as connection:
             return connection.execute(query.limit(1)).first() is not None
 
@@ -243,14 +248,7 @@ class CaseQueries:
             # A join (one subject row per state and person), not EXISTS: so the database can
             # start from the person's subject rows by index instead of scanning every state.
             subjects = tables.state_subjects
-            query = query.join(
-                subjects,
-                and_(
-                    subjects.c.position == states.c.position,
-                    subjects.c.viewer == states.c.viewer,
-                    subjects.c.known_from == states.c.known_from,
-                ),
-            )
+            query = query.join(subjects, of_the_state(subjects))
             conditions.append(subjects.c.person_id == where.subject)
         rows = connection.execute(
             query.where(*conditions).order_by(states.c.occurred_sort, states.c.position)
