@@ -94,6 +94,9 @@ def test_a_manager_allocates_a_practitioner_who_then_finds_the_case_in_my_cases(
     page.locator("#allocations-list li").filter(has_text="sw-jones").wait_for()
     [line] = allocated(page)
     assert line.startswith("sw-jones (Social worker, Child protection team), Social care, since ")
+    # The chronology names the worker, as the recording's message did.
+    entries = page.get_by_role("table", name="Entries in the order they happened")
+    entries.get_by_role("row").filter(has_text="sw-jones allocated to the case").wait_for()
 
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, demo, "sw-jones", "/ui")
@@ -138,4 +141,6 @@ def test_a_manager_ends_an_allocation_and_the_case_leaves_my_cases(page: Any, de
         ("worker_unallocated", "social_care", {"worker": "sw-jones"})
     ]
     page.locator("#allocations-list li").filter(has_text="No worker allocated.").wait_for()
+    entries = page.get_by_role("table", name="Entries in the order they happened")
+    entries.get_by_role("row").filter(has_text="sw-jones no longer allocated to the case").wait_for()
     assert case_id not in my_case_ids(demo, "sw-jones")

@@ -12,6 +12,8 @@ export function headline(entry) {
   if (entry.summary) return entry.summary;
   const data = entry.data || {};
   if (entry.type === "person_added") return `${data.name || data.person_id} (${data.role}) added to the case`;
+  if (entry.type === "worker_allocated") return `${data.worker} allocated to the case`;
+  if (entry.type === "worker_unallocated") return `${data.worker} no longer allocated to the case`;
   return data.words || data.decision || data.description || entry.type.replaceAll("_", " ");
 }
 
