@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from api.bootstrap import bootstrap_writer
+from api.bootstrap import bootstrap_writer, build_blob_store, build_engine
 from api.cli.reading import caught_up_queries, log_cli_read
 from api.formats.eventfiles import parse_events, relabel, split_events
 from api.formats.tables import (
@@ -29,6 +29,7 @@ from domain.recording_rights import check_batch_may_be_recorded, command_line_re
 from events.envelope import InvalidEventError
 from events.timepoints import format_local, parse_instant
 from projections.fold import ChronologyEntry
+from projections.store.blobs import check_blobs_stored
 from replay.foresight import foresight_view
 from replay.queries import ChronologyFilter
 
@@ -49,10 +50,18 @@ def append(
     try:
         sources = split_events(text)
         envelopes = parse_events(sources)
-        service = bootstrap_writer(get_settings())
+        settings = get_settings()
+        service = bootstrap_writer(settings)
+        numbered = len(envelopes) > 1
         check_batch_may_be_recorded(
-            envelopes, command_line_recorder, service.entry_agency, numbered=len(envelopes) > 1
+            envelopes, command_line_recorder, service.entry_agency, numbered=numbered
         )
+        if any(envelope.type == "document_version_added" for envelope in envelopes):
+            # Only then is the blob store opened: plain appends run while a rebuild holds
+            # the read models.
+            check_blobs_stored(
+                envelopes, build_blob_store(settings, build_engine(settings)), numbered
+            )
         outcome = service.append(envelopes)
     except (InvalidEventError, DomainError) as error:
         if not error.errors:

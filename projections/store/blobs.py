@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Protocol
 
@@ -31,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from events.envelope import EventEnvelope, FieldError, InvalidEventError
+from events.fieldpaths import field_path
 from events.timepoints import utc_now
 from projections.tables import UtcDateTime
 
@@ -235,3 +237,22 @@ class DatabaseBlobs:
                 raise BlobMismatch(f"the blob {sha256} has lost its chunk {index}")
             data = bytes(data)
             yield decrypt_chunk(data, sha256, self.cipher) if row.encrypted else data
+
+
+def check_blobs_stored(
+    envelopes: Sequence[EventEnvelope], blobs: BlobStore, numbered: bool
+) -> None:
+    """A `document_version_added` sent as a plain event (over HTTP or by `foresight append`)
+    must name content the store holds (uploaded before, to this case or another): its bytes
+    are never missing."""
+    errors = [
+        FieldError(
+            field_path(index, "data", "sha256") if numbered else "data.sha256",
+            "no content with this SHA-256 is stored: upload the file with "
+            "POST /cases/{case_id}/documents",
+        )
+        for index, envelope in enumerate(envelopes)
+        if envelope.type == "document_version_added" and not blobs.exists(envelope.data["sha256"])
+    ]
+    if errors:
+        raise InvalidEventError(errors)

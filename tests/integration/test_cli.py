@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner, Result
 
-from api.bootstrap import bootstrap_writer
+from api.bootstrap import bootstrap_writer, build_blob_store, build_engine
 from api.cli import app
 from api.settings import Settings, get_settings
 
@@ -194,6 +194,42 @@ def test_append_refuses_a_retraction_of_another_agencys_entry_as_the_api_does(
     path = tmp_path / "own.jsonl"
     path.write_text(jsonl([retraction(police_entry)]), encoding="utf-8")
     assert cli("append", str(path)).exit_code == 0
+    assert len(stored(db_url)) == 5
+
+
+def test_append_refuses_a_document_version_whose_bytes_were_never_stored(
+    cli: Invoke, db_url: str, tmp_path: Path, family: list[dict[str, Any]]
+) -> None:
+    """As over HTTP: a document_version_added must name content the store holds; once the
+    bytes are stored, the same version is recorded."""
+    stored_first = tmp_path / "family.jsonl"
+    stored_first.write_text(jsonl(family), encoding="utf-8")
+    assert cli("append", str(stored_first)).exit_code == 0
+    content = b"A letter from the school\n"
+    sha256 = hashlib.sha256(content).hexdigest()
+    version = raw(
+        "document_version_added",
+        "2024-03-03",
+        data={
+            "document_id": "doc-letter",
+            "name": "letter.txt",
+            "media_type": "text/plain",
+            "size": len(content),
+            "sha256": sha256,
+        },
+    )
+    path = tmp_path / "document.jsonl"
+    path.write_text(jsonl([version]), encoding="utf-8")
+
+    refused = cli("append", str(path))
+
+    assert refused.exit_code == 1, said(refused)
+    assert "data.sha256: no content with this SHA-256 is stored" in said(refused)
+    assert len(stored(db_url)) == 4
+
+    settings = Settings(db_url=db_url)
+    build_blob_store(settings, build_engine(settings)).put([content], sha256)
+    assert cli("append", str(path)).exit_code == 0, said(cli("append", str(path)))
     assert len(stored(db_url)) == 5
 
 

@@ -29,7 +29,6 @@ from api.http.params import (
     Until,
 )
 from api.http.problems import ProblemError
-from api.http.routes.documents import check_blobs_stored
 from api.users import User
 from domain.recording_rights import Recorder, check_batch_may_be_recorded, check_may_append
 from events.envelope import EventEnvelope, FieldError, InvalidEventError, parse_event
@@ -38,6 +37,7 @@ from events.recorded import RecordedEvent
 from events.timepoints import utc_now
 from events.vocabulary import IDENTIFIER_PATTERN
 from projections.fold import ChronologyEntry
+from projections.store.blobs import check_blobs_stored
 from replay.foresight import ForesightView, foresight_view
 from replay.queries import ChronologyFilter, PlanOnDate
 

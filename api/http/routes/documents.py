@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import IO, Annotated
 from urllib.parse import quote
 from uuid import uuid4
@@ -31,13 +31,11 @@ from api.users import User
 from domain.errors import CaseNotFound, InvariantViolation, UnknownReference
 from domain.recording_rights import Recorder, check_may_append
 from events.envelope import EventEnvelope, FieldError, InvalidEventError, parse_event
-from events.fieldpaths import field_path
 from events.recorded import RecordedEvent
 from events.timepoints import format_timepoint, utc_now
 from events.vocabulary import IDENTIFIER_PATTERN
 from projections.store.blobs import (
     BlobError,
-    BlobStore,
     read_chunks,
     sha256_of,
     verified_copy,
@@ -100,24 +98,6 @@ _UPLOAD_BODY = {
         },
     }
 }
-
-
-def check_blobs_stored(
-    envelopes: Sequence[EventEnvelope], blobs: BlobStore, numbered: bool
-) -> None:
-    """A `document_version_added` sent as a plain event must name content the store holds
-    (uploaded before, to this case or another): its bytes are never missing."""
-    errors = [
-        FieldError(
-            field_path(index, "data", "sha256") if numbered else "data.sha256",
-            "no content with this SHA-256 is stored: upload the file with "
-            "POST /cases/{case_id}/documents",
-        )
-        for index, envelope in enumerate(envelopes)
-        if envelope.type == "document_version_added" and not blobs.exists(envelope.data["sha256"])
-    ]
-    if errors:
-        raise InvalidEventError(errors)
 
 
 def allowed_media_types(settings: Settings) -> frozenset[str]:
