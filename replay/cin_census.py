@@ -137,6 +137,8 @@ _LA_CODE_RANGES = (
     (935, 938),
     (940, 941),
 )
+# The reasons for a missing UPN the census's schema allows.
+CENSUS_UPN_UNKNOWN = frozenset(f"UN{number}" for number in range(1, 8))
 _UPN_CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
 
@@ -229,6 +231,7 @@ class CensusChild(BaseModel):
     person_id: str
     la_child_id: str
     upn: str | None
+    upn_unknown: str | None = None
     birth_date: date | None
     expected_birth_date: date | None
     sex: str | None
@@ -995,14 +998,28 @@ class _Builder:
                 [person.entry],
             )
         upn = data.get("upn")
+        reason = data.get("upn_unknown_reason")
+        # The census knows UN1-UN7; UN8-UN10 are the SSDA903's alone, and left out here.
+        upn_unknown = reason if upn is None and reason in CENSUS_UPN_UNKNOWN else None
         school_age = birth_date is not None and birth_date <= date(self.year - 6, 8, 31)
-        if upn is None and school_age and further_action:
+        if upn_unknown == "UN7" and further_action:
+            self.issue(
+                "8772",
+                case_id,
+                person_id,
+                "upn_unknown_reason",
+                "The UPN is unknown for a referral with no further action (UN7), but a "
+                "referral went on to further action",
+                [person.entry],
+            )
+        if upn is None and school_age and further_action and upn_unknown in (None, "UN1"):
             self.issue(
                 "8770Q",
                 case_id,
                 person_id,
                 "upn",
-                "The child is of school age and has no UPN recorded",
+                "The child is of school age and has no UPN recorded, nor a reason for it "
+                "other than not being of school age (UN1)",
                 [person.entry],
             )
         elif upn is not None and upn[1:13].isdigit() and upn_check_letter(upn) != upn[0]:
@@ -1034,6 +1051,7 @@ class _Builder:
             person_id=person_id,
             la_child_id=la_child_id,
             upn=upn,
+            upn_unknown=upn_unknown,
             birth_date=birth_date,
             expected_birth_date=expected_date,
             sex=sex,

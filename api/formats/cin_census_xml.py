@@ -82,6 +82,7 @@ def _child(parent: etree._Element, child: CensusChild) -> None:
     identifiers = etree.SubElement(element, "ChildIdentifiers")
     _text(identifiers, "LAchildID", child.la_child_id)
     _text(identifiers, "UPN", child.upn)
+    _text(identifiers, "UPNunknown", child.upn_unknown)
     _text(identifiers, "PersonBirthDate", child.birth_date)
     _text(identifiers, "ExpectedPersonBirthDate", child.expected_birth_date)
     _text(identifiers, "Sex", child.sex)

@@ -145,6 +145,7 @@ def protection_case(
     source: str | None = "2A",
     plan_known: str | None = None,
     referral_known: str | None = None,
+    **child_fields: Any,
 ) -> list[dict[str, Any]]:
     """A referral on to a child protection plan in the 2024-25 census year; its flaws (or
     late records) as asked."""
@@ -160,7 +161,7 @@ def protection_case(
     if category:
         plan["category"] = conference["category"] = category
     events = [
-        child(case_id, person_id),
+        child(case_id, person_id, **child_fields),
         raw(case_id, "referral", "contact_received", "2024-05-01", referral_known, **referral),
         raw(
             case_id,
@@ -208,6 +209,20 @@ FLAWED = {
     "flawplanend": (protection_case("FLAW-1", "flawplanend", plan_end="2024-05-10"), {"8925"}),
     "flawcategory": (protection_case("FLAW-2", "flawcategory", category=None), {"8905", "8910"}),
     "flawsource": (protection_case("FLAW-3", "flawsource", source=None), {"8866"}),
+    # School age, no UPN: "not of school age" (UN1) is no reason; "referral with no further
+    # action" (UN7) is wrong for a child who went on to a plan.
+    "flawupnun1": (
+        protection_case(
+            "FLAW-4", "flawupnun1", date_of_birth="2015-02-03", upn_unknown_reason="UN1"
+        ),
+        {"8770Q"},
+    ),
+    "flawupnun7": (
+        protection_case(
+            "FLAW-5", "flawupnun7", date_of_birth="2015-02-03", upn_unknown_reason="UN7"
+        ),
+        {"8772"},
+    ),
 }
 LATE = protection_case("LATE-1", "lateplan", plan_known="2024-09-02") + protection_case(
     "LATE-2", "latereferral", referral_known="2024-09-02"
@@ -325,6 +340,7 @@ def test_a_generated_authority_across_every_stage_is_valid_and_passes_the_dfe_ru
         "NumberOfPreviousCPP[text()!='0']",
         "ExpectedPersonBirthDate",
         "UPN",
+        "UPNunknown",
         "Disability[text()!='NONE']",
     ):
         assert tree.xpath(f"count(//{item})") > 0, item
