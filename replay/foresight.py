@@ -12,10 +12,11 @@ was recorded). An entry whose span and the decision's overlap, with at least one
 cannot be ordered against the decision: it goes to `order_uncertain` alone, saying which
 group it would join if it came first. Two timed sides are always ordered.
 
-Oversight: the managers' oversight of the decision (`oversight_recorded` entries targeting it)
-comes after the decision by its nature, so it is not read at the cutoff but as known at
-`oversight_as_known_at` (a review's date; None: now), each with its own `known_at`. The
-groups stay as they are: read at the cutoff, with what was learned later as known now.
+Hindsight: what came after the cutoff (entries learned later, corrections and retractions of
+entries known then, and the managers' oversight of the decision, `oversight_recorded` entries
+targeting it, which comes after the decision by its nature) is read as known at
+`hindsight_as_known_at`: a review's date, or None for now. A review of the case as it stood
+on a past date shows only the hindsight that existed on that date.
 """
 
 from __future__ import annotations
@@ -69,9 +70,11 @@ class ForesightView(BaseModel):
     held_elsewhere: list[ForesightEntry]
     learned_later: list[ForesightEntry]
     order_uncertain: list[OrderUncertainEntry]
-    # Oversight of the decision as known at `oversight_as_known_at` (None: now), in order.
+    # Oversight of the decision as known at `hindsight_as_known_at` (None: now), in order.
     oversight: list[ChronologyEntry] = []
-    oversight_as_known_at: InstantField | None = None
+    # When what came after the cutoff was read: learned later, changed or retracted later,
+    # and the oversight (None: now).
+    hindsight_as_known_at: InstantField | None = None
 
 
 def foresight_view(
@@ -79,10 +82,10 @@ def foresight_view(
     case_id: str,
     decision_id: str,
     *,
-    oversight_as_known_at: datetime | None = None,
+    hindsight_as_known_at: datetime | None = None,
 ) -> ForesightView:
-    """Build the foresight view of `decision_id` from the read models, with the oversight of
-    the decision as known at `oversight_as_known_at` (None: now)."""
+    """Build the foresight view of `decision_id` from the read models, with what came after
+    the cutoff as known at `hindsight_as_known_at` (None: now)."""
     if not queries.case_exists(case_id):
         raise CaseNotFound(case_id)
     decision = queries.entry(case_id, decision_id)
@@ -91,14 +94,17 @@ def foresight_view(
     cutoff = min(end_of(decision.occurred_at), decision.known_at)
     agency = decision.agency
 
-    now = {str(entry.event_id): entry for entry in queries.chronology(case_id)}
+    later = {
+        str(entry.event_id): entry
+        for entry in queries.chronology(case_id, as_known_at=hindsight_as_known_at)
+    }
     decider = queries.chronology(case_id, as_known_at=cutoff, agency=agency)
     record = queries.chronology(case_id, as_known_at=cutoff)
     known_ids = {str(entry.event_id) for entry in decider}
     record_ids = {str(entry.event_id) for entry in record}
 
     def flagged(entry: ChronologyEntry) -> ForesightEntry:
-        current = now.get(str(entry.event_id))
+        current = later.get(str(entry.event_id))
         return ForesightEntry(
             entry=entry,
             changed_later=current is not None and _content(current) != _content(entry),
@@ -132,7 +138,7 @@ def foresight_view(
                 flagged(entry)
             )
     learned_later: list[ForesightEntry] = []
-    for key, entry in now.items():
+    for key, entry in later.items():
         if key in record_ids or key == decision_id:
             continue
         unchanged = ForesightEntry(
@@ -153,8 +159,8 @@ def foresight_view(
         held_elsewhere=held_elsewhere,
         learned_later=sorted(learned_later, key=_in_order),
         order_uncertain=sorted(order_uncertain, key=_in_order),
-        oversight=_oversight_of(queries, case_id, decision_id, oversight_as_known_at),
-        oversight_as_known_at=oversight_as_known_at,
+        oversight=_oversight_of(queries, case_id, decision_id, hindsight_as_known_at),
+        hindsight_as_known_at=hindsight_as_known_at,
     )
 
 

@@ -60,7 +60,7 @@ def review_view(queries: CaseQueries, review: Review) -> ReviewView:
         ]
         decisions = [
             foresight_view(
-                queries, review.case_id, str(entry.event_id), oversight_as_known_at=as_known_at
+                queries, review.case_id, str(entry.event_id), hindsight_as_known_at=as_known_at
             )
             for entry in entries
             if entry.type == "decision_made"

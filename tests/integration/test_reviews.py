@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import Any
 
 import openpyxl
 import pytest
@@ -280,9 +281,49 @@ def test_a_foresight_view_shows_the_oversight_of_its_decision_as_known_then(clie
     assert item["data"]["reasons"] == DEMO_OVERSIGHT_REASONS
     assert item["recorded_by"] == "tm-hughes"
     assert item["known_at"].startswith("2024-05-20T1")
-    assert view["oversight_as_known_at"].startswith("2024-05-31T")
-    # The groups are read at the cutoff whatever the oversight is read at.
+    assert view["hindsight_as_known_at"].startswith("2024-05-31T")
+    # Police's earlier call-out, entered on 2 February, was learned later by 31 May.
     assert {i["entry"]["event_id"] for i in view["learned_later"]} == {demo_id("police-earlier")}
+
+
+def test_a_foresight_view_as_known_on_a_past_date_shows_only_the_hindsight_of_that_date(client):
+    """Read as known on 31 January, the first decision had learned nothing later yet (police
+    entered their earlier call-out on 2 February), and the visit to Ava known to the section 47
+    decision had not yet been corrected (1 February); both show as known now. The groups at
+    the cutoff are the same either way."""
+
+    def view(decision: str, **params: str) -> dict[str, Any]:
+        response = client.get(
+            f"/cases/FAM-0042/decisions/{demo_id(decision)}/foresight",
+            params=params,
+            headers=as_(client, "reviewer"),
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def learned_later(body: dict[str, Any]) -> set[str]:
+        return {item["entry"]["event_id"] for item in body["learned_later"]}
+
+    def visit_to_ava(body: dict[str, Any]) -> dict[str, Any]:
+        [item] = [
+            item
+            for item in body["known_to_decider"]
+            if item["entry"]["event_id"] == demo_id("ava-seen")
+        ]
+        return dict(item)
+
+    then, now = view("decision-assess", as_known_at="2024-01-31"), view("decision-assess")
+    assert learned_later(then) == set()
+    assert demo_id("police-earlier") in learned_later(now)
+    assert then["known_to_decider"] == now["known_to_decider"]
+
+    then, now = view("decision-s47", as_known_at="2024-01-31"), view("decision-s47")
+    assert (visit_to_ava(then)["changed_later"], visit_to_ava(then)["now"]) == (False, None)
+    assert visit_to_ava(now)["changed_later"] is True
+    assert visit_to_ava(now)["now"]["data"]["where"] == "home, with Sam in the next room"
+    assert [item["entry"] for item in then["known_to_decider"]] == [
+        item["entry"] for item in now["known_to_decider"]
+    ]
 
 
 def review_of_first_decision(client: ReviewClient, as_known_at: str | None) -> str:

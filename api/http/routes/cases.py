@@ -347,10 +347,11 @@ def decision_foresight(
     as_known_at: AsKnownAt = None,
 ) -> ForesightView:
     """The foresight view of one decision (reviewers only: it shows other agencies' records).
-    The groups are read at the decision's cutoff; `as_known_at` says when to read the
-    managers' oversight of the decision (`oversight`), which by its nature came after it."""
+    The groups are read at the decision's cutoff; `as_known_at` says when to read what came
+    after it: entries learned later, later corrections and retractions, and the managers'
+    oversight of the decision (`oversight`)."""
     view = foresight_view(
-        foresight.caught_up(), case_id, event_id, oversight_as_known_at=as_known_at
+        foresight.caught_up(), case_id, event_id, hindsight_as_known_at=as_known_at
     )
     log_read(foresight, user, request, case_id=case_id, as_known_at=view.cutoff)
     return view

@@ -62,11 +62,11 @@ export function oversightList(items, { shown, none, knownAt = false }) {
     knownAt ? row("Known to the record", shown(item.known_at)) : null))));
 }
 
-// A foresight view's oversight (the API's `oversight`, as known at `oversight_as_known_at`)
+// A foresight view's oversight (the API's `oversight`, as known at `hindsight_as_known_at`)
 // as a region of its own.
 export function foresightOversight(view, { shown }) {
   // shown() says the end of a day as "by the end of 31 March 2024", a moment without "by".
-  const then = view.oversight_as_known_at ? shown(view.oversight_as_known_at) : "";
+  const then = view.hindsight_as_known_at ? shown(view.hindsight_as_known_at) : "";
   const by = then.startsWith("by ") ? then : `by ${then}`;
   return el("section", { class: "fs-oversight", "aria-label": "Management oversight of this decision" },
     el("h3", { class: "govuk-heading-s" }, "Management oversight of this decision"),
