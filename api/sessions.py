@@ -9,11 +9,12 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Column, String, Table, delete, select
+from sqlalchemy import Column, String, Table, delete, select, update
 from sqlalchemy.engine import Engine
 
+from api.settings import Settings
 from api.users import User, metadata
 from events.timepoints import utc_now
 from projections.tables import UtcDateTime
@@ -35,6 +36,28 @@ sessions_table = Table(
 )
 
 
+# A session's idle deadline is moved on at most once a minute, not written on every request.
+SLIDE_STEP = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class SessionLifetime:
+    """How long a session lasts: at most `hours` from signing in, and it ends sooner after
+    `idle_minutes` with no request (someone who walked away from a shared screen)."""
+
+    hours: int
+    idle_minutes: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> SessionLifetime:
+        return cls(settings.session_hours, settings.session_idle_minutes)
+
+    def expiry(self, created_at: datetime, now: datetime) -> datetime:
+        return min(
+            created_at + timedelta(hours=self.hours), now + timedelta(minutes=self.idle_minutes)
+        )
+
+
 @dataclass(frozen=True)
 class Session:
     """A signed-in session: who it is, and the CSRF token its changes must carry."""
@@ -47,7 +70,7 @@ def _digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def start_session(engine: Engine, user: User, hours: int) -> tuple[str, Session]:
+def start_session(engine: Engine, user: User, lifetime: SessionLifetime) -> tuple[str, Session]:
     """A new session for `user`: its id (for the cookie, never stored) and the session."""
     session_id = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
@@ -61,20 +84,31 @@ def start_session(engine: Engine, user: User, hours: int) -> tuple[str, Session]
                 role=user.role,
                 agency=user.agency,
                 created_at=now,
-                expires_at=now + timedelta(hours=hours),
+                expires_at=lifetime.expiry(now, now),
             )
         )
     return session_id, Session(user=user, csrf_token=csrf_token)
 
 
-def find_session(engine: Engine, session_id: str) -> Session | None:
-    """The live session a cookie names, or None (unknown, ended or expired)."""
+def find_session(engine: Engine, lifetime: SessionLifetime, session_id: str) -> Session | None:
+    """The live session a cookie names, or None (unknown, ended, idle too long or past its
+    hours); finding it counts as activity, so its idle deadline moves on."""
+    digest = _digest(session_id)
     with engine.connect() as connection:
         row = connection.execute(
-            select(sessions_table).where(sessions_table.c.id_sha256 == _digest(session_id))
+            select(sessions_table).where(sessions_table.c.id_sha256 == digest)
         ).first()
-    if row is None or row.expires_at <= utc_now():
+    now = utc_now()
+    if row is None or row.expires_at <= now:
         return None
+    moved_on = lifetime.expiry(row.created_at, now)
+    if moved_on - row.expires_at >= SLIDE_STEP:
+        with engine.begin() as connection:
+            connection.execute(
+                update(sessions_table)
+                .where(sessions_table.c.id_sha256 == digest)
+                .values(expires_at=moved_on)
+            )
     user = User(name=row.name, role=row.role, agency=row.agency, created_at=row.created_at)
     return Session(user=user, csrf_token=row.csrf_token)
 

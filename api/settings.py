@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     # random characters.
     session_secret: SecretStr | None = Field(default=None, min_length=32)
     session_hours: int = Field(default=8, ge=1, le=24)
+    # A session with no request for this long ends (a screen left signed in).
+    session_idle_minutes: int = Field(default=30, ge=5, le=24 * 60)
     # Only for a demo or test served on http://127.0.0.1: the session cookie without Secure.
     session_cookie_insecure: bool = False
 

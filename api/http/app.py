@@ -33,7 +33,7 @@ from api.http.routes import practice_quality as practice_quality_routes
 from api.http.routes import reports as report_routes
 from api.http.routes import timeliness as timeliness_routes
 from api.http.upload_limit import BodySizeLimits
-from api.sessions import find_session
+from api.sessions import SessionLifetime, find_session
 from api.settings import Settings, get_settings
 from api.users import authenticate
 from events.envelope import EventEnvelope
@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         Authentication,
         authenticate=partial(authenticate, engine),
-        find_session=partial(find_session, engine),
+        find_session=partial(find_session, engine, SessionLifetime.of(settings)),
     )
     app.add_middleware(SecurityHeaders)
     return app

@@ -25,9 +25,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         yield served
 
 
-def sign_in_with_the_organisations_account(page: Any, demo: Demo, login: str) -> None:
-    """From the sign-in page through the provider's own login and consent pages."""
-    page.goto(demo.base + "/ui")
+def sign_in_with_the_organisations_account(
+    page: Any, demo: Demo, login: str, start: str = "/ui"
+) -> None:
+    """From the sign-in page (at `start`) through the provider's own login and consent pages."""
+    page.goto(demo.base + start)
     page.get_by_role("link", name="Sign in with your organisation's account").click()
     page.get_by_role("textbox", name="Enter any login").fill(login)
     page.get_by_placeholder("and password").fill("any")
@@ -90,6 +92,12 @@ def test_sign_in_with_the_organisations_account_record_then_sign_out(page: Any, 
     old = {"foresight_session": cookies["foresight_session"]}
     assert httpx.get(demo.base + "/me", cookies=old).status_code == 401
     assert "foresight_session" not in {c["name"] for c in page.context.cookies(demo.base)}
+
+
+def test_signing_in_from_a_case_returns_to_that_case(page: Any, demo: Demo) -> None:
+    sign_in_with_the_organisations_account(page, demo, "sw-jones", start="/ui/cases/FAM-0042")
+    page.get_by_role("heading", name="Case FAM-0042").wait_for()
+    assert page.url == demo.base + "/ui/cases/FAM-0042"
 
 
 def test_a_session_ended_elsewhere_sends_the_page_back_to_sign_in(page: Any, demo: Demo) -> None:

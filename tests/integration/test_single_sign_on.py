@@ -36,10 +36,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Demo, Pro
         yield demo, provider, directory
 
 
-def to_callback(client: httpx.Client, demo: Demo, login: str) -> str:
-    """Start at /auth/login and go through the provider's login and consent pages as
-    `login`; the URL the provider sends the browser back to (not yet followed)."""
-    response = client.get(demo.base + "/auth/login")
+def to_callback(client: httpx.Client, demo: Demo, login: str, **params: str) -> str:
+    """Start at /auth/login (with `params`) and go through the provider's login and consent
+    pages as `login`; the URL the provider sends the browser back to (not yet followed)."""
+    response = client.get(demo.base + "/auth/login", params=params)
     for _ in range(20):
         if response.is_redirect:
             location = urljoin(str(response.url), response.headers["location"])
@@ -113,6 +113,28 @@ def test_sign_in_reads_with_the_cookie_and_writes_only_with_its_csrf_token(serve
     # Bearer tokens are untouched, and need no CSRF token.
     assert httpx.post(demo.base + "/auth/logout", headers=bearer).status_code == 204
     assert httpx.get(demo.base + "/me", headers=bearer).json()["name"] == "sw-jones"
+
+
+@pytest.mark.parametrize(
+    ("start", "lands"),
+    [
+        ("/ui/cases/FAM-0042", "/ui/cases/FAM-0042"),
+        ("/ui/people/ava?as_known_at=2024-03-01", "/ui/people/ava?as_known_at=2024-03-01"),
+        ("https://elsewhere.example/ui", "/ui"),
+        ("//elsewhere.example/ui", "/ui"),
+        ("/ui//elsewhere.example", "/ui"),
+        ("/ui/../auth/logout", "/ui"),
+        ("/cases/FAM-0042/chronology", "/ui"),
+        ("/ui\\elsewhere.example", "/ui"),
+    ],
+)
+def test_sign_in_returns_to_the_page_it_started_from_and_never_off_the_site(
+    served, start: str, lands: str
+) -> None:
+    demo, _, _ = served
+    with httpx.Client(timeout=20) as client:
+        callback = client.get(to_callback(client, demo, "sw-jones", next=start))
+    assert (callback.status_code, callback.headers["location"]) == (303, lands)
 
 
 def test_the_session_cookie_is_http_only_same_site_and_opaque(served) -> None:

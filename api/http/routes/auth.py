@@ -9,6 +9,7 @@ neither is refused with a page that says so. Bearer tokens are untouched by any 
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import requests
@@ -25,7 +26,13 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
 from api.http.deps import ForesightDep, SettingsDep
-from api.sessions import CSRF_COOKIE, SESSION_COOKIE, end_session, start_session
+from api.sessions import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    SessionLifetime,
+    end_session,
+    start_session,
+)
 from api.settings import Settings
 from api.users import User, UserError, checked_identity, mapped_subject
 from events.timepoints import utc_now
@@ -91,10 +98,22 @@ def _serializer(settings: Settings) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(settings.session_secret.get_secret_value(), "foresight-sign-in")
 
 
+# A path of the web page's own, with an optional query: nothing that could name another host.
+OWN_PAGE = r"/ui(/[A-Za-z0-9._~%/-]*)?(\?[A-Za-z0-9._~%&=+-]*)?"
+
+
+def web_page_path(path: str | None) -> str:
+    """`path` if it is one of the web page's own (under /ui), else /ui: a sign-in link may say
+    where to return, but never send anyone off the site."""
+    own = path is not None and re.fullmatch(OWN_PAGE, path) is not None
+    return path if own and path is not None and "//" not in path and ".." not in path else "/ui"
+
+
 @router.get("/login")
-def auth_login(request: Request, settings: SettingsDep) -> Response:
+def auth_login(request: Request, settings: SettingsDep, next: str | None = None) -> Response:
     """Off to the provider, with a fresh state, nonce and PKCE verifier kept in a signed,
-    short-lived cookie for the return. Without single sign-on: back to the token sign-in."""
+    short-lived cookie for the return, and the page to return to (`next`, one of the web
+    page's own). Without single sign-on: back to the token sign-in."""
     if not settings.single_sign_on:
         return RedirectResponse("/ui", status_code=303)
     try:
@@ -108,7 +127,9 @@ def auth_login(request: Request, settings: SettingsDep) -> Response:
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
         SIGN_IN_COOKIE,
-        _serializer(settings).dumps({"state": state, "nonce": nonce, "verifier": verifier}),
+        _serializer(settings).dumps(
+            {"state": state, "nonce": nonce, "verifier": verifier, "next": web_page_path(next)}
+        ),
         max_age=SIGN_IN_SECONDS,
         path="/auth/callback",
         secure=not settings.session_cookie_insecure,
@@ -126,12 +147,15 @@ def auth_callback(request: Request, foresight: ForesightDep, settings: SettingsD
         return RedirectResponse("/ui", status_code=303)
     response: Response
     try:
-        user = _signed_in_user(request, foresight.queries.engine, settings)
+        saved = _started_sign_in(request, settings)
+        user = _signed_in_user(request, saved, foresight.queries.engine, settings)
     except SignInRefused as refused:
         response = _refusal_page(refused.status, str(refused))
     else:
-        session_id, session = start_session(foresight.queries.engine, user, settings.session_hours)
-        response = RedirectResponse("/ui", status_code=303)
+        session_id, session = start_session(
+            foresight.queries.engine, user, SessionLifetime.of(settings)
+        )
+        response = RedirectResponse(saved.get("next", "/ui"), status_code=303)
         secure = not settings.session_cookie_insecure
         seconds = settings.session_hours * 3600
         response.set_cookie(
@@ -146,15 +170,22 @@ def auth_callback(request: Request, foresight: ForesightDep, settings: SettingsD
     return response
 
 
-def _signed_in_user(request: Request, engine: Engine, settings: Settings) -> User:
+def _started_sign_in(request: Request, settings: Settings) -> dict[str, str]:
+    """What `auth_login` kept for the return: state, nonce, PKCE verifier, where to go next."""
     try:
-        saved = _serializer(settings).loads(
+        saved: dict[str, str] = _serializer(settings).loads(
             request.cookies.get(SIGN_IN_COOKIE, ""), max_age=SIGN_IN_SECONDS
         )
     except BadSignature:
         raise SignInRefused(
             400, "This sign-in was not started here, or took too long: sign in again."
         ) from None
+    return saved
+
+
+def _signed_in_user(
+    request: Request, saved: dict[str, str], engine: Engine, settings: Settings
+) -> User:
     if request.query_params.get("state") != saved["state"]:
         raise SignInRefused(400, "This sign-in does not match the one started: sign in again.")
     if "error" in request.query_params:

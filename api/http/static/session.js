@@ -167,7 +167,13 @@ export async function offerOrganisationSignIn(place) {
   const options = await fetch("/auth/options").then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
   if (!options.organisation_sign_in || document.getElementById("organisation-sign-in")) return;
   place.append(el("p", { id: "organisation-sign-in", class: "govuk-body" },
-    el("a", { class: "govuk-link", href: "/auth/login" }, "Sign in with your organisation's account")));
+    el("a", { class: "govuk-link", href: `/auth/login?next=${encodeURIComponent(here())}` },
+      "Sign in with your organisation's account")));
+}
+
+// The page and query to come back to after signing in with the organisation's account.
+function here() {
+  return window.location.pathname + window.location.search;
 }
 
 // ---------------------------------------------------------------- signing in
