@@ -65,6 +65,7 @@ class CarePeriod:
     case_id: str  # the case of the fact that began it
     start: date
     end: date | None
+    agency: str = ""  # the agency that recorded the fact that began it
 
 
 def care_status(entries: Iterable[ChronologyEntry], person_id: str, on: date) -> CareStatus:
@@ -89,20 +90,26 @@ def care_periods(entries: Iterable[ChronologyEntry], person_id: str) -> list[Car
     with an X1 end and a new placement the same day does not break it)."""
     fold = _CareFold(person_id)
     periods: list[CarePeriod] = []
-    began: tuple[str, date] | None = None
+    began: tuple[ChronologyEntry | None, date] | None = None
     for day, same_day in groupby(entries, key=lambda entry: local_date(entry.occurred_at)):
-        first_case = None
+        first = None
         for entry in same_day:
-            if fold.take(entry) and first_case is None:
-                first_case = entry.case_id
+            if fold.take(entry) and first is None:
+                first = entry
         if fold.looked_after and began is None:
-            began = (first_case or "", day)
+            began = (first, day)
         elif not fold.looked_after and began is not None:
-            periods.append(CarePeriod(began[0], began[1], day))
+            periods.append(_care_period(*began, day))
             began = None
     if began is not None:
-        periods.append(CarePeriod(began[0], began[1], None))
+        periods.append(_care_period(*began, None))
     return periods
+
+
+def _care_period(first: ChronologyEntry | None, start: date, end: date | None) -> CarePeriod:
+    if first is None:
+        return CarePeriod("", start, end)
+    return CarePeriod(first.case_id, start, end, first.agency)
 
 
 class _CareFold:

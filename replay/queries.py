@@ -35,7 +35,7 @@ from projections import tables
 from projections.casemodel import PLAN_TYPES, PlanPeriod, plan_as_folded
 from projections.fold import ChronologyEntry
 from projections.tables import WHOLE_RECORD
-from replay.looked_after import care_entries, care_status
+from replay.looked_after import care_entries, care_periods, care_status
 
 
 @dataclass(frozen=True)
@@ -394,7 +394,29 @@ class CaseQueries:
 
         protection = [period for period in periods if period.kind == "child_protection"]
         looked_after = [period for period in periods if period.kind == "looked_after"]
-        care = care_status(care_entries(self, person_id, as_known_at=as_known_at), person_id, on)
+        facts = care_entries(self, person_id, as_known_at=as_known_at)
+        care = care_status(facts, person_id, on)
+        cared = [
+            SignpostedPeriod(
+                kind="looked_after",
+                started_on=period.start,
+                ended_on=period.end,
+                contact=Contact(
+                    agency=period.agency,
+                    team=self._allocated_team(period.case_id, period.agency, as_known_at),
+                ),
+            )
+            for period in care_periods(facts, person_id)
+            if period.start <= on
+        ]
+        # Care as the placements and legal status record it is the statutory fact: a
+        # looked-after plan's period overlapping one of them would say the same twice.
+        periods = [
+            period
+            for period in periods
+            if period.kind != "looked_after" or not any(overlap(period, c) for c in cared)
+        ] + cared
+        periods.sort(key=lambda period: (period.started_on, period.kind))
         return PersonStatus(
             person_id=person_id,
             on=on,
@@ -557,6 +579,13 @@ class SignpostedPeriod(BaseModel):
     started_on: date
     ended_on: date | None
     contact: Contact
+
+
+def overlap(one: SignpostedPeriod, other: SignpostedPeriod) -> bool:
+    """Whether two periods share a day (an open end runs on)."""
+    return (one.ended_on is None or one.ended_on >= other.started_on) and (
+        other.ended_on is None or other.ended_on >= one.started_on
+    )
 
 
 class PersonStatus(BaseModel):

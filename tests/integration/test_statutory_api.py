@@ -92,6 +92,20 @@ def test_the_childs_status_says_looked_after_from_placements(api: Api) -> None:
     assert status("2024-07-31") == (True, True)
     assert status("2024-08-01") == (False, True)
 
+    # The period of care is listed with its dates and whom to contact (no one allocated: the
+    # agency alone), for every agency alike; not before it began.
+    police = api.add_user("practitioner", "police")
+    found = api.get(police, f"/people/{child}/status", on="2024-09-01").json()
+    assert found["periods"] == [
+        {
+            "kind": "looked_after",
+            "started_on": "2024-04-01",
+            "ended_on": "2024-08-01",
+            "contact": {"agency": "social_care", "team": None},
+        }
+    ]
+    assert api.get(police, f"/people/{child}/status", on="2024-03-31").json()["periods"] == []
+
 
 @pytest.mark.parametrize(
     ("events", "status", "field"),
