@@ -1,18 +1,22 @@
 """`foresight rekey`: move every encrypted record to the current key, in batches, resumably.
 
 What is encrypted, and so rewritten: the stored events and snapshots (the library's `state`
-column) and the read models' encrypted columns. A record already under the current key is
+column), documents' bytes (chunks in the database, or objects in a bucket) and the read
+models' encrypted columns. A record already under the current key is
 skipped, so a run stopped anywhere is finished by running it again, and a batch is one
 transaction, so a stop never leaves half a batch.
 
-The stored events and snapshots are append-only by trigger. Rekeying is the one sanctioned
-exception: inside each batch's transaction the UPDATE-refusing trigger of the table is taken
-away, only the `state` column of the batch's rows is rewritten, each from exactly the bytes
-read (compare-and-swap) to a new ciphertext of the very same plaintext, checked by decrypting
-it again, and the trigger is put back before the commit. Another connection never sees the
-table without its trigger (SQLite's write lock; PostgreSQL's lock on the table), and a crash
-rolls the whole batch back, trigger included. The hash chain covers the plaintext, so
-`foresight verify` passes before and after.
+The stored events and snapshots, and documents' chunks, are append-only by trigger.
+Rekeying is the one sanctioned exception: inside each batch's transaction the UPDATE-refusing
+trigger of the table is taken away, only the encrypted column of the batch's rows is
+rewritten, each from exactly the bytes read (compare-and-swap) to a new ciphertext of the very
+same plaintext, checked by decrypting it again, and the trigger is put back before the commit.
+Another connection never sees the table without its trigger (SQLite's write lock;
+PostgreSQL's lock on the table), and a crash rolls the whole batch back, trigger included.
+The hash chain covers the plaintext, so `foresight verify` passes before and after.
+
+Documents' bytes in a bucket are objects: each under an older key is uploaded again whole,
+checked against its SHA-256 first, so a stop leaves it either as it was or rewritten.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ import json
 from base64 import b64decode, b64encode
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import JSON, ColumnElement, Table, Text, cast, func, literal, select, tuple_
 from sqlalchemy import update as sql_update
@@ -34,10 +39,13 @@ from projections.keyring import KeyRingCipher, StoreKeyError
 from projections.rebuild_mark import rebuild_head
 from projections.store.append_only import trigger_names
 from projections.store.append_only import trigger_statements as append_only_statements
+from projections.store.blobs import BLOB_CHUNKS_TABLE, BLOBS_TABLE, BlobStore, DatabaseBlobs
 from projections.store.key_registry import forget_other_keys
 from projections.store.recorders import EventIndexQueries
 
 BATCH_SIZE = 500
+# Documents' chunks (up to a mebibyte each) or objects rewritten to a batch.
+CHUNKS_PER_BATCH = 16
 
 
 class RekeyRefused(RuntimeError):
@@ -85,8 +93,10 @@ def rekey_targets(
     cipher: KeyRingCipher,
     application_name: str,
     batch_size: int = BATCH_SIZE,
+    blobs: BlobStore | None = None,
 ) -> list[RekeyTarget]:
-    """Everything encrypted, in the order rewritten: the log first, then the read models.
+    """Everything encrypted, in the order rewritten: the log and documents' bytes kept in the
+    database first, then the read models, then documents' bytes kept in a bucket.
 
     Refused (RekeyRefused) while an append-only trigger is missing (rekey would put it back
     and erase that evidence: run `foresight verify`) or a rebuild is under way.
@@ -99,15 +109,36 @@ def rekey_targets(
     with engine.connect() as connection:
         if rebuild_head(connection, application_name) is not None:
             raise RekeyRefused("a rebuild of the read models is under way; rekey after it")
-    targets = [
-        _StoreTable(recorder, name, cipher, batch_size).target()
+    tables_of_the_store = [
+        AppendOnlyTable(name, f"{name} (log)")
         for name in (recorder.events_table_name, recorder.snapshots_table_name)
         if recorder._table_exists(name)
+    ]
+    if isinstance(blobs, DatabaseBlobs):
+        tables_of_the_store.append(document_chunks(partial(qualified_name, recorder)))
+    targets = [
+        _StoreTable(
+            recorder,
+            table,
+            cipher,
+            # A chunk is up to a mebibyte: a batch of them stays a few in memory.
+            batch_size if table.column == "state" else min(batch_size, CHUNKS_PER_BATCH),
+        ).target()
+        for table in tables_of_the_store
     ]
     targets += [
         _ReadModel(engine, column, cipher, batch_size).target() for column in READ_MODEL_COLUMNS
     ]
+    if isinstance(blobs, RewritableObjects):
+        targets.append(_Objects(blobs, cipher, min(batch_size, CHUNKS_PER_BATCH)).target())
     return targets
+
+
+def qualified_name(recorder: EventIndexQueries, table: str) -> str:
+    if recorder.dialect == "postgresql":
+        schema = recorder.datastore.schema  # type: ignore[attr-defined]
+        return f'"{schema}"."{table}"'
+    return table
 
 
 def rekey_store(
@@ -141,26 +172,57 @@ def rekeyed(cipher: KeyRingCipher, ciphertext: bytes) -> bytes:
     return rewritten
 
 
+@dataclass(frozen=True)
+class AppendOnlyTable:
+    """An append-only table's encrypted column, the key its rows are found by, and which rows
+    are encrypted at all (a condition on the row, or "" for every row)."""
+
+    name: str
+    label: str
+    keys: tuple[str, str] = ("originator_id", "originator_version")
+    column: str = "state"
+    encrypted_rows: str = ""
+
+
+def document_chunks(qualify: Callable[[str], str]) -> AppendOnlyTable:
+    """Documents' bytes kept in the database: the chunks of blobs stored encrypted."""
+    return AppendOnlyTable(
+        BLOB_CHUNKS_TABLE,
+        f"{BLOB_CHUNKS_TABLE} (documents)",
+        keys=("sha256", "chunk_index"),
+        column="data",
+        encrypted_rows=f"sha256 IN (SELECT sha256 FROM {qualify(BLOBS_TABLE)} WHERE encrypted)",
+    )
+
+
 class _StoreTable:
-    """The library's events or snapshots table: `state` rewritten, nothing else."""
+    """An append-only table of the store (the library's events or snapshots, or documents'
+    chunks): its encrypted column rewritten, nothing else."""
 
     def __init__(
-        self, recorder: EventIndexQueries, table: str, cipher: KeyRingCipher, batch_size: int
+        self,
+        recorder: EventIndexQueries,
+        table: AppendOnlyTable,
+        cipher: KeyRingCipher,
+        batch_size: int,
     ):
         self.recorder = recorder
-        self.table = table
+        self.table = table.name
         self.cipher = cipher
         self.batch_size = batch_size
-        self.label = f"{table} (log)"
+        self.label = table.label
+        self.keys = table.keys
+        self.column = table.column
         self.p = recorder.placeholder
+        self.qualified = qualified_name(recorder, table.name)
+        length = len(cipher.current_prefix)
         if recorder.dialect == "postgresql":
-            schema = recorder.datastore.schema  # type: ignore[attr-defined]
-            self.qualified = f'"{schema}"."{table}"'
-            self.prefix_of_state = "substring(state from 1 for {})"
+            prefix = f"substring({table.column} from 1 for {length})"
         else:
-            self.qualified = table
-            self.prefix_of_state = "substr(state, 1, {})"
-        self.not_current = f"{self.prefix_of_state.format(len(cipher.current_prefix))} <> {self.p}"
+            prefix = f"substr({table.column}, 1, {length})"
+        self.not_current = f"{prefix} <> {self.p}"
+        if table.encrypted_rows:
+            self.not_current += f" AND {table.encrypted_rows}"
 
     def target(self) -> RekeyTarget:
         return RekeyTarget(self.label, self.count, self.batches)
@@ -180,11 +242,12 @@ class _StoreTable:
                 # writer can commit between the read and the writes.
                 self._suspend_update_trigger(cursor)
                 rows = self._next_batch(cursor, after)
-                for originator_id, version, state in rows:
+                first, second = self.keys
+                for first_key, second_key, value in rows:
                     cursor.execute(
-                        f"UPDATE {self.qualified} SET state = {self.p} WHERE originator_id = "
-                        f"{self.p} AND originator_version = {self.p} AND state = {self.p}",
-                        [rekeyed(self.cipher, bytes(state)), originator_id, version, state],
+                        f"UPDATE {self.qualified} SET {self.column} = {self.p} WHERE {first} = "
+                        f"{self.p} AND {second} = {self.p} AND {self.column} = {self.p}",
+                        [rekeyed(self.cipher, bytes(value)), first_key, second_key, value],
                     )
                     # The library wraps sqlite3's cursor (and hides its rowcount).
                     if getattr(cursor, "sqlite_cursor", cursor).rowcount != 1:
@@ -199,13 +262,13 @@ class _StoreTable:
         p = self.p
         where = self.not_current
         params: list[Any] = [self.cipher.current_prefix]
+        keys = ", ".join(self.keys)
         if after is not None:
-            where += f" AND (originator_id, originator_version) > ({p}, {p})"
+            where += f" AND ({keys}) > ({p}, {p})"
             params.extend(after)
         cursor.execute(
-            f"SELECT originator_id, originator_version, state FROM {self.qualified} "
-            f"WHERE {where} ORDER BY originator_id, originator_version "
-            f"LIMIT {int(self.batch_size)}",
+            f"SELECT {keys}, {self.column} FROM {self.qualified} "
+            f"WHERE {where} ORDER BY {keys} LIMIT {int(self.batch_size)}",
             params,
         )
         return [
@@ -231,6 +294,44 @@ class _StoreTable:
             )
         else:
             cursor.execute(append_only_statements(self.table, "sqlite")[0])
+
+
+@runtime_checkable
+class RewritableObjects(Protocol):
+    """A blob store whose objects can be rewritten under the current key (S3)."""
+
+    def stored_under_older_keys(self, current_prefix: bytes) -> Iterator[str]: ...
+
+    def rewrite_under_current_key(self, sha256: str) -> None: ...
+
+
+class _Objects:
+    """Documents' bytes kept as objects in a bucket: each object under an older key uploaded
+    again under the current one (an object is replaced whole, so a stop leaves each object
+    either as it was or rewritten)."""
+
+    def __init__(self, objects: RewritableObjects, cipher: KeyRingCipher, batch_size: int):
+        self.objects = objects
+        self.cipher = cipher
+        self.batch_size = batch_size
+        self.label = "documents (bucket)"
+
+    def target(self) -> RekeyTarget:
+        return RekeyTarget(self.label, self.count, self.batches)
+
+    def count(self) -> int:
+        return sum(1 for _ in self.objects.stored_under_older_keys(self.cipher.current_prefix))
+
+    def batches(self) -> Iterator[int]:
+        batch: list[str] = []
+        for sha256 in self.objects.stored_under_older_keys(self.cipher.current_prefix):
+            self.objects.rewrite_under_current_key(sha256)
+            batch.append(sha256)
+            if len(batch) == self.batch_size:
+                yield len(batch)
+                batch = []
+        if batch:
+            yield len(batch)
 
 
 class _ReadModel:

@@ -27,6 +27,7 @@ from tests.backends import (
     new_sqlite_url,
     postgres_server_url,
 )
+from tests.s3_server import S3Server, running_s3_server
 
 PROPERTY_TESTS = Path(__file__).parent / "property"
 
@@ -139,3 +140,10 @@ def point_cli_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], No
 
     yield point
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """A real S3-compatible server (moto's, in its own process) for the whole run."""
+    with pytest.MonkeyPatch.context() as patch, running_s3_server(patch) as server:
+        yield server

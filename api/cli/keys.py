@@ -29,8 +29,9 @@ def rekey(
         ),
     ] = False,
 ) -> None:
-    """Re-encrypt every record (events, snapshots, read models) under FORESIGHT_CIPHER_KEY,
-    from the keys in FORESIGHT_CIPHER_OLD_KEYS. Resumable: run it again after a stop."""
+    """Re-encrypt every record (events, snapshots, documents' bytes, read models) under
+    FORESIGHT_CIPHER_KEY, from the keys in FORESIGHT_CIPHER_OLD_KEYS. Resumable: run it
+    again after a stop."""
     settings = get_settings()
     cipher = store_cipher(settings)
     if cipher is None:
@@ -44,6 +45,7 @@ def rekey(
             cipher,
             foresight.service.name,
             batch_size,
+            foresight.blobs,
         )
     except RekeyRefused as refused:
         err.print(f"[red]Rekey refused:[/red] {refused}", highlight=False)

@@ -12,7 +12,7 @@ import hashlib
 import struct
 import tempfile
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlparse
 
 import boto3
@@ -76,38 +76,74 @@ class S3Blobs:
         if self.exists(sha256):
             _, size = sha256_of(chunks)
             return StoredBlob(sha256, size, new=False)
-        digest = hashlib.sha256()
-        size = 0
         # The object as it will be stored, spooled to disk: uploaded only if it matched.
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
-            for chunk in chunks:
-                digest.update(chunk)
-                size += len(chunk)
-                if self.cipher is None:
-                    spool.write(chunk)
-                else:
-                    frame = encrypt_chunk(chunk, self.cipher)
-                    spool.write(_FRAME_LENGTH.pack(len(frame)) + frame)
-            if digest.hexdigest() != sha256:
-                raise BlobMismatch(
-                    f"the content hashes to {digest.hexdigest()}, not {sha256}; not stored"
-                )
-            spool.seek(0)
+            size = self._spool(chunks, sha256, spool)
             try:
                 # One PUT, streamed from the spool, that S3 refuses over an existing object.
-                self.client.put_object(
-                    Bucket=self.bucket,
-                    Key=self.key(sha256),
-                    Body=spool,
-                    IfNoneMatch="*",
-                    Metadata={ENCRYPTED_METADATA: "1" if self.cipher else "0"},
-                    ContentType="application/octet-stream",
-                )
+                self._upload(sha256, spool, IfNoneMatch="*")
             except ClientError as error:
                 if _code(error) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
                     return StoredBlob(sha256, size, new=False)  # stored by another writer
                 raise
         return StoredBlob(sha256, size, new=True)
+
+    def _spool(self, chunks: Iterable[bytes], sha256: str, spool: IO[bytes]) -> int:
+        """Write the object for `chunks` to `spool` (rewound after), checking they hash to
+        `sha256` (BlobMismatch if not); their size."""
+        digest = hashlib.sha256()
+        size = 0
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            if self.cipher is None:
+                spool.write(chunk)
+            else:
+                frame = encrypt_chunk(chunk, self.cipher)
+                spool.write(_FRAME_LENGTH.pack(len(frame)) + frame)
+        if digest.hexdigest() != sha256:
+            raise BlobMismatch(
+                f"the content hashes to {digest.hexdigest()}, not {sha256}; not stored"
+            )
+        spool.seek(0)
+        return size
+
+    def _upload(self, sha256: str, spool: IO[bytes], **conditions: str) -> None:
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self.key(sha256),
+            Body=spool,
+            Metadata={ENCRYPTED_METADATA: "1" if self.cipher else "0"},
+            ContentType="application/octet-stream",
+            **conditions,
+        )
+
+    def stored_under_older_keys(self, current_prefix: bytes) -> Iterator[str]:
+        """The SHA-256 of every encrypted object whose first frame is not under the key that
+        `current_prefix` starts a ciphertext with (one ranged GET each: no object is read
+        whole)."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                found = self.client.get_object(
+                    Bucket=self.bucket,
+                    Key=item["Key"],
+                    Range=f"bytes=0-{_FRAME_LENGTH.size + len(current_prefix) - 1}",
+                )
+                start = found["Body"].read()
+                encrypted = found.get("Metadata", {}).get(ENCRYPTED_METADATA) == "1"
+                if encrypted and not start[_FRAME_LENGTH.size :].startswith(current_prefix):
+                    yield item["Key"][len(self.prefix) :]
+
+    def rewrite_under_current_key(self, sha256: str) -> None:
+        """The object again, each chunk decrypted and encrypted under the current key, checked
+        against its SHA-256 before it replaces the object (the one sanctioned overwrite: the
+        same content, for `foresight rekey`)."""
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+            self._spool(self.chunks(sha256), sha256, spool)
+            self._upload(sha256, spool)
 
     def chunks(self, sha256: str) -> Iterator[bytes]:
         try:

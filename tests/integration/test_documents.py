@@ -26,7 +26,7 @@ from projections.store.blobs import BLOB_CHUNKS_TABLE, BLOBS_TABLE, BlobMismatch
 from projections.store.integrity import verify_store
 from tests.conftest import event
 from tests.demo_app import demo_app
-from tests.s3_server import S3Server, running_s3_server
+from tests.s3_server import S3Server
 from tests.tampering import open_tamperer
 
 PROBLEM = "application/problem+json"
@@ -38,12 +38,6 @@ USERS = {
     "reviewer-lee": ("reviewer", "review"),
     "auditor-khan": ("auditor", "information_governance"),
 }
-
-
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[S3Server]:
-    with pytest.MonkeyPatch.context() as patch, running_s3_server(patch) as server:
-        yield server
 
 
 @dataclass
