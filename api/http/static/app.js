@@ -13,7 +13,9 @@ import { openImport, setUpImport } from "./importing.js";
 import { toRoleScreens } from "./screens.js";
 import { caseTimeline, headline, itemClass } from "./timeline.js";
 import { foresightGroups, oversightList } from "./foresight.js";
-import { forgetSession, hasSession, offerOrganisationSignIn, showProblems, signOut } from "./session.js";
+import {
+  fieldError, forgetSession, hasSession, offerOrganisationSignIn, showProblems, signOut,
+} from "./session.js";
 
 const TOKEN_KEY = "foresight.token";
 // The roles that record, and so may start a case not yet in the record.
@@ -127,28 +129,6 @@ function say(text, isError = false) {
   else if (!text) showProblems([]);
 }
 
-
-function fieldError(inputId, text) {
-  // A GOV.UK error message beside the field (or none when text is empty), announced with it.
-  const input = $(inputId);
-  const group = input.closest(".govuk-form-group");
-  const errorId = `${inputId}-error`;
-  document.getElementById(errorId)?.remove();
-  const describedBy = (input.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== errorId);
-  group.classList.toggle("govuk-form-group--error", Boolean(text));
-  input.classList.toggle(input.tagName === "SELECT" ? "govuk-select--error" : "govuk-input--error", Boolean(text));
-  if (text) {
-    const label = group.querySelector(`label[for="${inputId}"]`);
-    const message = el("p", { id: errorId, class: "govuk-error-message" },
-      el("span", { class: "govuk-visually-hidden" }, "Error: "), text);
-    (label?.closest(".govuk-label-wrapper") || label || input).after(message);
-    const hint = group.querySelector(".govuk-hint");
-    if (hint && hint.compareDocumentPosition(message) & Node.DOCUMENT_POSITION_PRECEDING) hint.after(message);
-    describedBy.push(errorId);
-  }
-  if (describedBy.length) input.setAttribute("aria-describedby", describedBy.join(" "));
-  else input.removeAttribute("aria-describedby");
-}
 
 function problemFields(error, fields, inWords = (reason) => reason) {
   // The problem's errors[] as {text, field} for the error summary, each also shown beside its

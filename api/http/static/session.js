@@ -92,9 +92,11 @@ export function fieldError(inputId, text) {
   if (text) {
     const message = el("p", { id: errorId, class: "govuk-error-message" },
       el("span", { class: "govuk-visually-hidden" }, "Error: "), text);
+    // As the GOV.UK Design System places it: after the hint, else after the label (or the
+    // heading wrapping it) or legend.
     const hint = group.querySelector(".govuk-hint");
     const label = group.querySelector(`label[for="${inputId}"], legend`);
-    (hint || label || input).after(message);
+    (hint || label?.closest(".govuk-label-wrapper") || label || input).after(message);
     describedBy.push(errorId);
   }
   if (describedBy.length) input.setAttribute("aria-describedby", describedBy.join(" "));
