@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import Path, Query
 from pydantic import BeforeValidator
 
-from events.timepoints import parse_instant, parse_timepoint, start_of
+from events.timepoints import local_date, parse_instant, parse_timepoint, start_of, utc_now
 from events.vocabulary import IDENTIFIER_PATTERN
 
 
@@ -51,6 +51,13 @@ OnDate = Annotated[
     BeforeValidator(calendar_day),
     Query(description="The date the question is about (default today)", examples=["2024-03-01"]),
 ]
+
+
+def day_asked(on: date | None, as_known_at: datetime | None) -> date:
+    """The date a report is about: `on`, else the as-known-at day, else today."""
+    return on or local_date(as_known_at or utc_now())
+
+
 AgencyParam = Annotated[
     str | None,
     Query(description="Only what this agency knew", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"),

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from fastapi import APIRouter, Request
 
 from api.access_log import EVERY_CASE
 from api.http.deps import ForesightDep, KnownCase, Reader, Reporter, ViewingAgency, log_read
-from api.http.params import AsKnownAt, OnDate
-from events.timepoints import local_date, utc_now
+from api.http.params import AsKnownAt, OnDate, day_asked
 from replay.practice_quality import (
     CasePracticeQuality,
     PracticeQualityReport,
@@ -18,10 +15,6 @@ from replay.practice_quality import (
 )
 
 router = APIRouter()
-
-
-def _on(on: date | None, as_known_at: datetime | None) -> date:
-    return on or local_date(as_known_at or utc_now())
 
 
 @router.get(
@@ -45,7 +38,7 @@ def case_practice_quality_view(
     result = practice_quality(
         foresight.queries,
         case_id,
-        on=_on(on, as_known_at),
+        on=day_asked(on, as_known_at),
         as_known_at=as_known_at,
         agency=viewer,
     )
@@ -71,7 +64,7 @@ def practice_quality_report_view(
     row per case with a child, and the totals. Facts beside the timeliness report, not a score."""
     report = practice_quality_report(
         foresight.caught_up(),
-        on=_on(on, as_known_at),
+        on=day_asked(on, as_known_at),
         as_known_at=as_known_at,
         agency=viewer,
     )

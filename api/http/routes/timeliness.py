@@ -27,10 +27,9 @@ from api.http.deps import (
     ViewingAgency,
     log_read,
 )
-from api.http.params import AsKnownAt, OnDate
+from api.http.params import AsKnownAt, OnDate, day_asked
 from api.http.problems import ProblemError
 from events.envelope import FieldError
-from events.timepoints import local_date, utc_now
 from replay.queries import ChronologyFilter
 from replay.timeliness import MILESTONE_TYPES, CaseTimeliness, RulePack, case_timeliness
 
@@ -79,10 +78,6 @@ def rule_pack(settings: SettingsDep, rules: RulesParam = None) -> RulePack:
 ChosenRulePack = Annotated[RulePack, Depends(rule_pack)]
 
 
-def _on(on: date | None, as_known_at: datetime | None) -> date:
-    return on or local_date(as_known_at or utc_now())
-
-
 @router.get(
     "/cases/{case_id}/timeliness",
     tags=["cases"],
@@ -111,7 +106,7 @@ def case_timeliness_view(
         where=ChronologyFilter(types=MILESTONE_TYPES),
     )
     log_read(foresight, user, request, case_id=case_id, as_known_at=as_known_at, viewed_as=viewer)
-    result = case_timeliness(entries, pack, pack.working_days(), _on(on, as_known_at))
+    result = case_timeliness(entries, pack, pack.working_days(), day_asked(on, as_known_at))
     return CaseTimelinessView(
         **dict(result), case_id=case_id, as_known_at=as_known_at, viewed_as=viewer
     )
@@ -158,7 +153,7 @@ def timeliness_report_view(
         agency=viewer,
         occurred_from=occurred_from,
         occurred_to=occurred_to,
-        on=_on(on, as_known_at),
+        on=day_asked(on, as_known_at),
     )
     log_read(
         foresight, user, request, case_id=EVERY_CASE, as_known_at=as_known_at, viewed_as=viewer
