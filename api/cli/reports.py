@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli.reading import caught_up_queries, date_option, log_cli_read
+from api.formats.practice_quality import cases_frame, report_sheets
 from api.formats.tables import frame_bytes, workbook_bytes
 from api.formats.timeliness import (
     TimescalesSettingError,
@@ -26,6 +27,7 @@ from api.settings import get_settings
 from events.timepoints import format_local, local_date, parse_instant, utc_now
 from replay.practice_quality import (
     CasePracticeQuality,
+    PracticeQualityReport,
     practice_quality,
     practice_quality_report,
 )
@@ -78,12 +80,7 @@ def report_timeliness(
 ) -> None:
     """Intervals between milestones in every case, in calendar and working days, beside the
     local timescales, with a summary per milestone (the whole record)."""
-    if output_format not in FORMATS:
-        err.print(f"--format must be one of {', '.join(FORMATS)}")
-        raise typer.Exit(2)
-    if output_format == "xlsx" and output is None:
-        err.print("--format xlsx needs -o FILE")
-        raise typer.Exit(2)
+    check_output_options(output_format, output)
     try:
         default, packs = rule_packs(get_settings().timescales)
     except TimescalesSettingError as error:
@@ -123,11 +120,26 @@ def report_timeliness(
         data = report.model_dump_json(indent=2).encode("utf-8")
     else:
         data = frame_bytes(intervals_frame(report.intervals), "csv")
+    write_output(data, output, f"{len(report.intervals)} intervals from {report.cases} cases")
+
+
+def check_output_options(output_format: str, output: Path | None) -> None:
+    """A known --format, and a file for a workbook (exit 2 otherwise)."""
+    if output_format not in FORMATS:
+        err.print(f"--format must be one of {', '.join(FORMATS)}")
+        raise typer.Exit(2)
+    if output_format == "xlsx" and output is None:
+        err.print("--format xlsx needs -o FILE")
+        raise typer.Exit(2)
+
+
+def write_output(data: bytes, output: Path | None, what: str) -> None:
+    """To the file, saying what was written, or (text formats) to standard output."""
     if output is None:
         sys.stdout.write(data.decode("utf-8"))
     else:
         output.write_bytes(data)
-        err.print(f"Wrote {len(report.intervals)} intervals from {report.cases} cases to {output}")
+        err.print(f"Wrote {what} to {output}")
 
 
 def _print_tables(
@@ -186,12 +198,18 @@ def report_practice_quality(
         str | None,
         typer.Option(help="Count days since to this date (default: as-known-at date, or today)"),
     ] = None,
-    output_format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, csv, xlsx or json (csv and xlsx: every case)")
+    ] = "table",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to this file")
+    ] = None,
 ) -> None:
     """How often and when children were seen, seen alone and their words recorded, the gaps
     between, and management oversight of decisions: facts, never a score (the whole record)."""
-    if output_format not in ("table", "json"):
-        err.print("--format must be one of table, json")
+    check_output_options(output_format, output)
+    if output_format in ("csv", "xlsx") and case_id is not None:
+        err.print(f"--format {output_format} is for every case; leave out --case")
         raise typer.Exit(2)
     try:
         known = parse_instant(as_known_at) if as_known_at else None
@@ -213,8 +231,8 @@ def report_practice_quality(
         return
     report = practice_quality_report(queries, on=measured_on, as_known_at=known)
     log_cli_read(queries, "report practice-quality", as_known_at=known)
-    if output_format == "json":
-        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    if output_format != "table":
+        write_output(practice_quality_bytes(report, output_format), output, f"{report.cases} cases")
         return
     out = Console()
     out.print(
@@ -233,6 +251,14 @@ def report_practice_quality(
         values = row.model_dump()
         table.add_row(*("" if values[c] is None else str(values[c]) for c in PRACTICE_ROW_COLUMNS))
     out.print(table)
+
+
+def practice_quality_bytes(report: PracticeQualityReport, output_format: str) -> bytes:
+    if output_format == "json":
+        return (report.model_dump_json(indent=2) + "\n").encode("utf-8")
+    if output_format == "csv":
+        return frame_bytes(cases_frame(report), "csv")
+    return workbook_bytes(report_sheets(report))
 
 
 PRACTICE_ROW_COLUMNS = (

@@ -4,10 +4,14 @@ agency scoping and `as_known_at`. And the command line's report."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -186,7 +190,31 @@ def test_the_authority_wide_report_has_a_row_per_case_and_totals(api: Api, famil
     assert api.get(team.worker, "/reports/practice-quality").status_code == 403
 
 
-def test_the_command_line_report(db_url: str, point_cli_at: Callable[[str], None]) -> None:
+def test_the_authority_wide_report_downloads_as_csv_and_xlsx(api: Api, family) -> None:
+    """The CSV has the JSON's rows; the workbook adds the totals."""
+    team, case_id, _ = family
+    report = api.get(team.reviewer, "/reports/practice-quality", on="2024-03-20").json()
+    as_csv = api.get(team.reviewer, "/reports/practice-quality", on="2024-03-20", format="csv")
+    assert as_csv.status_code == 200, as_csv.text
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    [row] = [row for row in rows if row["case_id"] == case_id]
+    [expected] = [row for row in report["rows"] if row["case_id"] == case_id]
+    assert row == {key: "" if value is None else str(value) for key, value in expected.items()}
+    assert len(rows) == len(report["rows"])
+
+    as_xlsx = api.get(team.reviewer, "/reports/practice-quality", on="2024-03-20", format="xlsx")
+    assert as_xlsx.status_code == 200, as_xlsx.text
+    book = openpyxl.load_workbook(io.BytesIO(as_xlsx.content))
+    assert book.sheetnames == ["totals", "cases"]
+    header, totals = (list(line) for line in book["totals"].iter_rows(values_only=True))
+    assert dict(zip(header, totals, strict=True))["visits"] == report["visits"]
+    assert book["cases"].max_row == len(report["rows"]) + 1
+
+
+def test_the_command_line_report(
+    db_url: str, point_cli_at: Callable[[str], None], tmp_path: Path
+) -> None:
     point_cli_at(db_url)
     runner = CliRunner()
     try:
@@ -197,6 +225,12 @@ def test_the_command_line_report(db_url: str, point_cli_at: Callable[[str], None
             cli_app, ["report", "practice-quality", "--case", "FAM-0042", "--format", "json"]
         )
         unknown = runner.invoke(cli_app, ["report", "practice-quality", "--case", "NOPE"])
+        as_csv = runner.invoke(cli_app, ["report", "practice-quality", "--format", "csv"])
+        workbook = tmp_path / "practice.xlsx"
+        as_xlsx = runner.invoke(
+            cli_app, ["report", "practice-quality", "--format", "xlsx", "-o", str(workbook)]
+        )
+        no_file = runner.invoke(cli_app, ["report", "practice-quality", "--format", "xlsx"])
     finally:
         get_settings.cache_clear()
     assert table.exit_code == 0, table.output
@@ -205,3 +239,8 @@ def test_the_command_line_report(db_url: str, point_cli_at: Callable[[str], None
     body = json.loads(case.stdout)
     assert [child["name"] for child in body["children"]] == ["Ava", "Leo"]
     assert unknown.exit_code == 1
+    assert as_csv.exit_code == 0, as_csv.output
+    assert "FAM-0042" in [row["case_id"] for row in csv.DictReader(io.StringIO(as_csv.stdout))]
+    assert as_xlsx.exit_code == 0, as_xlsx.output
+    assert openpyxl.load_workbook(workbook).sheetnames == ["totals", "cases"]
+    assert no_file.exit_code == 2

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
 
 from api.access_log import EVERY_CASE
+from api.formats.practice_quality import cases_frame, report_sheets
+from api.formats.tables import MEDIA_TYPES, frame_bytes, workbook_bytes
 from api.http.deps import ForesightDep, KnownCase, Reader, Reporter, ViewingAgency, log_read
 from api.http.params import AsKnownAt, OnDate, day_asked
 from replay.practice_quality import (
@@ -51,6 +55,7 @@ def case_practice_quality_view(
     tags=["reports"],
     response_model=PracticeQualityReport,
     summary="Practice quality across every case: children seen, seen alone, heard; oversight",
+    responses={200: {"content": {MEDIA_TYPES["csv"]: {}, MEDIA_TYPES["xlsx"]: {}}}},
 )
 def practice_quality_report_view(
     request: Request,
@@ -59,9 +64,13 @@ def practice_quality_report_view(
     foresight: ForesightDep,
     as_known_at: AsKnownAt = None,
     on: OnDate = None,
-) -> PracticeQualityReport:
+    output_format: Annotated[
+        Literal["json", "csv", "xlsx"], Query(alias="format", description="Output format")
+    ] = "json",
+) -> PracticeQualityReport | Response:
     """For managers (their agency's knowledge) and reviewers (the record, or one agency): one
-    row per case with a child, and the totals. Facts beside the timeliness report, not a score."""
+    row per case with a child, and the totals. Facts beside the timeliness report, not a score.
+    CSV has one row per case; XLSX adds the totals; JSON has both."""
     report = practice_quality_report(
         foresight.caught_up(),
         on=day_asked(on, as_known_at),
@@ -71,4 +80,14 @@ def practice_quality_report_view(
     log_read(
         foresight, user, request, case_id=EVERY_CASE, as_known_at=as_known_at, viewed_as=viewer
     )
-    return report
+    if output_format == "json":
+        return report
+    if output_format == "csv":
+        content = frame_bytes(cases_frame(report), "csv")
+    else:
+        content = workbook_bytes(report_sheets(report))
+    return Response(
+        content,
+        media_type=MEDIA_TYPES[output_format],
+        headers={"Content-Disposition": f'attachment; filename="practice-quality.{output_format}"'},
+    )
