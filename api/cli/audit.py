@@ -17,7 +17,7 @@ from rich.text import Text
 from sqlalchemy.engine import Engine
 
 from api.audit import access_audit, actions_per_agency, recording_audit
-from api.cli.reading import caught_up_queries
+from api.cli.reading import OutputFile, caught_up_queries
 from api.formats.tables import frame_bytes
 from events.timepoints import local_zone, parse_instant
 
@@ -123,9 +123,7 @@ def audit_recording(
     output_format: Annotated[
         str, typer.Option("--format", help="table, csv, xlsx, parquet or json")
     ] = "table",
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to this file")
-    ] = None,
+    output: OutputFile = None,
 ) -> None:
     """Who recorded, corrected, retracted and shared what, when, and how late."""
     frame = recording_audit(
@@ -154,9 +152,7 @@ def audit_access(
     output_format: Annotated[
         str, typer.Option("--format", help="table, csv, xlsx, parquet or json")
     ] = "table",
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to this file")
-    ] = None,
+    output: OutputFile = None,
 ) -> None:
     """Every read of case data: who, in which role and agency, which case or person, as known
     when."""

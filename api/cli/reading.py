@@ -5,6 +5,8 @@ from __future__ import annotations
 import getpass
 import os
 from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -94,3 +96,7 @@ def _os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name (a container's bare uid): name the uid
         return f"uid {os.getuid()}"
+
+
+# Where a command writes its table or workbook (standard output when left out).
+OutputFile = Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file")]

@@ -12,8 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli.reading import caught_up_queries, date_option, log_cli_read
-from api.formats.practice_quality import cases_frame, report_sheets
+from api.cli.reading import OutputFile, caught_up_queries, date_option, log_cli_read
+from api.formats.practice_quality import CASE_COLUMNS, cases_frame, report_sheets
 from api.formats.tables import frame_bytes, workbook_bytes
 from api.formats.timeliness import (
     TimescalesSettingError,
@@ -74,9 +74,7 @@ def report_timeliness(
     output_format: Annotated[
         str, typer.Option("--format", help="table, csv, xlsx or json")
     ] = "table",
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to this file")
-    ] = None,
+    output: OutputFile = None,
 ) -> None:
     """Intervals between milestones in every case, in calendar and working days, beside the
     local timescales, with a summary per milestone (the whole record)."""
@@ -201,9 +199,7 @@ def report_practice_quality(
     output_format: Annotated[
         str, typer.Option("--format", help="table, csv, xlsx or json (csv and xlsx: every case)")
     ] = "table",
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to this file")
-    ] = None,
+    output: OutputFile = None,
 ) -> None:
     """How often and when children were seen, seen alone and their words recorded, the gaps
     between, and management oversight of decisions: facts, never a score (the whole record)."""
@@ -245,11 +241,11 @@ def report_practice_quality(
         highlight=False,
     )
     table = Table(title="By case")
-    for column in PRACTICE_ROW_COLUMNS:
+    for column in CASE_COLUMNS:
         table.add_column(column.replace("_", " "), overflow="fold")
     for row in report.rows:
         values = row.model_dump()
-        table.add_row(*("" if values[c] is None else str(values[c]) for c in PRACTICE_ROW_COLUMNS))
+        table.add_row(*("" if values[c] is None else str(values[c]) for c in CASE_COLUMNS))
     out.print(table)
 
 
@@ -259,21 +255,6 @@ def practice_quality_bytes(report: PracticeQualityReport, output_format: str) ->
     if output_format == "csv":
         return frame_bytes(cases_frame(report), "csv")
     return workbook_bytes(report_sheets(report))
-
-
-PRACTICE_ROW_COLUMNS = (
-    "case_id",
-    "children",
-    "children_seen",
-    "children_seen_alone",
-    "children_with_words_recorded",
-    "visits",
-    "visits_alone",
-    "longest_gap_days",
-    "longest_since_seen_days",
-    "decisions",
-    "decisions_with_oversight",
-)
 
 
 def _days(value: float | None) -> str:
