@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -182,7 +183,7 @@ def verify(
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("Verifying", total=None)
         report = verify_store(service, lambda count: progress.advance(task, count), kept, blobs)
-    users = verify_users_record(engine)
+    users = verify_users_record(engine, kept.users if kept else None)
     for trigger in report.missing_triggers:
         err.print(f"[red]Append-only trigger missing:[/red] {trigger}")
     if report.broken is not None:
@@ -201,8 +202,9 @@ def verify(
         + (f", matching the anchor of position {kept.position}." if kept else ".")
     )
     if print_anchor and report.anchor is not None:
+        taken = replace(report.anchor, users=users.head)
         err.print(summary)
-        err.print(f"Anchor digest: {report.anchor.digest}")
-        print(report.anchor.to_json())
+        err.print(f"Anchor digest: {taken.digest}")
+        print(taken.to_json())
         return
     out.print(summary)

@@ -49,7 +49,10 @@ from projections.tables import UtcDateTime
 PAGE_SIZE = 1_000
 # Format 2 digests each row's plaintext, so re-encryption under a new key (`foresight rekey`)
 # keeps an anchor valid; format 1 digested the stored bytes (the same on a plain store).
-ANCHOR_FORMAT = "foresight-anchor/2"
+# 3: the log's plaintext digest and the users' record's head; 2: the same without the users'
+# record; 1: a digest of the stored bytes (from before key ids), still accepted.
+ANCHOR_FORMAT = "foresight-anchor/3"
+PLAINTEXT_ANCHOR_FORMAT = "foresight-anchor/2"
 STORED_BYTES_ANCHOR_FORMAT = "foresight-anchor/1"
 CASE_TOPIC = get_topic(Case)
 OPENED_TOPIC = get_topic(Case.Opened)
@@ -119,15 +122,20 @@ class Anchor:
     log_digest: str
     heads: dict[str, tuple[int, str]]  # case id -> (version, hash of that event)
     format: str = ANCHOR_FORMAT
+    # The users' record's newest row then: (seq, hash), or None (empty, or an older format).
+    users: tuple[int, str] | None = None
 
     def body(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "format": self.format,
             "position": self.position,
             "events": self.events,
             "log_digest": self.log_digest,
             "cases": {case_id: list(head) for case_id, head in sorted(self.heads.items())},
         }
+        if self.format == ANCHOR_FORMAT:
+            body["users"] = list(self.users) if self.users else None
+        return body
 
     @property
     def digest(self) -> str:
@@ -142,7 +150,11 @@ class Anchor:
         """Read an anchor file; ValueError if it is not one or does not match its own digest."""
         try:
             raw = json.loads(text)
-            if raw.get("format") not in (ANCHOR_FORMAT, STORED_BYTES_ANCHOR_FORMAT):
+            if raw.get("format") not in (
+                ANCHOR_FORMAT,
+                PLAINTEXT_ANCHOR_FORMAT,
+                STORED_BYTES_ANCHOR_FORMAT,
+            ):
                 raise ValueError(f"not a Foresight anchor (format {raw.get('format')!r})")
             anchor = cls(
                 position=int(raw["position"]),
@@ -152,6 +164,7 @@ class Anchor:
                     str(case): (int(head[0]), str(head[1])) for case, head in raw["cases"].items()
                 },
                 format=raw["format"],
+                users=(int(raw["users"][0]), str(raw["users"][1])) if raw.get("users") else None,
             )
         except (KeyError, TypeError, IndexError, AttributeError, json.JSONDecodeError) as error:
             raise ValueError(f"not a Foresight anchor: {error}") from None
@@ -739,20 +752,25 @@ class BrokenUserRecord:
 class UsersRecordReport:
     rows_checked: int
     broken: BrokenUserRecord | None
+    head: tuple[int, str] | None = None  # the newest row: (seq, hash)
 
 
-def verify_users_record(engine: Engine) -> UsersRecordReport:
+def verify_users_record(
+    engine: Engine, anchored: tuple[int, str] | None = None
+) -> UsersRecordReport:
     """Walk the users' record in order: each row links to its predecessor's hash and matches
-    its own. A row changed, removed or inserted in the middle breaks a link; the newest rows
-    removed are not seen (as with the events, only an anchor kept elsewhere could show it)."""
+    its own. A row changed, removed or inserted in the middle breaks a link. The newest rows
+    removed show only against an anchor kept elsewhere: `anchored`, the newest row then
+    (seq, hash), must still be there as it was."""
     if not inspect(engine).has_table(USERS_HISTORY_TABLE):
-        return UsersRecordReport(0, None)
+        return UsersRecordReport(0, _missing_anchored(anchored))
     statement = text(
         f"SELECT seq, prev_hash, hash, {', '.join(USER_RECORD_FIELDS)} "
         f"FROM {USERS_HISTORY_TABLE} ORDER BY seq"
     ).columns(at=UtcDateTime())
     previous = GENESIS_HASH
     checked = 0
+    head: tuple[int, str] | None = None
     with engine.connect() as connection:
         for row in connection.execute(statement).mappings():
             reason = None
@@ -762,6 +780,21 @@ def verify_users_record(engine: Engine) -> UsersRecordReport:
                 reason = "content does not match its hash (altered)"
             if reason is not None:
                 return UsersRecordReport(checked, BrokenUserRecord(row["seq"], row["name"], reason))
+            if anchored is not None and row["seq"] == anchored[0]:
+                if row["hash"] != anchored[1]:
+                    return UsersRecordReport(
+                        checked,
+                        BrokenUserRecord(row["seq"], row["name"], "not the row the anchor holds"),
+                    )
+                anchored = None  # found as anchored
             previous = row["hash"]
+            head = (row["seq"], row["hash"])
             checked += 1
-    return UsersRecordReport(checked, None)
+    return UsersRecordReport(checked, _missing_anchored(anchored), head if checked else None)
+
+
+def _missing_anchored(anchored: tuple[int, str] | None) -> BrokenUserRecord | None:
+    if anchored is None:
+        return None
+    reason = "the anchor's newest row is gone (rows removed since the anchor was taken)"
+    return BrokenUserRecord(anchored[0], "", reason)

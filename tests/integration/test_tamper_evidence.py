@@ -17,11 +17,14 @@ import pytest
 
 from api.bootstrap import bootstrap_writer, build_engine
 from api.settings import Settings
+from api.users import add_user
 from domain.reviewing import ReviewDesk
 from domain.service import CaseService
 from events.recorded import RecordedEvent
 from events.reviews import FindingRecord, ReviewOpening
+from projections.store.append_only import trigger_names, trigger_statements
 from projections.store.integrity import Anchor, verify_store
+from projections.store.recorders import USERS_HISTORY_TABLE
 from tests.conftest import event
 from tests.tampering import StoredRow, Tamperer, decode, encode, open_tamperer, run_verify
 
@@ -453,6 +456,48 @@ def test_only_an_anchor_shows_a_case_whose_chain_was_recomputed(
     assert code == 1, said
     assert f"case 'FAM-1' version {events[-1].version}" in said
     assert "rewritten" in said
+
+
+def test_only_an_anchor_shows_the_newest_rows_of_the_users_record_removed(
+    store: tuple[str, list[RecordedEvent]], tmp_path: Path
+) -> None:
+    """The users' record is a hash chain too: removing its newest rows leaves a valid shorter
+    chain, which the anchor's users' head shows; a user added after the anchor is not
+    tampering."""
+    db_url, _ = store
+    engine = build_engine(Settings(db_url=db_url))
+    add_user(engine, "sw-anchored", "practitioner", "social_care")
+    add_user(engine, "sw-newest", "practitioner", "social_care")
+    anchor = anchor_of(db_url, tmp_path)
+    assert json.loads(anchor.read_text(encoding="utf-8"))["users"][0] > 0
+    add_user(engine, "sw-later", "practitioner", "social_care")
+    assert run_verify(db_url, "--anchor", str(anchor))[0] == 0
+
+    dialect = engine.dialect.name
+    refuse_delete = trigger_names(USERS_HISTORY_TABLE, dialect)[1]
+    with engine.begin() as connection:
+        if dialect == "postgresql":
+            connection.exec_driver_sql(
+                f'ALTER TABLE {USERS_HISTORY_TABLE} DISABLE TRIGGER "{refuse_delete}"'
+            )
+        else:
+            connection.exec_driver_sql(f"DROP TRIGGER {refuse_delete}")
+        connection.exec_driver_sql(
+            f"DELETE FROM {USERS_HISTORY_TABLE} WHERE name IN ('sw-newest', 'sw-later')"
+        )
+        if dialect == "postgresql":
+            connection.exec_driver_sql(
+                f'ALTER TABLE {USERS_HISTORY_TABLE} ENABLE TRIGGER "{refuse_delete}"'
+            )
+        else:
+            connection.exec_driver_sql(trigger_statements(USERS_HISTORY_TABLE, dialect)[1])
+    engine.dispose()
+
+    assert run_verify(db_url)[0] == 0
+    code, said = run_verify(db_url, "--anchor", str(anchor))
+    assert code == 1, said
+    assert "users' record" in said
+    assert "rows removed since the anchor was taken" in said
 
 
 def test_an_anchor_stays_valid_as_the_store_grows_and_a_damaged_one_is_refused(
