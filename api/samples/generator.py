@@ -385,7 +385,9 @@ FACTORS = (
 )
 CATEGORIES = (("NEG", 50), ("EMO", 35), ("PHY", 8), ("SAB", 4), ("MUL", 3))
 CLOSURE_REASONS = (("RC7", 70), ("RC5", 8), ("RC3", 6), ("RC4", 4), ("RC6", 2), ("RC1", 1))
-UPN_LA_CODE = "873"
+# The generated authority is Leeds: 383 in the DfE's three-digit authority codes (a UPN's
+# characters 2-4, a previous permanence order's authority), E08000035 in the ONS's.
+LEEDS_LA_CODE = "383"
 # A period of care: how it starts, where children are placed, why they move and why care ends.
 CARE_STATUSES = (("V2", 50), ("C1", 40), ("L1", 5), ("L2", 5))
 PLACEMENTS = (("U6", 40), ("U4", 15), ("U3", 12), ("U1", 5), ("K2", 15), ("R1", 3), ("S1", 2))
@@ -427,7 +429,6 @@ PARTICIPATION = (
 PLACEMENT_CHANGE_REASONS = ("CARPL", "CHILD", "LAREQ", "PLACE", "STAND", "OTHER")
 # Previous permanence before care (most children none); not drawn from the random stream.
 PREVIOUS_PERMANENCE = ("Z1", "Z1", "Z1", "Z1", "P2", "Z1", "Z1", "P3")
-PERMANENCE_AUTHORITY = "383"  # Leeds, in the DfE's three-digit authority codes
 # Why a social worker stopped holding a looked-after child's case (SSDA903 SW_REASON).
 WORKER_CHANGE_REASONS = ("LEFTRL", "MANAGE", "ORGRST", "TSPROC", "ABSENC", "CHCHAN")
 CARE_ENDS = (("E4A", 50), ("E13", 20), ("E8", 15), ("E41", 15))
@@ -728,7 +729,7 @@ class _StatutoryFamily:
         return {
             "previous_permanence": option,
             "permanence_date": ordered.isoformat(),
-            "permanence_authority": PERMANENCE_AUTHORITY,
+            "permanence_authority": LEEDS_LA_CODE,
         }
 
     def _reviews(self, child: str, start: Any, last: Any, plan_id: str) -> None:
@@ -851,7 +852,7 @@ def generate_authority(children: int, *, year: int, seed: int = 1) -> list[list[
                     else sorted(rng.sample(DISABILITY_CODES, k=1 if roll < 0.95 else 2))
                 )
                 if born <= date(year - 6, 8, 31):
-                    data["upn"] = _upn(UPN_LA_CODE, seed * 100_000 + index * 10 + number)
+                    data["upn"] = _upn(LEEDS_LA_CODE, seed * 100_000 + index * 10 + number)
                 else:
                     data["upn_unknown_reason"] = "UN1"  # under 6, not yet at school
             family.add("person_added", opened, data, "Child added", subjects=[])

@@ -40,7 +40,7 @@ from tests.backends import new_sqlite_url
 
 REPO = Path(__file__).resolve().parents[2]
 VALIDATOR_PYTHON = REPO / ".venv-cin-validator" / "bin" / "python"
-LA = "873"
+LA = "383"  # Leeds, the generated authority
 NOW = parse_instant("2026-11-01T12:00Z")
 AUTHORITY_CHILDREN = int(os.environ.get("FORESIGHT_CIN_CHILDREN", "500"))
 AUTHORITY_YEAR = 2026
