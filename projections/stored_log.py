@@ -17,11 +17,15 @@ from events.recorded import RecordedEvent
 from projections.store.recorders import EventIndexQueries
 
 
-def decoded(service: CaseService, notifications: Iterable[Notification]) -> list[RecordedEvent]:
-    """Stored events as the store returns them, in the order given."""
+def decoded(
+    service: CaseService, notifications: Iterable[Notification], *, trusted: bool = True
+) -> list[RecordedEvent]:
+    """Stored events as the store returns them, in the order given: by default without
+    validating them again (they were validated when written; `foresight verify` checks the
+    log), see `RecordedEvent.from_stored`."""
     to_domain_event = service.mapper.to_domain_event
     return [
-        recorded_event(to_domain_event(notification), notification.id)
+        recorded_event(to_domain_event(notification), notification.id, trusted=trusted)
         for notification in notifications
     ]
 
