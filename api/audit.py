@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import ColumnElement, func, select
@@ -67,10 +65,15 @@ def recording_audit(
         stored.c.type,
         stored.c.agency,
         stored.c.target_event_id,
-        stored.c.content,
+        stored.c.occurred_at,
+        stored.c.recorded_by,
+        stored.c.to_agency,
     )
     if case_id:
         query = query.where(stored.c.case_id == case_id)
+    if person_id:
+        # `people` holds each id between spaces (projections.caseviews.named_people).
+        query = query.where(stored.c.people.contains(f" {person_id} ", autoescape=True))
     if agency:
         query = query.where(stored.c.agency == agency.lower())
     if since:
@@ -81,15 +84,12 @@ def recording_audit(
         rows = connection.execute(query.order_by(stored.c.position)).all()
     records = []
     for row in rows:
-        content = json.loads(row.content)
-        if person_id and not _names(content, person_id):
-            continue
         records.append(
             {
                 "position": row.position,
                 "recorded_at": row.recorded_at,
                 "known_at": row.known_at,
-                "occurred_at": content["occurred_at"],
+                "occurred_at": row.occurred_at,
                 "days_to_record": (row.known_at - row.occurred_sort) / timedelta(days=1),
                 "days_to_store": (row.recorded_at - row.occurred_sort) / timedelta(days=1),
                 "case_id": row.case_id,
@@ -97,9 +97,9 @@ def recording_audit(
                 "type": row.type,
                 "action": ACTIONS.get(row.type, "recorded"),
                 "agency": row.agency,
-                "recorded_by": content.get("recorded_by"),
+                "recorded_by": row.recorded_by,
                 "target_event_id": row.target_event_id,
-                "to_agency": content["data"].get("to_agency"),
+                "to_agency": row.to_agency,
             }
         )
     frame = pd.DataFrame.from_records(
@@ -115,13 +115,6 @@ def recording_audit(
     if late_only:
         frame = frame[frame["late"]]
     return frame.reset_index(drop=True)
-
-
-def _names(content: dict[str, Any], person_id: str) -> bool:
-    """The stored event is about the person: a subject, or the person it adds."""
-    return person_id in (content.get("subjects") or []) or (
-        (content.get("data") or {}).get("person_id") == person_id
-    )
 
 
 def a_page(frame: pd.DataFrame, limit: int | None, offset: int) -> pd.DataFrame:

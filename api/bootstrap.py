@@ -31,6 +31,7 @@ from projections.store.recorders import (
     ForesightPostgresRecorder,
     ForesightSQLiteRecorder,
 )
+from projections.stored_log import StoredLog
 from replay.queries import CaseQueries
 
 OPEN_ATTEMPTS = 5
@@ -174,14 +175,15 @@ def open_engine(settings: Settings) -> Engine:
 
 def build_case_views_runner(settings: Settings, service: CaseService) -> CaseViewsRunner:
     """The read models on the same database as the events, with their runner."""
-    views = CaseViews(build_engine(settings))
+    views = CaseViews(build_engine(settings), StoredLog(service))
     views.ensure_indexes()
     return CaseViewsRunner(service, views, open_store=partial(open_store, settings))
 
 
 def open_store(settings: Settings) -> tuple[CaseService, CaseViews]:
     """The store and its read models, opened anew (in a rebuild's worker process)."""
-    return build_case_service(settings), CaseViews(build_engine(settings))
+    service = build_case_service(settings)
+    return service, CaseViews(build_engine(settings), StoredLog(service))
 
 
 def build_blob_store(settings: Settings, engine: Engine) -> BlobStore:
@@ -228,7 +230,7 @@ def bootstrap(settings: Settings, *, check_key: bool = True) -> Foresight:
     return Foresight(
         service=service,
         runner=runner,
-        queries=CaseQueries(engine),
+        queries=CaseQueries(engine, runner.views.log),
         access=AccessLog(engine),
         store_kind=make_url(settings.db_url).get_backend_name(),
         returns_agency=settings.returns_agency.lower(),

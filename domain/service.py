@@ -370,8 +370,11 @@ class CaseService(Application[UUID]):
         return [found[event_id] for _, event_id in wanted]
 
 
-def recorded_event(event: DomainEventProtocol[UUID], position: int) -> RecordedEvent:
-    """A stored Case event as the store returns it, given its global position."""
+def recorded_event(
+    event: DomainEventProtocol[UUID], position: int, *, trusted: bool = False
+) -> RecordedEvent:
+    """A stored Case event as the store returns it, given its global position (`trusted`:
+    without validating it again, see `RecordedEvent.from_stored`)."""
     if not isinstance(event, Case.Opened | Case.EntryRecorded):
         raise TypeError(f"{type(event).__name__} is not an event of a case")
     return RecordedEvent.from_stored(
@@ -381,6 +384,7 @@ def recorded_event(event: DomainEventProtocol[UUID], position: int) -> RecordedE
         version=event.originator_version,
         prev_hash=event.prev_hash,
         hash=event.hash,
+        trusted=trusted,
     )
 
 

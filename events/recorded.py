@@ -37,21 +37,49 @@ class RecordedEvent(EventEnvelope):
         version: int,
         prev_hash: str,
         hash: str,
+        trusted: bool = False,
     ) -> RecordedEvent:
-        """Build from a stored entry (already upcast) and the store's facts."""
+        """Build from a stored entry (already upcast) and the store's facts.
+
+        `trusted`: without validating again. An entry read back from the store was validated
+        when it was written and is covered by the hash chain (`foresight verify` checks it),
+        so projections and reads take it as stored: pydantic's non-validating `model_copy`
+        of an empty instance, given the values JSON cannot carry typed (the event id, the
+        times, the subjects' tuple) read as the validators read them. A property test holds
+        the two readings equal for every event type (tests/property/test_trusted_reading.py).
+        """
         source = entry.get("source_recorded_at")
+        source_at = parse_timepoint(source) if source else None
         fields = {key: value for key, value in entry.items() if key != "digest"}
-        return cls.model_validate(
-            {
-                **fields,
-                "recorded_at": recorded_at,
-                "known_at": known_at(parse_timepoint(source) if source else None, recorded_at),
-                "position": position,
-                "version": version,
-                "prev_hash": prev_hash,
-                "hash": hash,
-            }
+        fields.update(
+            recorded_at=recorded_at,
+            known_at=known_at(source_at, recorded_at),
+            position=position,
+            version=version,
+            prev_hash=prev_hash,
+            hash=hash,
         )
+        if not trusted:
+            return cls.model_validate(fields)
+        # Measured with pydantic 2.13: `model_construct` takes twice as long as validating
+        # (a Python loop over every field); `model_copy` is about a third quicker.
+        fields["event_id"] = UUID(fields["event_id"])
+        fields["occurred_at"] = parse_timepoint(fields["occurred_at"])
+        if source_at is not None:
+            fields["source_recorded_at"] = source_at
+        if "subjects" in fields:
+            fields["subjects"] = tuple(fields["subjects"])
+        return _UNFILLED.model_copy(update=fields)
+
+
+# What a trusted reading copies (RecordedEvent.from_stored): every field in its order (pydantic
+# writes JSON in the order of the instance's values), the defaults, and no field set.
+_UNFILLED = RecordedEvent.model_construct(
+    _fields_set=set(),
+    **dict.fromkeys(
+        name for name, field in RecordedEvent.model_fields.items() if field.is_required()
+    ),
+)
 
 
 class AppendOutcome(BaseModel):

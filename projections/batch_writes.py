@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from domain.service import CaseService, recorded_event
+from domain.service import CaseService
 from events.recorded import RecordedEvent
 from projections.casemodel import CaseModel
 from projections.caseviews import CaseProjection, CaseViews, Write
+from projections.stored_log import decoded
 
 REBUILD_CHUNK = 10_000
 # Allocations between young-generation collections while rebuilding (Python's default: 700).
@@ -98,14 +99,6 @@ def notification_chunks(
             return
         start = notifications[-1].id
         yield notifications, start
-
-
-def decoded(service: CaseService, notifications: Iterable[Notification]) -> list[RecordedEvent]:
-    to_domain_event = service.mapper.to_domain_event
-    return [
-        recorded_event(to_domain_event(notification), notification.id)
-        for notification in notifications
-    ]
 
 
 def stored_event_chunks(

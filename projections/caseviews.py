@@ -24,10 +24,11 @@ from sqlalchemy.exc import IntegrityError as DBIntegrityError
 from domain.service import recorded_event
 from events.codes import SIGNIFICANCE_RANK
 from events.recorded import RecordedEvent
-from events.timepoints import start_of
+from events.timepoints import format_timepoint, start_of
 from projections import tables
 from projections.casemodel import CaseModel, Changes
 from projections.rebuild_mark import RebuildUnderWay, rebuild_head
+from projections.stored_log import StoredLog
 
 CACHED_CASES = 256
 # Events held by the cached cases at most: the bound on the projection's memory.
@@ -37,8 +38,10 @@ CACHED_EVENTS = 50_000
 class CaseViews(TrackingRecorder):
     """The read-model tables and their tracking position, on one SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, log: StoredLog):
         self.engine = engine
+        # Where the events themselves are read: the read models keep no copy of them.
+        self.log = log
 
     @staticmethod
     def clear_tables(connection: Connection) -> None:
@@ -140,12 +143,14 @@ class CaseViews(TrackingRecorder):
         )
 
     def stored_events_of(self, connection: Connection, case_id: str) -> list[RecordedEvent]:
-        rows = connection.execute(
-            select(tables.events.c.content)
+        """The case's events applied to the read models (as this transaction sees them),
+        read from the event store."""
+        positions = connection.execute(
+            select(tables.events.c.position)
             .where(tables.events.c.case_id == case_id)
             .order_by(tables.events.c.position)
-        )
-        return [RecordedEvent.model_validate_json(row.content) for row in rows]
+        ).scalars()
+        return self.log.events_at(list(positions))
 
 
 class CaseProjection(Projection[CaseViews]):
@@ -356,8 +361,11 @@ def _replaced_rows(
 
 
 def event_row(event: RecordedEvent) -> dict[str, Any]:
-    """The raw-log row of a stored event."""
-    target = event.data.get("target_event_id")
+    """The raw-log row of a stored event: where it is and what the filters need, never the
+    event itself (the event store holds it)."""
+    data = event.data
+    target = data.get("target_event_id")
+    to_agency = data.get("to_agency")
     return {
         "position": event.position,
         "event_id": str(event.event_id),
@@ -369,8 +377,19 @@ def event_row(event: RecordedEvent) -> dict[str, Any]:
         "occurred_sort": start_of(event.occurred_at),
         "recorded_at": event.recorded_at,
         "known_at": event.known_at,
-        "content": event.model_dump_json(),
+        "occurred_at": format_timepoint(event.occurred_at),
+        "recorded_by": event.recorded_by,
+        "to_agency": str(to_agency) if to_agency else None,
+        "people": named_people(event.subjects, data.get("person_id")),
     }
+
+
+def named_people(subjects: Iterable[str], person_id: object) -> str | None:
+    """The person ids an event names (its subjects, then the person it adds or is about),
+    each with a space either side, so that the audit finds one by `LIKE '% id %'`
+    (an identifier holds no space)."""
+    named = [*subjects, *([str(person_id)] if person_id else [])]
+    return f" {' '.join(named)} " if named else None
 
 
 def knowledge_rows(final: dict[tuple[int, str], tuple[str, Any]]) -> list[dict[str, Any]]:

@@ -81,7 +81,7 @@ class ReadModelColumn:
 
 
 READ_MODEL_COLUMNS = (
-    ReadModelColumn(tables.events, "content", is_json=False),
+    ReadModelColumn(tables.events, "recorded_by", is_json=False),
     ReadModelColumn(tables.entry_states, "entry", is_json=False),
     ReadModelColumn(tables.plan_periods, "plan", is_json=True),
 )

@@ -26,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -80,7 +81,7 @@ tracking = Table(
     Column("notification_id", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
 )
 
-# Every stored event, as the store returned it (the raw log, and the projection's source).
+# Every stored event: where it sits in the log and in time (the raw log's index).
 events = Table(
     "rm_events",
     metadata,
@@ -94,8 +95,13 @@ events = Table(
     Column("occurred_sort", UtcDateTime, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("known_at", UtcDateTime, nullable=False),
-    # The RecordedEvent as JSON text (pydantic writes and reads it without a dict in between).
-    Column("content", EncryptedText, nullable=False),
+    # No copy of the event itself (the event store holds it: projections/stored_log.py), only
+    # what the recording audit shows and filters on. `occurred_at` as recorded (a date stays a
+    # date); `people` the person ids the event names, each between spaces.
+    Column("occurred_at", String(40), nullable=False),
+    Column("recorded_by", EncryptedText),
+    Column("to_agency", String(64)),
+    Column("people", Text),
     Index("rm_events_event", "event_id", unique=True),
     Index("rm_events_case_position", "case_id", "position"),
     Index("rm_events_case_known", "case_id", "known_at"),

@@ -34,6 +34,7 @@ from events.vocabulary import ALLOCATION_TYPES
 from projections import tables
 from projections.casemodel import PLAN_TYPES, PlanPeriod, plan_as_folded
 from projections.fold import ChronologyEntry
+from projections.stored_log import StoredLog
 from projections.tables import WHOLE_RECORD
 from replay.looked_after import care_entries, care_periods, care_status
 
@@ -101,8 +102,10 @@ def holds_at(table: Table, as_known_at: datetime | None) -> ColumnElement[bool]:
 class CaseQueries:
     """Read-side questions about cases and people."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, log: StoredLog):
         self.engine = engine
+        # The events themselves (the raw log, changes): the read models keep no copy.
+        self.log = log
 
     # -- cases ------------------------------------------------------------------------------
 
@@ -288,12 +291,12 @@ class CaseQueries:
         agency), in recording order."""
         stored = tables.events
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(stored.c.content)
+            positions = connection.execute(
+                select(stored.c.position)
                 .where(stored.c.case_id == case_id, known_to(agency, as_known_at))
                 .order_by(stored.c.position)
-            )
-            found = [RecordedEvent.model_validate_json(row.content) for row in rows]
+            ).scalars()
+            found = self.log.events_at(list(positions))
         if include_retracted:
             return found
         retracted = {
@@ -304,12 +307,12 @@ class CaseQueries:
     def stored_event(self, case_id: str, event_id: str) -> RecordedEvent | None:
         stored = tables.events
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(stored.c.content).where(
+            position = connection.execute(
+                select(stored.c.position).where(
                     stored.c.case_id == case_id, stored.c.event_id == event_id
                 )
-            ).first()
-        return RecordedEvent.model_validate_json(row.content) if row else None
+            ).scalar()
+        return None if position is None else self.log.events_at([position])[0]
 
     # -- plans and status -----------------------------------------------------------------
 
@@ -508,21 +511,17 @@ class CaseQueries:
             return [column > since, *([] if until is None else [column <= until])]
 
         # Known by recording it (to the record: every event), and to an agency also by a share.
-        recorded = select(
-            stored.c.content, stored.c.position, stored.c.known_at.label("known")
-        ).where(
+        recorded = select(stored.c.position, stored.c.known_at.label("known")).where(
             stored.c.case_id == case_id,
             *learned_in(stored.c.known_at),
             *([] if agency is None else [stored.c.agency == _viewer(agency)]),
         )
-        learned: Select[tuple[str, int, datetime]] | CompoundSelect = recorded
+        learned: Select[tuple[int, datetime]] | CompoundSelect = recorded
         if agency is not None:
             learned = union_all(
                 recorded,
                 (
-                    select(stored.c.content, stored.c.position, shared.c.known_from)
-                    .join(shared, shared.c.position == stored.c.position)
-                    .where(
+                    select(shared.c.position, shared.c.known_from).where(
                         shared.c.case_id == case_id,
                         shared.c.viewer == _viewer(agency),
                         *learned_in(shared.c.known_from),
@@ -531,10 +530,10 @@ class CaseQueries:
             )
         in_order = learned.subquery()
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(in_order.c.content).order_by(in_order.c.known, in_order.c.position)
-            )
-            return [RecordedEvent.model_validate_json(row.content) for row in rows]
+            positions = connection.execute(
+                select(in_order.c.position).order_by(in_order.c.known, in_order.c.position)
+            ).scalars()
+            return self.log.events_at(list(positions))
 
 
 class PlanOnDate(BaseModel):

@@ -17,6 +17,7 @@ from eventsourcing.persistence import (
     AggregateRecorder,
     ApplicationRecorder,
     IntegrityError,
+    Notification,
     StoredEvent,
 )
 from eventsourcing.popo import POPOAggregateRecorder, POPOApplicationRecorder, POPOFactory
@@ -121,6 +122,17 @@ class InMemoryEventStore(EventIndexQueries, POPOApplicationRecorder):
                 ),
                 key=lambda row: row.position,
             )
+
+    def notifications_at(self, positions: Sequence[int]) -> list[Notification]:
+        if not positions:
+            return []
+        wanted = set(positions)
+        first, last = min(wanted), max(wanted)
+        return [
+            notification
+            for notification in self.select_notifications(first, last - first + 1, stop=last)
+            if notification.id in wanted
+        ]
 
 
 class InMemoryStoreFactory(POPOFactory):

@@ -9,12 +9,13 @@ both tables. The same recorder interface serves SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import OperationalError, StoredEvent
+from eventsourcing.persistence import Notification, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
@@ -150,6 +151,43 @@ class EventIndexQueries:
             params.append(last)
         return [
             EventLocation(*row) for row in self._select(statement + " ORDER BY position", params)
+        ]
+
+    def notifications_at(self, positions: Sequence[int]) -> list[Notification]:
+        """The stored events at these positions (notification ids), still encoded, in
+        position order: one query however many (the read models keep no copy of an event,
+        so the raw log and the refold of a case read them here)."""
+        if not positions:
+            return []
+        wanted = sorted(set(positions))
+        if self.dialect == "sqlite":
+            # One parameter (a JSON array) rather than one placeholder per position.
+            statement = (
+                "SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} "
+                "WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY rowid"
+            )
+            parameter: Any = json.dumps(wanted)
+        else:
+            statement = (
+                "SELECT notification_id, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} "
+                "WHERE notification_id = ANY(%s) ORDER BY notification_id"
+            )
+            parameter = wanted
+        return [
+            Notification(
+                id=position,
+                originator_id=originator_id
+                if isinstance(originator_id, UUID)
+                else UUID(originator_id),
+                originator_version=version,
+                topic=topic,
+                state=bytes(state),
+            )
+            for position, originator_id, version, topic, state in self._select(
+                statement, [parameter]
+            )
         ]
 
 

@@ -62,7 +62,7 @@ def bench_chronology(
     foresight = bootstrap(settings)
     service, runner = foresight.service, foresight.runner
     runner.catch_up()
-    queries = CaseQueries(runner.views.engine)
+    queries = CaseQueries(runner.views.engine, runner.views.log)
     case_id = "BENCH-000000"
     events = service.case_events(case_id)
     first = min(event.known_at for event in events)

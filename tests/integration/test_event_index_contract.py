@@ -17,6 +17,7 @@ from domain.ports import EventIndex, Located
 from domain.service import CaseService
 from projections.store.integrity import verify_store
 from projections.store.recorders import EventIndexQueries
+from projections.stored_log import StoredLog
 from tests.backends import (
     drop_postgres_database,
     new_postgres_database,
@@ -73,6 +74,25 @@ def test_every_stored_event_is_located_where_the_append_said(any_service: CaseSe
     assert index.case_positions("C-3") == {}
     assert index.case_ids() == ["A-1", "B-2"]
     assert [e.position for e in stored] == sorted({e.position for e in stored})
+
+
+def test_stored_events_are_read_back_by_position(any_service: CaseService) -> None:
+    """The raw log's reading: the events at any positions, in position order, decoded as the
+    store returns them (one position given twice is read once)."""
+    stored = any_service.append(
+        [event("note_added", case_id=case_id, event_id=new_id()) for case_id in ("B-2", "A-1")]
+        + [event("note_added", case_id="A-1", event_id=new_id())]
+    ).events
+    recorder = any_service.recorder
+    assert isinstance(recorder, EventIndexQueries)
+    wanted = [stored[2].position, stored[0].position, stored[2].position]
+
+    found = recorder.notifications_at(wanted)
+
+    assert [n.id for n in found] == sorted({stored[0].position, stored[2].position})
+    assert [n.originator_id for n in found] == [case_uuid("B-2"), case_uuid("A-1")]
+    assert recorder.notifications_at([]) == []
+    assert StoredLog(any_service).events_at(wanted) == [stored[2], stored[0], stored[2]]
 
 
 def test_an_event_id_already_indexed_refuses_the_whole_save(any_service: CaseService) -> None:

@@ -203,7 +203,7 @@ def queries(store_url: Callable[[], str]) -> Iterator[CaseQueries]:
     service.append([parse_event(raw) for raw in hand_case_events()])
     runner = foresight.runner
     runner.catch_up()
-    yield CaseQueries(runner.views.engine)
+    yield CaseQueries(runner.views.engine, runner.views.log)
     runner.views.engine.dispose()
     service.close()
 

@@ -108,12 +108,14 @@ def stored_states(db_url: str) -> dict[str, list[bytes]]:
                     rows = connection.execute(sqlalchemy.text(f"SELECT state FROM {table}"))
                     found[table] = [bytes(row[0]) for row in rows]
             for table, column in (
-                ("rm_events", "content"),
+                ("rm_events", "recorded_by"),
                 ("rm_entry_states", "entry"),
                 ("rm_plan_periods", "plan"),
             ):
                 rows = connection.execute(
-                    sqlalchemy.text(f"SELECT CAST({column} AS TEXT) FROM {table}")
+                    sqlalchemy.text(
+                        f"SELECT CAST({column} AS TEXT) FROM {table} WHERE {column} IS NOT NULL"
+                    )
                 )
                 found[table] = [_ciphertext_of(row[0]) for row in rows]
     finally:

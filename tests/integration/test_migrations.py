@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from typing import Any
 
 from alembic import command
@@ -16,6 +17,8 @@ from api.migrations.runner import alembic_config, current_revision, head_revisio
 from api.settings import Settings
 from api.users import add_user
 from api.users import metadata as users_metadata
+from projections.encrypted_columns import CIPHERTEXT_MARK
+from projections.stored_log import StoredLog
 from projections.tables import metadata as read_model_metadata
 from tests.property.test_replay_properties import dump
 
@@ -114,10 +117,20 @@ def _projected_store(db_url: str) -> tuple[Any, dict[str, list[tuple[Any, ...]]]
     return runner.views.engine, dump(runner.views.engine)
 
 
+def _projected_store_at_0010(db_url: str) -> tuple[Any, dict[str, list[tuple[Any, ...]]]]:
+    """`_projected_store`, taken down to revision 0010 with the rows it kept (each event
+    copied in `rm_events.content`, as 0010 kept them)."""
+    engine, kept = _projected_store(db_url)
+    foresight = bootstrap(Settings(db_url=db_url))
+    _back_at_0010(engine, foresight.runner.views.log, lambda event: event.model_dump_json())
+    foresight.service.close()
+    return engine, kept
+
+
 def test_the_read_models_keep_their_rows_when_rekeyed_by_position_and_back(db_url: str) -> None:
     """Revision 0005 copies knowledge, entry states and their subjects into tables keyed by
     log position; going down to 0004 and up again gives back the same rows."""
-    engine, kept = _projected_store(db_url)
+    engine, kept = _projected_store_at_0010(db_url)
 
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection), "0004")
@@ -141,7 +154,7 @@ def test_going_below_0006_puts_back_the_knowledge_and_agency_states_it_leaves_ou
     """Revision 0006 keeps no knowledge rows the raw log holds and stores an agency's entry
     states once when they are the whole record's; down to 0005 they are rows of their own
     again (as 0005's projection wrote them), and up again the rows are the lean ones."""
-    engine, kept = _projected_store(db_url)
+    engine, kept = _projected_store_at_0010(db_url)
 
     def count(sql: str) -> int:
         with engine.connect() as connection:
@@ -172,3 +185,97 @@ def test_going_below_0006_puts_back_the_knowledge_and_agency_states_it_leaves_ou
 
     upgrade_schema(engine)
     assert dump(engine) == kept
+
+
+REVISION_0010_EVENT_COLUMNS = (
+    "position, event_id, case_id, version, type, agency, target_event_id, "
+    "occurred_sort, recorded_at, known_at"
+)
+
+
+def _back_at_0010(engine: Any, log: StoredLog, content_of: Callable[[Any], str]) -> None:
+    """Take the store down to revision 0010 and put back its read-model rows as 0010 kept
+    them: the same rows, each event with its copy in `rm_events.content`."""
+    names = [
+        table.name for table in read_model_metadata.sorted_tables if table.name != "rm_rebuilds"
+    ]
+    with engine.begin() as connection:
+        for name in names:
+            connection.execute(text(f"CREATE TABLE kept_{name} AS SELECT * FROM {name}"))
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0010")
+    with engine.begin() as connection:
+        for name in names:
+            if name == "rm_events":
+                connection.execute(
+                    text(
+                        f"INSERT INTO rm_events ({REVISION_0010_EVENT_COLUMNS}, content) "
+                        f"SELECT {REVISION_0010_EVENT_COLUMNS}, '' FROM kept_rm_events"
+                    )
+                )
+            else:
+                connection.execute(text(f"INSERT INTO {name} SELECT * FROM kept_{name}"))
+            connection.execute(text(f"DROP TABLE kept_{name}"))
+        positions = connection.execute(text("SELECT position FROM rm_events")).scalars().all()
+        connection.execute(
+            text("UPDATE rm_events SET content = :content WHERE position = :position"),
+            [
+                {"position": event.position, "content": content_of(event)}
+                for event in log.events_at(list(positions))
+            ],
+        )
+
+
+def test_revision_0011_fills_the_audit_columns_from_the_copies_it_drops(db_url: str) -> None:
+    """A store at revision 0010 (each event copied as JSON in `rm_events.content`) upgraded:
+    the copies go, and the audit's columns hold what the projection writes (every read-model
+    row equal to before)."""
+    engine, kept = _projected_store_at_0010(db_url)
+    assert "content" in {column["name"] for column in inspect(engine).get_columns("rm_events")}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM rm_events")).scalar() == len(
+            kept["rm_events"]
+        )
+
+    upgrade_schema(engine)
+    assert current_revision(engine) == head_revision()
+    assert "content" not in {column["name"] for column in inspect(engine).get_columns("rm_events")}
+    assert dump(engine) == kept
+
+
+def test_revision_0011_empties_encrypted_read_models_and_the_log_rebuilds_them(
+    db_url: str,
+) -> None:
+    """Ciphertext in `content` cannot be read in SQL: the upgrade empties the read models
+    (tracking too), and catching up builds the same rows again from the log. Going down to
+    0010 empties them as well."""
+    engine, kept = _projected_store(db_url)
+    foresight = bootstrap(Settings(db_url=db_url))
+    _back_at_0010(engine, foresight.runner.views.log, lambda event: CIPHERTEXT_MARK + "c2VjcmV0")
+
+    upgrade_schema(engine)
+    assert current_revision(engine) == head_revision()
+    assert all(rows == [] for rows in dump(engine).values())
+    reopened = bootstrap(Settings(db_url=db_url))
+    reopened.runner.catch_up()
+    assert dump(engine) == kept
+
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0010")
+    assert set(row_counts(engine).values()) == {0}
+    assert "content" in {column["name"] for column in inspect(engine).get_columns("rm_events")}
+    upgrade_schema(engine)
+    reopened.runner.projection.forget_cached_cases()
+    reopened.runner.catch_up()
+    assert dump(engine) == kept
+    foresight.service.close()
+    reopened.service.close()
+
+
+def row_counts(engine: Any) -> dict[str, int]:
+    """How many rows each read model holds, whatever its columns."""
+    with engine.connect() as connection:
+        return {
+            table.name: connection.execute(text(f"SELECT count(*) FROM {table.name}")).scalar()
+            for table in read_model_metadata.sorted_tables
+        }

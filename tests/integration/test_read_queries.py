@@ -198,7 +198,7 @@ def queries(store_url: Callable[[], str]) -> Iterator[CaseQueries]:
     """The demo case, FAM-2 and FAM-P in one store, projected incrementally."""
     settings = Settings(db_url=store_url())
     service, runner = load(settings, [*demo_in_batches(), second_case_events(), plan_case_events()])
-    yield CaseQueries(runner.views.engine)
+    yield CaseQueries(runner.views.engine, runner.views.log)
     runner.views.engine.dispose()
     service.close()
 
@@ -895,7 +895,7 @@ def test_read_models_kept_incrementally_answer_as_a_rebuild_does(db_url: str) ->
     """Loading the demo batch by batch, then rebuilding, gives the same answers."""
     settings = Settings(db_url=db_url)
     service, runner = load(settings, [*demo_in_batches(3), second_case_events()])
-    queries = CaseQueries(runner.views.engine)
+    queries = CaseQueries(runner.views.engine, runner.views.log)
     moments: list[datetime | None] = [
         None,
         at("2024-01-16"),

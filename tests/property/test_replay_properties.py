@@ -191,7 +191,11 @@ def loaded_story(story: Story, fresh_store: StoreMaker) -> Iterator[Loaded]:
             for batch in story.batches:
                 service.append([parse_event(raw) for raw in batch])
                 runner.catch_up()
-            yield Loaded(service.case_events(CASE), CaseQueries(runner.views.engine), runner)
+            yield Loaded(
+                service.case_events(CASE),
+                CaseQueries(runner.views.engine, runner.views.log),
+                runner,
+            )
         finally:
             runner.views.engine.dispose()
             service.close()

@@ -26,6 +26,7 @@ from domain.service import recorded_event
 from projections.caseviews import CaseViews
 from projections.runner import CASE_TOPICS, CaseViewsRunner
 from projections.store.integrity import verify_store
+from projections.stored_log import StoredLog
 from tests.property.test_replay_properties import dump
 
 AGENCIES = ("police", "school", "health", "social_care")
@@ -254,7 +255,9 @@ def read_models_match_a_rebuild(db_url: str, fresh_url: str) -> str | None:
     settings = Settings(db_url=db_url)
     foresight = bootstrap(settings)
     service, kept = foresight.service, foresight.runner
-    rebuilt = CaseViewsRunner(service, CaseViews(build_engine(Settings(db_url=fresh_url))))
+    rebuilt = CaseViewsRunner(
+        service, CaseViews(build_engine(Settings(db_url=fresh_url)), StoredLog(service))
+    )
     try:
         kept.catch_up_shared()
         rebuilt.catch_up()

@@ -10,6 +10,7 @@ import pytest
 from domain.service import CaseService
 from events.envelope import EventEnvelope, EventType, InvalidEventError, parse_event
 from events.vocabulary import DATA_MODELS
+from projections.stored_log import StoredLog
 
 CASE = "FAM-1"
 TARGET_ID = "0b3f7c52-7a8e-4f0e-9d36-2a4c1f5e6d01"  # a child_seen entry other events name
@@ -528,6 +529,10 @@ def test_every_event_type_round_trips_through_the_store(
 
     assert outcome.new_count == 1
     assert outcome.events[0] == stored
+    # Read back by position without validating again (projections, the raw log): the same.
+    (trusted,) = StoredLog(service).events_at([stored.position])
+    assert trusted == stored
+    assert trusted.model_dump_json() == stored.model_dump_json()
     assert stored.type == event_type
     assert stored.version == len(before) + 1
     assert stored.schema_version == DATA_MODELS[event_type].version
