@@ -15,6 +15,7 @@ from tests.browser.conftest import sign_in
 from tests.browser.test_allocation import events_of, new_case
 from tests.browser.test_people import case_events, wait_for_genogram
 from tests.browser.test_recording import CASE, new_since, open_case, open_form, saved, stored
+from tests.browser.test_recording_statutory import panel_of
 
 
 def the_only_new(demo: Any, before: list[dict[str, Any]]) -> dict[str, Any]:
@@ -37,6 +38,20 @@ def record(demo: Any, user: str, path: str, event: dict[str, Any]) -> None:
         timeout=10,
     )
     assert response.status_code == 201, response.text
+
+
+def posts_counted(page: Any) -> list[str]:
+    """The events the page sends from now on: a check made before sending sends none."""
+    sent: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            sent.append(request.url)
+            if request.method == "POST" and request.url.endswith("/events")
+            else None
+        ),
+    )
+    return sent
 
 
 def error_beside(form: Any, group_id: str) -> str:
@@ -78,11 +93,13 @@ def test_a_child_is_added_with_the_reason_they_have_no_upn(page: Any, demo: Any)
 def test_a_upn_with_a_reason_for_none_is_refused_beside_the_reason(page: Any, demo: Any) -> None:
     before = case_events(demo, "person_added")
     form = open_add_person(page, demo)
+    sent = posts_counted(page)
     form.get_by_label("Unique pupil number (UPN) (optional)").fill("a123456789012")
     form.get_by_label("Reason the child has no UPN (optional)").select_option("UN4")
     page.get_by_role("button", name="Save person").click()
     message = error_beside(form, "people-upn-reason-group")
     assert "Give either the UPN or the reason the child has no UPN, not both" in message
+    assert sent == [], "said before sending"
     assert page.locator("#people-upn-group .govuk-error-message").count() == 0, "the UPN is fine"
     assert serious_violations(page, "#people") == []
     assert case_events(demo, "person_added") == before
@@ -128,6 +145,7 @@ def test_a_registration_number_is_recorded_and_a_wrong_one_refused_beside_it(
     page.get_by_role("heading", name=f"Case {case_id}").wait_for()
     before = events_of(demo, case_id)
     form = open_form(page, "Allocate a worker")
+    sent = posts_counted(page)
     number = form.get_by_label("Social Work England registration number (optional)")
     hint = form.locator(f"#{number.get_attribute('aria-describedby')}")
     assert "for example SW123456" in hint.inner_text()
@@ -136,6 +154,7 @@ def test_a_registration_number_is_recorded_and_a_wrong_one_refused_beside_it(
     form.get_by_role("button", name="Save").click()
     message = error_beside(form, "rec-allocate-registration-group")
     assert "SW followed by digits, for example SW123456" in message
+    assert sent == [], "said before sending"
     assert serious_violations(page, "#recording") == []
     assert events_of(demo, case_id) == before
 
@@ -252,6 +271,9 @@ def test_previous_permanence_shows_its_date_and_authority_only_when_there_was_on
         "permanence_date": "2019-06-12",
         "permanence_authority": "383",
     }
+    words = panel_of(page, started["event_id"])
+    assert "Special guardianship order (P2)" in words
+    assert "LS2 7AB" in words
 
 
 def test_no_previous_permanence_sends_no_date_or_authority(page: Any, demo: Any) -> None:
@@ -294,6 +316,7 @@ def test_a_review_records_how_the_child_took_part(page: Any, demo: Any) -> None:
     reviewed = the_only_new(demo, before)
     assert reviewed["type"] == "plan_reviewed"
     assert reviewed["data"] == {"plan_id": "looked-after-ava", "participation": "PN1"}
+    assert "In person, speaking for themselves (PN1)" in panel_of(page, reviewed["event_id"])
     assert serious_violations(page, "#recording") == []
 
 
