@@ -276,6 +276,16 @@ def test_previous_permanence_shows_its_date_and_authority_only_when_there_was_on
     assert "LS2 7AB" in words
 
 
+def test_the_apis_refusal_of_a_home_postcode_is_said_beside_it(page: Any, demo: Any) -> None:
+    form = start_a_placement(page, demo)
+    before = stored(demo)
+    form.get_by_label("Child's home postcode (optional)").fill("Leeds")
+    form.get_by_role("button", name="Save").click()
+    message = error_beside(form, "rec-placement-start-home-group")
+    assert "Enter the child's home postcode in full, for example LS1 4AP" in message
+    assert new_since(demo, before) == []
+
+
 def test_no_previous_permanence_sends_no_date_or_authority(page: Any, demo: Any) -> None:
     form = start_a_placement(page, demo)
     permanence = form.get_by_role("group", name="Previous permanence (optional)")
