@@ -544,10 +544,10 @@ class RecordingForm {
   // Fields that matter only after a choice (`shownWhen`) are shown once it is made, as the
   // GOV.UK conditional reveal does; hidden, they are neither checked nor sent.
   reveal() {
+    const revealed = this.fields.filter((field) => field.spec.shownWhen);
+    if (!revealed.length) return;
     const values = this.values();
-    for (const field of this.fields) {
-      if (field.spec.shownWhen) field.group.hidden = !field.spec.shownWhen(values);
-    }
+    for (const field of revealed) field.group.hidden = !field.spec.shownWhen(values);
   }
 
   field(name) {
