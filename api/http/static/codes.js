@@ -133,3 +133,56 @@ export function codeOptions(table) {
   const say = codeInWords(table);
   return Object.keys(table).map((code) => [code, say(code)]);
 }
+
+// The words below are those of the vocabulary's code lists (events/codes.py), which follow the
+// DfE's SSDA903 guide; a code whose meaning they do not give is offered by its code.
+
+// Why a child has no unique pupil number (UPN). UN1 to UN5 are the SSDA903's; UN6 to UN10 are
+// the CIN census's own, and their meanings are in its guide.
+export const UPN_UNKNOWN_REASON = {
+  UN1: "Under 6 and not at school",
+  UN2: "Never attended a maintained school in England",
+  UN3: "Educated outside England",
+  UN4: "Newly looked after: the UPN not yet obtained",
+  UN5: "The sources that collate UPNs disagree",
+  UN6: "Code UN6 (see the CIN census guide)",
+  UN7: "Code UN7 (see the CIN census guide)",
+  UN8: "Code UN8 (see the CIN census guide)",
+  UN9: "Code UN9 (see the CIN census guide)",
+  UN10: "Code UN10 (see the CIN census guide)",
+};
+
+// Reason for a change of social worker (SW_REASON).
+export const SOCIAL_WORKER_CHANGE_REASON = {
+  MANAGE: "Management decision",
+  FCONTA: "First contact with the child",
+  LEFTRL: "The worker left the role",
+  ORGRST: "Organisational restructure",
+  TSPROC: "Transfer between teams or processes",
+  ABSENC: "The worker's absence",
+  CHCHAN: "The child asked for a change",
+  PCCHAN: "The parent or carer asked for a change",
+  SWDIED: "The worker died",
+  OTHERS: "Other",
+};
+
+// How the child took part in a looked-after child's review (REVIEW_CODE).
+export const REVIEW_PARTICIPATION = {
+  PN0: "The child was under 4",
+  PN1: "In person, speaking for themselves",
+  PN2: "An advocate spoke for them",
+  PN3: "Views conveyed without words (symbolically)",
+  PN4: "Someone else gave a briefing of their views",
+  PN5: "Views sent in writing or another way",
+  PN6: "No views given",
+  PN7: "Did not take part at all",
+};
+
+// Previous permanence (PREV_PERM) before this period of care. Z1: none, or not known.
+export const PREVIOUS_PERMANENCE = {
+  P1: "Adoption",
+  P2: "Special guardianship order",
+  P3: "Residence order or child arrangements order (with whom the child lives)",
+  P4: "Code P4 (see the SSDA903 guide)",
+  Z1: "None, or not known",
+};

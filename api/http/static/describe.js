@@ -3,7 +3,8 @@
 
 import {
   EMERGENCY_PROTECTION_KIND, EPISODE_END_REASON, EPISODE_START_REASON, LEGAL_STATUS, MISSING_KIND,
-  PLACEMENT_CHANGE_REASON, PLACEMENT_PROVIDER, PLACEMENT_TYPE, codeInWords,
+  PLACEMENT_CHANGE_REASON, PLACEMENT_PROVIDER, PLACEMENT_TYPE, PREVIOUS_PERMANENCE, REVIEW_PARTICIPATION,
+  SOCIAL_WORKER_CHANGE_REASON, UPN_UNKNOWN_REASON, codeInWords,
 } from "./codes.js";
 
 const ZONE = "Europe/London";
@@ -163,6 +164,7 @@ const FIELDS = {
     ["name", "Name"], ["person_id", "Known here as"], ["role", "Role", inWords(ROLE)],
     ["date_of_birth", "Date of birth", "date"], ["expected_birth_date", "Expected birth date", "date"],
     ["relationship", "Relationship"], ["household", "Household"], ["upn", "Unique pupil number"],
+    ["upn_unknown_reason", "Reason for no unique pupil number", codeInWords(UPN_UNKNOWN_REASON)],
     ["sex", "Sex", inWords(SEX)], ["ethnicity", "Ethnicity", inWords(ETHNICITY, true)],
     ["disabilities", "Disabilities", inWords(DISABILITY)],
   ],
@@ -196,7 +198,10 @@ const FIELDS = {
     ["category", "Category of abuse", inWords(ABUSE_CATEGORY)], ["goals", "Goals", "list"],
     ["review_due", "Review due", "date"],
   ],
-  plan_reviewed: [["plan_id", "Plan"], ["progress", "Progress"], ["next_review_due", "Next review due", "date"]],
+  plan_reviewed: [
+    ["plan_id", "Plan"], ["progress", "Progress"], ["next_review_due", "Next review due", "date"],
+    ["participation", "How the child took part", codeInWords(REVIEW_PARTICIPATION)],
+  ],
   plan_ended: [["plan_id", "Plan"], ["reason", "Reason"]],
   decision_made: [
     ["decision", "Decision"], ["rationale", "Rationale"], ["options_considered", "Options considered", "list"],
@@ -224,8 +229,14 @@ const FIELDS = {
   ],
   entry_corrected: [["target_event_id", "Entry corrected", "entry"], ["reason", "Reason"]],
   entry_retracted: [["target_event_id", "Entry retracted", "entry"], ["reason", "Reason"]],
-  worker_allocated: [["worker", "Worker"], ["team", "Team"], ["role", "Role"]],
-  worker_unallocated: [["worker", "Worker"], ["team", "Team"], ["role", "Role"]],
+  worker_allocated: [
+    ["worker", "Worker"], ["team", "Team"], ["role", "Role"],
+    ["registration_number", "Social Work England registration number"],
+  ],
+  worker_unallocated: [
+    ["worker", "Worker"], ["team", "Team"], ["role", "Role"],
+    ["reason", "Reason for the change", codeInWords(SOCIAL_WORKER_CHANGE_REASON)],
+  ],
   oversight_recorded: [
     ["target_event_id", "Decision overseen", "entry"], ["view", "Manager's view", inWords(OVERSIGHT_VIEW)],
     ["reasons", "Reasons"], ["next_steps", "Next steps"],
@@ -238,9 +249,13 @@ const FIELDS = {
     ["placement_id", "Placement"], ["person_id", "Child", "person"],
     ["kind", "Placement type", codeInWords(PLACEMENT_TYPE)],
     ["provider", "Placement provider", codeInWords(PLACEMENT_PROVIDER)], ["postcode", "Postcode (partial)"],
+    ["home_postcode", "Child's home postcode"],
     ["reason", "Reason for new episode", codeInWords(EPISODE_START_REASON)],
     ["change_reason", "Reason for placement change", codeInWords(PLACEMENT_CHANGE_REASON)],
     ["urn", "Ofsted URN"],
+    ["previous_permanence", "Previous permanence", codeInWords(PREVIOUS_PERMANENCE)],
+    ["permanence_date", "Date of the permanence order", "date"],
+    ["permanence_authority", "Local authority that arranged it"],
   ],
   placement_ended: [
     ["placement_id", "Placement"], ["person_id", "Child", "person"],

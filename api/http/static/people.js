@@ -2,10 +2,15 @@
 // same in words for screen readers, and the forms that add them. Lives in #people.
 // Every value from the record is written with textContent, never as HTML.
 
+import { UPN_UNKNOWN_REASON, codeOptions } from "./codes.js";
 import { el } from "./dom.js";
 
 const NETWORK_MODULE = "/static/vendor/vis-network/vis-network.min.js";
 const RECORDING_ROLES = ["practitioner", "manager"];
+// The DfE's unique pupil number: a letter, eleven digits, then a digit or letter.
+const UPN = /^[A-Z][0-9]{11}[0-9A-Z]$/;
+// The record refuses a UPN and a reason for having none together.
+const UPN_AND_REASON = "Give either the UPN or the reason the child has no UPN, not both";
 
 // Households are told apart by colour (GOV.UK palette); the legend names each colour.
 const HOUSEHOLD_COLOURS = ["#1d70b8", "#00703c", "#f47738", "#4c2c92", "#d4351c", "#28a197", "#f499be", "#85994b", "#b58840"];
@@ -412,6 +417,7 @@ export function setUpPeople({ caseId, me, token, refresh }) {
   function inWords(reason) {
     // The API's reasons name data fields; say them as the form does.
     if (/names the same person/.test(reason)) return "Choose two different people";
+    if (/only when no upn is recorded/.test(reason)) return UPN_AND_REASON;
     if (/already part of this case/.test(reason)) return "Someone with this name is already in the case; add a surname or initial to tell them apart";
     return reason.replaceAll("other_person_id", "the other person").replaceAll("person_id", "the person")
       .replaceAll("date_of_birth", "the date of birth");
@@ -477,6 +483,12 @@ export function setUpPeople({ caseId, me, token, refresh }) {
         el("input", { class: "govuk-input govuk-input--width-10", id: "people-dob", name: "date_of_birth", type: "text", inputmode: "numeric", autocomplete: "off" }),
         "For example, 15/03/2016"),
       group("people-sex", "Sex (optional)", select("people-sex", [["", "Not recorded"], ["F", "Female"], ["M", "Male"], ["U", "Not known"]])),
+      group("people-upn", "Unique pupil number (UPN) (optional)",
+        el("input", { class: "govuk-input govuk-input--width-20", id: "people-upn", name: "upn", type: "text", autocomplete: "off", spellcheck: "false" }),
+        "For a child: 13 characters, for example A123456789012"),
+      group("people-upn-reason", "Reason the child has no UPN (optional)",
+        select("people-upn-reason", [["", "Not said"], ...codeOptions(UPN_UNKNOWN_REASON)]),
+        "Only when there is no UPN: the looked-after children return (SSDA903) asks why"),
       group("people-relationship", "Relationship to the child (optional)",
         el("input", { class: "govuk-input", id: "people-relationship", name: "relationship", type: "text", autocomplete: "off" }),
         "For example, mother, father, mother's partner, sibling"),
@@ -497,10 +509,16 @@ export function setUpPeople({ caseId, me, token, refresh }) {
       if (!name) errors.push({ id: "people-name", message: "Enter the person's name" });
       if (!role) errors.push({ id: "people-role", message: "Choose whether the person is a child or an adult" });
       if (dobText && !dob) errors.push({ id: "people-dob", message: "Enter the date of birth as day/month/year, for example 15/03/2016" });
+      const upn = value("people-upn").replace(/\s+/g, "").toUpperCase();
+      const upnReason = value("people-upn-reason");
+      if (upn && !UPN.test(upn)) errors.push({ id: "people-upn", message: "Enter the UPN as 13 characters: a letter, 11 digits, then a digit or letter" });
+      if (upn && upnReason) errors.push({ id: "people-upn-reason", message: UPN_AND_REASON });
       const personId = personIdFrom(name, new Set(state.people.keys()));
       const data = { person_id: personId, role, name };
       if (dob) data.date_of_birth = dob;
       if (value("people-sex")) data.sex = value("people-sex");
+      if (upn) data.upn = upn;
+      if (upnReason) data.upn_unknown_reason = upnReason;
       if (value("people-relationship")) data.relationship = value("people-relationship");
       if (value("people-household")) data.household = value("people-household");
       return { errors, envelope: { type: "person_added", subjects: [personId], summary: `${name} added to the case as ${role === "child" ? "a child" : "an adult"}`, data } };
@@ -509,6 +527,7 @@ export function setUpPeople({ caseId, me, token, refresh }) {
       "data.person_id": "people-name", "data.name": "people-name", "data.role": "people-role",
       "data.date_of_birth": "people-dob", "data.sex": "people-sex", "data.relationship": "people-relationship",
       "data.household": "people-household", "subjects.0": "people-name", summary: "people-name",
+      "data.upn": "people-upn", "data.upn_unknown_reason": "people-upn-reason",
     })[field] || null;
     parts.form.addEventListener("submit", (event) => {
       event.preventDefault();

@@ -8,7 +8,8 @@ import { el } from "./dom.js";
 import { ALLOCATION_TYPES, allocationInWords, currentAllocations } from "./describe.js";
 import {
   EMERGENCY_PROTECTION_KIND, EPISODE_END_REASON, EPISODE_START_REASON, LEGAL_STATUS, PLACEMENT_CHANGE_REASON,
-  PLACEMENT_PROVIDER, PLACEMENT_TYPE, codeInWords, codeOptions,
+  PLACEMENT_PROVIDER, PLACEMENT_TYPE, PREVIOUS_PERMANENCE, REVIEW_PARTICIPATION, SOCIAL_WORKER_CHANGE_REASON,
+  codeInWords, codeOptions,
 } from "./codes.js";
 
 const RECORDERS = ["practitioner", "manager"];
@@ -199,6 +200,8 @@ class Field {
     const empty = value === "" || value === null || value === undefined
       || (Array.isArray(value) && value.length === 0);
     if (this.spec.required && empty) return this.spec.missing || `Enter ${this.spec.label.toLowerCase()}`;
+    // A format the API would refuse is said before sending, beside the field.
+    if (!empty && this.spec.pattern && !this.spec.pattern.test(String(value))) return this.spec.invalid;
     return null;
   }
 }
@@ -460,6 +463,7 @@ function plainReason(reason, field) {
   const owner = text.match(/is an entry of ([a-z_]+)/);
   if (owner) return `This entry was recorded by ${agencyName(owner[1])}: only ${agencyName(owner[1])} can correct or retract it`;
   if (/has not been added to case/.test(text)) return "Someone chosen is not part of this case as recorded";
+  if (/should match pattern/.test(text) && field?.spec.invalid) return field.spec.invalid;
   if (/should match pattern/.test(text)) return `${field ? field.spec.label : "This"} can hold only lower-case letters, digits, dots, hyphens and underscores`;
   if (/at most \d+ characters/.test(text)) return `${field ? field.spec.label : "This"} is too long: ${text.replace(/^String should have /, "it may have ")}`;
   return text.charAt(0).toUpperCase() + text.slice(1);
@@ -490,6 +494,9 @@ class RecordingForm {
       el("summary", { class: "govuk-details__summary" }, el("span", { class: "govuk-details__summary-text" }, "More")),
       el("div", { class: "govuk-details__text" }, ...more)) : null,
     el("div", { class: "govuk-button-group" }, this.save, this.cancel));
+    for (const field of this.fields) if (field.spec.shownWhen) field.group.classList.add("recording-revealed");
+    this.form.addEventListener("change", () => this.reveal());
+    this.reveal();
   }
 
   makeField(fieldSpec) {
@@ -534,6 +541,15 @@ class RecordingForm {
     }
   }
 
+  // Fields that matter only after a choice (`shownWhen`) are shown once it is made, as the
+  // GOV.UK conditional reveal does; hidden, they are neither checked nor sent.
+  reveal() {
+    const revealed = this.fields.filter((field) => field.spec.shownWhen);
+    if (!revealed.length) return;
+    const values = this.values();
+    for (const field of revealed) field.group.hidden = !field.spec.shownWhen(values);
+  }
+
   field(name) {
     return this.fields.find((field) => field.spec.name === name);
   }
@@ -567,6 +583,7 @@ class RecordingForm {
     const values = this.values();
     const problems = [];
     for (const field of this.fields) {
+      if (field.group.hidden) continue;
       const message = field.check(values[field.spec.name]);
       if (message) problems.push({ field, message });
     }
@@ -584,6 +601,7 @@ class RecordingForm {
         this.attemptId = null;
         this.clearErrors();
         this.fields.forEach((field) => field.reset());
+        this.reveal();
         await this.context.saved(this, this.spec.done(values, this.context, outcome.event), outcome.event);
         return;
       }
@@ -809,6 +827,15 @@ function planInWords(idKey) {
 // event id so that two started the same day differ and a resend keeps the same id.
 function madeId(kind, values, form) {
   return `${String(kind || "other").replaceAll("_", "-")}-${values.when.value.slice(0, 10)}-${form.attemptId.slice(0, 4)}`;
+}
+
+// The SSDA903's formats, checked before sending as the vocabulary checks them.
+const REGISTRATION_NUMBER = /^SW\s*[0-9]{1,10}$/i;
+const PERMANENCE_AUTHORITY = /^([0-9]{3}|WAL|SCO|NIR|NUK)$/i;
+
+// A previous permanence order (P1 to P4) has a date and an authority; none (Z1) has neither.
+function hadPermanence(values) {
+  return Boolean(values.permanence) && values.permanence !== "Z1";
 }
 
 function due(name, label, api) {
@@ -1060,13 +1087,17 @@ const FORMS = [
         missing: "Enter the user name of the worker to allocate" },
       { name: "team", kind: "text", label: "Team", api: ["data.team"], hint: "For example, Child protection team." },
       { name: "role", kind: "text", label: "Role in the case", api: ["data.role"], hint: "For example, Social worker." },
+      { name: "registration", kind: "text", label: "Social Work England registration number", api: ["data.registration_number"],
+        hint: "SW followed by digits, for example SW123456. The looked-after children return (SSDA903) asks for it.",
+        pattern: REGISTRATION_NUMBER, invalid: "Enter the registration number as SW followed by digits, for example SW123456" },
       when({ value: londonNowText, hint: `When they took the case. For example, ${WHEN_EXAMPLE}, with a time like 10:15.` }),
     ],
     check: (values, form) => (form.context.allocations().some((held) => held.worker === values.worker)
       ? [{ field: form.field("worker"), message: `${values.worker} is already allocated to this case` }] : []),
     toEvent: (values) => ({
       type: "worker_allocated", ...common(values), subjects: [],
-      data: compact({ worker: values.worker, team: values.team, role: values.role }),
+      data: compact({ worker: values.worker, team: values.team, role: values.role,
+        registration_number: values.registration.replace(/\s+/g, "").toUpperCase() }),
     }),
     done: (values) => `${values.worker} allocated to the case: ${values.when.words}.`,
   },
@@ -1080,13 +1111,15 @@ const FORMS = [
         missing: "Select the worker who no longer holds the case",
         options: (context) => context.allocations().map((held) => [held.worker, allocationInWords(held)]),
         hint: "The workers your agency has allocated to the case." },
+      { name: "reason", kind: "select", label: "Reason for the change", api: ["data.reason"],
+        options: codeOptions(SOCIAL_WORKER_CHANGE_REASON), hint: "Why the child's social worker changed, as the looked-after children return (SSDA903) asks." },
       when({ value: londonNowText, hint: `When they stopped holding the case. For example, ${WHEN_EXAMPLE}, with a time like 10:15.` }),
     ],
     toEvent: (values, context) => {
       const held = context.allocations().find((allocation) => allocation.worker === values.worker) || {};
       return {
         type: "worker_unallocated", ...common(values), subjects: [],
-        data: compact({ worker: values.worker, team: held.team, role: held.role }),
+        data: compact({ worker: values.worker, team: held.team, role: held.role, reason: values.reason }),
       };
     },
     done: (values) => `${values.worker} no longer allocated to the case: ${values.when.words}.`,
@@ -1146,11 +1179,14 @@ const FORMS = [
         hint: "The plans of the case started and not yet ended." },
       when({ hint: `When it was reviewed. For example, ${WHEN_EXAMPLE}.` }),
       { name: "progress", kind: "textarea", label: "Progress", api: ["data.progress"], rows: 3 },
+      { name: "participation", kind: "select", label: "How the child took part", api: ["data.participation"],
+        options: codeOptions(REVIEW_PARTICIPATION), hint: "For a looked-after child's review." },
       due("next", "Next review due", "data.next_review_due"),
     ],
     toEvent: (values) => ({
       type: "plan_reviewed", ...common(values),
-      data: compact({ plan_id: values.plan, progress: values.progress, next_review_due: values.next.value }),
+      data: compact({ plan_id: values.plan, progress: values.progress, next_review_due: values.next.value,
+        participation: values.participation }),
     }),
     done: (values) => `Plan ${values.plan} reviewed: ${values.when.words}.`,
   },
@@ -1290,13 +1326,25 @@ const FORMS = [
       { name: "kind", kind: "select", label: "Placement type", api: ["data.kind"], options: codeOptions(PLACEMENT_TYPE) },
       { name: "provider", kind: "select", label: "Provider", api: ["data.provider"], options: codeOptions(PLACEMENT_PROVIDER) },
       { name: "postcode", kind: "text", label: "Postcode of the placement, in part", api: ["data.postcode"],
-        hint: "Only the first part and the next digit, for example LS1 4: never the full postcode." },
+        hint: "Only the first part and the next digit, for example LS1 4: never the full postcode.",
+        invalid: "Enter the first part of the postcode and the next digit, for example LS1 4" },
+      { name: "home", kind: "text", label: "Child's home postcode", api: ["data.home_postcode"],
+        hint: "Where the child lived when this period of care began: in full, for example LS1 4AP, or in part, for example LS1 4.",
+        invalid: "Enter the child's home postcode in full, for example LS1 4AP, or in part, for example LS1 4" },
       { name: "reason", kind: "select", label: "Reason for new episode", more: true, api: ["data.reason"],
         options: codeOptions(EPISODE_START_REASON) },
       { name: "change", kind: "select", label: "Reason for placement change", more: true, api: ["data.change_reason"],
         options: codeOptions(PLACEMENT_CHANGE_REASON), hint: "When the child moved from another placement." },
       { name: "urn", kind: "text", label: "Ofsted URN", more: true, api: ["data.urn"],
         hint: "The unique reference number of the provider, if Ofsted registers it." },
+      { name: "permanence", kind: "radios", label: "Previous permanence", more: true, api: ["data.previous_permanence"],
+        options: codeOptions(PREVIOUS_PERMANENCE),
+        hint: "On the placement that begins a period of care: the permanence order the child had before, if any." },
+      { ...due("permanenceDate", "Date of the permanence order", "data.permanence_date"), more: true, shownWhen: hadPermanence },
+      { name: "authority", kind: "text", label: "Local authority that arranged it", more: true, api: ["data.permanence_authority"],
+        shownWhen: hadPermanence, pattern: PERMANENCE_AUTHORITY,
+        hint: "The DfE's three-digit code of the local authority, for example 383; or WAL, SCO, NIR or NUK outside England.",
+        invalid: "Enter the local authority as its three-digit DfE code, for example 383, or WAL, SCO, NIR or NUK" },
       { name: "summary", kind: "textarea", label: "Summary", more: true, api: ["summary"], rows: 2 },
     ],
     toEvent: (values, context, form) => ({
@@ -1304,7 +1352,11 @@ const FORMS = [
       data: compact({
         placement_id: madeId("placement", values, form), person_id: values.child, kind: values.kind,
         provider: values.provider, postcode: values.postcode.toUpperCase(), reason: values.reason,
-        change_reason: values.change, urn: values.urn,
+        change_reason: values.change, urn: values.urn, home_postcode: values.home.toUpperCase(),
+        previous_permanence: values.permanence,
+        ...(hadPermanence(values) ? {
+          permanence_date: values.permanenceDate.value, permanence_authority: values.authority.toUpperCase(),
+        } : {}),
       }),
     }),
     done: (values, context, event) => `Placement started${childWords(values, context)}: ${values.when.words}${event?.data?.placement_id ? `, as ${event.data.placement_id}` : ""}.`,
