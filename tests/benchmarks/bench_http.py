@@ -47,7 +47,7 @@ from domain.service import CaseService
 from events.envelope import parse_event
 from replay.queries import CaseQueries
 from tests.benchmarks.suite import fresh_store
-from tests.reliability.processes import serving
+from tests.reliability.processes import start_server, stop_group
 
 console = Console(width=200)
 READER_AGENCY = "social_care"
@@ -63,6 +63,8 @@ class Run:
     done: int = 0
     conflicts: int = 0
     errors: int = 0
+    server_cpu: float | None = None  # CPU seconds the server's processes spent meanwhile
+    own_cpu: float = 0.0  # CPU seconds this process spent (in process, or the clients')
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -84,8 +86,19 @@ class Run:
             f"{p95:.1f}",
             f"{self.conflicts:,}",
             f"{self.errors:,}",
+            self.cpu_per_request(),
             f"{self.rate / baseline.rate:.2f}x" if baseline else "",
         ]
+
+    def cpu_per_request(self) -> str:
+        """The server's CPU per request (HTTP; then the clients' own), or this process's per
+        call (in process): what a request costs whatever else the machine is running."""
+        attempts = self.done + self.conflicts + self.errors
+        if not attempts:
+            return ""
+        if self.server_cpu is None:
+            return f"{self.own_cpu / attempts * 1000:.2f}"
+        return f"{self.server_cpu / attempts * 1000:.2f} (+{self.own_cpu / attempts * 1000:.2f})"
 
 
 def note(case_id: str, index: int) -> dict[str, object]:
@@ -146,12 +159,13 @@ def run_clients(run: Run, clients: int, count: int, request: Callable[[int, rand
                     break
 
     threads = [threading.Thread(target=client, args=(seed,)) for seed in range(clients)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     run.seconds = time.perf_counter() - started
+    run.own_cpu = time.process_time() - cpu
     return run
 
 
@@ -166,7 +180,7 @@ def bench_in_process(backend: str, args: argparse.Namespace) -> tuple[Run, Run]:
             service.append([parse_event({**case_opened(case_id), "agency": READER_AGENCY})])
         rng = random.Random(args.seed)
         append = Run("in process: CaseService.append, 1 thread")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for index in range(args.appends):
             case_id = rng.choice(case_ids)
             raw = {**note(case_id, index), "agency": READER_AGENCY, "recorded_by": "bench-sw"}
@@ -175,12 +189,13 @@ def bench_in_process(backend: str, args: argparse.Namespace) -> tuple[Run, Run]:
             append.latencies.append(time.perf_counter() - began)
             append.done += 1
         append.seconds = time.perf_counter() - started
+        append.own_cpu = time.process_time() - cpu
 
         fill_read_cases(service, args.read_cases, args.case_events)
         foresight.runner.catch_up()
         queries = CaseQueries(foresight.runner.views.engine)
         read = Run("in process: CaseQueries.chronology_json, 1 thread")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for _ in range(args.reads):
             case_id = rng.choice(read_case_ids(args.read_cases))
             began = time.perf_counter()
@@ -188,6 +203,7 @@ def bench_in_process(backend: str, args: argparse.Namespace) -> tuple[Run, Run]:
             read.latencies.append(time.perf_counter() - began)
             read.done += 1
         read.seconds = time.perf_counter() - started
+        read.own_cpu = time.process_time() - cpu
         foresight.runner.views.engine.dispose()
         service.close()
     return append, read
@@ -206,7 +222,8 @@ def bench_over_http(backend: str, directory: Path, args: argparse.Namespace) -> 
         case_ids = [f"HTTP-{index:03d}" for index in range(args.cases)]
         readable = read_case_ids(args.read_cases)
         local = threading.local()
-        with serving(url, args.workers, directory / "serve.log") as base:
+        server, base = start_server(url, args.workers, directory / "serve.log")
+        try:
 
             def client() -> httpx.Client:
                 if not hasattr(local, "client"):
@@ -229,13 +246,39 @@ def bench_over_http(backend: str, directory: Path, args: argparse.Namespace) -> 
                 return "ok" if answer.status_code == 200 and answer.content[:1] == b"[" else "error"
 
             run_clients(Run("warm-up"), args.clients, 4 * args.clients * args.workers, read)
+            cpu = server_cpu_seconds(server.pid)
             appended = run_clients(
                 Run(f"HTTP appends, {suffix}"), args.clients, args.appends, append
+            )
+            appended.server_cpu, cpu = (
+                server_cpu_seconds(server.pid) - cpu,
+                server_cpu_seconds(server.pid),
             )
             reads = run_clients(
                 Run(f"HTTP chronology reads, {suffix}"), args.clients, args.reads, read
             )
+            reads.server_cpu = server_cpu_seconds(server.pid) - cpu
+        finally:
+            stop_group(server)
     return appended, reads
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user and system) used so far by a process and its children (uvicorn's
+    supervisor and its workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the name: state, ppid, …; utime and stime are the 12th and 13th.
+        if entry.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def run(args: argparse.Namespace) -> list[tuple[Run, Run | None]]:
@@ -277,9 +320,10 @@ def suite_rows(backend: str) -> list[tuple[str, str, str]]:
             (
                 f"{measured.label} ({args.backend}, {args.case_events}-event cases for reads)",
                 f"{measured.rate:,.0f}/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
-                f"{measured.errors} errors, {measured.conflicts} 409 retries "
-                f"({measured.rate / baseline.rate:.2f}x)",
-                f"{baseline.label}: {baseline.rate:,.0f}/s, p95 {b95:.1f} ms",
+                f"{measured.errors} errors, {measured.conflicts} 409 retries, server CPU "
+                f"{measured.cpu_per_request()} ms each ({measured.rate / baseline.rate:.2f}x)",
+                f"{baseline.label}: {baseline.rate:,.0f}/s, p95 {b95:.1f} ms, CPU "
+                f"{baseline.cpu_per_request()} ms each",
             )
         )
     return rows
@@ -302,6 +346,7 @@ def main() -> None:
         "p95 ms",
         "409 retries",
         "errors",
+        "CPU ms each",
         "vs baseline",
     ):
         table.add_column(column, justify="left" if column == "series" else "right")
@@ -310,7 +355,9 @@ def main() -> None:
     console.print(table)
     console.print(
         "Latency is per request as the client saw it (409s and their retries included); "
-        f"reads are the JSON chronology of {args.case_events}-event cases."
+        f"reads are the JSON chronology of {args.case_events}-event cases. CPU ms each: the "
+        "server's processes' CPU per request (HTTP; in brackets the clients'), this process's per "
+        "call (in process)."
     )
 
 
