@@ -49,9 +49,12 @@ class CaseViewsRunner:
         self.batch_size = batch_size
         self._lock = threading.Lock()
         # The head of the log this process last saw the read models hold (every case event
-        # up to it applied, by anyone): while the log's head stays there and no rebuild is
-        # marked, a reader needs nothing more than one query (`LogHeadQuery`).
+        # up to it applied, by anyone), and their tracked position then: while the log's
+        # head stays there, the tracked position has not gone back (a rebuild that emptied
+        # the read models and failed) and no rebuild is marked, a reader needs nothing more
+        # than one query (`LogHeadQuery`).
         self._applied_head = 0
+        self._tracked_then = 0
         self.catch_up_checks = 0  # reads that had to look at the tracked position
         recorder = service.recorder
         self._log_head = LogHeadQuery(
@@ -109,10 +112,15 @@ class CaseViewsRunner:
         thread, API worker or projection runner) has applied that far, so concurrent readers
         do not each project, or race to project, the same events.
 
-        When the log's head has not moved past the head this process last saw applied, and
-        no rebuild is marked, that one query is all: no lock, no tracked position read."""
+        When the log's head has not moved past the head this process last saw applied, the
+        tracked position has not gone back and no rebuild is marked, that one query is all:
+        no lock, no catch-up."""
         head = self._log_head()
-        if not head.rebuild_marked and head.position <= self._applied_head:
+        if (
+            not head.rebuild_marked
+            and head.position <= self._applied_head
+            and head.applied >= self._tracked_then
+        ):
             return 0
         target = head.position
         with self._lock:
@@ -137,7 +145,8 @@ class CaseViewsRunner:
             raise AssertionError("unreachable")
 
     def _saw_applied(self, head: int) -> None:
-        self._applied_head = max(self._applied_head, head)
+        self._applied_head = head
+        self._tracked_then = self.position()
 
     def rebuild_head(self) -> int | None:
         """The head of the log a live rebuild is filling the read models up to, or None."""
