@@ -17,9 +17,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     and_,
+    bindparam,
     exists,
     select,
 )
@@ -162,12 +164,9 @@ def issue_token(engine: Engine, name: str, role: str, agency: str) -> tuple[User
     return User(name=name, role=role, agency=agency, created_at=at), token
 
 
-def authenticate(engine: Engine, token: str) -> User | None:
-    """The user a token belongs to, or None: the row with its digest, if no later token was
-    issued to that user (one query on two indexes); the digest is compared in constant time."""
-    if not token.startswith(TOKEN_PREFIX):
-        return None
-    presented = _digest(token)
+def _current_token_row() -> Select[Any]:
+    """The row of a token digest (bound as `digest`), if no later token was issued to that
+    user: one query on two indexes."""
     issued = history_table
     later = history_table.alias("later")
     superseded = exists().where(
@@ -177,10 +176,23 @@ def authenticate(engine: Engine, token: str) -> User | None:
             later.c.token_sha256.is_not(None),
         )
     )
+    return select(issued).where(issued.c.token_sha256 == bindparam("digest"), ~superseded)
+
+
+# Built once: building the statement (an alias and its columns) cost more than running it.
+# Tokens are not cached: a token superseded by another process (`foresight users`) stops
+# working at its next request.
+CURRENT_TOKEN_ROW = _current_token_row()
+
+
+def authenticate(engine: Engine, token: str) -> User | None:
+    """The user a token belongs to, or None: the row with its digest, if no later token was
+    issued to that user; the digest is compared in constant time."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    presented = _digest(token)
     with engine.connect() as connection:
-        row = connection.execute(
-            select(issued).where(issued.c.token_sha256 == presented, ~superseded)
-        ).first()
+        row = connection.execute(CURRENT_TOKEN_ROW, {"digest": presented}).first()
     if row is None or not hmac.compare_digest(row.token_sha256, presented):
         return None
     return User(name=row.name, role=row.role, agency=row.agency, created_at=row.at)

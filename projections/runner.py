@@ -18,6 +18,7 @@ from projections.batch_writes import (
 )
 from projections.bulk_rebuild import COMMIT_CHUNKS, rebuild_read_models
 from projections.caseviews import CaseProjection, CaseViews
+from projections.log_head import LogHeadQuery
 from projections.parallel_rebuild import StoreOpener
 from projections.rebuild_mark import RebuildUnderWay, rebuild_head
 
@@ -47,6 +48,21 @@ class CaseViewsRunner:
         self.projection = CaseProjection(views)
         self.batch_size = batch_size
         self._lock = threading.Lock()
+        # The head of the log this process last saw the read models hold (every case event
+        # up to it applied, by anyone), and their tracked position then: while the log's
+        # head stays there, the tracked position has not gone back (a rebuild that emptied
+        # the read models and failed) and no rebuild is marked, a reader needs nothing more
+        # than one query (`LogHeadQuery`).
+        self._applied_head = 0
+        self._tracked_then = 0
+        self.catch_up_checks = 0  # reads that had to look at the tracked position
+        recorder = service.recorder
+        self._log_head = LogHeadQuery(
+            views.engine,
+            self.application_name,
+            getattr(recorder, "events_table_name"),  # noqa: B009 - the library's recorders all name it
+            getattr(getattr(recorder, "datastore", None), "schema", None),
+        )
 
     @property
     def application_name(self) -> str:
@@ -94,21 +110,43 @@ class CaseViewsRunner:
         """Catch up from a server thread to the log's head as it was when called (enough to
         read one's own writes): one thread at a time here, and done as soon as anyone (another
         thread, API worker or projection runner) has applied that far, so concurrent readers
-        do not each project, or race to project, the same events."""
-        target = self.service.recorder.max_notification_id() or 0
+        do not each project, or race to project, the same events.
+
+        When the log's head has not moved past the head this process last saw applied, the
+        tracked position has not gone back and no rebuild is marked, that one query is all:
+        no lock, no catch-up."""
+        head = self._log_head()
+        if (
+            not head.rebuild_marked
+            and head.position <= self._applied_head
+            and head.applied >= self._tracked_then
+        ):
+            return 0
+        target = head.position
         with self._lock:
+            self.catch_up_checks += 1
             for attempt in range(SHARED_ATTEMPTS):
                 self.refuse_during_rebuild()
                 if self.position() >= target:
+                    self._saw_applied(target)
                     return 0
                 try:
-                    return self.catch_up()
+                    applied = self.catch_up()
                 except IntegrityError:
                     # Each refusal means another runner moved the position on: follow it.
                     self.projection.forget_cached_cases()
                     if attempt == SHARED_ATTEMPTS - 1:
                         raise
+                else:
+                    # The catch-up read the log to its end: every case event up to `target`
+                    # (even when the last events were a review's, which move no tracking).
+                    self._saw_applied(target)
+                    return applied
             raise AssertionError("unreachable")
+
+    def _saw_applied(self, head: int) -> None:
+        self._applied_head = head
+        self._tracked_then = self.position()
 
     def rebuild_head(self) -> int | None:
         """The head of the log a live rebuild is filling the read models up to, or None."""

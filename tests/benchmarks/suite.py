@@ -2,7 +2,7 @@
 
 Run: python -m tests.benchmarks [--events 1000000] [--case-events 2000] [--saves 50]
         [--backend sqlite|postgresql] [--store-cache DIR]
-        [--document-mib 10] [--only append,chronology,rebuild,recording,documents]
+        [--document-mib 10] [--only append,chronology,rebuild,recording,documents,http]
 
 Each benchmark runs in a process of its own so that its peak memory (max RSS) is its own: the
 store the rebuild reads is filled first, in another process, so appending is not counted.
@@ -401,7 +401,7 @@ def run_in_process(target: Callable[..., Any], *args: Any) -> None:
         raise RuntimeError(f"{target.__name__} failed (exit code {process.exitcode})")
 
 
-BENCHMARKS = ("append", "chronology", "rebuild", "recording", "documents")
+BENCHMARKS = ("append", "chronology", "rebuild", "recording", "documents", "http")
 
 
 def main() -> None:
@@ -463,6 +463,12 @@ def main() -> None:
     if "documents" in chosen:
         console.print("running bench_documents …")
         for row in run_isolated(bench_documents.run, arguments.backend, arguments.document_mib):
+            table.add_row(*row)
+    if "http" in chosen:
+        from tests.benchmarks import bench_http  # it imports this module
+
+        console.print("running bench_http (foresight serve, loopback) …")
+        for row in run_isolated(bench_http.suite_rows, arguments.backend):
             table.add_row(*row)
     console.print(table)
 
