@@ -109,10 +109,13 @@ class AccessLog:
     after it is logged, so no crash loses a read that was answered). Concurrent reads in one
     process share a transaction (group commit): whichever thread gets to write takes every
     access queued by then, so a busy server commits once for several reads instead of once
-    each, and its threads never wait on each other for the database's write lock."""
+    each, and its threads never wait on each other for the database's write lock. Each commit
+    waits for the disk, unless `wait_for_disk` is False (see `committed_without_fsync`)."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, *, wait_for_disk: bool = True):
         self.engine = engine
+        # False (FORESIGHT_ACCESS_LOG_FAST_COMMIT): commits that do not wait for the disk.
+        self.wait_for_disk = wait_for_disk
         self._queue: list[_Pending] = []
         self._queue_lock = threading.Lock()
         self._writer = threading.Lock()
@@ -146,7 +149,7 @@ class AccessLog:
         with self._queue_lock:
             batch, self._queue = self._queue, []
         try:
-            with self.engine.connect() as connection, committed_without_fsync(connection):
+            with self._transaction() as connection:
                 connection.execute(insert(access_log), [pending.row for pending in batch])
             self.transactions += 1
         except BaseException as error:
@@ -156,3 +159,12 @@ class AccessLog:
         finally:
             for pending in batch:
                 pending.written = True
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        if self.wait_for_disk:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        with self.engine.connect() as connection, committed_without_fsync(connection):
+            yield connection

@@ -238,7 +238,7 @@ def bootstrap(settings: Settings, *, check_key: bool = True) -> Foresight:
         service=service,
         runner=runner,
         queries=CaseQueries(engine, runner.views.log),
-        access=AccessLog(engine),
+        access=AccessLog(engine, wait_for_disk=not settings.access_log_fast_commit),
         store_kind=make_url(settings.db_url).get_backend_name(),
         returns_agency=settings.returns_agency.lower(),
         blobs=build_blob_store(settings, engine),

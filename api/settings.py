@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # random characters.
     session_secret: SecretStr | None = Field(default=None, min_length=32)
     session_hours: int = Field(default=8, ge=1, le=24)
+    # The access log's commits without waiting for the disk: faster reads, but a crash of the
+    # database's machine can lose the last moments' rows of who read what.
+    access_log_fast_commit: bool = False
     # A session with no request for this long ends (a screen left signed in).
     session_idle_minutes: int = Field(default=30, ge=5, le=24 * 60)
     # Only for a demo or test served on http://127.0.0.1: the session cookie without Secure.

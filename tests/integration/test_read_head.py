@@ -108,9 +108,12 @@ def test_a_read_with_nothing_new_is_still_refused_while_a_rebuild_is_marked(db_u
     assert runner.catch_up_shared() == 0
 
 
-def test_reads_waiting_together_share_one_commit_and_each_is_logged(db_url: str) -> None:
+@pytest.mark.parametrize("wait_for_disk", [True, False], ids=["durable", "fast-commit"])
+def test_reads_waiting_together_share_one_commit_and_each_is_logged(
+    db_url: str, wait_for_disk: bool
+) -> None:
     engine = bootstrap(Settings(db_url=db_url)).queries.engine
-    log = AccessLog(engine)
+    log = AccessLog(engine, wait_for_disk=wait_for_disk)
     readers = 6
     with log._writer:  # a commit under way: the readers queue behind it
         threads = [
@@ -138,6 +141,9 @@ class Unreachable:
     """An engine whose database cannot be reached."""
 
     def connect(self) -> None:
+        raise ConnectionError("the database is unreachable")
+
+    def begin(self) -> None:
         raise ConnectionError("the database is unreachable")
 
 
