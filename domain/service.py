@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProjectorFunction,
+    project_aggregate,
+)
 from eventsourcing.domain import DomainEventProtocol, Snapshot
 from eventsourcing.persistence import (
     IntegrityError,
@@ -70,6 +75,14 @@ class StateTranscoder(JSONTranscoder):
         return super().decode(data)
 
 
+def fold_case(case: Any, events: Iterable[DomainEventProtocol[UUID]]) -> Any:
+    """The library's `project_aggregate` without its per-event `isinstance` against a runtime
+    protocol, which cost more than applying the event (about 150 µs each on Python 3.11)."""
+    for domain_event in events:
+        case = domain_event.mutate(case)  # type: ignore[attr-defined]
+    return case
+
+
 RACE_ATTEMPTS = 5
 
 
@@ -106,12 +119,16 @@ class CaseService(Application[UUID]):
     DEFAULT_SNAPSHOT_INTERVAL = 500
     # The library enables its snapshot store from this class attribute.
     snapshotting_intervals = {Case: DEFAULT_SNAPSHOT_INTERVAL}  # noqa: RUF012
+    snapshotting_projectors = {Case: fold_case}  # noqa: RUF012
 
     def __init__(self, env: Mapping[str, str] | None = None, snapshot_interval: int | None = None):
         # ... and reads the interval from the instance when saving.
         self.snapshotting_intervals = {  # type: ignore[misc]
             Case: snapshot_interval or self.DEFAULT_SNAPSHOT_INTERVAL
         }
+        # The states of cases whose snapshot is due, by (id, version), while an append saves
+        # them (see `take_snapshot`); appends in other threads add and remove their own keys.
+        self._snapshot_states: dict[tuple[UUID, int], Case] = {}
         super().__init__(env)
 
     def construct_transcoder(self) -> Transcoder:
@@ -183,6 +200,7 @@ class CaseService(Application[UUID]):
 
         results: dict[int, tuple[str, str]] = {}  # batch index -> (case_id, event_id)
         changed: list[Case] = []
+        due_snapshots: dict[tuple[UUID, int], Case] = {}
         new_count = 0
         for batch in batches.values():
             case = self._get_case(batch.case_id)
@@ -200,17 +218,43 @@ class CaseService(Application[UUID]):
                 case = _recorded_on(case, draft, now, prefix)
                 results[index] = (batch.case_id, _last_event_id(case))
                 new_count += 1
+                if case.version % self.snapshotting_intervals[Case] == 0:
+                    # The state a snapshot of this version holds, before later drafts move
+                    # the case on (a copy: the case itself keeps changing).
+                    due_snapshots[(case.id, case.version)] = copy.deepcopy(case)
             if case is not None:  # always: a draft was recorded on it
                 changed.append(case)
 
-        if changed:
-            self._save(changed)
+        appended = self._save(changed, due_snapshots) if changed else {}
         return AppendOutcome(
-            events=tuple(self._read_back([results[index] for index in range(len(drafts))])),
+            events=tuple(self._returned_events(results, len(drafts), appended)),
             new_count=new_count,
         )
 
-    def _save(self, cases: list[Case]) -> None:
+    def _returned_events(
+        self,
+        results: Mapping[int, tuple[str, str]],
+        count: int,
+        appended: Mapping[str, RecordedEvent],
+    ) -> list[RecordedEvent]:
+        """Each draft's stored event, in the batch's order: those just appended as recorded,
+        and only those stored before (retries) read back from the store."""
+        stored_before = [
+            results[index] for index in range(count) if results[index][1] not in appended
+        ]
+        found = {str(event.event_id): event for event in self._read_back(stored_before)}
+        found.update(appended)
+        return [found[results[index][1]] for index in range(count)]
+
+    def _save(
+        self, cases: list[Case], due_snapshots: Mapping[tuple[UUID, int], Case]
+    ) -> dict[str, RecordedEvent]:
+        """Store the cases' new events in one transaction; each as returned, by event id.
+
+        Then each case, as now stored, goes to the repository's cache, so that the next
+        append to it reads only what other writers added since (the library's fast-forward)
+        rather than this append's events again.
+        """
         event_index = {
             (event.originator_id, event.originator_version): (
                 _entry_of(event)["event_id"],
@@ -219,8 +263,9 @@ class CaseService(Application[UUID]):
             for case in cases
             for event in case.pending_events
         }
+        self._snapshot_states.update(due_snapshots)
         try:
-            self.save(*cases, event_index=event_index)
+            recordings = self.save(*cases, event_index=event_index)
         except IntegrityError:
             clashes = self.index.locate(event_id for event_id, _ in event_index.values())
             if clashes:
@@ -230,6 +275,33 @@ class CaseService(Application[UUID]):
             raise VersionConflict(
                 "version", "another writer appended to this case meanwhile; reload and retry"
             ) from None
+        finally:
+            for key in due_snapshots:
+                self._snapshot_states.pop(key, None)
+        if self.repository.cache is not None:
+            for case in cases:
+                self.repository.cache.put(case.id, case)
+        return {
+            _entry_of(recording.domain_event)["event_id"]: recorded_event(
+                recording.domain_event, recording.notification.id
+            )
+            for recording in recordings
+        }
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
+        """The library's snapshot, of the state the append that is saving it held in memory
+        when there is one: the library would read the case back from the store and fold it
+        again (a snapshot's events and more), which cost a quarter of a bulk append."""
+        state = self._snapshot_states.get((aggregate_id, version)) if version else None
+        if state is None or self.snapshots is None:
+            super().take_snapshot(aggregate_id, version, projector_func)
+            return
+        self.snapshots.put([type(state).Snapshot.take(state)])
 
     @staticmethod
     def _refuse_repeated_ids(drafts: Sequence[EventEnvelope]) -> None:
@@ -300,7 +372,7 @@ class CaseService(Application[UUID]):
 
     def _get_case(self, case_id: str) -> Case | None:
         try:
-            found: object = self.repository.get(case_uuid(case_id))
+            found: object = self.repository.get(case_uuid(case_id), projector_func=fold_case)
         except AggregateNotFoundError:
             return None
         assert isinstance(found, Case)
