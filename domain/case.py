@@ -42,9 +42,14 @@ def canonical_json(value: object) -> bytes:
 
 def content_digest(envelope: EventEnvelope) -> str:
     """What a client sent, as a digest; an idempotent retry must send the same."""
-    content = entry_content(envelope)
-    content.pop("event_id")
-    return hashlib.sha256(canonical_json(content)).hexdigest()
+    return digest_of_content(entry_content(envelope))
+
+
+def digest_of_content(content: dict[str, Any]) -> str:
+    """`content_digest` of the envelope whose `entry_content` this is."""
+    return hashlib.sha256(
+        canonical_json({name: value for name, value in content.items() if name != "event_id"})
+    ).hexdigest()
 
 
 def chain_hash(
@@ -363,8 +368,8 @@ def decide(
     checks = _Checks(case, envelope, recorded_at, prefix)
     checks.run()
     entry = entry_content(envelope)
+    entry["digest"] = digest_of_content(entry)
     entry["event_id"] = str(envelope.event_id or uuid4())
-    entry["digest"] = content_digest(envelope)
     if checks.normalised_changes is not None:
         entry["data"]["changes"]["data"] = checks.normalised_changes
     if envelope.type == "document_version_added":

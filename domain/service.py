@@ -20,6 +20,7 @@ from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     Mapper,
+    Recording,
     StoredEvent,
     Transcoder,
 )
@@ -225,7 +226,14 @@ class CaseService(Application[UUID]):
             if case is not None:  # always: a draft was recorded on it
                 changed.append(case)
 
-        appended = self._save(changed, due_snapshots) if changed else {}
+        # The events just stored are returned as recorded (with their positions), not read
+        # back from the store: only retries of events stored before are read.
+        appended = {
+            _entry_of(recording.domain_event)["event_id"]: recorded_event(
+                recording.domain_event, recording.notification.id
+            )
+            for recording in (self._save(changed, due_snapshots) if changed else [])
+        }
         return AppendOutcome(
             events=tuple(self._returned_events(results, len(drafts), appended)),
             new_count=new_count,
@@ -248,8 +256,8 @@ class CaseService(Application[UUID]):
 
     def _save(
         self, cases: list[Case], due_snapshots: Mapping[tuple[UUID, int], Case]
-    ) -> dict[str, RecordedEvent]:
-        """Store the cases' new events in one transaction; each as returned, by event id.
+    ) -> list[Recording[UUID]]:
+        """Store the cases' new events in one transaction; each with its position.
 
         Then each case, as now stored, goes to the repository's cache, so that the next
         append to it reads only what other writers added since (the library's fast-forward)
@@ -281,12 +289,7 @@ class CaseService(Application[UUID]):
         if self.repository.cache is not None:
             for case in cases:
                 self.repository.cache.put(case.id, case)
-        return {
-            _entry_of(recording.domain_event)["event_id"]: recorded_event(
-                recording.domain_event, recording.notification.id
-            )
-            for recording in recordings
-        }
+        return recordings
 
     def take_snapshot(
         self,
