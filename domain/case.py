@@ -35,9 +35,13 @@ def case_uuid(case_id: str) -> UUID:
     return uuid5(CASE_NAMESPACE, case_id)
 
 
+# Built once: `json.dumps` with these options builds an encoder on every call.
+_CANONICAL_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: object) -> bytes:
     """One byte string per value: sorted keys, no spaces, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL_ENCODER.encode(value).encode()
 
 
 def content_digest(envelope: EventEnvelope) -> str:
@@ -458,7 +462,8 @@ class _Checks:
     def check_subjects(self, subjects: Sequence[str], where: str) -> None:
         own = self.data.get("person_id") if self.envelope.type == "person_added" else None
         for index, person_id in enumerate(subjects):
-            if person_id != own:
+            # The path is written only for a refusal (most events pass: this runs for each).
+            if person_id != own and person_id not in self.case.persons:
                 self.check_person_exists(person_id, field_path(where, index))
 
     def check_person_exists(self, person_id: str, where: str) -> None:

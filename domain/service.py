@@ -226,33 +226,22 @@ class CaseService(Application[UUID]):
             if case is not None:  # always: a draft was recorded on it
                 changed.append(case)
 
-        # The events just stored are returned as recorded (with their positions), not read
-        # back from the store: only retries of events stored before are read.
-        appended = {
-            _entry_of(recording.domain_event)["event_id"]: recorded_event(
-                recording.domain_event, recording.notification.id
-            )
-            for recording in (self._save(changed, due_snapshots) if changed else [])
-        }
-        return AppendOutcome(
-            events=tuple(self._returned_events(results, len(drafts), appended)),
-            new_count=new_count,
+        recordings = self._save(changed, due_snapshots) if changed else []
+        appended = {_entry_of(recording.domain_event)["event_id"] for recording in recordings}
+        # Retries of events stored before are read back now, from the store; the events just
+        # stored are built as recorded (with their positions) when the caller asks for them.
+        in_batch_order = [results[index] for index in range(len(drafts))]
+        stored_before = self._read_back(
+            [
+                (case_id, event_id)
+                for case_id, event_id in in_batch_order
+                if event_id not in appended
+            ]
         )
-
-    def _returned_events(
-        self,
-        results: Mapping[int, tuple[str, str]],
-        count: int,
-        appended: Mapping[str, RecordedEvent],
-    ) -> list[RecordedEvent]:
-        """Each draft's stored event, in the batch's order: those just appended as recorded,
-        and only those stored before (retries) read back from the store."""
-        stored_before = [
-            results[index] for index in range(count) if results[index][1] not in appended
-        ]
-        found = {str(event.event_id): event for event in self._read_back(stored_before)}
-        found.update(appended)
-        return [found[results[index][1]] for index in range(count)]
+        event_ids = [event_id for _, event_id in in_batch_order]
+        return AppendOutcome(
+            lambda: _returned_events(event_ids, recordings, stored_before), new_count=new_count
+        )
 
     def _save(
         self, cases: list[Case], due_snapshots: Mapping[tuple[UUID, int], Case]
@@ -495,6 +484,20 @@ def _recorded_on(
         return Case.open(draft, recorded_at=recorded_at, prefix=prefix)
     case.record(draft, recorded_at=recorded_at, prefix=prefix)
     return case
+
+
+def _returned_events(
+    event_ids: Sequence[str],
+    recordings: Sequence[Recording[UUID]],
+    stored_before: list[RecordedEvent],
+) -> list[RecordedEvent]:
+    """The events of `event_ids`, in that order: those just stored as recorded, the others
+    (retries) as read back from the store."""
+    found = {str(event.event_id): event for event in stored_before}
+    for recording in recordings:
+        event = recorded_event(recording.domain_event, recording.notification.id)
+        found[str(event.event_id)] = event
+    return [found[event_id] for event_id in event_ids]
 
 
 def _entry_of(event: object) -> dict[str, Any]:
