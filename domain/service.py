@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -128,8 +129,9 @@ class CaseService(Application[UUID]):
             Case: snapshot_interval or self.DEFAULT_SNAPSHOT_INTERVAL
         }
         # The states of cases whose snapshot is due, by (id, version), while an append saves
-        # them (see `take_snapshot`); appends in other threads add and remove their own keys.
-        self._snapshot_states: dict[tuple[UUID, int], Case] = {}
+        # them (see `take_snapshot`): each thread's own, as another thread's append may be due
+        # a snapshot of the same version of the same case, which it will fail to store.
+        self._saving = threading.local()
         super().__init__(env)
 
     def construct_transcoder(self) -> Transcoder:
@@ -260,7 +262,7 @@ class CaseService(Application[UUID]):
             for case in cases
             for event in case.pending_events
         }
-        self._snapshot_states.update(due_snapshots)
+        self._saving.due_snapshots = due_snapshots
         try:
             recordings = self.save(*cases, event_index=event_index)
         except IntegrityError:
@@ -273,8 +275,7 @@ class CaseService(Application[UUID]):
                 "version", "another writer appended to this case meanwhile; reload and retry"
             ) from None
         finally:
-            for key in due_snapshots:
-                self._snapshot_states.pop(key, None)
+            self._saving.due_snapshots = {}
         if self.repository.cache is not None:
             for case in cases:
                 self.repository.cache.put(case.id, case)
@@ -289,7 +290,8 @@ class CaseService(Application[UUID]):
         """The library's snapshot, of the state the append that is saving it held in memory
         when there is one: the library would read the case back from the store and fold it
         again (a snapshot's events and more), which cost a quarter of a bulk append."""
-        state = self._snapshot_states.get((aggregate_id, version)) if version else None
+        due: Mapping[tuple[UUID, int], Case] = getattr(self._saving, "due_snapshots", {})
+        state = due.get((aggregate_id, version)) if version else None
         if state is None or self.snapshots is None:
             super().take_snapshot(aggregate_id, version, projector_func)
             return

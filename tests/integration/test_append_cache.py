@@ -5,6 +5,7 @@ stale expected version, and leave snapshots that match the events."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -94,3 +95,49 @@ def test_a_save_that_loses_the_race_leaves_no_trace_in_the_cache(
     acknowledged += first.append(notes(1, "first")).events
     acknowledged += second.append(notes(1, "second")).events
     check_store(first, acknowledged)
+
+
+def test_threads_of_one_writer_due_the_same_snapshot_each_snapshot_their_own_case(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two threads of one write side (as the HTTP server's) record the event that makes a
+    snapshot due at the same version: the one whose events are stored snapshots its own
+    state, not the state the other thread is still trying to save."""
+    service = bootstrap_writer(Settings(db_url=db_url, snapshot_interval=2))
+    try:
+        acknowledged = list(service.append([event("case_opened", case_id=CASE)]).events)
+        record = service._record
+        other_is_saving, snapshot_taken = threading.Event(), threading.Event()
+        other: list[RecordedEvent] = []
+
+        def record_in_turns(processing_event: Any) -> Any:
+            if threading.current_thread().name == "other" and not snapshot_taken.is_set():
+                other_is_saving.set()  # its state for the due snapshot is set aside by now
+                snapshot_taken.wait(timeout=30)
+            elif threading.current_thread().name != "other" and not other_is_saving.is_set():
+                thread.start()
+                other_is_saving.wait(timeout=30)
+            return record(processing_event)
+
+        def take_snapshots(processing_event: Any) -> None:
+            type(service)._take_snapshots(service, processing_event)
+            if threading.current_thread().name != "other":
+                snapshot_taken.set()
+
+        monkeypatch.setattr(service, "_record", record_in_turns)
+        monkeypatch.setattr(service, "_take_snapshots", take_snapshots)
+        thread = threading.Thread(
+            target=lambda: other.extend(service.append(notes(1, "other")).events), name="other"
+        )
+        acknowledged += service.append(notes(1, "mine")).events
+        thread.join(timeout=60)
+        monkeypatch.undo()
+        acknowledged += other
+        assert [e.summary for e in acknowledged[1:]] == ["mine 0", "other 0"]
+        stored = service.case_events(CASE)
+        assert stored == acknowledged
+        report = verify_store(service)
+        assert report.ok, report.broken
+        assert report.snapshots_checked == 1
+    finally:
+        service.close()
