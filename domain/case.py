@@ -35,16 +35,25 @@ def case_uuid(case_id: str) -> UUID:
     return uuid5(CASE_NAMESPACE, case_id)
 
 
+# Built once: `json.dumps` with these options builds an encoder on every call.
+_CANONICAL_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: object) -> bytes:
     """One byte string per value: sorted keys, no spaces, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL_ENCODER.encode(value).encode()
 
 
 def content_digest(envelope: EventEnvelope) -> str:
     """What a client sent, as a digest; an idempotent retry must send the same."""
-    content = entry_content(envelope)
-    content.pop("event_id")
-    return hashlib.sha256(canonical_json(content)).hexdigest()
+    return digest_of_content(entry_content(envelope))
+
+
+def digest_of_content(content: dict[str, Any]) -> str:
+    """`content_digest` of the envelope whose `entry_content` this is."""
+    return hashlib.sha256(
+        canonical_json({name: value for name, value in content.items() if name != "event_id"})
+    ).hexdigest()
 
 
 def chain_hash(
@@ -363,8 +372,8 @@ def decide(
     checks = _Checks(case, envelope, recorded_at, prefix)
     checks.run()
     entry = entry_content(envelope)
+    entry["digest"] = digest_of_content(entry)
     entry["event_id"] = str(envelope.event_id or uuid4())
-    entry["digest"] = content_digest(envelope)
     if checks.normalised_changes is not None:
         entry["data"]["changes"]["data"] = checks.normalised_changes
     if envelope.type == "document_version_added":
@@ -453,7 +462,8 @@ class _Checks:
     def check_subjects(self, subjects: Sequence[str], where: str) -> None:
         own = self.data.get("person_id") if self.envelope.type == "person_added" else None
         for index, person_id in enumerate(subjects):
-            if person_id != own:
+            # The path is written only for a refusal (most events pass: this runs for each).
+            if person_id != own and person_id not in self.case.persons:
                 self.check_person_exists(person_id, field_path(where, index))
 
     def check_person_exists(self, person_id: str, where: str) -> None:

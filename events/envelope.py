@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from events import codes
 from events.fieldpaths import field_path, location_path
-from events.timepoints import WhenField, format_timepoint, is_before
+from events.timepoints import WhenField, is_before
 from events.vocabulary import (
     DATA_MODELS,
     AgencyName,
@@ -194,10 +194,8 @@ def _deduplicate(errors: list[FieldError]) -> list[FieldError]:
 
 def entry_content(envelope: EventEnvelope) -> dict[str, Any]:
     """The envelope as stored: JSON-ready, defaults written out, versioned by type."""
+    # Time points are written by their fields' serializer (`format_timepoint`, WhenField).
     content = envelope.model_dump(mode="json")
-    content["occurred_at"] = format_timepoint(envelope.occurred_at)
-    if envelope.source_recorded_at is not None:
-        content["source_recorded_at"] = format_timepoint(envelope.source_recorded_at)
     content["schema_version"] = DATA_MODELS[envelope.type].version
     return content
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from events.envelope import EventEnvelope
 from events.timepoints import InstantField, known_at, parse_timepoint
@@ -82,13 +83,24 @@ _UNFILLED = RecordedEvent.model_construct(
 )
 
 
-class AppendOutcome(BaseModel):
-    """What an append did: the stored events, and how many of them are new."""
+class AppendOutcome:
+    """What an append did: the stored events, and how many of them are new.
 
-    model_config = ConfigDict(frozen=True)
+    The events are built when first asked for: a bulk import that only counts what it wrote
+    does not pay for building them (about a fifth of a bulk append's CPU).
+    """
 
-    events: tuple[RecordedEvent, ...]
-    new_count: int
+    def __init__(self, events: Callable[[], Iterable[RecordedEvent]], new_count: int):
+        self._build_events = events
+        self._events: tuple[RecordedEvent, ...] | None = None
+        self.new_count = new_count
+
+    @property
+    def events(self) -> tuple[RecordedEvent, ...]:
+        """Each event of the batch as stored, in the batch's order."""
+        if self._events is None:
+            self._events = tuple(self._build_events())
+        return self._events
 
     @property
     def created(self) -> bool:

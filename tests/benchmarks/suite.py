@@ -93,11 +93,6 @@ def bench_append(backend: str, events: int) -> list[Row]:
     total = sum(len(batch) for batch in batches)
     with fresh_store(backend) as url:
         service = bootstrap_writer(Settings(db_url=url))
-        started = time.perf_counter()
-        for batch in batches:
-            service.append(batch)
-        appended = time.perf_counter() - started
-        service.close()
         engine = create_engine(url)
         raw = SqlTable(
             "bench_raw_events",
@@ -107,8 +102,19 @@ def bench_append(backend: str, events: int) -> list[Row]:
             Column("content", JSON),
         )
         raw.metadata.create_all(engine)
-        started = time.perf_counter()
+        appended = returned = inserted = 0.0
+        # The two take turns batch by batch, so that on a shared machine both see the same
+        # load (one after the other, the ratio moved threefold with the other work).
         for batch in batches:
+            started = time.perf_counter()
+            outcome = service.append(batch)
+            appended += time.perf_counter() - started
+            # What the batch route over HTTP adds: the stored events, built when asked for.
+            started = time.perf_counter()
+            if len(outcome.events) != len(batch):
+                raise RuntimeError("an append returned fewer events than it was given")
+            returned += time.perf_counter() - started
+            started = time.perf_counter()
             with engine.begin() as connection:
                 connection.execute(
                     raw.insert(),
@@ -117,13 +123,16 @@ def bench_append(backend: str, events: int) -> list[Row]:
                         for envelope in batch
                     ],
                 )
-        inserted = time.perf_counter() - started
+            inserted += time.perf_counter() - started
+        service.close()
         engine.dispose()
     return [
         (
             f"bulk append, {total:,} events in batches of 500 (invariants, hash chain, index)",
-            f"{total / appended:,.0f} events/s",
-            (f"raw SQLAlchemy inserts of the same rows {total / inserted:,.0f} rows/s"),
+            f"{total / appended:,.0f} events/s ({inserted / appended:.0%} of the baseline); "
+            f"with the stored events returned {total / (appended + returned):,.0f} events/s "
+            f"({inserted / (appended + returned):.0%})",
+            f"raw SQLAlchemy inserts of the same rows {total / inserted:,.0f} rows/s",
         )
     ]
 

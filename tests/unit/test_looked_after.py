@@ -72,8 +72,9 @@ def test_periods_of_care_run_from_the_first_day_looked_after_to_the_end_of_care(
         fact("legal_status_changed", "2024-05-01", status="C1", person_id=AVA),
     ]
     case_id = entries[0].case_id
+    agency = entries[0].agency  # of the fact that began each period
     assert care_periods(entries, AVA) == [
-        CarePeriod(case_id, date(2024, 2, 1), date(2024, 4, 1)),
-        CarePeriod(case_id, date(2024, 5, 1), None),
+        CarePeriod(case_id, date(2024, 2, 1), date(2024, 4, 1), agency),
+        CarePeriod(case_id, date(2024, 5, 1), None, agency),
     ]
-    assert care_periods(entries, BEN) == [CarePeriod(case_id, date(2024, 4, 10), None)]
+    assert care_periods(entries, BEN) == [CarePeriod(case_id, date(2024, 4, 10), None, agency)]
