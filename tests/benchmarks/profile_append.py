@@ -21,15 +21,13 @@ import argparse
 import cProfile
 import os
 import pstats
-import tempfile
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from api.bootstrap import bootstrap_writer
 from api.settings import Settings
-from tests.benchmarks.bench_http import bench_in_process
+from tests.benchmarks import bench_http
 from tests.benchmarks.suite import fresh_store, synthetic_batches
 
 # Each stage: its label, then where its time is, as "file name ending:function"; the first of
@@ -133,9 +131,11 @@ def main() -> None:
     if arguments.top:
         stats.sort_stats("tottime").print_stats(arguments.top)
     if arguments.singles and arguments.backend == "sqlite":
-        with tempfile.TemporaryDirectory() as directory:
-            run = bench_in_process(Path(directory), arguments.singles, 20, seed=7)
-        print(f"single-event appends in process (SQLite): {run.appends / run.seconds:,.0f}/s")
+        options = bench_http.parser().parse_args(
+            ["--appends", str(arguments.singles), "--reads", "0", "--read-cases", "0"]
+        )
+        run, _ = bench_http.bench_in_process("sqlite", options)
+        print(f"single-event appends in process (SQLite): {run.rate:,.0f}/s")
 
 
 if __name__ == "__main__":

@@ -142,5 +142,6 @@ def test_a_manager_ends_an_allocation_and_the_case_leaves_my_cases(page: Any, de
     ]
     page.locator("#allocations-list li").filter(has_text="No worker allocated.").wait_for()
     entries = page.get_by_role("table", name="Entries in the order they happened")
-    entries.get_by_role("row").filter(has_text="sw-jones no longer allocated to the case").wait_for()
+    ended = entries.get_by_role("row").filter(has_text="sw-jones no longer allocated to the case")
+    ended.wait_for()
     assert case_id not in my_case_ids(demo, "sw-jones")

@@ -62,7 +62,7 @@ def stored_entries(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def both_readings(entry: dict[str, Any], recorded_at: datetime) -> tuple[Any, Any]:
-    facts = {
+    facts: dict[str, Any] = {
         "recorded_at": recorded_at,
         "position": 7,
         "version": 3,
