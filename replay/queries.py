@@ -19,6 +19,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     exists,
     or_,
     select,
@@ -89,6 +90,27 @@ def known_to(agency: str | None, as_known_at: datetime | None) -> ColumnElement[
     return or_(and_(stored.c.agency == _viewer(agency), *by_record), exists().where(*by_share))
 
 
+# Whether a case is there (for the record, or for one agency, `viewer`), asked before every
+# read of a case: built once, not on every request.
+_CASE_RECORDED = (
+    select(tables.events.c.position).where(tables.events.c.case_id == bindparam("case_id")).limit(1)
+)
+_CASE_KNOWN_TO_AGENCY = (
+    select(tables.events.c.position)
+    .where(
+        tables.events.c.case_id == bindparam("case_id"),
+        or_(
+            tables.events.c.agency == bindparam("viewer"),
+            exists().where(
+                tables.knowledge.c.position == tables.events.c.position,
+                tables.knowledge.c.viewer == bindparam("viewer"),
+            ),
+        ),
+    )
+    .limit(1)
+)
+
+
 def holds_at(table: Table, as_known_at: datetime | None) -> ColumnElement[bool]:
     """The row holds in knowledge time at T (now, when T is None)."""
     if as_known_at is None:
@@ -113,15 +135,13 @@ class CaseQueries:
         """Whether the record holds the case, or (an agency) whether the agency knows any of
         it: a case an agency neither recorded on nor was sent anything of is, to that agency,
         not there."""
+        if agency is None:
+            statement, parameters = _CASE_RECORDED, {"case_id": case_id}
+        else:
+            statement = _CASE_KNOWN_TO_AGENCY
+            parameters = {"case_id": case_id, "viewer": _viewer(agency)}
         with self.engine.connect() as connection:
-            return (
-                connection.execute(
-                    select(tables.events.c.position)
-                    .where(tables.events.c.case_id == case_id, known_to(agency, None))
-                    .limit(1)
-                ).first()
-                is not None
-            )
+            return connection.execute(statement, parameters).first() is not None
 
     def chronology(
         self,
