@@ -118,11 +118,7 @@ def rekey_targets(
         tables_of_the_store.append(document_chunks(partial(qualified_name, recorder)))
     targets = [
         _StoreTable(
-            recorder,
-            table,
-            cipher,
-            # A chunk is up to a mebibyte: a batch of them stays a few in memory.
-            batch_size if table.column == "state" else min(batch_size, CHUNKS_PER_BATCH),
+            recorder, table, cipher, min(batch_size, table.most_per_batch or batch_size)
         ).target()
         for table in tables_of_the_store
     ]
@@ -182,6 +178,8 @@ class AppendOnlyTable:
     keys: tuple[str, str] = ("originator_id", "originator_version")
     column: str = "state"
     encrypted_rows: str = ""
+    # At most this many rows to a batch, whatever --batch-size says (large rows).
+    most_per_batch: int | None = None
 
 
 def document_chunks(qualify: Callable[[str], str]) -> AppendOnlyTable:
@@ -192,6 +190,8 @@ def document_chunks(qualify: Callable[[str], str]) -> AppendOnlyTable:
         keys=("sha256", "chunk_index"),
         column="data",
         encrypted_rows=f"sha256 IN (SELECT sha256 FROM {qualify(BLOBS_TABLE)} WHERE encrypted)",
+        # A chunk is up to a mebibyte: a batch of them stays a few in memory.
+        most_per_batch=CHUNKS_PER_BATCH,
     )
 
 

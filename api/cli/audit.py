@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +16,7 @@ from rich.text import Text
 from sqlalchemy.engine import Engine
 
 from api.audit import access_audit, actions_per_agency, recording_audit
-from api.cli.reading import OutputFile, caught_up_queries
+from api.cli.reading import OutputFile, caught_up_queries, check_output_options, write_output
 from api.formats.tables import frame_bytes
 from events.timepoints import local_zone, parse_instant
 
@@ -37,9 +36,7 @@ def _instant(value: str | None, option: str) -> datetime | None:
 
 
 def _emit(frame: pd.DataFrame, output_format: str, output: Path | None, title: str) -> None:
-    if output_format not in FORMATS:
-        err.print(f"--format must be one of {', '.join(FORMATS)}")
-        raise typer.Exit(2)
+    check_output_options(output_format, output, FORMATS, needs_file=("xlsx", "parquet"))
     if output_format == "table":
         table = Table(title=f"{title} ({len(frame)} rows)")
         for column in frame.columns:
@@ -53,15 +50,7 @@ def _emit(frame: pd.DataFrame, output_format: str, output: Path | None, title: s
             )
         Console().print(table)
         return
-    if output_format in ("xlsx", "parquet") and output is None:
-        err.print(f"--format {output_format} needs -o FILE")
-        raise typer.Exit(2)
-    data = frame_bytes(frame, output_format, sheet=title)
-    if output is None:
-        sys.stdout.write(data.decode("utf-8"))
-    else:
-        output.write_bytes(data)
-        err.print(f"Wrote {len(frame)} rows to {output}")
+    write_output(frame_bytes(frame, output_format, sheet=title), output, f"{len(frame)} rows")
 
 
 # Durations in days (fractions of a day) in the recording audit; shown in words in the table,

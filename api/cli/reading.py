@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -100,3 +101,27 @@ def _os_user() -> str:
 
 # Where a command writes its table or workbook (standard output when left out).
 OutputFile = Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file")]
+
+
+def check_output_options(
+    output_format: str,
+    output: Path | None,
+    formats: tuple[str, ...],
+    needs_file: tuple[str, ...] = ("xlsx",),
+) -> None:
+    """A known --format, and a file for a binary one (exit 2 otherwise)."""
+    if output_format not in formats:
+        err.print(f"--format must be one of {', '.join(formats)}")
+        raise typer.Exit(2)
+    if output_format in needs_file and output is None:
+        err.print(f"--format {output_format} needs -o FILE")
+        raise typer.Exit(2)
+
+
+def write_output(data: bytes, output: Path | None, what: str) -> None:
+    """To the file, saying what was written, or (text formats) to standard output."""
+    if output is None:
+        sys.stdout.write(data.decode("utf-8"))
+    else:
+        output.write_bytes(data)
+        err.print(f"Wrote {what} to {output}")

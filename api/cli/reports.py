@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli.reading import OutputFile, caught_up_queries, date_option, log_cli_read
+from api.cli.reading import (
+    OutputFile,
+    caught_up_queries,
+    check_output_options,
+    date_option,
+    log_cli_read,
+    write_output,
+)
 from api.formats.practice_quality import CASE_COLUMNS, cases_frame, report_sheets
 from api.formats.tables import frame_bytes, workbook_bytes
 from api.formats.timeliness import (
@@ -78,7 +84,7 @@ def report_timeliness(
 ) -> None:
     """Intervals between milestones in every case, in calendar and working days, beside the
     local timescales, with a summary per milestone (the whole record)."""
-    check_output_options(output_format, output)
+    check_output_options(output_format, output, FORMATS)
     try:
         default, packs = rule_packs(get_settings().timescales)
     except TimescalesSettingError as error:
@@ -119,25 +125,6 @@ def report_timeliness(
     else:
         data = frame_bytes(intervals_frame(report.intervals), "csv")
     write_output(data, output, f"{len(report.intervals)} intervals from {report.cases} cases")
-
-
-def check_output_options(output_format: str, output: Path | None) -> None:
-    """A known --format, and a file for a workbook (exit 2 otherwise)."""
-    if output_format not in FORMATS:
-        err.print(f"--format must be one of {', '.join(FORMATS)}")
-        raise typer.Exit(2)
-    if output_format == "xlsx" and output is None:
-        err.print("--format xlsx needs -o FILE")
-        raise typer.Exit(2)
-
-
-def write_output(data: bytes, output: Path | None, what: str) -> None:
-    """To the file, saying what was written, or (text formats) to standard output."""
-    if output is None:
-        sys.stdout.write(data.decode("utf-8"))
-    else:
-        output.write_bytes(data)
-        err.print(f"Wrote {what} to {output}")
 
 
 def _print_tables(
@@ -203,7 +190,7 @@ def report_practice_quality(
 ) -> None:
     """How often and when children were seen, seen alone and their words recorded, the gaps
     between, and management oversight of decisions: facts, never a score (the whole record)."""
-    check_output_options(output_format, output)
+    check_output_options(output_format, output, FORMATS)
     if output_format in ("csv", "xlsx") and case_id is not None:
         err.print(f"--format {output_format} is for every case; leave out --case")
         raise typer.Exit(2)

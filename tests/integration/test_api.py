@@ -1025,6 +1025,20 @@ def test_plans_are_known_to_an_agency_like_any_entry(api: Api) -> None:
     assert [plan["plan_id"] for plan in viewed] == ["CP-0042-1"]
 
 
+def share_with_police(api: Api, case_id: str, event_id: str) -> None:
+    """Social care sends police one of its entries."""
+    shared = api.post(
+        "sw-jones",
+        case_id,
+        {
+            "type": "information_shared",
+            "occurred_at": "2024-03-02",
+            "data": {"to_agency": "police", "event_ids": [event_id]},
+        },
+    )
+    assert shared.status_code == 201, shared.text
+
+
 def test_a_case_an_agency_was_never_told_of_is_not_found_to_it(api: Api) -> None:
     """A case of social care's alone is a 404 to police, as a case that does not exist is,
     until social care shares something of it; a reviewer finds it, viewed as police or not."""
@@ -1035,16 +1049,7 @@ def test_a_case_an_agency_was_never_told_of_is_not_found_to_it(api: Api) -> None
         assert_problem(api.get("pc-1234", f"/cases/{case_id}/{tail}"), 404)
         assert_problem(api.get("pc-1234", f"/cases/NO-SUCH-{case_id}/{tail}"), 404)
     assert api.get("reviewer-lee", f"/cases/{case_id}/chronology", agency="police").json() == []
-    shared = api.post(
-        "sw-jones",
-        case_id,
-        {
-            "type": "information_shared",
-            "occurred_at": "2024-03-02",
-            "data": {"to_agency": "police", "event_ids": [written.json()["event_id"]]},
-        },
-    )
-    assert shared.status_code == 201, shared.text
+    share_with_police(api, case_id, written.json()["event_id"])
     chronology = api.get("pc-1234", f"/cases/{case_id}/chronology").json()
     assert [entry["summary"] for entry in chronology][:1] == ["Home visit"]
 
@@ -1074,16 +1079,7 @@ def test_a_child_an_agency_was_never_told_of_is_not_found_to_it(api: Api) -> Non
     whole_record = [entry["summary"] for entry in api.get("reviewer-lee", path).json()]
     assert "Visit to the child at home" in whole_record
     assert api.get("reviewer-lee", path, agency="police").json() == []
-    shared = api.post(
-        "sw-jones",
-        case_id,
-        {
-            "type": "information_shared",
-            "occurred_at": "2024-03-02",
-            "data": {"to_agency": "police", "event_ids": [written.json()["event_id"]]},
-        },
-    )
-    assert shared.status_code == 201, shared.text
+    share_with_police(api, case_id, written.json()["event_id"])
     summaries = [entry["summary"] for entry in api.get("pc-1234", path).json()]
     assert summaries == ["Visit to the child at home"]
 
